@@ -1,0 +1,405 @@
+/**
+ * The binary codec for every message that crosses the boundary: fixed
+ * layouts, little-endian, each message a u16 tag and a zero u16, then its
+ * fields. Variable parts (data bytes, strings, device state) are u32
+ * length-prefixed. Reserved bytes and padding must be zero and flags may use
+ * only their defined bits, so decoding is strict: bytes that decode at all
+ * re-encode to exactly themselves, and anything else is a typed DecodeError —
+ * decoding never throws.
+ */
+import type { CoalescedWrite, Exit, ExitHeader } from '../exit.ts';
+import type { FastPathDescriptor } from '../fast-path.ts';
+import { isAccessSize, isGuestAccessSize } from '../io-region.ts';
+import type { AddressSpace } from '../io-region.ts';
+import { ErrorCode } from '../ioctl.ts';
+import type { Message } from '../message.ts';
+import { MessageTag } from '../message.ts';
+import { decodeState, encodeState } from '../plain-state.ts';
+import type { DeviceState } from '../plain-state.ts';
+import { ByteReader, ByteWriter, EncodeError, Malformed } from './wire.ts';
+import type { DecodeFailure } from './wire.ts';
+
+export interface DecodeError {
+  readonly ok: false;
+  readonly reason: DecodeFailure;
+  /** The field being read when decoding failed. */
+  readonly field: string;
+  /** Byte offset of that field. */
+  readonly offset: number;
+}
+
+export type DecodeResult = { readonly ok: true; readonly message: Message } | DecodeError;
+
+const FLAG_IF = 1;
+const FLAG_READY = 2;
+const FLAG_REQUEST_WINDOW = 1;
+const FLAG_IMMEDIATE_EXIT = 2;
+const FASTPATH_COUNTER = 1;
+const COALESCED_DATA_BYTES = 8;
+
+const SPACE_CODE = { port: 0, mmio: 1 } as const satisfies Record<AddressSpace, number>;
+const ERROR_CODES: ReadonlySet<number> = new Set(Object.values(ErrorCode));
+
+const tagToKind = new Map<number, Message['kind']>(
+  Object.entries(MessageTag).map(([kind, tag]) => [tag, kind as Message['kind']]),
+);
+
+function check(condition: boolean, field: string): void {
+  if (!condition) throw new EncodeError(`invalid ${field}`);
+}
+
+function uint(value: number, max: number, field: string): number {
+  check(Number.isInteger(value) && value >= 0 && value <= max, field);
+  return value;
+}
+
+function writeHeader(w: ByteWriter, exit: ExitHeader): void {
+  w.u16(uint(exit.vcpu, 0xffff, 'vcpu'));
+  w.u8((exit.ifFlag ? FLAG_IF : 0) | (exit.readyForInterruptInjection ? FLAG_READY : 0));
+  w.u8(0);
+  w.u64(exit.time, 'time');
+}
+
+function writeState(w: ByteWriter, device: string, state: DeviceState): void {
+  w.string(device, 'device');
+  w.blob(encodeState(state));
+}
+
+function writeFastPath(w: ByteWriter, d: FastPathDescriptor): void {
+  w.u8(FASTPATH_COUNTER);
+  w.u8(SPACE_CODE[d.space]);
+  check(isGuestAccessSize(d.size), 'counter size');
+  w.u8(d.size);
+  w.u8(uint(d.widthBits, 64, 'counter widthBits'));
+  check(d.widthBits >= 1, 'counter widthBits');
+  w.u8(d.running ? 1 : 0);
+  w.u8(0);
+  w.u16(0);
+  w.u64(d.address, 'counter address');
+  check(Number.isFinite(d.frequencyHz) && d.frequencyHz > 0, 'counter frequencyHz');
+  w.f64(d.frequencyHz);
+  check(d.base >= 0n && d.base < 1n << BigInt(d.widthBits), 'counter base');
+  w.bigU64(d.base);
+  w.u64(d.epoch, 'counter epoch');
+}
+
+function writeCoalesced(w: ByteWriter, write: CoalescedWrite): void {
+  w.u8(SPACE_CODE[write.space]);
+  check(write.data.length >= 1 && write.data.length <= COALESCED_DATA_BYTES, 'coalesced write length');
+  w.u8(write.data.length);
+  w.u16(0);
+  w.u64(write.address, 'coalesced write address');
+  w.raw(write.data);
+  for (let i = write.data.length; i < COALESCED_DATA_BYTES; i++) w.u8(0);
+}
+
+/** Appends the encoding of `message` to `w`. Throws EncodeError for a message no peer could decode. */
+export function writeMessage(w: ByteWriter, message: Message): void {
+  w.u16(MessageTag[message.kind]);
+  w.u16(0);
+  switch (message.kind) {
+    case 'io':
+      writeHeader(w, message);
+      w.u8(message.direction === 'out' ? 1 : 0);
+      check(isAccessSize(message.size), 'io size');
+      w.u8(message.size);
+      w.u16(uint(message.port, 0xffff, 'io port'));
+      check(message.count >= 1, 'io count');
+      w.u32(uint(message.count, 0xffff_ffff, 'io count'));
+      check(message.data.length === (message.direction === 'out' ? message.size * message.count : 0), 'io data length');
+      w.blob(message.data);
+      return;
+    case 'mmio':
+      writeHeader(w, message);
+      w.u64(message.address, 'mmio address');
+      check(isGuestAccessSize(message.length), 'mmio length');
+      w.u8(message.length);
+      w.u8(message.isWrite ? 1 : 0);
+      w.u16(0);
+      check(message.data.length === (message.isWrite ? message.length : 0), 'mmio data length');
+      w.blob(message.data);
+      return;
+    case 'hlt':
+    case 'irq-window-open':
+    case 'shutdown':
+    case 'intr':
+      writeHeader(w, message);
+      return;
+    case 'ioapic-eoi':
+      writeHeader(w, message);
+      w.u32(uint(message.vector, 0xff, 'vector'));
+      return;
+    case 'internal-error':
+      writeHeader(w, message);
+      w.u32(uint(message.suberror, 0xffff_ffff, 'suberror'));
+      w.string(message.detail, 'detail');
+      return;
+    case 'coalesced-io':
+      w.u32(message.writes.length);
+      for (const write of message.writes) writeCoalesced(w, write);
+      return;
+    case 'run':
+      w.u16(uint(message.vcpu, 0xffff, 'vcpu'));
+      w.u8((message.requestInterruptWindow ? FLAG_REQUEST_WINDOW : 0) | (message.immediateExit ? FLAG_IMMEDIATE_EXIT : 0));
+      w.u8(0);
+      w.u64(message.deadline, 'deadline');
+      w.blob(message.completion);
+      return;
+    case 'irq-line':
+      w.u32(uint(message.gsi, 0xffff_ffff, 'gsi'));
+      w.u8(message.level ? 1 : 0);
+      w.u8(0);
+      w.u16(0);
+      return;
+    case 'interrupt':
+      w.u16(uint(message.vcpu, 0xffff, 'vcpu'));
+      w.u8(uint(message.vector, 0xff, 'vector'));
+      w.u8(0);
+      return;
+    case 'get-device-state':
+      w.string(message.device, 'device');
+      return;
+    case 'set-device-state':
+    case 'device-state':
+      writeState(w, message.device, message.state);
+      return;
+    case 'register-coalesced-range':
+      w.u8(SPACE_CODE[message.space]);
+      w.u8(message.enable ? 1 : 0);
+      w.u16(0);
+      w.u64(message.address, 'range address');
+      w.u64(message.length, 'range length');
+      return;
+    case 'register-fast-path':
+      w.string(message.device, 'device');
+      writeFastPath(w, message.descriptor);
+      return;
+    case 'pause':
+    case 'resume':
+    case 'ok':
+      return;
+    case 'error':
+      check(ERROR_CODES.has(message.code), 'error code');
+      w.u16(message.code);
+      w.u16(0);
+      w.string(message.message, 'message');
+      return;
+  }
+}
+
+/**
+ * Encodes into a buffer it reuses: the returned view is valid until the next
+ * `encode`. For the hot path (one encoder per channel end).
+ */
+export class MessageEncoder {
+  private readonly writer = new ByteWriter(512);
+
+  encode(message: Message): Uint8Array {
+    this.writer.reset();
+    writeMessage(this.writer, message);
+    return this.writer.written();
+  }
+}
+
+/** Encodes into fresh bytes the caller owns. */
+export function encodeMessage(message: Message): Uint8Array {
+  const writer = new ByteWriter(64);
+  writeMessage(writer, message);
+  return writer.written().slice();
+}
+
+function readHeader(r: ByteReader): ExitHeader {
+  const vcpu = r.u16('vcpu');
+  const at = r.offset;
+  const flags = r.u8('flags');
+  if ((flags & ~(FLAG_IF | FLAG_READY)) !== 0) r.fail('flags', at);
+  r.zero(1, 'reserved');
+  return { vcpu, ifFlag: (flags & FLAG_IF) !== 0, readyForInterruptInjection: (flags & FLAG_READY) !== 0, time: r.u64('time') };
+}
+
+function readSpace(r: ByteReader, field: string): AddressSpace {
+  const at = r.offset;
+  const code = r.u8(field);
+  if (code === SPACE_CODE.port) return 'port';
+  if (code === SPACE_CODE.mmio) return 'mmio';
+  return r.fail(field, at);
+}
+
+function readState(r: ByteReader): { device: string; state: DeviceState } {
+  const device = r.string('device');
+  const at = r.offset;
+  const decoded = decodeState(r.blob('state'));
+  if (!decoded.ok) r.fail('state', at);
+  return { device, state: decoded.state };
+}
+
+function readIo(r: ByteReader, header: ExitHeader): Exit {
+  let at = r.offset;
+  const direction = r.u8('io direction');
+  if (direction > 1) r.fail('io direction', at);
+  at = r.offset;
+  const size = r.u8('io size');
+  if (!isAccessSize(size)) return r.fail('io size', at);
+  const port = r.u16('io port');
+  at = r.offset;
+  const count = r.u32('io count');
+  if (count === 0) r.fail('io count', at);
+  at = r.offset;
+  const length = r.u32('io data');
+  if (length !== (direction === 1 ? size * count : 0)) r.fail('io data', at);
+  const data = r.raw(length, 'io data');
+  return { kind: 'io', ...header, direction: direction === 1 ? 'out' : 'in', port, size, count, data };
+}
+
+function readMmio(r: ByteReader, header: ExitHeader): Exit {
+  const address = r.u64('mmio address');
+  let at = r.offset;
+  const length = r.u8('mmio length');
+  if (!isGuestAccessSize(length)) return r.fail('mmio length', at);
+  const isWrite = r.bool('mmio isWrite');
+  r.zero(2, 'reserved');
+  at = r.offset;
+  const dataLength = r.u32('mmio data');
+  if (dataLength !== (isWrite ? length : 0)) r.fail('mmio data', at);
+  return { kind: 'mmio', ...header, address, length, isWrite, data: r.raw(dataLength, 'mmio data') };
+}
+
+function readCoalescedWrite(r: ByteReader): CoalescedWrite {
+  const space = readSpace(r, 'coalesced space');
+  const at = r.offset;
+  const length = r.u8('coalesced length');
+  if (length < 1 || length > COALESCED_DATA_BYTES) r.fail('coalesced length', at);
+  r.zero(2, 'reserved');
+  const address = r.u64('coalesced address');
+  const data = r.raw(length, 'coalesced data');
+  for (let i = length; i < COALESCED_DATA_BYTES; i++) r.zero(1, 'coalesced padding');
+  return { space, address, data };
+}
+
+function readFastPath(r: ByteReader): FastPathDescriptor {
+  let at = r.offset;
+  if (r.u8('fast path kind') !== FASTPATH_COUNTER) r.fail('fast path kind', at);
+  const space = readSpace(r, 'counter space');
+  at = r.offset;
+  const size = r.u8('counter size');
+  if (!isGuestAccessSize(size)) return r.fail('counter size', at);
+  at = r.offset;
+  const widthBits = r.u8('counter widthBits');
+  if (widthBits < 1 || widthBits > 64) r.fail('counter widthBits', at);
+  const running = r.bool('counter running');
+  r.zero(1, 'reserved');
+  r.zero(2, 'reserved');
+  const address = r.u64('counter address');
+  at = r.offset;
+  const frequencyHz = r.f64('counter frequencyHz');
+  if (!Number.isFinite(frequencyHz) || frequencyHz <= 0) r.fail('counter frequencyHz', at);
+  at = r.offset;
+  const base = r.bigU64('counter base');
+  if (base >= 1n << BigInt(widthBits)) r.fail('counter base', at);
+  const epoch = r.u64('counter epoch');
+  return { kind: 'counter', space, address, size, widthBits, frequencyHz, base, epoch, running };
+}
+
+function readBody(r: ByteReader, kind: Message['kind']): Message {
+  switch (kind) {
+    case 'io':
+      return readIo(r, readHeader(r));
+    case 'mmio':
+      return readMmio(r, readHeader(r));
+    case 'hlt':
+    case 'irq-window-open':
+    case 'shutdown':
+    case 'intr':
+      return { kind, ...readHeader(r) };
+    case 'ioapic-eoi': {
+      const header = readHeader(r);
+      const at = r.offset;
+      const vector = r.u32('vector');
+      if (vector > 0xff) r.fail('vector', at);
+      return { kind, ...header, vector };
+    }
+    case 'internal-error': {
+      const header = readHeader(r);
+      return { kind, ...header, suberror: r.u32('suberror'), detail: r.string('detail') };
+    }
+    case 'coalesced-io': {
+      const count = r.u32('coalesced count');
+      const writes: CoalescedWrite[] = [];
+      for (let i = 0; i < count; i++) writes.push(readCoalescedWrite(r));
+      return { kind, writes };
+    }
+    case 'run': {
+      const vcpu = r.u16('vcpu');
+      const at = r.offset;
+      const flags = r.u8('flags');
+      if ((flags & ~(FLAG_REQUEST_WINDOW | FLAG_IMMEDIATE_EXIT)) !== 0) r.fail('flags', at);
+      r.zero(1, 'reserved');
+      const deadline = r.u64('deadline', true);
+      return {
+        kind, vcpu, deadline, completion: r.blob('completion'),
+        requestInterruptWindow: (flags & FLAG_REQUEST_WINDOW) !== 0,
+        immediateExit: (flags & FLAG_IMMEDIATE_EXIT) !== 0,
+      };
+    }
+    case 'irq-line': {
+      const gsi = r.u32('gsi');
+      const level = r.bool('level');
+      r.zero(1, 'reserved');
+      r.zero(2, 'reserved');
+      return { kind, gsi, level };
+    }
+    case 'interrupt': {
+      const vcpu = r.u16('vcpu');
+      const vector = r.u8('vector');
+      r.zero(1, 'reserved');
+      return { kind, vcpu, vector };
+    }
+    case 'get-device-state':
+      return { kind, device: r.string('device') };
+    case 'set-device-state':
+    case 'device-state':
+      return { kind, ...readState(r) };
+    case 'register-coalesced-range': {
+      const space = readSpace(r, 'range space');
+      const enable = r.bool('range enable');
+      r.zero(2, 'reserved');
+      return { kind, space, enable, address: r.u64('range address'), length: r.u64('range length') };
+    }
+    case 'register-fast-path':
+      return { kind, device: r.string('device'), descriptor: readFastPath(r) };
+    case 'pause':
+    case 'resume':
+    case 'ok':
+      return { kind };
+    case 'error': {
+      const at = r.offset;
+      const code = r.u16('error code');
+      if (!ERROR_CODES.has(code)) r.fail('error code', at);
+      r.zero(2, 'reserved');
+      return { kind, code: code as ErrorCode, message: r.string('message') };
+    }
+  }
+}
+
+/** Decodes exactly one message from `bytes`. Never throws. */
+export function decodeMessage(bytes: Uint8Array): DecodeResult {
+  const r = new ByteReader(bytes);
+  try {
+    const tag = r.u16('tag');
+    const kind = tagToKind.get(tag);
+    if (kind === undefined) return { ok: false, reason: 'unknown-tag', field: 'tag', offset: 0 };
+    r.zero(2, 'reserved');
+    const message = readBody(r, kind);
+    if (r.remaining !== 0) return { ok: false, reason: 'trailing-bytes', field: 'end', offset: r.offset };
+    return { ok: true, message };
+  } catch (error) {
+    if (error instanceof Malformed) return { ok: false, reason: error.reason, field: error.field, offset: error.offset };
+    // Only a defect of the codec itself lands here; report it as data, never let it escape.
+    return { ok: false, reason: 'invalid-field', field: `codec defect: ${String(error)}`, offset: r.offset };
+  }
+}
+
+/** A one-line description of a decode error, for logs and exceptions. */
+export function describeDecodeError(error: DecodeError): string {
+  return `${error.reason} at byte ${error.offset} (${error.field})`;
+}

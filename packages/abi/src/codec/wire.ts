@@ -1,0 +1,218 @@
+/**
+ * Little-endian fixed-layout primitives. The writer grows its buffer; the
+ * reader checks every bound and throws `Malformed`, which the message decoder
+ * (and nothing else) catches and turns into a typed `DecodeError`.
+ */
+
+const TWO_POW_32 = 0x1_0000_0000;
+/** Largest u64 high word whose value is still a safe integer (2^53 - 1 >> 32). */
+const SAFE_HIGH_MAX = 0x1f_ffff;
+const NEVER_WORD = 0xffff_ffff;
+
+/** UTF-8 cannot carry a lone surrogate; TextEncoder would silently replace it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export type DecodeFailure = 'truncated' | 'trailing-bytes' | 'unknown-tag' | 'invalid-field';
+
+/** Thrown inside the decoder only; `decodeMessage` turns it into a DecodeError. */
+export class Malformed extends Error {
+  override readonly name = 'Malformed';
+  readonly reason: DecodeFailure;
+  readonly field: string;
+  readonly offset: number;
+
+  constructor(reason: DecodeFailure, field: string, offset: number) {
+    super(`${reason} at byte ${offset} (${field})`);
+    this.reason = reason;
+    this.field = field;
+    this.offset = offset;
+  }
+}
+
+/** The host tried to encode something no peer could decode: a programming error. */
+export class EncodeError extends Error {
+  override readonly name = 'EncodeError';
+}
+
+export class ByteWriter {
+  private bytes: Uint8Array;
+  private view: DataView;
+  length = 0;
+
+  constructor(initialCapacity = 256) {
+    this.bytes = new Uint8Array(initialCapacity);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** The bytes written so far: a view valid until the next write or reset. */
+  written(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+
+  /** Claims `n` bytes, growing the buffer; read `this.view` only after calling it. */
+  private reserve(n: number): number {
+    const at = this.length;
+    const need = at + n;
+    if (need > this.bytes.length) {
+      let capacity = this.bytes.length * 2;
+      while (capacity < need) capacity *= 2;
+      const grown = new Uint8Array(capacity);
+      grown.set(this.bytes.subarray(0, at));
+      this.bytes = grown;
+      this.view = new DataView(grown.buffer);
+    }
+    this.length = need;
+    return at;
+  }
+
+  u8(value: number): void {
+    const at = this.reserve(1);
+    this.view.setUint8(at, value);
+  }
+
+  u16(value: number): void {
+    const at = this.reserve(2);
+    this.view.setUint16(at, value, true);
+  }
+
+  u32(value: number): void {
+    const at = this.reserve(4);
+    this.view.setUint32(at, value, true);
+  }
+
+  f64(value: number): void {
+    const at = this.reserve(8);
+    this.view.setFloat64(at, value, true);
+  }
+
+  bigU64(value: bigint): void {
+    const at = this.reserve(8);
+    this.view.setBigUint64(at, value, true);
+  }
+
+  /** A safe non-negative integer as u64; Infinity as all-ones (NEVER). */
+  u64(value: number, field: string): void {
+    const at = this.reserve(8);
+    if (value === Number.POSITIVE_INFINITY) {
+      this.view.setUint32(at, NEVER_WORD, true);
+      this.view.setUint32(at + 4, NEVER_WORD, true);
+      return;
+    }
+    if (!Number.isSafeInteger(value) || value < 0) throw new EncodeError(`${field} ${value} is not a safe non-negative integer`);
+    this.view.setUint32(at, value % TWO_POW_32, true);
+    this.view.setUint32(at + 4, Math.floor(value / TWO_POW_32), true);
+  }
+
+  raw(data: Uint8Array): void {
+    const at = this.reserve(data.length);
+    this.bytes.set(data, at);
+  }
+
+  /** u32 length, then the bytes. */
+  blob(data: Uint8Array): void {
+    this.u32(data.length);
+    this.raw(data);
+  }
+
+  string(value: string, field: string): void {
+    if (LONE_SURROGATE.test(value)) throw new EncodeError(`${field} is not well-formed Unicode`);
+    this.blob(utf8Encoder.encode(value));
+  }
+}
+
+export class ByteReader {
+  private readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  offset = 0;
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get remaining(): number {
+    return this.bytes.byteLength - this.offset;
+  }
+
+  private take(n: number, field: string): number {
+    const at = this.offset;
+    if (n > this.bytes.byteLength - at) throw new Malformed('truncated', field, at);
+    this.offset = at + n;
+    return at;
+  }
+
+  u8(field: string): number {
+    return this.view.getUint8(this.take(1, field));
+  }
+
+  u16(field: string): number {
+    return this.view.getUint16(this.take(2, field), true);
+  }
+
+  u32(field: string): number {
+    return this.view.getUint32(this.take(4, field), true);
+  }
+
+  f64(field: string): number {
+    return this.view.getFloat64(this.take(8, field), true);
+  }
+
+  bigU64(field: string): bigint {
+    return this.view.getBigUint64(this.take(8, field), true);
+  }
+
+  /** A u64 that must be a safe integer, or all-ones when `allowNever` (→ Infinity). */
+  u64(field: string, allowNever = false): number {
+    const at = this.take(8, field);
+    const low = this.view.getUint32(at, true);
+    const high = this.view.getUint32(at + 4, true);
+    if (high === NEVER_WORD && low === NEVER_WORD && allowNever) return Number.POSITIVE_INFINITY;
+    if (high > SAFE_HIGH_MAX) throw new Malformed('invalid-field', field, at);
+    return high * TWO_POW_32 + low;
+  }
+
+  /** A reserved field: must be zero, so that no two byte strings mean one message. */
+  zero(width: 1 | 2 | 4, field: string): void {
+    const at = this.offset;
+    const value = width === 1 ? this.u8(field) : width === 2 ? this.u16(field) : this.u32(field);
+    if (value !== 0) throw new Malformed('invalid-field', field, at);
+  }
+
+  bool(field: string): boolean {
+    const at = this.offset;
+    const value = this.u8(field);
+    if (value > 1) throw new Malformed('invalid-field', field, at);
+    return value === 1;
+  }
+
+  /** `n` bytes, copied: a decoded message never aliases the buffer it came from. */
+  raw(n: number, field: string): Uint8Array {
+    const at = this.take(n, field);
+    return this.bytes.slice(at, at + n);
+  }
+
+  blob(field: string): Uint8Array {
+    return this.raw(this.u32(field), field);
+  }
+
+  string(field: string): string {
+    const start = this.offset;
+    const length = this.u32(field);
+    const at = this.take(length, field);
+    try {
+      return utf8Decoder.decode(this.bytes.subarray(at, at + length));
+    } catch {
+      throw new Malformed('invalid-field', field, start);
+    }
+  }
+
+  fail(field: string, at: number): never {
+    throw new Malformed('invalid-field', field, at);
+  }
+}

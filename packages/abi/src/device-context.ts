@@ -1,0 +1,51 @@
+import type { Nanoseconds } from './time.ts';
+
+/**
+ * Everything a device may do to the world, handed to it by whichever domain
+ * hosts it. A device never reaches for the host clock, host timers or a
+ * global bus; it cannot tell the kernel from the monitor from the device host.
+ */
+export interface DeviceContext {
+  /** Current virtual time. */
+  now(): Nanoseconds;
+  /**
+   * A timer that calls `callback` once virtual time reaches its deadline.
+   * Created once (a live handle, not state); armed and re-armed from state.
+   */
+  timer(callback: (now: Nanoseconds) => void): Timer;
+  /**
+   * Drives one of the device's interrupt outputs. Output numbers are the
+   * device's own (output 0 is its first pin); the board routes each to a line.
+   */
+  setIrq(output: number, level: boolean): void;
+  /** Guest physical memory, for DMA. */
+  readonly memory: GuestMemory;
+  readonly log: DeviceLogger;
+}
+
+export interface Timer {
+  /** Arms (or re-arms) the timer for `deadline`; a deadline in the past fires at the next opportunity. */
+  arm(deadline: Nanoseconds): void;
+  cancel(): void;
+  /** The armed deadline, or undefined when disarmed. */
+  readonly deadline: Nanoseconds | undefined;
+}
+
+/**
+ * Bounds-checked guest physical memory. An access that is not wholly inside
+ * guest RAM transfers nothing and answers false, as a DMA to an unbacked
+ * address does nothing useful on a PC; the device counts it.
+ */
+export interface GuestMemory {
+  readonly size: number;
+  /** Copies `into.length` bytes from `address`; false (and `into` untouched) when out of bounds. */
+  read(address: number, into: Uint8Array): boolean;
+  /** Copies `data` to `address`; false (and memory untouched) when out of bounds. */
+  write(address: number, data: Uint8Array): boolean;
+}
+
+export interface DeviceLogger {
+  debug(message: string): void;
+  /** Guest input the hardware would ignore or answer oddly; the device also counts it. */
+  warn(message: string): void;
+}

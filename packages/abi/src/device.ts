@@ -1,0 +1,45 @@
+import type { FastPathHints } from './fast-path.ts';
+import type { AccessSize, IoRegion } from './io-region.ts';
+import type { DeviceContext } from './device-context.ts';
+import type { DeviceState } from './plain-state.ts';
+
+/**
+ * The contract every device model implements, whichever domain hosts it.
+ *
+ * - Regions are named as in the datasheet; `read`/`write` receive the region's
+ *   name, the offset within it and an accepted width.
+ * - Bad guest input never throws: it gets the hardware's answer (an ignored
+ *   write, 0xff from an open bus, an error status) and a count in `counters()`.
+ * - `getState()` is the device's whole state as plain data; `setState()`
+ *   restores it into a fresh instance, possibly in another domain, and
+ *   re-arms timers from it. A state of another model or version is a host
+ *   error and throws `DeviceStateError`.
+ */
+export interface Device<S extends DeviceState = DeviceState> {
+  /** The part, as in the state's `model`: `i8254`, `i8259`, `mc146818`. */
+  readonly model: S['model'];
+  readonly regions: readonly IoRegion[];
+  read(region: string, offset: number, size: AccessSize): number;
+  write(region: string, offset: number, size: AccessSize, value: number): void;
+  getState(): S;
+  setState(state: S): void;
+  /** Counts of guest input the hardware ignores or answers oddly (`ignoredWrites`, `openBusReads`, …). */
+  counters(): Readonly<Record<string, number>>;
+  readonly hints?: FastPathHints;
+}
+
+/** How a domain (or the board) makes a device: it hands over the context, never the other way round. */
+export type DeviceFactory<C, S extends DeviceState = DeviceState> = (context: DeviceContext, config: C) => Device<S>;
+
+/** A state that does not belong to the device it is given to. */
+export class DeviceStateError extends Error {
+  override readonly name = 'DeviceStateError';
+}
+
+/** Checks a state's name and version before a device adopts it. */
+export function expectState(state: DeviceState, model: string, version: number): void {
+  if (state.model !== model) throw new DeviceStateError(`state of ${state.model} given to ${model}`);
+  if (state.version !== version) {
+    throw new DeviceStateError(`${model} state version ${state.version} is not the supported version ${version}`);
+  }
+}

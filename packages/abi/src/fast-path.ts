@@ -1,0 +1,58 @@
+/**
+ * What a device may let a domain do on its behalf without calling it: the
+ * hints a device declares (in its own offsets) and the descriptors the
+ * device host registers with the kernel (at the board's addresses).
+ *
+ * Grown from seed 002 (plex86: cache out-ports, serve some in-ports from a
+ * cache that a write invalidates) and seed 001 (KVM: a generic kernel counter
+ * with a configurable divider and width, instead of a kernel PIT/HPET/PM timer).
+ */
+import type { AddressSpace, GuestAccessSize } from './io-region.ts';
+import type { Nanoseconds } from './time.ts';
+
+/** A byte range within one of the device's regions. */
+export interface RegionSpan {
+  readonly region: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** A read whose value may be served from a cache until one of `invalidatedBy` is written. */
+export interface CachedRead extends RegionSpan {
+  readonly invalidatedBy: readonly RegionSpan[];
+}
+
+/** A free-running counter that a domain can compute from virtual time alone. */
+export interface CounterHint extends RegionSpan {
+  /** Bits that count; the value wraps at 2^widthBits (24 for the ACPI PM timer). */
+  readonly widthBits: number;
+  readonly frequencyHz: number;
+}
+
+export interface FastPathHints {
+  /** Writes that may be queued in a coalesced ring and delivered, in order, at the next exit. */
+  readonly coalescedWrites?: readonly RegionSpan[];
+  readonly cachedReads?: readonly CachedRead[];
+  readonly counters?: readonly CounterHint[];
+}
+
+/**
+ * A counter the kernel serves on a lightweight exit: at time t its value is
+ * (base + floor((t - epoch) * frequencyHz / 1e9)) mod 2^widthBits, or `base`
+ * while stopped. Reads of other bytes, and every write, still go to the device.
+ */
+export interface CounterDescriptor {
+  readonly kind: 'counter';
+  readonly space: AddressSpace;
+  readonly address: number;
+  /** The access width served, e.g. 4 for `inl` of the PM timer. */
+  readonly size: GuestAccessSize;
+  readonly widthBits: number;
+  readonly frequencyHz: number;
+  readonly base: bigint;
+  readonly epoch: Nanoseconds;
+  readonly running: boolean;
+}
+
+/** Every kind of fast path the kernel can be asked to serve. A tagged union, so new kinds slot in. */
+export type FastPathDescriptor = CounterDescriptor;

@@ -1,0 +1,31 @@
+export type { Nanoseconds } from './time.ts';
+export { NEVER, isNanoseconds } from './time.ts';
+export type { AccessSize, AddressSpace, GuestAccessSize, IoRegion } from './io-region.ts';
+export { isAccessSize, isGuestAccessSize } from './io-region.ts';
+export type { AccessOutcome } from './io-access.ts';
+export { readBytes, writeBytes } from './io-access.ts';
+export type { DeviceContext, DeviceLogger, GuestMemory, Timer } from './device-context.ts';
+export type { Device, DeviceFactory } from './device.ts';
+export { DeviceStateError, expectState } from './device.ts';
+export type { DeviceState, PlainValue, StateDecodeResult } from './plain-state.ts';
+export { StateEncodeError, decodeState, encodeState } from './plain-state.ts';
+export type { CachedRead, CounterDescriptor, CounterHint, FastPathDescriptor, FastPathHints, RegionSpan } from './fast-path.ts';
+export type {
+  CoalescedIo, CoalescedWrite, Exit, ExitHeader, ExitKind, HltExit, InternalErrorExit, IntrExit, IoExit,
+  IoapicEoiExit, IrqWindowOpenExit, MmioExit, ShutdownExit,
+} from './exit.ts';
+export { InternalSuberror } from './exit.ts';
+export type {
+  DeviceStateReply, ErrorReply, GetDeviceStateRequest, InterruptRequest, IrqLineRequest, OkReply, PauseRequest,
+  RegisterCoalescedRangeRequest, RegisterFastPathRequest, Reply, Request, ResumeRequest, RunRequest,
+  SetDeviceStateRequest,
+} from './ioctl.ts';
+export { ErrorCode } from './ioctl.ts';
+export type { Message, MessageKind } from './message.ts';
+export { MessageTag, isExit } from './message.ts';
+export type { DecodeError, DecodeResult } from './codec/message-codec.ts';
+export { MessageEncoder, decodeMessage, describeDecodeError, encodeMessage } from './codec/message-codec.ts';
+export { EncodeError } from './codec/wire.ts';
+export type { DecodeFailure } from './codec/wire.ts';
+export type { Boundary, Domain, TransitionReason, TransitionRecorder } from './transition.ts';
+export { DomainDepth, boundaryOf, nullRecorder } from './transition.ts';

@@ -1,0 +1,122 @@
+/**
+ * The requests that cross the boundary — the ioctls of KVM's vCPU and VM file
+ * descriptors — and their replies.
+ */
+import type { FastPathDescriptor } from './fast-path.ts';
+import type { AddressSpace } from './io-region.ts';
+import type { DeviceState } from './plain-state.ts';
+import type { Nanoseconds } from './time.ts';
+
+/**
+ * KVM_RUN. `completion` answers the exit being resumed: the bytes of an
+ * `in` (size * count) or an MMIO read (length); empty otherwise. `deadline`
+ * is the device host's next timer: when virtual time reaches it the run
+ * returns with an `intr` exit, as QEMU's timer thread kicks a vCPU.
+ */
+export interface RunRequest {
+  readonly kind: 'run';
+  readonly vcpu: number;
+  readonly completion: Uint8Array;
+  /** kvm_run.request_interrupt_window: exit with `irq-window-open` once the guest can take an interrupt. */
+  readonly requestInterruptWindow: boolean;
+  /** kvm_run.immediate_exit: return an `intr` exit before entering the guest. */
+  readonly immediateExit: boolean;
+  readonly deadline: Nanoseconds;
+}
+
+/** KVM_IRQ_LINE: set an input of the in-kernel irqchip (a GSI) high or low. */
+export interface IrqLineRequest {
+  readonly kind: 'irq-line';
+  readonly gsi: number;
+  readonly level: boolean;
+}
+
+/** KVM_INTERRUPT: inject a vector (userspace irqchip only). */
+export interface InterruptRequest {
+  readonly kind: 'interrupt';
+  readonly vcpu: number;
+  readonly vector: number;
+}
+
+/** KVM_GET_PIT2, KVM_GET_IRQCHIP, … generalised: the whole state of a named device. */
+export interface GetDeviceStateRequest {
+  readonly kind: 'get-device-state';
+  readonly device: string;
+}
+
+/** KVM_SET_PIT2, KVM_SET_IRQCHIP, … generalised. */
+export interface SetDeviceStateRequest {
+  readonly kind: 'set-device-state';
+  readonly device: string;
+  readonly state: DeviceState;
+}
+
+/** KVM_(UN)REGISTER_COALESCED_MMIO: writes to this range are queued, not exited on. */
+export interface RegisterCoalescedRangeRequest {
+  readonly kind: 'register-coalesced-range';
+  readonly space: AddressSpace;
+  readonly address: number;
+  readonly length: number;
+  /** false: unregister. */
+  readonly enable: boolean;
+}
+
+/** Ask the kernel to serve a fast path (seed 001's generic counter) for the named device. */
+export interface RegisterFastPathRequest {
+  readonly kind: 'register-fast-path';
+  readonly device: string;
+  readonly descriptor: FastPathDescriptor;
+}
+
+/** Stop every vCPU at its next exit (to snapshot or move devices between domains). */
+export interface PauseRequest {
+  readonly kind: 'pause';
+}
+
+export interface ResumeRequest {
+  readonly kind: 'resume';
+}
+
+export type Request =
+  | RunRequest
+  | IrqLineRequest
+  | InterruptRequest
+  | GetDeviceStateRequest
+  | SetDeviceStateRequest
+  | RegisterCoalescedRangeRequest
+  | RegisterFastPathRequest
+  | PauseRequest
+  | ResumeRequest;
+
+export interface OkReply {
+  readonly kind: 'ok';
+}
+
+/** Why a request failed, as errno would say it. */
+export const ErrorCode = {
+  /** No such device here (ENOENT). */
+  NoDevice: 1,
+  /** The request makes no sense now or with these arguments (EINVAL). */
+  Invalid: 2,
+  /** Not served by this side (ENOTTY: the ioctl does not exist here). */
+  Unsupported: 3,
+  /** The other side is gone or stopped answering (EIO). */
+  PeerLost: 4,
+  /** The bytes could not be decoded (EBADMSG). */
+  BadMessage: 5,
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface ErrorReply {
+  readonly kind: 'error';
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export interface DeviceStateReply {
+  readonly kind: 'device-state';
+  readonly device: string;
+  readonly state: DeviceState;
+}
+
+export type Reply = OkReply | ErrorReply | DeviceStateReply;

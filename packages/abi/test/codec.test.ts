@@ -1,0 +1,111 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Message } from '../src/index.ts';
+import { EncodeError, MessageEncoder, MessageTag, NEVER, decodeMessage, encodeMessage } from '../src/index.ts';
+import { message } from './arbitraries.ts';
+
+// fast-check prints the failing seed and path on failure; pin runs so CI stays quick.
+const runs = { numRuns: 2000 };
+
+function roundTrip(m: Message): Message {
+  const decoded = decodeMessage(encodeMessage(m));
+  if (!decoded.ok) throw new Error(`decode failed: ${JSON.stringify(decoded)}`);
+  return decoded.message;
+}
+
+describe('message codec', () => {
+  it('decodes what it encodes, for every message kind', () => {
+    fc.assert(fc.property(message, (m) => {
+      expect(roundTrip(m)).toEqual(m);
+    }), runs);
+  });
+
+  it('reuses one buffer per encoder and still round-trips', () => {
+    const encoder = new MessageEncoder();
+    fc.assert(fc.property(fc.array(message, { minLength: 1, maxLength: 5 }), (ms) => {
+      for (const m of ms) {
+        const decoded = decodeMessage(encoder.encode(m));
+        expect(decoded.ok && decoded.message).toEqual(m);
+      }
+    }), { numRuns: 300 });
+  });
+
+  it('never throws on arbitrary bytes, and accepts only canonical encodings', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 96 }), (bytes) => {
+      const decoded = decodeMessage(bytes);
+      if (decoded.ok) expect(encodeMessage(decoded.message)).toEqual(bytes);
+      else expect(['truncated', 'trailing-bytes', 'unknown-tag', 'invalid-field']).toContain(decoded.reason);
+    }), { numRuns: 20_000 });
+  });
+
+  it('never throws on arbitrary bytes behind a valid tag', () => {
+    const tags = Object.values(MessageTag);
+    fc.assert(fc.property(fc.constantFrom(...tags), fc.uint8Array({ maxLength: 80 }), (tag, body) => {
+      const bytes = new Uint8Array(4 + body.length);
+      new DataView(bytes.buffer).setUint16(0, tag, true);
+      bytes.set(body, 4);
+      const decoded = decodeMessage(bytes);
+      if (decoded.ok) expect(encodeMessage(decoded.message)).toEqual(bytes);
+    }), { numRuns: 20_000 });
+  });
+
+  it('rejects or canonically accepts every corruption of a valid message', () => {
+    fc.assert(fc.property(message, fc.nat(), fc.integer({ min: 1, max: 255 }), fc.nat(), (m, where, flip, cut) => {
+      const bytes = encodeMessage(m);
+      const flipped = bytes.slice();
+      const at = where % flipped.length;
+      flipped[at] = (flipped[at] ?? 0) ^ flip;
+      for (const corrupt of [flipped, bytes.subarray(0, cut % bytes.length)]) {
+        const decoded = decodeMessage(corrupt);
+        if (decoded.ok) expect(encodeMessage(decoded.message)).toEqual(corrupt);
+      }
+    }), runs);
+  });
+
+  it('names what is wrong', () => {
+    expect(decodeMessage(new Uint8Array([0xff, 0xff, 0, 0]))).toMatchObject({ ok: false, reason: 'unknown-tag' });
+    const io = encodeMessage({
+      kind: 'io', vcpu: 0, time: 5, ifFlag: true, readyForInterruptInjection: false,
+      direction: 'out', port: 0x43, size: 1, count: 1, data: Uint8Array.of(0x34),
+    });
+    expect(decodeMessage(io.subarray(0, io.length - 1))).toMatchObject({ ok: false, reason: 'truncated', field: 'io data' });
+    expect(decodeMessage(Uint8Array.of(...io, 0))).toMatchObject({ ok: false, reason: 'trailing-bytes' });
+    const badSize = io.slice();
+    badSize[17] = 3; // the size byte, after tag(4) + exit header(12) + direction(1)
+    expect(decodeMessage(badSize)).toMatchObject({ ok: false, reason: 'invalid-field', field: 'io size' });
+    const reserved = io.slice();
+    reserved[2] = 1;
+    expect(decodeMessage(reserved)).toMatchObject({ ok: false, reason: 'invalid-field', field: 'reserved', offset: 2 });
+  });
+
+  it('lays out an io exit as documented (little-endian, fixed offsets)', () => {
+    const bytes = encodeMessage({
+      kind: 'io', vcpu: 1, time: 0x1_0000_0002, ifFlag: true, readyForInterruptInjection: true,
+      direction: 'out', port: 0x3f8, size: 1, count: 2, data: Uint8Array.of(0x41, 0x42),
+    });
+    expect([...bytes]).toEqual([
+      0x01, 0x00, 0x00, 0x00, // tag io, reserved
+      0x01, 0x00, 0x03, 0x00, // vcpu 1, flags IF|ready, reserved
+      0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, // time
+      0x01, 0x01, 0xf8, 0x03, // out, size 1, port 0x3f8
+      0x02, 0x00, 0x00, 0x00, // count
+      0x02, 0x00, 0x00, 0x00, 0x41, 0x42, // data
+    ]);
+  });
+
+  it('carries a deadline of NEVER as all-ones', () => {
+    const run = { kind: 'run', vcpu: 0, completion: new Uint8Array(0), requestInterruptWindow: false, immediateExit: false, deadline: NEVER } as const;
+    expect(encodeMessage(run).subarray(8, 16)).toEqual(new Uint8Array(8).fill(0xff));
+    expect(roundTrip(run)).toEqual(run);
+  });
+
+  it('refuses to encode what no peer could decode', () => {
+    const exit = { vcpu: 0, time: 0, ifFlag: false, readyForInterruptInjection: false };
+    expect(() => encodeMessage({ ...exit, kind: 'io', direction: 'out', port: 0x10000, size: 1, count: 1, data: new Uint8Array(1) }))
+      .toThrow(EncodeError);
+    expect(() => encodeMessage({ ...exit, kind: 'io', direction: 'out', port: 0x60, size: 2, count: 1, data: new Uint8Array(1) }))
+      .toThrow(/io data length/);
+    expect(() => encodeMessage({ ...exit, kind: 'hlt', time: 1.5 })).toThrow(/time/);
+    expect(() => encodeMessage({ kind: 'get-device-state', device: '\uD800' })).toThrow(/Unicode/);
+  });
+});

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import type { AccessSize, Device, IoRegion } from '../src/index.ts';
+import { boundaryOf, readBytes, writeBytes } from '../src/index.ts';
+
+/** Records every call; reads answer offset-derived bytes so splits are visible. */
+function recordingDevice(regions: IoRegion[]) {
+  const calls: string[] = [];
+  const device: Device = {
+    model: 'recorder',
+    regions,
+    read(region: string, offset: number, size: AccessSize) {
+      calls.push(`r ${region}+${offset}/${size}`);
+      let value = 0;
+      for (let i = size - 1; i >= 0; i--) value = value * 256 + 0x10 + offset + i;
+      return value >>> 0;
+    },
+    write(region: string, offset: number, size: AccessSize, value: number) {
+      calls.push(`w ${region}+${offset}/${size}=${value.toString(16)}`);
+    },
+    getState: () => ({ model: 'recorder', version: 1 }),
+    setState: () => undefined,
+    counters: () => ({}),
+  };
+  return { device, calls };
+}
+
+const bytePorts: IoRegion = { name: 'ports', space: 'port', length: 4, sizes: [1] };
+const words: IoRegion = { name: 'regs', space: 'mmio', length: 16, sizes: [4] };
+
+describe('bus access splitting', () => {
+  it('answers an accepted width with one call', () => {
+    const { device, calls } = recordingDevice([words]);
+    const into = new Uint8Array(4);
+    expect(readBytes(device, words, 4, into)).toBe('ok');
+    expect(calls).toEqual(['r regs+4/4']);
+    expect([...into]).toEqual([0x14, 0x15, 0x16, 0x17]);
+  });
+
+  it('splits a wide access into accepted widths, lowest address first (inw on a byte port)', () => {
+    const { device, calls } = recordingDevice([bytePorts]);
+    const into = new Uint8Array(2);
+    expect(readBytes(device, bytePorts, 1, into)).toBe('ok');
+    expect(calls).toEqual(['r ports+1/1', 'r ports+2/1']);
+    expect([...into]).toEqual([0x11, 0x12]);
+    expect(writeBytes(device, bytePorts, 0, Uint8Array.of(0x34, 0x12))).toBe('ok');
+    expect(calls.slice(2)).toEqual(['w ports+0/1=34', 'w ports+1/1=12']);
+  });
+
+  it('splits an 8-byte MMIO access into two 4-byte ones', () => {
+    const { device, calls } = recordingDevice([words]);
+    expect(writeBytes(device, words, 8, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 0x80))).toBe('ok');
+    expect(calls).toEqual(['w regs+8/4=4030201', 'w regs+12/4=80070605']);
+  });
+
+  it('answers open bus for what the device cannot decode, and says why', () => {
+    const { device, calls } = recordingDevice([words]);
+    const narrow = new Uint8Array(1);
+    expect(readBytes(device, words, 0, narrow)).toBe('unaccepted-size');
+    expect([...narrow]).toEqual([0xff]);
+    const past = new Uint8Array(4);
+    expect(readBytes(device, words, 16, past)).toBe('outside-region');
+    expect([...past]).toEqual([0xff, 0xff, 0xff, 0xff]);
+    expect(writeBytes(device, words, 0, Uint8Array.of(1))).toBe('unaccepted-size');
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('transitions', () => {
+  it('names each outward crossing as VMM builders do', () => {
+    expect(boundaryOf('guest', 'monitor')).toBe('exit');
+    expect(boundaryOf('monitor', 'kernel')).toBe('lightweight-exit');
+    expect(boundaryOf('kernel', 'user')).toBe('heavyweight-exit');
+    expect(boundaryOf('guest', 'user')).toBe('heavyweight-exit');
+    expect(boundaryOf('user', 'kernel')).toBeUndefined();
+  });
+});

@@ -1,0 +1,19 @@
+// The shared vitest preset. Every package's vitest.config.ts is
+//   export { default } from '@splitvisor/vitest-config';
+// Tests are black-box, on a virtual clock; none sleeps, none reads the wall clock.
+import { CountsReporter } from './counts-reporter.js';
+
+export { CountsReporter, RESULTS_FILE } from './counts-reporter.js';
+
+/** @type {import('vitest/config').UserConfig} */
+const preset = {
+  test: {
+    include: ['test/**/*.test.ts', 'test/**/*.test.js'],
+    reporters: ['default', new CountsReporter()],
+    // Property tests print their failing seed; keep them reproducible run to run.
+    sequence: { shuffle: false },
+    testTimeout: 20_000,
+  },
+};
+
+export default preset;
