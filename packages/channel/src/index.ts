@@ -1,0 +1,6 @@
+export type { ChannelEnd, ChannelErrorCode, ChannelHandler, ChannelStats } from './channel.ts';
+export { ChannelError } from './channel.ts';
+export type { DirectChannelOptions } from './direct.ts';
+export { createDirectChannel } from './direct.ts';
+export type { ParentConnection, WorkerChannel, WorkerChannelOptions } from './worker.ts';
+export { connectParent, spawnWorkerChannel } from './worker.ts';

@@ -1,0 +1,323 @@
+/**
+ * One end of a channel over shared memory (see ring-layout.ts). Frames are
+ *
+ *   u32 body length | u8 type (call, reply, post) | u8 0 | u16 0 | u32 seq | body
+ *
+ * where the body is the abi encoding of one message. A frame larger than the
+ * ring streams through it: the writer publishes what fits and waits for the
+ * reader to drain. While it waits — for space or for a reply — an end keeps
+ * draining what the peer sends it into a local inbox, so two ends writing
+ * large frames to each other cannot deadlock.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Message } from '@splitvisor/abi';
+import { MessageEncoder, decodeMessage, describeDecodeError } from '@splitvisor/abi';
+import type { ChannelEnd, ChannelHandler, ChannelStats } from './channel.ts';
+import { ChannelError, NO_HANDLER_REPLY, emptyStats } from './channel.ts';
+import type { SharedChannel, Side } from './ring-layout.ts';
+import {
+  CONTROL_BYTES, SideState, bellWord, headWord, markSide, readNote, ringOffset, stateWord, tailWord,
+} from './ring-layout.ts';
+
+const FRAME_HEADER_BYTES = 12;
+const FrameType = { call: 1, reply: 2, post: 3 } as const;
+type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+interface Frame {
+  readonly type: FrameType;
+  readonly seq: number;
+  readonly message: Message;
+}
+
+export interface RingEndOptions {
+  readonly name: string;
+  readonly peer: string;
+  /** How long a call (or a wait for ring space) may see no progress from the peer. */
+  readonly callTimeoutMs: number;
+}
+
+/** Bytes received but not yet parsed into frames. */
+class Inbox {
+  bytes = new Uint8Array(4096);
+  start = 0;
+  end = 0;
+
+  /** Room for `n` more bytes at `end`. */
+  reserve(n: number): void {
+    if (this.end + n <= this.bytes.length) return;
+    const used = this.end - this.start;
+    if (used + n <= this.bytes.length && this.start > 0) {
+      this.bytes.copyWithin(0, this.start, this.end);
+    } else {
+      let capacity = this.bytes.length * 2;
+      while (capacity < used + n) capacity *= 2;
+      const grown = new Uint8Array(capacity);
+      grown.set(this.bytes.subarray(this.start, this.end));
+      this.bytes = grown;
+    }
+    this.start = 0;
+    this.end = used;
+  }
+}
+
+export class RingEnd implements ChannelEnd {
+  readonly name: string;
+  readonly peer: string;
+  readonly stats: ChannelStats = emptyStats();
+  private readonly shared: SharedChannel;
+  private readonly side: Side;
+  private readonly other: Side;
+  private readonly control: Int32Array;
+  private readonly out: Uint8Array;
+  private readonly in: Uint8Array;
+  private readonly mask: number;
+  private outHead: number;
+  private inTail: number;
+  private readonly inbox = new Inbox();
+  private readonly encoder = new MessageEncoder();
+  private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
+  private readonly headerView = new DataView(this.header.buffer);
+  private readonly timeoutMs: number;
+  private handler: ChannelHandler | undefined;
+  private seq = 0;
+
+  constructor(shared: SharedChannel, side: Side, options: RingEndOptions) {
+    this.shared = shared;
+    this.side = side;
+    this.other = side === 0 ? 1 : 0;
+    this.name = options.name;
+    this.peer = options.peer;
+    this.timeoutMs = options.callTimeoutMs;
+    this.control = new Int32Array(shared.buffer, 0, CONTROL_BYTES / 4);
+    this.out = new Uint8Array(shared.buffer, ringOffset(side, shared.ringBytes), shared.ringBytes);
+    this.in = new Uint8Array(shared.buffer, ringOffset(this.other, shared.ringBytes), shared.ringBytes);
+    this.mask = shared.ringBytes - 1;
+    this.outHead = Atomics.load(this.control, headWord(side)) >>> 0;
+    this.inTail = Atomics.load(this.control, tailWord(this.other)) >>> 0;
+  }
+
+  setHandler(handler: ChannelHandler): void {
+    this.handler = handler;
+  }
+
+  call(message: Message): Message {
+    this.checkSelf();
+    this.checkPeer();
+    this.stats.calls++;
+    const seq = (this.seq = (this.seq + 1) >>> 0);
+    this.writeFrame(FrameType.call, seq, this.encoder.encode(message));
+    for (;;) {
+      const frame = this.nextFrame(true);
+      if (frame === undefined) continue;
+      if (frame.type === FrameType.reply) {
+        if (frame.seq !== seq) throw this.broken(`reply ${frame.seq} to call ${seq}`);
+        return frame.message;
+      }
+      this.dispatch(frame);
+    }
+  }
+
+  post(message: Message): void {
+    this.checkSelf();
+    this.checkPeer();
+    this.stats.posts++;
+    this.writeFrame(FrameType.post, 0, this.encoder.encode(message));
+  }
+
+  poll(): number {
+    this.checkSelf();
+    let served = 0;
+    this.pump();
+    for (let frame = this.parseFrame(); frame !== undefined; frame = this.parseFrame()) {
+      if (frame.type === FrameType.reply) throw this.broken(`reply ${frame.seq} with no call pending`);
+      this.dispatch(frame);
+      served++;
+      this.pump();
+    }
+    return served;
+  }
+
+  serve(): void {
+    for (;;) {
+      let frame: Frame | undefined;
+      try {
+        frame = this.nextFrame(false);
+      } catch (error) {
+        if (error instanceof ChannelError && error.code === 'closed') return;
+        throw error;
+      }
+      if (frame === undefined) continue;
+      if (frame.type === FrameType.reply) throw this.broken(`reply ${frame.seq} with no call pending`);
+      this.dispatch(frame);
+    }
+  }
+
+  close(): void {
+    markSide(this.shared, this.side, SideState.closed, `${this.name} closed the channel`);
+  }
+
+  /** Marks this end dead (its handler failed), so the peer's pending call fails instead of waiting. */
+  private die(reason: string): void {
+    markSide(this.shared, this.side, SideState.dead, reason);
+  }
+
+  private checkSelf(): void {
+    if (Atomics.load(this.control, stateWord(this.side)) !== SideState.open) {
+      throw new ChannelError('closed', this.peer, 'this end is closed');
+    }
+  }
+
+  private broken(detail: string): ChannelError {
+    const error = new ChannelError('bad-message', this.peer, detail);
+    this.die(`${this.name}: ${error.message}`);
+    return error;
+  }
+
+  private dispatch(frame: Frame): void {
+    this.stats.served++;
+    if (frame.type === FrameType.post) {
+      this.guard(() => { this.handler?.onPost(frame.message); });
+      return;
+    }
+    const reply = this.guard(() => this.handler?.onCall(frame.message) ?? NO_HANDLER_REPLY);
+    this.writeFrame(FrameType.reply, frame.seq, this.encoder.encode(reply));
+  }
+
+  /** A handler that throws takes its end down with it: the peer is told, then the error goes on up. */
+  private guard<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      this.die(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+      throw error;
+    }
+  }
+
+  // --- writing -------------------------------------------------------------
+
+  private writeFrame(type: FrameType, seq: number, body: Uint8Array): void {
+    this.headerView.setUint32(0, body.length, true);
+    this.headerView.setUint32(4, type, true);
+    this.headerView.setUint32(8, seq, true);
+    this.write(this.header);
+    this.write(body);
+    this.publish();
+    this.stats.bytesSent += FRAME_HEADER_BYTES + body.length;
+  }
+
+  private write(src: Uint8Array): void {
+    const capacity = this.out.length;
+    let done = 0;
+    while (done < src.length) {
+      const used = (this.outHead - (Atomics.load(this.control, tailWord(this.side)) >>> 0)) >>> 0;
+      const free = capacity - used;
+      if (free === 0) {
+        this.publish();
+        this.waitForSpace();
+        continue;
+      }
+      const n = Math.min(free, src.length - done);
+      const at = this.outHead & this.mask;
+      const first = Math.min(n, capacity - at);
+      this.out.set(src.subarray(done, done + first), at);
+      if (first < n) this.out.set(src.subarray(done + first, done + n), 0);
+      this.outHead = (this.outHead + n) >>> 0;
+      done += n;
+    }
+  }
+
+  private publish(): void {
+    Atomics.store(this.control, headWord(this.side), this.outHead | 0);
+    this.ring(this.other);
+  }
+
+  private ring(side: Side): void {
+    Atomics.add(this.control, bellWord(side), 1);
+    Atomics.notify(this.control, bellWord(side));
+  }
+
+  private waitForSpace(): void {
+    const deadline = performance.now() + this.timeoutMs;
+    for (;;) {
+      const bell = Atomics.load(this.control, bellWord(this.side));
+      if ((this.outHead - (Atomics.load(this.control, tailWord(this.side)) >>> 0)) >>> 0 < this.out.length) return;
+      if (this.pump() > 0) continue;
+      this.checkPeer();
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) throw new ChannelError('timeout', this.peer, `ring full, peer drained nothing for ${this.timeoutMs} ms`);
+      Atomics.wait(this.control, bellWord(this.side), bell, remaining);
+    }
+  }
+
+  // --- reading -------------------------------------------------------------
+
+  /** Moves everything the peer has published into the inbox; returns the byte count. */
+  private pump(): number {
+    const head = Atomics.load(this.control, headWord(this.other)) >>> 0;
+    const available = (head - this.inTail) >>> 0;
+    if (available === 0) return 0;
+    const inbox = this.inbox;
+    inbox.reserve(available);
+    const capacity = this.in.length;
+    const at = this.inTail & this.mask;
+    const first = Math.min(available, capacity - at);
+    inbox.bytes.set(this.in.subarray(at, at + first), inbox.end);
+    if (first < available) inbox.bytes.set(this.in.subarray(0, available - first), inbox.end + first);
+    inbox.end += available;
+    this.inTail = (this.inTail + available) >>> 0;
+    Atomics.store(this.control, tailWord(this.other), this.inTail | 0);
+    this.ring(this.other);
+    return available;
+  }
+
+  private parseFrame(): Frame | undefined {
+    const inbox = this.inbox;
+    const buffered = inbox.end - inbox.start;
+    if (buffered < FRAME_HEADER_BYTES) return undefined;
+    const view = new DataView(inbox.bytes.buffer, inbox.bytes.byteOffset + inbox.start, FRAME_HEADER_BYTES);
+    const length = view.getUint32(0, true);
+    if (buffered < FRAME_HEADER_BYTES + length) return undefined;
+    const typeWord = view.getUint32(4, true);
+    const seq = view.getUint32(8, true);
+    const bodyStart = inbox.start + FRAME_HEADER_BYTES;
+    inbox.start = bodyStart + length;
+    if (typeWord !== FrameType.call && typeWord !== FrameType.reply && typeWord !== FrameType.post) {
+      throw this.broken(`frame of unknown type ${typeWord}`);
+    }
+    const decoded = decodeMessage(inbox.bytes.subarray(bodyStart, bodyStart + length));
+    if (!decoded.ok) throw this.broken(`undecodable message: ${describeDecodeError(decoded)}`);
+    return { type: typeWord, seq, message: decoded.message };
+  }
+
+  /**
+   * The next frame from the peer, blocking until one arrives. Gives up when
+   * the peer is gone, or — for a caller (`bounded`) — after the timeout with
+   * no progress at all from the peer.
+   */
+  private nextFrame(bounded: boolean): Frame | undefined {
+    let deadline = bounded ? performance.now() + this.timeoutMs : Number.POSITIVE_INFINITY;
+    for (;;) {
+      const frame = this.parseFrame();
+      if (frame !== undefined) return frame;
+      const bell = Atomics.load(this.control, bellWord(this.side));
+      if (this.pump() > 0) {
+        if (bounded) deadline = performance.now() + this.timeoutMs;
+        continue;
+      }
+      this.checkPeer();
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) throw new ChannelError('timeout', this.peer, `no answer within ${this.timeoutMs} ms`);
+      Atomics.wait(this.control, bellWord(this.side), bell, remaining);
+    }
+  }
+
+  /** Throws if the peer is gone — but only once everything it sent before going has been read. */
+  private checkPeer(): void {
+    const state = Atomics.load(this.control, stateWord(this.other));
+    if (state === SideState.open) return;
+    // Bytes it published before going are still delivered; a frame it never finished is not.
+    if (this.pump() > 0) return;
+    if (state === SideState.dead) throw new ChannelError('peer-lost', this.peer, `peer died: ${readNote(this.shared, this.other)}`);
+    throw new ChannelError('closed', this.peer, 'peer closed the channel');
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The shared memory of a ring channel: one SharedArrayBuffer holding a
+ * control block, a death note per side, and one single-producer
+ * single-consumer byte ring per direction.
+ *
+ *   bytes 0..63     control words (Int32): ring heads and tails, a doorbell
+ *                   and a state per side, death-note lengths
+ *   64..575         death notes: 256 bytes per side, UTF-8, why it died
+ *   576..           ring 0 (side 0 writes, side 1 reads), then ring 1
+ *
+ * Heads and tails are free-running byte counts that wrap at 2^32; a ring's
+ * capacity is a power of two, so the byte at count n is at n & (capacity-1).
+ * Each side waits on its own doorbell, and the peer rings it whenever it
+ * publishes bytes to that side, frees space that side was waiting for, or
+ * changes state — so one Atomics.wait covers "data arrived", "space freed"
+ * and "peer gone".
+ */
+export type Side = 0 | 1;
+
+export const CONTROL_BYTES = 64;
+export const NOTE_BYTES = 256;
+export const RINGS_OFFSET = CONTROL_BYTES + 2 * NOTE_BYTES;
+
+export const SideState = { open: 0, closed: 1, dead: 2 } as const;
+
+/** Ring r carries side r's messages to the other side. */
+export const headWord = (ring: Side): number => ring * 2;
+export const tailWord = (ring: Side): number => ring * 2 + 1;
+export const bellWord = (side: Side): number => 4 + side;
+export const stateWord = (side: Side): number => 6 + side;
+export const noteLengthWord = (side: Side): number => 8 + side;
+export const noteOffset = (side: Side): number => CONTROL_BYTES + side * NOTE_BYTES;
+export const ringOffset = (ring: Side, ringBytes: number): number => RINGS_OFFSET + ring * ringBytes;
+
+/** What one side needs to join a channel: plain, structured-cloneable data. */
+export interface SharedChannel {
+  readonly buffer: SharedArrayBuffer;
+  readonly ringBytes: number;
+}
+
+export function createSharedChannel(ringBytes: number, positionBase = 0): SharedChannel {
+  if (!Number.isInteger(ringBytes) || ringBytes < 64 || (ringBytes & (ringBytes - 1)) !== 0 || ringBytes > 1 << 30) {
+    throw new RangeError(`ring size ${ringBytes} is not a power of two between 64 bytes and 1 GiB`);
+  }
+  const buffer = new SharedArrayBuffer(RINGS_OFFSET + 2 * ringBytes);
+  const control = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
+  for (const ring of [0, 1] as const) {
+    control[headWord(ring)] = positionBase | 0;
+    control[tailWord(ring)] = positionBase | 0;
+  }
+  return { buffer, ringBytes };
+}
+
+/** Marks `side` as gone (unless it already is) with a note saying why, and wakes the other side. */
+export function markSide(shared: SharedChannel, side: Side, state: 1 | 2, reason: string): void {
+  const control = new Int32Array(shared.buffer, 0, CONTROL_BYTES / 4);
+  if (Atomics.compareExchange(control, stateWord(side), SideState.open, state) !== SideState.open) return;
+  const note = new TextEncoder().encode(reason).subarray(0, NOTE_BYTES);
+  new Uint8Array(shared.buffer, noteOffset(side), NOTE_BYTES).set(note);
+  Atomics.store(control, noteLengthWord(side), note.length);
+  const other = side === 0 ? 1 : 0;
+  Atomics.add(control, bellWord(other), 1);
+  Atomics.notify(control, bellWord(other));
+}
+
+export function readNote(shared: SharedChannel, side: Side): string {
+  const control = new Int32Array(shared.buffer, 0, CONTROL_BYTES / 4);
+  const length = Math.min(Atomics.load(control, noteLengthWord(side)), NOTE_BYTES);
+  // A note cut at 256 bytes may end mid-character; show what is there.
+  return new TextDecoder().decode(new Uint8Array(shared.buffer, noteOffset(side), length).slice());
+}

@@ -1,0 +1,215 @@
+// The transport conformance suite: every transport passes the same tests.
+// Each test opens a fresh channel to the conformance peer (peer-behaviour.ts).
+import type { Message } from '@splitvisor/abi';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChannelEnd, ChannelHandler } from '../src/index.ts';
+import { fold } from './peer-behaviour.ts';
+
+export interface OpenOptions {
+  readonly ringBytes?: number;
+  readonly callTimeoutMs?: number;
+  readonly ringPositionBase?: number;
+}
+
+export interface Opened {
+  readonly end: ChannelEnd;
+  /** Closes our end and waits for the peer to be gone. */
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  readonly name: string;
+  open(options?: OpenOptions): Opened;
+  /** Whether the peer is a separate thread that can stop answering (so call timeouts can be tested). */
+  readonly peerCanHang: boolean;
+}
+
+const exitOut = (port: number, data: Uint8Array): Message => ({
+  kind: 'io', vcpu: 0, time: 0, ifFlag: true, readyForInterruptInjection: true,
+  direction: 'out', port, size: 1, count: data.length, data,
+});
+
+const exitIn = (port: number): Message => ({
+  kind: 'io', vcpu: 0, time: 0, ifFlag: true, readyForInterruptInjection: true,
+  direction: 'in', port, size: 4, count: 1, data: new Uint8Array(0),
+});
+
+function completionOf(reply: Message): Uint8Array {
+  if (reply.kind !== 'run') throw new Error(`expected a run completion, got ${reply.kind}`);
+  return reply.completion;
+}
+
+function postsSeen(end: ChannelEnd): { posts: number; checksum: number } {
+  const reply = end.call({ kind: 'get-device-state', device: 'posts' });
+  if (reply.kind !== 'device-state') throw new Error(`expected device-state, got ${reply.kind}`);
+  return { posts: reply.state.posts as number, checksum: reply.state.checksum as number };
+}
+
+/** Compares bytes without vitest's element-by-element diffing, which is slow for large arrays. */
+function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
+  expect(actual.length).toBe(expected.length);
+  expect(Buffer.compare(actual, expected)).toBe(0);
+}
+
+/** Deterministic bytes, so a corrupted or reordered copy is caught. */
+function pattern(length: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let x = seed | 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    bytes[i] = x & 0xff;
+  }
+  return bytes;
+}
+
+function counting(): ChannelHandler & { posts: number; checksum: number } {
+  return {
+    posts: 0,
+    checksum: 0,
+    onPost(message) {
+      this.posts++;
+      this.checksum = fold(this.checksum, message);
+    },
+    onCall(message) {
+      return message.kind === 'get-device-state' && message.device === 'caller'
+        ? { kind: 'device-state', device: 'caller', state: { model: 'caller', version: 1, answered: true } }
+        : { kind: 'ok' };
+    },
+  };
+}
+
+export function channelConformance(transport: Transport): void {
+  describe(`${transport.name} transport conformance`, () => {
+    let opened: Opened[] = [];
+    const open = (options?: OpenOptions) => {
+      const channel = transport.open(options);
+      opened.push(channel);
+      return channel.end;
+    };
+    afterEach(async () => {
+      await Promise.all(opened.map((channel) => channel.close()));
+      opened = [];
+    });
+
+    it('answers a call with its reply', () => {
+      const end = open();
+      expect(completionOf(end.call(exitOut(0x80, Uint8Array.of(0x55))))).toEqual(Uint8Array.of(0x55));
+      expect(end.stats.calls).toBe(1);
+    });
+
+    it('delivers posts in order, before a later call', () => {
+      const end = open();
+      let expected = 0;
+      for (let i = 0; i < 500; i++) {
+        const message: Message = { kind: 'irq-line', gsi: i % 24, level: i % 3 === 0 };
+        expected = fold(expected, message);
+        end.post(message);
+      }
+      expect(postsSeen(end)).toEqual({ posts: 500, checksum: expected });
+      // An `in` after posted writes sees all of them (seed 002's out-port cache flush).
+      end.post({ kind: 'irq-line', gsi: 1, level: true });
+      const data = completionOf(end.call(exitIn(0x60)));
+      expect(new DataView(data.buffer, data.byteOffset).getUint32(0, true)).toBe(501);
+    });
+
+    it('carries small and large messages intact', () => {
+      const end = open({ ringBytes: 4096 });
+      for (const length of [1, 7, 4096, 4097, 100_000]) {
+        expectSameBytes(completionOf(end.call(exitOut(0x1f0, pattern(length, length + 1)))), pattern(length, length + 1));
+      }
+      const vram = pattern(1 << 20, 7);
+      const reply = end.call({ kind: 'set-device-state', device: 'vga', state: { model: 'vga', version: 1, vram, latch: 0x1234_5678_9abcn } });
+      if (reply.kind !== 'device-state') throw new Error(`expected device-state, got ${reply.kind}`);
+      const { vram: echoed, ...rest } = reply.state;
+      expect(rest).toEqual({ model: 'vga', version: 1, latch: 0x1234_5678_9abcn });
+      expectSameBytes(echoed as Uint8Array, vram);
+    });
+
+    it('wraps around the ring many times without losing a byte', () => {
+      const end = open({ ringBytes: 1024 });
+      for (let i = 0; i < 2000; i++) {
+        const data = pattern(1 + ((i * 37) % 601), i);
+        expectSameBytes(completionOf(end.call(exitOut(i & 0xffff, data))), data);
+      }
+    });
+
+    it('crosses the 2^32 wrap of ring positions', () => {
+      const end = open({ ringBytes: 1024, ringPositionBase: 0xffff_ff00 | 0 });
+      for (let i = 0; i < 50; i++) {
+        const data = pattern(200 + i, i);
+        expectSameBytes(completionOf(end.call(exitOut(0x3f8, data))), data);
+      }
+    });
+
+    it('applies back-pressure when the ring is full, losing nothing', () => {
+      const end = open({ ringBytes: 4096 });
+      let expected = 0;
+      for (let i = 0; i < 3000; i++) {
+        const message: Message = { kind: 'irq-line', gsi: i, level: true };
+        const bulk = exitOut(0x3f8, pattern(3000, i)); // 3 KB: the ring holds one at a time
+        expected = fold(fold(expected, message), bulk);
+        end.post(message);
+        end.post(bulk);
+      }
+      expect(postsSeen(end)).toEqual({ posts: 6000, checksum: expected });
+    });
+
+    it('serves the peer’s calls while waiting for its reply (reentrancy)', () => {
+      const end = open();
+      const handler = counting();
+      end.setHandler(handler);
+      expect(end.call({ kind: 'get-device-state', device: 'reenter' })).toEqual({
+        kind: 'device-state', device: 'caller', state: { model: 'caller', version: 1, answered: true },
+      });
+    });
+
+    it('drains a flood of posts from the peer while waiting, without deadlock', () => {
+      const end = open({ ringBytes: 1024 });
+      const handler = counting();
+      end.setHandler(handler);
+      expect(end.call({ kind: 'get-device-state', device: 'flood:5000' })).toEqual({ kind: 'ok' });
+      let expected = 0;
+      for (let i = 0; i < 5000; i++) expected = fold(expected, { kind: 'irq-line', gsi: i, level: (i & 1) === 1 });
+      expect({ posts: handler.posts, checksum: handler.checksum }).toEqual({ posts: 5000, checksum: expected });
+    });
+
+    it('fails a pending call, naming the peer, when the peer dies — and every later call too', () => {
+      const end = open();
+      const lost = expect.objectContaining({
+        code: 'peer-lost', message: expect.stringMatching(new RegExp(`^channel to ${end.peer}: peer died`)),
+      });
+      expect(() => end.call({ kind: 'get-device-state', device: 'die:3' })).toThrow(lost);
+      expect(() => end.call(exitIn(0x60))).toThrow(lost);
+      expect(() => { end.post({ kind: 'pause' }); }).toThrow(lost);
+    });
+
+    it('reports a peer whose handler throws as dead, with the reason', () => {
+      const end = open();
+      expect(() => end.call({ kind: 'get-device-state', device: 'throw' }))
+        .toThrow(expect.objectContaining({ code: 'peer-lost', message: expect.stringMatching(/peer handler failed on purpose/) }));
+    });
+
+    it('answers a request with an error reply, not a channel failure', () => {
+      const end = open();
+      expect(end.call({ kind: 'get-device-state', device: 'nonesuch' })).toMatchObject({ kind: 'error', code: 1 });
+    });
+
+    it('shuts down: after close, calls fail as closed', async () => {
+      const channel = transport.open();
+      expect(completionOf(channel.end.call(exitOut(0x80, Uint8Array.of(1))))).toEqual(Uint8Array.of(1));
+      await channel.close();
+      expect(() => channel.end.call(exitIn(0x60))).toThrow(expect.objectContaining({ code: 'closed' }));
+      await channel.close(); // idempotent
+    });
+
+    if (transport.peerCanHang) {
+      it('times out a call the peer never answers', () => {
+        const end = open({ callTimeoutMs: 300 });
+        expect(() => end.call({ kind: 'get-device-state', device: 'hang' }))
+          .toThrow(expect.objectContaining({ code: 'timeout', message: expect.stringMatching(/no answer within 300 ms/) }));
+      });
+    }
+  });
+}
