@@ -9,6 +9,7 @@ export { CountsReporter, RESULTS_FILE } from './counts-reporter.js';
 const preset = {
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.js'],
+    exclude: ['**/node_modules/**', 'test/fixtures/**'],
     reporters: ['default', new CountsReporter()],
     // Property tests print their failing seed; keep them reproducible run to run.
     sequence: { shuffle: false },

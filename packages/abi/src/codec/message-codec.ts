@@ -201,11 +201,18 @@ export class MessageEncoder {
   }
 }
 
+const scratch = new ByteWriter(512);
+
 /** Encodes into fresh bytes the caller owns. */
 export function encodeMessage(message: Message): Uint8Array {
-  const writer = new ByteWriter(64);
-  writeMessage(writer, message);
-  return writer.written().slice();
+  scratch.reset();
+  try {
+    writeMessage(scratch, message);
+  } catch (error) {
+    scratch.reset();
+    throw error;
+  }
+  return scratch.written().slice();
 }
 
 function readHeader(r: ByteReader): ExitHeader {

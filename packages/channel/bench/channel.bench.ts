@@ -1,0 +1,91 @@
+// pnpm bench: what one crossing of the boundary costs on each transport,
+// as medians and as ratios to a raw SharedArrayBuffer+Atomics ping-pong
+// between the same two threads, all measured in this one run.
+import { Worker } from 'node:worker_threads';
+import { measureAsync, measureSync, report } from '@splitvisor/bench';
+import type { Measurement } from '@splitvisor/bench';
+import type { Message } from '@splitvisor/abi';
+import { createDirectChannel, spawnWorkerChannel } from '../dist/index.js';
+
+const ROUNDS = 5;
+const inExit: Message = {
+  kind: 'io', vcpu: 0, time: 0, ifFlag: true, readyForInterruptInjection: true,
+  direction: 'in', port: 0x71, size: 1, count: 1, data: new Uint8Array(0),
+};
+const outExit: Message = { ...inExit, direction: 'out', port: 0x80, data: Uint8Array.of(0x42) };
+const completion: Message = {
+  kind: 'run', vcpu: 0, completion: Uint8Array.of(0xff), requestInterruptWindow: false, immediateExit: false,
+  deadline: Number.POSITIVE_INFINITY,
+};
+
+/** Median over rounds, with the contenders interleaved round by round so drift hits them all alike. */
+function combine(samples: Measurement[]): number {
+  const sorted = samples.map((s) => s.medianNs).sort((a, b) => a - b);
+  return sorted[sorted.length >> 1] ?? Number.NaN;
+}
+
+// Raw ping-pong: the floor.
+const pingBuffer = new SharedArrayBuffer(4);
+const ping = new Int32Array(pingBuffer);
+const pingWorker = new Worker(new URL('./raw-pingpong.mjs', import.meta.url), { workerData: { buffer: pingBuffer } });
+const pingPong = () => {
+  Atomics.store(ping, 0, 1);
+  Atomics.notify(ping, 0);
+  Atomics.wait(ping, 0, 1);
+};
+
+// The ring, to a device host in a worker.
+const ring = spawnWorkerChannel(new URL('./echo-peer.mjs', import.meta.url), { name: 'kernel', peer: 'devhost' });
+const ringCall = () => ring.end.call(inExit);
+
+// postMessage, to a worker echoing the same exit record.
+const postWorker = new Worker(new URL('./post-message-peer.mjs', import.meta.url));
+let answer: (value: unknown) => void = () => undefined;
+postWorker.on('message', (message) => { answer(message); });
+const postRoundTrip = () => new Promise((resolve) => {
+  answer = resolve;
+  postWorker.postMessage(inExit);
+});
+
+// Direct: a function call (and the same through the codec).
+const [direct, directPeer] = createDirectChannel();
+directPeer.setHandler({ onCall: () => completion, onPost: () => undefined });
+const [coded, codedPeer] = createDirectChannel({ codec: true });
+codedPeer.setHandler({ onCall: () => completion, onPost: () => undefined });
+
+// Posted writes: a burst of posts, then one call that proves they all arrived.
+const BURST = 1000;
+const postBurst = () => {
+  for (let i = 0; i < BURST; i++) ring.end.post(outExit);
+  ring.end.call(inExit);
+};
+
+ringCall(); // the worker is up before anything is timed
+await postRoundTrip();
+
+const samples: Record<string, Measurement[]> = {};
+const add = (name: string, m: Measurement) => { (samples[name] ??= []).push(m); };
+for (let round = 0; round < ROUNDS; round++) {
+  add('raw SAB+Atomics ping-pong', measureSync(pingPong, { opsPerBatch: 2000, batches: 9 }));
+  add('worker ring round trip', measureSync(ringCall, { opsPerBatch: 2000, batches: 9 }));
+  add('worker postMessage round trip', await measureAsync(postRoundTrip, { opsPerBatch: 500, batches: 9 }));
+  add('direct call', measureSync(() => direct.call(inExit), { opsPerBatch: 20_000, batches: 9 }));
+  add('direct call through the codec', measureSync(() => coded.call(inExit), { opsPerBatch: 20_000, batches: 9 }));
+  const burst = measureSync(postBurst, { opsPerBatch: 5, batches: 9 });
+  add('worker posted write', { ...burst, medianNs: burst.medianNs / BURST });
+}
+
+const rows = Object.entries(samples).map(([name, list]) => ({
+  name,
+  medianNs: combine(list),
+  note: name === 'worker posted write' ? `per write, bursts of ${BURST} then one call` : '',
+}));
+const ratios = report('channel: one boundary crossing (an `in` exit and its completion)', rows, 'raw SAB+Atomics ping-pong');
+const postedNs = rows.find((row) => row.name === 'worker posted write')?.medianNs ?? Number.NaN;
+console.log(`posted-write throughput: ${(1e9 / postedNs / 1e6).toFixed(2)} M writes/s`);
+const ringRatio = ratios['worker ring round trip'] ?? Number.NaN;
+console.log(`ring round trip ${ringRatio.toFixed(2)}× the raw ping-pong (target ≤ 1.5×): ${ringRatio <= 1.5 ? 'met' : 'NOT met'}`);
+
+Atomics.store(ping, 0, -1);
+Atomics.notify(ping, 0);
+await Promise.all([ring.shutdown(), postWorker.terminate(), pingWorker.terminate()]);
