@@ -39,7 +39,9 @@ function clearTestResults() {
   for (const group of ['packages', 'apps', 'tooling']) {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) rmSync(join(dir, name, '.vitest'), { recursive: true, force: true });
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) rmSync(join(dir, entry.name, '.vitest'), { recursive: true, force: true });
+    }
   }
 }
 
