@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { measureAsync, measureSync, report } from '@splitvisor/bench';
 import type { Measurement } from '@splitvisor/bench';
 import type { Message } from '@splitvisor/abi';
-import { createDirectChannel, spawnWorkerChannel } from '../dist/index.js';
+import { createDirectChannel, spawnWorkerChannel } from '../src/index.ts';
 
 const ROUNDS = 5;
 const inExit: Message = {
