@@ -111,30 +111,32 @@ export function spawnWorkerChannel(entry: URL, options: WorkerChannelOptions = {
     shared, name: peer, peer: name, callTimeoutMs, entry: entry.href, tsx: tsxLoader(entry), data: options.data,
   };
   const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { [BOOT_KEY]: boot } });
-  // Reaches a parent that is not blocked; a blocked one has already been woken by the bootstrap.
-  worker.on('exit', (code) => {
-    markSide(shared, WORKER_SIDE, code === 0 ? SideState.closed : SideState.dead, `${peer} exited with code ${code}`);
+  // A forgotten shutdown must not keep the process alive: the worker sits in Atomics.wait forever.
+  worker.unref();
+  const exited = new Promise<number>((resolve) => {
+    worker.once('exit', (code) => {
+      // Reaches a parent that is not blocked; a blocked one has already been woken by the bootstrap.
+      markSide(shared, WORKER_SIDE, code === 0 ? SideState.closed : SideState.dead, `${peer} exited with code ${code}`);
+      resolve(code);
+    });
   });
   // The worker's own error is reported through its death note and the pending call's ChannelError.
   worker.on('error', () => undefined);
   const end = new RingEnd(shared, 0, { name, peer, callTimeoutMs });
-  let exited: Promise<number> | undefined;
   return {
     end,
     worker,
-    shutdown(graceMs = 2_000): Promise<number> {
-      exited ??= new Promise<number>((resolve) => {
-        if (worker.threadId === -1) {
-          resolve(0);
-          return;
-        }
-        const timer = setTimeout(() => { void worker.terminate(); }, graceMs);
-        worker.once('exit', (code) => {
-          clearTimeout(timer);
-          resolve(code);
-        });
-        end.close();
+    async shutdown(graceMs = 2_000): Promise<number> {
+      end.close();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+        timer.unref();
       });
+      const code = await Promise.race([exited, late.then(() => undefined)]);
+      clearTimeout(timer);
+      if (code !== undefined) return code;
+      await worker.terminate();
       return exited;
     },
   };
