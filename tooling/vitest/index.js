@@ -11,8 +11,6 @@ const preset = {
     include: ['test/**/*.test.ts', 'test/**/*.test.js'],
     exclude: ['**/node_modules/**', 'test/fixtures/**'],
     reporters: ['default', new CountsReporter()],
-    // Property tests print their failing seed; keep them reproducible run to run.
-    sequence: { shuffle: false },
     testTimeout: 20_000,
   },
 };

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { TransportName } from './demo.ts';
 import { printDemo, runDemo } from './demo.ts';
-import { TraceError, readTrace } from './trace.ts';
+import { readTrace } from './trace.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -39,6 +39,6 @@ try {
   await program.parseAsync();
 } catch (error) {
   // A user's bad file or flag: one line naming the problem, and a non-zero exit.
-  console.error(`splitvisor: ${error instanceof TraceError || error instanceof Error ? error.message : String(error)}`);
+  console.error(`splitvisor: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 }
