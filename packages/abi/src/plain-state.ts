@@ -6,6 +6,7 @@
  * state always re-encodes to the bytes it came from.
  */
 import { ExtensionCodec, decode, encode } from '@msgpack/msgpack';
+import { isWellFormedText } from './codec/wire.ts';
 
 export type PlainValue =
   | null
@@ -71,8 +72,10 @@ export class StateEncodeError extends Error {
 function checkPlain(value: unknown, path: string): void {
   switch (typeof value) {
     case 'boolean':
-    case 'string':
     case 'bigint':
+      return;
+    case 'string':
+      if (!isWellFormedText(value)) throw new StateEncodeError(`${path} is not well-formed Unicode`);
       return;
     case 'number':
       if (Number.isNaN(value)) throw new StateEncodeError(`${path} is NaN`);
@@ -87,7 +90,11 @@ function checkPlain(value: unknown, path: string): void {
       if (proto !== Object.prototype && proto !== null) {
         throw new StateEncodeError(`${path} is not a plain object or Uint8Array`);
       }
-      for (const [key, item] of Object.entries(value)) checkPlain(item, `${path}.${key}`);
+      for (const [key, item] of Object.entries(value)) {
+        // MessagePack decoders refuse a __proto__ key; a key must survive UTF-8 like any string.
+        if (key === '__proto__' || !isWellFormedText(key)) throw new StateEncodeError(`${path} has a key that cannot be state: ${JSON.stringify(key)}`);
+        checkPlain(item, `${path}.${key}`);
+      }
       return;
     }
     default:

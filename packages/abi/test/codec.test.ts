@@ -107,5 +107,14 @@ describe('message codec', () => {
       .toThrow(/io data length/);
     expect(() => encodeMessage({ ...exit, kind: 'hlt', time: 1.5 })).toThrow(/time/);
     expect(() => encodeMessage({ kind: 'get-device-state', device: '\uD800' })).toThrow(/Unicode/);
+    // NEVER is a deadline, not a time, an address or a length.
+    expect(() => encodeMessage({ ...exit, kind: 'hlt', time: NEVER })).toThrow(/time/);
+    expect(() => encodeMessage({ ...exit, kind: 'mmio', address: NEVER, length: 4, isWrite: false, data: new Uint8Array(0) }))
+      .toThrow(/mmio address/);
+    expect(() => encodeMessage({ kind: 'register-coalesced-range', space: 'port', address: 0x3f8, length: NEVER, enable: true }))
+      .toThrow(/range length/);
+    expect(() => encodeMessage({ kind: 'register-coalesced-range', space: 'pci' as 'port', address: 0, length: 8, enable: true }))
+      .toThrow(/range space/);
   });
+
 });

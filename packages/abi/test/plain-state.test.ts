@@ -26,6 +26,9 @@ describe('device state encoding', () => {
     expect(() => bad([1, () => 0])).toThrow(/x\.extra\[1\] is function/);
     expect(() => bad(Number.NaN)).toThrow(/NaN/);
     expect(() => bad(1n << 64n)).toThrow(/64 bits/);
+    expect(() => bad('\uDC00 lone')).toThrow(/x\.extra is not well-formed Unicode/);
+    expect(() => bad(JSON.parse('{"__proto__": 1}'))).toThrow(/key that cannot be state: "__proto__"/);
+    expect(() => bad({ ['\uD800']: 1 })).toThrow(/key that cannot be state/);
   });
 
   it('rejects bytes that are not a canonical state, without throwing', () => {

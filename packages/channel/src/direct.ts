@@ -60,6 +60,7 @@ class DirectEnd implements ChannelEnd {
     try {
       return dispatch(other.handler);
     } catch (error) {
+      // A failure of a channel further in (the peer's own call back to us) is reported as it is.
       if (error instanceof ChannelError) throw error;
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       other.state = { kind: 'dead', reason };
@@ -71,8 +72,8 @@ class DirectEnd implements ChannelEnd {
     const other = this.reachablePeer();
     this.stats.calls++;
     const request = this.transfer(message);
-    const reply = this.enter(other, (handler) => handler?.onCall(request) ?? NO_HANDLER_REPLY);
-    return other.transfer(reply);
+    // Encoding the reply is the peer's work: a reply no one could decode is the peer failing.
+    return this.enter(other, (handler) => other.transfer(handler?.onCall(request) ?? NO_HANDLER_REPLY));
   }
 
   post(message: Message): void {

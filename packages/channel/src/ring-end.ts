@@ -20,6 +20,8 @@ import {
 } from './ring-layout.ts';
 
 const FRAME_HEADER_BYTES = 12;
+/** Larger than any state a device has; a longer length can only be a broken stream. */
+const MAX_FRAME_BODY_BYTES = 256 * 1024 * 1024;
 const FrameType = { call: 1, reply: 2, post: 3 } as const;
 type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -80,6 +82,16 @@ export class RingEnd implements ChannelEnd {
   private readonly timeoutMs: number;
   private handler: ChannelHandler | undefined;
   private seq = 0;
+  /** Our calls still waiting for a reply, innermost last (calls nest while the peer calls back). */
+  private readonly pending = new Set<number>();
+  /**
+   * Replies to an outer call that arrived while an inner one waited: both sides
+   * may have calls outstanding at once (a post handler that calls while the other
+   * side's call is being served), so replies need not come back innermost first.
+   */
+  private readonly early = new Map<number, Message>();
+  /** Calls that timed out: their late replies are dropped, not taken for another call's. */
+  private readonly abandoned = new Set<number>();
 
   constructor(shared: SharedChannel, side: Side, options: RingEndOptions) {
     this.shared = shared;
@@ -106,15 +118,31 @@ export class RingEnd implements ChannelEnd {
     this.stats.calls++;
     const seq = (this.seq = (this.seq + 1) >>> 0);
     this.writeFrame(FrameType.call, seq, this.encoder.encode(message));
-    for (;;) {
-      const frame = this.nextFrame(true);
-      if (frame === undefined) continue;
-      if (frame.type === FrameType.reply) {
-        if (frame.seq !== seq) throw this.broken(`reply ${frame.seq} to call ${seq}`);
-        return frame.message;
+    this.pending.add(seq);
+    try {
+      for (;;) {
+        const early = this.early.get(seq);
+        if (early !== undefined) {
+          this.early.delete(seq);
+          return early;
+        }
+        const frame = this.nextFrame(true);
+        if (frame.type !== FrameType.reply) this.dispatch(frame);
+        else if (frame.seq === seq) return frame.message;
+        else this.routeReply(frame);
       }
-      this.dispatch(frame);
+    } catch (error) {
+      if (error instanceof ChannelError && error.code === 'timeout') this.abandoned.add(seq);
+      throw error;
+    } finally {
+      this.pending.delete(seq);
     }
+  }
+
+  /** A reply that is not for the innermost call: keep it for its caller, drop it, or give up on the stream. */
+  private routeReply(frame: Frame): void {
+    if (this.pending.has(frame.seq)) this.early.set(frame.seq, frame.message);
+    else if (!this.abandoned.delete(frame.seq)) throw this.broken(`reply ${frame.seq} to no call`);
   }
 
   post(message: Message): void {
@@ -129,26 +157,29 @@ export class RingEnd implements ChannelEnd {
     let served = 0;
     this.pump();
     for (let frame = this.parseFrame(); frame !== undefined; frame = this.parseFrame()) {
-      if (frame.type === FrameType.reply) throw this.broken(`reply ${frame.seq} with no call pending`);
-      this.dispatch(frame);
-      served++;
+      if (frame.type === FrameType.reply) {
+        this.routeReply(frame);
+      } else {
+        this.dispatch(frame);
+        served++;
+      }
       this.pump();
     }
     return served;
   }
 
   serve(): void {
-    for (;;) {
-      let frame: Frame | undefined;
+    // Until the peer closes, or a handler closes this end.
+    while (Atomics.load(this.control, stateWord(this.side)) === SideState.open) {
+      let frame: Frame;
       try {
         frame = this.nextFrame(false);
       } catch (error) {
         if (error instanceof ChannelError && error.code === 'closed') return;
         throw error;
       }
-      if (frame === undefined) continue;
-      if (frame.type === FrameType.reply) throw this.broken(`reply ${frame.seq} with no call pending`);
-      this.dispatch(frame);
+      if (frame.type === FrameType.reply) this.routeReply(frame);
+      else this.dispatch(frame);
     }
   }
 
@@ -162,9 +193,10 @@ export class RingEnd implements ChannelEnd {
   }
 
   private checkSelf(): void {
-    if (Atomics.load(this.control, stateWord(this.side)) !== SideState.open) {
-      throw new ChannelError('closed', this.peer, 'this end is closed');
-    }
+    const state = Atomics.load(this.control, stateWord(this.side));
+    if (state === SideState.open) return;
+    const detail = state === SideState.closed ? 'this end is closed' : `this end failed: ${readNote(this.shared, this.side)}`;
+    throw new ChannelError('closed', this.peer, detail);
   }
 
   private broken(detail: string): ChannelError {
@@ -179,8 +211,9 @@ export class RingEnd implements ChannelEnd {
       this.guard(() => { this.handler?.onPost(frame.message); });
       return;
     }
-    const reply = this.guard(() => this.handler?.onCall(frame.message) ?? NO_HANDLER_REPLY);
-    this.writeFrame(FrameType.reply, frame.seq, this.encoder.encode(reply));
+    // A reply no peer could decode is the handler's failure too.
+    const reply = this.guard(() => this.encoder.encode(this.handler?.onCall(frame.message) ?? NO_HANDLER_REPLY));
+    this.writeFrame(FrameType.reply, frame.seq, reply);
   }
 
   /** A handler that throws takes its end down with it: the peer is told, then the error goes on up. */
@@ -199,8 +232,15 @@ export class RingEnd implements ChannelEnd {
     this.headerView.setUint32(0, body.length, true);
     this.headerView.setUint32(4, type, true);
     this.headerView.setUint32(8, seq, true);
-    this.write(this.header);
-    this.write(body);
+    const start = this.outHead;
+    try {
+      this.write(this.header);
+      this.write(body);
+    } catch (error) {
+      // Part of a frame may already be in the ring; the stream cannot be resynchronised.
+      if (this.outHead !== start) this.die(`${this.name}: a frame was cut short (${error instanceof Error ? error.message : String(error)})`);
+      throw error;
+    }
     this.publish();
     this.stats.bytesSent += FRAME_HEADER_BYTES + body.length;
   }
@@ -276,6 +316,7 @@ export class RingEnd implements ChannelEnd {
     if (buffered < FRAME_HEADER_BYTES) return undefined;
     const view = new DataView(inbox.bytes.buffer, inbox.bytes.byteOffset + inbox.start, FRAME_HEADER_BYTES);
     const length = view.getUint32(0, true);
+    if (length > MAX_FRAME_BODY_BYTES) throw this.broken(`frame of ${length} bytes`);
     if (buffered < FRAME_HEADER_BYTES + length) return undefined;
     const typeWord = view.getUint32(4, true);
     const seq = view.getUint32(8, true);
@@ -294,7 +335,7 @@ export class RingEnd implements ChannelEnd {
    * the peer is gone, or — for a caller (`bounded`) — after the timeout with
    * no progress at all from the peer.
    */
-  private nextFrame(bounded: boolean): Frame | undefined {
+  private nextFrame(bounded: boolean): Frame {
     let deadline = bounded ? performance.now() + this.timeoutMs : Number.POSITIVE_INFINITY;
     for (;;) {
       const frame = this.parseFrame();
@@ -314,7 +355,7 @@ export class RingEnd implements ChannelEnd {
   /** Throws if the peer is gone — but only once everything it sent before going has been read. */
   private checkPeer(): void {
     const state = Atomics.load(this.control, stateWord(this.other));
-    if (state === SideState.open) return;
+    if (state === SideState.open || state === SideState.leaving) return;
     // Bytes it published before going are still delivered; a frame it never finished is not.
     if (this.pump() > 0) return;
     if (state === SideState.dead) throw new ChannelError('peer-lost', this.peer, `peer died: ${readNote(this.shared, this.other)}`);

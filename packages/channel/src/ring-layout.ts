@@ -21,7 +21,8 @@ export const CONTROL_BYTES = 64;
 export const NOTE_BYTES = 256;
 export const RINGS_OFFSET = CONTROL_BYTES + 2 * NOTE_BYTES;
 
-export const SideState = { open: 0, closed: 1, dead: 2 } as const;
+/** `leaving`: claimed by whoever is writing the note; still open to the other side until the final state lands. */
+export const SideState = { open: 0, closed: 1, dead: 2, leaving: 3 } as const;
 
 /** Ring r carries side r's messages to the other side. */
 export const headWord = (ring: Side): number => ring * 2;
@@ -54,10 +55,12 @@ export function createSharedChannel(ringBytes: number, positionBase = 0): Shared
 /** Marks `side` as gone (unless it already is) with a note saying why, and wakes the other side. */
 export function markSide(shared: SharedChannel, side: Side, state: 1 | 2, reason: string): void {
   const control = new Int32Array(shared.buffer, 0, CONTROL_BYTES / 4);
-  if (Atomics.compareExchange(control, stateWord(side), SideState.open, state) !== SideState.open) return;
+  if (Atomics.compareExchange(control, stateWord(side), SideState.open, SideState.leaving) !== SideState.open) return;
   const note = new TextEncoder().encode(reason).subarray(0, NOTE_BYTES);
   new Uint8Array(shared.buffer, noteOffset(side), NOTE_BYTES).set(note);
   Atomics.store(control, noteLengthWord(side), note.length);
+  // The note is in place before anyone can see the side gone.
+  Atomics.store(control, stateWord(side), state);
   const other = side === 0 ? 1 : 0;
   Atomics.add(control, bellWord(other), 1);
   Atomics.notify(control, bellWord(other));

@@ -68,10 +68,11 @@ const { workerData } = require('node:worker_threads');
 const boot = workerData[${JSON.stringify(BOOT_KEY)}];
 const control = new Int32Array(boot.shared.buffer, 0, ${CONTROL_BYTES / 4});
 function leave(state, reason) {
-  if (Atomics.compareExchange(control, ${stateWord(WORKER_SIDE)}, ${SideState.open}, state) !== ${SideState.open}) return;
+  if (Atomics.compareExchange(control, ${stateWord(WORKER_SIDE)}, ${SideState.open}, ${SideState.leaving}) !== ${SideState.open}) return;
   const note = new TextEncoder().encode(reason).subarray(0, ${NOTE_BYTES});
   new Uint8Array(boot.shared.buffer, ${noteOffset(WORKER_SIDE)}, ${NOTE_BYTES}).set(note);
   Atomics.store(control, ${noteLengthWord(WORKER_SIDE)}, note.length);
+  Atomics.store(control, ${stateWord(WORKER_SIDE)}, state);
   Atomics.add(control, ${bellWord(0)}, 1);
   Atomics.notify(control, ${bellWord(0)});
 }
@@ -127,11 +128,12 @@ export function spawnWorkerChannel(entry: URL, options: WorkerChannelOptions = {
     end,
     worker,
     async shutdown(graceMs = 2_000): Promise<number> {
+      // Waiting for the exit must keep the process alive until it comes.
+      worker.ref();
       end.close();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, graceMs);
-        timer.unref();
       });
       const code = await Promise.race([exited, late.then(() => undefined)]);
       clearTimeout(timer);

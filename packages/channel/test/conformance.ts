@@ -22,6 +22,8 @@ export interface Transport {
   open(options?: OpenOptions): Opened;
   /** Whether the peer is a separate thread that can stop answering (so call timeouts can be tested). */
   readonly peerCanHang: boolean;
+  /** Whether messages cross as bytes (so a message no peer could decode is caught). */
+  readonly encodes: boolean;
 }
 
 const exitOut = (port: number, data: Uint8Array): Message => ({
@@ -165,6 +167,17 @@ export function channelConformance(transport: Transport): void {
       });
     });
 
+    it('keeps each reply with its call when both sides have calls in flight', () => {
+      const end = open();
+      const handler = counting();
+      end.setHandler(handler);
+      // The peer's handling of the post calls us (Y); while it waits, it serves our call,
+      // which calls us again (Z): we answer Y before Z, so its replies arrive outermost first.
+      end.post({ kind: 'resume' });
+      expect(end.call({ kind: 'get-device-state', device: 'reenter' })).toMatchObject({ kind: 'device-state', device: 'caller' });
+      expect(postsSeen(end).posts).toBe(1);
+    });
+
     it('drains a flood of posts from the peer while waiting, without deadlock', () => {
       const end = open({ ringBytes: 1024 });
       const handler = counting();
@@ -204,11 +217,36 @@ export function channelConformance(transport: Transport): void {
       await channel.close(); // idempotent
     });
 
+    if (transport.encodes) {
+      it('reports a peer that answers with a message no one could decode as dead', () => {
+        const end = open();
+        expect(() => end.call({ kind: 'get-device-state', device: 'bad-reply' }))
+          .toThrow(expect.objectContaining({ code: 'peer-lost', message: expect.stringMatching(/EncodeError: invalid io size/) }));
+      });
+    }
+
     if (transport.peerCanHang) {
       it('times out a call the peer never answers', () => {
         const end = open({ callTimeoutMs: 300 });
         expect(() => end.call({ kind: 'get-device-state', device: 'hang' }))
           .toThrow(expect.objectContaining({ code: 'timeout', message: expect.stringMatching(/no answer within 300 ms/) }));
+      });
+
+      it('drops the late reply to a call that timed out, and goes on', () => {
+        const end = open({ callTimeoutMs: 200 });
+        expect(() => end.call({ kind: 'get-device-state', device: 'sleep:500' })).toThrow(expect.objectContaining({ code: 'timeout' }));
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+        // The peer has woken and answered the abandoned call: that reply must not be taken for this one's.
+        expect(completionOf(end.call(exitOut(0x80, Uint8Array.of(7))))).toEqual(Uint8Array.of(7));
+        expect(completionOf(end.call(exitOut(0x80, Uint8Array.of(8))))).toEqual(Uint8Array.of(8));
+      });
+
+      it('gives up on the channel when a frame is cut short, rather than desynchronise it', () => {
+        const end = open({ callTimeoutMs: 200, ringBytes: 1024 });
+        expect(() => end.call({ kind: 'get-device-state', device: 'sleep:800' })).toThrow(expect.objectContaining({ code: 'timeout' }));
+        // The peer is asleep: a 4 KB frame cannot fit a 1 KB ring, and the wait for space times out mid-frame.
+        expect(() => { end.post(exitOut(0x3f8, pattern(4000, 1))); }).toThrow(expect.objectContaining({ code: 'timeout' }));
+        expect(() => end.call(exitIn(0x60))).toThrow(expect.objectContaining({ code: 'closed', message: expect.stringMatching(/cut short/) }));
       });
     }
   });

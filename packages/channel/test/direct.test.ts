@@ -11,11 +11,13 @@ for (const codec of [false, true]) {
     name: codec ? 'direct (through the codec)' : 'direct',
     // In one thread the peer cannot stop answering; timeouts are a worker matter.
     peerCanHang: false,
+    encodes: codec,
     open() {
       const [end, peer] = createDirectChannel({ names: ['kernel', 'devhost'], codec });
       peer.setHandler(peerBehaviour(peer, {
         die: (code) => { throw new PeerExit(`exited with code ${code}`); },
         hang: () => { throw new Error('a direct peer cannot hang'); },
+        sleep: () => { throw new Error('a direct peer cannot sleep'); },
       }));
       return {
         end,

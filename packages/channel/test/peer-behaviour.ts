@@ -9,6 +9,8 @@ export interface PeerHooks {
   die(code: number): never;
   /** Stop answering without leaving (only a real thread can). */
   hang(): never;
+  /** Stop answering for a while (only a real thread can). */
+  sleep(ms: number): void;
 }
 
 /** An order-sensitive digest of a message, so the suite can tell reordering from loss. */
@@ -37,6 +39,8 @@ export function peerBehaviour(end: ChannelEnd, hooks: PeerHooks): ChannelHandler
     onPost(message) {
       posts++;
       checksum = fold(checksum, message);
+      // A post whose handling calls back: with a call of the other side in flight, calls cross.
+      if (message.kind === 'resume') end.call({ kind: 'get-device-state', device: 'caller' });
     },
     onCall(message) {
       if (message.kind === 'io') return completion(message.direction === 'out' ? message.data : u32(posts));
@@ -59,6 +63,12 @@ export function peerBehaviour(end: ChannelEnd, hooks: PeerHooks): ChannelHandler
           throw new Error('peer handler failed on purpose');
         case 'hang':
           return hooks.hang();
+        case 'sleep':
+          hooks.sleep(Number(argument));
+          return { kind: 'ok' };
+        case 'bad-reply':
+          // size 3 is no access width: no peer could decode this.
+          return { kind: 'io', vcpu: 0, time: 0, ifFlag: false, readyForInterruptInjection: false, direction: 'out', port: 0, size: 3 as 1, count: 1, data: new Uint8Array(3) };
         default:
           return { kind: 'error', code: ErrorCode.NoDevice, message: `no device ${message.device}` };
       }

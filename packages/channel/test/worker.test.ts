@@ -1,14 +1,31 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { ChannelEnd } from '../src/index.ts';
 import { ChannelError, spawnWorkerChannel } from '../src/index.ts';
 import { channelConformance } from './conformance.ts';
 
 const peerEntry = new URL('./fixtures/conformance-peer.ts', import.meta.url);
 
+/** Waits (serving posts) for the peer's "I am up", so short-timeout tests measure the peer, not its start-up. */
+function awaitReady(end: ChannelEnd): void {
+  let ready = false;
+  end.setHandler({ onPost: (message) => { ready ||= message.kind === 'ok'; }, onCall: () => ({ kind: 'ok' }) });
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; !ready; waited += 5) {
+    if (waited > 20_000) throw new Error('conformance peer did not start within 20 s');
+    end.poll();
+    Atomics.wait(nap, 0, 0, 5);
+  }
+}
+
 channelConformance({
   name: 'worker',
   peerCanHang: true,
+  encodes: true,
   open(options = {}) {
     const channel = spawnWorkerChannel(peerEntry, { name: 'kernel', peer: 'devhost', ...options });
+    awaitReady(channel.end);
     return {
       end: channel.end,
       close: async () => {
@@ -40,4 +57,10 @@ describe('worker transport', () => {
     expect(channel.end.call({ kind: 'get-device-state', device: 'posts' })).toMatchObject({ kind: 'device-state' });
     expect(await channel.shutdown(1000)).toBe(0);
   });
+
+  it('shuts down in a plain script, whose only pending work is the shutdown', () => {
+    const script = fileURLToPath(new URL('./fixtures/shutdown-script.ts', import.meta.url));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
+    expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: 'reply device-state\nexit 0\nafter\n' });
+  }, 30_000);
 });

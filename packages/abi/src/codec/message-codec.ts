@@ -53,6 +53,15 @@ function uint(value: number, max: number, field: string): number {
   return value;
 }
 
+/** Looked up by string, so a space that is neither port nor mmio (from untyped code) is refused, not written as 0. */
+const SPACE_CODES: ReadonlyMap<string, number> = new Map(Object.entries(SPACE_CODE));
+
+function spaceCode(space: AddressSpace, field: string): number {
+  const code = SPACE_CODES.get(space);
+  if (code === undefined) throw new EncodeError(`invalid ${field}`);
+  return code;
+}
+
 function writeHeader(w: ByteWriter, exit: ExitHeader): void {
   w.u16(uint(exit.vcpu, 0xffff, 'vcpu'));
   w.u8((exit.ifFlag ? FLAG_IF : 0) | (exit.readyForInterruptInjection ? FLAG_READY : 0));
@@ -67,7 +76,7 @@ function writeState(w: ByteWriter, device: string, state: DeviceState): void {
 
 function writeFastPath(w: ByteWriter, d: FastPathDescriptor): void {
   w.u8(FASTPATH_COUNTER);
-  w.u8(SPACE_CODE[d.space]);
+  w.u8(spaceCode(d.space, 'counter space'));
   check(isGuestAccessSize(d.size), 'counter size');
   w.u8(d.size);
   w.u8(uint(d.widthBits, 64, 'counter widthBits'));
@@ -84,7 +93,7 @@ function writeFastPath(w: ByteWriter, d: FastPathDescriptor): void {
 }
 
 function writeCoalesced(w: ByteWriter, write: CoalescedWrite): void {
-  w.u8(SPACE_CODE[write.space]);
+  w.u8(spaceCode(write.space, 'coalesced write space'));
   check(write.data.length >= 1 && write.data.length <= COALESCED_DATA_BYTES, 'coalesced write length');
   w.u8(write.data.length);
   w.u16(0);
@@ -142,7 +151,7 @@ export function writeMessage(w: ByteWriter, message: Message): void {
       w.u16(uint(message.vcpu, 0xffff, 'vcpu'));
       w.u8((message.requestInterruptWindow ? FLAG_REQUEST_WINDOW : 0) | (message.immediateExit ? FLAG_IMMEDIATE_EXIT : 0));
       w.u8(0);
-      w.u64(message.deadline, 'deadline');
+      w.u64(message.deadline, 'deadline', true);
       w.blob(message.completion);
       return;
     case 'irq-line':
@@ -164,7 +173,7 @@ export function writeMessage(w: ByteWriter, message: Message): void {
       writeState(w, message.device, message.state);
       return;
     case 'register-coalesced-range':
-      w.u8(SPACE_CODE[message.space]);
+      w.u8(spaceCode(message.space, 'range space'));
       w.u8(message.enable ? 1 : 0);
       w.u16(0);
       w.u64(message.address, 'range address');

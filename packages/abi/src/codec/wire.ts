@@ -11,6 +11,11 @@ const NEVER_WORD = 0xffff_ffff;
 
 /** UTF-8 cannot carry a lone surrogate; TextEncoder would silently replace it. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether `text` survives UTF-8 unchanged (String.prototype.isWellFormed, which node 20's lib types lack). */
+export function isWellFormedText(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -96,10 +101,10 @@ export class ByteWriter {
     this.view.setBigUint64(at, value, true);
   }
 
-  /** A safe non-negative integer as u64; Infinity as all-ones (NEVER). */
-  u64(value: number, field: string): void {
+  /** A safe non-negative integer as u64; with `allowNever`, Infinity as all-ones (NEVER). */
+  u64(value: number, field: string, allowNever = false): void {
     const at = this.reserve(8);
-    if (value === Number.POSITIVE_INFINITY) {
+    if (value === Number.POSITIVE_INFINITY && allowNever) {
       this.view.setUint32(at, NEVER_WORD, true);
       this.view.setUint32(at + 4, NEVER_WORD, true);
       return;
@@ -121,7 +126,7 @@ export class ByteWriter {
   }
 
   string(value: string, field: string): void {
-    if (LONE_SURROGATE.test(value)) throw new EncodeError(`${field} is not well-formed Unicode`);
+    if (!isWellFormedText(value)) throw new EncodeError(`${field} is not well-formed Unicode`);
     this.blob(utf8Encoder.encode(value));
   }
 }
