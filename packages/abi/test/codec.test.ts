@@ -116,5 +116,4 @@ describe('message codec', () => {
     expect(() => encodeMessage({ kind: 'register-coalesced-range', space: 'pci' as 'port', address: 0, length: 8, enable: true }))
       .toThrow(/range space/);
   });
-
 });
