@@ -11,9 +11,9 @@ import type { DeviceState } from './plain-state.ts';
  * - Bad guest input never throws: it gets the hardware's answer (an ignored
  *   write, 0xff from an open bus, an error status) and a count in `counters()`.
  * - `getState()` is the device's whole state as plain data; `setState()`
- *   restores it into a fresh instance, possibly in another domain, and
- *   re-arms timers from it. A state of another model or version is a host
- *   error and throws `DeviceStateError`.
+ *   restores it into a fresh instance, possibly in another domain, re-arms
+ *   timers from it and re-drives its irq outputs at their levels. A state of
+ *   another model or version is a host error and throws `DeviceStateError`.
  */
 export interface Device<S extends DeviceState = DeviceState> {
   /** The part, as in the state's `model`: `i8254`, `i8259`, `mc146818`. */
@@ -25,6 +25,12 @@ export interface Device<S extends DeviceState = DeviceState> {
   setState(state: S): void;
   /** Counts of guest input the hardware ignores or answers oddly (`ignoredWrites`, `openBusReads`, …). */
   counters(): Readonly<Record<string, number>>;
+  /**
+   * The interrupt raised on `output` was accepted by the CPU (the domain's
+   * irqchip calls this from its ack notifier). Only devices that pace
+   * re-injection of lost ticks by it implement it (KVM's in-kernel PIT does).
+   */
+  irqAcknowledged?(output: number): void;
   readonly hints?: FastPathHints;
 }
 
