@@ -46,7 +46,7 @@ export function deviceBoundaryRules() {
       ],
     }],
     'no-restricted-globals': ['error',
-      ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'performance', 'process']
+      ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'performance', 'process', 'Buffer']
         .map((name) => ({ name, message: CLOCK_MESSAGE })),
     ],
     'no-restricted-properties': ['error',

@@ -9,7 +9,7 @@ import type { DeviceState } from './plain-state.ts';
  * - Regions are named as in the datasheet; `read`/`write` receive the region's
  *   name, the offset within it and an accepted width.
  * - Bad guest input never throws: it gets the hardware's answer (an ignored
- *   write, 0xff from an open bus, an error status) and a count in `counters()`.
+ *   write, 0xff from an open bus, an error status) and a count in `anomalies()`.
  * - `getState()` is the device's whole state as plain data; `setState()`
  *   restores it into a fresh instance, possibly in another domain, re-arms
  *   timers from it and re-drives its irq outputs at their levels. A state of
@@ -23,8 +23,12 @@ export interface Device<S extends DeviceState = DeviceState> {
   write(region: string, offset: number, size: AccessSize, value: number): void;
   getState(): S;
   setState(state: S): void;
-  /** Counts of guest input the hardware ignores or answers oddly (`ignoredWrites`, `openBusReads`, …). */
-  counters(): Readonly<Record<string, number>>;
+  /**
+   * Counts of guest input the hardware ignores or answers oddly (`ignoredWrites`,
+   * `openBusReads`, …). Named so, not `counters`, because counters are what
+   * timer chips are made of.
+   */
+  anomalies(): Readonly<Record<string, number>>;
   /**
    * The interrupt raised on `output` was accepted by the CPU (the domain's
    * irqchip calls this from its ack notifier). Only devices that pace

@@ -19,7 +19,7 @@ function recordingDevice(regions: IoRegion[]) {
     },
     getState: () => ({ model: 'recorder', version: 1 }),
     setState: () => undefined,
-    counters: () => ({}),
+    anomalies: () => ({}),
   };
   return { device, calls };
 }

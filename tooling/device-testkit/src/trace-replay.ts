@@ -71,7 +71,8 @@ export interface ReplayResult {
   readonly accesses: number;
   readonly reads: number;
   readonly identical: number;
-  readonly timeDependent: Readonly<Record<string, { reads: number; close: number }>>;
+  /** Per time-dependent register: reads, reads equal to QEMU's, and reads equal or within the tolerance. */
+  readonly timeDependent: Readonly<Record<string, { reads: number; exact: number; close: number }>>;
   readonly mismatches: readonly Mismatch[];
 }
 
@@ -93,7 +94,7 @@ export function replayTrace(
   let accesses = 0;
   let reads = 0;
   let identical = 0;
-  const timeDependent: Record<string, { reads: number; close: number }> = {};
+  const timeDependent: Record<string, { reads: number; exact: number; close: number }> = {};
   const mismatches: Mismatch[] = [];
   for (const access of records) {
     const at = locate(placements, access);
@@ -108,8 +109,9 @@ export function replayTrace(
     const ours = device.read(at.region, at.offset, access.size);
     const register = options.timeDependent?.(access);
     if (register !== undefined) {
-      const entry = (timeDependent[register] ??= { reads: 0, close: 0 });
+      const entry = (timeDependent[register] ??= { reads: 0, exact: 0, close: 0 });
       entry.reads++;
+      if (ours === access.value) entry.exact++;
       if (ours === access.value || options.close?.(access, ours) === true) entry.close++;
     } else if (ours === access.value) {
       identical++;
