@@ -1,4 +1,4 @@
-import type { FastPathHints } from './fast-path.ts';
+import type { CounterView, FastPathHints } from './fast-path.ts';
 import type { AccessSize, IoRegion } from './io-region.ts';
 import type { DeviceContext } from './device-context.ts';
 import type { DeviceState } from './plain-state.ts';
@@ -35,6 +35,13 @@ export interface Device<S extends DeviceState = DeviceState> {
    * re-injection of lost ticks by it implement it (KVM's in-kernel PIT does).
    */
   irqAcknowledged?(output: number): void;
+  /**
+   * The device's free-running counters as they stand now (the ACPI PM timer,
+   * the HPET main counter), for a domain to serve reads of them without
+   * calling the device: the view changes only when the guest writes to the
+   * device, so a domain refreshes it after each write it forwards.
+   */
+  counterViews?(): readonly CounterView[];
   readonly hints?: FastPathHints;
 }
 

@@ -8,6 +8,7 @@
  * with a configurable divider and width, instead of a kernel PIT/HPET/PM timer).
  */
 import type { AddressSpace, GuestAccessSize } from './io-region.ts';
+import { ticksAt } from './clock-math.ts';
 import type { Nanoseconds } from './time.ts';
 
 /** A byte range within one of the device's regions. */
@@ -37,9 +38,12 @@ export interface FastPathHints {
 }
 
 /**
- * A counter the kernel serves on a lightweight exit: at time t its value is
- * (base + floor((t - epoch) * frequencyHz / 1e9)) mod 2^widthBits, or `base`
- * while stopped. Reads of other bytes, and every write, still go to the device.
+ * A counter the kernel serves on a lightweight exit: while running, its value
+ * at time t is (base + ticks(t) - ticks(epoch)) mod 2^widthBits, where ticks(t)
+ * counts the edges of a `frequencyHz` clock since time 0 (`ticksAt`); while
+ * stopped, it is `base`. Reads of other bytes, and every write, still go to
+ * the device. (Seed 001: a read-only view of a counter with a configurable
+ * divider and width, instead of a kernel PIT, HPET and PM timer.)
  */
 export interface CounterDescriptor {
   readonly kind: 'counter';
@@ -56,3 +60,21 @@ export interface CounterDescriptor {
 
 /** Every kind of fast path the kernel can be asked to serve. A tagged union, so new kinds slot in. */
 export type FastPathDescriptor = CounterDescriptor;
+
+/** A counter as its device would describe it, in its own offsets: what a domain turns into a CounterDescriptor. */
+export interface CounterView {
+  readonly region: string;
+  readonly offset: number;
+  readonly widthBits: number;
+  readonly frequencyHz: number;
+  readonly base: bigint;
+  readonly epoch: Nanoseconds;
+  readonly running: boolean;
+}
+
+/** The counter's value at `time`, as the kernel serves it. */
+export function counterValueAt(counter: Pick<CounterView, 'widthBits' | 'frequencyHz' | 'base' | 'epoch' | 'running'>, time: Nanoseconds): bigint {
+  const mask = (1n << BigInt(counter.widthBits)) - 1n;
+  if (!counter.running) return counter.base & mask;
+  return (counter.base + BigInt(ticksAt(time, counter.frequencyHz) - ticksAt(counter.epoch, counter.frequencyHz))) & mask;
+}
