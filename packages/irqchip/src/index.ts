@@ -6,3 +6,8 @@ export type { IoapicConfig, IoapicState } from './ioapic/ioapic.ts';
 export { Ioapic } from './ioapic/ioapic.ts';
 export type { DestinationShorthand, InterruptMessage } from './interrupt-message.ts';
 export { DeliveryMode, IOAPIC_PINS, IoapicIndex, IoapicMmio, Redirection } from './ioapic/registers.ts';
+export type { LocalApicConfig, LocalApicState } from './lapic/local-apic.ts';
+export { LocalApic } from './lapic/local-apic.ts';
+export { Esr, Icr, LAPIC_VERSION, LapicReg, Lvt, Svr } from './lapic/registers.ts';
+export type { PcInterruptsConfig } from './pc-interrupts.ts';
+export { PcInterrupts, ioapicPinOf } from './pc-interrupts.ts';

@@ -5,8 +5,8 @@ import type { Op } from '@splitvisor/device-testkit';
 import { registerFuzzSuite, registerOps, stateRoundTripSuite } from '@splitvisor/device-testkit';
 import fc from 'fast-check';
 import { describe } from 'vitest';
-import type { IoapicState, PicPairState } from '../src/index.ts';
-import { Ioapic, IoapicMmio, PicPair, Redirection } from '../src/index.ts';
+import type { IoapicState, LocalApicState, PicPairState } from '../src/index.ts';
+import { Ioapic, IoapicMmio, LapicReg, LocalApic, PicPair, Redirection } from '../src/index.ts';
 
 /** The pair plus two test-only regions: `lines` (write n: drive ISA irq n to the value's bit 0) and `inta` (read: acknowledge). */
 class PicHarness implements Device<PicPairState> {
@@ -140,5 +140,80 @@ describe('I/O APIC', () => {
       if (pendingEdge && (low & Redirection.MASKED) === 0) throw new Error(`edge on pin ${pin} left undelivered`);
       if ((low & Redirection.DELIVERY_STATUS) !== 0) throw new Error('delivery status set: delivery is immediate');
     });
+  });
+});
+
+/** A local APIC plus `bus` (write: accept a fixed vector; bit 8 = level-triggered), `cpu` (read: acknowledge) and `lint` (write n: LINTn level). */
+class LapicHarness implements Device<LocalApicState> {
+  readonly model = 'local-apic' as const;
+  readonly lapic: LocalApic;
+  readonly regions: readonly IoRegion[];
+
+  constructor(context: DeviceContext) {
+    this.lapic = new LocalApic(context, { apicId: 0 });
+    this.regions = [
+      ...this.lapic.regions,
+      { name: 'bus', space: 'port', length: 1, sizes: [2] },
+      { name: 'cpu', space: 'port', length: 1, sizes: [1] },
+      { name: 'lint', space: 'port', length: 2, sizes: [1] },
+    ];
+  }
+
+  read(region: string, offset: number, size: AccessSize): number {
+    if (region === 'cpu') return this.lapic.acknowledge();
+    if (region === 'bus' || region === 'lint') return 0;
+    return this.lapic.read(region, offset, size);
+  }
+
+  write(region: string, offset: number, size: AccessSize, value: number): void {
+    if (region === 'bus') {
+      this.lapic.accept({ vector: value & 0xff, deliveryMode: 0, logical: false, destination: 0, level: true, levelTriggered: (value & 0x100) !== 0, shorthand: 'none' });
+    } else if (region === 'lint') {
+      this.lapic.setLint(offset === 0 ? 0 : 1, (value & 1) === 1);
+    } else {
+      this.lapic.write(region, offset, size, value);
+    }
+  }
+
+  getState(): LocalApicState {
+    return this.lapic.getState();
+  }
+
+  setState(state: LocalApicState): void {
+    this.lapic.setState(state);
+  }
+
+  anomalies(): Readonly<Record<string, number>> {
+    return this.lapic.anomalies();
+  }
+}
+
+const lapicWrite = (reg: number, value: number): Op => ({ kind: 'write', region: 'registers', offset: reg, size: 4, value });
+const lapicOp: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 0, max: 255 }), fc.boolean()).map(([v, level]): Op => ({ kind: 'write', region: 'bus', offset: 0, size: 2, value: v | (level ? 0x100 : 0) })) },
+  { weight: 3, arbitrary: fc.constant<Op>({ kind: 'read', region: 'cpu', offset: 0, size: 1 }) },
+  { weight: 3, arbitrary: fc.constant(lapicWrite(LapicReg.EOI, 0)) },
+  { weight: 2, arbitrary: fc.nat({ max: 0xff }).map((v) => lapicWrite(LapicReg.TPR, v)) },
+  { weight: 1, arbitrary: fc.constantFrom(0x0ff, 0x1ff, 0x1ef).map((v) => lapicWrite(LapicReg.SVR, v)) },
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(LapicReg.LVT_LINT0, LapicReg.LVT_LINT1, LapicReg.LVT_ERROR, LapicReg.LVT_TIMER, LapicReg.ICR_LOW, LapicReg.ICR_HIGH, LapicReg.LDR, LapicReg.DFR, LapicReg.TIMER_INITIAL, LapicReg.TIMER_DIVIDE, LapicReg.ESR, LapicReg.ID), fc.nat({ max: 0xffff_ffff }))
+    .map(([reg, v]) => lapicWrite(reg, v)) },
+  { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 0, max: 1 }), fc.boolean()).map(([pin, level]): Op => ({ kind: 'write', region: 'lint', offset: pin, size: 1, value: level ? 1 : 0 })) },
+  { weight: 2, arbitrary: fc.integer({ min: 0, max: 0x3f }).map((slot): Op => ({ kind: 'read', region: 'registers', offset: slot * 16, size: 4 })) },
+  { weight: 2, arbitrary: fc.oneof(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 0, max: 500_000 })).map((ns): Op => ({ kind: 'advance', ns })) },
+);
+
+describe('local APIC', () => {
+  const subject = { create: (context: DeviceContext) => new LapicHarness(context), op: lapicOp, irqOutputs: [0] };
+  stateRoundTripSuite(subject, 300);
+  registerFuzzSuite(subject, (harness, context) => {
+    const lapic = harness.lapic;
+    const state = lapic.getState();
+    for (const set of [state.irr, state.isr, state.tmr]) {
+      if (set.length !== 8 || set.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffff_ffff)) throw new Error(`256-bit register ${JSON.stringify(set)}`);
+      if ((set[0] ?? 0) & 0xffff) throw new Error('vectors 0–15 are never accepted');
+    }
+    // The CPU line is exactly "a vector above PPR, or ExtINT".
+    if (context.irqLevel(0) !== (lapic.deliverableVector() >= 0 || lapic.extIntPending)) throw new Error('interrupt line out of step');
+    if (lapic.deliverableVector() >= 0 && (lapic.deliverableVector() & 0xf0) <= (state.tpr & 0xf0)) throw new Error('delivered below TPR');
   });
 });

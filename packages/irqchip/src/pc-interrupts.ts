@@ -1,0 +1,119 @@
+/**
+ * The PC's interrupt wiring when the 8259 pair, the I/O APIC and the local
+ * APICs share a domain (KVM's in-kernel irqchip): ISA irq n goes to the
+ * 8259's input n and to I/O APIC input n, except irq 0, which goes to input 2
+ * (the ACPI MADT's interrupt source override, as every PC since the MP
+ * specification); GSIs 16–23 go to the I/O APIC only. I/O APIC messages and
+ * IPIs reach the local APICs whose destination matches (lowest priority: the
+ * matching APIC with the lowest arbitration priority, then the lowest APIC
+ * ID). Level-triggered EOIs are broadcast back to the I/O APIC. The 8259's
+ * INTR drives the bootstrap processor's LINT0, and a CPU whose APIC has
+ * ExtINT pending takes its vector from the 8259's acknowledge cycle.
+ *
+ * Output n of the context given here is CPU n's interrupt line. `onAck(isaIrq)`
+ * is the ack notifier for either path — the 8259's EOI (or AEOI), or the
+ * local APIC's EOI of the vector an I/O APIC input is programmed with (as
+ * KVM notifies for the PIT's pin 2 whether edge or level).
+ */
+import type { DeviceContext } from '@splitvisor/abi';
+import { PicPair } from './i8259/pic-pair.ts';
+import type { InterruptMessage } from './interrupt-message.ts';
+import { Ioapic } from './ioapic/ioapic.ts';
+import { DeliveryMode, IOAPIC_PINS, Redirection } from './ioapic/registers.ts';
+import { LocalApic } from './lapic/local-apic.ts';
+
+export interface PcInterruptsConfig {
+  /** Number of CPUs (default 1); CPU n has APIC ID n. */
+  readonly cpus?: number;
+  readonly busHz?: number;
+  readonly tscHz?: number;
+  readonly onAck?: (isaIrq: number) => void;
+}
+
+/** The I/O APIC input an ISA irq arrives on (irq 0 → input 2). */
+export function ioapicPinOf(isaIrq: number): number {
+  return isaIrq === 0 ? 2 : isaIrq;
+}
+
+export class PcInterrupts {
+  readonly pic: PicPair;
+  readonly ioapic: Ioapic;
+  readonly lapics: readonly LocalApic[];
+  private readonly onAck: ((isaIrq: number) => void) | undefined;
+
+  constructor(context: DeviceContext, config: PcInterruptsConfig = {}) {
+    this.onAck = config.onAck;
+    const cpus = config.cpus ?? 1;
+    const lapics: LocalApic[] = [];
+    this.lapics = lapics;
+    const picContext: DeviceContext = { ...context, now: () => context.now(), timer: (cb) => context.timer(cb), setIrq: (_output, level) => { lapics[0]?.setLint(0, level); } };
+    this.pic = new PicPair(picContext, { onAck: (irq) => this.onAck?.(irq) });
+    this.ioapic = new Ioapic(context, {
+      deliver: (message) => { this.route(message, -1); },
+      onEoi: () => undefined, // pins are notified from the LAPIC's EOI below, edge and level alike
+    });
+    for (let cpu = 0; cpu < cpus; cpu++) {
+      const lapicContext: DeviceContext = { ...context, now: () => context.now(), timer: (cb) => context.timer(cb), setIrq: (_output, level) => { context.setIrq(cpu, level); } };
+      lapics.push(new LocalApic(lapicContext, {
+        apicId: cpu,
+        ...(config.busHz === undefined ? {} : { busHz: config.busHz }),
+        ...(config.tscHz === undefined ? {} : { tscHz: config.tscHz }),
+        sendIpi: (message) => { this.route(message, cpu); },
+        onEoi: (vector, broadcast) => { this.eoi(vector, broadcast); },
+      }));
+    }
+  }
+
+  /** ISA irq 0–15 changing level: to the 8259 and the I/O APIC. */
+  setIsaIrq(isaIrq: number, level: boolean): void {
+    this.pic.setIrq(isaIrq, level);
+    this.ioapic.setIrq(ioapicPinOf(isaIrq), level);
+  }
+
+  /** A GSI (I/O APIC input) changing level; GSIs below 16 are ISA irqs and also reach the 8259. */
+  setGsi(gsi: number, level: boolean): void {
+    if (gsi < 16 && gsi !== 2) this.setIsaIrq(gsi, level);
+    else this.ioapic.setIrq(gsi, level);
+  }
+
+  /** CPU `cpu` takes its interrupt: from the 8259 when its APIC has ExtINT pending, else from the APIC. */
+  acknowledge(cpu: number): number {
+    const lapic = this.lapics[cpu];
+    if (lapic === undefined) throw new RangeError(`no CPU ${cpu}`);
+    if (lapic.deliverableVector() < 0 && lapic.extIntPending) return this.pic.acknowledge();
+    return lapic.acknowledge();
+  }
+
+  private route(message: InterruptMessage, source: number): void {
+    const targets = this.lapics.filter((lapic, index) => {
+      switch (message.shorthand) {
+        case 'self': return index === source;
+        case 'all-including-self': return true;
+        case 'all-excluding-self': return index !== source;
+        default: return lapic.matchesDestination(message.logical, message.destination);
+      }
+    });
+    if (message.deliveryMode === DeliveryMode.lowestPriority && targets.length > 1) {
+      const chosen = targets.reduce((best, lapic) => (lapic.arbitrationPriority() < best.arbitrationPriority() ? lapic : best));
+      chosen.accept(message);
+      return;
+    }
+    if (message.deliveryMode === DeliveryMode.extInt) {
+      // ExtINT by message: the 8259 supplies the vector when the CPU acknowledges; raise LINT0's path.
+      for (const lapic of targets) lapic.setLint(0, this.pic.interruptPending);
+      return;
+    }
+    for (const lapic of targets) lapic.accept(message);
+  }
+
+  private eoi(vector: number, broadcast: boolean): void {
+    if (broadcast) this.ioapic.eoi(vector);
+    const { entries } = this.ioapic.getState();
+    for (let pin = 0; pin < IOAPIC_PINS; pin++) {
+      const low = entries[pin]?.[0] ?? Redirection.MASKED;
+      if ((low & Redirection.VECTOR_MASK) !== vector || (low & Redirection.MASKED) !== 0) continue;
+      const isaIrq = pin === 2 ? 0 : pin;
+      if (isaIrq < 16) this.onAck?.(isaIrq);
+    }
+  }
+}
