@@ -1,6 +1,6 @@
 export type { Nanoseconds } from './time.ts';
 export { NEVER, isNanoseconds } from './time.ts';
-export { tickTime, ticksAt } from './clock-math.ts';
+export { tickTime, ticksAt, ticksAtBig } from './clock-math.ts';
 export type { AccessSize, AddressSpace, GuestAccessSize, IoRegion } from './io-region.ts';
 export { isAccessSize, isGuestAccessSize } from './io-region.ts';
 export type { AccessOutcome } from './io-access.ts';
