@@ -21,7 +21,7 @@ describe('clock math', () => {
       const start = tickTime(ticks, hz);
       expect(start).toBeLessThanOrEqual(t);
       expect(ticksAt(start, hz)).toBe(ticks);
-      if (start > 0) expect(ticksAt(start - 1, hz)).toBe(ticks - 1);
+      if (start > 0) expect(ticksAt(start - 1, hz)).toBeLessThan(ticks); // above 1 GHz, several ticks share a nanosecond
     }), { numRuns: 5000 });
   });
 });
