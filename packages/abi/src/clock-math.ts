@@ -5,8 +5,9 @@
  * into whole seconds and the nanoseconds left; the product of the remainder
  * and the rate is exact in a double for every rate the PC's devices use, and
  * falls back to BigInt where it would not be (rates whose odd part is large,
- * such as a 2.9 GHz TSC). Exact for every Nanoseconds value and any integer
- * rate up to 2^32 Hz.
+ * such as a 2.9 GHz TSC). Exact for any integer rate up to 2^32 Hz while the
+ * tick count is a safe integer (26 days of a 4 GHz TSC, centuries of the
+ * PIT); `ticksAtBig` goes beyond.
  */
 import type { Nanoseconds } from './time.ts';
 
