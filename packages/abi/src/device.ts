@@ -35,6 +35,8 @@ export interface Device<S extends DeviceState = DeviceState> {
    * re-injection of lost ticks by it implement it (KVM's in-kernel PIT does).
    */
   irqAcknowledged?(output: number): void;
+  /** The irqchip unmasked the line of `output` (KVM's irq mask notifier): a device holding a tick back may release it. */
+  irqUnmasked?(output: number): void;
   /**
    * The device's free-running counters as they stand now (the ACPI PM timer,
    * the HPET main counter), for a domain to serve reads of them without

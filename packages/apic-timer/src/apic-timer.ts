@@ -21,6 +21,12 @@ import { DIVIDE_CONFIG_BITS, LVT_TIMER_WRITABLE, LvtTimer, TimerMode, divisorOf 
 export interface ApicTimerConfig {
   /** The APIC bus clock the divider divides (default 1 GHz, as KVM and QEMU). */
   readonly busHz?: number;
+  /**
+   * The shortest period a periodic timer is allowed (default 200 µs, KVM's
+   * min_timer_period_us): a guest cannot make its host fire a timer every
+   * nanosecond. 0 turns the clamp off.
+   */
+  readonly minPeriodNs?: number;
   /** The guest's TSC rate, for TSC-deadline mode (default 1 GHz). */
   readonly tscHz?: number;
 }
@@ -49,6 +55,7 @@ export class ApicTimer {
   private readonly context: DeviceContext;
   private readonly busHz: number;
   private readonly tscHz: number;
+  private readonly minPeriodNs: number;
   private readonly deliver: (vector: number) => void;
   private readonly timer: Timer;
   private lvt: number = LvtTimer.MASKED;
@@ -57,7 +64,7 @@ export class ApicTimer {
   private loadBusTick = 0;
   private loadCount = 0;
   private tscDeadline = 0n;
-  private readonly odd = { reservedTimerMode: 0, deadlineWritesOutsideDeadlineMode: 0, initialCountWritesInDeadlineMode: 0 };
+  private readonly odd = { reservedTimerMode: 0, deadlineWritesOutsideDeadlineMode: 0, initialCountWritesInDeadlineMode: 0, periodClamped: 0 };
 
   /** `deliver` receives the LVT vector at each expiry the LVT does not mask. */
   constructor(context: DeviceContext, deliver: (vector: number) => void, config: ApicTimerConfig = {}) {
@@ -65,6 +72,7 @@ export class ApicTimer {
     this.deliver = deliver;
     this.busHz = config.busHz ?? 1_000_000_000;
     this.tscHz = config.tscHz ?? 1_000_000_000;
+    this.minPeriodNs = config.minPeriodNs ?? 200_000;
     this.timer = context.timer((now) => { this.expire(now); });
   }
 
@@ -83,6 +91,9 @@ export class ApicTimer {
     const next = value & LVT_TIMER_WRITABLE;
     if (((next >> LvtTimer.MODE_SHIFT) & LvtTimer.MODE_MASK) === 3) this.odd.reservedTimerMode++;
     const wasDeadline = this.mode === TimerMode.tscDeadline;
+    // Between one-shot and periodic the count runs on from where it is: fix it before the mode changes its meaning.
+    const busTick = this.busTick();
+    if (!wasDeadline) this.restartFrom(busTick, this.countAt(busTick));
     this.lvt = next;
     if (wasDeadline !== (this.mode === TimerMode.tscDeadline)) {
       // Switching into or out of TSC-deadline mode disarms the timer (SDM §11.5.4.1; KVM clears both).
@@ -115,8 +126,9 @@ export class ApicTimer {
       return;
     }
     this.initialCount = value >>> 0;
+    if (this.periodCount() !== this.initialCount) this.odd.periodClamped++;
     // Writing the initial count (re)starts the count; 0 stops the timer.
-    this.restartFrom(this.busTick(), this.initialCount);
+    this.restartFrom(this.busTick(), this.mode === TimerMode.periodic ? this.periodCount() : this.initialCount);
     this.arm();
   }
 
@@ -159,12 +171,24 @@ export class ApicTimer {
     return Math.floor((busTick - this.loadBusTick) / divisorOf(this.divideConfig));
   }
 
+  /**
+   * The count a periodic timer reloads: the initial count, but no fewer than
+   * the minimum period allows (as KVM, whose current count then also follows
+   * the clamped period). TMICT still reads as written.
+   */
+  periodCount(): number {
+    if (this.initialCount === 0 || this.minPeriodNs <= 0) return this.initialCount;
+    const minCount = Math.ceil((this.minPeriodNs * this.busHz) / 1e9 / divisorOf(this.divideConfig));
+    return Math.max(this.initialCount, minCount);
+  }
+
   private countAt(busTick: number): number {
     if (this.loadCount === 0) return 0;
     const elapsed = this.elapsed(busTick);
     if (elapsed < this.loadCount) return this.loadCount - elapsed;
-    if (this.mode !== TimerMode.periodic || this.initialCount === 0) return 0;
-    return this.initialCount - ((elapsed - this.loadCount) % this.initialCount);
+    const period = this.periodCount();
+    if (this.mode !== TimerMode.periodic || period === 0) return 0;
+    return period - ((elapsed - this.loadCount) % period);
   }
 
   /** The TSC at `now`: guest cycles since VM start. */
@@ -185,9 +209,10 @@ export class ApicTimer {
     const busTick = this.busTick(now);
     const elapsed = this.elapsed(busTick);
     let due: number;
+    const period = this.periodCount();
     if (elapsed < this.loadCount) due = this.loadCount;
-    else if (this.mode === TimerMode.periodic && this.initialCount > 0) {
-      due = this.loadCount + (Math.floor((elapsed - this.loadCount) / this.initialCount) + 1) * this.initialCount;
+    else if (this.mode === TimerMode.periodic && period > 0) {
+      due = this.loadCount + (Math.floor((elapsed - this.loadCount) / period) + 1) * period;
     } else return undefined;
     return tickTime(this.loadBusTick + due * divisorOf(this.divideConfig), this.busHz);
   }

@@ -6,10 +6,10 @@ import { ApicTimer, LvtTimer, TimerMode, divisorOf } from '../src/index.ts';
 const LOCAL_TIMER_VECTOR = 0xec;
 const DIV_16 = 0x3;
 
-function board() {
+function board(minPeriodNs = 0) {
   const context = createTestContext();
   const deliveries: { time: number; vector: number }[] = [];
-  const timer = new ApicTimer(context, (vector) => { deliveries.push({ time: context.now(), vector }); });
+  const timer = new ApicTimer(context, (vector) => { deliveries.push({ time: context.now(), vector }); }, { minPeriodNs });
   return { context, timer, deliveries };
 }
 
@@ -109,5 +109,28 @@ describe('APIC timer', () => {
     timer.writeInitialCount(0xffff_ffff);
     context.advanceTo(100_000_000); // 100 ms measured against the PIT
     expect(0xffff_ffff - timer.readCurrentCount()).toBe(100_000_000 / 16); // 62.5 MHz timer clock
+  });
+
+  it('clamps a periodic timer to the minimum period, as KVM (200 µs by default), while TMICT reads as written', () => {
+    const { context, timer, deliveries } = board(200_000);
+    timer.writeDivideConfig(0xb); // ÷1
+    timer.writeLvt(LOCAL_TIMER_VECTOR | (TimerMode.periodic << LvtTimer.MODE_SHIFT));
+    timer.writeInitialCount(1); // a tick every nanosecond, if allowed
+    context.advanceTo(1_000_000);
+    expect(deliveries.map((d) => d.time)).toEqual([200_000, 400_000, 600_000, 800_000, 1_000_000]);
+    expect(timer.readInitialCount()).toBe(1);
+    expect(timer.anomalies()).toMatchObject({ periodClamped: 1 });
+  });
+
+  it('lets the running count finish when switched from periodic to one-shot', () => {
+    const { context, timer, deliveries } = board();
+    timer.writeDivideConfig(0xb);
+    timer.writeLvt(LOCAL_TIMER_VECTOR | (TimerMode.periodic << LvtTimer.MODE_SHIFT));
+    timer.writeInitialCount(1000);
+    context.advanceTo(2500);
+    timer.writeLvt(LOCAL_TIMER_VECTOR); // one-shot
+    expect(timer.readCurrentCount()).toBe(500);
+    context.advanceTo(10_000);
+    expect(deliveries.map((d) => d.time)).toEqual([1000, 2000, 3000]);
   });
 });

@@ -69,12 +69,13 @@ describe('HPET', () => {
   stateRoundTripSuite(subject, 300);
   registerFuzzSuite(subject, (hpet, context) => {
     const state = hpet.getState();
-    // A line is high exactly when a level-triggered, enabled timer routed to it has its status bit set.
+    // A line is high exactly when a level-triggered, enabled timer routed to it has its status bit set, while the HPET runs.
     const expected = new Map<number, boolean>();
     state.timers.forEach((t, i) => {
       const legacy = (state.genConf & GenConf.LEG_RT_CNF) !== 0 && i < 2;
       const output = legacy ? (i === 0 ? LEGACY_IRQ0 : LEGACY_IRQ8) : (t.config >> TnConf.INT_ROUTE_SHIFT) & TnConf.INT_ROUTE_MASK;
-      const asserted = (t.config & TnConf.INT_TYPE_CNF) !== 0 && (t.config & TnConf.INT_ENB_CNF) !== 0 && (state.intStatus & (1 << i)) !== 0;
+      const running = (state.genConf & GenConf.ENABLE_CNF) !== 0;
+      const asserted = running && (t.config & TnConf.INT_TYPE_CNF) !== 0 && (t.config & TnConf.INT_ENB_CNF) !== 0 && (state.intStatus & (1 << i)) !== 0;
       expected.set(output, (expected.get(output) ?? false) || asserted);
     });
     for (const output of outputs) {

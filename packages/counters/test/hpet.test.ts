@@ -147,3 +147,38 @@ describe('timers', () => {
     expect([b.rd(T0 + HpetReg.TN_CMP), b.rd(T0 + HpetReg.TN_CMP + 4)]).toEqual([1000, 0]);
   });
 });
+
+describe('HPET review regressions', () => {
+  it('lowers a level interrupt when the HPET is disabled', () => {
+    const b = board();
+    linuxEnable(b, false);
+    b.wr(T0, TnConf.INT_ENB_CNF | TnConf.INT_TYPE_CNF | (2 << TnConf.INT_ROUTE_SHIFT));
+    b.wr(T0 + HpetReg.TN_CMP, 100);
+    b.wr(T0 + HpetReg.TN_CMP + 4, 0);
+    b.context.advanceTo(tick(100));
+    expect(b.context.irqLevel(2)).toBe(true);
+    b.wr(HpetReg.GEN_CONF, 0);
+    expect(b.context.irqLevel(2)).toBe(false);
+  });
+
+  it('sets a level timer\'s status bit even with its interrupt disabled, without raising a line', () => {
+    const b = board();
+    linuxEnable(b, false);
+    b.wr(T0, TnConf.INT_TYPE_CNF | (2 << TnConf.INT_ROUTE_SHIFT));
+    b.wr(T0 + HpetReg.TN_CMP, 100);
+    b.wr(T0 + HpetReg.TN_CMP + 4, 0);
+    b.context.advanceTo(tick(150));
+    expect([b.rd(HpetReg.GINTR_STA), b.context.irqLevel(2)]).toEqual([1, false]);
+  });
+
+  it('runs a periodic timer with a 10 ns period and its interrupt off without a host event per match', () => {
+    const b = board();
+    linuxEnable(b, false);
+    b.wr(T0, TnConf.TYPE_CNF | TnConf.VAL_SET_CNF | TnConf.MODE32_CNF);
+    b.wr(T0 + HpetReg.TN_CMP, 10);
+    b.wr(T0 + HpetReg.TN_CMP, 1);
+    expect(b.context.nextDeadline()).toBeUndefined();
+    b.context.advanceTo(tick(1_000_000)); // 10 ms
+    expect(b.rd(T0 + HpetReg.TN_CMP)).toBe(1_000_001); // brought up to date when read
+  });
+});

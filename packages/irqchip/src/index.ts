@@ -10,4 +10,4 @@ export type { LocalApicConfig, LocalApicState } from './lapic/local-apic.ts';
 export { LocalApic } from './lapic/local-apic.ts';
 export { Esr, Icr, LAPIC_VERSION, LapicReg, Lvt, Svr } from './lapic/registers.ts';
 export type { PcInterruptsConfig } from './pc-interrupts.ts';
-export { PcInterrupts, ioapicPinOf } from './pc-interrupts.ts';
+export { PcInterrupts, ioapicPinOf, isaIrqOfPin } from './pc-interrupts.ts';

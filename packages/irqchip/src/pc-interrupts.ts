@@ -28,11 +28,19 @@ export interface PcInterruptsConfig {
   readonly busHz?: number;
   readonly tscHz?: number;
   readonly onAck?: (isaIrq: number) => void;
+  /** Called with the ISA irq unmasked at the 8259 or at its I/O APIC input (KVM's irq mask notifier). */
+  readonly onUnmask?: (isaIrq: number) => void;
 }
 
 /** The I/O APIC input an ISA irq arrives on (irq 0 → input 2). */
 export function ioapicPinOf(isaIrq: number): number {
   return isaIrq === 0 ? 2 : isaIrq;
+}
+
+/** The ISA irq on an I/O APIC input, or -1: input 0 carries the 8259's INTR, inputs 16–23 are PCI. */
+export function isaIrqOfPin(pin: number): number {
+  if (pin === 2) return 0;
+  return pin > 0 && pin < 16 ? pin : -1;
 }
 
 export class PcInterrupts {
@@ -46,12 +54,23 @@ export class PcInterrupts {
     const cpus = config.cpus ?? 1;
     const lapics: LocalApic[] = [];
     this.lapics = lapics;
-    const picContext: DeviceContext = { ...context, now: () => context.now(), timer: (cb) => context.timer(cb), setIrq: (_output, level) => { lapics[0]?.setLint(0, level); } };
-    this.pic = new PicPair(picContext, { onAck: (irq) => this.onAck?.(irq) });
     this.ioapic = new Ioapic(context, {
       deliver: (message) => { this.route(message, -1); },
       onEoi: () => undefined, // pins are notified from the LAPIC's EOI below, edge and level alike
+      onUnmask: (pin) => {
+        const irq = isaIrqOfPin(pin);
+        if (irq >= 0) config.onUnmask?.(irq);
+      },
     });
+    const picContext: DeviceContext = {
+      ...context, now: () => context.now(), timer: (cb) => context.timer(cb),
+      // The 8259's INTR: to the bootstrap processor's LINT0, and to I/O APIC input 0 (for an ExtINT entry).
+      setIrq: (_output, level) => {
+        lapics[0]?.setLint(0, level);
+        this.ioapic.setIrq(0, level);
+      },
+    };
+    this.pic = new PicPair(picContext, { onAck: (irq) => this.onAck?.(irq), onUnmask: (irq) => config.onUnmask?.(irq) });
     for (let cpu = 0; cpu < cpus; cpu++) {
       const lapicContext: DeviceContext = { ...context, now: () => context.now(), timer: (cb) => context.timer(cb), setIrq: (_output, level) => { context.setIrq(cpu, level); } };
       lapics.push(new LocalApic(lapicContext, {
@@ -70,9 +89,10 @@ export class PcInterrupts {
     this.ioapic.setIrq(ioapicPinOf(isaIrq), level);
   }
 
-  /** A GSI (I/O APIC input) changing level; GSIs below 16 are ISA irqs and also reach the 8259. */
+  /** A GSI (I/O APIC input) changing level; those that carry ISA irqs reach the 8259 too (GSI 2 is ISA irq 0). */
   setGsi(gsi: number, level: boolean): void {
-    if (gsi < 16 && gsi !== 2) this.setIsaIrq(gsi, level);
+    const isaIrq = isaIrqOfPin(gsi);
+    if (isaIrq >= 0) this.setIsaIrq(isaIrq, level);
     else this.ioapic.setIrq(gsi, level);
   }
 
@@ -80,7 +100,11 @@ export class PcInterrupts {
   acknowledge(cpu: number): number {
     const lapic = this.lapics[cpu];
     if (lapic === undefined) throw new RangeError(`no CPU ${cpu}`);
-    if (lapic.deliverableVector() < 0 && lapic.extIntPending) return this.pic.acknowledge();
+    if (lapic.deliverableVector() < 0 && lapic.extIntPending) {
+      const vector = this.pic.acknowledge();
+      lapic.extIntTaken();
+      return vector;
+    }
     return lapic.acknowledge();
   }
 
@@ -98,11 +122,6 @@ export class PcInterrupts {
       chosen.accept(message);
       return;
     }
-    if (message.deliveryMode === DeliveryMode.extInt) {
-      // ExtINT by message: the 8259 supplies the vector when the CPU acknowledges; raise LINT0's path.
-      for (const lapic of targets) lapic.setLint(0, this.pic.interruptPending);
-      return;
-    }
     for (const lapic of targets) lapic.accept(message);
   }
 
@@ -112,8 +131,8 @@ export class PcInterrupts {
     for (let pin = 0; pin < IOAPIC_PINS; pin++) {
       const low = entries[pin]?.[0] ?? Redirection.MASKED;
       if ((low & Redirection.VECTOR_MASK) !== vector || (low & Redirection.MASKED) !== 0) continue;
-      const isaIrq = pin === 2 ? 0 : pin;
-      if (isaIrq < 16) this.onAck?.(isaIrq);
+      const isaIrq = isaIrqOfPin(pin);
+      if (isaIrq >= 0) this.onAck?.(isaIrq);
     }
   }
 }

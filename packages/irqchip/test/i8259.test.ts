@@ -190,3 +190,33 @@ describe('8259A pair', () => {
     expect(pic.acknowledge()).toBe(0x71); // without SFNM the cascade in service would block it
   });
 });
+
+describe('8259A review regressions', () => {
+  it('keeps a level request across repeated initialisation', () => {
+    const { pic, slave } = board();
+    regionIo(pic, 'elcr').out(1, 0x04);
+    pic.setIrq(10, true);
+    for (let i = 0; i < 3; i++) {
+      slave.out(0, 0x11);
+      slave.out(1, 0x70);
+      slave.out(1, 0x02);
+      slave.out(1, 0x01);
+    }
+    slave.out(0, 0x0a);
+    expect(slave.in(0)).toBe(0x04);
+  });
+
+  it('a slave in AEOI mode delivers a second request behind the first (the cascade edge comes again)', () => {
+    const context = createTestContext();
+    const pic = new PicPair(context);
+    const master = regionIo(pic, 'master');
+    const slave = regionIo(pic, 'slave');
+    for (const v of [0x11, 0x08, 0x04, 0x01]) master.out(v === 0x11 ? 0 : 1, v);
+    for (const v of [0x11, 0x70, 0x02, 0x03]) slave.out(v === 0x11 ? 0 : 1, v); // ICW4: AEOI
+    pic.setIrq(12, true);
+    pic.setIrq(14, true);
+    expect(pic.acknowledge()).toBe(0x74);
+    master.out(0, 0x20);
+    expect(pic.acknowledge()).toBe(0x76);
+  });
+});

@@ -78,3 +78,14 @@ describe('I/O APIC', () => {
     expect(ioapic.anomalies()).toMatchObject({ readOnlyWrites: 1 });
   });
 });
+
+describe('I/O APIC review regressions', () => {
+  it('takes an edge only on a rising line: a repeated high level sends nothing', () => {
+    const { ioapic, sent, route } = board();
+    route(2, 0x30);
+    ioapic.setIrq(2, true);
+    ioapic.setIrq(2, true);
+    ioapic.setIrq(2, true);
+    expect(sent).toHaveLength(1);
+  });
+});

@@ -172,4 +172,23 @@ describe('PC interrupt wiring', () => {
     cpu0.write('registers', LapicReg.ICR_LOW, 4, 0x000c_4608); // SIPI, vector 08h (start at 8000h)
     expect([cpu1.takeInit(), cpu1.takeStartup(), cpu0.takeInit()]).toEqual([true, 0x08, false]);
   });
+
+  it('maps GSI 2 to ISA irq 0 (and the 8259), and GSI 0 to the I/O APIC alone', () => {
+    const { chips, ioapicEntry } = pc(1);
+    chips.lapics[0]?.write('registers', LapicReg.LVT_LINT0, 4, Lvt.MASKED);
+    for (const [port, v] of [[0, 0x11], [1, 0x20], [1, 0x04], [1, 0x01], [1, 0x00]] as const) chips.pic.write('master', port, 1, v);
+    ioapicEntry(2, 0x42);
+    chips.setGsi(2, true);
+    chips.pic.write('master', 0, 1, 0x0a);
+    expect([chips.lapics[0]?.deliverableVector(), chips.pic.read('master', 0, 1)]).toEqual([0x42, 0x01]);
+  });
+
+  it('delivers ExtINT through I/O APIC input 0: the CPU takes the 8259\'s vector', () => {
+    const { chips, ioapicEntry } = pc(1);
+    chips.lapics[0]?.write('registers', LapicReg.LVT_LINT0, 4, Lvt.MASKED);
+    for (const [port, v] of [[0, 0x11], [1, 0x20], [1, 0x04], [1, 0x01], [1, 0xfe]] as const) chips.pic.write('master', port, 1, v);
+    ioapicEntry(0, DeliveryMode.extInt << 8);
+    chips.setIsaIrq(0, true); // through the 8259 (unmasked there) to its INTR, on I/O APIC input 0
+    expect(chips.acknowledge(0)).toBe(0x20);
+  });
 });

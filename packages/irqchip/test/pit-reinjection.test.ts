@@ -10,7 +10,11 @@ import { LapicReg, Lvt, PcInterrupts } from '../src/index.ts';
 function machine(lostTickPolicy: 'delay' | 'discard') {
   const context = createTestContext();
   const wired: { pit?: I8254 } = {};
-  const chips = new PcInterrupts(context, { cpus: 1, onAck: (irq) => { if (irq === 0) wired.pit?.irqAcknowledged(0); } });
+  const chips = new PcInterrupts(context, {
+    cpus: 1,
+    onAck: (irq) => { if (irq === 0) wired.pit?.irqAcknowledged(0); },
+    onUnmask: (irq) => { if (irq === 0) wired.pit?.irqUnmasked(0); },
+  });
   const pitContext: DeviceContext = { ...context, now: () => context.now(), timer: (cb) => context.timer(cb), setIrq: (_o, level) => { chips.setIsaIrq(0, level); } };
   const pit = new I8254(pitContext, { lostTickPolicy });
   wired.pit = pit;

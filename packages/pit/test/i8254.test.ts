@@ -314,3 +314,48 @@ describe('lost-tick policies', () => {
     expect(risingEdges(context)).toHaveLength(2);
   });
 });
+
+describe('review regressions', () => {
+  it('drives irq 0 only when its level changes (a repeated level would look like an edge to an IOAPIC)', () => {
+    const context = createTestContext();
+    const calls: boolean[] = [];
+    const pit = new I8254({ ...context, now: () => context.now(), timer: (cb) => context.timer(cb), setIrq: (_o, level) => { calls.push(level); } });
+    const ports = regionIo(pit, 'counters');
+    ports.out(3, 0x34);
+    ports.out(0, 1193 & 0xff);
+    ports.out(0, 1193 >> 8);
+    const before = calls.length;
+    for (let i = 0; i < 10; i++) ports.out(3, 0x00); // latch commands: no change of OUT
+    expect(calls.length).toBe(before);
+  });
+
+  it('clears a latched count when the counter is reprogrammed (datasheet: "until read or reprogrammed")', () => {
+    const { ports } = board();
+    ports.out(3, 0x34);
+    ports.out(0, 0x00);
+    ports.out(0, 0x10);
+    ports.out(3, 0x00); // latch 1000h
+    ports.out(3, 0x34);
+    ports.out(0, 0x34);
+    ports.out(0, 0x12);
+    expect([ports.in(0), ports.in(0)]).toEqual([0x34, 0x12]);
+  });
+
+  it('delay: reloading counter 0, or unmasking irq 0, releases a tick held for a lost acknowledgement', () => {
+    const { context, pit, ports } = board({ lostTickPolicy: 'delay' });
+    ports.out(3, 0x34);
+    ports.out(0, 100);
+    ports.out(0, 0);
+    context.advanceTo(clk(1000)); // one tick out, nine owed, none acknowledged
+    ports.out(3, 0x34);
+    ports.out(0, 100);
+    ports.out(0, 0);
+    context.irqEdges.length = 0;
+    context.advanceTo(clk(1000) + clk(100) + 1);
+    expect(risingEdges(context)).toHaveLength(1); // re-injection started afresh
+    context.advanceTo(clk(1000) + clk(300) + 1);
+    pit.irqUnmasked(0);
+    context.advanceTo(clk(1000) + clk(400) + 1);
+    expect(risingEdges(context)).toHaveLength(2);
+  });
+});

@@ -105,6 +105,7 @@ export class Hpet implements Device<HpetState> {
   // --- registers ------------------------------------------------------------
 
   read(_region: string, offset: number, _size: AccessSize): number {
+    this.catchUp();
     const word = offset & ~3;
     const high = (offset & 4) !== 0;
     const value = this.register64(word & ~7);
@@ -144,6 +145,7 @@ export class Hpet implements Device<HpetState> {
   }
 
   write(_region: string, offset: number, _size: AccessSize, value: number): void {
+    this.catchUp();
     const word = offset & ~3;
     const high = (word & 4) !== 0;
     const base = word & ~7;
@@ -238,9 +240,10 @@ export class Hpet implements Device<HpetState> {
     return (config >> TnConf.INT_ROUTE_SHIFT) & TnConf.INT_ROUTE_MASK;
   }
 
+  /** A level-triggered, enabled timer with its status set drives its line — while the HPET runs (§2.3.5: ENABLE_CNF off disables every timer interrupt). */
   private levelAsserted(index: number): boolean {
     const t = this.timers[index];
-    return t !== undefined && (t.config & TnConf.INT_TYPE_CNF) !== 0 && (this.intStatus & (1 << index)) !== 0
+    return this.running() && t !== undefined && (t.config & TnConf.INT_TYPE_CNF) !== 0 && (this.intStatus & (1 << index)) !== 0
       && (t.config & TnConf.INT_ENB_CNF) !== 0;
   }
 
@@ -264,7 +267,12 @@ export class Hpet implements Device<HpetState> {
 
   private fire(index: number): void {
     const t = this.timers[index];
-    if (t === undefined || (t.config & TnConf.INT_ENB_CNF) === 0) return;
+    if (t === undefined) return;
+    if ((t.config & TnConf.INT_ENB_CNF) === 0) {
+      // "The timer will still operate and generate appropriate status bits" (Tn_INT_ENB_CNF): level timers set theirs.
+      if ((t.config & TnConf.INT_TYPE_CNF) !== 0) this.intStatus |= 1 << index;
+      return;
+    }
     if ((t.config & TnConf.INT_TYPE_CNF) !== 0) {
       // Level: Tn_INT_STS set, line held until software writes 1 to it.
       this.intStatus |= 1 << index;
@@ -292,13 +300,34 @@ export class Hpet implements Device<HpetState> {
     t.matchTick = tick + distance;
   }
 
+  /**
+   * Whether a match of timer `index` can change what the guest sees at once:
+   * an interrupt, or a status bit not yet set. Other timers (interrupt off,
+   * status already set) are brought up to date lazily, when read — so a
+   * periodic timer with a tiny period and its interrupt off costs nothing.
+   */
+  private eventful(index: number): boolean {
+    const t = this.timers[index];
+    if (t === undefined) return false;
+    if ((t.config & TnConf.INT_ENB_CNF) !== 0) return true;
+    return (t.config & TnConf.INT_TYPE_CNF) !== 0 && (this.intStatus & (1 << index)) === 0;
+  }
+
   private arm(): void {
     const now = this.tick();
     let earliest = Number.POSITIVE_INFINITY;
-    for (const t of this.timers) if (t.matchTick >= 0 && t.matchTick - now < HORIZON_TICKS) earliest = Math.min(earliest, t.matchTick);
+    this.timers.forEach((t, index) => {
+      if (t.matchTick >= 0 && t.matchTick - now < HORIZON_TICKS && this.eventful(index)) earliest = Math.min(earliest, t.matchTick);
+    });
     if (earliest === Number.POSITIVE_INFINITY) this.timer.cancel();
     else if (earliest <= now) this.service(); // a match this very tick (a comparator written equal to the counter)
     else this.timer.arm(tickTime(earliest, HPET_HZ));
+  }
+
+  /** Brings lazily serviced timers up to date (their comparators, and the status their matches set). */
+  private catchUp(): void {
+    const now = this.tick();
+    if (this.timers.some((t) => t.matchTick >= 0 && t.matchTick <= now)) this.service();
   }
 
   /** Fires every timer whose match has come, advancing periodic comparators, then re-arms. */

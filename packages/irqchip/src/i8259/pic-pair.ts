@@ -30,6 +30,8 @@ export interface PicPairConfig {
    * re-injection of lost PIT ticks.
    */
   readonly onAck?: (isaIrq: number) => void;
+  /** Called with the ISA irq whose IMR bit a write cleared (KVM's irq mask notifier). */
+  readonly onUnmask?: (isaIrq: number) => void;
 }
 
 /** Inputs that cannot be level-sensed: the timer, keyboard and cascade on the master; the RTC and FPU error on the slave (as QEMU). */
@@ -47,6 +49,7 @@ export class PicPair implements Device<PicPairState> {
   ];
   private readonly context: DeviceContext;
   private readonly onAck: ((isaIrq: number) => void) | undefined;
+  private readonly onUnmask: ((isaIrq: number) => void) | undefined;
   private master: I8259State = powerOnPic();
   private slave: I8259State = powerOnPic();
   private intr = false;
@@ -55,6 +58,7 @@ export class PicPair implements Device<PicPairState> {
   constructor(context: DeviceContext, config: PicPairConfig = {}) {
     this.context = context;
     this.onAck = config.onAck;
+    this.onUnmask = config.onUnmask;
     this.context.setIrq(0, false);
   }
 
@@ -102,6 +106,8 @@ export class PicPair implements Device<PicPairState> {
       if (slaveIrq >= 0) {
         if (acknowledge(this.slave, slaveIrq)) this.onAck?.(8 + slaveIrq);
         vector = this.slave.vectorBase + slaveIrq;
+        // The slave's INT falls with the acknowledge; another request behind it (AEOI) raises it again, a new edge.
+        setInput(this.master, CASCADE_IRQ, false);
       } else {
         this.odd.spuriousSlave++;
         vector = this.slave.vectorBase + 7;
@@ -145,7 +151,11 @@ export class PicPair implements Device<PicPairState> {
       const ended = writeCommand(p, byte);
       for (const irq of ended) this.onAck?.(p === this.master ? irq : 8 + irq);
     } else {
+      const before = p.imr;
+      const wasMaskWrite = p.initState === 0;
       writeData(p, byte);
+      const unmasked = wasMaskWrite ? before & ~p.imr : 0;
+      for (let irq = 0; irq < 8; irq++) if ((unmasked & (1 << irq)) !== 0) this.onUnmask?.(p === this.master ? irq : 8 + irq);
     }
     this.update();
   }

@@ -114,9 +114,10 @@ function initialise(p: I8259State, icw1: number): void {
   const levels = p.lastLevels;
   Object.assign(p, powerOnPic());
   p.elcr = elcr;
-  // As QEMU: level-sensed requests whose lines are still high stay pending; edges must come again.
+  // Level-sensed requests whose lines are still high stay pending (as QEMU); an edge must come again,
+  // and the lines' levels are still what they are.
   p.irr = levels & elcr;
-  p.lastLevels = 0;
+  p.lastLevels = levels;
   p.icw4Needed = (icw1 & Icw1.IC4) !== 0;
   p.single = (icw1 & Icw1.SNGL) !== 0;
   p.levelTriggered = (icw1 & Icw1.LTIM) !== 0;

@@ -29,6 +29,8 @@ export type IoapicState = {
   readonly entries: readonly (readonly [number, number])[];
   /** Pins whose lines are asserted (level) or whose edge awaits delivery. */
   readonly irr: number;
+  /** The level of each input line, as last driven: an edge is a change from low to high. */
+  readonly lines: number;
 };
 
 export interface IoapicConfig {
@@ -36,6 +38,8 @@ export interface IoapicConfig {
   readonly deliver: (message: InterruptMessage, pin: number) => void;
   /** Called for a pin whose level-triggered interrupt was EOIed (KVM's ack notifier on the IOAPIC). */
   readonly onEoi?: (pin: number) => void;
+  /** Called for a pin whose redirection entry a write unmasked (KVM's irq mask notifier). */
+  readonly onUnmask?: (pin: number) => void;
 }
 
 const MODEL = 'ioapic' as const;
@@ -46,6 +50,8 @@ export class Ioapic implements Device<IoapicState> {
   readonly regions: readonly IoRegion[] = [{ name: 'registers', space: 'mmio', length: 0x1000, sizes: [4] }];
   private readonly deliverMessage: IoapicConfig['deliver'];
   private readonly onEoi: IoapicConfig['onEoi'];
+  private readonly onUnmask: IoapicConfig['onUnmask'];
+  private lines = 0;
   private id = 0;
   private ioregsel = 0;
   private entries: [number, number][] = Array.from({ length: IOAPIC_PINS }, (): [number, number] => [Redirection.MASKED, 0]);
@@ -55,6 +61,7 @@ export class Ioapic implements Device<IoapicState> {
   constructor(_context: DeviceContext, config: IoapicConfig) {
     this.deliverMessage = config.deliver;
     this.onEoi = config.onEoi;
+    this.onUnmask = config.onUnmask;
   }
 
   /** Drives input `pin` (0–23). */
@@ -62,6 +69,8 @@ export class Ioapic implements Device<IoapicState> {
     const entry = this.entries[pin];
     if (entry === undefined) return;
     const mask = 1 << pin;
+    const rising = level && (this.lines & mask) === 0;
+    this.lines = level ? this.lines | mask : this.lines & ~mask;
     if ((entry[0] & Redirection.TRIGGER_LEVEL) !== 0) {
       if (level) {
         this.irr |= mask;
@@ -69,7 +78,7 @@ export class Ioapic implements Device<IoapicState> {
       } else {
         this.irr &= ~mask;
       }
-    } else if (level && (entry[0] & Redirection.MASKED) === 0) {
+    } else if (rising && (entry[0] & Redirection.MASKED) === 0) {
       this.irr |= mask;
       this.service();
     }
@@ -174,15 +183,20 @@ export class Ioapic implements Device<IoapicState> {
       return;
     }
     // Bits 31:17 are reserved (82093AA table 2): they read as 0.
-    let low = (value & REDIRECTION_DEFINED & ~REDIRECTION_RO) | (entry[0] & REDIRECTION_RO);
+    const before = entry[0];
+    let low = (value & REDIRECTION_DEFINED & ~REDIRECTION_RO) | (before & REDIRECTION_RO);
     // An edge-triggered entry has no remote IRR (as QEMU: configuring edge clears it).
     if ((low & Redirection.TRIGGER_LEVEL) === 0) low &= ~Redirection.REMOTE_IRR;
     entry[0] = low >>> 0;
+    // A level entry sees its line as it is now, whatever the entry said before.
+    const pin = (index - IoapicIndex.REDIRECTION_TABLE) >> 1;
+    if ((low & Redirection.TRIGGER_LEVEL) !== 0) this.irr = (this.lines & (1 << pin)) !== 0 ? this.irr | (1 << pin) : this.irr & ~(1 << pin);
+    if ((before & Redirection.MASKED) !== 0 && (low & Redirection.MASKED) === 0) this.onUnmask?.(pin);
     this.service();
   }
 
   getState(): IoapicState {
-    return { model: MODEL, version: VERSION, id: this.id, ioregsel: this.ioregsel, entries: this.entries.map(([l, h]) => [l, h] as const), irr: this.irr };
+    return { model: MODEL, version: VERSION, id: this.id, ioregsel: this.ioregsel, entries: this.entries.map(([l, h]) => [l, h] as const), irr: this.irr, lines: this.lines };
   }
 
   setState(state: IoapicState): void {
@@ -191,6 +205,7 @@ export class Ioapic implements Device<IoapicState> {
     this.ioregsel = state.ioregsel;
     this.entries = state.entries.map(([l, h]): [number, number] => [l, h]);
     this.irr = state.irr;
+    this.lines = state.lines;
   }
 
   anomalies(): Readonly<Record<string, number>> {

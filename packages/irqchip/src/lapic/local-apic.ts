@@ -75,6 +75,8 @@ export type LocalApicState = {
   readonly initPending: boolean;
   /** Start-up vector waiting for the CPU, or -1. */
   readonly startupVector: number;
+  /** An ExtINT message (an I/O APIC pin in ExtINT mode) waits: the CPU takes its vector from the 8259. */
+  readonly extIntMessage: boolean;
   readonly timer: ApicTimerState;
 };
 
@@ -105,6 +107,7 @@ export class LocalApic implements Device<LocalApicState> {
   private nmiPending = 0;
   private initPending = false;
   private startupVector = -1;
+  private extIntMessage = false;
   private output = false;
   private readonly odd = { illegalRegisterAccesses: 0, droppedWhileDisabled: 0, illegalVectors: 0, spuriousAcknowledges: 0 };
 
@@ -145,11 +148,17 @@ export class LocalApic implements Device<LocalApicState> {
     return vector >= 0 && (vector & 0xf0) > (this.ppr() & 0xf0) ? vector : -1;
   }
 
-  /** The 8259 reaches the CPU through LINT0 in ExtINT mode while its INTR is high. */
+  /** The 8259 reaches the CPU through LINT0 in ExtINT mode while its INTR is high, or by an ExtINT message. */
   get extIntPending(): boolean {
     const lint0 = this.lvt.lint0;
-    return this.lintLevels[0] && (lint0 & Lvt.MASKED) === 0
-      && ((lint0 >> Lvt.DELIVERY_MODE_SHIFT) & Lvt.DELIVERY_MODE_MASK) === DeliveryMode.extInt;
+    return this.extIntMessage || (this.lintLevels[0] && (lint0 & Lvt.MASKED) === 0
+      && ((lint0 >> Lvt.DELIVERY_MODE_SHIFT) & Lvt.DELIVERY_MODE_MASK) === DeliveryMode.extInt);
+  }
+
+  /** The CPU took the ExtINT vector from the 8259. */
+  extIntTaken(): void {
+    this.extIntMessage = false;
+    this.update();
   }
 
   private update(): void {
@@ -180,9 +189,12 @@ export class LocalApic implements Device<LocalApicState> {
       case DeliveryMode.startup:
         this.startupVector = message.vector;
         return;
-      default:
-        // SMI is not modelled; ExtINT by message is the routing's to resolve through the 8259.
+      case DeliveryMode.extInt:
+        this.extIntMessage = true;
+        this.update();
         return;
+      default:
+        return; // SMI is not modelled
     }
   }
 
@@ -395,7 +407,8 @@ export class LocalApic implements Device<LocalApicState> {
       model: MODEL, version: VERSION, id: this.id, tpr: this.tpr, ldr: this.ldr, dfr: this.dfr, svr: this.svr,
       irr: [...this.irr], isr: [...this.isr], tmr: [...this.tmr], esr: this.esr, esrPending: this.esrPending,
       icrLow: this.icrLow, icrHigh: this.icrHigh, lvt: { ...this.lvt }, lintLevels: [...this.lintLevels],
-      nmiPending: this.nmiPending, initPending: this.initPending, startupVector: this.startupVector, timer: this.timer.getState(),
+      nmiPending: this.nmiPending, initPending: this.initPending, startupVector: this.startupVector, extIntMessage: this.extIntMessage,
+      timer: this.timer.getState(),
     };
   }
 
@@ -418,6 +431,7 @@ export class LocalApic implements Device<LocalApicState> {
     this.nmiPending = state.nmiPending;
     this.initPending = state.initPending;
     this.startupVector = state.startupVector;
+    this.extIntMessage = state.extIntMessage;
     this.timer.setState(state.timer);
     this.output = this.deliverableVector() >= 0 || this.extIntPending;
     this.context.setIrq(0, this.output);

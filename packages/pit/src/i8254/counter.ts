@@ -261,6 +261,8 @@ export function writeControl(c: I8254CounterState, rwMode: number, modeBits: num
   c.bcd = bcd;
   c.writeMsbNext = false;
   c.readMsbNext = false;
+  // A latched count is held until read "or until the Counter is reprogrammed" (datasheet, Counter Latch Command).
+  c.latchState = LatchState.none;
   c.countWritten = false;
   c.nullCountUntilClock = UNTIL_COUNT_WRITTEN;
 }

@@ -73,6 +73,8 @@ export class I8254 implements Device<I8254State> {
   private out0Clock = 0;
   private tickInFlight = false;
   private ticksPending = 0;
+  /** The level last driven on irq 0: a live handle, re-derived on restore. */
+  private lineLevel = false;
   private readonly odd = { controlPortReads: 0, readBackReservedBit: 0, invalidBcdCounts: 0, ignoredNmiscBits: 0 };
 
   constructor(context: DeviceContext, config: I8254Config = {}) {
@@ -84,7 +86,7 @@ export class I8254 implements Device<I8254State> {
     const clock = this.clock();
     this.out0 = outAt(this.counters[0], clock);
     this.out0Clock = clock;
-    this.driveLine();
+    this.driveLine(true);
     this.arm(clock);
   }
 
@@ -118,6 +120,11 @@ export class I8254 implements Device<I8254State> {
     }
     if (offset === CONTROL_PORT) this.writeControlWord(byte, clock);
     else if (!writeData(this.counter(offset), byte, clock)) this.odd.invalidBcdCounts++;
+    // Reprogramming counter 0 starts re-injection afresh (as KVM's kvm_pit_reset_reinject on a load).
+    if (offset === 0 || (offset === CONTROL_PORT && byte >> ControlWord.SC_SHIFT === 0 && ((byte >> ControlWord.RW_SHIFT) & ControlWord.RW_MASK) !== RwMode.latch)) {
+      this.tickInFlight = false;
+      this.ticksPending = 0;
+    }
     if (offset === 0 || offset === CONTROL_PORT) this.updateIrq(this.context.now());
   }
 
@@ -173,8 +180,12 @@ export class I8254 implements Device<I8254State> {
     else this.timer.arm(tickTime(next, PIT_HZ));
   }
 
-  private driveLine(): void {
-    this.context.setIrq(0, this.policy === 'discard' ? this.out0 : false);
+  /** Drives irq 0, only when its level changes (a repeated level is no edge, and must not look like one). */
+  private driveLine(force = false): void {
+    const level = this.policy === 'discard' ? this.out0 : false;
+    if (!force && level === this.lineLevel) return;
+    this.lineLevel = level;
+    this.context.setIrq(0, level);
   }
 
   private tick(): void {
@@ -190,6 +201,14 @@ export class I8254 implements Device<I8254State> {
     this.tickInFlight = true;
     this.context.setIrq(0, true);
     this.context.setIrq(0, false);
+  }
+
+  /**
+   * The irqchip unmasked irq 0: a tick held back for an acknowledgement that
+   * can no longer come is released (KVM's PIT mask notifier).
+   */
+  irqUnmasked(output: number): void {
+    if (output === 0) this.tickInFlight = false;
   }
 
   irqAcknowledged(output: number): void {
@@ -222,7 +241,7 @@ export class I8254 implements Device<I8254State> {
     this.out0Clock = state.out0Clock;
     this.tickInFlight = state.tickInFlight;
     this.ticksPending = state.ticksPending;
-    this.driveLine();
+    this.driveLine(true);
     this.arm(this.clock());
   }
 
