@@ -23,6 +23,21 @@ export interface DeviceContext {
   readonly log: DeviceLogger;
 }
 
+/**
+ * The same context with the device's irq outputs wired elsewhere: how a
+ * composition (the PC's interrupt wiring, a board) connects one device's
+ * output to another's input without either knowing.
+ */
+export function withIrqOutputs(context: DeviceContext, setIrq: (output: number, level: boolean) => void): DeviceContext {
+  return {
+    now: () => context.now(),
+    timer: (callback) => context.timer(callback),
+    setIrq,
+    memory: context.memory,
+    log: context.log,
+  };
+}
+
 export interface Timer {
   /** Arms (or re-arms) the timer for `deadline`; a deadline in the past fires at the next opportunity. */
   arm(deadline: Nanoseconds): void;

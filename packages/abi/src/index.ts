@@ -6,6 +6,7 @@ export { isAccessSize, isGuestAccessSize } from './io-region.ts';
 export type { AccessOutcome } from './io-access.ts';
 export { readBytes, writeBytes } from './io-access.ts';
 export type { DeviceContext, DeviceLogger, GuestMemory, Timer } from './device-context.ts';
+export { withIrqOutputs } from './device-context.ts';
 export type { Device, DeviceFactory } from './device.ts';
 export { DeviceStateError, expectState } from './device.ts';
 export type { DeviceState, PlainValue, StateDecodeResult } from './plain-state.ts';

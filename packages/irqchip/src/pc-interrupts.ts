@@ -16,6 +16,7 @@
  * KVM notifies for the PIT's pin 2 whether edge or level).
  */
 import type { DeviceContext } from '@splitvisor/abi';
+import { withIrqOutputs } from '@splitvisor/abi';
 import { PicPair } from './i8259/pic-pair.ts';
 import type { InterruptMessage } from './interrupt-message.ts';
 import { Ioapic } from './ioapic/ioapic.ts';
@@ -62,17 +63,14 @@ export class PcInterrupts {
         if (irq >= 0) config.onUnmask?.(irq);
       },
     });
-    const picContext: DeviceContext = {
-      ...context, now: () => context.now(), timer: (cb) => context.timer(cb),
-      // The 8259's INTR: to the bootstrap processor's LINT0, and to I/O APIC input 0 (for an ExtINT entry).
-      setIrq: (_output, level) => {
-        lapics[0]?.setLint(0, level);
-        this.ioapic.setIrq(0, level);
-      },
-    };
+    // The 8259's INTR: to the bootstrap processor's LINT0, and to I/O APIC input 0 (for an ExtINT entry).
+    const picContext = withIrqOutputs(context, (_output, level) => {
+      lapics[0]?.setLint(0, level);
+      this.ioapic.setIrq(0, level);
+    });
     this.pic = new PicPair(picContext, { onAck: (irq) => this.onAck?.(irq), onUnmask: (irq) => config.onUnmask?.(irq) });
     for (let cpu = 0; cpu < cpus; cpu++) {
-      const lapicContext: DeviceContext = { ...context, now: () => context.now(), timer: (cb) => context.timer(cb), setIrq: (_output, level) => { context.setIrq(cpu, level); } };
+      const lapicContext = withIrqOutputs(context, (_output, level) => { context.setIrq(cpu, level); });
       lapics.push(new LocalApic(lapicContext, {
         apicId: cpu,
         ...(config.busHz === undefined ? {} : { busHz: config.busHz }),

@@ -2,7 +2,7 @@
 // input lines changing level, and the CPU's interrupt acknowledge — with the resolver's invariants.
 import type { AccessSize, Device, DeviceContext, IoRegion } from '@splitvisor/abi';
 import type { Op } from '@splitvisor/device-testkit';
-import { registerFuzzSuite, registerOps, stateRoundTripSuite } from '@splitvisor/device-testkit';
+import { inertContext, registerFuzzSuite, registerOps, stateRoundTripSuite } from '@splitvisor/device-testkit';
 import fc from 'fast-check';
 import { describe } from 'vitest';
 import type { IoapicState, LocalApicState, PicPairState } from '../src/index.ts';
@@ -52,15 +52,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(chip, fc.constantFrom(0x11, 0x13, 0x19)).map(([c, v]) => out(c, 0, v)) },
   { weight: 3, arbitrary: fc.tuple(chip, fc.nat({ max: 255 })).map(([c, v]) => out(c, 1, v)) },
   { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 1 }), fc.nat({ max: 255 })).map(([o, v]) => out('elcr', o, v)) },
-  { weight: 2, arbitrary: registerOps(new PicPair(createNull()).regions, fc.nat({ max: 255 })) },
+  { weight: 2, arbitrary: registerOps(new PicPair(inertContext()).regions, fc.nat({ max: 255 })) },
 );
-
-function createNull(): DeviceContext {
-  return {
-    now: () => 0, timer: () => ({ arm: () => undefined, cancel: () => undefined, deadline: undefined }), setIrq: () => undefined,
-    memory: { size: 0, read: () => false, write: () => false }, log: { debug: () => undefined, warn: () => undefined },
-  };
-}
 
 describe('8259A pair', () => {
   const subject = { create: (context: DeviceContext) => new PicHarness(context), op, irqOutputs: [0] };
@@ -125,7 +118,7 @@ const ioapicOp: fc.Arbitrary<Op> = fc.oneof(
     .map(([vector, level, masked, logical]) => mmio(IoapicMmio.IOWIN, vector | (level ? Redirection.TRIGGER_LEVEL : 0) | (masked ? Redirection.MASKED : 0) | (logical ? Redirection.DEST_MODE_LOGICAL : 0))) },
   { weight: 1, arbitrary: fc.nat({ max: 0xffff_ffff }).map((v) => mmio(IoapicMmio.IOWIN, v)) },
   { weight: 2, arbitrary: fc.constant<Op>({ kind: 'read', region: 'registers', offset: IoapicMmio.IOWIN, size: 4 }) },
-  { weight: 1, arbitrary: registerOps(new Ioapic(createNull(), { deliver: () => undefined }).regions) },
+  { weight: 1, arbitrary: registerOps(new Ioapic(inertContext(), { deliver: () => undefined }).regions) },
 );
 
 describe('I/O APIC', () => {

@@ -1,7 +1,6 @@
 // KVM's in-kernel PIT with reinjection, end to end: the 8254 (delay policy) on ISA irq 0, the PC wiring,
 // and a guest that is late to acknowledge. Every tick reaches it, one per EOI, none lost.
-import type { DeviceContext } from '@splitvisor/abi';
-import { tickTime } from '@splitvisor/abi';
+import { tickTime, withIrqOutputs } from '@splitvisor/abi';
 import { createTestContext } from '@splitvisor/device-testkit';
 import { I8254, PIT_HZ } from '@splitvisor/pit';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +14,7 @@ function machine(lostTickPolicy: 'delay' | 'discard') {
     onAck: (irq) => { if (irq === 0) wired.pit?.irqAcknowledged(0); },
     onUnmask: (irq) => { if (irq === 0) wired.pit?.irqUnmasked(0); },
   });
-  const pitContext: DeviceContext = { ...context, now: () => context.now(), timer: (cb) => context.timer(cb), setIrq: (_o, level) => { chips.setIsaIrq(0, level); } };
+  const pitContext = withIrqOutputs(context, (_o, level) => { chips.setIsaIrq(0, level); });
   const pit = new I8254(pitContext, { lostTickPolicy });
   wired.pit = pit;
   const lapic = chips.lapics[0];

@@ -1,5 +1,5 @@
 // The 8254 driven through its ports the way drivers drive it, on a virtual clock.
-import { tickTime } from '@splitvisor/abi';
+import { tickTime, withIrqOutputs } from '@splitvisor/abi';
 import { createTestContext, regionIo } from '@splitvisor/device-testkit';
 import { describe, expect, it } from 'vitest';
 import type { I8254Config } from '../src/index.ts';
@@ -319,7 +319,7 @@ describe('review regressions', () => {
   it('drives irq 0 only when its level changes (a repeated level would look like an edge to an IOAPIC)', () => {
     const context = createTestContext();
     const calls: boolean[] = [];
-    const pit = new I8254({ ...context, now: () => context.now(), timer: (cb) => context.timer(cb), setIrq: (_o, level) => { calls.push(level); } });
+    const pit = new I8254(withIrqOutputs(context, (_o, level) => { calls.push(level); }));
     const ports = regionIo(pit, 'counters');
     ports.out(3, 0x34);
     ports.out(0, 1193 & 0xff);

@@ -1,5 +1,5 @@
 export type { IrqEdge, TestContext, TestContextOptions } from './test-context.ts';
-export { createTestContext } from './test-context.ts';
+export { createTestContext, inertContext } from './test-context.ts';
 export type { Op } from './ops.ts';
 export { advance, apply, regionIo, registerOps } from './ops.ts';
 export type { DeviceSubject } from './suites.ts';

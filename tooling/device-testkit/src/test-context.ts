@@ -147,6 +147,17 @@ export interface TestContextOptions {
   readonly memoryBytes?: number;
 }
 
+/** A context in which nothing happens: for constructing a device only to read its regions. */
+export function inertContext(): DeviceContext {
+  return {
+    now: () => 0,
+    timer: () => ({ arm: () => undefined, cancel: () => undefined, deadline: undefined }),
+    setIrq: () => undefined,
+    memory: { size: 0, read: () => false, write: () => false },
+    log: { debug: () => undefined, warn: () => undefined },
+  };
+}
+
 export function createTestContext(options: TestContextOptions = {}): TestContext {
   return new VirtualBoard(options.start ?? 0, options.memoryBytes ?? 1 << 20);
 }
