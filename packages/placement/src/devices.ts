@@ -1,0 +1,31 @@
+/**
+ * The devices a placement places, and the rules of where they may go.
+ * Names are the board's (one per chip or function, as the ARCHITECTURE page lists them).
+ */
+export const DEVICES = [
+  'pic', 'ioapic', 'lapic', 'pit', 'pm-timer', 'hpet', 'rtc', 'keyboard', 'vga', 'floppy', 'dma', 'disk', 'serial',
+] as const;
+export type DeviceName = (typeof DEVICES)[number];
+
+export const DOMAINS = ['kernel', 'monitor', 'user'] as const;
+export type DomainName = (typeof DOMAINS)[number];
+
+export interface PlacementRule {
+  /** Devices that must share a domain (when present), and why. */
+  readonly together: readonly DeviceName[];
+  readonly why: string;
+  /** Present or absent together, too. */
+  readonly required?: boolean;
+}
+
+/**
+ * Constraints a real VMM has, not preferences: the ones KVM's API enforces,
+ * and wiring that cannot cross a boundary.
+ */
+export const RULES: readonly PlacementRule[] = [
+  { together: ['pic', 'ioapic'], required: true, why: 'the 8259 and the I/O APIC share ISA irq lines and the ExtINT path (KVM creates both with KVM_CREATE_IRQCHIP, or neither)' },
+  { together: ['floppy', 'dma'], why: 'the floppy controller moves its data through 8237 channel 2 on every transfer' },
+];
+
+/** An in-kernel PIT needs an in-kernel irqchip: KVM_CREATE_PIT2 fails without KVM_CREATE_IRQCHIP. */
+export const KERNEL_PIT_NEEDS_KERNEL_IRQCHIP = 'the PIT can be in the kernel only with the PIC and I/O APIC there too (KVM_CREATE_PIT2 requires KVM_CREATE_IRQCHIP)';

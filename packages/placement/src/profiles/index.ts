@@ -1,0 +1,72 @@
+/**
+ * Named placements modelled on real systems. Each says what it models and
+ * where that comes from; `splitvisor profiles` lists them.
+ */
+import type { DeviceName } from '../devices.ts';
+import { DEVICES } from '../devices.ts';
+import type { PlacementFile, Where } from '../schema.ts';
+
+const everywhere = (where: Where): Record<DeviceName, Where> => Object.fromEntries(DEVICES.map((d) => [d, where])) as Record<DeviceName, Where>;
+
+export const PROFILES: readonly PlacementFile[] = [
+  {
+    name: 'qemu-tcg',
+    description: 'every device in userspace',
+    models: 'QEMU without an accelerator (-accel tcg): the CPU and every device model run in the QEMU process; each device access is a call into its MemoryRegionOps, the costliest placement.',
+    devices: everywhere('user'),
+    costModel: 'tcg',
+  },
+  {
+    name: 'kvm-irqchip',
+    description: 'PIC, I/O APIC, LAPIC and PIT in the kernel; the rest in userspace',
+    models: "KVM with QEMU's default kernel-irqchip=on: KVM_CREATE_IRQCHIP (8259 pair, I/O APIC, local APICs) and KVM_CREATE_PIT2 in the kernel; RTC, ACPI PM timer, HPET, keyboard, VGA, floppy, IDE and serial in QEMU (linux/arch/x86/kvm/{i8259,ioapic,lapic,i8254}.c; QEMU hw/i386/kvm/). QEMU registers coalesced PIO for the RTC index port and coalesced MMIO for VGA.",
+    devices: { ...everywhere('user'), pic: 'kernel', ioapic: 'kernel', lapic: 'kernel', pit: 'kernel' },
+    io: { coalescedWrites: true, cachedReads: false, kernelCounters: false },
+  },
+  {
+    name: 'kvm-split',
+    description: 'LAPIC in the kernel; PIC, I/O APIC and PIT in userspace',
+    models: 'KVM_CAP_SPLIT_IRQCHIP (QEMU -machine kernel-irqchip=split): local APICs in KVM, the 8259 pair and I/O APIC in QEMU, and so the PIT too (an in-kernel PIT needs the in-kernel irqchip). I/O APIC EOIs reach QEMU as KVM_EXIT_IOAPIC_EOI.',
+    devices: { ...everywhere('user'), lapic: 'kernel' },
+    io: { coalescedWrites: true, cachedReads: false, kernelCounters: false },
+  },
+  {
+    name: 'kvm-userspace-irqchip',
+    description: 'every device in userspace, the CPU in KVM',
+    models: 'KVM without KVM_CREATE_IRQCHIP (QEMU -machine kernel-irqchip=off): interrupts are injected with KVM_INTERRUPT when KVM_EXIT_IRQ_WINDOW_OPEN says the guest can take one.',
+    devices: everywhere('user'),
+    io: { coalescedWrites: true, cachedReads: false, kernelCounters: false },
+  },
+  {
+    name: 'plex86',
+    description: 'timers and interrupt controllers in the monitor; the rest in userspace',
+    models: 'plex86 as Kevin Lawton proposed it (seed 000): "parts of all of some particular devices such as the timer and interrupt controller chips can likely be moved into the monitor domain"; the RTC, keyboard, video, floppy and disk stay in the user program. Writes are cached in the monitor (seed 002).',
+    devices: { ...everywhere('user'), pic: 'monitor', ioapic: 'monitor', lapic: 'monitor', pit: 'monitor' },
+    io: { coalescedWrites: true, cachedReads: true, kernelCounters: false },
+  },
+  {
+    name: 'firecracker',
+    description: 'KVM irqchip and PIT; serial and i8042 in userspace; no legacy VGA, floppy, IDE, RTC, HPET or PM timer',
+    models: 'Firecracker on x86-64: KVM_CREATE_IRQCHIP and KVM_CREATE_PIT2, a 16550 serial port and an i8042 (for reset) in the VMM process, virtio for block and network instead of legacy devices (firecracker src/vmm/src/device_manager/legacy.rs).',
+    devices: {
+      ...everywhere('absent'), pic: 'kernel', ioapic: 'kernel', lapic: 'kernel', pit: 'kernel', serial: 'user', keyboard: 'user',
+    },
+  },
+  {
+    name: 'all-kernel',
+    description: 'every device in the kernel',
+    models: 'A bound, not a product: what the guest would cost if every device model ran on the lightweight-exit path (the "bytecode/jit facility" wished for in seed 001).',
+    devices: everywhere('kernel'),
+    io: { coalescedWrites: false, cachedReads: false, kernelCounters: true },
+  },
+  {
+    name: 'all-monitor',
+    description: 'every device in the monitor',
+    models: 'A bound, not a product: every device handled without leaving the monitor, as plex86 hoped for the timers, stretched to every device.',
+    devices: everywhere('monitor'),
+  },
+];
+
+export function profile(name: string): PlacementFile | undefined {
+  return PROFILES.find((p) => p.name === name);
+}

@@ -1,0 +1,101 @@
+/**
+ * A placement file: which domain each device lives in, and the monitor's
+ * policies. Validated with zod; every problem comes back as one sentence that
+ * names the device, the field and the reason.
+ */
+import { z } from 'zod';
+import type { DeviceName, DomainName } from './devices.ts';
+import { DEVICES, DOMAINS, KERNEL_PIT_NEEDS_KERNEL_IRQCHIP, RULES } from './devices.ts';
+
+/** A device's domain, or `absent` for a machine that does not have it (Firecracker has no VGA, floppy or IDE). */
+const Domain = z.enum([...DOMAINS, 'absent']);
+export type Where = DomainName | 'absent';
+
+export const TimePolicy = z.discriminatedUnion('kind', [
+  /** Seed 000: guest time is the cycles the guest ran. */
+  z.strictObject({ kind: z.literal('guest-cycles') }),
+  /** Guest time follows the host's wall clock (live runs). */
+  z.strictObject({ kind: z.literal('wall') }),
+  /** DOSEMU-style contraction: guest time runs at `factor` × wall time. */
+  z.strictObject({ kind: z.literal('contracted'), factor: z.number().positive().max(1000) }),
+]);
+
+export const EventDelivery = z.discriminatedUnion('kind', [
+  /** Events are delivered at their exact deadline (the guest is stopped there). */
+  z.strictObject({ kind: z.literal('exact') }),
+  /** Events are delivered only at the host's tick (seed 000: "only as good as the host timer tick"). */
+  z.strictObject({ kind: z.literal('host-tick'), hz: z.number().int().min(1).max(100_000) }),
+]);
+
+export const PlacementFile = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a profile name is lower-case letters, digits and dashes'),
+  description: z.string().min(1),
+  /** What the profile models and where that comes from. */
+  models: z.string().min(1),
+  devices: z.record(z.string(), Domain),
+  time: TimePolicy.default({ kind: 'guest-cycles' }),
+  delivery: EventDelivery.default({ kind: 'exact' }),
+  io: z.strictObject({
+    /** Queue port writes the devices allow in a coalesced ring (KVM_REGISTER_COALESCED_MMIO; seed 002). */
+    coalescedWrites: z.boolean().default(false),
+    /** Serve in-ports the devices mark cacheable from the monitor (seed 002). */
+    cachedReads: z.boolean().default(false),
+    /** Serve free-running counters from the kernel (seed 001). */
+    kernelCounters: z.boolean().default(false),
+  }).default({ coalescedWrites: false, cachedReads: false, kernelCounters: false }),
+  costModel: z.string().default('kvm-2020'),
+});
+
+export type PlacementFile = z.input<typeof PlacementFile>;
+
+/** A validated placement: every device in exactly one domain. */
+export type Placement = Omit<z.output<typeof PlacementFile>, 'devices'> & {
+  readonly devices: Readonly<Record<DeviceName, Where>>;
+};
+
+export type PlacementResult = { readonly ok: true; readonly placement: Placement } | { readonly ok: false; readonly problems: readonly string[] };
+
+function describe(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length === 0 ? 'the placement' : issue.path.map(String).join('.');
+  return `${where}: ${issue.message}`;
+}
+
+/** Checks a placement file, explaining every problem in a sentence. */
+export function validatePlacement(input: unknown): PlacementResult {
+  const parsed = PlacementFile.safeParse(input);
+  if (!parsed.success) return { ok: false, problems: parsed.error.issues.map(describe) };
+  const file = parsed.data;
+  const problems: string[] = [];
+  const known = new Set<string>(DEVICES);
+  for (const device of Object.keys(file.devices)) {
+    if (!known.has(device)) problems.push(`devices.${device}: unknown device "${device}" (known: ${DEVICES.join(', ')})`);
+  }
+  for (const device of DEVICES) {
+    if (file.devices[device] === undefined) problems.push(`devices.${device}: not placed (every device needs a domain — ${DOMAINS.join(', ')} — or absent)`);
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const devices = file.devices as Record<DeviceName, Where>;
+  for (const rule of RULES) {
+    const domains = new Set(rule.together.map((d) => devices[d]));
+    const required = rule.required === true;
+    if (domains.size > 1 && (required || !domains.has('absent'))) {
+      problems.push(`devices: ${rule.together.map((d) => `${d} (${devices[d]})`).join(' and ')} must share a domain: ${rule.why}`);
+    }
+  }
+  if (devices.lapic === 'absent' || devices.pic === 'absent') problems.push('devices: a PC has a local APIC and an 8259 pair; they cannot be absent');
+  if (devices.pit === 'kernel' && (devices.pic !== 'kernel' || devices.ioapic !== 'kernel')) {
+    problems.push(`devices.pit: ${KERNEL_PIT_NEEDS_KERNEL_IRQCHIP}`);
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, placement: { ...file, devices } };
+}
+
+/** How the interrupt controllers are placed, in KVM's terms. */
+export function irqchipMode(placement: Placement): 'in-kernel' | 'split' | 'userspace' | 'monitor' | 'mixed' {
+  const { pic, ioapic, lapic } = placement.devices;
+  if (pic === 'kernel' && ioapic === 'kernel' && lapic === 'kernel') return 'in-kernel';
+  if (lapic === 'kernel' && pic === 'user' && ioapic === 'user') return 'split';
+  if (pic === 'user' && ioapic === 'user' && lapic === 'user') return 'userspace';
+  if (pic === 'monitor' && ioapic === 'monitor' && lapic === 'monitor') return 'monitor';
+  return 'mixed';
+}
