@@ -5,6 +5,8 @@ export type { AccessSize, AddressSpace, GuestAccessSize, IoRegion } from './io-r
 export { isAccessSize, isGuestAccessSize } from './io-region.ts';
 export type { AccessOutcome } from './io-access.ts';
 export { readBytes, writeBytes } from './io-access.ts';
+export type { BusOutcome, Mapping } from './io-bus.ts';
+export { BusConflictError, IoBus } from './io-bus.ts';
 export type { DeviceContext, DeviceLogger, GuestMemory, Timer } from './device-context.ts';
 export { withIrqOutputs } from './device-context.ts';
 export type { Device, DeviceFactory } from './device.ts';

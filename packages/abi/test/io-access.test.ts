@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AccessSize, Device, IoRegion } from '../src/index.ts';
-import { boundaryOf, readBytes, writeBytes } from '../src/index.ts';
+import { BusConflictError, IoBus, boundaryOf, readBytes, writeBytes } from '../src/index.ts';
 
 /** Records every call; reads answer offset-derived bytes so splits are visible. */
 function recordingDevice(regions: IoRegion[]) {
@@ -72,5 +72,26 @@ describe('transitions', () => {
     expect(boundaryOf('kernel', 'user')).toBe('heavyweight-exit');
     expect(boundaryOf('guest', 'user')).toBe('heavyweight-exit');
     expect(boundaryOf('user', 'kernel')).toBeUndefined();
+  });
+});
+
+describe('a domain bus', () => {
+  it('finds the region for each address, refuses overlaps naming both, and answers unassigned addresses as an empty bus', () => {
+    const { device: pit } = recordingDevice([{ name: 'counters', space: 'port', length: 4, sizes: [1] }]);
+    const { device: rtc } = recordingDevice([{ name: 'index', space: 'port', length: 2, sizes: [1] }]);
+    const bus = new IoBus();
+    bus.map('pit', pit, 'counters', 0x40);
+    bus.map('rtc', rtc, 'index', 0x70);
+    expect(() => { bus.map('rogue', rtc, 'index', 0x43); }).toThrow('rogue index at 0x43–0x44 overlaps pit counters at 0x40–0x43');
+    expect(() => { bus.map('rtc', rtc, 'nonesuch', 0x80); }).toThrow(BusConflictError);
+    expect(bus.find('port', 0x42)?.name).toBe('pit');
+    expect(bus.find('port', 0x44)).toBeUndefined();
+    const into = new Uint8Array(1);
+    expect(bus.read('port', 0x71, into)).toBe('ok');
+    expect([...into]).toEqual([0x11]);
+    expect(bus.read('port', 0x60, into)).toBe('unassigned');
+    expect([...into]).toEqual([0xff]);
+    expect(bus.write('mmio', 0xfee0_0000, Uint8Array.of(1))).toBe('unassigned');
+    expect(bus.unassigned).toEqual({ reads: 1, writes: 1 });
   });
 });

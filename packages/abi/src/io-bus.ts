@@ -1,0 +1,87 @@
+/**
+ * A domain's bus: which device region answers each port and each MMIO
+ * address. Every domain (kernel, monitor, device host) owns one for the
+ * devices placed in it; mapping a range that overlaps another is refused
+ * with the two claimants named, and an access to nothing answers as an
+ * empty bus does (all ones) and is counted.
+ */
+import type { Device } from './device.ts';
+import type { AccessOutcome } from './io-access.ts';
+import { readBytes, writeBytes } from './io-access.ts';
+import type { AddressSpace, IoRegion } from './io-region.ts';
+
+export interface Mapping {
+  readonly name: string;
+  readonly device: Device;
+  readonly region: IoRegion;
+  readonly base: number;
+}
+
+/** Two claimants for one address: a configuration error of the host, not a guest's doing. */
+export class BusConflictError extends Error {
+  override readonly name = 'BusConflictError';
+}
+
+export type BusOutcome = AccessOutcome | 'unassigned';
+
+export class IoBus {
+  private readonly spaces: Record<AddressSpace, Mapping[]> = { port: [], mmio: [] };
+  readonly unassigned = { reads: 0, writes: 0 };
+
+  /** Puts `device`'s `regionName` at `base` under the board name `name`. */
+  map(name: string, device: Device, regionName: string, base: number): void {
+    const region = device.regions.find((r) => r.name === regionName);
+    if (region === undefined) throw new BusConflictError(`${name} has no region "${regionName}" (it has ${device.regions.map((r) => r.name).join(', ')})`);
+    const list = this.spaces[region.space];
+    for (const other of list) {
+      if (base < other.base + other.region.length && other.base < base + region.length) {
+        throw new BusConflictError(`${name} ${regionName} at ${hex(base)}–${hex(base + region.length - 1)} overlaps ${other.name} ${other.region.name} at ${hex(other.base)}–${hex(other.base + other.region.length - 1)}`);
+      }
+    }
+    list.push({ name, device, region, base });
+    list.sort((a, b) => a.base - b.base);
+  }
+
+  /** The mapping holding `address`, or undefined. */
+  find(space: AddressSpace, address: number): Mapping | undefined {
+    const list = this.spaces[space];
+    let lo = 0;
+    let hi = list.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const m = list[mid];
+      if (m === undefined) break;
+      if (address < m.base) hi = mid - 1;
+      else if (address >= m.base + m.region.length) lo = mid + 1;
+      else return m;
+    }
+    return undefined;
+  }
+
+  read(space: AddressSpace, address: number, into: Uint8Array): BusOutcome {
+    const m = this.find(space, address);
+    if (m === undefined) {
+      this.unassigned.reads++;
+      into.fill(0xff);
+      return 'unassigned';
+    }
+    return readBytes(m.device, m.region, address - m.base, into);
+  }
+
+  write(space: AddressSpace, address: number, data: Uint8Array): BusOutcome {
+    const m = this.find(space, address);
+    if (m === undefined) {
+      this.unassigned.writes++;
+      return 'unassigned';
+    }
+    return writeBytes(m.device, m.region, address - m.base, data);
+  }
+
+  mappings(): readonly Mapping[] {
+    return [...this.spaces.port, ...this.spaces.mmio];
+  }
+}
+
+function hex(value: number): string {
+  return `0x${value.toString(16)}`;
+}
