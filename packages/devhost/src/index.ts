@@ -1,0 +1,2 @@
+export type { HostedDevice } from './device-host.ts';
+export { DeviceHost } from './device-host.ts';
