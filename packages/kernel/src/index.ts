@@ -1,0 +1,2 @@
+export type { KernelDevice, KernelOutcome } from './kernel-domain.ts';
+export { KernelDomain } from './kernel-domain.ts';

@@ -1,0 +1,83 @@
+// The kernel domain's lightweight path: its own devices, counters it serves for the device host, and the coalesced ring.
+import type { CounterDescriptor, Exit } from '@splitvisor/abi';
+import { createTestContext } from '@splitvisor/device-testkit';
+import { AcpiPmTimer } from '@splitvisor/counters';
+import { I8254 } from '@splitvisor/pit';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { KernelDomain } from '../src/index.ts';
+
+const header = (time: number) => ({ vcpu: 0, time, ifFlag: true, readyForInterruptInjection: true });
+const out = (port: number, value: number, time = 0): Exit => ({ kind: 'io', ...header(time), direction: 'out', port, size: 1, count: 1, data: Uint8Array.of(value) });
+const inl = (port: number, time = 0): Exit => ({ kind: 'io', ...header(time), direction: 'in', port, size: 4, count: 1, data: new Uint8Array(0) });
+const inb = (port: number, time = 0): Exit => ({ kind: 'io', ...header(time), direction: 'in', port, size: 1, count: 1, data: new Uint8Array(0) });
+
+function kernel() {
+  let now = 0;
+  const domain = new KernelDomain(() => now);
+  const lines: string[] = [];
+  domain.setIrqSink((gsi, level) => lines.push(`${now} gsi${gsi}=${level ? 1 : 0}`));
+  return { domain, lines, setNow: (t: number) => { now = t; } };
+}
+
+describe('kernel domain', () => {
+  it('handles its own devices on the lightweight path, and their timers raise irq lines into the irqchip', () => {
+    const { domain, lines, setNow } = kernel();
+    const pit = new I8254(domain.context('pit', () => 0));
+    domain.bus.map('pit', pit, 'counters', 0x40);
+    domain.host({ name: 'pit', getState: () => pit.getState(), setState: (s) => { pit.setState(s as never); } });
+    for (const [port, value] of [[0x43, 0x34], [0x40, 1193 & 0xff], [0x40, 1193 >> 8]] as const) {
+      expect(domain.handle(out(port, value))).toMatchObject({ kind: 'handled', device: 'pit', via: 'device' });
+    }
+    setNow(2_000_000);
+    domain.runDue(2_000_000);
+    expect(lines.filter((l) => l.endsWith('=1'))).toHaveLength(3); // power-on level, then ticks at ~1 ms and ~2 ms
+    expect(domain.handle(inb(0x60))).toEqual({ kind: 'to-user' });
+    expect(domain.ioctl({ kind: 'get-device-state', device: 'pit' })).toMatchObject({ kind: 'device-state', state: { model: 'i8254' } });
+    expect(domain.ioctl({ kind: 'get-device-state', device: 'rtc' })).toMatchObject({ kind: 'error', code: 1 });
+    expect(domain.ioctl({ kind: 'pause' })).toMatchObject({ kind: 'error', code: 3 });
+  });
+
+  it('serves the PM timer registered by the device host exactly as the device would answer (seed 001)', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 10_000_000_000 }), { minLength: 1, maxLength: 30 }), (times) => {
+      const { domain, setNow } = kernel();
+      const context = createTestContext();
+      const pm = new AcpiPmTimer(context); // in the device host
+      const [view] = pm.counterViews();
+      if (view === undefined) throw new Error('no view');
+      const descriptor: CounterDescriptor = { kind: 'counter', space: 'port', address: 0x608, size: 4, ...view };
+      expect(domain.ioctl({ kind: 'register-fast-path', device: 'pm-timer', descriptor })).toEqual({ kind: 'ok' });
+      let now = 0;
+      for (const step of times) {
+        now += step;
+        setNow(now);
+        context.advanceTo(now);
+        const outcome = domain.handle(inl(0x608, now));
+        if (outcome.kind !== 'handled') throw new Error('went to userspace');
+        expect(outcome.via).toBe('counter');
+        expect(new DataView(outcome.completion.buffer).getUint32(0, true)).toBe(pm.read('pm-timer', 0, 4));
+      }
+    }), { numRuns: 200 });
+  });
+
+  it('queues writes to a coalesced range and hands them over in order; reads still go to userspace', () => {
+    const { domain } = kernel();
+    domain.ioctl({ kind: 'register-coalesced-range', space: 'port', address: 0x70, length: 1, enable: true });
+    expect(domain.handle(out(0x70, 0x8f))).toMatchObject({ kind: 'handled', via: 'coalesced' });
+    expect(domain.handle(out(0x70, 0x0a))).toMatchObject({ kind: 'handled', via: 'coalesced' });
+    expect(domain.handle(out(0x71, 0x26))).toEqual({ kind: 'to-user' });
+    expect(domain.handle(inb(0x70))).toEqual({ kind: 'to-user' });
+    expect(domain.takeCoalesced()).toEqual({ kind: 'coalesced-io', writes: [
+      { space: 'port', address: 0x70, data: Uint8Array.of(0x8f) }, { space: 'port', address: 0x70, data: Uint8Array.of(0x0a) },
+    ] });
+    expect(domain.takeCoalesced()).toBeUndefined();
+    domain.ioctl({ kind: 'register-coalesced-range', space: 'port', address: 0x70, length: 1, enable: false });
+    expect(domain.handle(out(0x70, 0x8f))).toEqual({ kind: 'to-user' });
+  });
+
+  it('passes the device host\'s irq-line ioctls to the irqchip', () => {
+    const { domain, lines } = kernel();
+    domain.ioctl({ kind: 'irq-line', gsi: 8, level: true });
+    expect(lines).toEqual(['0 gsi8=1']);
+  });
+});
