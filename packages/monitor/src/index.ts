@@ -1,0 +1,3 @@
+export type { GuestCpu, GuestExit, GuestRun } from './guest-cpu.ts';
+export type { GuestOp, GuestProgram } from './scripted-guest.ts';
+export { OP_CYCLES, ScriptedGuest } from './scripted-guest.ts';

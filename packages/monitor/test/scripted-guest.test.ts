@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { GuestExit, GuestProgram } from '../src/index.ts';
+import { ScriptedGuest } from '../src/index.ts';
+
+describe('scripted guest', () => {
+  it('yields I/O as exits, receives what it reads, and counts the cycles it runs', () => {
+    const seen: number[] = [];
+    const guest = new ScriptedGuest((function* main(): GuestProgram {
+      yield { op: 'out', port: 0x70, value: 0x0a };
+      seen.push(yield { op: 'in', port: 0x71 });
+      yield { op: 'compute', cycles: 1000 };
+      yield { op: 'out', port: 0x3f8, value: 0x41 };
+    })());
+    expect(guest.run(Number.POSITIVE_INFINITY)).toEqual({ cycles: 1, exit: { kind: 'io', direction: 'out', port: 0x70, size: 1, count: 1, data: Uint8Array.of(0x0a) } });
+    expect(guest.run(Number.POSITIVE_INFINITY).exit).toMatchObject({ kind: 'io', direction: 'in', port: 0x71 });
+    guest.complete(Uint8Array.of(0x26));
+    expect(guest.run(400)).toEqual({ cycles: 400, exit: { kind: 'budget' } }); // 1 for the compute op, 399 of it
+    expect(guest.run(Number.POSITIVE_INFINITY)).toMatchObject({ cycles: 602, exit: { kind: 'io', port: 0x3f8 } });
+    expect(guest.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'shutdown' });
+    expect(seen).toEqual([0x26]);
+  });
+
+  it('halts until an interrupt, runs its handler with IF clear, and restores IF on return', () => {
+    const log: string[] = [];
+    const guest = new ScriptedGuest((function* main(): GuestProgram {
+      yield { op: 'sti' };
+      for (let i = 0; i < 2; i++) {
+        yield { op: 'hlt' };
+        log.push(`woke ${i}`);
+      }
+    })()).on(0x20, function* timer(): GuestProgram {
+      log.push('tick');
+      yield { op: 'out', port: 0x20, value: 0x20 }; // EOI through I/O, as a kernel does
+    });
+    expect(guest.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'hlt' });
+    expect([guest.halted, guest.interruptible]).toEqual([true, true]);
+    expect(guest.run(1000).exit).toEqual({ kind: 'hlt' }); // still halted
+    guest.inject(0x20);
+    expect(guest.interruptible).toBe(false); // in the handler
+    const eoi: GuestExit = guest.run(Number.POSITIVE_INFINITY).exit;
+    expect(eoi).toMatchObject({ kind: 'io', port: 0x20, data: Uint8Array.of(0x20) });
+    expect(guest.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'hlt' }); // handler returned, main halted again
+    expect(guest.interruptible).toBe(true);
+    guest.inject(0x20);
+    guest.run(Number.POSITIVE_INFINITY);
+    expect(guest.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'shutdown' });
+    expect(log).toEqual(['tick', 'woke 0', 'tick', 'woke 1']);
+    expect(guest.taken.get(0x20)).toBe(2);
+  });
+
+  it('is not interruptible while it waits for the data of a read, or with IF clear', () => {
+    const guest = new ScriptedGuest((function* main(): GuestProgram {
+      yield { op: 'sti' };
+      yield { op: 'in', port: 0x60 };
+      yield { op: 'cli' };
+      yield { op: 'compute', cycles: 10 };
+    })());
+    guest.run(Number.POSITIVE_INFINITY);
+    expect(guest.interruptible).toBe(false);
+    guest.complete(Uint8Array.of(0));
+    expect(guest.interruptible).toBe(true);
+    guest.run(5);
+    expect(guest.interruptible).toBe(false);
+  });
+});
