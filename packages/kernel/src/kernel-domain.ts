@@ -124,6 +124,11 @@ export class KernelDomain {
     return this.timers.runDue(now);
   }
 
+  /** The earliest deadline of the kernel's device timers (NEVER if none). */
+  nextDeadline(): Nanoseconds {
+    return this.timers.nextDeadline();
+  }
+
   // --- ioctls from the device host --------------------------------------------------
 
   ioctl(request: Request): Message {

@@ -1,3 +1,5 @@
 export type { GuestCpu, GuestExit, GuestRun } from './guest-cpu.ts';
 export type { GuestOp, GuestProgram } from './scripted-guest.ts';
 export { OP_CYCLES, ScriptedGuest } from './scripted-guest.ts';
+export type { ExitHandler, InterruptSource, RunLoopConfig, RunSummary, UserDomain } from './run-loop.ts';
+export { RunLoop } from './run-loop.ts';

@@ -1,0 +1,103 @@
+// One guest, three placements of its timer: Linux's periodic tick on the 8254 at HZ=1000 with 8259 EOIs,
+// the irqchip in the kernel (KVM's default), and the PIT in the kernel, the monitor or the device host.
+// Under guest-cycle time the guest must see exactly the same; only where the exits land may differ.
+import { withIrqOutputs } from '@splitvisor/abi';
+import type { Exit } from '@splitvisor/abi';
+import { createDirectChannel } from '@splitvisor/channel';
+import { GuestClock } from '@splitvisor/clock';
+import { DeviceHost } from '@splitvisor/devhost';
+import { PcInterrupts } from '@splitvisor/irqchip';
+import { KernelDomain } from '@splitvisor/kernel';
+import { TransitionCounts } from '@splitvisor/metrics';
+import { I8254 } from '@splitvisor/pit';
+import { describe, expect, it } from 'vitest';
+import type { GuestProgram } from '../src/index.ts';
+import { RunLoop, ScriptedGuest } from '../src/index.ts';
+
+type Where = 'kernel' | 'monitor' | 'user';
+
+function linuxTick(): { guest: ScriptedGuest; jiffies: () => number } {
+  let jiffies = 0;
+  const guest = new ScriptedGuest((function* main(): GuestProgram {
+    for (const [port, value] of [[0x20, 0x11], [0x21, 0x20], [0x21, 0x04], [0x21, 0x01], [0x21, 0xfe]] as const) yield { op: 'out', port, value }; // init_8259A, unmask irq 0
+    for (const [port, value] of [[0x43, 0x34], [0x40, 1193 & 0xff], [0x40, 1193 >> 8]] as const) yield { op: 'out', port, value }; // PIT periodic
+    yield { op: 'sti' };
+    for (;;) {
+      yield { op: 'compute', cycles: 50_000 };
+      yield { op: 'hlt' };
+    }
+  })()).on(0x20, function* timerInterrupt(): GuestProgram {
+    jiffies++;
+    yield { op: 'compute', cycles: 2_000 };
+    yield { op: 'out', port: 0x20, value: 0x20 }; // EOI
+  });
+  return { guest, jiffies: () => jiffies };
+}
+
+function machine(pitIn: Where) {
+  const clock = new GuestClock(2_000_000_000);
+  const kernel = new KernelDomain(() => clock.now());
+  const monitorDomain = new KernelDomain(() => clock.now());
+  let cpuLine = false;
+  const chips = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), (_cpu, level) => { cpuLine = level; }));
+  kernel.setIrqSink((gsi, level) => { chips.setGsi(gsi, level); });
+  monitorDomain.setIrqSink((gsi, level) => { chips.setGsi(gsi, level); });
+  kernel.bus.map('pic', chips.pic, 'master', 0x20);
+  kernel.bus.map('pic', chips.pic, 'slave', 0xa0);
+
+  const [kernelEnd, devhostEnd] = createDirectChannel({ codec: true });
+  kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
+  const host = new DeviceHost(devhostEnd);
+  const GSI_IRQ0 = 2; // ISA irq 0 arrives on GSI 2 (the MADT override)
+  const pitContext = pitIn === 'kernel' ? kernel.context('pit', () => GSI_IRQ0)
+    : pitIn === 'monitor' ? monitorDomain.context('pit', () => GSI_IRQ0) : host.context('pit', () => GSI_IRQ0);
+  const pit = new I8254(pitContext);
+  const bus = pitIn === 'kernel' ? kernel.bus : pitIn === 'monitor' ? monitorDomain.bus : host.bus;
+  bus.map('pit', pit, 'counters', 0x40);
+  bus.map('pit', pit, 'nmisc', 0x61);
+
+  const { guest, jiffies } = linuxTick();
+  const counts = new TransitionCounts();
+  const loop = new RunLoop({
+    cpu: guest,
+    clock,
+    monitor: monitorDomain,
+    kernel,
+    user: {
+      exit: (exit: Exit) => {
+        const reply = kernelEnd.call(exit);
+        if (reply.kind !== 'run') throw new Error(`device host answered ${reply.kind}`);
+        return { completion: reply.completion, deadline: reply.deadline };
+      },
+    },
+    interrupts: { pending: () => cpuLine, acknowledge: () => chips.acknowledge(0) },
+    deviceAt: (space, address) => (space === 'port' && address >= 0x40 && address <= 0x43 ? 'pit' : space === 'port' && (address & ~1) === 0x20 ? 'pic' : null),
+    recorder: counts,
+  });
+  return { loop, counts, jiffies, guest, clock };
+}
+
+describe('run loop', () => {
+  it('ticks at HZ=1000: 50 interrupts in 50 ms, each EOIed through the 8259', () => {
+    const { loop, jiffies, counts } = machine('kernel');
+    const summary = loop.runUntil(50_000_000);
+    expect(jiffies()).toBe(50);
+    expect(summary.interrupts).toBe(50);
+    expect(counts.exitsByDevice().get('pic')).toEqual({ monitor: 55, kernel: 55 }); // 5 init writes + 50 EOIs, all in the kernel
+  });
+
+  it('shows the guest the same whichever domain holds the PIT; only where its exits land differs', () => {
+    const runs = (['kernel', 'monitor', 'user'] as const).map((where) => {
+      const { loop, jiffies, counts, guest, clock } = machine(where);
+      const summary = loop.runUntil(50_000_000);
+      return { where, jiffies: jiffies(), taken: guest.taken.get(0x20), tsc: clock.tsc(), summary, pit: counts.exitsByDevice().get('pit') };
+    });
+    const [kernel, monitor, user] = runs;
+    expect(monitor?.jiffies).toBe(kernel?.jiffies);
+    expect(user?.jiffies).toBe(kernel?.jiffies);
+    expect(new Set(runs.map((r) => r.tsc)).size).toBe(1); // guest time is the cycles it ran: identical
+    expect(kernel?.pit).toEqual({ monitor: 3, kernel: 3 });
+    expect(monitor?.pit).toEqual({ monitor: 3 });
+    expect(user?.pit).toEqual({ monitor: 3, kernel: 3, user: 3 });
+  });
+});
