@@ -56,7 +56,7 @@ if (job === 'test') {
   process.exit(status);
 } else if (job === 'start') {
   run([...pm, 'exec', 'turbo', 'run', 'build', '--filter=@splitvisor/cli...', '--output-logs=errors-only']);
-  process.exit(run(['node', join(root, 'apps', 'cli', 'dist', 'main.js'), ...(rest.length > 0 ? rest : ['demo'])], { allowFailure: true }));
+  process.exit(run(['node', join(root, 'apps', 'cli', 'dist', 'main.js'), ...(rest.length > 0 ? rest : ['compare'])], { allowFailure: true }));
 } else {
   console.error(`splitvisor bootstrap: unknown job "${job}" (expected start or test)`);
   process.exit(2);

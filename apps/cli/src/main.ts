@@ -2,6 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { PROFILES, irqchipMode, validatePlacement } from '@splitvisor/placement';
+import type { ProfileRun, WorkloadOptions } from './compare.ts';
+import { printComparison, runProfile } from './compare.ts';
 import type { TransportName } from './demo.ts';
 import { printDemo, runDemo } from './demo.ts';
 import { readTrace } from './trace.ts';
@@ -33,6 +36,52 @@ program
     const report = await runDemo(options.trace, records, options.transport);
     if (options.json === true) console.log(JSON.stringify(report, null, 2));
     else printDemo(report);
+  });
+
+/** 50ms, 1s, 250us, 1000ns → nanoseconds. */
+function duration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s)$/.exec(value);
+  if (match === null) throw new InvalidArgumentError('expected a duration such as 50ms, 1s or 250us');
+  const scale = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 }[match[2] as 'ns' | 'us' | 'µs' | 'ms' | 's'];
+  const ns = Math.round(Number(match[1]) * scale);
+  if (ns <= 0 || ns > 3_600e9) throw new InvalidArgumentError('a duration between 1 ns and an hour');
+  return ns;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+const DEFAULT_PROFILES = 'kvm-irqchip,kvm-userspace-pit,plex86,all-kernel';
+
+program
+  .command('compare')
+  .description('run one workload under several placements and show where the exits land and what they cost')
+  .option('--profiles <names>', 'comma-separated profile names (see splitvisor profiles)', DEFAULT_PROFILES)
+  .option('--workload <name>', 'the guest to run', 'pit-tick')
+  .option('--hz <n>', 'the guest\'s tick rate', positiveInteger, 1000)
+  .option('--duration <time>', 'guest time to run, e.g. 50ms or 1s', duration, 100e6)
+  .option('--json', 'print the runs as JSON')
+  .action((options: { profiles: string; workload: string; hz: number; duration: number; json?: boolean }) => {
+    const workload: WorkloadOptions = { workload: options.workload, hz: options.hz, durationNs: options.duration };
+    const runs: ProfileRun[] = options.profiles.split(',').map((name) => runProfile(name.trim(), workload));
+    if (options.json === true) console.log(JSON.stringify({ workload, runs }, null, 2));
+    else printComparison(runs, workload);
+  });
+
+program
+  .command('profiles')
+  .description('list the named placements and what each models')
+  .option('--json', 'print as JSON')
+  .action((options: { json?: boolean }) => {
+    const rows = PROFILES.map((p) => {
+      const result = validatePlacement(p);
+      return { name: p.name, irqchip: result.ok ? irqchipMode(result.placement) : 'invalid', description: p.description, models: p.models };
+    });
+    if (options.json === true) console.log(JSON.stringify(rows, null, 2));
+    else for (const row of rows) console.log(`${row.name} (${row.irqchip} irqchip): ${row.description}\n  ${row.models}\n`);
   });
 
 try {

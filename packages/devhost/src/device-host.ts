@@ -6,9 +6,11 @@
  * `run`) carries its earliest timer deadline, so the kernel stops the guest
  * there with an `intr` exit, as QEMU's timer thread kicks a vCPU. Irq lines
  * go back to the kernel as `irq-line` ioctls, posted ahead of the reply;
- * changes made between exits (at power-on, by a restore) go with the next
- * exit, so the kernel applies them at the same virtual time whichever
- * transport carries them.
+ * changes made between exits (at power-on, by a restore) go when the kernel
+ * sends `resume` before starting the guest (as QEMU raises its reset-time
+ * lines before the first KVM_RUN), or else with the next exit — so the
+ * kernel applies them at the same virtual time whichever transport carries
+ * them.
  */
 import type { DeviceContext, DeviceLogger, DeviceState, Exit, GuestMemory, Message, Nanoseconds, Timer } from '@splitvisor/abi';
 import { ErrorCode, IoBus, NEVER } from '@splitvisor/abi';
@@ -160,6 +162,10 @@ export class DeviceHost {
             }
             return { kind: 'ok' };
           }
+          case 'resume':
+            // The kernel starts (or resumes) the guest: lines set meanwhile — at power-on, by a restore — go now.
+            for (const { gsi, level } of this.heldLines.splice(0)) this.end.post({ kind: 'irq-line', gsi, level });
+            return { kind: 'ok' };
           default:
             return { kind: 'error', code: ErrorCode.Unsupported, message: `${message.kind} is not served by the device host` };
         }

@@ -75,6 +75,7 @@ describe('device host', () => {
     pitHost(devhost);
     expect(kernel.call({ kind: 'get-device-state', device: 'vga' })).toMatchObject({ kind: 'error', code: 1 });
     expect(kernel.call({ kind: 'pause' })).toMatchObject({ kind: 'error', code: 3 });
+    expect(kernel.call({ kind: 'resume' })).toEqual({ kind: 'ok' });
     expect(kernel.call({ kind: 'set-device-state', device: 'pit', state: { model: 'rtc', version: 1 } })).toMatchObject({ kind: 'error', code: 2 });
   });
 

@@ -45,6 +45,8 @@ export interface RunLoopConfig {
   readonly deviceAt: (space: 'port' | 'mmio', address: number) => string | null;
   readonly recorder?: TransitionRecorder;
   readonly vcpu?: number;
+  /** The device host's earliest timer deadline before the first exit (it arms its timers at power-on). */
+  readonly userDeadline?: Nanoseconds;
 }
 
 export interface RunSummary {
@@ -68,6 +70,7 @@ export class RunLoop {
     this.c = config;
     this.recorder = config.recorder ?? nullRecorder;
     this.vcpu = config.vcpu ?? 0;
+    this.userDeadline = config.userDeadline ?? 0;
   }
 
   /** Runs the guest until virtual time `until` (or its shutdown). */

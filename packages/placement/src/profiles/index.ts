@@ -24,6 +24,13 @@ export const PROFILES: readonly PlacementFile[] = [
     io: { coalescedWrites: true, cachedReads: false, kernelCounters: false },
   },
   {
+    name: 'kvm-userspace-pit',
+    description: 'PIC, I/O APIC and LAPIC in the kernel; the PIT and the rest in userspace',
+    models: "KVM's in-kernel irqchip with QEMU's own 8254 (qemu-kvm -no-kvm-pit; QEMU's i8254 when KVM_CREATE_PIT2 is not used): every PIT access and every tick's irq line crosses to userspace — the question seed 001 argues about.",
+    devices: { ...everywhere('user'), pic: 'kernel', ioapic: 'kernel', lapic: 'kernel' },
+    io: { coalescedWrites: true, cachedReads: false, kernelCounters: false },
+  },
+  {
     name: 'kvm-split',
     description: 'LAPIC in the kernel; PIC, I/O APIC and PIT in userspace',
     models: 'KVM_CAP_SPLIT_IRQCHIP (QEMU -machine kernel-irqchip=split): local APICs in KVM, the 8259 pair and I/O APIC in QEMU, and so the PIT too (an in-kernel PIT needs the in-kernel irqchip). I/O APIC EOIs reach QEMU as KVM_EXIT_IOAPIC_EOI.',

@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runProfile } from '../src/compare.ts';
+
+const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const cwd = fileURLToPath(new URL('..', import.meta.url));
+const splitvisor = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd, encoding: 'utf8' });
+
+describe('compare', () => {
+  it('answers "what does moving the PIT to userspace cost a Linux guest at HZ=1000?"', () => {
+    const options = { workload: 'pit-tick', hz: 1000, durationNs: 100e6 };
+    const kernel = runProfile('kvm-irqchip', options);
+    const user = runProfile('kvm-userspace-pit', options);
+    expect(user.interrupts).toBe(kernel.interrupts); // the guest sees the same
+    expect(kernel.exitsByDevice.pit).toEqual({ monitor: 3, kernel: 3 });
+    expect(user.exitsByDevice.pit).toEqual({ monitor: 3, kernel: 3, user: 3 });
+    // Its 3 accesses and two device-host timer kicks per tick (OUT falls and rises in mode 2) become heavyweight exits.
+    expect(user.heavyweightExits).toBe(3 + 2 * 100);
+    expect(user.overheadCycles - kernel.overheadCycles).toBe(203 * 2_528);
+  });
+
+  it('prints byte-identical JSON for the same arguments', () => {
+    const args = ['compare', '--profiles', 'kvm-irqchip,kvm-userspace-pit', '--duration', '20ms', '--json'];
+    const first = splitvisor(...args);
+    const second = splitvisor(...args);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toBe(second.stdout);
+    expect(JSON.parse(first.stdout)).toMatchObject({ workload: { durationNs: 20e6 }, runs: [{ profile: 'kvm-irqchip' }, { profile: 'kvm-userspace-pit' }] });
+  }, 30_000);
+
+  it('answers an unknown profile, an unrunnable one and a bad duration with one line each', () => {
+    for (const [args, pattern] of [
+      [['compare', '--profiles', 'vmware'], /^splitvisor: unknown profile "vmware"/],
+      [['compare', '--profiles', 'qemu-tcg'], /^splitvisor: qemu-tcg: an irqchip in userspace needs/],
+      [['compare', '--duration', 'soon'], /expected a duration/],
+    ] as const) {
+      const run = splitvisor(...args);
+      expect(run.status).not.toBe(0);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(pattern);
+    }
+  }, 30_000);
+});

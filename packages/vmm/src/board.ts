@@ -1,0 +1,46 @@
+/**
+ * The PC board: where each device's regions sit and which line each irq
+ * output drives, with the source of each number. Devices see offsets; this
+ * is the only place that knows addresses.
+ */
+import type { AddressSpace } from '@splitvisor/abi';
+import type { DeviceName } from '@splitvisor/placement';
+
+export interface BoardRegion {
+  readonly region: string;
+  readonly space: AddressSpace;
+  readonly base: number;
+}
+
+export interface BoardSlot {
+  readonly regions: readonly BoardRegion[];
+  /** The GSI each irq output drives (index = output). */
+  readonly gsis: readonly number[];
+  readonly source: string;
+}
+
+export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
+  pit: {
+    regions: [{ region: 'counters', space: 'port', base: 0x40 }, { region: 'nmisc', space: 'port', base: 0x61 }],
+    gsis: [2], // ISA irq 0, on I/O APIC input 2 (and the 8259's IR0) by the MADT interrupt source override
+    source: 'IBM PC/AT technical reference (8254 at 40h, port 61h); ACPI MADT override: ISA irq 0 → GSI 2',
+  },
+  'pm-timer': {
+    regions: [{ region: 'pm1-event', space: 'port', base: 0x600 }, { region: 'pm-timer', space: 'port', base: 0x608 }],
+    gsis: [9], // SCI on irq 9
+    source: "QEMU's pc machine: PIIX4 PM at PMBASE 600h (PM1 event block 600h, PM_TMR 608h), SCI on irq 9",
+  },
+  hpet: {
+    regions: [{ region: 'registers', space: 'mmio', base: 0xfed0_0000 }],
+    gsis: [...Array.from({ length: 24 }, (_, i) => i), 2, 8], // outputs 0–23 → GSIs; legacy 32 → ISA irq 0 (GSI 2), 33 → irq 8
+    source: 'IA-PC HPET specification 1.0a: the block at FED00000h; legacy replacement routes timer 0 to irq 0 and timer 1 to irq 8',
+  },
+};
+
+/** Board addresses of the interrupt controllers (they are wired by PcInterrupts, not by outputs). */
+export const IRQCHIP_REGIONS = {
+  pic: [{ region: 'master', space: 'port', base: 0x20 }, { region: 'slave', space: 'port', base: 0xa0 }, { region: 'elcr', space: 'port', base: 0x4d0 }],
+  ioapic: [{ region: 'registers', space: 'mmio', base: 0xfec0_0000 }],
+  lapic: [{ region: 'registers', space: 'mmio', base: 0xfee0_0000 }],
+  source: 'IBM PC/AT (8259s at 20h and A0h); PIIX ELCR at 4D0h; Intel MP specification (I/O APIC FEC00000h, local APIC FEE00000h)',
+} as const satisfies Record<string, unknown>;
