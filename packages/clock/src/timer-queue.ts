@@ -79,15 +79,30 @@ export class TimerQueue {
   /**
    * Fires, in order, every timer due at or before `now`, each told the time it
    * was due (its deadline), including timers that callbacks arm for a time
-   * already reached. Returns how many fired.
+   * already reached. Returns how many fired; stops after `limit` (a guard
+   * against a timer that keeps re-arming itself in the past).
    */
-  runDue(now: Nanoseconds): number {
+  runDue(now: Nanoseconds, limit = Number.POSITIVE_INFINITY): number {
     let fired = 0;
-    for (let top = this.heap[0]; top?.deadline !== undefined && top.deadline <= now; top = this.heap[0]) {
+    for (let top = this.heap[0]; fired < limit && top?.deadline !== undefined && top.deadline <= now; top = this.heap[0]) {
       const due = top.deadline;
       this.remove(top);
       top.callback(due);
       fired++;
+    }
+    return fired;
+  }
+
+  /**
+   * Fires every timer due by `time`, in order, first moving the owner's clock
+   * to each deadline (`at(deadline)`) so a callback reads the time it was due.
+   * Returns how many fired; stops after `limit`.
+   */
+  advanceTo(time: Nanoseconds, at: (deadline: Nanoseconds) => void, limit = Number.POSITIVE_INFINITY): number {
+    let fired = 0;
+    for (let due = this.nextDeadline(); due <= time && fired < limit; due = this.nextDeadline()) {
+      at(due);
+      fired += this.runDue(due, limit - fired);
     }
     return fired;
   }

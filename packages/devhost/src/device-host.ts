@@ -79,10 +79,7 @@ export class DeviceHost {
 
   /** Brings device time to `time`, firing every timer due on the way at its deadline. */
   private advanceTo(time: Nanoseconds): void {
-    for (let due = this.timers.nextDeadline(); due <= time; due = this.timers.nextDeadline()) {
-      this.time = Math.max(this.time, due);
-      this.timers.runDue(due);
-    }
+    this.timers.advanceTo(time, (due) => { this.time = Math.max(this.time, due); });
     this.time = Math.max(this.time, time);
   }
 

@@ -6,6 +6,11 @@
  * reads the wall clock. (QEMU qtest's clock_step, crosvm's FakeClock.)
  */
 import type { DeviceContext, DeviceLogger, GuestMemory, Nanoseconds, Timer } from '@splitvisor/abi';
+import { NEVER } from '@splitvisor/abi';
+import { TimerQueue } from '@splitvisor/clock';
+
+/** More timer firings than this in one advance means a timer re-arms itself in the past. */
+const MAX_FIRINGS = 10_000_000;
 
 export interface IrqEdge {
   readonly time: Nanoseconds;
@@ -28,32 +33,9 @@ export interface TestContext extends DeviceContext {
   readonly ram: Uint8Array;
 }
 
-class TestTimer implements Timer {
-  deadline: Nanoseconds | undefined;
-  armedSeq = 0;
-  readonly callback: (now: Nanoseconds) => void;
-  private readonly owner: VirtualBoard;
-
-  constructor(owner: VirtualBoard, callback: (now: Nanoseconds) => void) {
-    this.owner = owner;
-    this.callback = callback;
-  }
-
-  arm(deadline: Nanoseconds): void {
-    if (!Number.isFinite(deadline) || deadline < 0) throw new RangeError(`timer armed at ${deadline}`);
-    this.deadline = deadline;
-    this.armedSeq = this.owner.nextSeq();
-  }
-
-  cancel(): void {
-    this.deadline = undefined;
-  }
-}
-
 class VirtualBoard implements TestContext {
   private time: Nanoseconds;
-  private seq = 0;
-  private readonly timers: TestTimer[] = [];
+  private readonly timers = new TimerQueue();
   private readonly levels = new Map<number, boolean>();
   readonly irqEdges: IrqEdge[] = [];
   readonly warnings: string[] = [];
@@ -84,18 +66,22 @@ class VirtualBoard implements TestContext {
     };
   }
 
-  nextSeq(): number {
-    return ++this.seq;
-  }
-
   now(): Nanoseconds {
     return this.time;
   }
 
   timer(callback: (now: Nanoseconds) => void): Timer {
-    const timer = new TestTimer(this, callback);
-    this.timers.push(timer);
-    return timer;
+    const timer = this.timers.timer(callback);
+    return {
+      arm: (deadline) => {
+        if (!Number.isFinite(deadline) || deadline < 0) throw new RangeError(`timer armed at ${deadline}`);
+        timer.arm(deadline);
+      },
+      cancel: () => { timer.cancel(); },
+      get deadline() {
+        return timer.deadline;
+      },
+    };
   }
 
   setIrq(output: number, level: boolean): void {
@@ -108,30 +94,15 @@ class VirtualBoard implements TestContext {
     return this.levels.get(output) ?? false;
   }
 
-  private earliest(limit: Nanoseconds): TestTimer | undefined {
-    let best: TestTimer | undefined;
-    for (const timer of this.timers) {
-      if (timer.deadline === undefined || timer.deadline > limit) continue;
-      if (best?.deadline === undefined || timer.deadline < best.deadline
-        || (timer.deadline === best.deadline && timer.armedSeq < best.armedSeq)) best = timer;
-    }
-    return best;
-  }
-
   nextDeadline(): Nanoseconds | undefined {
-    return this.earliest(Number.POSITIVE_INFINITY)?.deadline;
+    const next = this.timers.nextDeadline();
+    return next === NEVER ? undefined : next;
   }
 
   advanceTo(time: Nanoseconds): void {
     if (time < this.time) throw new RangeError(`time goes backwards: ${time} < ${this.time}`);
-    for (let fired = 0; ; fired++) {
-      if (fired > 10_000_000) throw new Error('more than 10^7 timer firings in one advance: a timer re-arms in the past');
-      const timer = this.earliest(time);
-      if (timer?.deadline === undefined) break;
-      this.time = Math.max(this.time, timer.deadline);
-      timer.deadline = undefined;
-      timer.callback(this.time);
-    }
+    const fired = this.timers.advanceTo(time, (due) => { this.time = Math.max(this.time, due); }, MAX_FIRINGS);
+    if (fired >= MAX_FIRINGS) throw new Error(`more than ${MAX_FIRINGS} timer firings in one advance: a timer re-arms in the past`);
     this.time = time;
   }
 
