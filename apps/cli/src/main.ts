@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { PROFILES, irqchipMode, validatePlacement } from '@splitvisor/placement';
+import { DEVICES, DOMAINS, KERNEL_PIT_NEEDS_KERNEL_IRQCHIP, PROFILES, RULES, irqchipMode, validatePlacement } from '@splitvisor/placement';
+import { IRQCHIP_REGIONS, PC_BOARD } from '@splitvisor/vmm';
 import type { ProfileRun, WorkloadOptions } from './compare.ts';
 import { printComparison, runProfile } from './compare.ts';
 import type { TransportName } from './demo.ts';
@@ -82,6 +83,27 @@ program
     });
     if (options.json === true) console.log(JSON.stringify(rows, null, 2));
     else for (const row of rows) console.log(`${row.name} (${row.irqchip} irqchip): ${row.description}\n  ${row.models}\n`);
+  });
+
+program
+  .command('devices')
+  .description('list the board\'s devices, where each sits, and the rules of where it may be placed')
+  .option('--json', 'print as JSON')
+  .action((options: { json?: boolean }) => {
+    const rows = DEVICES.map((name) => {
+      const slot = PC_BOARD[name];
+      const rules = RULES.filter((r) => r.together.includes(name)).map((r) => `with ${r.together.filter((d) => d !== name).join(', ')}: ${r.why}`);
+      if (name === 'pit') rules.push(KERNEL_PIT_NEEDS_KERNEL_IRQCHIP);
+      const regions = name === 'pic' || name === 'ioapic' || name === 'lapic' ? IRQCHIP_REGIONS[name] : slot?.regions;
+      return {
+        device: name,
+        placeable: name === 'pic' || name === 'ioapic' || name === 'lapic' ? [...DOMAINS] : [...DOMAINS, 'absent'],
+        at: regions === undefined ? 'not modelled yet' : regions.map((r) => `${r.space} 0x${r.base.toString(16)}`).join(', '),
+        rules,
+      };
+    });
+    if (options.json === true) console.log(JSON.stringify(rows, null, 2));
+    else for (const row of rows) console.log(`${row.device}: ${row.at}; placeable in ${row.placeable.join(', ')}${row.rules.map((r) => `\n  ${r}`).join('')}`);
   });
 
 try {

@@ -42,3 +42,15 @@ describe('compare', () => {
     }
   }, 30_000);
 });
+
+describe('devices and profiles', () => {
+  it('lists every device with its addresses and placement rules, and every profile', () => {
+    const devices = splitvisor('devices', '--json');
+    expect(devices.status).toBe(0);
+    const rows = JSON.parse(devices.stdout) as { device: string; at: string; rules: string[] }[];
+    expect(rows.find((r) => r.device === 'pit')).toMatchObject({ at: 'port 0x40, port 0x61', rules: [expect.stringMatching(/KVM_CREATE_PIT2/)] });
+    expect(rows.find((r) => r.device === 'pic')?.at).toBe('port 0x20, port 0xa0, port 0x4d0');
+    const profiles = splitvisor('profiles', '--json');
+    expect((JSON.parse(profiles.stdout) as { name: string }[]).map((p) => p.name)).toContain('kvm-userspace-pit');
+  }, 30_000);
+});
