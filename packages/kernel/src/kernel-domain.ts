@@ -33,6 +33,8 @@ interface CoalescedRange {
 }
 
 const EMPTY = new Uint8Array(0);
+/** One answer for every exit that goes on to userspace: the hot path allocates nothing for it. */
+const TO_USER: KernelOutcome = { kind: 'to-user' };
 const NO_MEMORY: GuestMemory = { size: 0, read: () => false, write: () => false };
 
 export class KernelDomain {
@@ -79,7 +81,7 @@ export class KernelDomain {
 
   /** Answers an I/O or MMIO exit here if it can. */
   handle(exit: Exit): KernelOutcome {
-    if (exit.kind !== 'io' && exit.kind !== 'mmio') return { kind: 'to-user' };
+    if (exit.kind !== 'io' && exit.kind !== 'mmio') return TO_USER;
     const space: AddressSpace = exit.kind === 'io' ? 'port' : 'mmio';
     const address = exit.kind === 'io' ? exit.port : exit.address;
     const width = exit.kind === 'io' ? exit.size : exit.length;
@@ -88,7 +90,8 @@ export class KernelDomain {
     const mapping = this.bus.find(space, address);
     if (mapping !== undefined) {
       if (isWrite) {
-        for (let i = 0; i < count; i++) this.bus.write(space, address, exit.data.subarray(i * width, (i + 1) * width));
+        if (count === 1) this.bus.write(space, address, exit.data);
+        else for (let i = 0; i < count; i++) this.bus.write(space, address, exit.data.subarray(i * width, (i + 1) * width));
         return { kind: 'handled', completion: EMPTY, device: mapping.name, via: 'device' };
       }
       const completion = new Uint8Array(width * count);
@@ -108,7 +111,7 @@ export class KernelDomain {
       for (let i = 0; i < count; i++) this.ring.push({ space, address, data: exit.data.slice(i * width, (i + 1) * width) });
       return { kind: 'handled', completion: EMPTY, device: null, via: 'coalesced' };
     }
-    return { kind: 'to-user' };
+    return TO_USER;
   }
 
   /** The coalesced ring's contents, emptied: what goes to userspace ahead of the next heavyweight exit. */
