@@ -6,6 +6,7 @@
  * empty bus does (all ones) and is counted.
  */
 import type { Device } from './device.ts';
+import type { IoExit, MmioExit } from './exit.ts';
 import type { AccessOutcome } from './io-access.ts';
 import { readBytes, writeBytes } from './io-access.ts';
 import type { AddressSpace, IoRegion } from './io-region.ts';
@@ -77,10 +78,32 @@ export class IoBus {
     return writeBytes(m.device, m.region, address - m.base, data);
   }
 
+  /**
+   * Answers an I/O or MMIO exit from this bus: each element of a string I/O
+   * in turn at the same port; returns the completion (the bytes read, or
+   * nothing for a write).
+   */
+  answer(exit: IoExit | MmioExit): Uint8Array {
+    const space: AddressSpace = exit.kind === 'io' ? 'port' : 'mmio';
+    const address = exit.kind === 'io' ? exit.port : exit.address;
+    const width = exit.kind === 'io' ? exit.size : exit.length;
+    const count = exit.kind === 'io' ? exit.count : 1;
+    if (exit.kind === 'io' ? exit.direction === 'out' : exit.isWrite) {
+      if (count === 1) this.write(space, address, exit.data);
+      else for (let i = 0; i < count; i++) this.write(space, address, exit.data.subarray(i * width, (i + 1) * width));
+      return NOTHING;
+    }
+    const completion = new Uint8Array(width * count);
+    for (let i = 0; i < count; i++) this.read(space, address, completion.subarray(i * width, (i + 1) * width));
+    return completion;
+  }
+
   mappings(): readonly Mapping[] {
     return [...this.spaces.port, ...this.spaces.mmio];
   }
 }
+
+const NOTHING = new Uint8Array(0);
 
 function hex(value: number): string {
   return `0x${value.toString(16)}`;

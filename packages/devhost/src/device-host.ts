@@ -101,27 +101,10 @@ export class DeviceHost {
 
   private dispatch(exit: Exit): Message {
     switch (exit.kind) {
-      case 'io': {
-        this.handled.io++;
-        const width = exit.size;
-        if (exit.direction === 'out') {
-          for (let i = 0; i < exit.count; i++) this.bus.write('port', exit.port, exit.data.subarray(i * width, (i + 1) * width));
-          return this.resume(exit.vcpu, EMPTY);
-        }
-        const completion = new Uint8Array(width * exit.count);
-        for (let i = 0; i < exit.count; i++) this.bus.read('port', exit.port, completion.subarray(i * width, (i + 1) * width));
-        return this.resume(exit.vcpu, completion);
-      }
-      case 'mmio': {
-        this.handled.mmio++;
-        if (exit.isWrite) {
-          this.bus.write('mmio', exit.address, exit.data);
-          return this.resume(exit.vcpu, EMPTY);
-        }
-        const completion = new Uint8Array(exit.length);
-        this.bus.read('mmio', exit.address, completion);
-        return this.resume(exit.vcpu, completion);
-      }
+      case 'io':
+      case 'mmio':
+        this.handled[exit.kind]++;
+        return this.resume(exit.vcpu, this.bus.answer(exit));
       case 'intr':
         this.handled.intr++;
         return this.resume(exit.vcpu, EMPTY);

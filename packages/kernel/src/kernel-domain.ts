@@ -88,16 +88,7 @@ export class KernelDomain {
     const count = exit.kind === 'io' ? exit.count : 1;
     const isWrite = exit.kind === 'io' ? exit.direction === 'out' : exit.isWrite;
     const mapping = this.bus.find(space, address);
-    if (mapping !== undefined) {
-      if (isWrite) {
-        if (count === 1) this.bus.write(space, address, exit.data);
-        else for (let i = 0; i < count; i++) this.bus.write(space, address, exit.data.subarray(i * width, (i + 1) * width));
-        return { kind: 'handled', completion: EMPTY, device: mapping.name, via: 'device' };
-      }
-      const completion = new Uint8Array(width * count);
-      for (let i = 0; i < count; i++) this.bus.read(space, address, completion.subarray(i * width, (i + 1) * width));
-      return { kind: 'handled', completion, device: mapping.name, via: 'device' };
-    }
+    if (mapping !== undefined) return { kind: 'handled', completion: this.bus.answer(exit), device: mapping.name, via: 'device' };
     if (!isWrite && count === 1) {
       const counter = this.counters.find((c) => c.descriptor.space === space && c.descriptor.address === address && c.descriptor.size === width);
       if (counter !== undefined) {
