@@ -1,104 +1,41 @@
 /**
  * The main job: one workload under several placements, side by side — where
- * each device's exits land, and what the crossings cost in the profile's cost
- * model. Modelled runs only (virtual time): the same arguments give the same
- * numbers, byte for byte.
+ * each device's exits land, and what the crossings cost in each profile's
+ * cost model, with the cheapest marked and every other's difference from it.
  */
-import type { Domain } from '@splitvisor/abi';
-import { boundaryOf } from '@splitvisor/abi';
-import { costModel, modelledCycles } from '@splitvisor/metrics';
-import type { Placement } from '@splitvisor/placement';
-import { irqchipMode, profile, validatePlacement } from '@splitvisor/placement';
-import { Vm } from '@splitvisor/vmm';
-import { pitTick } from '@splitvisor/workloads';
-
-export interface WorkloadOptions {
-  readonly workload: string;
-  readonly hz: number;
-  readonly durationNs: number;
-}
-
-export interface ProfileRun {
-  readonly profile: string;
-  readonly irqchip: string;
-  readonly costModel: string;
-  readonly interrupts: number;
-  readonly guestCycles: number;
-  /** Outward crossings by boundary. */
-  readonly exits: number;
-  readonly lightweightExits: number;
-  readonly heavyweightExits: number;
-  readonly exitsByDevice: Readonly<Record<string, Partial<Record<Domain, number>>>>;
-  readonly overheadCycles: number;
-  readonly overheadPercent: number;
-  readonly unmodelled: readonly string[];
-}
-
-export class CliError extends Error {
-  override readonly name = 'CliError';
-}
-
-export function placementOf(name: string): Placement {
-  const file = profile(name);
-  if (file === undefined) throw new CliError(`unknown profile "${name}" (see splitvisor profiles)`);
-  const result = validatePlacement(file);
-  if (!result.ok) throw new CliError(`profile ${name} is invalid: ${result.problems.join('; ')}`);
-  return result.placement;
-}
-
-export function runProfile(name: string, options: WorkloadOptions): ProfileRun {
-  if (options.workload !== 'pit-tick') throw new CliError(`unknown workload "${options.workload}" (this build has: pit-tick)`);
-  const placement = placementOf(name);
-  const { guest } = pitTick({ hz: options.hz });
-  const vm = new Vm(placement, guest);
-  const summary = vm.run(options.durationNs);
-  const rows = vm.counts.rows();
-  const model = costModel(placement.costModel);
-  if (model === undefined) throw new CliError(`profile ${name} names cost model "${placement.costModel}", which does not exist`);
-  const overheadCycles = modelledCycles(rows, model);
-  const count = (boundary: string) => rows.filter((r) => boundaryOf(r.from, r.to) === boundary).reduce((sum, r) => sum + r.count, 0);
-  const guestCycles = vm.clock.tsc();
-  return {
-    profile: name,
-    irqchip: irqchipMode(placement),
-    costModel: model.name,
-    interrupts: summary.interrupts,
-    guestCycles,
-    exits: count('exit'),
-    lightweightExits: count('lightweight-exit'),
-    heavyweightExits: count('heavyweight-exit'),
-    exitsByDevice: Object.fromEntries([...vm.counts.exitsByDevice()].sort(([a], [b]) => a.localeCompare(b))),
-    overheadCycles,
-    overheadPercent: guestCycles === 0 ? 0 : (100 * overheadCycles) / guestCycles,
-    unmodelled: vm.unmodelled,
-  };
-}
+import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
+import { deviceCell, describeWorkload } from './profile-run.ts';
 
 export function printComparison(runs: readonly ProfileRun[], options: WorkloadOptions): void {
-  console.log(`splitvisor compare — workload ${options.workload} (HZ=${options.hz}), ${options.durationNs / 1e6} ms of guest time, modelled\n`);
-  const cheapest = Math.min(...runs.map((r) => r.overheadCycles));
-  const allEqual = runs.every((r) => r.overheadCycles === cheapest);
+  console.log(`splitvisor compare — ${describeWorkload(options)}\n`);
+  // Cycles compare only within one cost model: the reference is the model most runs are charged in.
+  const models = runs.map((r) => r.costModel);
+  const reference = [...new Set(models)].sort((a, b) => models.filter((m) => m === b).length - models.filter((m) => m === a).length)[0];
+  const comparable = runs.filter((r) => r.costModel === reference);
+  const cheapest = Math.min(...comparable.map((r) => r.overheadCycles));
+  const allEqual = comparable.every((r) => r.overheadCycles === cheapest);
   console.table(runs.map((r) => ({
-    profile: r.overheadCycles === cheapest && !allEqual ? `${r.profile} ◀ cheapest` : r.profile,
+    profile: r.costModel === reference && r.overheadCycles === cheapest && !allEqual ? `${r.profile} ◀ cheapest` : r.profile,
+    'cost model': r.costModel,
     irqchip: r.irqchip,
     interrupts: r.interrupts,
     exits: r.exits,
     'to kernel': r.lightweightExits,
     'to user': r.heavyweightExits,
     'overhead cycles': r.overheadCycles,
-    'Δ vs cheapest': r.overheadCycles - cheapest,
+    'Δ vs cheapest': r.costModel !== reference ? `n/a (${r.costModel})` : r.overheadCycles === cheapest ? '—' : `+${r.overheadCycles - cheapest} (${cheapest === 0 ? '∞' : `${(r.overheadCycles / cheapest).toFixed(2)}×`})`,
     '% of guest time': Number(r.overheadPercent.toFixed(3)),
+    'irq latency p99 ns': r.interruptLatencyNs.p99,
   })));
   const devices = [...new Set(runs.flatMap((r) => Object.keys(r.exitsByDevice)))].sort();
   console.log('Where each device\'s exits land (crossings into each domain):');
   console.table(devices.map((device) => {
     const row: Record<string, string> = { device };
-    for (const r of runs) {
-      const cell = r.exitsByDevice[device] ?? {};
-      row[r.profile] = (['monitor', 'kernel', 'user'] as const).filter((d) => cell[d] !== undefined).map((d) => `${d} ${cell[d] ?? 0}`).join(', ');
-    }
+    for (const r of runs) row[r.profile] = deviceCell(r, device);
     return row;
   }));
+  const apart = runs.filter((r) => r.costModel !== reference).map((r) => `${r.profile} (${r.costModel})`);
+  if (apart.length > 0) console.log(`Charged in another cost model than ${reference ?? 'the others'}, so not ranked: ${apart.join(', ')} — rerun with --cost-model ${reference ?? 'kvm-2020'} to rank every placement in one model.`);
   const unmodelled = [...new Set(runs.flatMap((r) => r.unmodelled))];
   if (unmodelled.length > 0) console.log(`Not modelled yet (absent from these runs): ${unmodelled.join(', ')}`);
 }

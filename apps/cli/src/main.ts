@@ -4,8 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEVICES, DOMAINS, KERNEL_PIT_NEEDS_KERNEL_IRQCHIP, PROFILES, RULES, irqchipMode, validatePlacement } from '@splitvisor/placement';
 import { IRQCHIP_REGIONS, PC_BOARD } from '@splitvisor/vmm';
-import type { ProfileRun, WorkloadOptions } from './compare.ts';
-import { printComparison, runProfile } from './compare.ts';
+import { COST_MODELS } from '@splitvisor/metrics';
+import { IdleCpu } from '@splitvisor/monitor';
+import { Vm } from '@splitvisor/vmm';
+import { WORKLOADS } from '@splitvisor/workloads';
+import { printComparison } from './compare.ts';
+import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
+import { placementOf, runProfile } from './profile-run.ts';
+import { serveQtest } from './qtest.ts';
+import { printRun } from './run.ts';
 import type { TransportName } from './demo.ts';
 import { printDemo, runDemo } from './demo.ts';
 import { readTrace } from './trace.ts';
@@ -55,21 +62,77 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-const DEFAULT_PROFILES = 'kvm-irqchip,kvm-userspace-pit,plex86,all-kernel';
+const DEFAULT_PROFILES = 'qemu-tcg,kvm-irqchip,kvm-userspace-pit,kvm-split,plex86';
+
+interface RunFlags {
+  workload: string;
+  hz: number;
+  reads?: number;
+  duration: number;
+  live?: boolean;
+  costModel?: string;
+  json?: boolean;
+}
+
+function workloadOptions(flags: RunFlags): WorkloadOptions {
+  return {
+    workload: flags.workload, hz: flags.hz, durationNs: flags.duration, mode: flags.live === true ? 'live' : 'modelled',
+    ...(flags.reads === undefined ? {} : { reads: flags.reads }),
+    ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
+  };
+}
+
+/** The flags every run shares, with what each teaches. */
+function withRunFlags(command: Command): Command {
+  return command
+    .option('--workload <name>', `the guest to run: ${WORKLOADS.map((w) => w.name).join(', ')} (see splitvisor workloads)`, 'pit-tick')
+    .option('--hz <n>', 'the guest\'s tick rate (pit-tick, lapic-tick)', positiveInteger, 1000)
+    .option('--reads <n>', 'clocksource reads before the guest stops (pm-timer-read)', positiveInteger)
+    .option('--duration <time>', 'guest time to run, e.g. 50ms or 1s', duration, 100e6)
+    .option('--cost-model <name>', `charge crossings in this model instead of each profile's own: ${COST_MODELS.map((m) => m.name).join(', ')}`)
+    .option('--live', 'run the device host in a worker thread and time each heavyweight exit on the wall clock (not byte-reproducible)')
+    .option('--json', 'print as JSON');
+}
+
+withRunFlags(program
+  .command('run')
+  .description('run one workload under one placement: exits per device and domain, modelled overhead, interrupts and their latency')
+  .requiredOption('--profile <name>', 'the placement (see splitvisor profiles)'))
+  .action(async (flags: RunFlags & { profile: string }) => {
+    const workload = workloadOptions(flags);
+    const run = await runProfile(flags.profile, workload);
+    if (flags.json === true) console.log(JSON.stringify({ workload, run }, null, 2));
+    else printRun(run, workload);
+  });
+
+withRunFlags(program
+  .command('compare')
+  .description('run one workload under several placements and show where the exits land and what they cost, side by side')
+  .option('--profiles <names>', 'comma-separated profile names (see splitvisor profiles)', DEFAULT_PROFILES))
+  .action(async (flags: RunFlags & { profiles: string }) => {
+    const workload = workloadOptions(flags);
+    const runs: ProfileRun[] = [];
+    for (const name of flags.profiles.split(',')) runs.push(await runProfile(name.trim(), workload));
+    if (flags.json === true) console.log(JSON.stringify({ workload, runs }, null, 2));
+    else printComparison(runs, workload);
+  });
 
 program
-  .command('compare')
-  .description('run one workload under several placements and show where the exits land and what they cost')
-  .option('--profiles <names>', 'comma-separated profile names (see splitvisor profiles)', DEFAULT_PROFILES)
-  .option('--workload <name>', 'the guest to run', 'pit-tick')
-  .option('--hz <n>', 'the guest\'s tick rate', positiveInteger, 1000)
-  .option('--duration <time>', 'guest time to run, e.g. 50ms or 1s', duration, 100e6)
-  .option('--json', 'print the runs as JSON')
-  .action((options: { profiles: string; workload: string; hz: number; duration: number; json?: boolean }) => {
-    const workload: WorkloadOptions = { workload: options.workload, hz: options.hz, durationNs: options.duration };
-    const runs: ProfileRun[] = options.profiles.split(',').map((name) => runProfile(name.trim(), workload));
-    if (options.json === true) console.log(JSON.stringify({ workload, runs }, null, 2));
-    else printComparison(runs, workload);
+  .command('qtest')
+  .description("speak QEMU's qtest line protocol on stdin/stdout (outb/inb/readl/writel/clock_step/irq_intercept_in ioapic …): the machine at power-on, no firmware, clock at 0, as QEMU's device tests see it")
+  .option('--profile <name>', 'where the devices live (see splitvisor profiles)', 'kvm-irqchip')
+  .action(async (flags: { profile: string }) => {
+    const vm = new Vm(placementOf(flags.profile), new IdleCpu());
+    await serveQtest(vm, process.stdin, (line) => { process.stdout.write(`${line}\n`); });
+  });
+
+program
+  .command('workloads')
+  .description('list the guests splitvisor can run, with their parameters')
+  .option('--json', 'print as JSON')
+  .action((flags: { json?: boolean }) => {
+    if (flags.json === true) console.log(JSON.stringify(WORKLOADS, null, 2));
+    else for (const w of WORKLOADS) console.log(`${w.name} (${w.parameters.map((p) => `--${p}`).join(', ')}): ${w.description}`);
   });
 
 program

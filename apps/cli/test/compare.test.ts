@@ -1,23 +1,37 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runProfile } from '../src/compare.ts';
+import { runProfile } from '../src/profile-run.ts';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const cwd = fileURLToPath(new URL('..', import.meta.url));
 const splitvisor = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd, encoding: 'utf8' });
 
 describe('compare', () => {
-  it('answers "what does moving the PIT to userspace cost a Linux guest at HZ=1000?"', () => {
+  it('answers "what does moving the PIT to userspace cost a Linux guest at HZ=1000?"', async () => {
     const options = { workload: 'pit-tick', hz: 1000, durationNs: 100e6 };
-    const kernel = runProfile('kvm-irqchip', options);
-    const user = runProfile('kvm-userspace-pit', options);
+    const kernel = await runProfile('kvm-irqchip', options);
+    const user = await runProfile('kvm-userspace-pit', options);
     expect(user.interrupts).toBe(kernel.interrupts); // the guest sees the same
     expect(kernel.exitsByDevice.pit).toEqual({ monitor: 3, kernel: 3 });
     expect(user.exitsByDevice.pit).toEqual({ monitor: 3, kernel: 3, user: 3 });
     // Its 3 accesses and two device-host timer kicks per tick (OUT falls and rises in mode 2) become heavyweight exits.
     expect(user.heavyweightExits).toBe(3 + 2 * 100);
     expect(user.overheadCycles - kernel.overheadCycles).toBe(203 * 2_528);
+  });
+
+  it('puts the PIT\'s and PIC\'s exits where qemu-tcg, kvm-irqchip, kvm-split and plex86 put them, and charges each accordingly', async () => {
+    const options = { workload: 'pit-tick', hz: 1000, durationNs: 100e6 };
+    const runs = Object.fromEntries(await Promise.all(['qemu-tcg', 'kvm-irqchip', 'kvm-split', 'plex86'].map(async (name) => [name, await runProfile(name, options)] as const)));
+    const where = (name: string, device: string) => Object.keys(runs[name]?.exitsByDevice[device] ?? {}).at(-1);
+    expect(['qemu-tcg', 'kvm-irqchip', 'kvm-split', 'plex86'].map((name) => [where(name, 'pit'), where(name, 'pic')])).toEqual([
+      ['user', 'user'], ['kernel', 'kernel'], ['user', 'user'], ['monitor', 'monitor'],
+    ]);
+    for (const run of Object.values(runs)) expect(run.interrupts).toBe(100);
+    const cost = (name: string) => runs[name]?.overheadCycles ?? Number.NaN;
+    expect(cost('kvm-irqchip')).toBeLessThan(cost('kvm-split'));
+    expect(cost('plex86')).toBe(cost('kvm-irqchip')); // both charged kvm-2020 exits; plex86's stop in the monitor
+    expect(runs['qemu-tcg']?.costModel).toBe('tcg');
   });
 
   it('prints byte-identical JSON for the same arguments', () => {
@@ -29,10 +43,10 @@ describe('compare', () => {
     expect(JSON.parse(first.stdout)).toMatchObject({ workload: { durationNs: 20e6 }, runs: [{ profile: 'kvm-irqchip' }, { profile: 'kvm-userspace-pit' }] });
   }, 30_000);
 
-  it('answers an unknown profile, an unrunnable one and a bad duration with one line each', () => {
+  it('answers an unknown profile, an unknown workload and a bad duration with one line each', () => {
     for (const [args, pattern] of [
       [['compare', '--profiles', 'vmware'], /^splitvisor: unknown profile "vmware"/],
-      [['compare', '--profiles', 'qemu-tcg'], /^splitvisor: qemu-tcg: an irqchip in userspace needs/],
+      [['compare', '--workload', 'doom'], /^splitvisor: unknown workload "doom"/],
       [['compare', '--duration', 'soon'], /expected a duration/],
     ] as const) {
       const run = splitvisor(...args);

@@ -21,7 +21,7 @@ export type {
 } from './exit.ts';
 export { InternalSuberror } from './exit.ts';
 export type {
-  DeviceStateReply, ErrorReply, GetDeviceStateRequest, InterruptRequest, IrqLineRequest, OkReply, PauseRequest,
+  DeviceStateReply, ErrorReply, GetDeviceStateRequest, InterruptRequest, IrqLineRequest, MsiRequest, OkReply, PauseRequest,
   RegisterCoalescedRangeRequest, RegisterFastPathRequest, Reply, Request, ResumeRequest, RunRequest,
   SetDeviceStateRequest,
 } from './ioctl.ts';

@@ -4,6 +4,10 @@
  * devices placed in it; mapping a range that overlaps another is refused
  * with the two claimants named, and an access to nothing answers as an
  * empty bus does (all ones) and is counted.
+ *
+ * Port space is 64 K addresses, so a port is looked up in a table of them
+ * (an I/O bitmap's shape: one slot per port), made when the first port
+ * region is mapped; MMIO ranges are few and sparse, found by binary search.
  */
 import type { Device } from './device.ts';
 import type { IoExit, MmioExit } from './exit.ts';
@@ -25,8 +29,17 @@ export class BusConflictError extends Error {
 
 export type BusOutcome = AccessOutcome | 'unassigned';
 
+/** Ports are 16-bit addresses (`in`/`out` take DX). */
+const PORTS = 0x1_0000;
+
 export class IoBus {
   private readonly spaces: Record<AddressSpace, Mapping[]> = { port: [], mmio: [] };
+  /** Per port: 1 + the index in `portMappings` of the mapping holding it, or 0 (nothing mapped). */
+  private portSlots: Int32Array | undefined;
+  /** Port mappings in the order they were mapped (slots index into this; mappings are never removed). */
+  private readonly portMappings: Mapping[] = [];
+  /** A port region was mapped at a base that is not a whole port: lookups the table misses fall back to the search. */
+  private oddPortBase = false;
   readonly unassigned = { reads: 0, writes: 0 };
 
   /** Puts `device`'s `regionName` at `base` under the board name `name`. */
@@ -39,12 +52,26 @@ export class IoBus {
         throw new BusConflictError(`${name} ${regionName} at ${hex(base)}–${hex(base + region.length - 1)} overlaps ${other.name} ${other.region.name} at ${hex(other.base)}–${hex(other.base + other.region.length - 1)}`);
       }
     }
-    list.push({ name, device, region, base });
+    const mapping: Mapping = { name, device, region, base };
+    list.push(mapping);
     list.sort((a, b) => a.base - b.base);
+    if (region.space === 'port') {
+      this.portSlots ??= new Int32Array(PORTS);
+      this.portMappings.push(mapping);
+      const end = Math.min(PORTS, Math.ceil(base + region.length));
+      if (Number.isInteger(base)) this.portSlots.fill(this.portMappings.length, Math.max(0, base), Math.max(0, end));
+      else this.oddPortBase = true;
+    }
   }
 
   /** The mapping holding `address`, or undefined. */
   find(space: AddressSpace, address: number): Mapping | undefined {
+    if (space === 'port' && (address & 0xffff) === address) {
+      const slots = this.portSlots;
+      const slot = slots === undefined ? 0 : (slots[address] ?? 0);
+      if (slot !== 0) return this.portMappings[slot - 1];
+      if (!this.oddPortBase) return undefined;
+    }
     const list = this.spaces[space];
     let lo = 0;
     let hi = list.length - 1;
@@ -94,8 +121,27 @@ export class IoBus {
       return NOTHING;
     }
     const completion = new Uint8Array(width * count);
-    for (let i = 0; i < count; i++) this.read(space, address, completion.subarray(i * width, (i + 1) * width));
+    if (count === 1) this.read(space, address, completion);
+    else for (let i = 0; i < count; i++) this.read(space, address, completion.subarray(i * width, (i + 1) * width));
     return completion;
+  }
+
+  /**
+   * One access, given field by field, if a device here holds its address:
+   * `count` elements of `width` bytes at the same address (string I/O), a
+   * write's bytes taken from `data`, a read's put into the caller's `into`
+   * (`width × count` bytes). Returns the mapping that answered, or undefined
+   * when nothing here holds the address — then nothing is done and nothing
+   * counted (the access goes on to another domain). Nothing is allocated for
+   * a single access: the run loop's hot path.
+   */
+  accessInto(space: AddressSpace, address: number, width: number, count: number, isWrite: boolean, data: Uint8Array, into: Uint8Array): Mapping | undefined {
+    const m = this.find(space, address);
+    if (m === undefined) return undefined;
+    if (count !== 1) stringIo(m, address - m.base, width, count, isWrite, data, into);
+    else if (isWrite) writeBytes(m.device, m.region, address - m.base, data);
+    else readBytes(m.device, m.region, address - m.base, into);
+    return m;
   }
 
   mappings(): readonly Mapping[] {
@@ -104,6 +150,14 @@ export class IoBus {
 }
 
 const NOTHING = new Uint8Array(0);
+
+/** `count` accesses of `width` bytes at the same offset (`rep insw`, `rep outsb`), each element in turn. */
+function stringIo(m: Mapping, offset: number, width: number, count: number, isWrite: boolean, data: Uint8Array, into: Uint8Array): void {
+  for (let i = 0; i < count; i++) {
+    if (isWrite) writeBytes(m.device, m.region, offset, data.subarray(i * width, (i + 1) * width));
+    else readBytes(m.device, m.region, offset, into.subarray(i * width, (i + 1) * width));
+  }
+}
 
 function hex(value: number): string {
   return `0x${value.toString(16)}`;

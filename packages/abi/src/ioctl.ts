@@ -38,6 +38,19 @@ export interface InterruptRequest {
   readonly vector: number;
 }
 
+/**
+ * KVM_SIGNAL_MSI: a message-signalled interrupt into the in-kernel local
+ * APICs — how a userspace I/O APIC delivers under the split irqchip. The
+ * address and data are the MSI format of Intel SDM vol. 3A §11.11
+ * (address FEEx_xxxxh: destination ID 19:12, destination mode bit 2; data:
+ * vector 7:0, delivery mode 10:8, level bit 14, trigger mode bit 15).
+ */
+export interface MsiRequest {
+  readonly kind: 'msi';
+  readonly address: number;
+  readonly data: number;
+}
+
 /** KVM_GET_PIT2, KVM_GET_IRQCHIP, … generalised: the whole state of a named device. */
 export interface GetDeviceStateRequest {
   readonly kind: 'get-device-state';
@@ -81,6 +94,7 @@ export type Request =
   | RunRequest
   | IrqLineRequest
   | InterruptRequest
+  | MsiRequest
   | GetDeviceStateRequest
   | SetDeviceStateRequest
   | RegisterCoalescedRangeRequest

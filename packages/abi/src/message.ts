@@ -28,6 +28,7 @@ export const MessageTag = {
   'register-fast-path': 0x26,
   pause: 0x27,
   resume: 0x28,
+  msi: 0x29,
   ok: 0x40,
   error: 0x41,
   'device-state': 0x42,

@@ -87,6 +87,7 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   }).map((r) => ({ kind: 'run' as const, ...r })),
   fc.record({ gsi: u32, level: fc.boolean() }).map((r) => ({ kind: 'irq-line' as const, ...r })),
   fc.record({ vcpu: u16, vector: u8 }).map((r) => ({ kind: 'interrupt' as const, ...r })),
+  fc.record({ address: u32, data: u32 }).map((r) => ({ kind: 'msi' as const, ...r })),
   text.map((device) => ({ kind: 'get-device-state' as const, device })),
   fc.record({ device: text, state: deviceState }).map((r) => ({ kind: 'set-device-state' as const, ...r })),
   fc.record({ device: text, state: deviceState }).map((r) => ({ kind: 'device-state' as const, ...r })),

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AccessSize, Device, IoRegion } from '../src/index.ts';
+import type { AccessSize, Device, IoRegion, Mapping } from '../src/index.ts';
 import { BusConflictError, IoBus, boundaryOf, readBytes, writeBytes } from '../src/index.ts';
 
 /** Records every call; reads answer offset-derived bytes so splits are visible. */
@@ -93,5 +94,61 @@ describe('a domain bus', () => {
     expect([...into]).toEqual([0xff]);
     expect(bus.write('mmio', 0xfee0_0000, Uint8Array.of(1))).toBe('unassigned');
     expect(bus.unassigned).toEqual({ reads: 1, writes: 1 });
+  });
+});
+
+describe('port lookup', () => {
+  it('finds what a search of the mappings finds, at every port and beyond port space', () => {
+    const region = fc.record({ length: fc.integer({ min: 1, max: 64 }), base: fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0xffc0, max: 0x1_0040 })) });
+    fc.assert(fc.property(fc.array(region, { maxLength: 12 }), fc.array(fc.integer({ min: -2, max: 0x1_0080 }), { maxLength: 200 }), (regions, probes) => {
+      const bus = new IoBus();
+      const mapped: Mapping[] = [];
+      regions.forEach(({ length, base }, i) => {
+        const r: IoRegion = { name: 'r', space: 'port', length, sizes: [1] };
+        const { device } = recordingDevice([r]);
+        try {
+          bus.map(`d${i}`, device, 'r', base);
+          mapped.push({ name: `d${i}`, device, region: r, base });
+        } catch (error) {
+          if (!(error instanceof BusConflictError)) throw error;
+        }
+      });
+      for (const port of [...probes, 0, 0xffff, 0x1_0000, ...mapped.flatMap((m) => [m.base - 1, m.base, m.base + m.region.length - 1, m.base + m.region.length])]) {
+        const expected = mapped.find((m) => port >= m.base && port < m.base + m.region.length)?.name;
+        expect(bus.find('port', port)?.name).toBe(expected);
+      }
+    }));
+  });
+
+  it('still finds a region at a base that is not a whole port, and keeps MMIO apart', () => {
+    const { device } = recordingDevice([{ name: 'odd', space: 'port', length: 2, sizes: [1] }, { name: 'regs', space: 'mmio', length: 16, sizes: [4] }]);
+    const bus = new IoBus();
+    bus.map('odd', device, 'odd', 64.5); // 40h and a half
+    bus.map('mm', device, 'regs', 0x40);
+    expect(bus.find('port', 0x41)?.name).toBe('odd');
+    expect(bus.find('port', 0x40)).toBeUndefined();
+    expect(bus.find('mmio', 0x44)?.name).toBe('mm');
+    expect(bus.find('mmio', 0x1_0040)).toBeUndefined();
+  });
+});
+
+describe('an access given field by field', () => {
+  it('answers as `answer` does, into the caller\'s buffer, and leaves an address nothing holds alone', () => {
+    const { device, calls } = recordingDevice([bytePorts, words]);
+    const bus = new IoBus();
+    bus.map('dev', device, 'ports', 0x60);
+    bus.map('dev', device, 'regs', 0xfee0_0000);
+    const into = new Uint8Array(2);
+    expect(bus.accessInto('port', 0x61, 1, 2, false, new Uint8Array(0), into)?.name).toBe('dev'); // rep insb: two reads at the same port
+    expect([...into]).toEqual([0x11, 0x11]);
+    expect(bus.accessInto('port', 0x60, 2, 1, true, Uint8Array.of(0x34, 0x12), into)?.name).toBe('dev'); // outw on byte ports
+    const word = new Uint8Array(4);
+    expect(bus.accessInto('mmio', 0xfee0_0004, 4, 1, false, new Uint8Array(0), word)?.name).toBe('dev');
+    expect([...word]).toEqual([0x14, 0x15, 0x16, 0x17]);
+    expect(calls).toEqual(['r ports+1/1', 'r ports+1/1', 'w ports+0/1=34', 'w ports+1/1=12', 'r regs+4/4']);
+    expect(bus.accessInto('port', 0x70, 1, 1, false, new Uint8Array(0), into)).toBeUndefined();
+    expect(bus.unassigned).toEqual({ reads: 0, writes: 0 });
+    const exit = { vcpu: 0, time: 0, ifFlag: false, readyForInterruptInjection: false, kind: 'io', direction: 'in', port: 0x61, size: 1, count: 2, data: new Uint8Array(0) } as const;
+    expect([...bus.answer(exit)]).toEqual([...into.fill(0x11)]);
   });
 });

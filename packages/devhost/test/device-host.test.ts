@@ -75,7 +75,7 @@ describe('device host', () => {
     pitHost(devhost);
     expect(kernel.call({ kind: 'get-device-state', device: 'vga' })).toMatchObject({ kind: 'error', code: 1 });
     expect(kernel.call({ kind: 'pause' })).toMatchObject({ kind: 'error', code: 3 });
-    expect(kernel.call({ kind: 'resume' })).toEqual({ kind: 'ok' });
+    expect(kernel.call({ kind: 'resume' })).toMatchObject({ kind: 'run', deadline: expect.any(Number) as unknown });
     expect(kernel.call({ kind: 'set-device-state', device: 'pit', state: { model: 'rtc', version: 1 } })).toMatchObject({ kind: 'error', code: 2 });
   });
 
@@ -85,5 +85,28 @@ describe('device host', () => {
     const reply = kernel.call(inb(0, 0x80));
     expect(reply.kind === 'run' && [...reply.completion]).toEqual([0xff]);
     expect(host.bus.unassigned.reads).toBe(1);
+  });
+
+  it('injects from its own irqchip when the guest is ready, and otherwise asks for an irq window (kvm_arch_pre_run)', () => {
+    const [kernel, devhost] = createDirectChannel({ codec: true });
+    const host = pitHost(devhost);
+    let line = false;
+    const eois: number[] = [];
+    host.hostInterrupts({
+      pending: () => line,
+      acknowledge: () => { line = false; return 0x20; },
+      ioapicEoi: (vector) => { eois.push(vector); },
+    });
+    const injected: number[] = [];
+    kernel.setHandler({ onCall: () => ({ kind: 'ok' }), onPost: (m) => { if (m.kind === 'interrupt') injected.push(m.vector); } });
+    line = true;
+    const blocked = kernel.call({ kind: 'intr', vcpu: 0, time: 10, ifFlag: false, readyForInterruptInjection: false });
+    expect(blocked).toMatchObject({ kind: 'run', requestInterruptWindow: true });
+    expect(injected).toEqual([]);
+    const window = kernel.call({ kind: 'irq-window-open', ...header(20) });
+    expect(window).toMatchObject({ kind: 'run', requestInterruptWindow: false });
+    expect(injected).toEqual([0x20]);
+    expect(kernel.call({ kind: 'ioapic-eoi', ...header(30), vector: 0x41 })).toMatchObject({ kind: 'run' });
+    expect(eois).toEqual([0x41]);
   });
 });

@@ -9,5 +9,7 @@ export { DeliveryMode, IOAPIC_PINS, IoapicIndex, IoapicMmio, Redirection } from 
 export type { LocalApicConfig, LocalApicState } from './lapic/local-apic.ts';
 export { LocalApic } from './lapic/local-apic.ts';
 export { Esr, Icr, LAPIC_VERSION, LapicReg, Lvt, Svr } from './lapic/registers.ts';
-export type { PcInterruptsConfig } from './pc-interrupts.ts';
+export type { PcInterruptsConfig, SplitHalf } from './pc-interrupts.ts';
 export { PcInterrupts, ioapicPinOf, isaIrqOfPin } from './pc-interrupts.ts';
+export type { Msi } from './msi.ts';
+export { MSI_ADDRESS_BASE, fromMsi, toMsi } from './msi.ts';

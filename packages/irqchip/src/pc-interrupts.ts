@@ -10,6 +10,15 @@
  * INTR drives the bootstrap processor's LINT0, and a CPU whose APIC has
  * ExtINT pending takes its vector from the 8259's acknowledge cycle.
  *
+ * Under KVM's split irqchip (KVM_CAP_SPLIT_IRQCHIP) the chips live in two
+ * domains, and each half is a PcInterrupts with `split` set: the `apics`
+ * half (the kernel's) has the local APICs, takes I/O APIC messages by
+ * `deliver` (KVM_SIGNAL_MSI) and sends level-triggered EOIs out by
+ * `ioapicEoi` (KVM_EXIT_IOAPIC_EOI); the `legacy` half (userspace's) has the
+ * 8259 pair and the I/O APIC, sends messages out by `apicBus`, takes EOIs by
+ * `eoi`, and drives output 0 with the 8259's INTR, which its domain injects
+ * into the bootstrap processor with KVM_INTERRUPT.
+ *
  * Output n of the context given here is CPU n's interrupt line. `onAck(isaIrq)`
  * is the ack notifier for either path — the 8259's EOI (or AEOI), or the
  * local APIC's EOI of the vector an I/O APIC input is programmed with (as
@@ -31,7 +40,13 @@ export interface PcInterruptsConfig {
   readonly onAck?: (isaIrq: number) => void;
   /** Called with the ISA irq unmasked at the 8259 or at its I/O APIC input (KVM's irq mask notifier). */
   readonly onUnmask?: (isaIrq: number) => void;
+  /** One half of a split irqchip (see above); unset: every chip here. */
+  readonly split?: SplitHalf;
 }
+
+export type SplitHalf =
+  | { readonly half: 'apics'; readonly ioapicEoi: (vector: number) => void }
+  | { readonly half: 'legacy'; readonly apicBus: (message: InterruptMessage) => void };
 
 /** The I/O APIC input an ISA irq arrives on (irq 0 → input 2). */
 export function ioapicPinOf(isaIrq: number): number {
@@ -49,10 +64,12 @@ export class PcInterrupts {
   readonly ioapic: Ioapic;
   readonly lapics: readonly LocalApic[];
   private readonly onAck: ((isaIrq: number) => void) | undefined;
+  private readonly split: SplitHalf | undefined;
 
   constructor(context: DeviceContext, config: PcInterruptsConfig = {}) {
     this.onAck = config.onAck;
-    const cpus = config.cpus ?? 1;
+    this.split = config.split;
+    const cpus = config.split?.half === 'legacy' ? 0 : config.cpus ?? 1;
     const lapics: LocalApic[] = [];
     this.lapics = lapics;
     this.ioapic = new Ioapic(context, {
@@ -65,7 +82,8 @@ export class PcInterrupts {
     });
     // The 8259's INTR: to the bootstrap processor's LINT0, and to I/O APIC input 0 (for an ExtINT entry).
     const picContext = withIrqOutputs(context, (_output, level) => {
-      lapics[0]?.setLint(0, level);
+      if (this.split?.half === 'legacy') context.setIrq(0, level);
+      else lapics[0]?.setLint(0, level);
       this.ioapic.setIrq(0, level);
     });
     this.pic = new PicPair(picContext, { onAck: (irq) => this.onAck?.(irq), onUnmask: (irq) => config.onUnmask?.(irq) });
@@ -94,8 +112,14 @@ export class PcInterrupts {
     else this.ioapic.setIrq(gsi, level);
   }
 
-  /** CPU `cpu` takes its interrupt: from the 8259 when its APIC has ExtINT pending, else from the APIC. */
+  /** An interrupt message from outside (KVM_SIGNAL_MSI into the `apics` half of a split irqchip). */
+  deliver(message: InterruptMessage): void {
+    this.route(message, -1);
+  }
+
+  /** CPU `cpu` takes its interrupt: from the 8259 when its APIC has ExtINT pending, else from the APIC (the `legacy` half: from the 8259). */
   acknowledge(cpu: number): number {
+    if (this.split?.half === 'legacy') return this.pic.acknowledge();
     const lapic = this.lapics[cpu];
     if (lapic === undefined) throw new RangeError(`no CPU ${cpu}`);
     if (lapic.deliverableVector() < 0 && lapic.extIntPending) {
@@ -107,6 +131,10 @@ export class PcInterrupts {
   }
 
   private route(message: InterruptMessage, source: number): void {
+    if (this.split?.half === 'legacy') {
+      this.split.apicBus(message);
+      return;
+    }
     const targets = this.lapics.filter((lapic, index) => {
       switch (message.shorthand) {
         case 'self': return index === source;
@@ -123,7 +151,16 @@ export class PcInterrupts {
     for (const lapic of targets) lapic.accept(message);
   }
 
+  /** A level-triggered EOI from the local APICs elsewhere (KVM_EXIT_IOAPIC_EOI into the `legacy` half). */
+  ioapicEoi(vector: number): void {
+    this.eoi(vector, true);
+  }
+
   private eoi(vector: number, broadcast: boolean): void {
+    if (this.split?.half === 'apics') {
+      if (broadcast) this.split.ioapicEoi(vector);
+      return;
+    }
     if (broadcast) this.ioapic.eoi(vector);
     const { entries } = this.ioapic.getState();
     for (let pin = 0; pin < IOAPIC_PINS; pin++) {

@@ -46,6 +46,13 @@ export class KernelDomain {
   private readonly coalescedRanges: CoalescedRange[] = [];
   private ring: CoalescedWrite[] = [];
   private irqSink: (gsi: number, level: boolean) => void = () => undefined;
+  private msiSink: ((address: number, data: number) => void) | undefined;
+  /** KVM_INTERRUPT's vector, injected at the next entry (-1: none). */
+  private queuedVector = -1;
+  /** Level-triggered EOIs for a userspace I/O APIC, each to leave as a KVM_EXIT_IOAPIC_EOI before the guest runs again. */
+  private readonly ioapicEois: number[] = [];
+  /** How `handleAccess` answered the last access it answered. */
+  private answeredVia: 'device' | 'counter' | 'coalesced' = 'device';
   readonly log: string[] = [];
 
   constructor(now: () => Nanoseconds) {
@@ -55,6 +62,33 @@ export class KernelDomain {
   /** Where irq lines go: the in-kernel irqchip's inputs (GSIs). */
   setIrqSink(sink: (gsi: number, level: boolean) => void): void {
     this.irqSink = sink;
+  }
+
+  /** Where MSIs go (KVM_SIGNAL_MSI): the in-kernel local APICs; unset, the ioctl is refused (no in-kernel APICs). */
+  setMsiSink(sink: (address: number, data: number) => void): void {
+    this.msiSink = sink;
+  }
+
+  /** Whether a KVM_INTERRUPT vector waits to be injected. */
+  hasQueuedInterrupt(): boolean {
+    return this.queuedVector >= 0;
+  }
+
+  /** The KVM_INTERRUPT vector, taken for injection (-1 if none). */
+  takeQueuedInterrupt(): number {
+    const vector = this.queuedVector;
+    this.queuedVector = -1;
+    return vector;
+  }
+
+  /** The in-kernel local APIC EOIed a level-triggered vector that a userspace I/O APIC delivered. */
+  ioapicEoi(vector: number): void {
+    this.ioapicEois.push(vector);
+  }
+
+  /** The next KVM_EXIT_IOAPIC_EOI owed to userspace (-1 if none). */
+  takeIoapicEoi(): number {
+    return this.ioapicEois.length === 0 ? -1 : this.ioapicEois.shift() ?? -1;
   }
 
   /** A context for a device placed here: the monitor's virtual time, this domain's timers, output n on GSI gsiOf(n). */
@@ -82,27 +116,58 @@ export class KernelDomain {
   /** Answers an I/O or MMIO exit here if it can. */
   handle(exit: Exit): KernelOutcome {
     if (exit.kind !== 'io' && exit.kind !== 'mmio') return TO_USER;
-    const space: AddressSpace = exit.kind === 'io' ? 'port' : 'mmio';
-    const address = exit.kind === 'io' ? exit.port : exit.address;
-    const width = exit.kind === 'io' ? exit.size : exit.length;
-    const count = exit.kind === 'io' ? exit.count : 1;
-    const isWrite = exit.kind === 'io' ? exit.direction === 'out' : exit.isWrite;
-    const mapping = this.bus.find(space, address);
-    if (mapping !== undefined) return { kind: 'handled', completion: this.bus.answer(exit), device: mapping.name, via: 'device' };
-    if (!isWrite && count === 1) {
-      const counter = this.counters.find((c) => c.descriptor.space === space && c.descriptor.address === address && c.descriptor.size === width);
-      if (counter !== undefined) {
-        const value = counterValueAt(counter.descriptor, this.now());
-        const completion = new Uint8Array(width);
-        for (let i = 0; i < width; i++) completion[i] = Number((value >> BigInt(8 * i)) & 0xffn);
-        return { kind: 'handled', completion, device: counter.device, via: 'counter' };
-      }
+    const isIo = exit.kind === 'io';
+    const width = isIo ? exit.size : exit.length;
+    const count = isIo ? exit.count : 1;
+    const isWrite = isIo ? exit.direction === 'out' : exit.isWrite;
+    const completion = isWrite ? EMPTY : new Uint8Array(width * count);
+    const device = this.handleAccess(isIo ? 'port' : 'mmio', isIo ? exit.port : exit.address, width, count, isWrite, exit.data, completion);
+    if (device === undefined) return TO_USER;
+    return { kind: 'handled', completion, device, via: this.answeredVia };
+  }
+
+  /**
+   * `handle` for the run loop's hot path, the access given field by field
+   * and nothing allocated: `count` elements of `width` bytes at `address`
+   * (string I/O when count > 1); a write's bytes come from `data`, a read's
+   * go into the caller's `into` (`width × count` bytes). Returns the name of
+   * the device that answered, null when it was answered without one (a
+   * coalesced write), or undefined when it goes on to userspace. Neither
+   * buffer is kept.
+   */
+  handleAccess(space: AddressSpace, address: number, width: number, count: number, isWrite: boolean, data: Uint8Array, into: Uint8Array): string | null | undefined {
+    const mapping = this.bus.accessInto(space, address, width, count, isWrite, data, into);
+    if (mapping !== undefined) {
+      this.answeredVia = 'device';
+      return mapping.name;
     }
-    if (isWrite && width <= 8 && this.coalescedRanges.some((r) => r.space === space && address >= r.address && address + width <= r.address + r.length)) {
-      for (let i = 0; i < count; i++) this.ring.push({ space, address, data: exit.data.slice(i * width, (i + 1) * width) });
-      return { kind: 'handled', completion: EMPTY, device: null, via: 'coalesced' };
+    if (isWrite ? this.coalescedRanges.length === 0 : this.counters.length === 0 || count !== 1) return undefined;
+    return isWrite ? this.coalesce(space, address, width, count, data) : this.readCounter(space, address, width, into);
+  }
+
+  /** A read of a counter the device host registered (seed 001), served from virtual time. */
+  private readCounter(space: AddressSpace, address: number, width: number, into: Uint8Array): string | undefined {
+    for (const counter of this.counters) {
+      const { descriptor } = counter;
+      if (descriptor.space !== space || descriptor.address !== address || descriptor.size !== width) continue;
+      const value = counterValueAt(descriptor, this.now());
+      for (let i = 0; i < width; i++) into[i] = Number((value >> BigInt(8 * i)) & 0xffn);
+      this.answeredVia = 'counter';
+      return counter.device;
     }
-    return TO_USER;
+    return undefined;
+  }
+
+  /** A write to a coalesced range: queued in the ring, answered here (null: no device named). */
+  private coalesce(space: AddressSpace, address: number, width: number, count: number, data: Uint8Array): null | undefined {
+    if (width > 8) return undefined;
+    for (const r of this.coalescedRanges) {
+      if (r.space !== space || address < r.address || address + width > r.address + r.length) continue;
+      for (let i = 0; i < count; i++) this.ring.push({ space, address, data: data.slice(i * width, (i + 1) * width) });
+      this.answeredVia = 'coalesced';
+      return null;
+    }
+    return undefined;
   }
 
   /** The coalesced ring's contents, emptied: what goes to userspace ahead of the next heavyweight exit. */
@@ -129,6 +194,15 @@ export class KernelDomain {
     switch (request.kind) {
       case 'irq-line':
         this.irqSink(request.gsi, request.level);
+        return { kind: 'ok' };
+      case 'interrupt':
+        // KVM_INTERRUPT: userspace acknowledged its irqchip because the last exit said the guest was ready.
+        if (this.queuedVector >= 0) return { kind: 'error', code: ErrorCode.Invalid, message: `vector ${this.queuedVector} is already queued for injection` };
+        this.queuedVector = request.vector;
+        return { kind: 'ok' };
+      case 'msi':
+        if (this.msiSink === undefined) return { kind: 'error', code: ErrorCode.Unsupported, message: 'no local APICs in the kernel to signal' };
+        this.msiSink(request.address, request.data);
         return { kind: 'ok' };
       case 'get-device-state': {
         const device = this.devices.get(request.device);

@@ -80,4 +80,62 @@ describe('kernel domain', () => {
     domain.ioctl({ kind: 'irq-line', gsi: 8, level: true });
     expect(lines).toEqual(['0 gsi8=1']);
   });
+
+  it('queues one KVM_INTERRUPT vector for the next entry and refuses a second until it is taken', () => {
+    const { domain } = kernel();
+    expect(domain.hasQueuedInterrupt()).toBe(false);
+    expect(domain.ioctl({ kind: 'interrupt', vcpu: 0, vector: 0x20 })).toEqual({ kind: 'ok' });
+    expect(domain.ioctl({ kind: 'interrupt', vcpu: 0, vector: 0x21 })).toMatchObject({ kind: 'error' });
+    expect(domain.takeQueuedInterrupt()).toBe(0x20);
+    expect(domain.takeQueuedInterrupt()).toBe(-1);
+  });
+
+  it('passes MSIs to its local APICs, and refuses them when it has none', () => {
+    const { domain } = kernel();
+    expect(domain.ioctl({ kind: 'msi', address: 0xfee0_0000, data: 0x30 })).toMatchObject({ kind: 'error' });
+    const signalled: string[] = [];
+    domain.setMsiSink((address, data) => { signalled.push(`${address.toString(16)}:${data.toString(16)}`); });
+    expect(domain.ioctl({ kind: 'msi', address: 0xfee0_0000, data: 0x30 })).toEqual({ kind: 'ok' });
+    expect(signalled).toEqual(['fee00000:30']);
+  });
+
+  it('owes userspace one KVM_EXIT_IOAPIC_EOI per level-triggered EOI, in order', () => {
+    const { domain } = kernel();
+    domain.ioapicEoi(0x41);
+    domain.ioapicEoi(0x42);
+    expect([domain.takeIoapicEoi(), domain.takeIoapicEoi(), domain.takeIoapicEoi()]).toEqual([0x41, 0x42, -1]);
+  });
+
+  it('answers an access given field by field as `handle` does, into the caller\'s buffer, keeping neither buffer', () => {
+    const { domain, setNow } = kernel();
+    const pit = new I8254(domain.context('pit', () => 0));
+    domain.bus.map('pit', pit, 'counters', 0x40);
+    const context = createTestContext();
+    const pm = new AcpiPmTimer(context);
+    const [view] = pm.counterViews();
+    if (view === undefined) throw new Error('no view');
+    domain.ioctl({ kind: 'register-fast-path', device: 'pm-timer', descriptor: { kind: 'counter', space: 'port', address: 0x608, size: 4, ...view } });
+    domain.ioctl({ kind: 'register-coalesced-range', space: 'port', address: 0x70, length: 1, enable: true });
+    const into = new Uint8Array(4);
+    const data = Uint8Array.of(0x34);
+    expect(domain.handleAccess('port', 0x43, 1, 1, true, data, into)).toBe('pit');
+    data[0] = 0xa9;
+    expect(domain.handleAccess('port', 0x40, 1, 1, true, data, into)).toBe('pit');
+    data[0] = 0x04;
+    expect(domain.handleAccess('port', 0x40, 1, 1, true, data, into)).toBe('pit');
+    setNow(123_456);
+    context.advanceTo(123_456);
+    expect(domain.handleAccess('port', 0x608, 4, 1, false, new Uint8Array(0), into)).toBe('pm-timer');
+    expect(new DataView(into.buffer).getUint32(0, true)).toBe(pm.read('pm-timer', 0, 4));
+    const outcome = domain.handle(inl(0x608, 123_456));
+    expect(outcome).toMatchObject({ kind: 'handled', device: 'pm-timer', via: 'counter' });
+    expect(outcome.kind === 'handled' && outcome.completion).not.toBe(into); // handle's completion is the caller's to keep
+    data[0] = 0x8f;
+    expect(domain.handleAccess('port', 0x70, 1, 1, true, data, into)).toBeNull(); // coalesced: answered, no device named
+    data[0] = 0; // the ring took a copy
+    expect(domain.takeCoalesced()?.writes).toEqual([{ space: 'port', address: 0x70, data: Uint8Array.of(0x8f) }]);
+    expect(domain.handleAccess('port', 0x71, 1, 1, true, data, into)).toBeUndefined();
+    expect(domain.handleAccess('port', 0x608, 4, 2, false, new Uint8Array(0), new Uint8Array(8))).toBeUndefined(); // string I/O is not the counter's
+    expect(domain.handleAccess('mmio', 0xfed0_0000, 8, 1, false, new Uint8Array(0), new Uint8Array(8))).toBeUndefined();
+  });
 });

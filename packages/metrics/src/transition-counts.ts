@@ -1,7 +1,7 @@
 /**
  * The TransitionRecorder the monitor and the domains report to: counts of
- * every crossing by (from, to, reason, device), without allocating on the
- * hot path once a key has been seen.
+ * every crossing by (from, to, reason, device), in O(1) and without
+ * allocating once a kind of crossing has been seen.
  */
 import type { Domain, Nanoseconds, TransitionReason, TransitionRecorder } from '@splitvisor/abi';
 import { boundaryOf } from '@splitvisor/abi';
@@ -19,25 +19,78 @@ export interface TransitionRow {
 
 type Cell = { from: Domain; to: Domain; reason: TransitionReason; device: string | null; count: number; first: Nanoseconds; last: Nanoseconds };
 
+function domainIndex(domain: Domain): number {
+  switch (domain) {
+    case 'guest': return 0;
+    case 'monitor': return 1;
+    case 'kernel': return 2;
+    case 'user': return 3;
+  }
+}
+
+/** The reasons, the commonest first (a switch on strings compares in order). */
+const REASONS = 11;
+function reasonIndex(reason: TransitionReason): number {
+  switch (reason) {
+    case 'io': return 0;
+    case 'resume': return 1;
+    case 'mmio': return 2;
+    case 'hlt': return 3;
+    case 'intr': return 4;
+    case 'irq-window-open': return 5;
+    case 'ioapic-eoi': return 6;
+    case 'timer': return 7;
+    case 'ioctl': return 8;
+    case 'shutdown': return 9;
+    case 'internal-error': return 10;
+  }
+}
+
 export class TransitionCounts implements TransitionRecorder {
-  private readonly cells = new Map<string, Cell>();
+  /**
+   * Cells by ((device × 4 + from) × 4 + to) × REASONS + reason, device being
+   * its number in order of first sight (0: none): O(1) with no key to build.
+   */
+  private readonly cells: (Cell | undefined)[] = [];
+  /** Every cell, in the order first seen. */
+  private readonly seen: Cell[] = [];
+  private readonly deviceNumbers = new Map<string, number>();
+  /** The device of the last crossing recorded and its number: a crossing's hops all name the same device. */
+  private lastDevice: string | null = null;
+  private lastDeviceNumber = 0;
   total = 0;
 
   record(from: Domain, to: Domain, reason: TransitionReason, device: string | null, time: Nanoseconds): void {
     this.total++;
-    const key = `${from}>${to}:${reason}:${device ?? ''}`;
-    const cell = this.cells.get(key);
+    const index = ((this.deviceNumber(device) * 4 + domainIndex(from)) * 4 + domainIndex(to)) * REASONS + reasonIndex(reason);
+    const cell = this.cells[index];
     if (cell === undefined) {
-      this.cells.set(key, { from, to, reason, device, count: 1, first: time, last: time });
+      const created: Cell = { from, to, reason, device, count: 1, first: time, last: time };
+      // Filled in order up to the index: the array stays packed.
+      while (this.cells.length < index) this.cells.push(undefined);
+      this.cells[index] = created;
+      this.seen.push(created);
       return;
     }
     cell.count++;
     cell.last = time;
   }
 
+  private deviceNumber(device: string | null): number {
+    if (device === this.lastDevice) return this.lastDeviceNumber;
+    let number = 0;
+    if (device !== null) {
+      number = this.deviceNumbers.get(device) ?? this.deviceNumbers.size + 1;
+      this.deviceNumbers.set(device, number);
+    }
+    this.lastDevice = device;
+    this.lastDeviceNumber = number;
+    return number;
+  }
+
   /** Every kind of crossing seen, in a stable order (by from, to, reason, device). */
   rows(): readonly TransitionRow[] {
-    return [...this.cells.values()]
+    return this.seen
       .map((cell) => ({ ...cell }))
       .sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.reason.localeCompare(b.reason)
         || (a.device ?? '').localeCompare(b.device ?? ''));
@@ -46,7 +99,7 @@ export class TransitionCounts implements TransitionRecorder {
   /** Outward crossings of a device, by the domain that handled them: the "exits by device × domain" table. */
   exitsByDevice(): ReadonlyMap<string, Readonly<Partial<Record<Domain, number>>>> {
     const table = new Map<string, Partial<Record<Domain, number>>>();
-    for (const cell of this.cells.values()) {
+    for (const cell of this.seen) {
       if (cell.device === null || boundaryOf(cell.from, cell.to) === undefined) continue;
       const row = table.get(cell.device) ?? {};
       row[cell.to] = (row[cell.to] ?? 0) + cell.count;

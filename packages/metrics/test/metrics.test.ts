@@ -1,3 +1,4 @@
+import type { Domain, TransitionReason } from '@splitvisor/abi';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { COST_MODELS, Histogram, KVM_2020, TransitionCounts, costModel, modelledCycles } from '../src/index.ts';
@@ -18,6 +19,33 @@ describe('transition counts', () => {
       { from: 'monitor', to: 'kernel', reason: 'io', device: 'pit', count: 1, first: 10, last: 10 },
     ]);
     expect(Object.fromEntries(counts.exitsByDevice())).toEqual({ pit: { monitor: 2, kernel: 1 }, rtc: { user: 1 } });
+  });
+
+  it('agrees with counting by a key for any sequence of crossings, in rows and in the order devices appear', () => {
+    const domains = ['guest', 'monitor', 'kernel', 'user'] as const;
+    const reasons = ['io', 'mmio', 'hlt', 'irq-window-open', 'shutdown', 'intr', 'ioapic-eoi', 'internal-error', 'timer', 'ioctl', 'resume'] as const;
+    const crossing = fc.tuple(fc.constantFrom(...domains), fc.constantFrom(...domains), fc.constantFrom(...reasons), fc.constantFrom(null, 'pit', 'pic', 'rtc', 'hpet'));
+    fc.assert(fc.property(fc.array(crossing, { maxLength: 300 }), (crossings) => {
+      const counts = new TransitionCounts();
+      const model = new Map<string, { from: Domain; to: Domain; reason: TransitionReason; device: string | null; count: number; first: number; last: number }>();
+      crossings.forEach(([from, to, reason, device], time) => {
+        counts.record(from, to, reason, device, time);
+        const key = JSON.stringify([from, to, reason, device]);
+        const cell = model.get(key);
+        if (cell === undefined) model.set(key, { from, to, reason, device, count: 1, first: time, last: time });
+        else Object.assign(cell, { count: cell.count + 1, last: time });
+      });
+      expect(counts.total).toBe(crossings.length);
+      expect(new Set(counts.rows().map((r) => JSON.stringify(r)))).toEqual(new Set([...model.values()].map((c) => JSON.stringify(c))));
+      const byDevice = new Map<string, Record<string, number>>();
+      for (const cell of model.values()) {
+        if (cell.device === null || domains.indexOf(cell.to) <= domains.indexOf(cell.from)) continue;
+        const row = byDevice.get(cell.device) ?? {};
+        row[cell.to] = (row[cell.to] ?? 0) + cell.count;
+        byDevice.set(cell.device, row);
+      }
+      expect([...counts.exitsByDevice()]).toEqual([...byDevice]);
+    }));
   });
 });
 

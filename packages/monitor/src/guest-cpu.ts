@@ -13,6 +13,8 @@ export type GuestExit =
   | { readonly kind: 'mmio'; readonly isWrite: boolean; readonly address: number; readonly length: GuestAccessSize; readonly data: Uint8Array }
   /** `hlt`: the CPU waits for an interrupt. */
   | { readonly kind: 'hlt' }
+  /** It became able to take an interrupt (`sti`, an `iret` restoring IF) while the monitor asked to know (interrupt-window exiting). */
+  | { readonly kind: 'irq-window' }
   /** It ran the cycles it was given (a deadline came). */
   | { readonly kind: 'budget' }
   /** The guest has nothing more to do (a scripted program returned; a triple fault). */
@@ -25,9 +27,22 @@ export interface GuestRun {
 }
 
 export interface GuestCpu {
-  /** Runs for at most `budget` cycles (Infinity: until it exits). */
-  run(budget: number): GuestRun;
-  /** Supplies the data of the `in`/MMIO read the last run stopped on. */
+  /**
+   * Runs for at most `budget` cycles (Infinity: until it exits). With
+   * `exitOnInterruptWindow`, also stops as soon as it becomes interruptible
+   * (the VMCS's interrupt-window exiting, which KVM sets when userspace asks
+   * for an irq window).
+   *
+   * The result may be the CPU's own record, rewritten by its next `run`
+   * (as the exit fields of a VMCS are): a caller reads it before running
+   * the CPU again, and copies what it keeps.
+   */
+  run(budget: number, exitOnInterruptWindow?: boolean): GuestRun;
+  /**
+   * Supplies the data of the `in`/MMIO read the last run stopped on. The
+   * buffer may be the caller's own, reused for the next read: a CPU takes
+   * the value now and does not keep it.
+   */
   complete(data: Uint8Array): void;
   /** Whether an interrupt can be taken now (RFLAGS.IF set, no interrupt shadow). */
   readonly interruptible: boolean;

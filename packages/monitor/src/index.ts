@@ -3,3 +3,4 @@ export type { GuestOp, GuestProgram } from './scripted-guest.ts';
 export { OP_CYCLES, ScriptedGuest } from './scripted-guest.ts';
 export type { ExitHandler, InterruptSource, RunLoopConfig, RunSummary, UserDomain } from './run-loop.ts';
 export { RunLoop } from './run-loop.ts';
+export { IdleCpu } from './idle-cpu.ts';

@@ -7,25 +7,58 @@
  * Every hop is recorded as a transition. Interrupts are injected at
  * instruction boundaries when the guest can take them.
  *
+ * Wherever the irqchip is, the loop injects what the `InterruptSource`
+ * says is pending. With the irqchip in userspace that is the vector the
+ * device host queued with KVM_INTERRUPT after an exit that said the guest
+ * was ready; when it was not, the host's `run` asks for an irq window and
+ * the loop runs the guest with interrupt-window exiting, returning to the
+ * host with `irq-window-open` as soon as the guest can take one. `hlt` goes
+ * to userspace too when the local APIC is not in the kernel (KVM_EXIT_HLT).
+ * Level-triggered EOIs that a userspace I/O APIC must see leave as
+ * `ioapic-eoi` exits before the guest runs again (the split irqchip).
+ *
  * The domains are given as narrow interfaces, so the monitor depends on none
  * of them (the composition root wires them).
+ *
+ * An access that the monitor or the kernel answers costs no allocation and
+ * no derivation of the time: the loop tests deadlines against the TSC, hands
+ * a domain that can take it the access field by field (`handleAccess`) with
+ * a reused buffer for the bytes read, and builds an exit record only for
+ * what reaches the device host — or when a transition recorder wants the
+ * time.
  */
-import type { Exit, IoExit, MmioExit, Nanoseconds, TransitionRecorder } from '@splitvisor/abi';
+import type { AddressSpace, Exit, IoExit, MmioExit, Nanoseconds, TransitionRecorder } from '@splitvisor/abi';
 import { NEVER, nullRecorder } from '@splitvisor/abi';
 import type { GuestClock } from '@splitvisor/clock';
 import type { GuestCpu, GuestExit } from './guest-cpu.ts';
 
-/** A domain that may answer an access on the way out: the monitor's own devices, or the kernel's lightweight path. */
+/**
+ * A domain that may answer an access on the way out: the monitor's own
+ * devices, or the kernel's lightweight path. A write's data is the CPU's
+ * own buffer, valid during the call (copy what is kept, as the kernel's
+ * coalesced ring does).
+ */
 export interface ExitHandler {
   handle(exit: Exit): { readonly kind: 'handled'; readonly completion: Uint8Array; readonly device: string | null } | { readonly kind: 'to-user' };
+  /**
+   * `handle` for one access given field by field, when the domain can answer
+   * that way without allocating (the kernel domain does): `count` elements
+   * of `width` bytes at `address`, a write's bytes in `data`, a read's to go
+   * into `into` (`width × count` bytes). Returns the name of the device that
+   * answered, null when it was answered without one, or undefined when the
+   * access goes on outward. Both buffers are the loop's, reused: keep neither.
+   */
+  handleAccess?(space: AddressSpace, address: number, width: number, count: number, isWrite: boolean, data: Uint8Array, into: Uint8Array): string | null | undefined;
   /** Fires the domain's timers due by `now`. */
   runDue(now: Nanoseconds): void;
   nextDeadline(): Nanoseconds;
+  /** The next KVM_EXIT_IOAPIC_EOI owed to userspace, or -1 (the kernel's local APICs with a userspace I/O APIC). */
+  takeIoapicEoi?(): number;
 }
 
 /** The device host across the boundary: the run ioctl returns with `exit`; the next `run` brings the completion and its deadline. */
 export interface UserDomain {
-  exit(exit: Exit): { readonly completion: Uint8Array; readonly deadline: Nanoseconds };
+  exit(exit: Exit): { readonly completion: Uint8Array; readonly deadline: Nanoseconds; readonly requestInterruptWindow: boolean };
 }
 
 /** Wherever the irqchip is placed, what the CPU sees of it. */
@@ -47,68 +80,148 @@ export interface RunLoopConfig {
   readonly vcpu?: number;
   /** The device host's earliest timer deadline before the first exit (it arms its timers at power-on). */
   readonly userDeadline?: Nanoseconds;
+  /** `hlt` is a heavyweight exit (KVM_EXIT_HLT): the local APIC is not in the kernel, so only userspace knows what wakes the CPU. */
+  readonly haltInUser?: boolean;
 }
 
 export interface RunSummary {
   readonly exits: number;
   readonly interrupts: number;
+  /** Interrupt-window exits: times the guest could not take an interrupt its userspace irqchip had for it. */
+  readonly windows: number;
   readonly halts: number;
   readonly until: Nanoseconds;
   readonly shutdown: boolean;
 }
 
+type GuestAccess = Extract<GuestExit, { kind: 'io' | 'mmio' }>;
+
+const NO_DATA = new Uint8Array(0);
+
 export class RunLoop {
   private readonly c: RunLoopConfig;
+  private readonly cpu: GuestCpu;
+  private readonly clock: GuestClock;
+  private readonly monitor: ExitHandler;
+  private readonly kernel: ExitHandler;
+  private readonly interrupts: InterruptSource;
   private readonly recorder: TransitionRecorder;
+  /** Whether anything listens to transitions: with the null recorder the loop neither names devices nor records. */
+  private readonly recording: boolean;
   private readonly vcpu: number;
   private userDeadline: Nanoseconds = 0;
+  /** The device host asked to be told when the guest can take an interrupt. */
+  private windowRequested = false;
+  /** The vCPU thread waits in userspace after KVM_EXIT_HLT: the host's timers fire without kicking it. */
+  private haltedInUser = false;
   private exits = 0;
   private injected = 0;
   private halts = 0;
+  private windows = 0;
+  /** Buffers for the bytes a read returns, by length, reused: the CPU takes the value at once. */
+  private readonly readBuffers: Uint8Array[] = [];
+  /** The bytes read by the access in progress, when they are not in the loop's buffer (a reply of the device host, a domain's `handle`). */
+  private completion: Uint8Array = NO_DATA;
 
   constructor(config: RunLoopConfig) {
     this.c = config;
+    this.cpu = config.cpu;
+    this.clock = config.clock;
+    this.monitor = config.monitor;
+    this.kernel = config.kernel;
+    this.interrupts = config.interrupts;
     this.recorder = config.recorder ?? nullRecorder;
+    this.recording = this.recorder !== nullRecorder;
     this.vcpu = config.vcpu ?? 0;
     this.userDeadline = config.userDeadline ?? 0;
   }
 
   /** Runs the guest until virtual time `until` (or its shutdown). */
   runUntil(until: Nanoseconds): RunSummary {
-    const { cpu, clock } = this.c;
+    const { cpu, clock, interrupts } = this;
+    // Deadlines are tested against the TSC, not the time: for whole nanoseconds, now() >= t exactly when
+    // tsc() >= tscAt(t) (rounding t up keeps that so for any other t).
+    const untilTsc = clock.tscAt(Math.ceil(until));
     for (;;) {
-      const now = clock.now();
-      this.serviceTimers(now);
-      if (cpu.interruptible && this.c.interrupts.pending()) {
-        cpu.inject(this.c.interrupts.acknowledge());
-        this.injected++;
+      let next = this.nextDeadline();
+      let moved = false;
+      if (clock.tsc() >= clock.tscAt(Math.ceil(next))) {
+        this.serviceTimers(clock.now());
+        moved = true;
       }
-      if (now >= until) return this.summary(until, false);
-      const deadline = Math.min(until, this.c.monitor.nextDeadline(), this.c.kernel.nextDeadline(), this.userDeadline);
-      const run = cpu.run(clock.cyclesUntil(deadline));
-      clock.ran(run.cycles);
-      const outcome = this.dispatch(run.exit);
-      if (outcome === 'shutdown') return this.summary(clock.now(), true);
+      if (cpu.interruptible) {
+        if (interrupts.pending()) {
+          cpu.inject(interrupts.acknowledge());
+          this.injected++;
+          this.haltedInUser = false;
+          moved = true; // the acknowledge may have armed a timer (a PIT pacing its re-injection)
+        } else if (this.windowRequested) {
+          this.toUser({ kind: 'irq-window-open', vcpu: this.vcpu, time: clock.now(), ifFlag: true, readyForInterruptInjection: true }, 'irq-window-open');
+          this.windows++;
+          continue;
+        }
+      }
+      if (clock.tsc() >= untilTsc) return this.summary(until, false);
+      if (moved) next = this.nextDeadline();
+      const budget = Math.max(0, Math.min(untilTsc, clock.tscAt(Math.ceil(next))) - clock.tsc());
+      // Interrupt-window exiting when an interrupt waits for IF (the kernel's own enable_irq_window) or userspace asked.
+      const run = cpu.run(budget, this.windowRequested || interrupts.pending());
+      clock.addCycles(run.cycles);
+      const exit = run.exit;
+      if (exit.kind === 'io' || exit.kind === 'mmio') {
+        this.exits++;
+        if (exit.kind === 'io' ? exit.direction === 'in' : !exit.isWrite) {
+          cpu.complete(this.access(exit, this.readBuffer(exit.kind === 'io' ? exit.size * exit.count : exit.length)));
+        } else {
+          this.access(exit, NO_DATA);
+        }
+      } else if (this.dispatch(exit) === 'shutdown') {
+        return this.summary(clock.now(), true);
+      }
     }
+  }
+
+  /** The earliest timer deadline of any domain, the device host's included. */
+  private nextDeadline(): Nanoseconds {
+    return Math.min(this.monitor.nextDeadline(), this.kernel.nextDeadline(), this.userDeadline);
   }
 
   /** Timers of every domain due by now; the device host's by a kick (an `intr` exit), as QEMU's timer thread. */
   private serviceTimers(now: Nanoseconds): void {
-    this.c.monitor.runDue(now);
-    this.c.kernel.runDue(now);
+    this.monitor.runDue(now);
+    this.kernel.runDue(now);
     if (this.userDeadline <= now) {
-      const time = now;
-      this.recorder.record('kernel', 'user', 'intr', null, time);
-      const reply = this.c.user.exit({ kind: 'intr', vcpu: this.vcpu, time, ifFlag: this.c.cpu.interruptible, readyForInterruptInjection: this.c.cpu.interruptible });
-      this.userDeadline = reply.deadline;
-      this.recorder.record('user', 'kernel', 'resume', null, time);
+      const ready = this.ready();
+      const kick: Exit = { kind: 'intr', vcpu: this.vcpu, time: now, ifFlag: this.cpu.interruptible, readyForInterruptInjection: ready };
+      if (this.haltedInUser) this.reply(this.c.user.exit(kick)); // the vCPU thread is already out: no kick, no exit
+      else this.toUser(kick, 'intr');
     }
   }
 
-  private dispatch(exit: GuestExit): 'continue' | 'shutdown' {
-    const { cpu, clock } = this.c;
+  /** kvm_run.ready_for_interrupt_injection: the guest can take one and none is queued. */
+  private ready(): boolean {
+    return this.cpu.interruptible && !this.interrupts.pending();
+  }
+
+  /** A heavyweight exit that no device names (a kick, a halt, a window, an EOI): out to the device host and back. */
+  private toUser(exit: Exit, reason: 'intr' | 'hlt' | 'irq-window-open' | 'ioapic-eoi'): void {
+    const time = exit.time;
+    this.recorder.record('kernel', 'user', reason, null, time);
+    this.reply(this.c.user.exit(exit));
+    this.recorder.record('user', 'kernel', 'resume', null, time);
+  }
+
+  private reply(reply: { readonly deadline: Nanoseconds; readonly requestInterruptWindow: boolean }): void {
+    this.userDeadline = reply.deadline;
+    this.windowRequested = reply.requestInterruptWindow;
+  }
+
+  /** Every exit but an access. */
+  private dispatch(exit: Exclude<GuestExit, GuestAccess>): 'continue' | 'shutdown' {
+    const { cpu, clock } = this;
     switch (exit.kind) {
       case 'budget':
+      case 'irq-window':
         return 'continue';
       case 'shutdown':
         return 'shutdown';
@@ -116,58 +229,128 @@ export class RunLoop {
         this.halts++;
         // Nothing to run until the next event: time jumps to it (the CPU is idle).
         const now = clock.now();
-        if (this.c.interrupts.pending() && cpu.interruptible) return 'continue';
-        const next = Math.min(this.c.monitor.nextDeadline(), this.c.kernel.nextDeadline(), this.userDeadline);
+        if (cpu.interruptible && (this.interrupts.pending() || this.windowRequested)) return 'continue';
+        if (this.c.haltInUser === true && !this.haltedInUser) {
+          this.recorder.record('guest', 'monitor', 'hlt', null, now);
+          this.recorder.record('monitor', 'kernel', 'hlt', null, now);
+          this.toUser({ kind: 'hlt', vcpu: this.vcpu, time: now, ifFlag: cpu.interruptible, readyForInterruptInjection: this.ready() }, 'hlt');
+          this.recorder.record('kernel', 'monitor', 'resume', null, now);
+          this.recorder.record('monitor', 'guest', 'resume', null, now);
+          this.haltedInUser = true;
+          if (this.interrupts.pending() && cpu.interruptible) return 'continue';
+        }
+        const next = this.nextDeadline();
         if (next === NEVER) return 'shutdown'; // halted with nothing ever to wake it
         clock.advanceTo(Math.max(now, next));
         return 'continue';
       }
-      default:
-        this.exits++;
-        this.access(exit);
-        return 'continue';
     }
   }
 
-  /** One access, outward until a domain answers it, and back. */
-  private access(exit: Extract<GuestExit, { kind: 'io' | 'mmio' }>): void {
-    const { cpu, clock } = this.c;
-    const time = clock.now();
-    const ready = cpu.interruptible;
+  /**
+   * One access made from outside the guest at the current virtual time
+   * (QEMU's qtest `outb`, `readl`, …), through the same domains as the
+   * guest's own; returns the bytes read.
+   */
+  issue(exit: GuestAccess): Uint8Array {
+    this.exits++;
+    const isRead = exit.kind === 'io' ? exit.direction === 'in' : !exit.isWrite;
+    // The caller keeps what it is given: a buffer of its own.
+    return this.access(exit, isRead ? new Uint8Array(exit.kind === 'io' ? exit.size * exit.count : exit.length) : NO_DATA);
+  }
+
+  /** The reused buffer for a read of `length` bytes. */
+  private readBuffer(length: number): Uint8Array {
+    let buffer = this.readBuffers[length];
+    if (buffer === undefined) {
+      buffer = new Uint8Array(length);
+      this.readBuffers[length] = buffer;
+    }
+    return buffer;
+  }
+
+  /** The access as the exit record kvm_run would hold, at the current time: for the device host, or a domain without `handleAccess`. */
+  private exitRecord(exit: GuestAccess, data: Uint8Array): IoExit | MmioExit {
+    const time = this.clock.now();
+    const ifFlag = this.cpu.interruptible;
+    const ready = ifFlag && !this.interrupts.pending();
     // Built field by field: object spread here costs more than the rest of the exit.
-    const full: IoExit | MmioExit = exit.kind === 'io'
-      ? { kind: 'io', vcpu: this.vcpu, time, ifFlag: ready, readyForInterruptInjection: ready, direction: exit.direction, port: exit.port, size: exit.size, count: exit.count, data: exit.data }
-      : { kind: 'mmio', vcpu: this.vcpu, time, ifFlag: ready, readyForInterruptInjection: ready, address: exit.address, length: exit.length, isWrite: exit.isWrite, data: exit.data };
-    const space = exit.kind === 'io' ? 'port' : 'mmio';
-    const address = exit.kind === 'io' ? exit.port : exit.address;
-    const reads = exit.kind === 'io' ? exit.direction === 'in' : !exit.isWrite;
+    return exit.kind === 'io'
+      ? { kind: 'io', vcpu: this.vcpu, time, ifFlag, readyForInterruptInjection: ready, direction: exit.direction, port: exit.port, size: exit.size, count: exit.count, data }
+      : { kind: 'mmio', vcpu: this.vcpu, time, ifFlag, readyForInterruptInjection: ready, address: exit.address, length: exit.length, isWrite: exit.isWrite, data };
+  }
+
+  /**
+   * Whether `domain` answers the access: the name of the device that did
+   * (null: none named), or undefined. The bytes read are then in `into`, or
+   * in `this.completion` when the domain answered through `handle`.
+   */
+  private ask(domain: ExitHandler, exit: GuestAccess, space: AddressSpace, address: number, width: number, count: number, isWrite: boolean, into: Uint8Array): string | null | undefined {
+    if (domain.handleAccess !== undefined) return domain.handleAccess(space, address, width, count, isWrite, exit.data, into);
+    const outcome = domain.handle(this.exitRecord(exit, exit.data));
+    if (outcome.kind !== 'handled') return undefined;
+    this.completion = outcome.completion;
+    return outcome.device;
+  }
+
+  /** One access, outward until a domain answers it, and back; returns the bytes read (`into`, unless they came from elsewhere). */
+  private access(exit: GuestAccess, into: Uint8Array): Uint8Array {
+    const isIo = exit.kind === 'io';
+    const space: AddressSpace = isIo ? 'port' : 'mmio';
+    const address = isIo ? exit.port : exit.address;
+    const width = isIo ? exit.size : exit.length;
+    const count = isIo ? exit.count : 1;
+    const isWrite = isIo ? exit.direction === 'out' : exit.isWrite;
+    this.completion = into;
+    if (this.recording) return this.accessRecorded(exit, space, address, width, count, isWrite, into);
+    if (this.ask(this.monitor, exit, space, address, width, count, isWrite, into) !== undefined) return this.completion;
+    if (this.ask(this.kernel, exit, space, address, width, count, isWrite, into) === undefined) this.heavyweight(exit);
+    this.ioapicEois();
+    return this.completion;
+  }
+
+  /** `access`, each hop recorded as a transition at the time of the exit. */
+  private accessRecorded(exit: GuestAccess, space: AddressSpace, address: number, width: number, count: number, isWrite: boolean, into: Uint8Array): Uint8Array {
+    const { recorder } = this;
+    const time = this.clock.now();
     const reason = exit.kind;
     let device = this.c.deviceAt(space, address);
-    this.recorder.record('guest', 'monitor', reason, device, time);
-    let completion: Uint8Array;
-    const inMonitor = this.c.monitor.handle(full);
-    if (inMonitor.kind === 'handled') {
-      completion = inMonitor.completion;
-    } else {
-      this.recorder.record('monitor', 'kernel', reason, device, time);
-      const inKernel = this.c.kernel.handle(full);
-      if (inKernel.kind === 'handled') {
-        completion = inKernel.completion;
-        device = inKernel.device ?? device;
+    recorder.record('guest', 'monitor', reason, device, time);
+    if (this.ask(this.monitor, exit, space, address, width, count, isWrite, into) === undefined) {
+      recorder.record('monitor', 'kernel', reason, device, time);
+      const inKernel = this.ask(this.kernel, exit, space, address, width, count, isWrite, into);
+      if (inKernel !== undefined) {
+        device = inKernel ?? device;
       } else {
-        this.recorder.record('kernel', 'user', reason, device, time);
-        const reply = this.c.user.exit(full);
-        completion = reply.completion;
-        this.userDeadline = reply.deadline;
-        this.recorder.record('user', 'kernel', 'resume', device, time);
+        recorder.record('kernel', 'user', reason, device, time);
+        this.heavyweight(exit);
+        recorder.record('user', 'kernel', 'resume', device, time);
       }
-      this.recorder.record('kernel', 'monitor', 'resume', device, time);
+      this.ioapicEois();
+      recorder.record('kernel', 'monitor', 'resume', device, time);
     }
-    this.recorder.record('monitor', 'guest', 'resume', device, time);
-    if (reads) cpu.complete(completion);
+    recorder.record('monitor', 'guest', 'resume', device, time);
+    return this.completion;
+  }
+
+  /** The run ioctl returns to the device host with the access; its next `run` brings the completion. */
+  private heavyweight(exit: GuestAccess): void {
+    // The device host may keep what it is sent: a record and data of its own.
+    const reply = this.c.user.exit(this.exitRecord(exit, exit.data.length === 0 ? NO_DATA : exit.data.slice()));
+    this.completion = reply.completion;
+    this.reply(reply);
+  }
+
+  /** KVM_EXIT_IOAPIC_EOI: the EOIs the kernel owes a userspace I/O APIC leave before the guest runs again. */
+  private ioapicEois(): void {
+    const { kernel } = this;
+    if (kernel.takeIoapicEoi === undefined) return;
+    for (let vector = kernel.takeIoapicEoi(); vector >= 0; vector = kernel.takeIoapicEoi()) {
+      this.toUser({ kind: 'ioapic-eoi', vcpu: this.vcpu, time: this.clock.now(), ifFlag: this.cpu.interruptible, readyForInterruptInjection: this.ready(), vector }, 'ioapic-eoi');
+    }
   }
 
   private summary(until: Nanoseconds, shutdown: boolean): RunSummary {
-    return { exits: this.exits, interrupts: this.injected, halts: this.halts, until, shutdown };
+    return { exits: this.exits, interrupts: this.injected, halts: this.halts, windows: this.windows, until, shutdown };
   }
 }

@@ -4,6 +4,11 @@
  * `hlt`, `sti`/`cli`, and register interrupt handlers by vector that run when
  * an interrupt is injected and do their EOIs through I/O, like a kernel.
  * Deterministic: the same program and the same answers give the same run.
+ *
+ * A run's result, its exit record and an `out`'s or MMIO write's data are
+ * this CPU's own, rewritten by its next `run` (a VMCS's exit fields, not a
+ * message): read them before running again. Nothing is allocated per
+ * operation beyond the program's own step.
  */
 import type { AccessSize, GuestAccessSize } from '@splitvisor/abi';
 import type { GuestCpu, GuestExit, GuestRun } from './guest-cpu.ts';
@@ -24,15 +29,33 @@ export type GuestProgram = Generator<GuestOp, void, number>;
 /** The cycles each operation costs the guest itself (the exit costs are the metrics' business). */
 export const OP_CYCLES = 1;
 
-function bytes(value: number, width: number): Uint8Array {
-  const out = new Uint8Array(width);
+/** `value`'s little-endian bytes into `out` (by shifts for a 32-bit integer into 4 bytes or fewer, else by division). */
+function bytes(value: number, out: Uint8Array): Uint8Array {
+  if (out.length <= 4 && ((value | 0) === value || value >>> 0 === value)) {
+    let v = value >>> 0;
+    for (let i = 0; i < out.length; i++) {
+      out[i] = v & 0xff;
+      v >>>= 8;
+    }
+    return out;
+  }
   let v = value;
-  for (let i = 0; i < width; i++) {
+  for (let i = 0; i < out.length; i++) {
     out[i] = v & 0xff;
     v = Math.floor(v / 256);
   }
   return out;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type IoGuestExit = Extract<GuestExit, { kind: 'io' }>;
+type MmioGuestExit = Extract<GuestExit, { kind: 'mmio' }>;
+
+const NO_DATA = new Uint8Array(0);
+const HLT: GuestExit = Object.freeze({ kind: 'hlt' });
+const BUDGET: GuestExit = Object.freeze({ kind: 'budget' });
+const SHUTDOWN: GuestExit = Object.freeze({ kind: 'shutdown' });
+const IRQ_WINDOW: GuestExit = Object.freeze({ kind: 'irq-window' });
 
 function value(data: Uint8Array): number {
   let v = 0;
@@ -42,6 +65,13 @@ function value(data: Uint8Array): number {
 
 interface Frame {
   readonly program: GuestProgram;
+  /**
+   * The program's `next`, bound once: each closure of a generator function
+   * gives its generators a map of their own, so looking `next` up at every
+   * step goes megamorphic once a few guests have run (measured: 3–4 % of a
+   * tight I/O loop in V8's megamorphic load stub).
+   */
+  readonly step: (value: number) => IteratorResult<GuestOp, void>;
   /** RFLAGS.IF to restore when a handler returns (iret). */
   readonly savedIf: boolean;
   /** Cycles of a `compute` still to run. */
@@ -50,18 +80,32 @@ interface Frame {
   pending: number;
 }
 
+function frame(program: GuestProgram, savedIf: boolean): Frame {
+  return { program, step: program.next.bind(program), savedIf, computeLeft: 0, pending: 0 };
+}
+
 export class ScriptedGuest implements GuestCpu {
   private readonly stack: Frame[] = [];
   private readonly handlers = new Map<number, () => GuestProgram>();
   private interruptFlag = false;
+  /** IF went from clear to set during the current run (an interrupt window opened). */
+  private windowOpened = false;
+  /** The instruction after an `sti` has not run yet (interrupts are blocked by STI). */
+  private stiShadow = false;
   private isHalted = false;
   private awaitingData = false;
   private finished = false;
   /** Interrupts taken, by vector. */
   readonly taken = new Map<number, number>();
+  /** The exit records and the run result, rewritten by every run. */
+  private readonly ioExit: Mutable<IoGuestExit> = { kind: 'io', direction: 'out', port: 0, size: 1, count: 1, data: NO_DATA };
+  private readonly mmioExit: Mutable<MmioGuestExit> = { kind: 'mmio', isWrite: false, address: 0, length: 4, data: NO_DATA };
+  private readonly result: Mutable<GuestRun> = { exit: BUDGET, cycles: 0 };
+  /** Write data by width, each buffer its own (offset 0 in its ArrayBuffer, as a fresh one would be). */
+  private readonly writeData: Uint8Array[] = [];
 
   constructor(main: GuestProgram) {
-    this.stack.push({ program: main, savedIf: false, computeLeft: 0, pending: 0 });
+    this.stack.push(frame(main, false));
   }
 
   /** Registers the handler an injected `vector` runs (as an IDT entry). */
@@ -71,7 +115,7 @@ export class ScriptedGuest implements GuestCpu {
   }
 
   get interruptible(): boolean {
-    return this.interruptFlag && !this.awaitingData && !this.finished;
+    return this.interruptFlag && !this.stiShadow && !this.awaitingData && !this.finished;
   }
 
   get halted(): boolean {
@@ -84,7 +128,7 @@ export class ScriptedGuest implements GuestCpu {
     this.isHalted = false;
     if (handler === undefined) return; // no handler: the interrupt is taken and ignored (an iret stub)
     // Entering a handler clears IF; its return (iret) restores it.
-    this.stack.push({ program: handler(), savedIf: this.interruptFlag, computeLeft: 0, pending: 0 });
+    this.stack.push(frame(handler(), this.interruptFlag));
     this.interruptFlag = false;
   }
 
@@ -94,11 +138,13 @@ export class ScriptedGuest implements GuestCpu {
     this.awaitingData = false;
   }
 
-  run(budget: number): GuestRun {
+  /** Runs for at most `budget` cycles; the result and its exit are rewritten by the next run. */
+  run(budget: number, exitOnInterruptWindow = false): GuestRun {
     let cycles = 0;
+    this.windowOpened = false;
     for (;;) {
-      if (this.finished) return { exit: { kind: 'shutdown' }, cycles };
-      if (this.isHalted) return { exit: { kind: 'hlt' }, cycles };
+      if (this.finished) return this.stop(SHUTDOWN, cycles);
+      if (this.isHalted) return this.stop(HLT, cycles);
       const top = this.stack[this.stack.length - 1];
       if (top === undefined) {
         this.finished = true;
@@ -108,50 +154,104 @@ export class ScriptedGuest implements GuestCpu {
         const step = Math.min(top.computeLeft, budget - cycles);
         top.computeLeft -= step;
         cycles += step;
-        if (top.computeLeft > 0) return { exit: { kind: 'budget' }, cycles };
+        if (top.computeLeft > 0) return this.stop(BUDGET, cycles);
         continue;
       }
-      if (cycles + OP_CYCLES > budget) return { exit: { kind: 'budget' }, cycles };
-      const next = top.program.next(top.pending);
+      if (cycles + OP_CYCLES > budget) return this.stop(BUDGET, cycles);
+      const next = top.step(top.pending);
       top.pending = 0;
       if (next.done === true) {
         this.stack.pop();
-        if (this.stack.length > 0) this.interruptFlag = top.savedIf; // iret
-        continue;
+        if (this.stack.length > 0) this.setInterruptFlag(top.savedIf); // iret (no shadow)
+      } else {
+        cycles += OP_CYCLES;
+        // The instruction after an `sti` that set IF runs in its shadow: interrupts wait until it is done
+        // (SDM vol. 3A §6.8.3), which is what makes `sti; hlt` race-free.
+        const shadowed = this.stiShadow && next.value.op !== 'sti';
+        const exit = this.execute(top, next.value);
+        if (shadowed) {
+          this.stiShadow = false;
+          if (this.interruptFlag) this.windowOpened = true;
+        }
+        if (exit !== undefined) return this.stop(exit, cycles);
       }
-      cycles += OP_CYCLES;
-      const exit = this.execute(top, next.value);
-      if (exit !== undefined) return { exit, cycles };
+      if (exitOnInterruptWindow && this.interruptWindowOpened()) return this.stop(IRQ_WINDOW, cycles);
     }
+  }
+
+  private stop(exit: GuestExit, cycles: number): GuestRun {
+    const result = this.result;
+    result.exit = exit;
+    result.cycles = cycles;
+    return result;
+  }
+
+  /** The buffer for `width` bytes of write data, rewritten by each write. */
+  private dataOf(width: number): Uint8Array {
+    let data = this.writeData[width];
+    if (data === undefined) {
+      data = new Uint8Array(width);
+      this.writeData[width] = data;
+    }
+    return data;
+  }
+
+  /** Whether IF came on (outside an sti shadow) during this run: the interrupt window the monitor may be waiting for. */
+  private interruptWindowOpened(): boolean {
+    return this.windowOpened && !this.stiShadow;
+  }
+
+  private setInterruptFlag(value: boolean): void {
+    if (value && !this.interruptFlag) this.windowOpened = true;
+    this.interruptFlag = value;
   }
 
   private execute(frame: Frame, op: GuestOp): GuestExit | undefined {
     switch (op.op) {
-      case 'out': {
+      case 'out':
+      case 'in': {
+        const exit = this.ioExit;
         const size = op.size ?? 1;
-        return { kind: 'io', direction: 'out', port: op.port, size, count: 1, data: bytes(op.value, size) };
+        exit.port = op.port;
+        exit.size = size;
+        if (op.op === 'out') {
+          exit.direction = 'out';
+          exit.data = bytes(op.value, this.dataOf(size));
+        } else {
+          this.awaitingData = true;
+          exit.direction = 'in';
+          exit.data = NO_DATA;
+        }
+        return exit;
       }
-      case 'in':
-        this.awaitingData = true;
-        return { kind: 'io', direction: 'in', port: op.port, size: op.size ?? 1, count: 1, data: new Uint8Array(0) };
-      case 'write': {
+      case 'write':
+      case 'read': {
+        const exit = this.mmioExit;
         const length = op.length ?? 4;
-        return { kind: 'mmio', isWrite: true, address: op.address, length, data: bytes(op.value, length) };
+        exit.address = op.address;
+        exit.length = length;
+        if (op.op === 'write') {
+          exit.isWrite = true;
+          exit.data = bytes(op.value, this.dataOf(length));
+        } else {
+          this.awaitingData = true;
+          exit.isWrite = false;
+          exit.data = NO_DATA;
+        }
+        return exit;
       }
-      case 'read':
-        this.awaitingData = true;
-        return { kind: 'mmio', isWrite: false, address: op.address, length: op.length ?? 4, data: new Uint8Array(0) };
       case 'compute':
         frame.computeLeft = Math.max(0, Math.floor(op.cycles));
         return undefined;
       case 'hlt':
         this.isHalted = true;
-        return { kind: 'hlt' };
+        return HLT;
       case 'sti':
-        this.interruptFlag = true;
+        if (!this.interruptFlag) this.stiShadow = true;
+        this.setInterruptFlag(true);
         return undefined;
       case 'cli':
-        this.interruptFlag = false;
+        this.setInterruptFlag(false);
         return undefined;
     }
   }

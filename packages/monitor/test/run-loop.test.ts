@@ -1,7 +1,7 @@
 // One guest, three placements of its timer: Linux's periodic tick on the 8254 at HZ=1000 with 8259 EOIs,
 // the irqchip in the kernel (KVM's default), and the PIT in the kernel, the monitor or the device host.
 // Under guest-cycle time the guest must see exactly the same; only where the exits land may differ.
-import { withIrqOutputs } from '@splitvisor/abi';
+import { NEVER, withIrqOutputs } from '@splitvisor/abi';
 import type { Exit } from '@splitvisor/abi';
 import { createDirectChannel } from '@splitvisor/channel';
 import { GuestClock } from '@splitvisor/clock';
@@ -67,7 +67,7 @@ function machine(pitIn: Where) {
       exit: (exit: Exit) => {
         const reply = kernelEnd.call(exit);
         if (reply.kind !== 'run') throw new Error(`device host answered ${reply.kind}`);
-        return { completion: reply.completion, deadline: reply.deadline };
+        return reply;
       },
     },
     interrupts: { pending: () => cpuLine, acknowledge: () => chips.acknowledge(0) },
@@ -100,4 +100,77 @@ describe('run loop', () => {
     expect(monitor?.pit).toEqual({ monitor: 3 });
     expect(user?.pit).toEqual({ monitor: 3, kernel: 3, user: 3 });
   });
+
+  it('shows the guest the same whether or not transitions are recorded', () => {
+    const recorded = machine('user');
+    const summary = recorded.loop.runUntil(20_000_000);
+    const { guest, jiffies } = linuxTick();
+    const clock = new GuestClock(2_000_000_000);
+    const plain = machineWith(guest, clock, 'user');
+    expect(plain.runUntil(20_000_000)).toEqual(summary);
+    expect([jiffies(), clock.tsc()]).toEqual([recorded.jiffies(), recorded.clock.tsc()]);
+  });
+
+  it('asks a domain without handleAccess through handle, gives the device host records and data of its own, and issues fresh buffers', () => {
+    const clock = new GuestClock(1_000_000_000);
+    const kept: Exit[] = [];
+    const read: number[] = [];
+    const guest = new ScriptedGuest((function* main(): GuestProgram {
+      for (let i = 0; i < 3; i++) {
+        read.push(yield { op: 'in', port: 0x80 }); // the monitor's, through `handle`
+        yield { op: 'out', port: 0x3f8, value: 0x41 + i }; // nobody's: to userspace
+        read.push(yield { op: 'in', port: 0x3f8 });
+      }
+    })());
+    const monitor = {
+      handle: (exit: Exit) => (exit.kind === 'io' && exit.port === 0x80 ? { kind: 'handled' as const, completion: Uint8Array.of(0x5a), device: 'post' } : { kind: 'to-user' as const }),
+      runDue: () => undefined,
+      nextDeadline: () => NEVER,
+    };
+    const loop = new RunLoop({
+      cpu: guest, clock, monitor, kernel: new KernelDomain(() => clock.now()),
+      user: { exit: (exit) => { kept.push(exit); return { completion: Uint8Array.of(0x60 + kept.length), deadline: NEVER, requestInterruptWindow: false }; } },
+      interrupts: { pending: () => false, acknowledge: () => 0 },
+      deviceAt: () => null,
+      userDeadline: NEVER,
+    });
+    expect(loop.runUntil(1_000).shutdown).toBe(true);
+    expect(read).toEqual([0x5a, 0x62, 0x5a, 0x64, 0x5a, 0x66]);
+    expect(kept.filter((e) => e.kind === 'io' && e.direction === 'out').map((e) => e.kind === 'io' && e.data[0])).toEqual([0x41, 0x42, 0x43]);
+    expect(new Set(kept).size).toBe(kept.length);
+    const a = loop.issue({ kind: 'io', direction: 'in', port: 0x80, size: 1, count: 1, data: new Uint8Array(0) });
+    const b = loop.issue({ kind: 'io', direction: 'in', port: 0x3f8, size: 1, count: 1, data: new Uint8Array(0) });
+    expect([a[0], b[0]]).toEqual([0x5a, 0x67]);
+  });
 });
+
+/** The same machine as `machine('user')` without a recorder, for a guest and clock of the caller's. */
+function machineWith(guest: ScriptedGuest, clock: GuestClock, pitIn: Where): RunLoop {
+  const kernel = new KernelDomain(() => clock.now());
+  const monitorDomain = new KernelDomain(() => clock.now());
+  let cpuLine = false;
+  const chips = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), (_cpu, level) => { cpuLine = level; }));
+  kernel.setIrqSink((gsi, level) => { chips.setGsi(gsi, level); });
+  monitorDomain.setIrqSink((gsi, level) => { chips.setGsi(gsi, level); });
+  kernel.bus.map('pic', chips.pic, 'master', 0x20);
+  kernel.bus.map('pic', chips.pic, 'slave', 0xa0);
+  const [kernelEnd, devhostEnd] = createDirectChannel({ codec: true });
+  kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
+  const host = new DeviceHost(devhostEnd);
+  const pit = new I8254(pitIn === 'kernel' ? kernel.context('pit', () => 2) : pitIn === 'monitor' ? monitorDomain.context('pit', () => 2) : host.context('pit', () => 2));
+  const bus = pitIn === 'kernel' ? kernel.bus : pitIn === 'monitor' ? monitorDomain.bus : host.bus;
+  bus.map('pit', pit, 'counters', 0x40);
+  bus.map('pit', pit, 'nmisc', 0x61);
+  return new RunLoop({
+    cpu: guest, clock, monitor: monitorDomain, kernel,
+    user: {
+      exit: (exit: Exit) => {
+        const reply = kernelEnd.call(exit);
+        if (reply.kind !== 'run') throw new Error(`device host answered ${reply.kind}`);
+        return reply;
+      },
+    },
+    interrupts: { pending: () => cpuLine, acknowledge: () => chips.acknowledge(0) },
+    deviceAt: () => null,
+  });
+}

@@ -62,4 +62,55 @@ describe('scripted guest', () => {
     guest.run(5);
     expect(guest.interruptible).toBe(false);
   });
+
+  it('blocks interrupts for the instruction after sti, so that sti; hlt cannot lose a wake-up', () => {
+    const guest = new ScriptedGuest((function* main(): GuestProgram {
+      yield { op: 'sti' };
+      yield { op: 'hlt' };
+    })());
+    expect(guest.run(1).exit).toEqual({ kind: 'budget' }); // stopped between sti and hlt
+    expect(guest.interruptible).toBe(false); // in sti's shadow
+    expect(guest.run(1).exit).toEqual({ kind: 'hlt' });
+    expect([guest.halted, guest.interruptible]).toEqual([true, true]);
+  });
+
+  it('stops when an interrupt window opens if asked to, once the shadow of sti is over', () => {
+    const guest = new ScriptedGuest((function* main(): GuestProgram {
+      yield { op: 'compute', cycles: 5 };
+      yield { op: 'sti' };
+      yield { op: 'compute', cycles: 100 };
+      yield { op: 'cli' };
+      yield { op: 'in', port: 0x60 };
+    })());
+    expect(guest.run(Number.POSITIVE_INFINITY, true)).toEqual({ exit: { kind: 'irq-window' }, cycles: 8 }); // compute op, 5 cycles, sti, the shadowed op
+    expect(guest.interruptible).toBe(true);
+    // Without the request the same point passes silently.
+    const quiet = new ScriptedGuest((function* main(): GuestProgram {
+      yield { op: 'sti' };
+      yield { op: 'compute', cycles: 100 };
+      yield { op: 'in', port: 0x60 };
+    })());
+    expect(quiet.run(Number.POSITIVE_INFINITY).exit).toMatchObject({ kind: 'io', port: 0x60 });
+  });
+
+  it('writes each exit into records of its own, rewritten by the next run: read them before running again', () => {
+    const guest = new ScriptedGuest((function* main(): GuestProgram {
+      yield { op: 'out', port: 0x80, value: 0x1234, size: 2 };
+      yield { op: 'out', port: 0x80, value: 0x5678, size: 2 };
+      yield { op: 'write', address: 0xfed0_0000, value: 2 ** 40 + 0x0102_0304, length: 8 };
+      yield { op: 'write', address: 0xfee0_0080, value: -1 };
+      yield { op: 'read', address: 0xfee0_0030 };
+    })());
+    const first = guest.run(Number.POSITIVE_INFINITY);
+    const firstData = first.exit.kind === 'io' ? first.exit.data : undefined;
+    expect([...firstData ?? []]).toEqual([0x34, 0x12]);
+    expect(firstData?.byteOffset).toBe(0); // a buffer of its own, as a fresh one would be
+    expect(firstData?.buffer.byteLength).toBe(2);
+    const second = guest.run(Number.POSITIVE_INFINITY);
+    expect(second).toBe(first);
+    expect(second.exit).toEqual({ kind: 'io', direction: 'out', port: 0x80, size: 2, count: 1, data: Uint8Array.of(0x78, 0x56) });
+    expect(guest.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'mmio', isWrite: true, address: 0xfed0_0000, length: 8, data: Uint8Array.of(4, 3, 2, 1, 0, 1, 0, 0) });
+    expect(guest.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'mmio', isWrite: true, address: 0xfee0_0080, length: 4, data: Uint8Array.of(0xff, 0xff, 0xff, 0xff) });
+    expect(guest.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'mmio', isWrite: false, address: 0xfee0_0030, length: 4, data: new Uint8Array(0) });
+  });
 });

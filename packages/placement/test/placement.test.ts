@@ -23,7 +23,7 @@ describe('profiles', () => {
       return [p.name, result.ok ? irqchipMode(result.placement) : 'invalid'];
     }));
     expect(modes).toEqual({
-      'qemu-tcg': 'userspace', 'kvm-irqchip': 'in-kernel', 'kvm-userspace-pit': 'in-kernel', 'kvm-split': 'split', 'kvm-userspace-irqchip': 'userspace',
+      'qemu-tcg': 'userspace', 'kvm-irqchip': 'in-kernel', 'kvm-kernel-counters': 'in-kernel', 'kvm-userspace-pit': 'in-kernel', 'kvm-split': 'split', 'kvm-userspace-irqchip': 'userspace',
       plex86: 'monitor', firecracker: 'in-kernel', 'all-kernel': 'in-kernel', 'all-monitor': 'monitor',
     });
   });

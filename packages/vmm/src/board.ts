@@ -30,6 +30,21 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
     gsis: [9], // SCI on irq 9
     source: "QEMU's pc machine: PIIX4 PM at PMBASE 600h (PM1 event block 600h, PM_TMR 608h), SCI on irq 9",
   },
+  rtc: {
+    regions: [{ region: 'index', space: 'port', base: 0x70 }, { region: 'data', space: 'port', base: 0x71 }],
+    gsis: [8],
+    source: 'IBM PC/AT technical reference: MC146818 at 70h/71h, IRQF on irq 8',
+  },
+  keyboard: {
+    regions: [{ region: 'data', space: 'port', base: 0x60 }, { region: 'command', space: 'port', base: 0x64 }],
+    gsis: [1, 12], // the keyboard on irq 1, the PS/2 mouse on irq 12
+    source: 'IBM PC/AT technical reference (8042 at 60h/64h, irq 1); PS/2 mouse on irq 12 (IBM PS/2 hardware interface technical reference)',
+  },
+  serial: {
+    regions: [{ region: 'registers', space: 'port', base: 0x3f8 }],
+    gsis: [4],
+    source: 'IBM PC/AT technical reference: COM1 at 3F8h on irq 4',
+  },
   hpet: {
     regions: [{ region: 'registers', space: 'mmio', base: 0xfed0_0000 }],
     gsis: [...Array.from({ length: 24 }, (_, i) => i), 2, 8], // outputs 0–23 → GSIs; legacy 32 → ISA irq 0 (GSI 2), 33 → irq 8

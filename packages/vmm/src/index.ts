@@ -1,4 +1,4 @@
 export type { BoardRegion, BoardSlot } from './board.ts';
 export { IRQCHIP_REGIONS, PC_BOARD } from './board.ts';
-export type { VmOptions } from './vm.ts';
+export type { VmMode, VmOptions } from './vm.ts';
 export { Vm, VmError } from './vm.ts';

@@ -2,114 +2,134 @@
  * A VM assembled from a placement: each device created in the domain the
  * placement names, on that domain's bus at the board's addresses, its irq
  * outputs wired to the board's lines; the device host behind a channel; the
- * run loop over all three domains. Modelled mode: one thread, the `direct`
- * transport through the codec, time purely virtual.
+ * run loop over all three domains.
+ *
+ * Two modes, one behaviour: **modelled** — the device host in this thread
+ * over the `direct` transport through the codec, time purely virtual, the
+ * same inputs giving byte-identical results; **live** — the device host in
+ * a worker thread over the `worker` transport, every heavyweight exit's round
+ * trip also timed on the wall clock. The guest sees the same in both.
+ *
+ * The irqchip is wired as the placement puts it: all in the kernel (KVM's
+ * KVM_CREATE_IRQCHIP) or all in the monitor (plex86), where every domain's
+ * lines reach it directly or by KVM_IRQ_LINE; all in the device host (no
+ * in-kernel irqchip), which then injects with KVM_INTERRUPT at irq windows
+ * and takes `hlt`; or split (KVM_CAP_SPLIT_IRQCHIP), the local APICs in the
+ * kernel and the 8259 pair and I/O APIC in the device host, joined by
+ * KVM_SIGNAL_MSI and KVM_EXIT_IOAPIC_EOI.
  */
-import type { Device, DeviceContext, Exit } from '@splitvisor/abi';
+import { performance } from 'node:perf_hooks';
+import type { Exit, Nanoseconds } from '@splitvisor/abi';
+import type { IoBus } from '@splitvisor/abi';
 import { withIrqOutputs } from '@splitvisor/abi';
-import { createDirectChannel } from '@splitvisor/channel';
+import type { ChannelEnd } from '@splitvisor/channel';
+import { createDirectChannel, spawnWorkerChannel } from '@splitvisor/channel';
 import { GuestClock } from '@splitvisor/clock';
-import { AcpiPmTimer, Hpet, LEGACY_IRQ0, LEGACY_IRQ8 } from '@splitvisor/counters';
 import { DeviceHost } from '@splitvisor/devhost';
-import { PcInterrupts } from '@splitvisor/irqchip';
+import { DeliveryMode, LapicReg, Lvt, PcInterrupts, fromMsi, isaIrqOfPin } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
-import { TransitionCounts } from '@splitvisor/metrics';
-import type { GuestCpu, RunSummary } from '@splitvisor/monitor';
+import { Histogram, TransitionCounts } from '@splitvisor/metrics';
+import type { GuestCpu, InterruptSource, RunSummary } from '@splitvisor/monitor';
 import { RunLoop } from '@splitvisor/monitor';
-import { I8254 } from '@splitvisor/pit';
-import type { DeviceName, Placement, Where } from '@splitvisor/placement';
-import { IRQCHIP_REGIONS, PC_BOARD } from './board.ts';
+import type { DeviceName, Placement } from '@splitvisor/placement';
+import { irqchipMode } from '@splitvisor/placement';
+import { IRQCHIP_REGIONS } from './board.ts';
+import { IRQCHIP_PARTS, createDevices, unmodelledDevices } from './devices.ts';
+import { assembleDeviceHost } from './host-assembly.ts';
 
-/** A placement this build cannot run yet, or a board mistake: one line for the user. */
+/** A placement this build cannot run, or a board mistake: one line for the user. */
 export class VmError extends Error {
   override readonly name = 'VmError';
 }
 
+export type VmMode = 'modelled' | 'live';
+
 export interface VmOptions {
   readonly tscHz?: number;
+  /** Default modelled. Live: the device host in a worker thread; call `close()` when done. */
+  readonly mode?: VmMode;
 }
 
-interface Runtime {
-  bus: { map(name: string, device: Device, region: string, base: number): void };
-  context(name: string, gsiOf: (output: number) => number): DeviceContext;
-}
-
-/** Devices this build models; the others a placement names are not created (their ports answer as an empty bus). */
-const MODELLED: readonly DeviceName[] = ['pic', 'ioapic', 'lapic', 'pit', 'pm-timer', 'hpet'];
-
-function create(name: DeviceName, context: DeviceContext): Device | undefined {
-  switch (name) {
-    case 'pit': return new I8254(context);
-    case 'pm-timer': return new AcpiPmTimer(context);
-    case 'hpet': return new Hpet(context);
-    default: return undefined;
-  }
-}
+/** The worker entry next to this module: the TypeScript source under tsx, the built file otherwise. */
+const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './devhost-worker.ts' : './devhost-worker.js', import.meta.url);
 
 export class Vm {
   readonly clock: GuestClock;
   readonly counts = new TransitionCounts();
   readonly placement: Placement;
+  readonly mode: VmMode;
   readonly unmodelled: readonly DeviceName[];
+  readonly irqchip: 'in-kernel' | 'monitor' | 'userspace' | 'split';
+  /** Virtual ns from the CPU's interrupt line rising to the CPU taking the interrupt (modelled mode, and live with the irqchip outside userspace). */
+  readonly interruptLatency = new Histogram();
+  /** Live mode: wall-clock ns of each heavyweight exit's round trip to the device host, by exit kind. */
+  readonly wallTimes = new Map<Exit['kind'], Histogram>();
   private readonly loop: RunLoop;
+  private readonly domains: readonly { nextDeadline(): Nanoseconds }[];
+  private readonly host: DeviceHost | undefined;
+  private readonly shutdownWorker: (() => Promise<number>) | undefined;
+  private userDeadline: Nanoseconds;
+  private irqListener: ((irq: number, level: boolean) => void) | undefined;
+  private readonly irqLevels = new Map<number, boolean>();
+  /** When the CPU's interrupt line last rose and has not been taken since (-1: it is low or taken). */
+  private lineRoseAt = -1;
+  private lineUp = false;
 
   constructor(placement: Placement, cpu: GuestCpu, options: VmOptions = {}) {
     this.placement = placement;
-    const irqchipAt = placement.devices.pic;
-    if (placement.devices.ioapic !== irqchipAt || placement.devices.lapic !== irqchipAt) {
-      throw new VmError(`${placement.name}: the local APIC apart from the 8259 and I/O APIC (split irqchip) is not supported yet`);
+    this.mode = options.mode ?? 'modelled';
+    const mode = irqchipMode(placement);
+    if (mode === 'mixed') {
+      throw new VmError(`${placement.name}: the 8259, I/O APIC and local APIC must share a domain, or be split with the local APIC in the kernel and the others in userspace`);
     }
-    if (irqchipAt === 'user' || irqchipAt === 'absent') {
-      throw new VmError(`${placement.name}: an irqchip in userspace needs the interrupt ioctl and irq-window exits, which are not implemented yet`);
+    if (mode === 'userspace' || mode === 'split') {
+      const stray = (Object.entries(placement.devices) as [DeviceName, string][])
+        .find(([name, at]) => (at === 'kernel' || at === 'monitor') && !IRQCHIP_PARTS.includes(name) && unmodelledDevices(placement).every((u) => u !== name));
+      if (stray !== undefined) throw new VmError(`${placement.name}: ${stray[0]} in the ${stray[1]} cannot raise its irq line into an 8259 and I/O APIC in userspace`);
     }
+    this.irqchip = mode;
+    this.unmodelled = unmodelledDevices(placement);
     this.clock = new GuestClock(options.tscHz ?? 2_000_000_000);
     const now = () => this.clock.now();
     const kernel = new KernelDomain(now);
     const monitor = new KernelDomain(now); // the monitor's devices: the same shape of runtime (a bus and timers)
-    const [kernelEnd, devhostEnd] = createDirectChannel({ names: ['kernel', 'devhost'], codec: true });
-    const host = new DeviceHost(devhostEnd);
-    kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
-    const runtimes: Record<'kernel' | 'monitor' | 'user', Runtime> = { kernel, monitor, user: host };
 
-    // The interrupt controllers, in their domain; every domain's lines go to their inputs.
-    let cpuLine = false;
-    const chipRuntime = runtimes[irqchipAt];
-    const chips = new PcInterrupts(withIrqOutputs(chipRuntime.context('irqchip', () => 0), (_cpu, level) => { cpuLine = level; }));
-    for (const { region, base } of IRQCHIP_REGIONS.pic) chipRuntime.bus.map('pic', chips.pic, region, base);
-    for (const { region, base } of IRQCHIP_REGIONS.ioapic) chipRuntime.bus.map('ioapic', chips.ioapic, region, base);
-    const lapic = chips.lapics[0];
-    if (lapic !== undefined) for (const { region, base } of IRQCHIP_REGIONS.lapic) chipRuntime.bus.map('lapic', lapic, region, base);
-    const toChips = (gsi: number, level: boolean) => { chips.setGsi(gsi, level); };
-    kernel.setIrqSink(toChips);
-    monitor.setIrqSink(toChips);
-
-    const unmodelled: DeviceName[] = [];
-    for (const [name, where] of Object.entries(placement.devices) as [DeviceName, Where][]) {
-      if (where === 'absent' || name === 'pic' || name === 'ioapic' || name === 'lapic') continue;
-      const slot = PC_BOARD[name];
-      const runtime = runtimes[where];
-      if (slot === undefined || !MODELLED.includes(name)) {
-        unmodelled.push(name);
-        continue;
-      }
-      const gsiOf = (output: number) => {
-        if (name === 'hpet' && output === LEGACY_IRQ0) return 2;
-        if (name === 'hpet' && output === LEGACY_IRQ8) return 8;
-        return slot.gsis[output] ?? output;
-      };
-      const device = create(name, runtime.context(name, gsiOf));
-      if (device === undefined) continue;
-      for (const { region, base } of slot.regions) runtime.bus.map(name, device, region, base);
+    // The device host: in this thread behind the direct transport, or in its worker.
+    let kernelEnd: ChannelEnd;
+    if (this.mode === 'live') {
+      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', data: placement });
+      kernelEnd = worker.end;
+      this.shutdownWorker = () => worker.shutdown();
+      this.host = undefined;
+    } else {
+      const [end, devhostEnd] = createDirectChannel({ names: ['kernel', 'devhost'], codec: true });
+      kernelEnd = end;
+      this.host = new DeviceHost(devhostEnd);
+      // The hosted chips' CPU line times interrupt latency when they are the whole irqchip; under a split one the
+      // 8259's INTR only matters once LVT0 accepts it, so the latency is the local APIC's.
+      assembleDeviceHost(this.host, placement, {
+        irq: (gsi, level) => { this.observeIrq(gsi, level); },
+        ...(mode === 'userspace' ? { cpuLine: (level: boolean, acknowledged: boolean) => { this.cpuLine(level, acknowledged); } } : {}),
+      });
+      this.shutdownWorker = undefined;
     }
-    this.unmodelled = unmodelled;
+    kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
 
-    // The board's names for transitions, from every domain's bus (the monitor names the device even when another domain answers).
-    const names = [kernel.bus, monitor.bus, host.bus].flatMap((bus) => bus.mappings())
-      .map((m) => ({ space: m.region.space, base: m.base, length: m.region.length, name: m.name }));
+    const interrupts = this.wireIrqchip(mode, kernel, monitor);
+    createDevices(placement, 'kernel', kernel);
+    createDevices(placement, 'monitor', monitor);
+    this.domains = [kernel, monitor, { nextDeadline: () => this.userDeadline }];
 
-    // Power-on lines of the device host's devices reach the irqchip before the guest runs (QEMU's reset before KVM_RUN).
-    kernelEnd.call({ kind: 'resume' });
+    // The board's names for transitions: every device's regions, wherever it was created.
+    const names = deviceNames(placement, [kernel.bus, monitor.bus]);
 
+    // Power-on lines of the device host's devices reach the irqchip before the guest runs (QEMU's reset before
+    // the first KVM_RUN), whose answer carries the host's first deadline.
+    const first = kernelEnd.call({ kind: 'resume' });
+    if (first.kind !== 'run') throw new VmError(`the device host answered resume with ${first.kind}`);
+    this.userDeadline = first.deadline;
+
+    const timed = this.mode === 'live';
     this.loop = new RunLoop({
       cpu,
       clock: this.clock,
@@ -117,19 +137,171 @@ export class Vm {
       kernel,
       user: {
         exit: (exit: Exit) => {
+          const start = timed ? performance.now() : 0;
+          const ring = kernel.takeCoalesced(); // the coalesced ring goes ahead of the exit that flushes it
+          if (ring !== undefined) kernelEnd.post(ring);
           const reply = kernelEnd.call(exit);
-          if (reply.kind !== 'run') throw new VmError(`the device host answered an exit with ${reply.kind}`);
-          return { completion: reply.completion, deadline: reply.deadline };
+          if (timed) this.recordWall(exit.kind, performance.now() - start);
+          if (reply.kind !== 'run') throw new VmError(`the device host answered an exit with ${reply.kind}${reply.kind === 'error' ? `: ${reply.message}` : ''}`);
+          this.userDeadline = reply.deadline;
+          return reply;
         },
       },
-      interrupts: { pending: () => cpuLine, acknowledge: () => chips.acknowledge(0) },
+      interrupts: {
+        pending: () => interrupts.pending(),
+        acknowledge: () => {
+          const rose = this.lineRoseAt; // the acknowledge may lower the line
+          const vector = interrupts.acknowledge();
+          if (rose >= 0) this.interruptLatency.record(this.clock.now() - rose);
+          this.lineRoseAt = this.lineUp ? this.clock.now() : -1;
+          return vector;
+        },
+      },
       deviceAt: (space, address) => names.find((n) => n.space === space && address >= n.base && address < n.base + n.length)?.name ?? null,
       recorder: this.counts,
-      userDeadline: host.nextDeadline(),
+      userDeadline: this.userDeadline,
+      haltInUser: mode === 'userspace',
     });
   }
 
-  run(until: number): RunSummary {
+  /** The CPU's interrupt line, for the latency from its rise to the CPU taking the interrupt. */
+  private cpuLine(level: boolean, acknowledged = false): void {
+    if (level && !this.lineUp && this.lineRoseAt < 0) this.lineRoseAt = this.clock.now();
+    // A userspace irqchip's line falls when the device host acknowledges it, before KVM_INTERRUPT's vector is
+    // taken: that fall keeps its rise time for the injection.
+    if (!level && !acknowledged) this.lineRoseAt = -1;
+    this.lineUp = level;
+  }
+
+  private recordWall(kind: Exit['kind'], ms: number): void {
+    let histogram = this.wallTimes.get(kind);
+    if (histogram === undefined) {
+      histogram = new Histogram();
+      this.wallTimes.set(kind, histogram);
+    }
+    histogram.record(Math.max(0, Math.round(ms * 1e6)));
+  }
+
+  /** Creates the kernel's or monitor's interrupt controllers where the placement puts them; returns what the CPU sees. */
+  private wireIrqchip(mode: Vm['irqchip'], kernel: KernelDomain, monitor: KernelDomain): InterruptSource {
+    const toChips = (chips: PcInterrupts) => (gsi: number, level: boolean) => {
+      this.observeIrq(gsi, level);
+      chips.setGsi(gsi, level);
+    };
+    if (mode === 'userspace') {
+      // Everything in the device host: the kernel only holds the vector KVM_INTERRUPT queued.
+      return { pending: () => kernel.hasQueuedInterrupt(), acknowledge: () => kernel.takeQueuedInterrupt() };
+    }
+    if (mode === 'split') {
+      // The local APICs in the kernel; level-triggered EOIs owed to the I/O APIC leave as KVM_EXIT_IOAPIC_EOI.
+      let apicLine = false;
+      const apics = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), (_cpu, level) => { apicLine = level; this.cpuLine(level); }), {
+        split: { half: 'apics', ioapicEoi: (vector) => { kernel.ioapicEoi(vector); } },
+      });
+      const bsp = apics.lapics[0];
+      if (bsp !== undefined) for (const { region, base } of IRQCHIP_REGIONS.lapic) kernel.bus.map('lapic', bsp, region, base);
+      kernel.setMsiSink((address, data) => {
+        const message = fromMsi({ address, data });
+        if (message !== undefined) apics.deliver(message); // outside the FEEx_xxxxh window no APIC decodes it
+      });
+      // KVM holds the 8259's vector until the local APIC accepts ExtINT (LVT0 unmasked in ExtINT mode:
+      // kvm_apic_accept_pic_intr), and then takes it before the APIC's own (kvm_cpu_get_interrupt).
+      const acceptsPic = () => {
+        const lint0 = bsp?.read('registers', LapicReg.LVT_LINT0, 4) ?? Lvt.MASKED;
+        return (lint0 & Lvt.MASKED) === 0 && ((lint0 >> Lvt.DELIVERY_MODE_SHIFT) & Lvt.DELIVERY_MODE_MASK) === DeliveryMode.extInt;
+      };
+      const external = () => kernel.hasQueuedInterrupt() && acceptsPic();
+      return {
+        pending: () => external() || apicLine,
+        acknowledge: () => (external() ? kernel.takeQueuedInterrupt() : apics.acknowledge(0)),
+      };
+    }
+    const runtime = mode === 'monitor' ? monitor : kernel;
+    let line = false;
+    const chips = new PcInterrupts(withIrqOutputs(runtime.context('irqchip', () => 0), (_cpu, level) => { line = level; this.cpuLine(level); }));
+    for (const part of ['pic', 'ioapic', 'lapic'] as const) {
+      const device = part === 'pic' ? chips.pic : part === 'ioapic' ? chips.ioapic : chips.lapics[0];
+      if (device !== undefined) for (const { region, base } of IRQCHIP_REGIONS[part]) runtime.bus.map(part, device, region, base);
+    }
+    kernel.setIrqSink(toChips(chips));
+    monitor.setIrqSink(toChips(chips));
+    return { pending: () => line, acknowledge: () => chips.acknowledge(0) };
+  }
+
+  /** Level changes at the I/O APIC's inputs, numbered as QEMU's qtest numbers them (ISA irq 0 is 0, not GSI 2). */
+  private observeIrq(gsi: number, level: boolean): void {
+    if (this.irqListener === undefined) return;
+    const irq = isaIrqOfPin(gsi) >= 0 ? isaIrqOfPin(gsi) : gsi;
+    if ((this.irqLevels.get(irq) ?? false) === level) return;
+    this.irqLevels.set(irq, level);
+    this.irqListener(irq, level);
+  }
+
+  run(until: Nanoseconds): RunSummary {
     return this.loop.runUntil(until);
   }
+
+  /** Live mode: stops the device host's worker. */
+  async close(): Promise<void> {
+    await this.shutdownWorker?.();
+  }
+
+  // --- the machine as QEMU's qtest drives it ---------------------------------------------
+
+  now(): Nanoseconds {
+    return this.clock.now();
+  }
+
+  /** The earliest timer deadline of any domain (NEVER if none). */
+  nextDeadline(): Nanoseconds {
+    return Math.min(...this.domains.map((d) => d.nextDeadline()));
+  }
+
+  /** Runs virtual time to `time`, firing every domain's timers on the way (the CPU runs what it runs: idle under qtest). */
+  advanceTo(time: Nanoseconds): void {
+    if (time > this.clock.now()) this.loop.runUntil(time);
+  }
+
+  /** A port access at the current time, through the domains as the guest's would go. */
+  io(direction: 'in' | 'out', port: number, size: 1 | 2 | 4, value: number): number {
+    const data = new Uint8Array(direction === 'out' ? size : 0);
+    for (let i = 0; i < data.length; i++) data[i] = (value >>> (8 * i)) & 0xff;
+    const completion = this.loop.issue({ kind: 'io', direction, port, size, count: 1, data });
+    let result = 0;
+    for (let i = completion.length - 1; i >= 0; i--) result = result * 256 + (completion[i] ?? 0);
+    return direction === 'in' ? result : 0;
+  }
+
+  /** An MMIO access at the current time. */
+  mmio(isWrite: boolean, address: number, length: 1 | 2 | 4 | 8, value: bigint): bigint {
+    const data = new Uint8Array(isWrite ? length : 0);
+    for (let i = 0; i < data.length; i++) data[i] = Number((value >> BigInt(8 * i)) & 0xffn);
+    const completion = this.loop.issue({ kind: 'mmio', isWrite, address, length, data });
+    let result = 0n;
+    for (let i = completion.length - 1; i >= 0; i--) result = (result << 8n) | BigInt(completion[i] ?? 0);
+    return isWrite ? 0n : result;
+  }
+
+  /** Reports every level change at the I/O APIC's inputs from now on (qtest's `irq_intercept_in ioapic`); modelled mode. */
+  interceptIrqs(listener: (irq: number, level: boolean) => void): void {
+    if (this.mode === 'live') throw new VmError('irq interception needs the device host in this thread (modelled mode)');
+    this.irqListener = listener;
+  }
+
+  /** What the in-thread device host did (exits served, interrupts injected, irq windows, MSIs); undefined when it runs live. */
+  hostActivity(): DeviceHost['handled'] | undefined {
+    return this.host?.handled;
+  }
+}
+
+/**
+ * Every device's regions at the board's addresses, for naming transitions: from the domains' buses, and from a
+ * device host assembled the same way (the live one's bus is in its worker).
+ */
+function deviceNames(placement: Placement, buses: readonly IoBus[]): { space: 'port' | 'mmio'; base: number; length: number; name: string }[] {
+  const [, spare] = createDirectChannel();
+  const twin = new DeviceHost(spare);
+  assembleDeviceHost(twin, placement);
+  return [...buses, twin.bus].flatMap((bus) => bus.mappings())
+    .map((m) => ({ space: m.region.space, base: m.base, length: m.region.length, name: m.name }));
 }

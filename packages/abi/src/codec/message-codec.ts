@@ -165,6 +165,10 @@ export function writeMessage(w: ByteWriter, message: Message): void {
       w.u8(uint(message.vector, 0xff, 'vector'));
       w.u8(0);
       return;
+    case 'msi':
+      w.u32(uint(message.address, 0xffff_ffff, 'msi address'));
+      w.u32(uint(message.data, 0xffff_ffff, 'msi data'));
+      return;
     case 'get-device-state':
       w.string(message.device, 'device');
       return;
@@ -370,6 +374,8 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
       r.zero(1, 'reserved');
       return { kind, vcpu, vector };
     }
+    case 'msi':
+      return { kind, address: r.u32('msi address'), data: r.u32('msi data') };
     case 'get-device-state':
       return { kind, device: r.string('device') };
     case 'set-device-state':

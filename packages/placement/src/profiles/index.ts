@@ -24,6 +24,13 @@ export const PROFILES: readonly PlacementFile[] = [
     io: { coalescedWrites: true, cachedReads: false, kernelCounters: false },
   },
   {
+    name: 'kvm-kernel-counters',
+    description: 'as kvm-irqchip, and the kernel serves the PM timer and HPET counters that stay in userspace',
+    models: "Seed 001's proposal for KVM: instead of moving the PM timer or HPET into the kernel, QEMU registers each free-running counter (width, frequency, base) with the kernel, which answers reads of it from the guest's time without a userspace exit; writes and the rest of each device stay in QEMU.",
+    devices: { ...everywhere('user'), pic: 'kernel', ioapic: 'kernel', lapic: 'kernel', pit: 'kernel' },
+    io: { coalescedWrites: true, cachedReads: false, kernelCounters: true },
+  },
+  {
     name: 'kvm-userspace-pit',
     description: 'PIC, I/O APIC and LAPIC in the kernel; the PIT and the rest in userspace',
     models: "KVM's in-kernel irqchip with QEMU's own 8254 (qemu-kvm -no-kvm-pit; QEMU's i8254 when KVM_CREATE_PIT2 is not used): every PIT access and every tick's irq line crosses to userspace — the question seed 001 argues about.",

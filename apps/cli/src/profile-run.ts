@@ -1,0 +1,142 @@
+/**
+ * One workload under one placement: the VM assembled from the profile, the
+ * guest run for a stretch of virtual time, and what it cost — exits by device
+ * and domain, modelled overhead in the profile's cost model, interrupts and
+ * their latency, and in live mode the wall time of each heavyweight exit
+ * kind. `splitvisor run` prints one; `splitvisor compare` several side by
+ * side. Modelled runs are deterministic: the same arguments give the same
+ * report, byte for byte.
+ */
+import type { Domain } from '@splitvisor/abi';
+import { boundaryOf } from '@splitvisor/abi';
+import type { Histogram } from '@splitvisor/metrics';
+import { COST_MODELS, costModel, modelledCycles } from '@splitvisor/metrics';
+import type { GuestCpu } from '@splitvisor/monitor';
+import type { Placement } from '@splitvisor/placement';
+import { profile, validatePlacement } from '@splitvisor/placement';
+import type { VmMode } from '@splitvisor/vmm';
+import { Vm, VmError } from '@splitvisor/vmm';
+import { WORKLOADS, lapicTick, pitTick, pmTimerRead } from '@splitvisor/workloads';
+
+export interface WorkloadOptions {
+  readonly workload: string;
+  readonly hz: number;
+  /** pm-timer-read: clocksource reads before the guest stops (default: as many as the duration allows). */
+  readonly reads?: number;
+  readonly durationNs: number;
+  readonly mode?: VmMode;
+  /** Charge every crossing in this cost model instead of the profile's own. */
+  readonly costModel?: string;
+}
+
+export interface Percentiles {
+  readonly count: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface ProfileRun {
+  readonly profile: string;
+  readonly irqchip: string;
+  readonly mode: VmMode;
+  readonly costModel: string;
+  readonly interrupts: number;
+  /** Interrupt-window exits (the guest could not take an interrupt its userspace irqchip had for it). */
+  readonly irqWindows: number;
+  readonly guestCycles: number;
+  /** Guest time actually run, ns (shorter than asked when the guest stopped). */
+  readonly guestNs: number;
+  /** Outward crossings by boundary. */
+  readonly exits: number;
+  readonly lightweightExits: number;
+  readonly heavyweightExits: number;
+  readonly exitsByDevice: Readonly<Record<string, Partial<Record<Domain, number>>>>;
+  readonly overheadCycles: number;
+  readonly overheadPercent: number;
+  /** Virtual ns from the CPU's interrupt line rising to the CPU taking the interrupt. */
+  readonly interruptLatencyNs: Percentiles;
+  /** Live mode only: wall-clock ns per heavyweight exit round trip, by exit kind. */
+  readonly wallNs?: Readonly<Record<string, Percentiles>>;
+  readonly unmodelled: readonly string[];
+}
+
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
+export function placementOf(name: string): Placement {
+  const file = profile(name);
+  if (file === undefined) throw new CliError(`unknown profile "${name}" (see splitvisor profiles)`);
+  const result = validatePlacement(file);
+  if (!result.ok) throw new CliError(`profile ${name} is invalid: ${result.problems.join('; ')}`);
+  return result.placement;
+}
+
+export function guestFor(options: WorkloadOptions): GuestCpu {
+  switch (options.workload) {
+    case 'pit-tick': return pitTick({ hz: options.hz }).guest;
+    case 'lapic-tick': return lapicTick({ hz: options.hz }).guest;
+    case 'pm-timer-read': return pmTimerRead(options.reads === undefined ? {} : { reads: options.reads }).guest;
+    default: throw new CliError(`unknown workload "${options.workload}" (this build has: ${WORKLOADS.map((w) => w.name).join(', ')})`);
+  }
+}
+
+function percentiles(histogram: Histogram): Percentiles {
+  return { count: histogram.count, p50: histogram.percentile(50), p90: histogram.percentile(90), p99: histogram.percentile(99), max: histogram.count === 0 ? 0 : histogram.max };
+}
+
+export async function runProfile(name: string, options: WorkloadOptions): Promise<ProfileRun> {
+  const placement = placementOf(name);
+  const modelName = options.costModel ?? placement.costModel;
+  const model = costModel(modelName);
+  if (model === undefined) throw new CliError(`unknown cost model "${modelName}" (this build has: ${COST_MODELS.map((m) => m.name).join(', ')})`);
+  const mode = options.mode ?? 'modelled';
+  let vm: Vm;
+  try {
+    vm = new Vm(placement, guestFor(options), { mode });
+  } catch (error) {
+    if (error instanceof VmError) throw new CliError(error.message);
+    throw error;
+  }
+  try {
+    const summary = vm.run(options.durationNs);
+    const rows = vm.counts.rows();
+    const overheadCycles = modelledCycles(rows, model);
+    const count = (boundary: string) => rows.filter((r) => boundaryOf(r.from, r.to) === boundary).reduce((sum, r) => sum + r.count, 0);
+    const guestCycles = vm.clock.tsc();
+    return {
+      profile: name,
+      irqchip: vm.irqchip,
+      mode,
+      costModel: model.name,
+      interrupts: summary.interrupts,
+      irqWindows: summary.windows,
+      guestCycles,
+      guestNs: vm.clock.now(),
+      exits: count('exit'),
+      lightweightExits: count('lightweight-exit'),
+      heavyweightExits: count('heavyweight-exit'),
+      exitsByDevice: Object.fromEntries([...vm.counts.exitsByDevice()].sort(([a], [b]) => a.localeCompare(b))),
+      overheadCycles,
+      overheadPercent: guestCycles === 0 ? 0 : (100 * overheadCycles) / guestCycles,
+      interruptLatencyNs: percentiles(vm.interruptLatency),
+      ...(mode === 'live' ? { wallNs: Object.fromEntries([...vm.wallTimes].sort(([a], [b]) => a.localeCompare(b)).map(([kind, h]) => [kind, percentiles(h)])) } : {}),
+      unmodelled: vm.unmodelled,
+    };
+  } finally {
+    await vm.close();
+  }
+}
+
+/** Where each device's exits land, one cell per run. */
+export function deviceCell(run: ProfileRun, device: string): string {
+  const cell = run.exitsByDevice[device] ?? {};
+  return (['monitor', 'kernel', 'user'] as const).filter((d) => cell[d] !== undefined).map((d) => `${d} ${cell[d] ?? 0}`).join(', ');
+}
+
+export function describeWorkload(options: WorkloadOptions): string {
+  const parameter = options.workload === 'pm-timer-read' ? (options.reads === undefined ? '' : ` (${options.reads} reads)`) : ` (HZ=${options.hz})`;
+  return `workload ${options.workload}${parameter}, ${options.durationNs / 1e6} ms of guest time, ${options.mode ?? 'modelled'}`;
+}

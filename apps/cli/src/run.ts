@@ -1,0 +1,38 @@
+/**
+ * `splitvisor run`: one workload under one placement, reported in full —
+ * exits per device × domain, modelled overhead, interrupts and their
+ * latency percentiles, and in live mode the wall time of each heavyweight
+ * exit kind.
+ */
+import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
+import { describeWorkload } from './profile-run.ts';
+
+export function printRun(run: ProfileRun, options: WorkloadOptions): void {
+  console.log(`splitvisor run — profile ${run.profile} (${run.irqchip} irqchip, cost model ${run.costModel}), ${describeWorkload(options)}\n`);
+  const domains = ['monitor', 'kernel', 'user'] as const;
+  console.log('Exits by device, and how far each went (crossings into each domain):');
+  console.table(Object.entries(run.exitsByDevice).map(([device, cell]) => {
+    const row: Record<string, string | number> = { device };
+    for (const d of domains) row[d] = cell[d] ?? 0;
+    return row;
+  }));
+  const latency = run.interruptLatencyNs;
+  console.table([{
+    'guest ms': run.guestNs / 1e6,
+    'guest cycles': run.guestCycles,
+    exits: run.exits,
+    'to kernel': run.lightweightExits,
+    'to user': run.heavyweightExits,
+    'overhead cycles': run.overheadCycles,
+    '% of guest time': Number(run.overheadPercent.toFixed(3)),
+    interrupts: run.interrupts,
+    'irq windows': run.irqWindows,
+  }]);
+  if (run.mode === 'live' && run.irqchip === 'userspace') console.log('Interrupt latency: not measured live with the irqchip in the device host\'s worker (run modelled for it)');
+  else console.log(`Interrupt latency (line rise → CPU takes it, guest ns): p50 ${latency.p50}, p90 ${latency.p90}, p99 ${latency.p99}, max ${latency.max} over ${latency.count}`);
+  if (run.wallNs !== undefined) {
+    console.log('Wall time per heavyweight exit round trip to the device host (live), ns:');
+    console.table(Object.entries(run.wallNs).map(([kind, p]) => ({ exit: kind, count: p.count, p50: p.p50, p90: p.p90, p99: p.p99, max: p.max })));
+  }
+  if (run.unmodelled.length > 0) console.log(`Not modelled yet (absent from this run): ${run.unmodelled.join(', ')}`);
+}

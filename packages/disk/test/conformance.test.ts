@@ -1,0 +1,106 @@
+// The suites every device runs: state round trip and ≥ 10^5 random register operations, with the channel's invariants.
+import type { Op, TestContext } from '@splitvisor/device-testkit';
+import { inertContext, registerFuzzSuite, registerOps, stateRoundTripSuite } from '@splitvisor/device-testkit';
+import fc from 'fast-check';
+import { describe } from 'vitest';
+import type { AtaChannelConfig } from '../src/index.ts';
+import { AtaChannel, BusMasterCommand, BusMasterStatus, Command, DeviceControl, DeviceHead, MemoryBlockBackend, Status } from '../src/index.ts';
+import { patternedDisk } from './ata-board.ts';
+
+const write = (region: string, offset: number, value: number, size: 1 | 2 | 4 = 1): Op => ({ kind: 'write', region, offset, size, value });
+const read = (region: string, offset: number, size: 1 | 2 | 4 = 1): Op => ({ kind: 'read', region, offset, size });
+
+/** Commands drivers send, and their neighbours, so sequences reach every data phase; any byte stays possible. */
+const COMMANDS = [
+  Command.IDENTIFY_DEVICE, Command.READ_SECTORS, Command.READ_SECTORS_EXT, Command.WRITE_SECTORS, Command.WRITE_SECTORS_EXT,
+  Command.READ_MULTIPLE, Command.WRITE_MULTIPLE, Command.READ_MULTIPLE_EXT, Command.SET_MULTIPLE_MODE, Command.READ_DMA,
+  Command.WRITE_DMA, Command.READ_DMA_EXT, Command.WRITE_DMA_EXT, Command.READ_VERIFY_SECTORS, Command.FLUSH_CACHE,
+  Command.FLUSH_CACHE_EXT, Command.SET_FEATURES, Command.INITIALIZE_DEVICE_PARAMETERS, Command.EXECUTE_DEVICE_DIAGNOSTIC,
+  Command.CHECK_POWER_MODE, Command.STANDBY_IMMEDIATE, Command.SLEEP, Command.SMART, Command.DATA_SET_MANAGEMENT,
+  Command.READ_NATIVE_MAX_ADDRESS_EXT, Command.IDENTIFY_PACKET_DEVICE, Command.NOP,
+];
+
+/** Guest RAM of the fuzz contexts: PRD tables and DMA regions land in it. */
+const RAM = 1 << 20;
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  // Task file: small counts and addresses (mostly on the disk), both devices, LBA and CHS.
+  { weight: 6, arbitrary: fc.tuple(fc.integer({ min: 1, max: 5 }), fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 255 })))
+    .map(([offset, value]) => write('command', offset, value)) },
+  { weight: 2, arbitrary: fc.constantFrom(0xa0, 0xb0, 0xe0, 0xf0, 0x40, 0x50, 0xa7).map((v) => write('command', 6, v)) },
+  { weight: 3, arbitrary: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...COMMANDS) }, { weight: 1, arbitrary: fc.nat({ max: 255 }) })
+    .map((c) => write('command', 7, c)) },
+  // SET FEATURES / SMART / DSM need their Features values.
+  { weight: 1, arbitrary: fc.constantFrom(0x02, 0x03, 0x82, 0xaa, 0x55, 0xcc, 0x66, 0xd0, 0xd8, 0xd9, 0xda, 0x01).map((v) => write('command', 1, v)) },
+  { weight: 1, arbitrary: fc.constantFrom<[number, number]>([4, 0x4f], [5, 0xc2]).map(([offset, value]) => write('command', offset, value)) },
+  // The data port, in the widths drivers use.
+  { weight: 10, arbitrary: fc.constantFrom<1 | 2 | 4>(2, 4).map((size) => read('command', 0, size)) },
+  { weight: 6, arbitrary: fc.tuple(fc.constantFrom<2 | 4>(2, 4), fc.nat({ max: 0xffff_ffff })).map(([size, v]) => write('command', 0, size === 2 ? v & 0xffff : v, size)) },
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 7 }).map((offset) => read('command', offset)) },
+  { weight: 2, arbitrary: fc.constant(read('control', 0)) },
+  // Device Control: mostly nIEN and HOB; SRST now and then (a reset held across many operations freezes the channel).
+  { weight: 2, arbitrary: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(0x08, 0x0a, 0x88, 0x8a, 0x00) }, { weight: 1, arbitrary: fc.constantFrom(0x0c, 0x0e) })
+    .map((v) => write('control', 0, v)) },
+  // The bus master: a table inside RAM, start/stop in either direction, status clears.
+  { weight: 2, arbitrary: fc.integer({ min: 0, max: RAM / 4 - 1 }).map((dword) => write('bus-master', 4, dword * 4, 4)) },
+  { weight: 3, arbitrary: fc.constantFrom(0x00, 0x01, 0x08, 0x09).map((v) => write('bus-master', 0, v)) },
+  { weight: 1, arbitrary: fc.nat({ max: 255 }).map((v) => write('bus-master', 2, v)) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 7 }).map((offset) => read('bus-master', offset)) },
+  { weight: 1, arbitrary: registerOps(new AtaChannel(inertContext()).regions) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 1_000_000 }).map((ns): Op => ({ kind: 'advance', ns })) },
+);
+
+/**
+ * A subject whose second instance (the one the round-trip suite restores
+ * into) opens the image and guest memory the first one has at that moment,
+ * as a domain taking over a device opens the same image file and maps the
+ * same guest RAM. Instances alternate: fresh, then the copy.
+ */
+function subject(withSlave: boolean) {
+  let created = 0;
+  let last: { image: MemoryBlockBackend; slave: MemoryBlockBackend | undefined; context: TestContext } | undefined;
+  return {
+    create(context: TestContext): AtaChannel {
+      const restoring = created++ % 2 === 1 && last !== undefined;
+      const image = restoring && last !== undefined ? new MemoryBlockBackend(last.image.image.slice()) : patternedDisk(256);
+      const slave = withSlave ? (restoring && last?.slave !== undefined ? new MemoryBlockBackend(last.slave.image.slice()) : new MemoryBlockBackend(64)) : undefined;
+      if (restoring && last !== undefined) context.ram.set(last.context.ram);
+      last = { image, slave, context };
+      const config: AtaChannelConfig = slave === undefined
+        ? { master: { backend: image, writeCacheSectors: 8 } }
+        : { master: { backend: image, writeCacheSectors: 8 }, slave: { backend: slave, writeCacheSectors: 4 } };
+      return new AtaChannel(context, config);
+    },
+    op,
+    irqOutputs: [0],
+  };
+}
+
+function invariant(ata: AtaChannel, context: TestContext): void {
+  const state = ata.getState();
+  const fail = (what: string) => { throw new Error(`${what} at ${context.now()} ns: ${JSON.stringify(state, (_, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v))}`); };
+  for (const drive of state.drives) {
+    if ((drive.status & Status.DRQ) !== 0 && (drive.status & Status.BSY) !== 0) fail('DRQ with BSY');
+    const t = drive.transfer;
+    if (t.position < 0 || (t.phase !== 'idle' && t.position > t.length + 2)) fail('transfer position outside its block');
+    if (!drive.present && drive.status !== 0 && drive.status !== Status.BSY) fail('an absent drive with status');
+  }
+  const selected = state.drives[state.selected];
+  const expected = selected.present && selected.interruptPending && (state.deviceControl & DeviceControl.NIEN) === 0;
+  if (context.irqLevel(0) !== expected || ata.interruptLine !== expected) fail(`irq ${context.irqLevel(0)}, expected ${expected}`);
+  if ((state.busMaster.status & BusMasterStatus.ACTIVE) !== 0 && (state.busMaster.command & BusMasterCommand.START) === 0) fail('bus master active while stopped');
+  if ((state.deviceControl & DeviceControl.SRST) !== 0 && state.drives.some((d) => d.status !== Status.BSY)) fail('a drive not BSY during SRST');
+  // Both devices latch the Device register; DEV in it names the selected one (0 after a reset or a diagnostic).
+  const dev = state.drives.map((d) => ((d.taskFile.device & DeviceHead.DEV) !== 0 ? 1 : 0));
+  if (dev[0] !== state.selected || dev[1] !== state.selected) fail('DEV and the selected drive disagree');
+}
+
+describe('ATA channel, master only', () => {
+  stateRoundTripSuite(subject(false), 300);
+  registerFuzzSuite(subject(false), invariant, { runs: 250, opsPerRun: 400 });
+});
+
+describe('ATA channel, master and slave', () => {
+  stateRoundTripSuite(subject(true), 200);
+  registerFuzzSuite(subject(true), invariant, { runs: 250, opsPerRun: 400 });
+});

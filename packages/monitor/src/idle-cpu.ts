@@ -1,0 +1,23 @@
+/**
+ * A CPU that never runs guest code: time passes and devices act, but nothing
+ * takes interrupts — QEMU's qtest accelerator, where the test itself makes
+ * the machine's accesses and steps its clock.
+ */
+import type { GuestCpu, GuestRun } from './guest-cpu.ts';
+
+export class IdleCpu implements GuestCpu {
+  readonly interruptible = false;
+  readonly halted = false;
+
+  run(budget: number): GuestRun {
+    return { exit: { kind: 'budget' }, cycles: budget };
+  }
+
+  complete(): void {
+    // Nothing waits for data: accesses are issued from outside (RunLoop.issue).
+  }
+
+  inject(vector: number): void {
+    throw new Error(`an idle CPU cannot take interrupt ${vector}: it is never interruptible`);
+  }
+}

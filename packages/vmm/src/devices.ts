@@ -1,0 +1,76 @@
+/**
+ * The board's devices created in a domain: each modelled device placed there,
+ * on that domain's bus at the board's addresses, its irq outputs on the
+ * board's lines. The kernel, the monitor and the device host (in-thread or
+ * in its worker) all assemble their devices with this one function.
+ */
+import type { Device, DeviceContext, DeviceState } from '@splitvisor/abi';
+import { AcpiPmTimer, Hpet, LEGACY_IRQ0, LEGACY_IRQ8 } from '@splitvisor/counters';
+import { I8042 } from '@splitvisor/keyboard';
+import { I8254 } from '@splitvisor/pit';
+import { Mc146818 } from '@splitvisor/rtc';
+import { Mcr, Ns16550a } from '@splitvisor/serial';
+import type { DeviceName, Placement, Where } from '@splitvisor/placement';
+import { PC_BOARD } from './board.ts';
+
+/** What every domain runtime offers a device: a bus, a context, and state by name. */
+export interface Runtime {
+  readonly bus: { map(name: string, device: Device, region: string, base: number): void };
+  context(name: string, gsiOf: (output: number) => number): DeviceContext;
+  host(device: { readonly name: string; getState(): DeviceState; setState(state: DeviceState): void }): void;
+}
+
+/** Devices this build models; the others a placement names are not created (their ports answer as an empty bus). */
+export const MODELLED: readonly DeviceName[] = ['pic', 'ioapic', 'lapic', 'pit', 'pm-timer', 'hpet', 'rtc', 'keyboard', 'serial'];
+
+export const IRQCHIP_PARTS: readonly DeviceName[] = ['pic', 'ioapic', 'lapic'];
+
+function create(name: DeviceName, context: DeviceContext): Device | undefined {
+  switch (name) {
+    case 'pit': return new I8254(context);
+    case 'pm-timer': return new AcpiPmTimer(context);
+    case 'hpet': return new Hpet(context);
+    // A fixed date, never the host's: modelled runs stay byte-identical (the RTC's own default, 2000-01-01 00:00:00 UTC).
+    case 'rtc': return new Mc146818(context);
+    // A20 and the 8042's CPU reset have no CPU to act on yet (a scripted guest has no address wrap or reset vector).
+    case 'keyboard': return new I8042(context);
+    // QEMU's reset value of MCR has OUT2 set (its serial.c), so the PC's COM irq is enabled from power-on, as guests there expect.
+    case 'serial': return new Ns16550a(context, { resetMcr: Mcr.OUT2 });
+    default: return undefined;
+  }
+}
+
+export interface Created {
+  readonly name: DeviceName;
+  readonly device: Device;
+  /** Where each of the device's regions sits on the board. */
+  readonly bases: ReadonlyMap<string, number>;
+}
+
+/** The devices the placement puts in `where` (the interrupt controllers apart), created on `runtime`. */
+export function createDevices(placement: Placement, where: Where, runtime: Runtime): Created[] {
+  const created: Created[] = [];
+  for (const [name, at] of Object.entries(placement.devices) as [DeviceName, Where][]) {
+    if (at !== where || IRQCHIP_PARTS.includes(name)) continue;
+    const slot = PC_BOARD[name];
+    if (slot === undefined) continue;
+    const gsiOf = (output: number) => {
+      if (name === 'hpet' && output === LEGACY_IRQ0) return 2;
+      if (name === 'hpet' && output === LEGACY_IRQ8) return 8;
+      return slot.gsis[output] ?? output;
+    };
+    const device = create(name, runtime.context(name, gsiOf));
+    if (device === undefined) continue;
+    for (const { region, base } of slot.regions) runtime.bus.map(name, device, region, base);
+    runtime.host({ name, getState: () => device.getState(), setState: (state) => { device.setState(state); } });
+    created.push({ name, device, bases: new Map(slot.regions.map((r) => [r.region, r.base])) });
+  }
+  return created;
+}
+
+/** Devices the placement names that this build does not model. */
+export function unmodelledDevices(placement: Placement): DeviceName[] {
+  return (Object.entries(placement.devices) as [DeviceName, Where][])
+    .filter(([name, at]) => at !== 'absent' && !MODELLED.includes(name))
+    .map(([name]) => name);
+}
