@@ -71,6 +71,7 @@ interface RunFlags {
   duration: number;
   live?: boolean;
   costModel?: string;
+  disk?: string;
   json?: boolean;
 }
 
@@ -79,6 +80,7 @@ function workloadOptions(flags: RunFlags): WorkloadOptions {
     workload: flags.workload, hz: flags.hz, durationNs: flags.duration, mode: flags.live === true ? 'live' : 'modelled',
     ...(flags.reads === undefined ? {} : { reads: flags.reads }),
     ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
+    ...(flags.disk === undefined ? {} : { disk: flags.disk }),
   };
 }
 
@@ -90,6 +92,7 @@ function withRunFlags(command: Command): Command {
     .option('--reads <n>', 'clocksource reads before the guest stops (pm-timer-read)', positiveInteger)
     .option('--duration <time>', 'guest time to run, e.g. 50ms or 1s', duration, 100e6)
     .option('--cost-model <name>', `charge crossings in this model instead of each profile's own: ${COST_MODELS.map((m) => m.name).join(', ')}`)
+    .option('--disk <image>', 'a raw disk image (a multiple of 512 bytes) for the ATA primary master; written through, flushed on FLUSH CACHE')
     .option('--live', 'run the device host in a worker thread and time each heavyweight exit on the wall clock (not byte-reproducible)')
     .option('--json', 'print as JSON');
 }

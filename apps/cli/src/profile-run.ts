@@ -15,6 +15,7 @@ import type { GuestCpu } from '@splitvisor/monitor';
 import type { Placement } from '@splitvisor/placement';
 import { profile, validatePlacement } from '@splitvisor/placement';
 import type { VmMode } from '@splitvisor/vmm';
+import { FileBlockBackendError } from '@splitvisor/devhost';
 import { Vm, VmError } from '@splitvisor/vmm';
 import { WORKLOADS, lapicTick, pitTick, pmTimerRead } from '@splitvisor/workloads';
 
@@ -27,6 +28,8 @@ export interface WorkloadOptions {
   readonly mode?: VmMode;
   /** Charge every crossing in this cost model instead of the profile's own. */
   readonly costModel?: string;
+  /** A raw image for the ATA disk's primary master. */
+  readonly disk?: string;
 }
 
 export interface Percentiles {
@@ -95,9 +98,9 @@ export async function runProfile(name: string, options: WorkloadOptions): Promis
   const mode = options.mode ?? 'modelled';
   let vm: Vm;
   try {
-    vm = new Vm(placement, guestFor(options), { mode });
+    vm = new Vm(placement, guestFor(options), { mode, ...(options.disk === undefined ? {} : { board: { diskImage: options.disk } }) });
   } catch (error) {
-    if (error instanceof VmError) throw new CliError(error.message);
+    if (error instanceof VmError || error instanceof FileBlockBackendError) throw new CliError(error.message);
     throw error;
   }
   try {

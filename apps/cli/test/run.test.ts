@@ -36,11 +36,17 @@ describe('splitvisor run', () => {
     expect(a.wallNs?.io?.count).toBeGreaterThan(0);
   }, 60_000);
 
-  it('needs a profile, and says so in one line', () => {
-    const run = splitvisor(['run']);
-    expect(run.status).not.toBe(0);
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/--profile/);
+  it('needs a profile, and a disk image that is there, and says so in one line', () => {
+    for (const [args, pattern] of [
+      [['run'], /--profile/],
+      [['run', '--profile', 'kvm-irqchip', '--disk', 'no/such.img'], /^splitvisor: cannot open disk image no\/such\.img/],
+    ] as const) {
+      const run = splitvisor([...args]);
+      expect(run.status).not.toBe(0);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(pattern);
+    }
   }, 30_000);
 });
 

@@ -35,6 +35,13 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
     gsis: [8],
     source: 'IBM PC/AT technical reference: MC146818 at 70h/71h, IRQF on irq 8',
   },
+  disk: {
+    // The PIIX's bus-master registers sit where the firmware puts BAR4 over PCI, which this board has not:
+    // the region is left unmapped, so the disk runs PIO only.
+    regions: [{ region: 'command', space: 'port', base: 0x1f0 }, { region: 'control', space: 'port', base: 0x3f6 }],
+    gsis: [14],
+    source: 'IBM PC/AT technical reference: the primary fixed-disk controller at 1F0h–1F7h and 3F6h, irq 14',
+  },
   keyboard: {
     regions: [{ region: 'data', space: 'port', base: 0x60 }, { region: 'command', space: 'port', base: 0x64 }],
     gsis: [1, 12], // the keyboard on irq 1, the PS/2 mouse on irq 12

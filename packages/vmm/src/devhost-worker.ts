@@ -1,11 +1,19 @@
 // The device host's worker entry (live mode): the devices the placement puts in userspace, in a thread of
-// their own, answering the kernel side over the worker channel until it closes.
+// their own, answering the kernel side over the worker channel until it closes — then their write caches are
+// flushed and their image files closed.
 import { connectParent } from '@splitvisor/channel';
 import { DeviceHost } from '@splitvisor/devhost';
 import type { Placement } from '@splitvisor/placement';
+import type { BoardOptions, Release } from './devices.ts';
 import { assembleDeviceHost } from './host-assembly.ts';
 
 const { end, data } = connectParent();
+const { placement, board } = data as { placement: Placement; board: BoardOptions };
 const host = new DeviceHost(end);
-assembleDeviceHost(host, data as Placement);
-end.serve();
+const releases: Release[] = [];
+assembleDeviceHost(host, placement, {}, board, releases);
+try {
+  end.serve();
+} finally {
+  for (const release of releases) release();
+}

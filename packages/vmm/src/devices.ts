@@ -5,6 +5,8 @@
  * in its worker) all assemble their devices with this one function.
  */
 import type { Device, DeviceContext, DeviceState } from '@splitvisor/abi';
+import { FileBlockBackend } from '@splitvisor/devhost';
+import { AtaChannel } from '@splitvisor/disk';
 import { AcpiPmTimer, Hpet, LEGACY_IRQ0, LEGACY_IRQ8 } from '@splitvisor/counters';
 import { I8042 } from '@splitvisor/keyboard';
 import { I8254 } from '@splitvisor/pit';
@@ -21,11 +23,22 @@ export interface Runtime {
 }
 
 /** Devices this build models; the others a placement names are not created (their ports answer as an empty bus). */
-export const MODELLED: readonly DeviceName[] = ['pic', 'ioapic', 'lapic', 'pit', 'pm-timer', 'hpet', 'rtc', 'keyboard', 'serial'];
+export const MODELLED: readonly DeviceName[] = ['pic', 'ioapic', 'lapic', 'pit', 'pm-timer', 'hpet', 'rtc', 'keyboard', 'serial', 'disk'];
+
+/** What the board is given beyond the placement: media. Plain data, so the device host's worker gets it too. */
+export interface BoardOptions {
+  /** A raw disk image for the primary master (a multiple of 512 bytes); none: the channel has no drives. */
+  readonly diskImage?: string;
+  /** Open the image read-only (writes fail with an ATA error). */
+  readonly diskReadOnly?: boolean;
+}
+
+/** What a domain must release when the VM stops: write caches flushed, image files closed. */
+export type Release = () => void;
 
 export const IRQCHIP_PARTS: readonly DeviceName[] = ['pic', 'ioapic', 'lapic'];
 
-function create(name: DeviceName, context: DeviceContext): Device | undefined {
+function create(name: DeviceName, context: DeviceContext, board: BoardOptions, releases: Release[]): Device | undefined {
   switch (name) {
     case 'pit': return new I8254(context);
     case 'pm-timer': return new AcpiPmTimer(context);
@@ -36,6 +49,16 @@ function create(name: DeviceName, context: DeviceContext): Device | undefined {
     case 'keyboard': return new I8042(context);
     // QEMU's reset value of MCR has OUT2 set (its serial.c), so the PC's COM irq is enabled from power-on, as guests there expect.
     case 'serial': return new Ns16550a(context, { resetMcr: Mcr.OUT2 });
+    case 'disk': {
+      if (board.diskImage === undefined) return new AtaChannel(context);
+      const backend = FileBlockBackend.open(board.diskImage, { readOnly: board.diskReadOnly === true });
+      const channel = new AtaChannel(context, { master: { backend } });
+      releases.push(() => {
+        channel.flushWriteCaches();
+        backend.close();
+      });
+      return channel;
+    }
     default: return undefined;
   }
 }
@@ -48,7 +71,7 @@ export interface Created {
 }
 
 /** The devices the placement puts in `where` (the interrupt controllers apart), created on `runtime`. */
-export function createDevices(placement: Placement, where: Where, runtime: Runtime): Created[] {
+export function createDevices(placement: Placement, where: Where, runtime: Runtime, board: BoardOptions = {}, releases: Release[] = []): Created[] {
   const created: Created[] = [];
   for (const [name, at] of Object.entries(placement.devices) as [DeviceName, Where][]) {
     if (at !== where || IRQCHIP_PARTS.includes(name)) continue;
@@ -59,7 +82,7 @@ export function createDevices(placement: Placement, where: Where, runtime: Runti
       if (name === 'hpet' && output === LEGACY_IRQ8) return 8;
       return slot.gsis[output] ?? output;
     };
-    const device = create(name, runtime.context(name, gsiOf));
+    const device = create(name, runtime.context(name, gsiOf), board, releases);
     if (device === undefined) continue;
     for (const { region, base } of slot.regions) runtime.bus.map(name, device, region, base);
     runtime.host({ name, getState: () => device.getState(), setState: (state) => { device.setState(state); } });

@@ -11,6 +11,7 @@ import { PcInterrupts, toMsi } from '@splitvisor/irqchip';
 import type { Placement } from '@splitvisor/placement';
 import { irqchipMode } from '@splitvisor/placement';
 import { IRQCHIP_REGIONS } from './board.ts';
+import type { BoardOptions, Release } from './devices.ts';
 import { createDevices } from './devices.ts';
 
 /** In-thread observers of what happens inside the device host (modelled mode only). */
@@ -21,7 +22,8 @@ export interface HostObservers {
   readonly cpuLine?: (level: boolean, acknowledged: boolean) => void;
 }
 
-export function assembleDeviceHost(host: DeviceHost, placement: Placement, observers: HostObservers = {}): void {
+/** Assembles the host's half; what it opened is pushed onto `releases` (flush and close when the VM stops). */
+export function assembleDeviceHost(host: DeviceHost, placement: Placement, observers: HostObservers = {}, board: BoardOptions = {}, releases: Release[] = []): void {
   const mode = irqchipMode(placement);
   if (mode === 'userspace' || mode === 'split') {
     let cpuLine = false;
@@ -53,7 +55,7 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
       chips.setGsi(gsi, level);
     });
   }
-  const created = createDevices(placement, 'user', host);
+  const created = createDevices(placement, 'user', host, board, releases);
   if (placement.io.coalescedWrites) {
     // QEMU registers coalesced I/O for what its devices allow (the RTC's index port): the kernel queues those
     // writes and they reach the device with the next heavyweight exit.

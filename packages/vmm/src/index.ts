@@ -2,3 +2,4 @@ export type { BoardRegion, BoardSlot } from './board.ts';
 export { IRQCHIP_REGIONS, PC_BOARD } from './board.ts';
 export type { VmMode, VmOptions } from './vm.ts';
 export { Vm, VmError } from './vm.ts';
+export type { BoardOptions } from './devices.ts';

@@ -25,7 +25,7 @@ import { withIrqOutputs } from '@splitvisor/abi';
 import type { ChannelEnd } from '@splitvisor/channel';
 import { createDirectChannel, spawnWorkerChannel } from '@splitvisor/channel';
 import { GuestClock } from '@splitvisor/clock';
-import { DeviceHost } from '@splitvisor/devhost';
+import { DeviceHost, FileBlockBackend } from '@splitvisor/devhost';
 import { DeliveryMode, LapicReg, Lvt, PcInterrupts, fromMsi, isaIrqOfPin } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
 import { Histogram, TransitionCounts } from '@splitvisor/metrics';
@@ -34,6 +34,7 @@ import { RunLoop } from '@splitvisor/monitor';
 import type { DeviceName, Placement } from '@splitvisor/placement';
 import { irqchipMode } from '@splitvisor/placement';
 import { IRQCHIP_REGIONS } from './board.ts';
+import type { BoardOptions, Release } from './devices.ts';
 import { IRQCHIP_PARTS, createDevices, unmodelledDevices } from './devices.ts';
 import { assembleDeviceHost } from './host-assembly.ts';
 
@@ -46,8 +47,10 @@ export type VmMode = 'modelled' | 'live';
 
 export interface VmOptions {
   readonly tscHz?: number;
-  /** Default modelled. Live: the device host in a worker thread; call `close()` when done. */
+  /** Default modelled. Live: the device host in a worker thread. Call `close()` when done either way. */
   readonly mode?: VmMode;
+  /** Media for the board's devices (a disk image). */
+  readonly board?: BoardOptions;
 }
 
 /** The worker entry next to this module: the TypeScript source under tsx, the built file otherwise. */
@@ -68,6 +71,8 @@ export class Vm {
   private readonly domains: readonly { nextDeadline(): Nanoseconds }[];
   private readonly host: DeviceHost | undefined;
   private readonly shutdownWorker: (() => Promise<number>) | undefined;
+  /** What this thread's domains opened: flushed and closed by `close()`. */
+  private readonly releases: Release[] = [];
   private userDeadline: Nanoseconds;
   private irqListener: ((irq: number, level: boolean) => void) | undefined;
   private readonly irqLevels = new Map<number, boolean>();
@@ -97,7 +102,9 @@ export class Vm {
     // The device host: in this thread behind the direct transport, or in its worker.
     let kernelEnd: ChannelEnd;
     if (this.mode === 'live') {
-      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', data: placement });
+      // The worker opens the image itself; a bad one is found here first, to be reported in one line.
+      if (options.board?.diskImage !== undefined) FileBlockBackend.open(options.board.diskImage, { readOnly: true }).close();
+      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', data: { placement, board: options.board ?? {} } });
       kernelEnd = worker.end;
       this.shutdownWorker = () => worker.shutdown();
       this.host = undefined;
@@ -110,14 +117,14 @@ export class Vm {
       assembleDeviceHost(this.host, placement, {
         irq: (gsi, level) => { this.observeIrq(gsi, level); },
         ...(mode === 'userspace' ? { cpuLine: (level: boolean, acknowledged: boolean) => { this.cpuLine(level, acknowledged); } } : {}),
-      });
+      }, options.board, this.releases);
       this.shutdownWorker = undefined;
     }
     kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
 
     const interrupts = this.wireIrqchip(mode, kernel, monitor);
-    createDevices(placement, 'kernel', kernel);
-    createDevices(placement, 'monitor', monitor);
+    createDevices(placement, 'kernel', kernel, options.board, this.releases);
+    createDevices(placement, 'monitor', monitor, options.board, this.releases);
     this.domains = [kernel, monitor, { nextDeadline: () => this.userDeadline }];
 
     // The board's names for transitions: every device's regions, wherever it was created.
@@ -241,8 +248,9 @@ export class Vm {
     return this.loop.runUntil(until);
   }
 
-  /** Live mode: stops the device host's worker. */
+  /** Flushes write caches and closes image files (in live mode, the worker does so for its own as it stops). */
   async close(): Promise<void> {
+    for (const release of this.releases.splice(0)) release();
     await this.shutdownWorker?.();
   }
 
