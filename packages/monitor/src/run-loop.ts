@@ -80,8 +80,12 @@ export interface RunLoopConfig {
   readonly vcpu?: number;
   /** The device host's earliest timer deadline before the first exit (it arms its timers at power-on). */
   readonly userDeadline?: Nanoseconds;
-  /** `hlt` is a heavyweight exit (KVM_EXIT_HLT): the local APIC is not in the kernel, so only userspace knows what wakes the CPU. */
-  readonly haltInUser?: boolean;
+  /**
+   * Where `hlt` exits to, recorded as such: the monitor (an irqchip there, as plex86), the kernel (KVM with its
+   * local APIC: the VM exit blocks in the kernel until an interrupt), or userspace (no local APIC in the kernel:
+   * KVM_EXIT_HLT, after which the host's timers fire without kicking the vCPU). Unset: halts are not recorded.
+   */
+  readonly haltIn?: 'monitor' | 'kernel' | 'user';
 }
 
 export interface RunSummary {
@@ -114,6 +118,8 @@ export class RunLoop {
   private windowRequested = false;
   /** The vCPU thread waits in userspace after KVM_EXIT_HLT: the host's timers fire without kicking it. */
   private haltedInUser = false;
+  /** This halt's exit is recorded (until an interrupt wakes the CPU). */
+  private haltRecorded = false;
   private exits = 0;
   private injected = 0;
   private halts = 0;
@@ -154,6 +160,7 @@ export class RunLoop {
           cpu.inject(interrupts.acknowledge());
           this.injected++;
           this.haltedInUser = false;
+          this.haltRecorded = false;
           moved = true; // the acknowledge may have armed a timer (a PIT pacing its re-injection)
         } else if (this.windowRequested) {
           this.toUser({ kind: 'irq-window-open', vcpu: this.vcpu, time: clock.now(), ifFlag: true, readyForInterruptInjection: true }, 'irq-window-open');
@@ -230,13 +237,18 @@ export class RunLoop {
         // Nothing to run until the next event: time jumps to it (the CPU is idle).
         const now = clock.now();
         if (cpu.interruptible && (this.interrupts.pending() || this.windowRequested)) return 'continue';
-        if (this.c.haltInUser === true && !this.haltedInUser) {
+        if (this.c.haltIn !== undefined && !this.haltRecorded) {
+          this.haltRecorded = true;
           this.recorder.record('guest', 'monitor', 'hlt', null, now);
-          this.recorder.record('monitor', 'kernel', 'hlt', null, now);
-          this.toUser({ kind: 'hlt', vcpu: this.vcpu, time: now, ifFlag: cpu.interruptible, readyForInterruptInjection: this.ready() }, 'hlt');
-          this.recorder.record('kernel', 'monitor', 'resume', null, now);
+          if (this.c.haltIn !== 'monitor') {
+            this.recorder.record('monitor', 'kernel', 'hlt', null, now);
+            if (this.c.haltIn === 'user') {
+              this.toUser({ kind: 'hlt', vcpu: this.vcpu, time: now, ifFlag: cpu.interruptible, readyForInterruptInjection: this.ready() }, 'hlt');
+              this.haltedInUser = true;
+            }
+            this.recorder.record('kernel', 'monitor', 'resume', null, now);
+          }
           this.recorder.record('monitor', 'guest', 'resume', null, now);
-          this.haltedInUser = true;
           if (this.interrupts.pending() && cpu.interruptible) return 'continue';
         }
         const next = this.nextDeadline();

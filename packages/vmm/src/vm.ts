@@ -167,7 +167,7 @@ export class Vm {
       deviceAt: (space, address) => names.find((n) => n.space === space && address >= n.base && address < n.base + n.length)?.name ?? null,
       recorder: this.counts,
       userDeadline: this.userDeadline,
-      haltInUser: mode === 'userspace',
+      haltIn: mode === 'userspace' ? 'user' : mode === 'monitor' ? 'monitor' : 'kernel',
     });
   }
 
