@@ -35,6 +35,16 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
     gsis: [8],
     source: 'IBM PC/AT technical reference: MC146818 at 70h/71h, IRQF on irq 8',
   },
+  vga: {
+    // The linear framebuffer sits in a PCI BAR, which this board has not: VBE modes use the banked window.
+    regions: [
+      { region: 'ports', space: 'port', base: 0x3b0 },
+      { region: 'window', space: 'mmio', base: 0xa_0000 },
+      { region: 'vbe', space: 'port', base: 0x1ce },
+    ],
+    gsis: [],
+    source: 'IBM VGA technical reference (registers at 3B0h–3DFh, the legacy window A0000h–BFFFFh); Bochs/QEMU VBE dispi index/data at 1CEh/1CFh',
+  },
   disk: {
     // The PIIX's bus-master registers sit where the firmware puts BAR4 over PCI, which this board has not:
     // the region is left unmapped, so the disk runs PIO only.

@@ -11,6 +11,7 @@ import { AcpiPmTimer, Hpet, LEGACY_IRQ0, LEGACY_IRQ8 } from '@splitvisor/counter
 import { I8042 } from '@splitvisor/keyboard';
 import { I8254 } from '@splitvisor/pit';
 import { Mc146818 } from '@splitvisor/rtc';
+import { Vga } from '@splitvisor/vga';
 import { Mcr, Ns16550a } from '@splitvisor/serial';
 import type { DeviceName, Placement, Where } from '@splitvisor/placement';
 import { PC_BOARD } from './board.ts';
@@ -23,7 +24,7 @@ export interface Runtime {
 }
 
 /** Devices this build models; the others a placement names are not created (their ports answer as an empty bus). */
-export const MODELLED: readonly DeviceName[] = ['pic', 'ioapic', 'lapic', 'pit', 'pm-timer', 'hpet', 'rtc', 'keyboard', 'serial', 'disk'];
+export const MODELLED: readonly DeviceName[] = ['pic', 'ioapic', 'lapic', 'pit', 'pm-timer', 'hpet', 'rtc', 'keyboard', 'serial', 'disk', 'vga'];
 
 /** What the board is given beyond the placement: media. Plain data, so the device host's worker gets it too. */
 export interface BoardOptions {
@@ -49,6 +50,7 @@ function create(name: DeviceName, context: DeviceContext, board: BoardOptions, r
     case 'keyboard': return new I8042(context);
     // QEMU's reset value of MCR has OUT2 set (its serial.c), so the PC's COM irq is enabled from power-on, as guests there expect.
     case 'serial': return new Ns16550a(context, { resetMcr: Mcr.OUT2 });
+    case 'vga': return new Vga(context);
     case 'disk': {
       if (board.diskImage === undefined) return new AtaChannel(context);
       const backend = FileBlockBackend.open(board.diskImage, { readOnly: board.diskReadOnly === true });

@@ -104,7 +104,8 @@ export class Vm {
     if (this.mode === 'live') {
       // The worker opens the image itself; a bad one is found here first, to be reported in one line.
       if (options.board?.diskImage !== undefined) FileBlockBackend.open(options.board.diskImage, { readOnly: true }).close();
-      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', data: { placement, board: options.board ?? {} } });
+      // A generous timeout: the worker's first answer waits for it to load every device package (seconds on a loaded machine).
+      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, board: options.board ?? {} } });
       kernelEnd = worker.end;
       this.shutdownWorker = () => worker.shutdown();
       this.host = undefined;

@@ -1,0 +1,104 @@
+/**
+ * The register values of the standard BIOS modes 03h, 12h and 13h, as the
+ * IBM VGA Technical Reference's video parameter table and FreeVGA's mode
+ * tables give them, and the default palettes a BIOS loads into the DAC.
+ * A driver (or the device's `initialMode`) programs a mode by writing them
+ * in order: misc output, sequencer (with a synchronous reset around it),
+ * CRTC (unprotected first), attribute controller, graphics controller.
+ */
+
+export interface ModeTable {
+  readonly misc: number;
+  /** SR00–SR04. */
+  readonly sequencer: readonly number[];
+  /** CR00–CR18. */
+  readonly crtc: readonly number[];
+  /** AR00–AR14. */
+  readonly attribute: readonly number[];
+  /** GR00–GR08. */
+  readonly graphics: readonly number[];
+}
+
+/** 80 × 25 text, 9 × 16 cells, 720 × 400 at 70 Hz, colour, B8000h. */
+export const MODE_03H: ModeTable = {
+  misc: 0x67,
+  sequencer: [0x03, 0x00, 0x03, 0x00, 0x02],
+  crtc: [
+    0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf, 0x1f, 0x00, 0x4f, 0x0d, 0x0e, 0x00, 0x00, 0x00, 0x00,
+    0x9c, 0x8e, 0x8f, 0x28, 0x1f, 0x96, 0xb9, 0xa3, 0xff,
+  ],
+  attribute: [
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
+    0x0c, 0x00, 0x0f, 0x08, 0x00,
+  ],
+  graphics: [0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0e, 0x00, 0xff],
+};
+
+/** 640 × 480, 16 colours planar, 60 Hz, A0000h. */
+export const MODE_12H: ModeTable = {
+  misc: 0xe3,
+  sequencer: [0x03, 0x01, 0x0f, 0x00, 0x06],
+  crtc: [
+    0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0x0b, 0x3e, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xea, 0x8c, 0xdf, 0x28, 0x00, 0xe7, 0x04, 0xe3, 0xff,
+  ],
+  attribute: [
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
+    0x01, 0x00, 0x0f, 0x00, 0x00,
+  ],
+  graphics: [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x0f, 0xff],
+};
+
+/** 320 × 200, 256 colours chained, 70 Hz, A0000h. */
+export const MODE_13H: ModeTable = {
+  misc: 0x63,
+  sequencer: [0x03, 0x01, 0x0f, 0x00, 0x0e],
+  crtc: [
+    0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0xbf, 0x1f, 0x00, 0x41, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x9c, 0x8e, 0x8f, 0x28, 0x40, 0x96, 0xb9, 0xa3, 0xff,
+  ],
+  attribute: [
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x41, 0x00, 0x0f, 0x00, 0x00,
+  ],
+  graphics: [0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x05, 0x0f, 0xff],
+};
+
+export const STANDARD_MODES: Readonly<Record<0x03 | 0x12 | 0x13, ModeTable>> = { 0x03: MODE_03H, 0x12: MODE_12H, 0x13: MODE_13H };
+
+/**
+ * The EGA's 64 colours as 6-bit DAC entries: index bits 2/1/0 are red,
+ * green and blue at two thirds (2Ah), bits 5/4/3 add one third (15h) — the
+ * palette the 16-colour modes reach through the attribute palette registers
+ * (the standard attribute values 00h–07h, 14h, 38h–3Fh pick the CGA colours).
+ */
+export function egaPalette(): Uint8Array {
+  const palette = new Uint8Array(64 * 3);
+  for (let index = 0; index < 64; index++) {
+    const level = (primary: number, secondary: number) => ((index >> primary) & 1) * 0x2a + ((index >> secondary) & 1) * 0x15;
+    palette.set([level(2, 5), level(1, 4), level(0, 3)], index * 3);
+  }
+  return palette;
+}
+
+/**
+ * A 256-colour palette for mode 13h set without a BIOS: the 16 CGA colours,
+ * a 16-step grey ramp, then a 6 × 6 × 6 colour cube (levels 0, 0Ch … 3Fh)
+ * and black. (The IBM BIOS's own table differs above entry 31; a guest that
+ * cares loads its own.)
+ */
+export function mode13Palette(): Uint8Array {
+  const palette = new Uint8Array(256 * 3);
+  const ega = egaPalette();
+  const cga = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f];
+  cga.forEach((entry, i) => { palette.set(ega.subarray(entry * 3, entry * 3 + 3), i * 3); });
+  for (let i = 0; i < 16; i++) {
+    const grey = Math.round((i * 0x3f) / 15);
+    palette.set([grey, grey, grey], (16 + i) * 3);
+  }
+  for (let i = 0; i < 216; i++) {
+    const level = (n: number) => Math.round((n * 0x3f) / 5);
+    palette.set([level(Math.floor(i / 36)), level(Math.floor(i / 6) % 6), level(i % 6)], (32 + i) * 3);
+  }
+  return palette;
+}
