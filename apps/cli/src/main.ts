@@ -12,6 +12,7 @@ import { printComparison } from './compare.ts';
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
 import { placementOf, runProfile } from './profile-run.ts';
 import { serveQtest } from './qtest.ts';
+import { addReplayCommand } from './replay.ts';
 import { printRun } from './run.ts';
 import type { TransportName } from './demo.ts';
 import { printDemo, runDemo } from './demo.ts';
@@ -171,6 +172,8 @@ program
     if (options.json === true) console.log(JSON.stringify(rows, null, 2));
     else for (const row of rows) console.log(`${row.device}: ${row.at}; placeable in ${row.placeable.join(', ')}${row.rules.map((r) => `\n  ${r}`).join('')}`);
   });
+
+addReplayCommand(program);
 
 try {
   await program.parseAsync();

@@ -59,6 +59,26 @@ export interface GuestMemory {
   write(address: number, data: Uint8Array): boolean;
 }
 
+/** Guest RAM over `ram` (from guest physical address 0), bounds-checked as GuestMemory says. */
+export function ramMemory(ram: Uint8Array): GuestMemory {
+  return {
+    size: ram.length,
+    read(address, into) {
+      if (!Number.isInteger(address) || address < 0 || address + into.length > ram.length) return false;
+      into.set(ram.subarray(address, address + into.length));
+      return true;
+    },
+    write(address, data) {
+      if (!Number.isInteger(address) || address < 0 || address + data.length > ram.length) return false;
+      ram.set(data, address);
+      return true;
+    },
+  };
+}
+
+/** No RAM at all: every DMA is refused. */
+export const NO_MEMORY: GuestMemory = ramMemory(new Uint8Array(0));
+
 export interface DeviceLogger {
   debug(message: string): void;
   /** Guest input the hardware would ignore or answer oddly; the device also counts it. */

@@ -8,6 +8,7 @@ export { readBytes, writeBytes } from './io-access.ts';
 export type { BusOutcome, Mapping } from './io-bus.ts';
 export { BusConflictError, IoBus } from './io-bus.ts';
 export type { DeviceContext, DeviceLogger, GuestMemory, Timer } from './device-context.ts';
+export { NO_MEMORY, ramMemory } from './device-context.ts';
 export { withIrqOutputs } from './device-context.ts';
 export type { Device, DeviceFactory } from './device.ts';
 export { DeviceStateError, expectState } from './device.ts';

@@ -20,7 +20,7 @@
  * `irq-window-open` exit that follows — QEMU's kvm_arch_pre_run.
  */
 import type { CoalescedWrite, CounterDescriptor, CounterView, DeviceContext, DeviceLogger, DeviceState, Exit, GuestMemory, Message, Nanoseconds, Timer } from '@splitvisor/abi';
-import { ErrorCode, IoBus, NEVER } from '@splitvisor/abi';
+import { ErrorCode, IoBus, NEVER, NO_MEMORY } from '@splitvisor/abi';
 import type { ChannelEnd, ChannelHandler } from '@splitvisor/channel';
 import { TimerQueue } from '@splitvisor/clock';
 
@@ -30,8 +30,6 @@ export interface HostedDevice {
   setState(state: DeviceState): void;
 }
 
-/** Guest memory is not reachable from the device host yet: DMA over the boundary comes with the DMA devices. */
-const NO_MEMORY: GuestMemory = { size: 0, read: () => false, write: () => false };
 
 const EMPTY = new Uint8Array(0);
 
@@ -71,8 +69,12 @@ export class DeviceHost {
   readonly log: string[] = [];
   readonly handled = { io: 0, mmio: 0, intr: 0, irqLines: 0, msis: 0, injected: 0, windows: 0, halts: 0, ioapicEois: 0, fastPaths: 0, coalescedWrites: 0 };
 
-  constructor(end: ChannelEnd) {
+  private readonly memory: GuestMemory;
+
+  /** `memory`: guest RAM as this process maps it (a SharedArrayBuffer shared with the VM), for its devices' DMA. */
+  constructor(end: ChannelEnd, memory: GuestMemory = NO_MEMORY) {
     this.end = end;
+    this.memory = memory;
     end.setHandler(this.handler());
   }
 
@@ -89,7 +91,7 @@ export class DeviceHost {
       now: () => this.time,
       timer: (callback): Timer => this.timers.timer(callback),
       setIrq: (output, level) => { this.setLine(gsiOf(output), level); },
-      memory: NO_MEMORY,
+      memory: this.memory,
       log,
     };
   }

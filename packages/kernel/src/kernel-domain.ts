@@ -12,7 +12,7 @@ import type {
   AddressSpace, CoalescedIo, CoalescedWrite, CounterDescriptor, DeviceContext, DeviceState, Exit, GuestMemory, Message,
   Nanoseconds, Request,
 } from '@splitvisor/abi';
-import { ErrorCode, IoBus, counterValueAt } from '@splitvisor/abi';
+import { ErrorCode, IoBus, NO_MEMORY, counterValueAt } from '@splitvisor/abi';
 import { TimerQueue } from '@splitvisor/clock';
 
 export interface KernelDevice {
@@ -35,7 +35,6 @@ interface CoalescedRange {
 const EMPTY = new Uint8Array(0);
 /** One answer for every exit that goes on to userspace: the hot path allocates nothing for it. */
 const TO_USER: KernelOutcome = { kind: 'to-user' };
-const NO_MEMORY: GuestMemory = { size: 0, read: () => false, write: () => false };
 
 export class KernelDomain {
   readonly bus = new IoBus();
@@ -55,8 +54,12 @@ export class KernelDomain {
   private answeredVia: 'device' | 'counter' | 'coalesced' = 'device';
   readonly log: string[] = [];
 
-  constructor(now: () => Nanoseconds) {
+  private readonly memory: GuestMemory;
+
+  /** `memory`: guest RAM, for the DMA of devices placed here. */
+  constructor(now: () => Nanoseconds, memory: GuestMemory = NO_MEMORY) {
     this.now = now;
+    this.memory = memory;
   }
 
   /** Where irq lines go: the in-kernel irqchip's inputs (GSIs). */
@@ -97,7 +100,7 @@ export class KernelDomain {
       now: () => this.now(),
       timer: (callback) => this.timers.timer(callback),
       setIrq: (output, level) => { this.irqSink(gsiOf(output), level); },
-      memory: NO_MEMORY,
+      memory: this.memory,
       log: { debug: () => undefined, warn: (message) => { this.log.push(`${name}: ${message}`); } },
     };
   }

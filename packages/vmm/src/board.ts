@@ -45,6 +45,18 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
     gsis: [],
     source: 'IBM VGA technical reference (registers at 3B0h–3DFh, the legacy window A0000h–BFFFFh); Bochs/QEMU VBE dispi index/data at 1CEh/1CFh',
   },
+  floppy: {
+    // 3F6h belongs to the fixed disk's control register on the PC, so the controller's block stops at 3F5h and resumes at 3F7h.
+    regions: [{ region: 'registers', space: 'port', base: 0x3f0 }, { region: 'dir-ccr', space: 'port', base: 0x3f7 }],
+    gsis: [6],
+    source: 'IBM PC/AT technical reference: the diskette controller at 3F0h–3F7h (3F6h is the fixed disk\'s), irq 6, DMA channel 2',
+  },
+  dma: {
+    // Port 80h between them is the POST diagnostic port, not a page register.
+    regions: [{ region: 'controller-8', space: 'port', base: 0x00 }, { region: 'page', space: 'port', base: 0x81 }, { region: 'controller-16', space: 'port', base: 0xc0 }],
+    gsis: [],
+    source: 'IBM PC/AT technical reference: 8237 #1 at 00h–0Fh, #2 at C0h–DFh, page registers 81h–8Fh',
+  },
   disk: {
     // The PIIX's bus-master registers sit where the firmware puts BAR4 over PCI, which this board has not:
     // the region is left unmapped, so the disk runs PIO only.

@@ -1,6 +1,7 @@
 // The device host's worker entry (live mode): the devices the placement puts in userspace, in a thread of
 // their own, answering the kernel side over the worker channel until it closes — then their write caches are
 // flushed and their image files closed.
+import { ramMemory } from '@splitvisor/abi';
 import { connectParent } from '@splitvisor/channel';
 import { DeviceHost } from '@splitvisor/devhost';
 import type { Placement } from '@splitvisor/placement';
@@ -8,8 +9,9 @@ import type { BoardOptions, Release } from './devices.ts';
 import { assembleDeviceHost } from './host-assembly.ts';
 
 const { end, data } = connectParent();
-const { placement, board } = data as { placement: Placement; board: BoardOptions };
-const host = new DeviceHost(end);
+const { placement, board, ram } = data as { placement: Placement; board: BoardOptions; ram: SharedArrayBuffer };
+const host = new DeviceHost(end, ramMemory(new Uint8Array(ram))); // the same guest RAM as the VM's thread
+
 const releases: Release[] = [];
 assembleDeviceHost(host, placement, {}, board, releases);
 try {

@@ -6,6 +6,8 @@
  */
 import type { Device, DeviceContext, DeviceState } from '@splitvisor/abi';
 import { FileBlockBackend } from '@splitvisor/devhost';
+import { I8237Pair } from '@splitvisor/dma';
+import { I82077aa } from '@splitvisor/floppy';
 import { AtaChannel } from '@splitvisor/disk';
 import { AcpiPmTimer, Hpet, LEGACY_IRQ0, LEGACY_IRQ8 } from '@splitvisor/counters';
 import { I8042 } from '@splitvisor/keyboard';
@@ -24,7 +26,7 @@ export interface Runtime {
 }
 
 /** Devices this build models; the others a placement names are not created (their ports answer as an empty bus). */
-export const MODELLED: readonly DeviceName[] = ['pic', 'ioapic', 'lapic', 'pit', 'pm-timer', 'hpet', 'rtc', 'keyboard', 'serial', 'disk', 'vga'];
+export const MODELLED: readonly DeviceName[] = ['pic', 'ioapic', 'lapic', 'pit', 'pm-timer', 'hpet', 'rtc', 'keyboard', 'serial', 'disk', 'vga', 'floppy', 'dma'];
 
 /** What the board is given beyond the placement: media. Plain data, so the device host's worker gets it too. */
 export interface BoardOptions {
@@ -32,15 +34,35 @@ export interface BoardOptions {
   readonly diskImage?: string;
   /** Open the image read-only (writes fail with an ATA error). */
   readonly diskReadOnly?: boolean;
+  /** A raw diskette image (720 KB, 1.44 MB or 2.88 MB) in floppy drive 0; none: the drive is empty. */
+  readonly floppyImage?: string;
+  /** Guest RAM in bytes, for the devices' DMA (default 32 MiB). */
+  readonly memoryBytes?: number;
 }
+
+export const DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
 
 /** What a domain must release when the VM stops: write caches flushed, image files closed. */
 export type Release = () => void;
 
 export const IRQCHIP_PARTS: readonly DeviceName[] = ['pic', 'ioapic', 'lapic'];
 
-function create(name: DeviceName, context: DeviceContext, board: BoardOptions, releases: Release[]): Device | undefined {
+/** Chips one domain's devices share: the 8237 pair the floppy controller moves its data through. */
+interface Shared {
+  dma?: I8237Pair;
+}
+
+function create(name: DeviceName, context: DeviceContext, board: BoardOptions, releases: Release[], shared: Shared, contextOf: (name: DeviceName) => DeviceContext): Device | undefined {
   switch (name) {
+    case 'dma': return (shared.dma ??= new I8237Pair(context));
+    // On ISA DMA channel 2 (the placement keeps the two in one domain). One empty 1.44 MB drive, as QEMU's default.
+    case 'floppy': {
+      const dma = (shared.dma ??= new I8237Pair(contextOf('dma'))).channel(2);
+      if (board.floppyImage === undefined) return new I82077aa(context, { dma });
+      const image = FileBlockBackend.open(board.floppyImage);
+      releases.push(() => { image.close(); });
+      return new I82077aa(context, { dma, drives: [{ image }] });
+    }
     case 'pit': return new I8254(context);
     case 'pm-timer': return new AcpiPmTimer(context);
     case 'hpet': return new Hpet(context);
@@ -50,7 +72,8 @@ function create(name: DeviceName, context: DeviceContext, board: BoardOptions, r
     case 'keyboard': return new I8042(context);
     // QEMU's reset value of MCR has OUT2 set (its serial.c), so the PC's COM irq is enabled from power-on, as guests there expect.
     case 'serial': return new Ns16550a(context, { resetMcr: Mcr.OUT2 });
-    case 'vga': return new Vga(context);
+    // QEMU's std VGA has 16 MiB of video memory, which its VBE reports (VBE_DISPI_INDEX_VIDEO_MEMORY_64K = 100h).
+    case 'vga': return new Vga(context, { memoryBytes: 16 * 1024 * 1024 });
     case 'disk': {
       if (board.diskImage === undefined) return new AtaChannel(context);
       const backend = FileBlockBackend.open(board.diskImage, { readOnly: board.diskReadOnly === true });
@@ -75,6 +98,17 @@ export interface Created {
 /** The devices the placement puts in `where` (the interrupt controllers apart), created on `runtime`. */
 export function createDevices(placement: Placement, where: Where, runtime: Runtime, board: BoardOptions = {}, releases: Release[] = []): Created[] {
   const created: Created[] = [];
+  const shared: Shared = {};
+  const contexts = new Map<DeviceName, DeviceContext>();
+  const contextOf = (name: DeviceName): DeviceContext => {
+    let context = contexts.get(name);
+    if (context === undefined) {
+      const slot = PC_BOARD[name];
+      context = runtime.context(name, (output) => slot?.gsis[output] ?? output);
+      contexts.set(name, context);
+    }
+    return context;
+  };
   for (const [name, at] of Object.entries(placement.devices) as [DeviceName, Where][]) {
     if (at !== where || IRQCHIP_PARTS.includes(name)) continue;
     const slot = PC_BOARD[name];
@@ -84,7 +118,9 @@ export function createDevices(placement: Placement, where: Where, runtime: Runti
       if (name === 'hpet' && output === LEGACY_IRQ8) return 8;
       return slot.gsis[output] ?? output;
     };
-    const device = create(name, runtime.context(name, gsiOf), board, releases);
+    const context = contexts.get(name) ?? runtime.context(name, gsiOf);
+    contexts.set(name, context);
+    const device = create(name, context, board, releases, shared, contextOf);
     if (device === undefined) continue;
     for (const { region, base } of slot.regions) runtime.bus.map(name, device, region, base);
     runtime.host({ name, getState: () => device.getState(), setState: (state) => { device.setState(state); } });

@@ -21,7 +21,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Exit, Nanoseconds } from '@splitvisor/abi';
 import type { IoBus } from '@splitvisor/abi';
-import { withIrqOutputs } from '@splitvisor/abi';
+import { ramMemory, withIrqOutputs } from '@splitvisor/abi';
 import type { ChannelEnd } from '@splitvisor/channel';
 import { createDirectChannel, spawnWorkerChannel } from '@splitvisor/channel';
 import { GuestClock } from '@splitvisor/clock';
@@ -35,7 +35,7 @@ import type { DeviceName, Placement } from '@splitvisor/placement';
 import { irqchipMode } from '@splitvisor/placement';
 import { IRQCHIP_REGIONS } from './board.ts';
 import type { BoardOptions, Release } from './devices.ts';
-import { IRQCHIP_PARTS, createDevices, unmodelledDevices } from './devices.ts';
+import { DEFAULT_MEMORY_BYTES, IRQCHIP_PARTS, createDevices, unmodelledDevices } from './devices.ts';
 import { assembleDeviceHost } from './host-assembly.ts';
 
 /** A placement this build cannot run, or a board mistake: one line for the user. */
@@ -44,6 +44,14 @@ export class VmError extends Error {
 }
 
 export type VmMode = 'modelled' | 'live';
+
+/** A device's region on the board: `length` bytes of `space` from `base`, named as the board names the device. */
+export interface DeviceWindow {
+  readonly space: 'port' | 'mmio';
+  readonly base: number;
+  readonly length: number;
+  readonly name: string;
+}
 
 export interface VmOptions {
   readonly tscHz?: number;
@@ -68,9 +76,13 @@ export class Vm {
   /** Live mode: wall-clock ns of each heavyweight exit's round trip to the device host, by exit kind. */
   readonly wallTimes = new Map<Exit['kind'], Histogram>();
   private readonly loop: RunLoop;
+  /** Every device's regions at the board's addresses, wherever each was created. */
+  private readonly windows: readonly DeviceWindow[];
   private readonly domains: readonly { nextDeadline(): Nanoseconds }[];
   private readonly host: DeviceHost | undefined;
   private readonly shutdownWorker: (() => Promise<number>) | undefined;
+  /** Guest RAM (shared with the device host's worker in live mode). */
+  readonly ram: SharedArrayBuffer;
   /** What this thread's domains opened: flushed and closed by `close()`. */
   private readonly releases: Release[] = [];
   private userDeadline: Nanoseconds;
@@ -96,8 +108,13 @@ export class Vm {
     this.unmodelled = unmodelledDevices(placement);
     this.clock = new GuestClock(options.tscHz ?? 2_000_000_000);
     const now = () => this.clock.now();
-    const kernel = new KernelDomain(now);
-    const monitor = new KernelDomain(now); // the monitor's devices: the same shape of runtime (a bus and timers)
+    // Guest RAM, shared with the device host's worker in live mode: DMA from any domain lands in the same bytes.
+    const memoryBytes = options.board?.memoryBytes ?? DEFAULT_MEMORY_BYTES;
+    if (!Number.isInteger(memoryBytes) || memoryBytes < 0 || memoryBytes > 4 * 1024 ** 3) throw new VmError(`guest memory of ${memoryBytes} bytes: expected a whole number up to 4 GiB`);
+    this.ram = new SharedArrayBuffer(memoryBytes);
+    const memory = ramMemory(new Uint8Array(this.ram));
+    const kernel = new KernelDomain(now, memory);
+    const monitor = new KernelDomain(now, memory); // the monitor's devices: the same shape of runtime (a bus and timers)
 
     // The device host: in this thread behind the direct transport, or in its worker.
     let kernelEnd: ChannelEnd;
@@ -105,31 +122,43 @@ export class Vm {
       // The worker opens the image itself; a bad one is found here first, to be reported in one line.
       if (options.board?.diskImage !== undefined) FileBlockBackend.open(options.board.diskImage, { readOnly: true }).close();
       // A generous timeout: the worker's first answer waits for it to load every device package (seconds on a loaded machine).
-      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, board: options.board ?? {} } });
+      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, board: options.board ?? {}, ram: this.ram } });
       kernelEnd = worker.end;
       this.shutdownWorker = () => worker.shutdown();
       this.host = undefined;
     } else {
       const [end, devhostEnd] = createDirectChannel({ names: ['kernel', 'devhost'], codec: true });
       kernelEnd = end;
-      this.host = new DeviceHost(devhostEnd);
+      this.host = new DeviceHost(devhostEnd, memory);
       // The hosted chips' CPU line times interrupt latency when they are the whole irqchip; under a split one the
       // 8259's INTR only matters once LVT0 accepts it, so the latency is the local APIC's.
-      assembleDeviceHost(this.host, placement, {
+      try {
+        assembleDeviceHost(this.host, placement, {
         irq: (gsi, level) => { this.observeIrq(gsi, level); },
         ...(mode === 'userspace' ? { cpuLine: (level: boolean, acknowledged: boolean) => { this.cpuLine(level, acknowledged); } } : {}),
-      }, options.board, this.releases);
+        }, options.board, this.releases);
+      } catch (error) {
+        for (const release of this.releases.splice(0)) release();
+        throw error instanceof Error && !(error instanceof VmError) ? new VmError(error.message) : error;
+      }
       this.shutdownWorker = undefined;
     }
     kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
 
     const interrupts = this.wireIrqchip(mode, kernel, monitor);
-    createDevices(placement, 'kernel', kernel, options.board, this.releases);
-    createDevices(placement, 'monitor', monitor, options.board, this.releases);
+    try {
+      createDevices(placement, 'kernel', kernel, options.board, this.releases);
+      createDevices(placement, 'monitor', monitor, options.board, this.releases);
+    } catch (error) {
+      // A medium the board cannot take (an image of the wrong size, a file that is not there): one line for the user.
+      for (const release of this.releases.splice(0)) release();
+      throw error instanceof Error && !(error instanceof VmError) ? new VmError(error.message) : error;
+    }
     this.domains = [kernel, monitor, { nextDeadline: () => this.userDeadline }];
 
     // The board's names for transitions: every device's regions, wherever it was created.
     const names = deviceNames(placement, [kernel.bus, monitor.bus]);
+    this.windows = names;
 
     // Power-on lines of the device host's devices reach the irqchip before the guest runs (QEMU's reset before
     // the first KVM_RUN), whose answer carries the host's first deadline.
@@ -297,6 +326,11 @@ export class Vm {
     this.irqListener = listener;
   }
 
+  /** Every device's regions at the board's addresses (the devices this placement has, in whichever domain). */
+  deviceWindows(): readonly DeviceWindow[] {
+    return this.windows;
+  }
+
   /** What the in-thread device host did (exits served, interrupts injected, irq windows, MSIs); undefined when it runs live. */
   hostActivity(): DeviceHost['handled'] | undefined {
     return this.host?.handled;
@@ -307,7 +341,7 @@ export class Vm {
  * Every device's regions at the board's addresses, for naming transitions: from the domains' buses, and from a
  * device host assembled the same way (the live one's bus is in its worker).
  */
-function deviceNames(placement: Placement, buses: readonly IoBus[]): { space: 'port' | 'mmio'; base: number; length: number; name: string }[] {
+function deviceNames(placement: Placement, buses: readonly IoBus[]): DeviceWindow[] {
   const [, spare] = createDirectChannel();
   const twin = new DeviceHost(spare);
   assembleDeviceHost(twin, placement);

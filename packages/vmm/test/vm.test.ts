@@ -34,7 +34,7 @@ describe('a VM assembled from a placement', () => {
     expect(plex86.exits.pit).toEqual({ monitor: 3 });
     expect(plex86.exits.pic).toEqual({ monitor: 55 });
     expect(userPit.exits.pit).toEqual({ monitor: 3, kernel: 3, user: 3 });
-    expect(kvm.vm.unmodelled).toEqual(['floppy', 'dma']);
+    expect(kvm.vm.unmodelled).toEqual([]);
   });
 
   it('runs it under a userspace and a split irqchip too, the 8259\'s exits then in userspace and its vector injected by ioctl', () => {

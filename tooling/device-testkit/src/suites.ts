@@ -11,6 +11,9 @@ import { apply } from './ops.ts';
 import type { TestContext } from './test-context.ts';
 import { createTestContext } from './test-context.ts';
 
+
+/** Property suites run hundreds of thousands of operations: on a loaded 2-core CI machine that can take a minute. */
+const SUITE_TIMEOUT_MS = 180_000;
 export interface DeviceSubject<D extends Device> {
   create(context: TestContext): D;
   /** Operations to generate; bias them towards what drivers do, but keep every register reachable. */
@@ -27,7 +30,7 @@ export interface DeviceSubject<D extends Device> {
  * from state alone.
  */
 export function stateRoundTripSuite<D extends Device>(subject: DeviceSubject<D>, runs = 200): void {
-  it('continues identically after getState → setState on a fresh instance', () => {
+  it('continues identically after getState → setState on a fresh instance', { timeout: SUITE_TIMEOUT_MS }, () => {
     fc.assert(fc.property(fc.array(subject.op, { maxLength: 60 }), fc.array(subject.op, { maxLength: 60 }), (before, after) => {
       const first = createTestContext();
       const original = subject.create(first);
@@ -69,5 +72,5 @@ export function registerFuzzSuite<D extends Device>(
         invariant(device, context);
       }
     }), { numRuns: runs });
-  }, 120_000);
+  }, SUITE_TIMEOUT_MS);
 }

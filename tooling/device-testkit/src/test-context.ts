@@ -6,7 +6,7 @@
  * reads the wall clock. (QEMU qtest's clock_step, crosvm's FakeClock.)
  */
 import type { DeviceContext, DeviceLogger, GuestMemory, Nanoseconds, Timer } from '@splitvisor/abi';
-import { NEVER } from '@splitvisor/abi';
+import { NEVER, NO_MEMORY, ramMemory } from '@splitvisor/abi';
 import { TimerQueue } from '@splitvisor/clock';
 
 /** More timer firings than this in one advance means a timer re-arms itself in the past. */
@@ -46,20 +46,7 @@ class VirtualBoard implements TestContext {
   constructor(start: Nanoseconds, memoryBytes: number) {
     this.time = start;
     this.ram = new Uint8Array(memoryBytes);
-    const ram = this.ram;
-    this.memory = {
-      size: memoryBytes,
-      read(address, into) {
-        if (address < 0 || address + into.length > ram.length) return false;
-        into.set(ram.subarray(address, address + into.length));
-        return true;
-      },
-      write(address, data) {
-        if (address < 0 || address + data.length > ram.length) return false;
-        ram.set(data, address);
-        return true;
-      },
-    };
+    this.memory = ramMemory(this.ram);
     this.log = {
       debug: () => undefined,
       warn: (message) => { this.warnings.push(message); },
@@ -124,7 +111,7 @@ export function inertContext(): DeviceContext {
     now: () => 0,
     timer: () => ({ arm: () => undefined, cancel: () => undefined, deadline: undefined }),
     setIrq: () => undefined,
-    memory: { size: 0, read: () => false, write: () => false },
+    memory: NO_MEMORY,
     log: { debug: () => undefined, warn: () => undefined },
   };
 }
