@@ -6,11 +6,12 @@ import { DEVICES, DOMAINS, KERNEL_PIT_NEEDS_KERNEL_IRQCHIP, PROFILES, RULES, irq
 import { IRQCHIP_REGIONS, PC_BOARD } from '@splitvisor/vmm';
 import { COST_MODELS } from '@splitvisor/metrics';
 import { IdleCpu } from '@splitvisor/monitor';
-import { Vm } from '@splitvisor/vmm';
+import { FileBlockBackendError } from '@splitvisor/devhost';
+import { Vm, VmError } from '@splitvisor/vmm';
 import { WORKLOADS } from '@splitvisor/workloads';
 import { printComparison } from './compare.ts';
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
-import { placementOf, runProfile } from './profile-run.ts';
+import { CliError, boardOf, placementOf, runProfile } from './profile-run.ts';
 import { serveQtest } from './qtest.ts';
 import { addReplayCommand } from './replay.ts';
 import { printRun } from './run.ts';
@@ -73,6 +74,7 @@ interface RunFlags {
   live?: boolean;
   costModel?: string;
   disk?: string;
+  floppy?: string;
   json?: boolean;
 }
 
@@ -82,6 +84,7 @@ function workloadOptions(flags: RunFlags): WorkloadOptions {
     ...(flags.reads === undefined ? {} : { reads: flags.reads }),
     ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
     ...(flags.disk === undefined ? {} : { disk: flags.disk }),
+    ...(flags.floppy === undefined ? {} : { floppy: flags.floppy }),
   };
 }
 
@@ -93,7 +96,8 @@ function withRunFlags(command: Command): Command {
     .option('--reads <n>', 'clocksource reads before the guest stops (pm-timer-read)', positiveInteger)
     .option('--duration <time>', 'guest time to run, e.g. 50ms or 1s', duration, 100e6)
     .option('--cost-model <name>', `charge crossings in this model instead of each profile's own: ${COST_MODELS.map((m) => m.name).join(', ')}`)
-    .option('--disk <image>', 'a raw disk image (a multiple of 512 bytes) for the ATA primary master; written through, flushed on FLUSH CACHE')
+    .option('--disk <image>', 'a raw disk image (a multiple of 512 bytes) for the ATA primary master; written through, flushed on FLUSH CACHE (none: no drives)')
+    .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image in drive A (none: no drives)')
     .option('--live', 'run the device host in a worker thread and time each heavyweight exit on the wall clock (not byte-reproducible)')
     .option('--json', 'print as JSON');
 }
@@ -125,9 +129,21 @@ program
   .command('qtest')
   .description("speak QEMU's qtest line protocol on stdin/stdout (outb/inb/readl/writel/clock_step/irq_intercept_in ioapic …): the machine at power-on, no firmware, clock at 0, as QEMU's device tests see it")
   .option('--profile <name>', 'where the devices live (see splitvisor profiles)', 'kvm-irqchip')
-  .action(async (flags: { profile: string }) => {
-    const vm = new Vm(placementOf(flags.profile), new IdleCpu());
-    await serveQtest(vm, process.stdin, (line) => { process.stdout.write(`${line}\n`); });
+  .option('--disk <image>', 'a raw disk image for the ATA primary master (none: no drives)')
+  .option('--floppy <image>', 'a raw diskette image in drive A (none: no drives)')
+  .action(async (flags: { profile: string; disk?: string; floppy?: string }) => {
+    let vm: Vm;
+    try {
+      vm = new Vm(placementOf(flags.profile), new IdleCpu(), { board: boardOf(flags) });
+    } catch (error) {
+      if (error instanceof VmError || error instanceof FileBlockBackendError) throw new CliError(error.message);
+      throw error;
+    }
+    try {
+      await serveQtest(vm, process.stdin, (line) => { process.stdout.write(`${line}\n`); });
+    } finally {
+      await vm.close(); // write caches flushed, images closed
+    }
   });
 
 program

@@ -14,7 +14,7 @@ import { COST_MODELS, costModel, modelledCycles } from '@splitvisor/metrics';
 import type { GuestCpu } from '@splitvisor/monitor';
 import type { Placement } from '@splitvisor/placement';
 import { profile, validatePlacement } from '@splitvisor/placement';
-import type { VmMode } from '@splitvisor/vmm';
+import type { BoardOptions, VmMode } from '@splitvisor/vmm';
 import { FileBlockBackendError } from '@splitvisor/devhost';
 import { Vm, VmError } from '@splitvisor/vmm';
 import { WORKLOADS, lapicTick, pitTick, pmTimerRead } from '@splitvisor/workloads';
@@ -30,6 +30,8 @@ export interface WorkloadOptions {
   readonly costModel?: string;
   /** A raw image for the ATA disk's primary master. */
   readonly disk?: string;
+  /** A raw diskette image for floppy drive A. */
+  readonly floppy?: string;
 }
 
 export interface Percentiles {
@@ -63,6 +65,8 @@ export interface ProfileRun {
   /** Live mode only: wall-clock ns per heavyweight exit round trip, by exit kind. */
   readonly wallNs?: Readonly<Record<string, Percentiles>>;
   readonly unmodelled: readonly string[];
+  /** What the guest wrote to COM1 (empty live with COM1 in the device host's worker). */
+  readonly console: string;
 }
 
 export class CliError extends Error {
@@ -75,6 +79,11 @@ export function placementOf(name: string): Placement {
   const result = validatePlacement(file);
   if (!result.ok) throw new CliError(`profile ${name} is invalid: ${result.problems.join('; ')}`);
   return result.placement;
+}
+
+/** The media a run's flags put on the board: without them, no drives. */
+export function boardOf(options: { readonly disk?: string; readonly floppy?: string }): BoardOptions {
+  return { ...(options.disk === undefined ? {} : { diskImage: options.disk }), ...(options.floppy === undefined ? {} : { floppyImage: options.floppy }) };
 }
 
 export function guestFor(options: WorkloadOptions): GuestCpu {
@@ -98,7 +107,7 @@ export async function runProfile(name: string, options: WorkloadOptions): Promis
   const mode = options.mode ?? 'modelled';
   let vm: Vm;
   try {
-    vm = new Vm(placement, guestFor(options), { mode, ...(options.disk === undefined ? {} : { board: { diskImage: options.disk } }) });
+    vm = new Vm(placement, guestFor(options), { mode, board: boardOf(options) });
   } catch (error) {
     if (error instanceof VmError || error instanceof FileBlockBackendError) throw new CliError(error.message);
     throw error;
@@ -127,6 +136,7 @@ export async function runProfile(name: string, options: WorkloadOptions): Promis
       interruptLatencyNs: percentiles(vm.interruptLatency),
       ...(mode === 'live' ? { wallNs: Object.fromEntries([...vm.wallTimes].sort(([a], [b]) => a.localeCompare(b)).map(([kind, h]) => [kind, percentiles(h)])) } : {}),
       unmodelled: vm.unmodelled,
+      console: vm.console(),
     };
   } finally {
     await vm.close();

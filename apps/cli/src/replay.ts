@@ -221,9 +221,9 @@ export interface ReplayOptions {
   /** Replay only the first `limit` records. */
   readonly limit?: number;
   readonly costModel?: string;
-  /** A raw image for the primary master; default a blank 16 MiB one, the disk the shared traces were recorded with. */
+  /** A raw image for the primary master, or `blank`: a blank 16 MiB one, the disk the shared traces were recorded with. None: no drives. */
   readonly disk?: string;
-  /** A raw diskette image for floppy drive 0; default a blank 1.44 MB one, as the shared SeaBIOS trace had. */
+  /** A raw diskette image for drive A, or `blank`: a blank 1.44 MB one, as the shared SeaBIOS trace had. None: no drives. */
   readonly floppy?: string;
 }
 
@@ -258,12 +258,18 @@ export async function replayRecords(trace: string, records: readonly TraceRecord
     truncateSync(path, bytes); // sparse: nothing is written but its length
     return path;
   };
-  const disk = options.disk ?? blank('blank.img', BLANK_DISK_BYTES);
-  const floppy = options.floppy ?? blank('blank-floppy.img', BLANK_FLOPPY_BYTES);
+  const disk = options.disk === 'blank' ? blank('blank.img', BLANK_DISK_BYTES) : options.disk;
+  const floppy = options.floppy === 'blank' ? blank('blank-floppy.img', BLANK_FLOPPY_BYTES) : options.floppy;
   let vm: Vm;
   try {
     // 256 MiB of RAM, as the traces' QEMU (-m 256): DMA addresses the guest programmed must be backed.
-    vm = new Vm(placement, new IdleCpu(), { board: { diskImage: disk, diskReadOnly: true, floppyImage: floppy, memoryBytes: 256 * 1024 * 1024 } });
+    vm = new Vm(placement, new IdleCpu(), {
+      board: {
+        memoryBytes: 256 * 1024 * 1024,
+        ...(disk === undefined ? {} : { diskImage: disk, diskReadOnly: true }),
+        ...(floppy === undefined ? {} : { floppyImage: floppy }),
+      },
+    });
   } catch (error) {
     if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
     if (error instanceof VmError || error instanceof FileBlockBackendError) throw new CliError(error.message);
@@ -430,8 +436,8 @@ export function addReplayCommand(program: Command): void {
     .requiredOption('--profile <name>', 'the placement (see splitvisor profiles)')
     .option('--limit <n>', 'replay only the first n records', positiveInteger)
     .option('--cost-model <name>', `charge crossings in this model instead of the profile's own: ${COST_MODELS.map((m) => m.name).join(', ')}`)
-    .option('--disk <image>', 'a raw image for the ATA primary master, opened read-only (default: a blank 16 MiB one, as the shared traces were recorded with)')
-    .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image for floppy drive 0 (default: a blank 1.44 MB one, as the shared SeaBIOS trace had)')
+    .option('--disk <image>', 'a raw image for the ATA primary master, opened read-only, or "blank" for a blank 16 MiB one as the shared traces were recorded with (default: no drives)')
+    .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image for drive A, or "blank" for a blank 1.44 MB one as the shared SeaBIOS trace had (default: no drives)')
     .option('--json', 'print the report as JSON')
     .action(async (trace: string, flags: { profile: string; limit?: number; costModel?: string; disk?: string; floppy?: string; json?: boolean }) => {
       const report = await replayTrace(trace, {

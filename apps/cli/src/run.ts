@@ -35,4 +35,9 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
     console.table(Object.entries(run.wallNs).map(([kind, p]) => ({ exit: kind, count: p.count, p50: p.p50, p90: p.p90, p99: p.p99, max: p.max })));
   }
   if (run.unmodelled.length > 0) console.log(`Not modelled yet (absent from this run): ${run.unmodelled.join(', ')}`);
+  if (run.console !== '') {
+    const lines = run.console.split(/\r?\n/);
+    console.log(`\nGuest console (COM1${lines.length > 40 ? `, last 40 of ${lines.length} lines` : ''}):`);
+    console.log(lines.slice(-40).join('\n'));
+  }
 }

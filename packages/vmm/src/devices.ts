@@ -34,7 +34,7 @@ export interface BoardOptions {
   readonly diskImage?: string;
   /** Open the image read-only (writes fail with an ATA error). */
   readonly diskReadOnly?: boolean;
-  /** A raw diskette image (720 KB, 1.44 MB or 2.88 MB) in floppy drive 0; none: the drive is empty. */
+  /** A raw diskette image (720 KB, 1.44 MB or 2.88 MB) in floppy drive A; none: the controller has no drives. */
   readonly floppyImage?: string;
   /** Guest RAM in bytes, for the devices' DMA (default 32 MiB). */
   readonly memoryBytes?: number;
@@ -52,13 +52,18 @@ interface Shared {
   dma?: I8237Pair;
 }
 
-function create(name: DeviceName, context: DeviceContext, board: BoardOptions, releases: Release[], shared: Shared, contextOf: (name: DeviceName) => DeviceContext): Device | undefined {
+/** Where the board's outputs go in this thread: the bytes COM1 transmits (the guest's console). */
+export interface Sinks {
+  readonly console?: (byte: number) => void;
+}
+
+function create(name: DeviceName, context: DeviceContext, board: BoardOptions, releases: Release[], shared: Shared, contextOf: (name: DeviceName) => DeviceContext, sinks: Sinks): Device | undefined {
   switch (name) {
     case 'dma': return (shared.dma ??= new I8237Pair(context));
     // On ISA DMA channel 2 (the placement keeps the two in one domain). One empty 1.44 MB drive, as QEMU's default.
     case 'floppy': {
       const dma = (shared.dma ??= new I8237Pair(contextOf('dma'))).channel(2);
-      if (board.floppyImage === undefined) return new I82077aa(context, { dma });
+      if (board.floppyImage === undefined) return new I82077aa(context, { dma, drives: [] }); // no image: no drives
       const image = FileBlockBackend.open(board.floppyImage);
       releases.push(() => { image.close(); });
       return new I82077aa(context, { dma, drives: [{ image }] });
@@ -71,7 +76,11 @@ function create(name: DeviceName, context: DeviceContext, board: BoardOptions, r
     // A20 and the 8042's CPU reset have no CPU to act on yet (a scripted guest has no address wrap or reset vector).
     case 'keyboard': return new I8042(context);
     // QEMU's reset value of MCR has OUT2 set (its serial.c), so the PC's COM irq is enabled from power-on, as guests there expect.
-    case 'serial': return new Ns16550a(context, { resetMcr: Mcr.OUT2 });
+    case 'serial': {
+      const uart = new Ns16550a(context, { resetMcr: Mcr.OUT2 });
+      if (sinks.console !== undefined) uart.onTransmit(sinks.console);
+      return uart;
+    }
     // QEMU's std VGA has 16 MiB of video memory, which its VBE reports (VBE_DISPI_INDEX_VIDEO_MEMORY_64K = 100h).
     case 'vga': return new Vga(context, { memoryBytes: 16 * 1024 * 1024 });
     case 'disk': {
@@ -96,7 +105,7 @@ export interface Created {
 }
 
 /** The devices the placement puts in `where` (the interrupt controllers apart), created on `runtime`. */
-export function createDevices(placement: Placement, where: Where, runtime: Runtime, board: BoardOptions = {}, releases: Release[] = []): Created[] {
+export function createDevices(placement: Placement, where: Where, runtime: Runtime, board: BoardOptions = {}, releases: Release[] = [], sinks: Sinks = {}): Created[] {
   const created: Created[] = [];
   const shared: Shared = {};
   const contexts = new Map<DeviceName, DeviceContext>();
@@ -120,7 +129,7 @@ export function createDevices(placement: Placement, where: Where, runtime: Runti
     };
     const context = contexts.get(name) ?? runtime.context(name, gsiOf);
     contexts.set(name, context);
-    const device = create(name, context, board, releases, shared, contextOf);
+    const device = create(name, context, board, releases, shared, contextOf, sinks);
     if (device === undefined) continue;
     for (const { region, base } of slot.regions) runtime.bus.map(name, device, region, base);
     runtime.host({ name, getState: () => device.getState(), setState: (state) => { device.setState(state); } });

@@ -18,6 +18,8 @@ import { createDevices } from './devices.ts';
 export interface HostObservers {
   /** A level change at an irqchip input hosted here. */
   readonly irq?: (gsi: number, level: boolean) => void;
+  /** The guest's console: each byte COM1 transmits. */
+  readonly console?: (byte: number) => void;
   /** The CPU's interrupt line from an irqchip hosted here; `acknowledged` when it fell because the host took the vector to inject. */
   readonly cpuLine?: (level: boolean, acknowledged: boolean) => void;
 }
@@ -55,7 +57,7 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
       chips.setGsi(gsi, level);
     });
   }
-  const created = createDevices(placement, 'user', host, board, releases);
+  const created = createDevices(placement, 'user', host, board, releases, observers.console === undefined ? {} : { console: observers.console });
   if (placement.io.coalescedWrites) {
     // QEMU registers coalesced I/O for what its devices allow (the RTC's index port): the kernel queues those
     // writes and they reach the device with the next heavyweight exit.

@@ -81,6 +81,8 @@ export class Vm {
   private readonly domains: readonly { nextDeadline(): Nanoseconds }[];
   private readonly host: DeviceHost | undefined;
   private readonly shutdownWorker: (() => Promise<number>) | undefined;
+  /** What the guest wrote to COM1 (modelled mode, or live with the UART outside the device host). */
+  private readonly consoleBytes: number[] = [];
   /** Guest RAM (shared with the device host's worker in live mode). */
   readonly ram: SharedArrayBuffer;
   /** What this thread's domains opened: flushed and closed by `close()`. */
@@ -135,6 +137,7 @@ export class Vm {
       try {
         assembleDeviceHost(this.host, placement, {
         irq: (gsi, level) => { this.observeIrq(gsi, level); },
+        console: (byte) => { this.consoleBytes.push(byte); },
         ...(mode === 'userspace' ? { cpuLine: (level: boolean, acknowledged: boolean) => { this.cpuLine(level, acknowledged); } } : {}),
         }, options.board, this.releases);
       } catch (error) {
@@ -147,8 +150,9 @@ export class Vm {
 
     const interrupts = this.wireIrqchip(mode, kernel, monitor);
     try {
-      createDevices(placement, 'kernel', kernel, options.board, this.releases);
-      createDevices(placement, 'monitor', monitor, options.board, this.releases);
+      const sinks = { console: (byte: number) => { this.consoleBytes.push(byte); } };
+      createDevices(placement, 'kernel', kernel, options.board, this.releases, sinks);
+      createDevices(placement, 'monitor', monitor, options.board, this.releases, sinks);
     } catch (error) {
       // A medium the board cannot take (an image of the wrong size, a file that is not there): one line for the user.
       for (const release of this.releases.splice(0)) release();
@@ -324,6 +328,11 @@ export class Vm {
   interceptIrqs(listener: (irq: number, level: boolean) => void): void {
     if (this.mode === 'live') throw new VmError('irq interception needs the device host in this thread (modelled mode)');
     this.irqListener = listener;
+  }
+
+  /** The guest's console: what it wrote to COM1 so far, as Latin-1 text. */
+  console(): string {
+    return String.fromCharCode(...this.consoleBytes.slice(-65_536));
   }
 
   /** Every device's regions at the board's addresses (the devices this placement has, in whichever domain). */
