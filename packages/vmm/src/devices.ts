@@ -109,11 +109,16 @@ export function createDevices(placement: Placement, where: Where, runtime: Runti
   const created: Created[] = [];
   const shared: Shared = {};
   const contexts = new Map<DeviceName, DeviceContext>();
+  /** One context per device, its irq output n on the board's line for it (the HPET's legacy routes apart). */
   const contextOf = (name: DeviceName): DeviceContext => {
     let context = contexts.get(name);
     if (context === undefined) {
-      const slot = PC_BOARD[name];
-      context = runtime.context(name, (output) => slot?.gsis[output] ?? output);
+      const gsis = PC_BOARD[name]?.gsis ?? [];
+      context = runtime.context(name, (output) => {
+        if (name === 'hpet' && output === LEGACY_IRQ0) return 2;
+        if (name === 'hpet' && output === LEGACY_IRQ8) return 8;
+        return gsis[output] ?? output;
+      });
       contexts.set(name, context);
     }
     return context;
@@ -122,14 +127,7 @@ export function createDevices(placement: Placement, where: Where, runtime: Runti
     if (at !== where || IRQCHIP_PARTS.includes(name)) continue;
     const slot = PC_BOARD[name];
     if (slot === undefined) continue;
-    const gsiOf = (output: number) => {
-      if (name === 'hpet' && output === LEGACY_IRQ0) return 2;
-      if (name === 'hpet' && output === LEGACY_IRQ8) return 8;
-      return slot.gsis[output] ?? output;
-    };
-    const context = contexts.get(name) ?? runtime.context(name, gsiOf);
-    contexts.set(name, context);
-    const device = create(name, context, board, releases, shared, contextOf, sinks);
+    const device = create(name, contextOf(name), board, releases, shared, contextOf, sinks);
     if (device === undefined) continue;
     for (const { region, base } of slot.regions) runtime.bus.map(name, device, region, base);
     runtime.host({ name, getState: () => device.getState(), setState: (state) => { device.setState(state); } });

@@ -141,8 +141,7 @@ export class Vm {
         ...(mode === 'userspace' ? { cpuLine: (level: boolean, acknowledged: boolean) => { this.cpuLine(level, acknowledged); } } : {}),
         }, options.board, this.releases);
       } catch (error) {
-        for (const release of this.releases.splice(0)) release();
-        throw error instanceof Error && !(error instanceof VmError) ? new VmError(error.message) : error;
+        throw this.failedAssembly(error);
       }
       this.shutdownWorker = undefined;
     }
@@ -154,14 +153,12 @@ export class Vm {
       createDevices(placement, 'kernel', kernel, options.board, this.releases, sinks);
       createDevices(placement, 'monitor', monitor, options.board, this.releases, sinks);
     } catch (error) {
-      // A medium the board cannot take (an image of the wrong size, a file that is not there): one line for the user.
-      for (const release of this.releases.splice(0)) release();
-      throw error instanceof Error && !(error instanceof VmError) ? new VmError(error.message) : error;
+      throw this.failedAssembly(error);
     }
     this.domains = [kernel, monitor, { nextDeadline: () => this.userDeadline }];
 
     // The board's names for transitions: every device's regions, wherever it was created.
-    const names = deviceNames(placement, [kernel.bus, monitor.bus]);
+    const names = deviceNames(placement, [kernel.bus, monitor.bus], this.host);
     this.windows = names;
 
     // Power-on lines of the device host's devices reach the irqchip before the guest runs (QEMU's reset before
@@ -203,6 +200,12 @@ export class Vm {
       userDeadline: this.userDeadline,
       haltIn: mode === 'userspace' ? 'user' : mode === 'monitor' ? 'monitor' : 'kernel',
     });
+  }
+
+  /** A medium the board cannot take (an image of the wrong size, a file that is not there): what was opened is closed, and one line for the user. */
+  private failedAssembly(error: unknown): unknown {
+    for (const release of this.releases.splice(0)) release();
+    return error instanceof Error && !(error instanceof VmError) ? new VmError(error.message) : error;
   }
 
   /** The CPU's interrupt line, for the latency from its rise to the CPU taking the interrupt. */
@@ -347,13 +350,17 @@ export class Vm {
 }
 
 /**
- * Every device's regions at the board's addresses, for naming transitions: from the domains' buses, and from a
- * device host assembled the same way (the live one's bus is in its worker).
+ * Every device's regions at the board's addresses, for naming transitions: from the domains' buses, and in live
+ * mode (the host's bus is in its worker) from a device host assembled the same way.
  */
-function deviceNames(placement: Placement, buses: readonly IoBus[]): DeviceWindow[] {
-  const [, spare] = createDirectChannel();
-  const twin = new DeviceHost(spare);
-  assembleDeviceHost(twin, placement);
-  return [...buses, twin.bus].flatMap((bus) => bus.mappings())
+function deviceNames(placement: Placement, buses: readonly IoBus[], host: DeviceHost | undefined): DeviceWindow[] {
+  let hostBus = host?.bus;
+  if (hostBus === undefined) {
+    const [, spare] = createDirectChannel();
+    const twin = new DeviceHost(spare);
+    assembleDeviceHost(twin, placement);
+    hostBus = twin.bus;
+  }
+  return [...buses, hostBus].flatMap((bus) => bus.mappings())
     .map((m) => ({ space: m.region.space, base: m.base, length: m.region.length, name: m.name }));
 }
