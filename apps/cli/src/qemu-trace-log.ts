@@ -33,13 +33,8 @@
  * memory_region_ops record of the same access is that access logged twice
  * and is dropped.
  */
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import type { TraceRecord } from './trace.ts';
-import { TraceError, readTrace } from './trace.ts';
+import { TraceError, linesOf, readTrace } from './trace.ts';
 
 interface RegionWindow {
   readonly space: 'pio' | 'mmio';
@@ -205,46 +200,6 @@ export async function parseQemuTraceLog(lines: AsyncIterable<string> | Iterable<
   }
   if (records.length === 0) throw new TraceError(`${name}: no guest accesses`);
   return { records, interruptMessages, duplicatePortLines };
-}
-
-async function isGzip(path: string): Promise<boolean> {
-  const file = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await file.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await file.close();
-  }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** The lines of a plain or gzip file; a read or decompression failure is reported as a truncated file. */
-async function* linesOf(path: string): AsyncGenerator<string> {
-  let gzip: boolean;
-  try {
-    gzip = await isGzip(path);
-  } catch (error) {
-    throw new TraceError(`cannot read trace ${path}: ${describe(error)}`);
-  }
-  const file = createReadStream(path);
-  const source: Readable = gzip ? file.pipe(createGunzip()) : file;
-  file.on('error', (error) => { source.destroy(error); });
-  let count = 0;
-  try {
-    for await (const text of createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY })) {
-      count++;
-      yield text;
-    }
-  } catch (error) {
-    if (error instanceof TraceError) throw error;
-    throw new TraceError(`${path}: unreadable after line ${count} (${describe(error)}); the file may be truncated`);
-  } finally {
-    source.destroy();
-    file.destroy();
-  }
 }
 
 export async function readQemuTraceLog(path: string): Promise<QemuTraceLog> {

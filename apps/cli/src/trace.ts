@@ -46,7 +46,8 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export async function readTrace(path: string): Promise<TraceRecord[]> {
+/** The lines of a plain or gzip file; a read or decompression failure is reported as a truncated file. */
+export async function* linesOf(path: string): AsyncGenerator<string> {
   let gzip: boolean;
   try {
     gzip = await isGzip(path);
@@ -57,33 +58,42 @@ export async function readTrace(path: string): Promise<TraceRecord[]> {
   const source: Readable = gzip ? file.pipe(createGunzip()) : file;
   let streamError: unknown;
   file.on('error', (error) => { streamError = error; source.destroy(error); });
+  let count = 0;
+  try {
+    for await (const text of createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY })) {
+      count++;
+      yield text;
+    }
+  } catch (error) {
+    throw new TraceError(`${path}: unreadable after line ${count} (${describe(streamError ?? error)}); the file may be truncated`);
+  } finally {
+    source.destroy();
+    file.destroy();
+  }
+}
+
+export async function readTrace(path: string): Promise<TraceRecord[]> {
   const records: TraceRecord[] = [];
   let line = 0;
   let last = 0;
-  try {
-    for await (const text of createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY })) {
-      line++;
-      if (text.trim() === '') continue;
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new TraceError(`${path} line ${line}: not JSON`);
-      }
-      const parsed = TraceRecord.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue === undefined || issue.path.length === 0 ? '' : `${issue.path.join('.')}: `;
-        throw new TraceError(`${path} line ${line}: not a trace record: ${where}${issue?.message ?? 'invalid'}`);
-      }
-      if (parsed.data.t < last) throw new TraceError(`${path} line ${line}: t goes backwards (${parsed.data.t} after ${last})`);
-      last = parsed.data.t;
-      records.push(parsed.data);
+  for await (const text of linesOf(path)) {
+    line++;
+    if (text.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new TraceError(`${path} line ${line}: not JSON`);
     }
-  } catch (error) {
-    if (error instanceof TraceError) throw error;
-    const cause = streamError ?? error;
-    throw new TraceError(`${path}: unreadable after line ${line} (${describe(cause)}); the file may be truncated`);
+    const parsed = TraceRecord.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue === undefined || issue.path.length === 0 ? '' : `${issue.path.join('.')}: `;
+      throw new TraceError(`${path} line ${line}: not a trace record: ${where}${issue?.message ?? 'invalid'}`);
+    }
+    if (parsed.data.t < last) throw new TraceError(`${path} line ${line}: t goes backwards (${parsed.data.t} after ${last})`);
+    last = parsed.data.t;
+    records.push(parsed.data);
   }
   if (records.length === 0) throw new TraceError(`${path}: no trace records`);
   return records;

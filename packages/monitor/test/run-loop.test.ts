@@ -34,8 +34,11 @@ function linuxTick(): { guest: ScriptedGuest; jiffies: () => number } {
   return { guest, jiffies: () => jiffies };
 }
 
-function machine(pitIn: Where) {
-  const clock = new GuestClock(2_000_000_000);
+/**
+ * The PC's 8259s in the kernel and the 8254 in `pitIn`, run by a loop over `guest` on `clock`; transitions go to
+ * `recorder` when one is given.
+ */
+function machineWith(guest: ScriptedGuest, clock: GuestClock, pitIn: Where, recorder?: TransitionCounts): RunLoop {
   const kernel = new KernelDomain(() => clock.now());
   const monitorDomain = new KernelDomain(() => clock.now());
   let cpuLine = false;
@@ -56,9 +59,7 @@ function machine(pitIn: Where) {
   bus.map('pit', pit, 'counters', 0x40);
   bus.map('pit', pit, 'nmisc', 0x61);
 
-  const { guest, jiffies } = linuxTick();
-  const counts = new TransitionCounts();
-  const loop = new RunLoop({
+  return new RunLoop({
     cpu: guest,
     clock,
     monitor: monitorDomain,
@@ -72,9 +73,16 @@ function machine(pitIn: Where) {
     },
     interrupts: { pending: () => cpuLine, acknowledge: () => chips.acknowledge(0) },
     deviceAt: (space, address) => (space === 'port' && address >= 0x40 && address <= 0x43 ? 'pit' : space === 'port' && (address & ~1) === 0x20 ? 'pic' : null),
-    recorder: counts,
+    ...(recorder === undefined ? {} : { recorder }),
   });
-  return { loop, counts, jiffies, guest, clock };
+}
+
+/** Linux's tick on that machine, every transition counted. */
+function machine(pitIn: Where) {
+  const clock = new GuestClock(2_000_000_000);
+  const { guest, jiffies } = linuxTick();
+  const counts = new TransitionCounts();
+  return { loop: machineWith(guest, clock, pitIn, counts), counts, jiffies, guest, clock };
 }
 
 describe('run loop', () => {
@@ -144,33 +152,3 @@ describe('run loop', () => {
   });
 });
 
-/** The same machine as `machine('user')` without a recorder, for a guest and clock of the caller's. */
-function machineWith(guest: ScriptedGuest, clock: GuestClock, pitIn: Where): RunLoop {
-  const kernel = new KernelDomain(() => clock.now());
-  const monitorDomain = new KernelDomain(() => clock.now());
-  let cpuLine = false;
-  const chips = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), (_cpu, level) => { cpuLine = level; }));
-  kernel.setIrqSink((gsi, level) => { chips.setGsi(gsi, level); });
-  monitorDomain.setIrqSink((gsi, level) => { chips.setGsi(gsi, level); });
-  kernel.bus.map('pic', chips.pic, 'master', 0x20);
-  kernel.bus.map('pic', chips.pic, 'slave', 0xa0);
-  const [kernelEnd, devhostEnd] = createDirectChannel({ codec: true });
-  kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
-  const host = new DeviceHost(devhostEnd);
-  const pit = new I8254(pitIn === 'kernel' ? kernel.context('pit', () => 2) : pitIn === 'monitor' ? monitorDomain.context('pit', () => 2) : host.context('pit', () => 2));
-  const bus = pitIn === 'kernel' ? kernel.bus : pitIn === 'monitor' ? monitorDomain.bus : host.bus;
-  bus.map('pit', pit, 'counters', 0x40);
-  bus.map('pit', pit, 'nmisc', 0x61);
-  return new RunLoop({
-    cpu: guest, clock, monitor: monitorDomain, kernel,
-    user: {
-      exit: (exit: Exit) => {
-        const reply = kernelEnd.call(exit);
-        if (reply.kind !== 'run') throw new Error(`device host answered ${reply.kind}`);
-        return reply;
-      },
-    },
-    interrupts: { pending: () => cpuLine, acknowledge: () => chips.acknowledge(0) },
-    deviceAt: () => null,
-  });
-}

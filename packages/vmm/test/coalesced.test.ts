@@ -3,15 +3,14 @@
 // heavyweight exit of the read of port 71h that follows. The guest must read exactly what it reads without it.
 import type { GuestProgram } from '@splitvisor/monitor';
 import { ScriptedGuest } from '@splitvisor/monitor';
-import { PROFILES, validatePlacement } from '@splitvisor/placement';
 import type { Placement } from '@splitvisor/placement';
 import { describe, expect, it } from 'vitest';
 import { Vm } from '../src/index.ts';
+import { placement } from './profiles.ts';
 
-function placement(name: string, coalescedWrites: boolean): Placement {
-  const result = validatePlacement(PROFILES.find((p) => p.name === name));
-  if (!result.ok) throw new Error(result.problems.join('; '));
-  return { ...result.placement, io: { ...result.placement.io, coalescedWrites } };
+function withCoalescing(name: string, coalescedWrites: boolean): Placement {
+  const base = placement(name);
+  return { ...base, io: { ...base.io, coalescedWrites } };
 }
 
 /** mc146818_get_time's reads: each CMOS byte is an index write to 70h and a data read from 71h. */
@@ -24,7 +23,7 @@ function cmosReader(coalescedWrites: boolean) {
       yield { op: 'compute', cycles: 1_000 };
     }
   })());
-  const vm = new Vm(placement('kvm-irqchip', coalescedWrites), guest);
+  const vm = new Vm(withCoalescing('kvm-irqchip', coalescedWrites), guest);
   vm.run(1_000_000);
   return { values, rtc: Object.fromEntries(vm.counts.exitsByDevice()).rtc, applied: vm.hostActivity()?.coalescedWrites };
 }

@@ -1,16 +1,9 @@
 // The guest's console: what it writes to COM1 (polling LSR.THRE, as the 8250 console does) is the run's console text.
 import type { GuestProgram } from '@splitvisor/monitor';
 import { ScriptedGuest } from '@splitvisor/monitor';
-import { PROFILES, validatePlacement } from '@splitvisor/placement';
-import type { Placement } from '@splitvisor/placement';
 import { describe, expect, it } from 'vitest';
 import { Vm } from '../src/index.ts';
-
-function placement(name: string): Placement {
-  const result = validatePlacement(PROFILES.find((p) => p.name === name));
-  if (!result.ok) throw new Error(result.problems.join('; '));
-  return result.placement;
-}
+import { placement } from './profiles.ts';
 
 function printk(text: string): ScriptedGuest {
   return new ScriptedGuest((function* console(): GuestProgram {

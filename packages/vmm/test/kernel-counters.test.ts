@@ -3,16 +3,9 @@
 // the guest stops, rewrites or restarts a counter (the host re-registers before that write's reply).
 import type { GuestProgram } from '@splitvisor/monitor';
 import { ScriptedGuest } from '@splitvisor/monitor';
-import { PROFILES, validatePlacement } from '@splitvisor/placement';
-import type { Placement } from '@splitvisor/placement';
 import { describe, expect, it } from 'vitest';
 import { Vm } from '../src/index.ts';
-
-function placement(name: string): Placement {
-  const result = validatePlacement(PROFILES.find((p) => p.name === name));
-  if (!result.ok) throw new Error(result.problems.join('; '));
-  return result.placement;
-}
+import { placement } from './profiles.ts';
 
 const HPET = 0xfed0_0000;
 

@@ -1,18 +1,11 @@
 // Modelled and live modes: the device host in this thread over the direct transport, or in a worker thread over
 // the shared-memory ring. What the guest sees — interrupts, the values it reads, guest time, where every exit
 // lands — must not depend on which.
-import { PROFILES, validatePlacement } from '@splitvisor/placement';
-import type { Placement } from '@splitvisor/placement';
 import { pitTick, pmTimerRead } from '@splitvisor/workloads';
 import { describe, expect, it } from 'vitest';
 import type { VmMode } from '../src/index.ts';
 import { Vm } from '../src/index.ts';
-
-function placement(name: string): Placement {
-  const result = validatePlacement(PROFILES.find((p) => p.name === name));
-  if (!result.ok) throw new Error(result.problems.join('; '));
-  return result.placement;
-}
+import { placement } from './profiles.ts';
 
 async function tick(name: string, mode: VmMode) {
   const { guest, jiffies } = pitTick({ hz: 1000 });

@@ -1,16 +1,9 @@
-import { PROFILES, validatePlacement } from '@splitvisor/placement';
-import type { Placement } from '@splitvisor/placement';
 import type { GuestProgram } from '@splitvisor/monitor';
 import { ScriptedGuest } from '@splitvisor/monitor';
 import { pitTick } from '@splitvisor/workloads';
 import { describe, expect, it } from 'vitest';
 import { Vm } from '../src/index.ts';
-
-function placement(name: string): Placement {
-  const result = validatePlacement(PROFILES.find((p) => p.name === name));
-  if (!result.ok) throw new Error(result.problems.join('; '));
-  return result.placement;
-}
+import { placement } from './profiles.ts';
 
 function tick(name: string) {
   const { guest, jiffies } = pitTick({ hz: 1000 });

@@ -1,14 +1,7 @@
-import { PROFILES, validatePlacement } from '@splitvisor/placement';
-import type { Placement } from '@splitvisor/placement';
 import { LOCAL_TIMER_VECTOR, lapicTick, pmTimerMonotonic, pmTimerRead } from '@splitvisor/workloads';
 import { describe, expect, it } from 'vitest';
 import { Vm } from '../src/index.ts';
-
-function placement(name: string): Placement {
-  const result = validatePlacement(PROFILES.find((p) => p.name === name));
-  if (!result.ok) throw new Error(result.problems.join('; '));
-  return result.placement;
-}
+import { placement } from './profiles.ts';
 
 function lapicTickRun(name: string, hz: number, durationNs: number) {
   const { guest, jiffies } = lapicTick({ hz });
