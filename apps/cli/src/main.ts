@@ -8,7 +8,8 @@ import { COST_MODELS } from '@splitvisor/metrics';
 import { IdleCpu } from '@splitvisor/monitor';
 import { FileBlockBackendError } from '@splitvisor/devhost';
 import { Vm, VmError } from '@splitvisor/vmm';
-import { WORKLOADS } from '@splitvisor/workloads';
+import type { ParameterValue } from '@splitvisor/workloads';
+import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS } from '@splitvisor/workloads';
 import { printComparison } from './compare.ts';
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
 import { CliError, boardOf, placementOf, runProfile } from './profile-run.ts';
@@ -68,8 +69,9 @@ const DEFAULT_PROFILES = 'qemu-tcg,kvm-irqchip,kvm-userspace-pit,kvm-split,plex8
 
 interface RunFlags {
   workload: string;
-  hz: number;
+  hz?: number;
   reads?: number;
+  param: Record<string, string>;
   duration: number;
   live?: boolean;
   costModel?: string;
@@ -78,10 +80,21 @@ interface RunFlags {
   json?: boolean;
 }
 
+/** `--param name=value`, repeatable, into the record commander accumulates. */
+function parameter(value: string, previous: Record<string, string>): Record<string, string> {
+  const match = /^([a-z][a-z0-9-]*)=(.*)$/.exec(value);
+  if (match === null) throw new InvalidArgumentError('expected name=value, e.g. --param sectors=8');
+  return { ...previous, [match[1] ?? '']: match[2] ?? '' };
+}
+
+/** The workload's parameters from `--param` and the shortcuts `--hz` and `--reads`. */
+function parametersOf(flags: RunFlags): Record<string, ParameterValue> {
+  return { ...flags.param, ...(flags.hz === undefined ? {} : { hz: flags.hz }), ...(flags.reads === undefined ? {} : { reads: flags.reads }) };
+}
+
 function workloadOptions(flags: RunFlags): WorkloadOptions {
   return {
-    workload: flags.workload, hz: flags.hz, durationNs: flags.duration, mode: flags.live === true ? 'live' : 'modelled',
-    ...(flags.reads === undefined ? {} : { reads: flags.reads }),
+    workload: flags.workload, parameters: parametersOf(flags), durationNs: flags.duration, mode: flags.live === true ? 'live' : 'modelled',
     ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
     ...(flags.disk === undefined ? {} : { disk: flags.disk }),
     ...(flags.floppy === undefined ? {} : { floppy: flags.floppy }),
@@ -91,9 +104,10 @@ function workloadOptions(flags: RunFlags): WorkloadOptions {
 /** The flags every run shares, with what each teaches. */
 function withRunFlags(command: Command): Command {
   return command
-    .option('--workload <name>', `the guest to run: ${WORKLOADS.map((w) => w.name).join(', ')} (see splitvisor workloads)`, 'pit-tick')
-    .option('--hz <n>', 'the guest\'s tick rate (pit-tick, lapic-tick)', positiveInteger, 1000)
-    .option('--reads <n>', 'clocksource reads before the guest stops (pm-timer-read)', positiveInteger)
+    .option('--workload <name>', `the guest to run: ${WORKLOAD_DEFINITIONS.map((w) => w.name).join(', ')} (see splitvisor workloads)`, 'linux-idle-pit')
+    .option('--param <name=value>', "one of the workload's parameters (repeatable; see splitvisor workloads)", parameter, {})
+    .option('--hz <n>', 'shorthand for --param hz=N: the guest\'s tick rate', positiveInteger)
+    .option('--reads <n>', 'shorthand for --param reads=N: clocksource reads before the guest stops', positiveInteger)
     .option('--duration <time>', 'guest time to run, e.g. 50ms or 1s', duration, 100e6)
     .option('--cost-model <name>', `charge crossings in this model instead of each profile's own: ${COST_MODELS.map((m) => m.name).join(', ')}`)
     .option('--disk <image>', 'a raw disk image (a multiple of 512 bytes) for the ATA primary master; written through, flushed on FLUSH CACHE (none: no drives)')
@@ -151,8 +165,22 @@ program
   .description('list the guests splitvisor can run, with their parameters')
   .option('--json', 'print as JSON')
   .action((flags: { json?: boolean }) => {
-    if (flags.json === true) console.log(JSON.stringify(WORKLOADS, null, 2));
-    else for (const w of WORKLOADS) console.log(`${w.name} (${w.parameters.map((p) => `--${p}`).join(', ')}): ${w.description}`);
+    const rows = WORKLOAD_DEFINITIONS.map((w) => ({
+      name: w.name, description: w.description, follows: w.follows,
+      aliases: Object.keys(WORKLOAD_ALIASES).filter((alias) => WORKLOAD_ALIASES[alias] === w.name),
+      parameters: w.parameters.map(({ name, description, default: fallback, choices, min, max }) => ({ name, description, default: fallback, ...(choices === undefined ? {} : { choices }), ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) })),
+    }));
+    if (flags.json === true) console.log(JSON.stringify(rows, null, 2));
+    else {
+      for (const w of rows) {
+        console.log(`${w.name}${w.aliases.length === 0 ? '' : ` (also ${w.aliases.join(', ')})`}: ${w.description}\n  follows ${w.follows}`);
+        for (const p of w.parameters) {
+          const range = p.choices !== undefined ? `: ${p.choices.join(' | ')}` : p.min !== undefined || p.max !== undefined ? `: ${p.min ?? ''}–${p.max ?? ''}` : '';
+          console.log(`  --param ${p.name}=… ${p.description}${range} (default ${p.default})`);
+        }
+        console.log('');
+      }
+    }
   });
 
 program

@@ -11,19 +11,18 @@ import type { Domain } from '@splitvisor/abi';
 import { boundaryOf } from '@splitvisor/abi';
 import type { Histogram } from '@splitvisor/metrics';
 import { COST_MODELS, costModel, modelledCycles } from '@splitvisor/metrics';
-import type { GuestCpu } from '@splitvisor/monitor';
 import type { Placement } from '@splitvisor/placement';
 import { profile, validatePlacement } from '@splitvisor/placement';
 import type { BoardOptions, VmMode } from '@splitvisor/vmm';
 import { FileBlockBackendError } from '@splitvisor/devhost';
 import { Vm, VmError } from '@splitvisor/vmm';
-import { WORKLOADS, lapicTick, pitTick, pmTimerRead } from '@splitvisor/workloads';
+import type { ParameterValue, Workload } from '@splitvisor/workloads';
+import { WorkloadError, createWorkload } from '@splitvisor/workloads';
 
 export interface WorkloadOptions {
   readonly workload: string;
-  readonly hz: number;
-  /** pm-timer-read: clocksource reads before the guest stops (default: as many as the duration allows). */
-  readonly reads?: number;
+  /** The workload's parameters by name, as given (the workload's defaults fill the rest). */
+  readonly parameters: Readonly<Record<string, ParameterValue>>;
   readonly durationNs: number;
   readonly mode?: VmMode;
   /** Charge every crossing in this cost model instead of the profile's own. */
@@ -67,6 +66,8 @@ export interface ProfileRun {
   readonly unmodelled: readonly string[];
   /** What the guest wrote to COM1 (empty live with COM1 in the device host's worker). */
   readonly console: string;
+  /** What the guest did in its own terms (ticks, sectors, bytes, iterations). */
+  readonly progress: Readonly<Record<string, number>>;
 }
 
 export class CliError extends Error {
@@ -81,17 +82,27 @@ export function placementOf(name: string): Placement {
   return result.placement;
 }
 
-/** The media a run's flags put on the board: without them, no drives. */
-export function boardOf(options: { readonly disk?: string; readonly floppy?: string }): BoardOptions {
-  return { ...(options.disk === undefined ? {} : { diskImage: options.disk }), ...(options.floppy === undefined ? {} : { floppyImage: options.floppy }) };
+/**
+ * The media a run's flags put on the board, else the blank ones its workload
+ * asks for (in memory: nothing written to the host), and the workload's host
+ * input. Without either, no drives.
+ */
+export function boardOf(options: { readonly disk?: string; readonly floppy?: string }, workload?: Workload): BoardOptions {
+  const needs = workload?.board ?? {};
+  return {
+    ...(options.disk !== undefined ? { diskImage: options.disk } : needs.diskBytes !== undefined ? { diskBlankBytes: needs.diskBytes } : {}),
+    ...(options.floppy !== undefined ? { floppyImage: options.floppy } : needs.floppyBytes !== undefined ? { floppyBlankBytes: needs.floppyBytes } : {}),
+    ...(needs.typing === undefined ? {} : { typing: needs.typing }),
+  };
 }
 
-export function guestFor(options: WorkloadOptions): GuestCpu {
-  switch (options.workload) {
-    case 'pit-tick': return pitTick({ hz: options.hz }).guest;
-    case 'lapic-tick': return lapicTick({ hz: options.hz }).guest;
-    case 'pm-timer-read': return pmTimerRead(options.reads === undefined ? {} : { reads: options.reads }).guest;
-    default: throw new CliError(`unknown workload "${options.workload}" (this build has: ${WORKLOADS.map((w) => w.name).join(', ')})`);
+/** The workload the options name, built with their parameters; one line for the user when either is wrong. */
+export function workloadFor(options: WorkloadOptions): Workload {
+  try {
+    return createWorkload(options.workload, options.parameters);
+  } catch (error) {
+    if (error instanceof WorkloadError || error instanceof RangeError) throw new CliError(error.message);
+    throw error;
   }
 }
 
@@ -106,8 +117,10 @@ export async function runProfile(name: string, options: WorkloadOptions): Promis
   if (model === undefined) throw new CliError(`unknown cost model "${modelName}" (this build has: ${COST_MODELS.map((m) => m.name).join(', ')})`);
   const mode = options.mode ?? 'modelled';
   let vm: Vm;
+  let workload: Workload;
   try {
-    vm = new Vm(placement, guestFor(options), { mode, board: boardOf(options) });
+    workload = workloadFor(options);
+    vm = new Vm(placement, workload.guest, { mode, board: boardOf(options, workload) });
   } catch (error) {
     if (error instanceof VmError || error instanceof FileBlockBackendError) throw new CliError(error.message);
     throw error;
@@ -137,6 +150,7 @@ export async function runProfile(name: string, options: WorkloadOptions): Promis
       ...(mode === 'live' ? { wallNs: Object.fromEntries([...vm.wallTimes].sort(([a], [b]) => a.localeCompare(b)).map(([kind, h]) => [kind, percentiles(h)])) } : {}),
       unmodelled: vm.unmodelled,
       console: vm.console(),
+      progress: workload.progress(),
     };
   } finally {
     await vm.close();
@@ -150,6 +164,7 @@ export function deviceCell(run: ProfileRun, device: string): string {
 }
 
 export function describeWorkload(options: WorkloadOptions): string {
-  const parameter = options.workload === 'pm-timer-read' ? (options.reads === undefined ? '' : ` (${options.reads} reads)`) : ` (HZ=${options.hz})`;
+  const given = Object.entries(options.parameters);
+  const parameter = given.length === 0 ? '' : ` (${given.map(([name, value]) => `${name} ${value}`).join(', ')})`;
   return `workload ${options.workload}${parameter}, ${options.durationNs / 1e6} ms of guest time, ${options.mode ?? 'modelled'}`;
 }

@@ -28,6 +28,8 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
     interrupts: run.interrupts,
     'irq windows': run.irqWindows,
   }]);
+  const progress = Object.entries(run.progress);
+  if (progress.length > 0) console.log(`The guest's own count: ${progress.map(([what, n]) => `${what} ${n}`).join(', ')}`);
   if (run.mode === 'live' && run.irqchip === 'userspace') console.log('Interrupt latency: not measured live with the irqchip in the device host\'s worker (run modelled for it)');
   else console.log(`Interrupt latency (line rise → CPU takes it, guest ns): p50 ${latency.p50}, p90 ${latency.p90}, p99 ${latency.p99}, max ${latency.max} over ${latency.count}`);
   if (run.wallNs !== undefined) {

@@ -9,7 +9,7 @@ const splitvisor = (...args: string[]) => spawnSync(process.execPath, ['--import
 
 describe('compare', () => {
   it('answers "what does moving the PIT to userspace cost a Linux guest at HZ=1000?"', async () => {
-    const options = { workload: 'pit-tick', hz: 1000, durationNs: 100e6 };
+    const options = { workload: 'pit-tick', parameters: { hz: 1000 }, durationNs: 100e6 };
     const kernel = await runProfile('kvm-irqchip', options);
     const user = await runProfile('kvm-userspace-pit', options);
     expect(user.interrupts).toBe(kernel.interrupts); // the guest sees the same
@@ -21,7 +21,7 @@ describe('compare', () => {
   });
 
   it('puts the PIT\'s and PIC\'s exits where qemu-tcg, kvm-irqchip, kvm-split and plex86 put them, and charges each accordingly', async () => {
-    const options = { workload: 'pit-tick', hz: 1000, durationNs: 100e6 };
+    const options = { workload: 'pit-tick', parameters: { hz: 1000 }, durationNs: 100e6 };
     const runs = Object.fromEntries(await Promise.all(['qemu-tcg', 'kvm-irqchip', 'kvm-split', 'plex86'].map(async (name) => [name, await runProfile(name, options)] as const)));
     const where = (name: string, device: string) => Object.keys(runs[name]?.exitsByDevice[device] ?? {}).at(-1);
     expect(['qemu-tcg', 'kvm-irqchip', 'kvm-split', 'plex86'].map((name) => [where(name, 'pit'), where(name, 'pic')])).toEqual([

@@ -5,5 +5,6 @@ export type { KeyEvent, Ps2KeyboardState } from './ps2-keyboard/keyboard.ts';
 export { KEYBOARD_BUFFER_BYTES, KEYBOARD_ID, KeyboardCommand, KeyboardReply } from './ps2-keyboard/commands.ts';
 export type { KeyCode, ScancodeSet } from './ps2-keyboard/scancodes.ts';
 export { KEY_CODES, TRANSLATION, isKeyCode, sequence } from './ps2-keyboard/scancodes.ts';
+export { strokesFor } from './ps2-keyboard/us-layout.ts';
 export type { Ps2MouseState } from './ps2-mouse/mouse.ts';
 export { DeviceId, MOUSE_BUFFER_BYTES, MouseButton, MouseCommand, MouseReply, MouseStatus, Packet } from './ps2-mouse/commands.ts';

@@ -31,13 +31,15 @@ export interface GuestCpu {
    * Runs for at most `budget` cycles (Infinity: until it exits). With
    * `exitOnInterruptWindow`, also stops as soon as it becomes interruptible
    * (the VMCS's interrupt-window exiting, which KVM sets when userspace asks
-   * for an irq window).
+   * for an irq window). `tsc` is the guest's time-stamp counter at entry
+   * (the host TSC plus the VMCS's TSC offset): `rdtsc` reads it plus the
+   * cycles run since, without an exit.
    *
    * The result may be the CPU's own record, rewritten by its next `run`
    * (as the exit fields of a VMCS are): a caller reads it before running
    * the CPU again, and copies what it keeps.
    */
-  run(budget: number, exitOnInterruptWindow?: boolean): GuestRun;
+  run(budget: number, exitOnInterruptWindow?: boolean, tsc?: number): GuestRun;
   /**
    * Supplies the data of the `in`/MMIO read the last run stopped on. The
    * buffer may be the caller's own, reused for the next read: a CPU takes

@@ -172,7 +172,7 @@ export class RunLoop {
       if (moved) next = this.nextDeadline();
       const budget = Math.max(0, Math.min(untilTsc, clock.tscAt(Math.ceil(next))) - clock.tsc());
       // Interrupt-window exiting when an interrupt waits for IF (the kernel's own enable_irq_window) or userspace asked.
-      const run = cpu.run(budget, this.windowRequested || interrupts.pending());
+      const run = cpu.run(budget, this.windowRequested || interrupts.pending(), clock.tsc());
       clock.addCycles(run.cycles);
       const exit = run.exit;
       if (exit.kind === 'io' || exit.kind === 'mmio') {

@@ -19,11 +19,13 @@ export type GuestOp =
   | { readonly op: 'write'; readonly address: number; readonly value: number; readonly length?: GuestAccessSize }
   | { readonly op: 'read'; readonly address: number; readonly length?: GuestAccessSize }
   | { readonly op: 'compute'; readonly cycles: number }
+  /** The time-stamp counter (no exit: KVM and QEMU let RDTSC run, offset); the program receives it. */
+  | { readonly op: 'rdtsc' }
   | { readonly op: 'hlt' }
   | { readonly op: 'sti' }
   | { readonly op: 'cli' };
 
-/** A program: yields operations; `in` and `read` receive the value read. */
+/** A program: yields operations; `in`, `read` and `rdtsc` receive the value read. */
 export type GuestProgram = Generator<GuestOp, void, number>;
 
 /** The cycles each operation costs the guest itself (the exit costs are the metrics' business). */
@@ -103,6 +105,9 @@ export class ScriptedGuest implements GuestCpu {
   private readonly result: Mutable<GuestRun> = { exit: BUDGET, cycles: 0 };
   /** Write data by width, each buffer its own (offset 0 in its ArrayBuffer, as a fresh one would be). */
   private readonly writeData: Uint8Array[] = [];
+  /** The TSC at the current run's entry, and the cycles run since. */
+  private entryTsc = 0;
+  private runCycles = 0;
 
   constructor(main: GuestProgram) {
     this.stack.push(frame(main, false));
@@ -139,9 +144,10 @@ export class ScriptedGuest implements GuestCpu {
   }
 
   /** Runs for at most `budget` cycles; the result and its exit are rewritten by the next run. */
-  run(budget: number, exitOnInterruptWindow = false): GuestRun {
+  run(budget: number, exitOnInterruptWindow = false, tsc = 0): GuestRun {
     let cycles = 0;
     this.windowOpened = false;
+    this.entryTsc = tsc;
     for (;;) {
       if (this.finished) return this.stop(SHUTDOWN, cycles);
       if (this.isHalted) return this.stop(HLT, cycles);
@@ -168,6 +174,7 @@ export class ScriptedGuest implements GuestCpu {
         // The instruction after an `sti` that set IF runs in its shadow: interrupts wait until it is done
         // (SDM vol. 3A §6.8.3), which is what makes `sti; hlt` race-free.
         const shadowed = this.stiShadow && next.value.op !== 'sti';
+        this.runCycles = cycles;
         const exit = this.execute(top, next.value);
         if (shadowed) {
           this.stiShadow = false;
@@ -242,6 +249,10 @@ export class ScriptedGuest implements GuestCpu {
       }
       case 'compute':
         frame.computeLeft = Math.max(0, Math.floor(op.cycles));
+        return undefined;
+      case 'rdtsc':
+        // Read as the instruction retires: its own cycle counted.
+        frame.pending = this.entryTsc + this.runCycles;
         return undefined;
       case 'hlt':
         this.isHalted = true;

@@ -20,6 +20,21 @@ describe('scripted guest', () => {
     expect(seen).toEqual([0x26]);
   });
 
+  it('reads the TSC without an exit: the TSC at entry plus the cycles run, its own included', () => {
+    const seen: number[] = [];
+    const guest = new ScriptedGuest((function* main(): GuestProgram {
+      seen.push(yield { op: 'rdtsc' });
+      yield { op: 'compute', cycles: 100 };
+      seen.push(yield { op: 'rdtsc' });
+      yield { op: 'in', port: 0x61 };
+      seen.push(yield { op: 'rdtsc' });
+    })());
+    expect(guest.run(Number.POSITIVE_INFINITY, false, 5000)).toMatchObject({ cycles: 104, exit: { kind: 'io', port: 0x61 } });
+    guest.complete(Uint8Array.of(0));
+    expect(guest.run(Number.POSITIVE_INFINITY, false, 9000)).toEqual({ cycles: 1, exit: { kind: 'shutdown' } });
+    expect(seen).toEqual([5001, 5103, 9001]);
+  });
+
   it('halts until an interrupt, runs its handler with IF clear, and restores IF on return', () => {
     const log: string[] = [];
     const guest = new ScriptedGuest((function* main(): GuestProgram {

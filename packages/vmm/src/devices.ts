@@ -7,8 +7,8 @@
 import type { Device, DeviceContext, DeviceState } from '@splitvisor/abi';
 import { FileBlockBackend } from '@splitvisor/devhost';
 import { I8237Pair } from '@splitvisor/dma';
-import { I82077aa } from '@splitvisor/floppy';
-import { AtaChannel } from '@splitvisor/disk';
+import { I82077aa, MemoryFloppyImage } from '@splitvisor/floppy';
+import { AtaChannel, MemoryBlockBackend, SECTOR_SIZE } from '@splitvisor/disk';
 import { AcpiPmTimer, Hpet, LEGACY_IRQ0, LEGACY_IRQ8 } from '@splitvisor/counters';
 import { I8042 } from '@splitvisor/keyboard';
 import { I8254 } from '@splitvisor/pit';
@@ -17,6 +17,8 @@ import { Vga } from '@splitvisor/vga';
 import { Mcr, Ns16550a } from '@splitvisor/serial';
 import type { DeviceName, Placement, Where } from '@splitvisor/placement';
 import { PC_BOARD } from './board.ts';
+import type { Typing } from './typist.ts';
+import { startTyping } from './typist.ts';
 
 /** What every domain runtime offers a device: a bus, a context, and state by name. */
 export interface Runtime {
@@ -36,6 +38,12 @@ export interface BoardOptions {
   readonly diskReadOnly?: boolean;
   /** A raw diskette image (720 KB, 1.44 MB or 2.88 MB) in floppy drive A; none: the controller has no drives. */
   readonly floppyImage?: string;
+  /** Without `diskImage`: a blank (zeroed) disk of this many bytes in memory on the primary master, nothing written to the host. */
+  readonly diskBlankBytes?: number;
+  /** Without `floppyImage`: a blank diskette of this many bytes (737280, 1474560 or 2949120) in memory in drive A. */
+  readonly floppyBlankBytes?: number;
+  /** Keys the host types at the keyboard, on the guest's clock (a workload's typist). */
+  readonly typing?: Typing;
   /** Guest RAM in bytes, for the devices' DMA (default 32 MiB). */
   readonly memoryBytes?: number;
 }
@@ -63,7 +71,10 @@ function create(name: DeviceName, context: DeviceContext, board: BoardOptions, r
     // On ISA DMA channel 2 (the placement keeps the two in one domain). One empty 1.44 MB drive, as QEMU's default.
     case 'floppy': {
       const dma = (shared.dma ??= new I8237Pair(contextOf('dma'))).channel(2);
-      if (board.floppyImage === undefined) return new I82077aa(context, { dma, drives: [] }); // no image: no drives
+      if (board.floppyImage === undefined) {
+        if (board.floppyBlankBytes === undefined) return new I82077aa(context, { dma, drives: [] }); // no image: no drives
+        return new I82077aa(context, { dma, drives: [{ image: new MemoryFloppyImage(new Uint8Array(board.floppyBlankBytes)) }] });
+      }
       const image = FileBlockBackend.open(board.floppyImage);
       releases.push(() => { image.close(); });
       return new I82077aa(context, { dma, drives: [{ image }] });
@@ -74,7 +85,11 @@ function create(name: DeviceName, context: DeviceContext, board: BoardOptions, r
     // A fixed date, never the host's: modelled runs stay byte-identical (the RTC's own default, 2000-01-01 00:00:00 UTC).
     case 'rtc': return new Mc146818(context);
     // A20 and the 8042's CPU reset have no CPU to act on yet (a scripted guest has no address wrap or reset vector).
-    case 'keyboard': return new I8042(context);
+    case 'keyboard': {
+      const keyboard = new I8042(context);
+      if (board.typing !== undefined) startTyping(keyboard, context, board.typing);
+      return keyboard;
+    }
     // QEMU's reset value of MCR has OUT2 set (its serial.c), so the PC's COM irq is enabled from power-on, as guests there expect.
     case 'serial': {
       const uart = new Ns16550a(context, { resetMcr: Mcr.OUT2 });
@@ -84,7 +99,11 @@ function create(name: DeviceName, context: DeviceContext, board: BoardOptions, r
     // QEMU's std VGA has 16 MiB of video memory, which its VBE reports (VBE_DISPI_INDEX_VIDEO_MEMORY_64K = 100h).
     case 'vga': return new Vga(context, { memoryBytes: 16 * 1024 * 1024 });
     case 'disk': {
-      if (board.diskImage === undefined) return new AtaChannel(context);
+      if (board.diskImage === undefined) {
+        if (board.diskBlankBytes === undefined) return new AtaChannel(context);
+        if (board.diskBlankBytes % SECTOR_SIZE !== 0) throw new RangeError(`a blank disk is a whole number of ${SECTOR_SIZE}-byte sectors, not ${board.diskBlankBytes} bytes`);
+        return new AtaChannel(context, { master: { backend: new MemoryBlockBackend(board.diskBlankBytes / SECTOR_SIZE) } });
+      }
       const backend = FileBlockBackend.open(board.diskImage, { readOnly: board.diskReadOnly === true });
       const channel = new AtaChannel(context, { master: { backend } });
       releases.push(() => {

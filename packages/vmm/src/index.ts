@@ -3,3 +3,4 @@ export { IRQCHIP_REGIONS, PC_BOARD } from './board.ts';
 export type { DeviceWindow, VmMode, VmOptions } from './vm.ts';
 export { Vm, VmError } from './vm.ts';
 export type { BoardOptions } from './devices.ts';
+export type { Typing } from './typist.ts';

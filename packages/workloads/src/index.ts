@@ -6,10 +6,8 @@ export type { PmTimerRead, PmTimerReadOptions } from './pm-timer-read.ts';
 export {
   ACPI_PM_MASK, PM_TIMER_PORT, RECENT_PM_TIMER_VALUES, pmTimerDelta, pmTimerForward, pmTimerMonotonic, pmTimerRead,
 } from './pm-timer-read.ts';
-
-/** The workloads `splitvisor` knows, with their parameters. */
-export const WORKLOADS = [
-  { name: 'pit-tick', description: "Linux's periodic tick on the 8254 at HZ (default 1000) with 8259 EOIs", parameters: ['hz'] },
-  { name: 'lapic-tick', description: "Linux's tickless idle on the LAPIC timer in one-shot mode at HZ (default 1000), re-armed before each hlt, with LAPIC EOIs", parameters: ['hz'] },
-  { name: 'pm-timer-read', description: "Linux's acpi_pm clocksource read (the verified triple read of PM_TMR) in a loop, interrupts off, for a number of reads (default: forever)", parameters: ['reads'] },
-] as const;
+export type {
+  HostTyping, ParameterValue, Workload, WorkloadBoard, WorkloadDefinition, WorkloadParameter, WorkloadParameters,
+} from './workload.ts';
+export { WorkloadError, numberParameter, resolveParameters, stringParameter } from './workload.ts';
+export { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, createWorkload, workloadDefinition } from './catalog.ts';

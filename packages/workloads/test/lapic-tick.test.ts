@@ -1,6 +1,6 @@
 import type { ScriptedGuest } from '@splitvisor/monitor';
 import { describe, expect, it } from 'vitest';
-import { APIC_DIVISOR, GUEST_TSC_HZ, LAPIC_BUS_HZ, LOCAL_TIMER_VECTOR, WORKLOADS, lapicTick } from '../src/index.ts';
+import { APIC_DIVISOR, GUEST_TSC_HZ, LAPIC_BUS_HZ, LOCAL_TIMER_VECTOR, workloadDefinition, lapicTick } from '../src/index.ts';
 
 const TMICT = 0xfee0_0380;
 /** Power-on values of the registers Linux reads: SVR FFh (software-disabled), TDCR 0. */
@@ -99,6 +99,6 @@ describe('lapic-tick', () => {
   it('refuses an HZ the timer cannot produce, and lists itself', () => {
     expect(() => lapicTick({ hz: 10_000_000 })).toThrow(/outside 15–2147483647/);
     expect(() => lapicTick({ hz: 0 })).toThrow(RangeError);
-    expect(WORKLOADS.find((w) => w.name === 'lapic-tick')?.parameters).toEqual(['hz']);
+    expect(workloadDefinition('linux-idle-lapic')?.parameters.map((p) => p.name)).toEqual(['hz']);
   });
 });

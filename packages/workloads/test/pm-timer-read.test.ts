@@ -1,6 +1,6 @@
 import type { ScriptedGuest } from '@splitvisor/monitor';
 import { describe, expect, it } from 'vitest';
-import { PM_TIMER_PORT, WORKLOADS, pmTimerDelta, pmTimerMonotonic, pmTimerRead } from '../src/index.ts';
+import { PM_TIMER_PORT, workloadDefinition, pmTimerDelta, pmTimerMonotonic, pmTimerRead } from '../src/index.ts';
 
 function le32(value: number): Uint8Array {
   return Uint8Array.of(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24);
@@ -59,6 +59,6 @@ describe('pm-timer-read', () => {
     expect(pmTimerMonotonic([0xff_fff0, 0xff_fff0, 0x10, 0x7f_0000])).toBe(true);
     expect(pmTimerMonotonic([1, 2, 0])).toBe(false);
     expect(() => pmTimerRead({ reads: -1 })).toThrow(RangeError);
-    expect(WORKLOADS.find((w) => w.name === 'pm-timer-read')?.parameters).toEqual(['reads']);
+    expect(workloadDefinition('pm-timer-read')?.parameters.map((p) => p.name)).toEqual(['clocksource', 'reads']);
   });
 });

@@ -1,0 +1,73 @@
+/**
+ * The workloads splitvisor knows, by name, with their parameters and the
+ * real driver each follows: what `splitvisor workloads` lists and `run` and
+ * `compare` take.
+ */
+import { lapicTick } from './lapic-tick.ts';
+import { pitTick } from './pit-tick.ts';
+import { pmTimerRead } from './pm-timer-read.ts';
+import type { ParameterValue, Workload, WorkloadDefinition } from './workload.ts';
+import { WorkloadError, numberParameter, resolveParameters } from './workload.ts';
+
+/** Linux's CONFIG_HZ choices (kernel/Kconfig.hz). */
+const LINUX_HZ = [100, 250, 300, 1000] as const;
+
+const hz = { name: 'hz', description: "the kernel's tick rate (CONFIG_HZ)", default: 1000, choices: LINUX_HZ } as const;
+
+export const WORKLOAD_DEFINITIONS: readonly WorkloadDefinition[] = [
+  {
+    name: 'linux-idle-pit',
+    description: "an idle Linux on the legacy timer path: the i8253 clockevent in periodic mode at HZ, 8259 EOIs, work then hlt",
+    follows: 'arch/x86/kernel/i8259.c init_8259A; drivers/clocksource/i8253.c init_pit_timer (periodic); kernel/sched/idle.c',
+    parameters: [hz],
+    create: (p) => {
+      const { guest, jiffies } = pitTick({ hz: numberParameter(p, 'hz') });
+      return { guest, progress: () => ({ jiffies: jiffies() }) };
+    },
+  },
+  {
+    name: 'linux-idle-lapic',
+    description: "an idle tickless Linux on the local APIC timer: one one-shot re-arm before each sti; hlt, LAPIC EOIs",
+    follows: 'arch/x86/kernel/apic/apic.c setup_local_APIC, lapic_timer_set_oneshot, lapic_next_event; kernel/time/tick-sched.c',
+    parameters: [hz],
+    create: (p) => {
+      const { guest, jiffies } = lapicTick({ hz: numberParameter(p, 'hz') });
+      return { guest, progress: () => ({ jiffies: jiffies() }) };
+    },
+  },
+  {
+    name: 'clocksource-read',
+    description: "Linux's clocksource read in a loop with interrupts off: acpi_pm's verified triple read of PM_TMR",
+    follows: 'drivers/clocksource/acpi_pm.c acpi_pm_read_verified',
+    parameters: [
+      { name: 'clocksource', description: 'which clocksource the kernel reads', default: 'acpi_pm', choices: ['acpi_pm'] },
+      { name: 'reads', description: 'clocksource reads before the guest stops (0: as many as the run allows)', default: 0, min: 0 },
+    ],
+    create: (p) => {
+      const reads = numberParameter(p, 'reads');
+      const clocksource = pmTimerRead(reads === 0 ? {} : { reads });
+      return { guest: clocksource.guest, progress: () => ({ reads: clocksource.reads(), retries: clocksource.retries() }) };
+    },
+  },
+];
+
+/** Earlier names, kept so that scripts written against them still run. */
+export const WORKLOAD_ALIASES: Readonly<Record<string, string>> = {
+  'pit-tick': 'linux-idle-pit',
+  'lapic-tick': 'linux-idle-lapic',
+  'pm-timer-read': 'clocksource-read',
+};
+
+export function workloadDefinition(name: string): WorkloadDefinition | undefined {
+  const canonical = WORKLOAD_ALIASES[name] ?? name;
+  return WORKLOAD_DEFINITIONS.find((w) => w.name === canonical);
+}
+
+/** The workload `name` with the parameters given by name (strings from flags, or numbers); one `WorkloadError` line when either is wrong. */
+export function createWorkload(name: string, given: Readonly<Record<string, ParameterValue | undefined>> = {}): Workload {
+  const definition = workloadDefinition(name);
+  if (definition === undefined) {
+    throw new WorkloadError(`unknown workload "${name}" (this build has: ${WORKLOAD_DEFINITIONS.map((w) => w.name).join(', ')})`);
+  }
+  return definition.create(resolveParameters(definition, given));
+}
