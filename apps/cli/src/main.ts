@@ -9,13 +9,15 @@ import { IdleCpu } from '@splitvisor/monitor';
 import { FileBlockBackendError } from '@splitvisor/devhost';
 import { Vm, VmError } from '@splitvisor/vmm';
 import type { ParameterValue } from '@splitvisor/workloads';
-import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS } from '@splitvisor/workloads';
+import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, workloadDefinition } from '@splitvisor/workloads';
 import { printComparison } from './compare.ts';
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
 import { CliError, boardOf, placementOf, runProfile } from './profile-run.ts';
 import { serveQtest } from './qtest.ts';
 import { addReplayCommand } from './replay.ts';
 import { printRun } from './run.ts';
+import type { VmexitProfile } from './vmexit-table.ts';
+import { printVmexit, vmexitPlan, vmexitProfile } from './vmexit-table.ts';
 import type { TransportName } from './demo.ts';
 import { printDemo, runDemo } from './demo.ts';
 import { readTrace } from './trace.ts';
@@ -133,6 +135,14 @@ withRunFlags(program
   .option('--profiles <names>', 'comma-separated profile names (see splitvisor profiles)', DEFAULT_PROFILES))
   .action(async (flags: RunFlags & { profiles: string }) => {
     const workload = workloadOptions(flags);
+    if (workloadDefinition(workload.workload)?.name === 'vmexit') {
+      const { tests, iterations } = vmexitPlan(workload);
+      const profiles: VmexitProfile[] = [];
+      for (const name of flags.profiles.split(',')) profiles.push(await vmexitProfile(name.trim(), workload, tests, iterations));
+      if (flags.json === true) console.log(JSON.stringify({ workload, iterations, vmexit: profiles }, null, 2));
+      else printVmexit(profiles, iterations, workload.durationNs);
+      return;
+    }
     const runs: ProfileRun[] = [];
     for (const name of flags.profiles.split(',')) runs.push(await runProfile(name.trim(), workload));
     if (flags.json === true) console.log(JSON.stringify({ workload, runs }, null, 2));

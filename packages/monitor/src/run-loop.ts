@@ -236,7 +236,10 @@ export class RunLoop {
         this.halts++;
         // Nothing to run until the next event: time jumps to it (the CPU is idle).
         const now = clock.now();
-        if (cpu.interruptible && (this.interrupts.pending() || this.windowRequested)) return 'continue';
+        // An interrupt window userspace asked for opens before the halt (KVM exits with IRQ_WINDOW_OPEN).
+        if (cpu.interruptible && this.windowRequested) return 'continue';
+        // HLT exits even with an interrupt already waiting (KVM intercepts it; kvm_vcpu_halt then finds the
+        // interrupt and resumes at once): the crossing is recorded before the wake-up is looked at.
         if (this.c.haltIn !== undefined && !this.haltRecorded) {
           this.haltRecorded = true;
           this.recorder.record('guest', 'monitor', 'hlt', null, now);
@@ -249,8 +252,8 @@ export class RunLoop {
             this.recorder.record('kernel', 'monitor', 'resume', null, now);
           }
           this.recorder.record('monitor', 'guest', 'resume', null, now);
-          if (this.interrupts.pending() && cpu.interruptible) return 'continue';
         }
+        if (cpu.interruptible && this.interrupts.pending()) return 'continue';
         const next = this.nextDeadline();
         if (next === NEVER) return 'shutdown'; // halted with nothing ever to wake it
         clock.advanceTo(Math.max(now, next));

@@ -6,6 +6,7 @@
 import { lapicTick } from './lapic-tick.ts';
 import { pitTick } from './pit-tick.ts';
 import { pmTimerRead } from './pm-timer-read.ts';
+import { VMEXIT } from './vmexit.ts';
 import type { ParameterValue, Workload, WorkloadDefinition } from './workload.ts';
 import { WorkloadError, numberParameter, resolveParameters } from './workload.ts';
 
@@ -49,6 +50,7 @@ export const WORKLOAD_DEFINITIONS: readonly WorkloadDefinition[] = [
       return { guest: clocksource.guest, progress: () => ({ reads: clocksource.reads(), retries: clocksource.retries() }) };
     },
   },
+  VMEXIT,
 ];
 
 /** Earlier names, kept so that scripts written against them still run. */
