@@ -58,11 +58,12 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
     source: 'IBM PC/AT technical reference: 8237 #1 at 00h–0Fh, #2 at C0h–DFh, page registers 81h–8Fh',
   },
   disk: {
-    // The PIIX's bus-master registers sit where the firmware puts BAR4 over PCI, which this board has not:
-    // the region is left unmapped, so the disk runs PIO only.
-    regions: [{ region: 'command', space: 'port', base: 0x1f0 }, { region: 'control', space: 'port', base: 0x3f6 }],
+    // The PIIX's bus-master registers sit where the firmware puts the IDE function's BAR4 over PCI. This board
+    // has no PCI configuration space yet, so they are fixed where SeaBIOS puts them on QEMU's pc machine: its
+    // first I/O BAR goes at C000h, the primary channel's eight registers first (the shared traces show the same).
+    regions: [{ region: 'command', space: 'port', base: 0x1f0 }, { region: 'control', space: 'port', base: 0x3f6 }, { region: 'bus-master', space: 'port', base: 0xc000 }],
     gsis: [14],
-    source: 'IBM PC/AT technical reference: the primary fixed-disk controller at 1F0h–1F7h and 3F6h, irq 14',
+    source: 'IBM PC/AT technical reference: the primary fixed-disk controller at 1F0h–1F7h and 3F6h, irq 14; PIIX3 datasheet 2.7 (BMIBA, bus master IDE I/O at BAR4) at C000h as SeaBIOS assigns it under QEMU',
   },
   keyboard: {
     regions: [{ region: 'data', space: 'port', base: 0x60 }, { region: 'command', space: 'port', base: 0x64 }],
