@@ -2,7 +2,7 @@
  * Exit records: why the run ioctl returned to the device host, modelled on
  * `struct kvm_run` (linux/include/uapi/linux/kvm.h: KVM_EXIT_IO, KVM_EXIT_MMIO,
  * KVM_EXIT_HLT, KVM_EXIT_IRQ_WINDOW_OPEN, KVM_EXIT_SHUTDOWN, KVM_EXIT_INTR,
- * KVM_EXIT_IOAPIC_EOI, KVM_EXIT_INTERNAL_ERROR).
+ * KVM_EXIT_IOAPIC_EOI, KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_X86_RDMSR/WRMSR).
  *
  * Unlike kvm_run, each record carries the virtual time of the exit: the
  * device host has no clock of its own, and its devices' `now()` is the
@@ -41,6 +41,19 @@ export interface MmioExit extends ExitHeader {
   readonly kind: 'mmio';
   readonly address: number;
   readonly length: GuestAccessSize;
+  readonly isWrite: boolean;
+  readonly data: Uint8Array;
+}
+
+/**
+ * A model-specific register the kernel does not handle (KVM_EXIT_X86_RDMSR /
+ * KVM_EXIT_X86_WRMSR, with KVM_CAP_X86_USER_SPACE_MSR): a write carries the
+ * value's 8 bytes, little-endian; a read none, and its completion is the 8
+ * bytes read.
+ */
+export interface MsrExit extends ExitHeader {
+  readonly kind: 'msr';
+  readonly index: number;
   readonly isWrite: boolean;
   readonly data: Uint8Array;
 }
@@ -84,6 +97,7 @@ export interface InternalErrorExit extends ExitHeader {
 export type Exit =
   | IoExit
   | MmioExit
+  | MsrExit
   | HltExit
   | IrqWindowOpenExit
   | ShutdownExit

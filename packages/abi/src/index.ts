@@ -2,7 +2,7 @@ export type { Nanoseconds } from './time.ts';
 export { NEVER, isNanoseconds } from './time.ts';
 export { tickTime, ticksAt, ticksAtBig } from './clock-math.ts';
 export type { AccessSize, AddressSpace, GuestAccessSize, IoRegion } from './io-region.ts';
-export { isAccessSize, isGuestAccessSize } from './io-region.ts';
+export { MSR_BYTES, isAccessSize, isGuestAccessSize, msrAddress } from './io-region.ts';
 export type { AccessOutcome } from './io-access.ts';
 export { readBytes, writeBytes } from './io-access.ts';
 export type { BusOutcome, Mapping } from './io-bus.ts';
@@ -18,7 +18,7 @@ export type { CachedRead, CounterDescriptor, CounterHint, CounterView, FastPathD
 export { counterValueAt } from './fast-path.ts';
 export type {
   CoalescedIo, CoalescedWrite, Exit, ExitHeader, ExitKind, HltExit, InternalErrorExit, IntrExit, IoExit,
-  IoapicEoiExit, IrqWindowOpenExit, MmioExit, ShutdownExit,
+  IoapicEoiExit, IrqWindowOpenExit, MmioExit, MsrExit, ShutdownExit,
 } from './exit.ts';
 export { InternalSuberror } from './exit.ts';
 export type {

@@ -10,10 +10,11 @@
  * region is mapped; MMIO ranges are few and sparse, found by binary search.
  */
 import type { Device } from './device.ts';
-import type { IoExit, MmioExit } from './exit.ts';
+import type { IoExit, MmioExit, MsrExit } from './exit.ts';
 import type { AccessOutcome } from './io-access.ts';
 import { readBytes, writeBytes } from './io-access.ts';
 import type { AddressSpace, IoRegion } from './io-region.ts';
+import { MSR_BYTES, msrAddress } from './io-region.ts';
 
 export interface Mapping {
   readonly name: string;
@@ -33,7 +34,7 @@ export type BusOutcome = AccessOutcome | 'unassigned';
 const PORTS = 0x1_0000;
 
 export class IoBus {
-  private readonly spaces: Record<AddressSpace, Mapping[]> = { port: [], mmio: [] };
+  private readonly spaces: Record<AddressSpace, Mapping[]> = { port: [], mmio: [], msr: [] };
   /** Per port: 1 + the index in `portMappings` of the mapping holding it, or 0 (nothing mapped). */
   private portSlots: Int32Array | undefined;
   /** Port mappings in the order they were mapped (slots index into this; mappings are never removed). */
@@ -110,10 +111,10 @@ export class IoBus {
    * in turn at the same port; returns the completion (the bytes read, or
    * nothing for a write).
    */
-  answer(exit: IoExit | MmioExit): Uint8Array {
-    const space: AddressSpace = exit.kind === 'io' ? 'port' : 'mmio';
-    const address = exit.kind === 'io' ? exit.port : exit.address;
-    const width = exit.kind === 'io' ? exit.size : exit.length;
+  answer(exit: IoExit | MmioExit | MsrExit): Uint8Array {
+    const space: AddressSpace = exit.kind === 'io' ? 'port' : exit.kind;
+    const address = exit.kind === 'io' ? exit.port : exit.kind === 'mmio' ? exit.address : msrAddress(exit.index);
+    const width = exit.kind === 'io' ? exit.size : exit.kind === 'mmio' ? exit.length : MSR_BYTES;
     const count = exit.kind === 'io' ? exit.count : 1;
     if (exit.kind === 'io' ? exit.direction === 'out' : exit.isWrite) {
       if (count === 1) this.write(space, address, exit.data);
@@ -145,7 +146,7 @@ export class IoBus {
   }
 
   mappings(): readonly Mapping[] {
-    return [...this.spaces.port, ...this.spaces.mmio];
+    return [...this.spaces.port, ...this.spaces.mmio, ...this.spaces.msr];
   }
 }
 

@@ -4,8 +4,22 @@
  * port or MMIO space, so a device only ever sees offsets within a region.
  */
 
-/** Port I/O (`in`/`out`, 16-bit addresses) or memory-mapped I/O. */
-export type AddressSpace = 'port' | 'mmio';
+/**
+ * Port I/O (`in`/`out`, 16-bit addresses), memory-mapped I/O, or model-specific
+ * registers (`rdmsr`/`wrmsr`). MSR space is addressed by byte like the others:
+ * MSR n is the 8 bytes from `msrAddress(n)` = n × 8, low half first, so a
+ * 64-bit RDMSR/WRMSR is an 8-byte access a bus splits into the two 4-byte
+ * halves a device's region answers (TSC_DEADLINE, 6E0h, is bytes 3700h–3707h).
+ */
+export type AddressSpace = 'port' | 'mmio' | 'msr';
+
+/** Bytes of MSR space per MSR. */
+export const MSR_BYTES = 8;
+
+/** Where MSR `index` starts in MSR space. */
+export function msrAddress(index: number): number {
+  return index * MSR_BYTES;
+}
 
 /**
  * Access widths a device answers itself. Wider guest accesses (an 8-byte

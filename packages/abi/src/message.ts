@@ -18,6 +18,7 @@ export const MessageTag = {
   intr: 0x06,
   'ioapic-eoi': 0x07,
   'internal-error': 0x08,
+  msr: 0x09,
   'coalesced-io': 0x10,
   run: 0x20,
   'irq-line': 0x21,
@@ -38,7 +39,7 @@ export const MessageTag = {
 const _everyKindTagged: Readonly<Record<MessageKind, number>> = MessageTag;
 
 const EXIT_KINDS: ReadonlySet<string> = new Set([
-  'io', 'mmio', 'hlt', 'irq-window-open', 'shutdown', 'intr', 'ioapic-eoi', 'internal-error',
+  'io', 'mmio', 'msr', 'hlt', 'irq-window-open', 'shutdown', 'intr', 'ioapic-eoi', 'internal-error',
 ]);
 
 export function isExit(message: Message): message is Exit {

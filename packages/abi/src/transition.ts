@@ -14,6 +14,7 @@ export type Domain = 'guest' | 'monitor' | 'kernel' | 'user';
 export type TransitionReason =
   | 'io'
   | 'mmio'
+  | 'msr'
   | 'hlt'
   | 'irq-window-open'
   | 'shutdown'

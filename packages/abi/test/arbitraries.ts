@@ -12,7 +12,7 @@ const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
 const safe = fc.maxSafeNat();
 const accessSize = fc.constantFrom<AccessSize>(1, 2, 4);
 const guestSize = fc.constantFrom<GuestAccessSize>(1, 2, 4, 8);
-const space = fc.constantFrom('port' as const, 'mmio' as const);
+const space = fc.constantFrom('port' as const, 'mmio' as const, 'msr' as const);
 const text = fc.string({ unit: 'grapheme', maxLength: 40 });
 const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: length });
 
@@ -75,6 +75,10 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   fc.tuple(header, safe, guestSize, fc.boolean()).chain(([h, address, length, isWrite]) =>
     (isWrite ? bytes(length) : fc.constant(new Uint8Array(0))).map((data) => ({
       kind: 'mmio' as const, ...h, address, length, isWrite, data,
+    }))),
+  fc.tuple(header, u32, fc.boolean()).chain(([h, index, isWrite]) =>
+    (isWrite ? bytes(8) : fc.constant(new Uint8Array(0))).map((data) => ({
+      kind: 'msr' as const, ...h, index, isWrite, data,
     }))),
   fc.tuple(header, fc.constantFrom('hlt' as const, 'irq-window-open' as const, 'shutdown' as const, 'intr' as const))
     .map(([h, kind]) => ({ kind, ...h })),

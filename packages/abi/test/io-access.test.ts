@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AccessSize, Device, IoRegion, Mapping } from '../src/index.ts';
-import { BusConflictError, IoBus, boundaryOf, readBytes, writeBytes } from '../src/index.ts';
+import { BusConflictError, IoBus, boundaryOf, msrAddress, readBytes, writeBytes } from '../src/index.ts';
 
 /** Records every call; reads answer offset-derived bytes so splits are visible. */
 function recordingDevice(regions: IoRegion[]) {
@@ -150,5 +150,17 @@ describe('an access given field by field', () => {
     expect(bus.unassigned).toEqual({ reads: 0, writes: 0 });
     const exit = { vcpu: 0, time: 0, ifFlag: false, readyForInterruptInjection: false, kind: 'io', direction: 'in', port: 0x61, size: 1, count: 2, data: new Uint8Array(0) } as const;
     expect([...bus.answer(exit)]).toEqual([...into.fill(0x11)]);
+  });
+
+  it('answers an MSR exit as the two 4-byte halves of its 8 bytes, low first, at index × 8 in MSR space', () => {
+    const { device, calls } = recordingDevice([{ name: 'deadline', space: 'msr', length: 8, sizes: [4] }]);
+    const bus = new IoBus();
+    bus.map('lapic', device, 'deadline', msrAddress(0x6e0));
+    const header = { vcpu: 0, time: 0, ifFlag: false, readyForInterruptInjection: false } as const;
+    bus.answer({ ...header, kind: 'msr', index: 0x6e0, isWrite: true, data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) });
+    expect([...bus.answer({ ...header, kind: 'msr', index: 0x6e0, isWrite: false, data: new Uint8Array(0) })]).toEqual([0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17]);
+    expect(calls).toEqual(['w deadline+0/4=4030201', 'w deadline+4/4=8070605', 'r deadline+0/4', 'r deadline+4/4']);
+    expect([...bus.answer({ ...header, kind: 'msr', index: 0x6e1, isWrite: false, data: new Uint8Array(0) })]).toEqual(new Array(8).fill(0xff)); // no such MSR here
+    expect(bus.find('port', msrAddress(0x6e0))).toBeUndefined(); // spaces apart
   });
 });

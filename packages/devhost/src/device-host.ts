@@ -19,7 +19,7 @@
  * else asks for an irq window in the `run` reply and injects at the
  * `irq-window-open` exit that follows — QEMU's kvm_arch_pre_run.
  */
-import type { CoalescedWrite, CounterDescriptor, CounterView, DeviceContext, DeviceLogger, DeviceState, Exit, GuestMemory, Message, Nanoseconds, Timer } from '@splitvisor/abi';
+import type { AddressSpace, CoalescedWrite, CounterDescriptor, CounterView, DeviceContext, DeviceLogger, DeviceState, Exit, GuestMemory, Message, Nanoseconds, Timer } from '@splitvisor/abi';
 import { ErrorCode, IoBus, NEVER, NO_MEMORY } from '@splitvisor/abi';
 import type { ChannelEnd, ChannelHandler } from '@splitvisor/channel';
 import { TimerQueue } from '@splitvisor/clock';
@@ -67,7 +67,7 @@ export class DeviceHost {
   private coalesced: CoalescedWrite[] = [];
   private time: Nanoseconds = 0;
   readonly log: string[] = [];
-  readonly handled = { io: 0, mmio: 0, intr: 0, irqLines: 0, msis: 0, injected: 0, windows: 0, halts: 0, ioapicEois: 0, fastPaths: 0, coalescedWrites: 0 };
+  readonly handled = { io: 0, mmio: 0, msr: 0, intr: 0, irqLines: 0, msis: 0, injected: 0, windows: 0, halts: 0, ioapicEois: 0, fastPaths: 0, coalescedWrites: 0 };
 
   private readonly memory: GuestMemory;
 
@@ -127,7 +127,7 @@ export class DeviceHost {
    * the RTC's index port): they arrive here, in order, ahead of the next
    * heavyweight exit, and are applied at that exit's time.
    */
-  coalesce(space: 'port' | 'mmio', address: number, length: number): void {
+  coalesce(space: AddressSpace, address: number, length: number): void {
     this.send({ kind: 'register-coalesced-range', space, address, length, enable: true });
   }
 
@@ -205,10 +205,11 @@ export class DeviceHost {
   private dispatch(exit: Exit): Message {
     switch (exit.kind) {
       case 'io':
-      case 'mmio': {
+      case 'mmio':
+      case 'msr': {
         this.handled[exit.kind]++;
         const completion = this.bus.answer(exit);
-        if (this.offered.size > 0) {
+        if (this.offered.size > 0 && exit.kind !== 'msr') {
           const name = this.bus.find(exit.kind === 'io' ? 'port' : 'mmio', exit.kind === 'io' ? exit.port : exit.address)?.name;
           const offer = name === undefined ? undefined : this.offered.get(name);
           if (name !== undefined && offer !== undefined) this.refreshCounters(name, offer);
@@ -240,6 +241,7 @@ export class DeviceHost {
         switch (message.kind) {
           case 'io':
           case 'mmio':
+          case 'msr':
           case 'hlt':
           case 'irq-window-open':
           case 'shutdown':

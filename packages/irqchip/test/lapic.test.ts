@@ -88,6 +88,24 @@ describe('local APIC', () => {
     context.advanceTo(1000);
     expect(apic.acknowledge()).toBe(0xec);
   });
+
+  it('takes IA32_TSC_DEADLINE as an MSR region, low half then high, in TSC-deadline mode at the guest TSC rate', () => {
+    const context = createTestContext();
+    const apic = new LocalApic(context, { apicId: 0, tscHz: 2_000_000_000 });
+    apic.write('registers', LapicReg.SVR, 4, 0x1ff);
+    apic.write('registers', LapicReg.LVT_TIMER, 4, 0x4_0000 | 0xef); // TSC-deadline mode (SDM 3A 11.5.1)
+    expect(apic.regions.find((r) => r.name === 'tsc-deadline')).toEqual({ name: 'tsc-deadline', space: 'msr', length: 8, sizes: [4] });
+    const deadline = 2n ** 32n + 4000n; // beyond 32 bits: both halves matter
+    apic.write('tsc-deadline', 0, 4, Number(deadline & 0xffff_ffffn));
+    expect(apic.read('tsc-deadline', 4, 4)).toBe(0); // not armed until the high half arrives
+    apic.write('tsc-deadline', 4, 4, Number(deadline >> 32n));
+    expect([apic.read('tsc-deadline', 0, 4), apic.read('tsc-deadline', 4, 4)]).toEqual([4000, 1]);
+    context.advanceTo(Number(deadline / 2n) - 1); // 2 GHz: two TSC ticks a nanosecond
+    expect(apic.deliverableVector()).toBe(-1);
+    context.advanceTo(Number(deadline / 2n));
+    expect(apic.acknowledge()).toBe(0xef);
+    expect([apic.read('tsc-deadline', 0, 4), apic.read('tsc-deadline', 4, 4)]).toEqual([0, 0]); // fired: disarmed
+  });
 });
 
 describe('PC interrupt wiring', () => {

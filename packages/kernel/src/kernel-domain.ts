@@ -12,7 +12,7 @@ import type {
   AddressSpace, CoalescedIo, CoalescedWrite, CounterDescriptor, DeviceContext, DeviceState, Exit, GuestMemory, Message,
   Nanoseconds, Request,
 } from '@splitvisor/abi';
-import { ErrorCode, IoBus, NO_MEMORY, counterValueAt } from '@splitvisor/abi';
+import { ErrorCode, IoBus, MSR_BYTES, NO_MEMORY, counterValueAt, msrAddress } from '@splitvisor/abi';
 import { TimerQueue } from '@splitvisor/clock';
 
 export interface KernelDevice {
@@ -116,15 +116,16 @@ export class KernelDomain {
 
   // --- the lightweight path ---------------------------------------------------------
 
-  /** Answers an I/O or MMIO exit here if it can. */
+  /** Answers an I/O, MMIO or MSR exit here if it can. */
   handle(exit: Exit): KernelOutcome {
-    if (exit.kind !== 'io' && exit.kind !== 'mmio') return TO_USER;
+    if (exit.kind !== 'io' && exit.kind !== 'mmio' && exit.kind !== 'msr') return TO_USER;
     const isIo = exit.kind === 'io';
-    const width = isIo ? exit.size : exit.length;
+    const width = isIo ? exit.size : exit.kind === 'mmio' ? exit.length : MSR_BYTES;
     const count = isIo ? exit.count : 1;
     const isWrite = isIo ? exit.direction === 'out' : exit.isWrite;
     const completion = isWrite ? EMPTY : new Uint8Array(width * count);
-    const device = this.handleAccess(isIo ? 'port' : 'mmio', isIo ? exit.port : exit.address, width, count, isWrite, exit.data, completion);
+    const address = isIo ? exit.port : exit.kind === 'mmio' ? exit.address : msrAddress(exit.index);
+    const device = this.handleAccess(isIo ? 'port' : exit.kind, address, width, count, isWrite, exit.data, completion);
     if (device === undefined) return TO_USER;
     return { kind: 'handled', completion, device, via: this.answeredVia };
   }

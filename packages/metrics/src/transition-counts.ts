@@ -29,7 +29,7 @@ function domainIndex(domain: Domain): number {
 }
 
 /** The reasons, the commonest first (a switch on strings compares in order). */
-const REASONS = 11;
+const REASONS = 12;
 function reasonIndex(reason: TransitionReason): number {
   switch (reason) {
     case 'io': return 0;
@@ -43,6 +43,7 @@ function reasonIndex(reason: TransitionReason): number {
     case 'ioctl': return 8;
     case 'shutdown': return 9;
     case 'internal-error': return 10;
+    case 'msr': return 11;
   }
 }
 

@@ -11,6 +11,8 @@ export type GuestExit =
   /** `out`/`in` (count > 1 for string I/O). A read waits for `complete` before the CPU runs on. */
   | { readonly kind: 'io'; readonly direction: 'in' | 'out'; readonly port: number; readonly size: AccessSize; readonly count: number; readonly data: Uint8Array }
   | { readonly kind: 'mmio'; readonly isWrite: boolean; readonly address: number; readonly length: GuestAccessSize; readonly data: Uint8Array }
+  /** `rdmsr`/`wrmsr` of an MSR the CPU does not keep itself: a write's 8 bytes little-endian; a read waits for `complete`. */
+  | { readonly kind: 'msr'; readonly isWrite: boolean; readonly index: number; readonly data: Uint8Array }
   /** `hlt`: the CPU waits for an interrupt. */
   | { readonly kind: 'hlt' }
   /** It became able to take an interrupt (`sti`, an `iret` restoring IF) while the monitor asked to know (interrupt-window exiting). */

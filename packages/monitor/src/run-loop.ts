@@ -27,7 +27,8 @@
  * what reaches the device host — or when a transition recorder wants the
  * time.
  */
-import type { AddressSpace, Exit, IoExit, MmioExit, Nanoseconds, TransitionRecorder } from '@splitvisor/abi';
+import type { AddressSpace, Exit, IoExit, MmioExit, MsrExit, Nanoseconds, TransitionRecorder } from '@splitvisor/abi';
+import { MSR_BYTES, msrAddress } from '@splitvisor/abi';
 import { NEVER, nullRecorder } from '@splitvisor/abi';
 import type { GuestClock } from '@splitvisor/clock';
 import type { GuestCpu, GuestExit } from './guest-cpu.ts';
@@ -75,7 +76,7 @@ export interface RunLoopConfig {
   readonly user: UserDomain;
   readonly interrupts: InterruptSource;
   /** The board's name for the device at an address, for transitions that cross to a domain without naming it. */
-  readonly deviceAt: (space: 'port' | 'mmio', address: number) => string | null;
+  readonly deviceAt: (space: AddressSpace, address: number) => string | null;
   readonly recorder?: TransitionRecorder;
   readonly vcpu?: number;
   /** The device host's earliest timer deadline before the first exit (it arms its timers at power-on). */
@@ -98,9 +99,14 @@ export interface RunSummary {
   readonly shutdown: boolean;
 }
 
-type GuestAccess = Extract<GuestExit, { kind: 'io' | 'mmio' }>;
+type GuestAccess = Extract<GuestExit, { kind: 'io' | 'mmio' | 'msr' }>;
 
 const NO_DATA = new Uint8Array(0);
+
+/** The bytes an access reads: `size × count` for port I/O, the length for MMIO, 8 for an MSR. */
+function readLength(exit: GuestAccess): number {
+  return exit.kind === 'io' ? exit.size * exit.count : exit.kind === 'mmio' ? exit.length : MSR_BYTES;
+}
 
 export class RunLoop {
   private readonly c: RunLoopConfig;
@@ -175,10 +181,10 @@ export class RunLoop {
       const run = cpu.run(budget, this.windowRequested || interrupts.pending(), clock.tsc());
       clock.addCycles(run.cycles);
       const exit = run.exit;
-      if (exit.kind === 'io' || exit.kind === 'mmio') {
+      if (exit.kind === 'io' || exit.kind === 'mmio' || exit.kind === 'msr') {
         this.exits++;
         if (exit.kind === 'io' ? exit.direction === 'in' : !exit.isWrite) {
-          cpu.complete(this.access(exit, this.readBuffer(exit.kind === 'io' ? exit.size * exit.count : exit.length)));
+          cpu.complete(this.access(exit, this.readBuffer(readLength(exit))));
         } else {
           this.access(exit, NO_DATA);
         }
@@ -271,7 +277,7 @@ export class RunLoop {
     this.exits++;
     const isRead = exit.kind === 'io' ? exit.direction === 'in' : !exit.isWrite;
     // The caller keeps what it is given: a buffer of its own.
-    return this.access(exit, isRead ? new Uint8Array(exit.kind === 'io' ? exit.size * exit.count : exit.length) : NO_DATA);
+    return this.access(exit, isRead ? new Uint8Array(readLength(exit)) : NO_DATA);
   }
 
   /** The reused buffer for a read of `length` bytes. */
@@ -285,14 +291,16 @@ export class RunLoop {
   }
 
   /** The access as the exit record kvm_run would hold, at the current time: for the device host, or a domain without `handleAccess`. */
-  private exitRecord(exit: GuestAccess, data: Uint8Array): IoExit | MmioExit {
+  private exitRecord(exit: GuestAccess, data: Uint8Array): IoExit | MmioExit | MsrExit {
     const time = this.clock.now();
     const ifFlag = this.cpu.interruptible;
     const ready = ifFlag && !this.interrupts.pending();
     // Built field by field: object spread here costs more than the rest of the exit.
-    return exit.kind === 'io'
-      ? { kind: 'io', vcpu: this.vcpu, time, ifFlag, readyForInterruptInjection: ready, direction: exit.direction, port: exit.port, size: exit.size, count: exit.count, data }
-      : { kind: 'mmio', vcpu: this.vcpu, time, ifFlag, readyForInterruptInjection: ready, address: exit.address, length: exit.length, isWrite: exit.isWrite, data };
+    switch (exit.kind) {
+      case 'io': return { kind: 'io', vcpu: this.vcpu, time, ifFlag, readyForInterruptInjection: ready, direction: exit.direction, port: exit.port, size: exit.size, count: exit.count, data };
+      case 'mmio': return { kind: 'mmio', vcpu: this.vcpu, time, ifFlag, readyForInterruptInjection: ready, address: exit.address, length: exit.length, isWrite: exit.isWrite, data };
+      case 'msr': return { kind: 'msr', vcpu: this.vcpu, time, ifFlag, readyForInterruptInjection: ready, index: exit.index, isWrite: exit.isWrite, data };
+    }
   }
 
   /**
@@ -311,9 +319,9 @@ export class RunLoop {
   /** One access, outward until a domain answers it, and back; returns the bytes read (`into`, unless they came from elsewhere). */
   private access(exit: GuestAccess, into: Uint8Array): Uint8Array {
     const isIo = exit.kind === 'io';
-    const space: AddressSpace = isIo ? 'port' : 'mmio';
-    const address = isIo ? exit.port : exit.address;
-    const width = isIo ? exit.size : exit.length;
+    const space: AddressSpace = isIo ? 'port' : exit.kind;
+    const address = isIo ? exit.port : exit.kind === 'mmio' ? exit.address : msrAddress(exit.index);
+    const width = isIo ? exit.size : exit.kind === 'mmio' ? exit.length : MSR_BYTES;
     const count = isIo ? exit.count : 1;
     const isWrite = isIo ? exit.direction === 'out' : exit.isWrite;
     this.completion = into;

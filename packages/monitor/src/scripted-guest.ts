@@ -18,6 +18,9 @@ export type GuestOp =
   | { readonly op: 'in'; readonly port: number; readonly size?: AccessSize }
   | { readonly op: 'write'; readonly address: number; readonly value: number; readonly length?: GuestAccessSize }
   | { readonly op: 'read'; readonly address: number; readonly length?: GuestAccessSize }
+  /** WRMSR/RDMSR (the value up to 2^53 as a number); `rdmsr` receives it. */
+  | { readonly op: 'wrmsr'; readonly index: number; readonly value: number }
+  | { readonly op: 'rdmsr'; readonly index: number }
   | { readonly op: 'compute'; readonly cycles: number }
   /** The time-stamp counter (no exit: KVM and QEMU let RDTSC run, offset); the program receives it. */
   | { readonly op: 'rdtsc' }
@@ -25,7 +28,7 @@ export type GuestOp =
   | { readonly op: 'sti' }
   | { readonly op: 'cli' };
 
-/** A program: yields operations; `in`, `read` and `rdtsc` receive the value read. */
+/** A program: yields operations; `in`, `read`, `rdmsr` and `rdtsc` receive the value read. */
 export type GuestProgram = Generator<GuestOp, void, number>;
 
 /** The cycles each operation costs the guest itself (the exit costs are the metrics' business). */
@@ -52,6 +55,7 @@ function bytes(value: number, out: Uint8Array): Uint8Array {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type IoGuestExit = Extract<GuestExit, { kind: 'io' }>;
 type MmioGuestExit = Extract<GuestExit, { kind: 'mmio' }>;
+type MsrGuestExit = Extract<GuestExit, { kind: 'msr' }>;
 
 const NO_DATA = new Uint8Array(0);
 const HLT: GuestExit = Object.freeze({ kind: 'hlt' });
@@ -102,6 +106,7 @@ export class ScriptedGuest implements GuestCpu {
   /** The exit records and the run result, rewritten by every run. */
   private readonly ioExit: Mutable<IoGuestExit> = { kind: 'io', direction: 'out', port: 0, size: 1, count: 1, data: NO_DATA };
   private readonly mmioExit: Mutable<MmioGuestExit> = { kind: 'mmio', isWrite: false, address: 0, length: 4, data: NO_DATA };
+  private readonly msrExit: Mutable<MsrGuestExit> = { kind: 'msr', isWrite: false, index: 0, data: NO_DATA };
   private readonly result: Mutable<GuestRun> = { exit: BUDGET, cycles: 0 };
   /** Write data by width, each buffer its own (offset 0 in its ArrayBuffer, as a fresh one would be). */
   private readonly writeData: Uint8Array[] = [];
@@ -240,6 +245,20 @@ export class ScriptedGuest implements GuestCpu {
         if (op.op === 'write') {
           exit.isWrite = true;
           exit.data = bytes(op.value, this.dataOf(length));
+        } else {
+          this.awaitingData = true;
+          exit.isWrite = false;
+          exit.data = NO_DATA;
+        }
+        return exit;
+      }
+      case 'wrmsr':
+      case 'rdmsr': {
+        const exit = this.msrExit;
+        exit.index = op.index;
+        if (op.op === 'wrmsr') {
+          exit.isWrite = true;
+          exit.data = bytes(op.value, this.dataOf(8));
         } else {
           this.awaitingData = true;
           exit.isWrite = false;

@@ -35,6 +35,20 @@ describe('scripted guest', () => {
     expect(seen).toEqual([5001, 5103, 9001]);
   });
 
+  it('exits on wrmsr with the value\'s 8 bytes, and on rdmsr until the value is completed', () => {
+    const seen: number[] = [];
+    const guest = new ScriptedGuest((function* main(): GuestProgram {
+      yield { op: 'wrmsr', index: 0x6e0, value: 2 ** 40 + 3 };
+      seen.push(yield { op: 'rdmsr', index: 0x6e0 });
+    })());
+    expect(guest.run(Number.POSITIVE_INFINITY)).toEqual({ cycles: 1, exit: { kind: 'msr', isWrite: true, index: 0x6e0, data: Uint8Array.of(3, 0, 0, 0, 0, 1, 0, 0) } });
+    expect(guest.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'msr', isWrite: false, index: 0x6e0, data: new Uint8Array(0) });
+    expect(guest.interruptible).toBe(false);
+    guest.complete(Uint8Array.of(3, 0, 0, 0, 0, 1, 0, 0));
+    guest.run(Number.POSITIVE_INFINITY);
+    expect(seen).toEqual([2 ** 40 + 3]);
+  });
+
   it('halts until an interrupt, runs its handler with IF clear, and restores IF on return', () => {
     const log: string[] = [];
     const guest = new ScriptedGuest((function* main(): GuestProgram {

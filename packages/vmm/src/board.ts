@@ -4,6 +4,7 @@
  * is the only place that knows addresses.
  */
 import type { AddressSpace } from '@splitvisor/abi';
+import { msrAddress } from '@splitvisor/abi';
 import type { DeviceName } from '@splitvisor/placement';
 
 export interface BoardRegion {
@@ -86,6 +87,6 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
 export const IRQCHIP_REGIONS = {
   pic: [{ region: 'master', space: 'port', base: 0x20 }, { region: 'slave', space: 'port', base: 0xa0 }, { region: 'elcr', space: 'port', base: 0x4d0 }],
   ioapic: [{ region: 'registers', space: 'mmio', base: 0xfec0_0000 }],
-  lapic: [{ region: 'registers', space: 'mmio', base: 0xfee0_0000 }],
-  source: 'IBM PC/AT (8259s at 20h and A0h); PIIX ELCR at 4D0h; Intel MP specification (I/O APIC FEC00000h, local APIC FEE00000h)',
+  lapic: [{ region: 'registers', space: 'mmio', base: 0xfee0_0000 }, { region: 'tsc-deadline', space: 'msr', base: msrAddress(0x6e0) }],
+  source: 'IBM PC/AT (8259s at 20h and A0h); PIIX ELCR at 4D0h; Intel MP specification (I/O APIC FEC00000h, local APIC FEE00000h); Intel SDM 3A 11.5.4.1 (IA32_TSC_DEADLINE, MSR 6E0h)',
 } as const satisfies Record<string, unknown>;

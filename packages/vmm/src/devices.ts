@@ -44,6 +44,8 @@ export interface BoardOptions {
   readonly floppyBlankBytes?: number;
   /** Keys the host types at the keyboard, on the guest's clock (a workload's typist). */
   readonly typing?: Typing;
+  /** The guest's TSC rate, Hz, which TSC-deadline mode compares against (a VM sets its own clock's). */
+  readonly tscHz?: number;
   /** Guest RAM in bytes, for the devices' DMA (default 32 MiB). */
   readonly memoryBytes?: number;
 }

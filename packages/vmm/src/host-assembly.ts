@@ -36,7 +36,7 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
     });
     const chips = mode === 'split'
       ? new PcInterrupts(context, { split: { half: 'legacy', apicBus: (message) => { const msi = toMsi(message); host.signalMsi(msi.address, msi.data); } } })
-      : new PcInterrupts(context);
+      : new PcInterrupts(context, board.tscHz === undefined ? {} : { tscHz: board.tscHz });
     for (const { region, base } of IRQCHIP_REGIONS.pic) host.bus.map('pic', chips.pic, region, base);
     for (const { region, base } of IRQCHIP_REGIONS.ioapic) host.bus.map('ioapic', chips.ioapic, region, base);
     const lapic = chips.lapics[0];

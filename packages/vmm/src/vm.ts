@@ -19,7 +19,7 @@
  * KVM_SIGNAL_MSI and KVM_EXIT_IOAPIC_EOI.
  */
 import { performance } from 'node:perf_hooks';
-import type { Exit, Nanoseconds } from '@splitvisor/abi';
+import type { AddressSpace, Exit, Nanoseconds } from '@splitvisor/abi';
 import type { IoBus } from '@splitvisor/abi';
 import { ramMemory, withIrqOutputs } from '@splitvisor/abi';
 import type { ChannelEnd } from '@splitvisor/channel';
@@ -47,7 +47,7 @@ export type VmMode = 'modelled' | 'live';
 
 /** A device's region on the board: `length` bytes of `space` from `base`, named as the board names the device. */
 export interface DeviceWindow {
-  readonly space: 'port' | 'mmio';
+  readonly space: AddressSpace;
   readonly base: number;
   readonly length: number;
   readonly name: string;
@@ -111,7 +111,9 @@ export class Vm {
     this.clock = new GuestClock(options.tscHz ?? 2_000_000_000);
     const now = () => this.clock.now();
     // Guest RAM, shared with the device host's worker in live mode: DMA from any domain lands in the same bytes.
-    const memoryBytes = options.board?.memoryBytes ?? DEFAULT_MEMORY_BYTES;
+    // The guest's TSC rate travels with the board: the local APIC's TSC-deadline mode compares against it.
+    const board: BoardOptions = { ...options.board, tscHz: this.clock.tscHz };
+    const memoryBytes = board.memoryBytes ?? DEFAULT_MEMORY_BYTES;
     if (!Number.isInteger(memoryBytes) || memoryBytes < 0 || memoryBytes > 4 * 1024 ** 3) throw new VmError(`guest memory of ${memoryBytes} bytes: expected a whole number up to 4 GiB`);
     this.ram = new SharedArrayBuffer(memoryBytes);
     const memory = ramMemory(new Uint8Array(this.ram));
@@ -122,9 +124,9 @@ export class Vm {
     let kernelEnd: ChannelEnd;
     if (this.mode === 'live') {
       // The worker opens the image itself; a bad one is found here first, to be reported in one line.
-      if (options.board?.diskImage !== undefined) FileBlockBackend.open(options.board.diskImage, { readOnly: true }).close();
+      if (board.diskImage !== undefined) FileBlockBackend.open(board.diskImage, { readOnly: true }).close();
       // A generous timeout: the worker's first answer waits for it to load every device package (seconds on a loaded machine).
-      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, board: options.board ?? {}, ram: this.ram } });
+      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, board, ram: this.ram } });
       kernelEnd = worker.end;
       this.shutdownWorker = () => worker.shutdown();
       this.host = undefined;
@@ -139,7 +141,7 @@ export class Vm {
         irq: (gsi, level) => { this.observeIrq(gsi, level); },
         console: (byte) => { this.consoleBytes.push(byte); },
         ...(mode === 'userspace' ? { cpuLine: (level: boolean, acknowledged: boolean) => { this.cpuLine(level, acknowledged); } } : {}),
-        }, options.board, this.releases);
+        }, board, this.releases);
       } catch (error) {
         throw this.failedAssembly(error);
       }
@@ -147,11 +149,11 @@ export class Vm {
     }
     kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
 
-    const interrupts = this.wireIrqchip(mode, kernel, monitor);
+    const interrupts = this.wireIrqchip(mode, kernel, monitor, this.clock.tscHz);
     try {
       const sinks = { console: (byte: number) => { this.consoleBytes.push(byte); } };
-      createDevices(placement, 'kernel', kernel, options.board, this.releases, sinks);
-      createDevices(placement, 'monitor', monitor, options.board, this.releases, sinks);
+      createDevices(placement, 'kernel', kernel, board, this.releases, sinks);
+      createDevices(placement, 'monitor', monitor, board, this.releases, sinks);
     } catch (error) {
       throw this.failedAssembly(error);
     }
@@ -227,7 +229,7 @@ export class Vm {
   }
 
   /** Creates the kernel's or monitor's interrupt controllers where the placement puts them; returns what the CPU sees. */
-  private wireIrqchip(mode: Vm['irqchip'], kernel: KernelDomain, monitor: KernelDomain): InterruptSource {
+  private wireIrqchip(mode: Vm['irqchip'], kernel: KernelDomain, monitor: KernelDomain, tscHz: number): InterruptSource {
     const toChips = (chips: PcInterrupts) => (gsi: number, level: boolean) => {
       this.observeIrq(gsi, level);
       chips.setGsi(gsi, level);
@@ -240,7 +242,7 @@ export class Vm {
       // The local APICs in the kernel; level-triggered EOIs owed to the I/O APIC leave as KVM_EXIT_IOAPIC_EOI.
       let apicLine = false;
       const apics = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), (_cpu, level) => { apicLine = level; this.cpuLine(level); }), {
-        split: { half: 'apics', ioapicEoi: (vector) => { kernel.ioapicEoi(vector); } },
+        tscHz, split: { half: 'apics', ioapicEoi: (vector) => { kernel.ioapicEoi(vector); } },
       });
       const bsp = apics.lapics[0];
       if (bsp !== undefined) for (const { region, base } of IRQCHIP_REGIONS.lapic) kernel.bus.map('lapic', bsp, region, base);
@@ -262,7 +264,7 @@ export class Vm {
     }
     const runtime = mode === 'monitor' ? monitor : kernel;
     let line = false;
-    const chips = new PcInterrupts(withIrqOutputs(runtime.context('irqchip', () => 0), (_cpu, level) => { line = level; this.cpuLine(level); }));
+    const chips = new PcInterrupts(withIrqOutputs(runtime.context('irqchip', () => 0), (_cpu, level) => { line = level; this.cpuLine(level); }), { tscHz });
     for (const part of ['pic', 'ioapic', 'lapic'] as const) {
       const device = part === 'pic' ? chips.pic : part === 'ioapic' ? chips.ioapic : chips.lapics[0];
       if (device !== undefined) for (const { region, base } of IRQCHIP_REGIONS[part]) runtime.bus.map(part, device, region, base);

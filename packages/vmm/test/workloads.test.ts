@@ -66,3 +66,15 @@ describe('pm-timer-read on a VM', () => {
     expect(allKernel.exits['pm-timer']).toEqual({ monitor: triple, kernel: triple });
   });
 });
+
+describe('lapic-tick in TSC-deadline mode on a VM', () => {
+  it('takes one tick per jiffy, re-armed by a WRMSR of IA32_TSC_DEADLINE wherever the LAPIC is', () => {
+    for (const name of ['kvm-irqchip', 'qemu-tcg', 'kvm-split', 'plex86']) {
+      const { guest, jiffies } = lapicTick({ hz: 1000, timer: 'tsc-deadline' });
+      const vm = new Vm(placement(name), guest);
+      vm.run(50_000_000);
+      const msr = vm.counts.rows().filter((r) => r.from === 'guest' && r.reason === 'msr').reduce((n, r) => n + r.count, 0);
+      expect([guest.taken.get(LOCAL_TIMER_VECTOR), msr, jiffies()], name).toEqual([50, 50, 49]);
+    }
+  });
+});

@@ -8,7 +8,7 @@ import { pitTick } from './pit-tick.ts';
 import { pmTimerRead } from './pm-timer-read.ts';
 import { VMEXIT } from './vmexit.ts';
 import type { ParameterValue, Workload, WorkloadDefinition } from './workload.ts';
-import { WorkloadError, numberParameter, resolveParameters } from './workload.ts';
+import { WorkloadError, numberParameter, resolveParameters, stringParameter } from './workload.ts';
 
 /** Linux's CONFIG_HZ choices (kernel/Kconfig.hz). */
 const LINUX_HZ = [100, 250, 300, 1000] as const;
@@ -28,11 +28,11 @@ export const WORKLOAD_DEFINITIONS: readonly WorkloadDefinition[] = [
   },
   {
     name: 'linux-idle-lapic',
-    description: "an idle tickless Linux on the local APIC timer: one one-shot re-arm before each sti; hlt, LAPIC EOIs",
-    follows: 'arch/x86/kernel/apic/apic.c setup_local_APIC, lapic_timer_set_oneshot, lapic_next_event; kernel/time/tick-sched.c',
-    parameters: [hz],
+    description: "an idle tickless Linux on the local APIC timer: one re-arm (a TMICT write, or RDTSC and a TSC_DEADLINE WRMSR) before each sti; hlt, LAPIC EOIs",
+    follows: 'arch/x86/kernel/apic/apic.c setup_local_APIC, lapic_timer_set_oneshot, lapic_next_event, lapic_next_deadline; kernel/time/tick-sched.c',
+    parameters: [hz, { name: 'timer', description: 'the LAPIC timer mode the clockevent uses', default: 'oneshot', choices: ['oneshot', 'tsc-deadline'] }],
     create: (p) => {
-      const { guest, jiffies } = lapicTick({ hz: numberParameter(p, 'hz') });
+      const { guest, jiffies } = lapicTick({ hz: numberParameter(p, 'hz'), timer: stringParameter(p, 'timer') === 'tsc-deadline' ? 'tsc-deadline' : 'oneshot' });
       return { guest, progress: () => ({ jiffies: jiffies() }) };
     },
   },

@@ -12,4 +12,4 @@ export type {
 export { WorkloadError, numberParameter, resolveParameters, stringParameter } from './workload.ts';
 export { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, createWorkload, workloadDefinition } from './catalog.ts';
 export type { VmexitTest } from './vmexit.ts';
-export { IPI_TEST_VECTOR, VMEXIT, VMEXIT_TESTS, vmexit } from './vmexit.ts';
+export { IPI_TEST_VECTOR, TSC_DEADLINE_TIMER_VECTOR, VMEXIT, VMEXIT_TESTS, vmexit } from './vmexit.ts';

@@ -19,6 +19,13 @@
  *   spends the handler's cycles. The handler does not re-arm; the idle loop
  *   does, before each `hlt`.
  *
+ * With `timer: 'tsc-deadline'` (a CPU with X86_FEATURE_TSC_DEADLINE_TIMER,
+ * Linux's default where it exists): __setup_APIC_LVTT writes LVTT in
+ * TSC-deadline mode (no divider, no initial count), and lapic_next_deadline
+ * re-arms with RDTSC and one WRMSR of IA32_TSC_DEADLINE = TSC + delta × 8
+ * (TSC_DIVISOR), the clockevent counting in eighths of the TSC; its minimum
+ * delta is 0xF of those units.
+ *
  * No tick is lost or added: each event is aimed at the next boundary of the
  * jiffy grid counted from reset (k / HZ s), not at "now + 1/HZ", so the time
  * the handler and the work take does not accumulate; an event whose boundary
@@ -27,14 +34,10 @@
  * run of T seconds there are T × HZ timer interrupts, as long as the work and
  * the handler fit in a tick on average.
  *
- * The guest reads the time as Linux does, from its TSC — which, with no
- * `rdtsc` among scripted operations, it keeps itself: every operation's
- * cycles, and after a `hlt` the expiry of the timer it armed (the one-shot
- * counts from the APIC bus clock edge at or before the TMICT write). This
- * holds while interrupts are delivered at their deadline; a time policy that
- * delivers them late makes this guest's clock run behind.
+ * The guest reads the time as Linux does, from its TSC (`rdtsc`, which does
+ * not exit), just before it programs the next event.
  */
-import type { GuestOp, GuestProgram } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/monitor';
 import { OP_CYCLES, ScriptedGuest } from '@splitvisor/monitor';
 
 export interface LapicTickOptions {
@@ -47,6 +50,8 @@ export interface LapicTickOptions {
   readonly tscHz?: number;
   /** The APIC bus clock, as Linux's calibration finds it (default LAPIC_BUS_HZ, the model's). */
   readonly busHz?: number;
+  /** The LAPIC timer's mode: one-shot counting the bus clock (default), or TSC-deadline. */
+  readonly timer?: 'oneshot' | 'tsc-deadline';
 }
 
 /** LOCAL_TIMER_VECTOR (arch/x86/include/asm/irq_vectors.h). */
@@ -89,6 +94,12 @@ const APIC_TDR_DIV_16 = 0x3;
 /** The lapic clockevent's delta bounds in timer counts (min_delta_ticks, max_delta_ticks in setup_APIC_timer / calibrate_APIC_clock). */
 const MIN_DELTA = 0xf;
 const MAX_DELTA = 0x7fff_ffff;
+/** LVT timer mode 10b: TSC-deadline (SDM 3A 11.5.1; APIC_LVT_TIMER_TSCDEADLINE). */
+const APIC_LVT_TIMER_TSCDEADLINE = 0x4_0000;
+/** MSR_IA32_TSC_DEADLINE (SDM 3A 11.5.4.1). */
+const MSR_IA32_TSC_DEADLINE = 0x6e0;
+/** The TSC-deadline clockevent counts the TSC divided by this (TSC_DIVISOR in apic.c). */
+const TSC_DIVISOR = 8;
 
 /** floor or ceil of a × b / c for non-negative integers, exactly. */
 function mulDiv(a: number, b: number, c: number, up: boolean): number {
@@ -112,51 +123,55 @@ export function lapicTick(options: LapicTickOptions = {}): { guest: ScriptedGues
   }
   const handlerCycles = options.handlerCycles ?? 2_000;
   const workCycles = options.workCycles ?? 50_000;
+  const deadlineMode = (options.timer ?? 'oneshot') === 'tsc-deadline';
   let jiffies = 0;
-  /** The guest's TSC, as it would read it. */
-  let tsc = 0;
-  /** When the armed one-shot fires, in TSC cycles. */
-  let expiresAt = 0;
-
-  function* op(operation: GuestOp): Generator<GuestOp, number, number> {
-    tsc += OP_CYCLES + (operation.op === 'compute' ? Math.max(0, Math.floor(operation.cycles)) : 0);
-    return yield operation;
-  }
 
   /** lapic_next_event for the tick after the last one taken: the count to write to TMICT at TSC `at`. */
   function nextEvent(at: number): number {
     const startBusTick = mulDiv(at, busHz, tscHz, false);
     const boundaryBusTick = mulDiv(jiffies + 1, busHz, hz, true);
     const wanted = Math.ceil((boundaryBusTick - startBusTick) / APIC_DIVISOR);
-    const count = Math.min(MAX_DELTA, Math.max(MIN_DELTA, wanted));
-    expiresAt = mulDiv(startBusTick + count * APIC_DIVISOR, tscHz, busHz, true);
-    return count;
+    return Math.min(MAX_DELTA, Math.max(MIN_DELTA, wanted));
+  }
+
+  /** lapic_next_deadline for the tick after the last one taken, at TSC `now`: the TSC to write to IA32_TSC_DEADLINE. */
+  function nextDeadline(now: number): number {
+    const boundary = mulDiv(jiffies + 1, tscHz, hz, true);
+    const delta = Math.min(MAX_DELTA, Math.max(MIN_DELTA, Math.ceil((boundary - now) / TSC_DIVISOR)));
+    return now + delta * TSC_DIVISOR;
   }
 
   const apic = (reg: number) => APIC_BASE + reg;
   const guest = new ScriptedGuest((function* main(): GuestProgram {
     // setup_local_APIC
-    const spiv = yield* op({ op: 'read', address: apic(Apic.SPIV) });
-    yield* op({ op: 'write', address: apic(Apic.SPIV), value: ((spiv & ~APIC_VECTOR_MASK) | APIC_SPIV_APIC_ENABLED | SPURIOUS_APIC_VECTOR) >>> 0 });
-    yield* op({ op: 'write', address: apic(Apic.LVT0), value: APIC_DM_EXTINT | APIC_LVT_MASKED });
-    yield* op({ op: 'write', address: apic(Apic.LVT1), value: APIC_DM_NMI });
-    // lapic_timer_set_oneshot → __setup_APIC_LVTT(…, oneshot, irqen)
-    yield* op({ op: 'write', address: apic(Apic.LVTT), value: LOCAL_TIMER_VECTOR });
-    const tdcr = yield* op({ op: 'read', address: apic(Apic.TDCR) });
-    yield* op({ op: 'write', address: apic(Apic.TDCR), value: ((tdcr & ~(APIC_TDR_DIV_1 | APIC_TDR_DIV_TMBASE)) | APIC_TDR_DIV_16) >>> 0 });
-    yield* op({ op: 'sti' });
+    const spiv = yield { op: 'read', address: apic(Apic.SPIV) };
+    yield { op: 'write', address: apic(Apic.SPIV), value: ((spiv & ~APIC_VECTOR_MASK) | APIC_SPIV_APIC_ENABLED | SPURIOUS_APIC_VECTOR) >>> 0 };
+    yield { op: 'write', address: apic(Apic.LVT0), value: APIC_DM_EXTINT | APIC_LVT_MASKED };
+    yield { op: 'write', address: apic(Apic.LVT1), value: APIC_DM_NMI };
+    if (deadlineMode) {
+      // __setup_APIC_LVTT in TSC-deadline mode: no divider, no initial count.
+      yield { op: 'write', address: apic(Apic.LVTT), value: APIC_LVT_TIMER_TSCDEADLINE | LOCAL_TIMER_VECTOR };
+    } else {
+      // lapic_timer_set_oneshot → __setup_APIC_LVTT(…, oneshot, irqen)
+      yield { op: 'write', address: apic(Apic.LVTT), value: LOCAL_TIMER_VECTOR };
+      const tdcr = yield { op: 'read', address: apic(Apic.TDCR) };
+      yield { op: 'write', address: apic(Apic.TDCR), value: ((tdcr & ~(APIC_TDR_DIV_1 | APIC_TDR_DIV_TMBASE)) | APIC_TDR_DIV_16) >>> 0 };
+    }
+    yield { op: 'sti' };
     for (;;) {
-      yield* op({ op: 'compute', cycles: workCycles });
-      yield* op({ op: 'cli' });
-      yield* op({ op: 'write', address: apic(Apic.TMICT), value: nextEvent(tsc + OP_CYCLES) });
-      yield* op({ op: 'sti' });
-      yield* op({ op: 'hlt' });
+      yield { op: 'compute', cycles: workCycles };
+      yield { op: 'cli' };
+      // The tick code reads the time (the TSC clocksource) and programs the next event.
+      const now = yield { op: 'rdtsc' };
+      if (deadlineMode) yield { op: 'wrmsr', index: MSR_IA32_TSC_DEADLINE, value: nextDeadline(now) };
+      else yield { op: 'write', address: apic(Apic.TMICT), value: nextEvent(now + OP_CYCLES) };
+      yield { op: 'sti' };
+      yield { op: 'hlt' };
     }
   })()).on(LOCAL_TIMER_VECTOR, function* localTimerInterrupt(): GuestProgram {
-    tsc = Math.max(tsc, expiresAt); // woken from `hlt` when the one-shot fired
-    yield* op({ op: 'write', address: apic(Apic.EOI), value: 0 });
+    yield { op: 'write', address: apic(Apic.EOI), value: 0 };
     jiffies++;
-    yield* op({ op: 'compute', cycles: handlerCycles });
+    yield { op: 'compute', cycles: handlerCycles };
   });
   return { guest, jiffies: () => jiffies };
 }

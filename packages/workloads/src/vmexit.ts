@@ -24,16 +24,20 @@
  *   with TPR raised to 0Fh before the IPI and lowered to 0 after it. TPR is
  *   written through the xAPIC's TPR register, as 32-bit kvm-unit-tests does
  *   (in 64-bit mode it uses CR8, which a scripted guest does not have).
+ * * tscdeadline — with the LAPIC timer in TSC-deadline mode on vector EFh,
+ *   WRMSR IA32_TSC_DEADLINE = RDTSC + 3000, then spin until the handler
+ *   (which counts and EOIs) has run.
+ * * tscdeadline_immed — WRMSR IA32_TSC_DEADLINE = RDTSC (already due), then
+ *   a `nop`, after which the interrupt is taken.
  *
  * Not here: the tests of instructions that are not I/O (cpuid, vmcall,
  * mov to/from CR8, rdmsr/wrmsr of TSC_ADJUST, wr_kernel_gs_base), and `ipi`
- * and `ipi_halt`, which need a second vCPU; tscdeadline and
- * tscdeadline_immed need the TSC-deadline MSR, which scripted guests cannot
- * write yet.
+ * and `ipi_halt`, which need a second vCPU.
  *
  * Setup, as the tests' environment leaves the CPU: the local APIC software
  * enabled with spurious vector FFh (enable_apic), the self-IPI handler on
- * IPI_TEST_VECTOR (B0h).
+ * IPI_TEST_VECTOR (B0h); for the TSC-deadline tests, LVTT in TSC-deadline
+ * mode on TSC_DEADLINE_TIMER_VECTOR (EFh) with its handler.
  */
 import type { GuestProgram } from '@splitvisor/monitor';
 import { ScriptedGuest } from '@splitvisor/monitor';
@@ -47,12 +51,23 @@ const APIC_EOI = 0x0b0;
 const APIC_SPIV = 0x0f0;
 const APIC_ICR = 0x300;
 const APIC_ICR2 = 0x310;
+const APIC_LVTT = 0x320;
+/** LVT timer mode 10b: TSC-deadline (SDM 3A 11.5.1). */
+const APIC_LVT_TIMER_TSCDEADLINE = 0x4_0000;
+/** IA32_TSC_DEADLINE (SDM 3A 11.5.4.1). */
+const MSR_IA32_TSCDEADLINE = 0x6e0;
+/** vmexit.c's wait before the deadline it arms. */
+const TSC_DEADLINE_DELAY = 3000;
+/** How many cycles one turn of the spin loop `while (x == 0) barrier();` takes here. */
+const SPIN_CYCLES = 10;
 /** ICR: level assert, destination shorthand self, fixed delivery (SDM §10.6.1). */
 const APIC_INT_ASSERT = 0x4000;
 const APIC_DEST_SELF = 0x4_0000;
 
 /** vmexit.c's vector for the self-IPI handler. */
 export const IPI_TEST_VECTOR = 0xb0;
+/** vmexit.c's vector for the TSC-deadline timer. */
+export const TSC_DEADLINE_TIMER_VECTOR = 0xef;
 /** PM_TMR on QEMU's pc machine (PIIX4 PMBASE 600h + 8). */
 const PM_TIMER_PORT = 0x608;
 /** A port nothing decodes (vmexit.c's inl_nop_qemu). */
@@ -76,12 +91,14 @@ export const VMEXIT_TESTS: readonly VmexitTest[] = [
   { name: 'self_ipi_tpr', description: 'TPR to 0Fh, a self-IPI, TPR to 0' },
   { name: 'self_ipi_tpr_sti_nop', description: 'with IF clear: TPR to 0Fh, a self-IPI, TPR to 0, then sti; nop' },
   { name: 'self_ipi_tpr_sti_hlt', description: 'with IF clear: TPR to 0Fh, a self-IPI, TPR to 0, then sti; hlt' },
+  { name: 'tscdeadline', description: 'WRMSR TSC_DEADLINE to TSC + 3000, spin until the timer interrupt' },
+  { name: 'tscdeadline_immed', description: 'WRMSR TSC_DEADLINE to the TSC now (due at once), nop, the timer interrupt' },
 ];
 
 const apic = (register: number): number => APIC_BASE + register;
 
-/** One iteration of `test`, as vmexit.c's test function does it. */
-function* iteration(test: string): GuestProgram {
+/** One iteration of `test`, as vmexit.c's test function does it; `fired` counts the TSC-deadline handler's runs. */
+function* iteration(test: string, fired: () => number): GuestProgram {
   const selfIpi = function* selfIpi(): GuestProgram {
     yield { op: 'write', address: apic(APIC_ICR2), value: 0 };
     yield { op: 'write', address: apic(APIC_ICR), value: APIC_INT_ASSERT | APIC_DEST_SELF | IPI_TEST_VECTOR };
@@ -114,6 +131,19 @@ function* iteration(test: string): GuestProgram {
       yield { op: 'sti' };
       yield test.endsWith('hlt') ? { op: 'hlt' } : { op: 'compute', cycles: 0 };
       return;
+    case 'tscdeadline': {
+      const before = fired();
+      const now = yield { op: 'rdtsc' };
+      yield { op: 'wrmsr', index: MSR_IA32_TSCDEADLINE, value: now + TSC_DEADLINE_DELAY };
+      while (fired() === before) yield { op: 'compute', cycles: SPIN_CYCLES };
+      return;
+    }
+    case 'tscdeadline_immed': {
+      const now = yield { op: 'rdtsc' };
+      yield { op: 'wrmsr', index: MSR_IA32_TSCDEADLINE, value: now };
+      yield { op: 'compute', cycles: 0 };
+      return;
+    }
   }
 }
 
@@ -122,12 +152,18 @@ export function vmexit(test: string, iterations: number): { guest: ScriptedGuest
   if (!VMEXIT_TESTS.some((t) => t.name === test)) throw new RangeError(`no vmexit test ${test} (there are ${VMEXIT_TESTS.map((t) => t.name).join(', ')})`);
   let done = 0;
   let interrupts = 0;
+  let deadlines = 0;
   const guest = new ScriptedGuest((function* main(): GuestProgram {
     // enable_apic: SPIV = 1FFh (software enable, spurious vector FFh); interrupts on, as the test harness runs.
     yield { op: 'write', address: apic(APIC_SPIV), value: 0x1ff };
+    if (test.startsWith('tscdeadline')) yield { op: 'write', address: apic(APIC_LVTT), value: APIC_LVT_TIMER_TSCDEADLINE | TSC_DEADLINE_TIMER_VECTOR };
     yield { op: 'sti' };
-    for (; done < iterations; done++) yield* iteration(test);
+    for (; done < iterations; done++) yield* iteration(test, () => deadlines);
   })()).on(IPI_TEST_VECTOR, function* selfIpiIsr(): GuestProgram {
+    interrupts++;
+    yield { op: 'write', address: apic(APIC_EOI), value: 0 };
+  }).on(TSC_DEADLINE_TIMER_VECTOR, function* tscdeadlineIsr(): GuestProgram {
+    deadlines++;
     interrupts++;
     yield { op: 'write', address: apic(APIC_EOI), value: 0 };
   });
@@ -137,7 +173,7 @@ export function vmexit(test: string, iterations: number): { guest: ScriptedGuest
 export const VMEXIT: WorkloadDefinition = {
   name: 'vmexit',
   description: "kvm-unit-tests' x86/vmexit exit microbenchmarks: one test's operation repeated; compare reports modelled cycles per iteration",
-  follows: 'kvm-unit-tests x86/vmexit.c (inl_pmtimer, inl_nop_qemu, inl_nop_kernel, outl_elcr_kernel, eoi, self_ipi_*)',
+  follows: 'kvm-unit-tests x86/vmexit.c (inl_pmtimer, inl_nop_qemu, inl_nop_kernel, outl_elcr_kernel, eoi, self_ipi_*, tscdeadline, tscdeadline_immed)',
   parameters: [
     { name: 'test', description: 'which microbenchmark', default: 'inl_from_kernel', choices: VMEXIT_TESTS.map((t) => t.name) },
     { name: 'iterations', description: 'iterations before the guest stops', default: 1024, min: 0 },

@@ -10,9 +10,13 @@ function le32(value: number): Uint8Array {
   return Uint8Array.of(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24);
 }
 
+/** Each guest's TSC as these tests drive it: the cycles it ran, and the time a `hlt` skipped. */
+const tscOf = new WeakMap<ScriptedGuest, number>();
+
 /** Runs the guest to its next exit, answering reads with power-on values; the exit as `r:addr`, `w:addr=value`, or its kind. */
 function step(guest: ScriptedGuest): { text: string; cycles: number; value: number } {
-  const { exit, cycles } = guest.run(Number.POSITIVE_INFINITY);
+  const { exit, cycles } = guest.run(Number.POSITIVE_INFINITY, false, tscOf.get(guest) ?? 0);
+  tscOf.set(guest, (tscOf.get(guest) ?? 0) + cycles);
   if (exit.kind !== 'mmio') return { text: exit.kind, cycles, value: 0 };
   const address = exit.address.toString(16);
   if (!exit.isWrite) {
@@ -32,17 +36,16 @@ function step(guest: ScriptedGuest): { text: string; cycles: number; value: numb
 function drive(guest: ScriptedGuest, ticks: number): { expiries: number[]; counts: number[] } {
   const expiries: number[] = [];
   const counts: number[] = [];
-  let tsc = 0;
   let expiry: number | undefined;
   while (expiries.length < ticks) {
-    const { text, cycles, value } = step(guest);
-    tsc += cycles;
+    const { text, value } = step(guest);
+    const tsc = tscOf.get(guest) ?? 0;
     if (text.startsWith(`w:${TMICT.toString(16)}=`)) {
       counts.push(value);
       expiry = Math.floor(tsc * LAPIC_BUS_HZ / GUEST_TSC_HZ) + value * APIC_DIVISOR; // in bus ticks = ns at 1 GHz
     } else if (text === 'hlt') {
       if (expiry === undefined) throw new Error('halted with no timer armed: a lost tick');
-      tsc = Math.max(tsc, expiry * 2);
+      tscOf.set(guest, Math.max(tsc, expiry * 2));
       expiries.push(expiry);
       expiry = undefined;
       guest.inject(LOCAL_TIMER_VECTOR);
@@ -70,6 +73,7 @@ describe('lapic-tick', () => {
   it('EOIs first, counts a jiffy, and does not re-arm in the handler', () => {
     const { guest, jiffies } = lapicTick();
     while (step(guest).text !== 'hlt');
+    tscOf.set(guest, 2_000_000); // woken at 1 ms, when the one-shot fired
     guest.inject(LOCAL_TIMER_VECTOR);
     expect(step(guest).text).toBe('w:fee000b0=0');
     expect([jiffies(), guest.interruptible]).toEqual([0, false]); // the jiffy is counted once the EOI is done
@@ -96,9 +100,31 @@ describe('lapic-tick', () => {
     expect(expiries[1]).toBeGreaterThanOrEqual(2_000_000);
   });
 
+  it('in TSC-deadline mode, sets LVTT alone and re-arms with RDTSC and a WRMSR aimed at the jiffy grid', () => {
+    const { guest } = lapicTick({ timer: 'tsc-deadline' });
+    const seen: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const { exit, cycles } = guest.run(Number.POSITIVE_INFINITY, false, tscOf.get(guest) ?? 0);
+      tscOf.set(guest, (tscOf.get(guest) ?? 0) + cycles);
+      if (exit.kind === 'mmio') {
+        seen.push(`${exit.isWrite ? 'w' : 'r'}:${exit.address.toString(16)}`);
+        if (!exit.isWrite) guest.complete(le32(POWER_ON[exit.address] ?? 0));
+      } else if (exit.kind === 'msr') {
+        seen.push(`wrmsr ${exit.index.toString(16)}=${new DataView(exit.data.buffer).getBigUint64(0, true).toString()}`);
+      } else seen.push(exit.kind);
+    }
+    // SVR, LVT0, LVT1, then LVTT in TSC-deadline mode on ECh; no TDCR, no TMICT.
+    expect(seen.slice(0, 5)).toEqual(['r:fee000f0', 'w:fee000f0', 'w:fee00350', 'w:fee00360', 'w:fee00320']);
+    // The first tick's boundary, 1 ms = 2,000,000 TSC cycles, in whole units of 8 cycles from the TSC read.
+    const wrmsr = /^wrmsr 6e0=(\d+)$/.exec(seen[5] ?? '');
+    expect(Number(wrmsr?.[1])).toBeGreaterThanOrEqual(2_000_000);
+    expect(Number(wrmsr?.[1])).toBeLessThan(2_000_008);
+    expect(seen[6]).toBe('hlt');
+  });
+
   it('refuses an HZ the timer cannot produce, and lists itself', () => {
     expect(() => lapicTick({ hz: 10_000_000 })).toThrow(/outside 15–2147483647/);
     expect(() => lapicTick({ hz: 0 })).toThrow(RangeError);
-    expect(workloadDefinition('linux-idle-lapic')?.parameters.map((p) => p.name)).toEqual(['hz']);
+    expect(workloadDefinition('linux-idle-lapic')?.parameters.map((p) => p.name)).toEqual(['hz', 'timer']);
   });
 });

@@ -9,7 +9,7 @@
  */
 import type { CoalescedWrite, Exit, ExitHeader } from '../exit.ts';
 import type { FastPathDescriptor } from '../fast-path.ts';
-import { isAccessSize, isGuestAccessSize } from '../io-region.ts';
+import { MSR_BYTES, isAccessSize, isGuestAccessSize } from '../io-region.ts';
 import type { AddressSpace } from '../io-region.ts';
 import { ErrorCode } from '../ioctl.ts';
 import type { Message } from '../message.ts';
@@ -37,7 +37,7 @@ const FLAG_IMMEDIATE_EXIT = 2;
 const FASTPATH_COUNTER = 1;
 const COALESCED_DATA_BYTES = 8;
 
-const SPACE_CODE = { port: 0, mmio: 1 } as const satisfies Record<AddressSpace, number>;
+const SPACE_CODE = { port: 0, mmio: 1, msr: 2 } as const satisfies Record<AddressSpace, number>;
 const ERROR_CODES: ReadonlySet<number> = new Set(Object.values(ErrorCode));
 
 const tagToKind = new Map<number, Message['kind']>(
@@ -126,6 +126,15 @@ export function writeMessage(w: ByteWriter, message: Message): void {
       w.u8(message.isWrite ? 1 : 0);
       w.u16(0);
       check(message.data.length === (message.isWrite ? message.length : 0), 'mmio data length');
+      w.blob(message.data);
+      return;
+    case 'msr':
+      writeHeader(w, message);
+      w.u32(uint(message.index, 0xffff_ffff, 'msr index'));
+      w.u8(message.isWrite ? 1 : 0);
+      w.u8(0);
+      w.u16(0);
+      check(message.data.length === (message.isWrite ? MSR_BYTES : 0), 'msr data length');
       w.blob(message.data);
       return;
     case 'hlt':
@@ -242,6 +251,7 @@ function readSpace(r: ByteReader, field: string): AddressSpace {
   const code = r.u8(field);
   if (code === SPACE_CODE.port) return 'port';
   if (code === SPACE_CODE.mmio) return 'mmio';
+  if (code === SPACE_CODE.msr) return 'msr';
   return r.fail(field, at);
 }
 
@@ -282,6 +292,17 @@ function readMmio(r: ByteReader, header: ExitHeader): Exit {
   const dataLength = r.u32('mmio data');
   if (dataLength !== (isWrite ? length : 0)) r.fail('mmio data', at);
   return { kind: 'mmio', ...header, address, length, isWrite, data: r.raw(dataLength, 'mmio data') };
+}
+
+function readMsr(r: ByteReader, header: ExitHeader): Exit {
+  const index = r.u32('msr index');
+  const isWrite = r.bool('msr isWrite');
+  r.zero(1, 'reserved');
+  r.zero(2, 'reserved');
+  const at = r.offset;
+  const dataLength = r.u32('msr data');
+  if (dataLength !== (isWrite ? MSR_BYTES : 0)) r.fail('msr data', at);
+  return { kind: 'msr', ...header, index, isWrite, data: r.raw(dataLength, 'msr data') };
 }
 
 function readCoalescedWrite(r: ByteReader): CoalescedWrite {
@@ -326,6 +347,8 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
       return readIo(r, readHeader(r));
     case 'mmio':
       return readMmio(r, readHeader(r));
+    case 'msr':
+      return readMsr(r, readHeader(r));
     case 'hlt':
     case 'irq-window-open':
     case 'shutdown':

@@ -85,13 +85,23 @@ const VERSION = 1;
 
 export class LocalApic implements Device<LocalApicState> {
   readonly model: 'local-apic' = MODEL;
-  readonly regions: readonly IoRegion[] = [{ name: 'registers', space: 'mmio', length: 0x1000, sizes: [4] }];
+  /**
+   * The register page, and IA32_TSC_DEADLINE (MSR 6E0h, SDM 3A 11.5.4.1) as an
+   * MSR region: its two 4-byte halves, low then high, so a WRMSR's value takes
+   * effect when its high half arrives.
+   */
+  readonly regions: readonly IoRegion[] = [
+    { name: 'registers', space: 'mmio', length: 0x1000, sizes: [4] },
+    { name: 'tsc-deadline', space: 'msr', length: 8, sizes: [4] },
+  ];
   private readonly context: DeviceContext;
   private readonly sendIpi: LocalApicConfig['sendIpi'];
   private readonly onEoi: LocalApicConfig['onEoi'];
   private readonly timer: ApicTimer;
   private id: number;
   private tpr = 0;
+  /** The low half of a WRMSR to IA32_TSC_DEADLINE, until its high half arrives (within one access: not state). */
+  private deadlineLow = 0;
   private ldr = 0;
   private dfr = 0xffff_ffff;
   private svr = 0xff;
@@ -291,7 +301,11 @@ export class LocalApic implements Device<LocalApicState> {
 
   // --- registers -------------------------------------------------------------------
 
-  read(_region: string, offset: number, _size: AccessSize): number {
+  read(region: string, offset: number, _size: AccessSize): number {
+    if (region === 'tsc-deadline') {
+      const deadline = this.timer.readTscDeadline();
+      return Number(offset === 0 ? BigInt.asUintN(32, deadline) : deadline >> 32n);
+    }
     const reg = offset & ~0xf;
     if ((offset & 0xf) !== 0) return 0; // only the first dword of each 16-byte slot exists
     switch (reg) {
@@ -326,7 +340,12 @@ export class LocalApic implements Device<LocalApicState> {
     return 0;
   }
 
-  write(_region: string, offset: number, _size: AccessSize, value: number): void {
+  write(region: string, offset: number, _size: AccessSize, value: number): void {
+    if (region === 'tsc-deadline') {
+      if (offset === 0) this.deadlineLow = value >>> 0;
+      else this.timer.writeTscDeadline((BigInt(value >>> 0) << 32n) | BigInt(this.deadlineLow));
+      return;
+    }
     const reg = offset & ~0xf;
     if ((offset & 0xf) !== 0) return;
     const v = value >>> 0;
