@@ -125,6 +125,8 @@ export class RunLoop {
   /** The vCPU thread waits in userspace after KVM_EXIT_HLT: the host's timers fire without kicking it. */
   private haltedInUser = false;
   /** This halt's exit is recorded (until an interrupt wakes the CPU). */
+  /** The guest's last run ended at a deadline, still running: the timer due then takes it out. */
+  private stoppedByDeadline = false;
   private haltRecorded = false;
   private exits = 0;
   private injected = 0;
@@ -181,6 +183,7 @@ export class RunLoop {
       const run = cpu.run(budget, this.windowRequested || interrupts.pending(), clock.tsc());
       clock.addCycles(run.cycles);
       const exit = run.exit;
+      this.stoppedByDeadline = exit.kind === 'budget';
       if (exit.kind === 'io' || exit.kind === 'mmio' || exit.kind === 'msr') {
         this.exits++;
         if (exit.kind === 'io' ? exit.direction === 'in' : !exit.isWrite) {
@@ -199,15 +202,35 @@ export class RunLoop {
     return Math.min(this.monitor.nextDeadline(), this.kernel.nextDeadline(), this.userDeadline);
   }
 
-  /** Timers of every domain due by now; the device host's by a kick (an `intr` exit), as QEMU's timer thread. */
+  /**
+   * Timers of every domain due by now; the device host's by a kick (an `intr`
+   * exit), as QEMU's timer thread. A timer that comes due while the guest
+   * runs takes it out first — the host timer interrupt, or the VMX
+   * preemption timer KVM arms for the LAPIC timer, is an exit to the kernel;
+   * a monitor's timer stops the guest in the monitor — recorded as `timer`
+   * exits. A CPU that is already out (halted, or exited for I/O at that
+   * time, or not yet entered) crosses nothing more.
+   */
   private serviceTimers(now: Nanoseconds): void {
+    const userDue = this.userDeadline <= now;
+    const outward = this.recording && this.stoppedByDeadline;
+    this.stoppedByDeadline = false;
+    const toKernel = outward && (userDue || this.kernel.nextDeadline() <= now);
+    if (outward) {
+      this.recorder.record('guest', 'monitor', 'timer', null, now);
+      if (toKernel) this.recorder.record('monitor', 'kernel', 'timer', null, now);
+    }
     this.monitor.runDue(now);
     this.kernel.runDue(now);
-    if (this.userDeadline <= now) {
+    if (userDue) {
       const ready = this.ready();
       const kick: Exit = { kind: 'intr', vcpu: this.vcpu, time: now, ifFlag: this.cpu.interruptible, readyForInterruptInjection: ready };
       if (this.haltedInUser) this.reply(this.c.user.exit(kick)); // the vCPU thread is already out: no kick, no exit
       else this.toUser(kick, 'intr');
+    }
+    if (outward) {
+      if (toKernel) this.recorder.record('kernel', 'monitor', 'resume', null, now);
+      this.recorder.record('monitor', 'guest', 'resume', null, now);
     }
   }
 

@@ -109,6 +109,32 @@ describe('run loop', () => {
     expect(user?.pit).toEqual({ monitor: 3, kernel: 3, user: 3 });
   });
 
+  it('takes a timer exit when a tick comes due while the guest runs, and none when it finds the guest halted', () => {
+    const timerExits = (counts: TransitionCounts, to: 'monitor' | 'kernel') =>
+      counts.rows().filter((r) => r.reason === 'timer' && r.to === to).reduce((n, r) => n + r.count, 0);
+    const idle = machine('kernel');
+    idle.loop.runUntil(20_000_000);
+    expect(timerExits(idle.counts, 'monitor')).toBe(0); // every tick finds the CPU in hlt: it is already out
+    for (const where of ['kernel', 'monitor', 'user'] as const) {
+      const clock = new GuestClock(2_000_000_000);
+      const busy = new ScriptedGuest((function* main(): GuestProgram {
+        for (const [port, value] of [[0x20, 0x11], [0x21, 0x20], [0x21, 0x04], [0x21, 0x01], [0x21, 0xfe]] as const) yield { op: 'out', port, value };
+        for (const [port, value] of [[0x43, 0x34], [0x40, 1193 & 0xff], [0x40, 1193 >> 8]] as const) yield { op: 'out', port, value };
+        yield { op: 'sti' };
+        for (;;) yield { op: 'compute', cycles: 1_000_000 }; // never idle
+      })()).on(0x20, function* timerInterrupt(): GuestProgram {
+        yield { op: 'out', port: 0x20, value: 0x20 };
+      });
+      const counts = new TransitionCounts();
+      machineWith(busy, clock, where, counts).runUntil(20_000_000);
+      const ticks = busy.taken.get(0x20) ?? 0;
+      expect(ticks, where).toBe(20);
+      // Out of the guest at every PIT timer event (OUT falls and rises in mode 2: two a tick), as far as the PIT's domain.
+      expect(timerExits(counts, 'monitor'), where).toBe(2 * ticks);
+      expect(timerExits(counts, 'kernel'), where).toBe(where === 'monitor' ? 0 : 2 * ticks);
+    }
+  });
+
   it('shows the guest the same whether or not transitions are recorded', () => {
     const recorded = machine('user');
     const summary = recorded.loop.runUntil(20_000_000);
