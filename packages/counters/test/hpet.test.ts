@@ -3,7 +3,7 @@ import { counterValueAt, tickTime } from '@splitvisor/abi';
 import { createTestContext } from '@splitvisor/device-testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GenConf, HPET_HZ, Hpet, HpetReg, LEGACY_IRQ0, LEGACY_IRQ8, TnConf } from '../src/index.ts';
+import { GenConf, HPET_HZ, Hpet, HpetReg, LEGACY_IRQ0, LEGACY_IRQ8, LEGACY_ROUTE, TnConf } from '../src/index.ts';
 
 const tick = (n: number) => tickTime(n, HPET_HZ);
 const T0 = HpetReg.TIMER_BASE;
@@ -86,6 +86,21 @@ describe('timers', () => {
     b.context.advanceTo(tick(now + 4 * delta));
     expect(b.pulses(LEGACY_IRQ0)).toEqual([1, 2, 3, 4].map((k) => tick(now + k * delta)));
     expect(b.rd(T0 + HpetReg.TN_CMP)).toBe(now + 5 * delta);
+  });
+
+  it('drives LEGACY_ROUTE while LEG_RT_CNF is set, enabled or not, and again after a state round trip', () => {
+    const b = board();
+    const route = () => b.context.irqEdges.filter((e) => e.output === LEGACY_ROUTE).map((e) => e.level);
+    expect(route()).toEqual([]); // power-on: the PIT and RTC own irqs 0 and 8
+    b.wr(HpetReg.GEN_CONF, GenConf.LEG_RT_CNF);
+    b.wr(HpetReg.GEN_CONF, GenConf.LEG_RT_CNF | GenConf.ENABLE_CNF);
+    expect(route()).toEqual([true]);
+    const fresh = createTestContext();
+    const copy = new Hpet(fresh);
+    copy.setState(b.hpet.getState());
+    expect(fresh.irqLevel(LEGACY_ROUTE)).toBe(true);
+    b.wr(HpetReg.GEN_CONF, GenConf.ENABLE_CNF);
+    expect(route()).toEqual([true, false]);
   });
 
   it('one-shot matches on equality: a comparator already passed fires after the 32-bit wrap', () => {

@@ -5,6 +5,7 @@
  */
 import type { AddressSpace } from '@splitvisor/abi';
 import { msrAddress } from '@splitvisor/abi';
+import { LegacyLine } from './legacy-replacement.ts';
 import type { DeviceName } from '@splitvisor/placement';
 
 export interface BoardRegion {
@@ -23,7 +24,7 @@ export interface BoardSlot {
 export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
   pit: {
     regions: [{ region: 'counters', space: 'port', base: 0x40 }, { region: 'nmisc', space: 'port', base: 0x61 }],
-    gsis: [2], // ISA irq 0, on I/O APIC input 2 (and the 8259's IR0) by the MADT interrupt source override
+    gsis: [LegacyLine.pitOut0], // ISA irq 0 (I/O APIC input 2 by the MADT override, the 8259's IR0) through the legacy replacement select
     source: 'IBM PC/AT technical reference (8254 at 40h, port 61h); ACPI MADT override: ISA irq 0 → GSI 2',
   },
   'pm-timer': {
@@ -33,7 +34,7 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
   },
   rtc: {
     regions: [{ region: 'index', space: 'port', base: 0x70 }, { region: 'data', space: 'port', base: 0x71 }],
-    gsis: [8],
+    gsis: [LegacyLine.rtcIrq], // ISA irq 8 through the legacy replacement select
     source: 'IBM PC/AT technical reference: MC146818 at 70h/71h, IRQF on irq 8',
   },
   vga: {
@@ -78,8 +79,9 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
   },
   hpet: {
     regions: [{ region: 'registers', space: 'mmio', base: 0xfed0_0000 }],
-    gsis: [...Array.from({ length: 24 }, (_, i) => i), 2, 8], // outputs 0–23 → GSIs; legacy 32 → ISA irq 0 (GSI 2), 33 → irq 8
-    source: 'IA-PC HPET specification 1.0a: the block at FED00000h; legacy replacement routes timer 0 to irq 0 and timer 1 to irq 8',
+    // Outputs 0–23 → GSIs; 32, 33 and 34 → the legacy replacement select (timer 0 for irq 0, timer 1 for irq 8, LEG_RT_CNF).
+    gsis: [...Array.from({ length: 24 }, (_, i) => i), ...Array.from({ length: 8 }, (_, i) => 24 + i), LegacyLine.hpetTimer0, LegacyLine.hpetTimer1, LegacyLine.hpetRoute],
+    source: 'IA-PC HPET specification 1.0a: the block at FED00000h; legacy replacement (2.7) routes timer 0 to irq 0 and timer 1 to irq 8 in place of the PIT and RTC',
   },
 };
 

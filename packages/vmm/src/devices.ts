@@ -9,7 +9,7 @@ import { FileBlockBackend } from '@splitvisor/devhost';
 import { I8237Pair } from '@splitvisor/dma';
 import { I82077aa, MemoryFloppyImage } from '@splitvisor/floppy';
 import { AtaChannel, MemoryBlockBackend, SECTOR_SIZE } from '@splitvisor/disk';
-import { AcpiPmTimer, Hpet, LEGACY_IRQ0, LEGACY_IRQ8 } from '@splitvisor/counters';
+import { AcpiPmTimer, Hpet } from '@splitvisor/counters';
 import { I8042 } from '@splitvisor/keyboard';
 import { I8254 } from '@splitvisor/pit';
 import { Mc146818 } from '@splitvisor/rtc';
@@ -135,11 +135,7 @@ export function createDevices(placement: Placement, where: Where, runtime: Runti
     let context = contexts.get(name);
     if (context === undefined) {
       const gsis = PC_BOARD[name]?.gsis ?? [];
-      context = runtime.context(name, (output) => {
-        if (name === 'hpet' && output === LEGACY_IRQ0) return 2;
-        if (name === 'hpet' && output === LEGACY_IRQ8) return 8;
-        return gsis[output] ?? output;
-      });
+      context = runtime.context(name, (output) => gsis[output] ?? output);
       contexts.set(name, context);
     }
     return context;

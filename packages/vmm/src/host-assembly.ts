@@ -11,6 +11,7 @@ import { PcInterrupts, toMsi } from '@splitvisor/irqchip';
 import type { Placement } from '@splitvisor/placement';
 import { irqchipMode } from '@splitvisor/placement';
 import { IRQCHIP_REGIONS } from './board.ts';
+import { legacyReplacement } from './legacy-replacement.ts';
 import type { BoardOptions, Release } from './devices.ts';
 import { createDevices } from './devices.ts';
 
@@ -52,10 +53,10 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
       }
     };
     host.hostInterrupts({ pending: () => cpuLine, acknowledge, ioapicEoi: (vector) => { chips.ioapicEoi(vector); } });
-    host.routeIrqs((gsi, level) => {
+    host.routeIrqs(legacyReplacement((gsi, level) => {
       observers.irq?.(gsi, level);
       chips.setGsi(gsi, level);
-    });
+    }));
   }
   const created = createDevices(placement, 'user', host, board, releases, observers.console === undefined ? {} : { console: observers.console });
   if (placement.io.coalescedWrites) {

@@ -34,6 +34,7 @@ import { RunLoop } from '@splitvisor/monitor';
 import type { DeviceName, Placement } from '@splitvisor/placement';
 import { irqchipMode } from '@splitvisor/placement';
 import { IRQCHIP_REGIONS } from './board.ts';
+import { legacyReplacement } from './legacy-replacement.ts';
 import type { BoardOptions, Release } from './devices.ts';
 import { DEFAULT_MEMORY_BYTES, IRQCHIP_PARTS, createDevices, unmodelledDevices } from './devices.ts';
 import { assembleDeviceHost } from './host-assembly.ts';
@@ -230,10 +231,12 @@ export class Vm {
 
   /** Creates the kernel's or monitor's interrupt controllers where the placement puts them; returns what the CPU sees. */
   private wireIrqchip(mode: Vm['irqchip'], kernel: KernelDomain, monitor: KernelDomain, tscHz: number): InterruptSource {
-    const toChips = (chips: PcInterrupts) => (gsi: number, level: boolean) => {
+    // The board's lines reach the irqchip through the legacy replacement select (one per irqchip: every domain's
+    // devices feed the same one).
+    const toChips = (chips: PcInterrupts) => legacyReplacement((gsi, level) => {
       this.observeIrq(gsi, level);
       chips.setGsi(gsi, level);
-    };
+    });
     if (mode === 'userspace') {
       // Everything in the device host: the kernel only holds the vector KVM_INTERRUPT queued.
       return { pending: () => kernel.hasQueuedInterrupt(), acknowledge: () => kernel.takeQueuedInterrupt() };
@@ -269,8 +272,9 @@ export class Vm {
       const device = part === 'pic' ? chips.pic : part === 'ioapic' ? chips.ioapic : chips.lapics[0];
       if (device !== undefined) for (const { region, base } of IRQCHIP_REGIONS[part]) runtime.bus.map(part, device, region, base);
     }
-    kernel.setIrqSink(toChips(chips));
-    monitor.setIrqSink(toChips(chips));
+    const lines = toChips(chips);
+    kernel.setIrqSink(lines);
+    monitor.setIrqSink(lines);
     return { pending: () => line, acknowledge: () => chips.acknowledge(0) };
   }
 

@@ -5,7 +5,14 @@
  */
 import { lapicTick } from './lapic-tick.ts';
 import { pitTick } from './pit-tick.ts';
-import { pmTimerRead } from './pm-timer-read.ts';
+import { CLOCKSOURCE_READ } from './clocksource-read.ts';
+import { KEYBOARD_TYPING } from './keyboard-typing.ts';
+import { LINUX_IDLE_HPET } from './linux-idle-hpet.ts';
+import { RTC_PERIODIC } from './rtc-periodic.ts';
+import { RTC_READ } from './rtc-read.ts';
+import { SERIAL_CONSOLE } from './serial-console.ts';
+import { VGA_MODE13H_FILL } from './vga-mode13h-fill.ts';
+import { VGA_TEXT_CONSOLE } from './vga-text-console.ts';
 import { VMEXIT } from './vmexit.ts';
 import type { ParameterValue, Workload, WorkloadDefinition } from './workload.ts';
 import { WorkloadError, numberParameter, resolveParameters, stringParameter } from './workload.ts';
@@ -36,20 +43,14 @@ export const WORKLOAD_DEFINITIONS: readonly WorkloadDefinition[] = [
       return { guest, progress: () => ({ jiffies: jiffies() }) };
     },
   },
-  {
-    name: 'clocksource-read',
-    description: "Linux's clocksource read in a loop with interrupts off: acpi_pm's verified triple read of PM_TMR",
-    follows: 'drivers/clocksource/acpi_pm.c acpi_pm_read_verified',
-    parameters: [
-      { name: 'clocksource', description: 'which clocksource the kernel reads', default: 'acpi_pm', choices: ['acpi_pm'] },
-      { name: 'reads', description: 'clocksource reads before the guest stops (0: as many as the run allows)', default: 0, min: 0 },
-    ],
-    create: (p) => {
-      const reads = numberParameter(p, 'reads');
-      const clocksource = pmTimerRead(reads === 0 ? {} : { reads });
-      return { guest: clocksource.guest, progress: () => ({ reads: clocksource.reads(), retries: clocksource.retries() }) };
-    },
-  },
+  LINUX_IDLE_HPET,
+  CLOCKSOURCE_READ,
+  RTC_READ,
+  RTC_PERIODIC,
+  VGA_TEXT_CONSOLE,
+  VGA_MODE13H_FILL,
+  KEYBOARD_TYPING,
+  SERIAL_CONSOLE,
   VMEXIT,
 ];
 

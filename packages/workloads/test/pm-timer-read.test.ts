@@ -59,6 +59,6 @@ describe('pm-timer-read', () => {
     expect(pmTimerMonotonic([0xff_fff0, 0xff_fff0, 0x10, 0x7f_0000])).toBe(true);
     expect(pmTimerMonotonic([1, 2, 0])).toBe(false);
     expect(() => pmTimerRead({ reads: -1 })).toThrow(RangeError);
-    expect(workloadDefinition('pm-timer-read')?.parameters.map((p) => p.name)).toEqual(['clocksource', 'reads']);
+    expect(workloadDefinition('pm-timer-read')?.parameters.map((p) => p.name)).toEqual(['clocksource', 'reads', 'io-delay']);
   });
 });

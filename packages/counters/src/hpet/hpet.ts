@@ -7,8 +7,9 @@
  * Region `registers`: 1 KiB of MMIO, 32-bit accesses (an 8-byte access is two,
  * split by the bus). Irq outputs: 0–31 are IOAPIC inputs (Tn_INT_ROUTE_CNF);
  * 32 and 33 are ISA irq 0 and ISA irq 8 under legacy replacement
- * (LEGACY_IRQ0, LEGACY_IRQ8), which the board wires as it wires the PIT's and
- * the RTC's lines.
+ * (LEGACY_IRQ0, LEGACY_IRQ8), and 34 (LEGACY_ROUTE) is high while
+ * LEG_RT_CNF is set — the chipset's select between these and the PIT's and
+ * RTC's own lines (§2.7, QEMU's `pit-enable` signal), which the board wires.
  *
  * Comparators match on equality, as the specification says (and as Linux's
  * driver expects): a one-shot comparator already passed fires when the
@@ -24,6 +25,8 @@ import {
 
 export const LEGACY_IRQ0 = 32;
 export const LEGACY_IRQ8 = 33;
+/** High while LEG_RT_CNF is set: the legacy replacement route is selected. */
+export const LEGACY_ROUTE = 34;
 
 export interface HpetConfig {
   /** Timers, 3 to 32 (default 3, as QEMU). */
@@ -257,6 +260,7 @@ export class Hpet implements Device<HpetState> {
       const output = this.outputOf(i, this.genConf, t.config);
       wanted.set(output, (wanted.get(output) ?? false) || this.levelAsserted(i));
     });
+    if ((this.genConf & GenConf.LEG_RT_CNF) !== 0 || this.driven.has(LEGACY_ROUTE)) wanted.set(LEGACY_ROUTE, (this.genConf & GenConf.LEG_RT_CNF) !== 0);
     for (const output of new Set([...this.driven.keys(), ...wanted.keys()])) {
       const level = wanted.get(output) ?? false;
       if ((this.driven.get(output) ?? false) === level) continue;
