@@ -1,4 +1,4 @@
-import { LOCAL_TIMER_VECTOR, lapicTick, pmTimerMonotonic, pmTimerRead } from '@splitvisor/workloads';
+import { LOCAL_TIMER_VECTOR, lapicCalibration, lapicTick, pmTimerMonotonic, pmTimerRead } from '@splitvisor/workloads';
 import { describe, expect, it } from 'vitest';
 import { Vm } from '../src/index.ts';
 import { placement } from './profiles.ts';
@@ -75,6 +75,21 @@ describe('lapic-tick in TSC-deadline mode on a VM', () => {
       vm.run(50_000_000);
       const msr = vm.counts.rows().filter((r) => r.from === 'guest' && r.reason === 'msr').reduce((n, r) => n + r.count, 0);
       expect([guest.taken.get(LOCAL_TIMER_VECTOR), msr, jiffies()], name).toEqual([50, 50, 49]);
+    }
+  });
+});
+
+describe('lapic-calibration on a VM', () => {
+  it("finds the model's APIC bus clock per jiffy, and the PM timer's 100 ms, wherever the LAPIC and PM timer are", async () => {
+    for (const name of ['kvm-irqchip', 'qemu-tcg', 'kvm-split', 'plex86']) {
+      for (const hz of [100, 1000]) {
+        const run = lapicCalibration({ hz });
+        const vm = new Vm(placement(name), run.guest);
+        const summary = vm.run(1_000_000_000);
+        expect([summary.shutdown, run.calibrations(), run.lapicTimerPeriod()], `${name} HZ=${hz}`).toEqual([true, 1, 1_000_000_000 / hz]);
+        expect(Math.abs(run.pmTicks() - 357_954)).toBeLessThanOrEqual(2); // (HZ / 10) jiffies = 100 ms of 3.579545 MHz
+        await vm.close();
+      }
     }
   });
 });

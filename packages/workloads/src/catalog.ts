@@ -7,6 +7,7 @@ import { lapicTick } from './lapic-tick.ts';
 import { pitTick } from './pit-tick.ts';
 import { CLOCKSOURCE_READ } from './clocksource-read.ts';
 import { KEYBOARD_TYPING } from './keyboard-typing.ts';
+import { LAPIC_CALIBRATION } from './lapic-calibration.ts';
 import { LINUX_IDLE_HPET } from './linux-idle-hpet.ts';
 import { RTC_PERIODIC } from './rtc-periodic.ts';
 import { RTC_READ } from './rtc-read.ts';
@@ -45,6 +46,7 @@ export const WORKLOAD_DEFINITIONS: readonly WorkloadDefinition[] = [
   },
   LINUX_IDLE_HPET,
   CLOCKSOURCE_READ,
+  LAPIC_CALIBRATION,
   RTC_READ,
   RTC_PERIODIC,
   VGA_TEXT_CONSOLE,

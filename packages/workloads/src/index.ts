@@ -33,3 +33,5 @@ export type { VgaMode13hFill, VgaMode13hFillOptions } from './vga-mode13h-fill.t
 export { MODE_13H_HEIGHT, MODE_13H_WIDTH, VGA_MODE13H_FILL, mode13hPixel, vgaMode13hFill } from './vga-mode13h-fill.ts';
 export type { VgaModeTable } from './vga-modes.ts';
 export { VGA_MODE_03H, VGA_MODE_13H, setVgaMode } from './vga-modes.ts';
+export type { LapicCalibration, LapicCalibrationOptions } from './lapic-calibration.ts';
+export { LAPIC_CALIBRATION, lapicCalibration } from './lapic-calibration.ts';
