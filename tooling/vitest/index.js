@@ -11,7 +11,7 @@ const preset = {
     include: ['test/**/*.test.ts', 'test/**/*.test.js'],
     exclude: ['**/node_modules/**', 'test/fixtures/**'],
     reporters: ['default', new CountsReporter()],
-    testTimeout: 20_000,
+    testTimeout: 60_000, // a loaded 2-core CI machine runs two packages' suites at once
   },
 };
 

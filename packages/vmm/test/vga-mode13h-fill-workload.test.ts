@@ -84,5 +84,5 @@ describe('vga-mode13h-fill on a VM', () => {
         }
       }
     }
-  });
+  }, 120_000);
 });

@@ -13,7 +13,7 @@ import { createTestContext } from './test-context.ts';
 
 
 /** Property suites run hundreds of thousands of operations: on a loaded 2-core CI machine that can take a minute. */
-const SUITE_TIMEOUT_MS = 180_000;
+const SUITE_TIMEOUT_MS = 400_000;
 export interface DeviceSubject<D extends Device> {
   create(context: TestContext): D;
   /** Operations to generate; bias them towards what drivers do, but keep every register reachable. */
