@@ -18,6 +18,7 @@ export function printComparison(runs: readonly ProfileRun[], options: WorkloadOp
     profile: r.costModel === reference && r.overheadCycles === cheapest && !allEqual ? `${r.profile} ◀ cheapest` : r.profile,
     'cost model': r.costModel,
     irqchip: r.irqchip,
+    'guest time': r.time === 'guest-and-exits' ? 'with exits' : 'guest only',
     interrupts: r.interrupts,
     exits: r.exits,
     'to kernel': r.lightweightExits,

@@ -9,7 +9,7 @@ import { IdleCpu } from '@splitvisor/monitor';
 import { FileBlockBackendError } from '@splitvisor/devhost';
 import { Vm, VmError } from '@splitvisor/vmm';
 import type { ParameterValue } from '@splitvisor/workloads';
-import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, workloadDefinition } from '@splitvisor/workloads';
+import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, WORKLOAD_MIXES, workloadDefinition } from '@splitvisor/workloads';
 import { printComparison } from './compare.ts';
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
 import { CliError, boardOf, placementOf, runProfile } from './profile-run.ts';
@@ -106,7 +106,7 @@ function workloadOptions(flags: RunFlags): WorkloadOptions {
 /** The flags every run shares, with what each teaches. */
 function withRunFlags(command: Command): Command {
   return command
-    .option('--workload <name>', `the guest to run: ${WORKLOAD_DEFINITIONS.map((w) => w.name).join(', ')} (see splitvisor workloads)`, 'linux-idle-pit')
+    .option('--workload <name>', `the guest to run: ${[...WORKLOAD_DEFINITIONS, ...WORKLOAD_MIXES].map((w) => w.name).join(', ')} (see splitvisor workloads)`, 'linux-idle-pit')
     .option('--param <name=value>', "one of the workload's parameters (repeatable; see splitvisor workloads)", parameter, {})
     .option('--hz <n>', 'shorthand for --param hz=N: the guest\'s tick rate', positiveInteger)
     .option('--reads <n>', 'shorthand for --param reads=N: clocksource reads before the guest stops', positiveInteger)
@@ -180,7 +180,8 @@ program
       aliases: Object.keys(WORKLOAD_ALIASES).filter((alias) => WORKLOAD_ALIASES[alias] === w.name),
       parameters: w.parameters.map(({ name, description, default: fallback, choices, min, max }) => ({ name, description, default: fallback, ...(choices === undefined ? {} : { choices }), ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) })),
     }));
-    if (flags.json === true) console.log(JSON.stringify(rows, null, 2));
+    const mixes = WORKLOAD_MIXES.map((m) => ({ name: m.name, description: m.description, components: m.components }));
+    if (flags.json === true) console.log(JSON.stringify({ workloads: rows, mixes }, null, 2));
     else {
       for (const w of rows) {
         console.log(`${w.name}${w.aliases.length === 0 ? '' : ` (also ${w.aliases.join(', ')})`}: ${w.description}\n  follows ${w.follows}`);
@@ -190,6 +191,15 @@ program
         }
         console.log('');
       }
+      for (const m of mixes) {
+        console.log(`${m.name} (a mix): ${m.description}`);
+        for (const c of m.components) {
+          const given = Object.entries(c.parameters).map(([name, value]) => `${name}=${value}`).join(' ');
+          console.log(`  ${Math.round(c.share * 100)} % ${c.workload}${given === '' ? '' : ` ${given}`}`);
+        }
+        console.log('');
+      }
+      console.log('A mix runs each component on a VM of its own for its share of the duration, under the same placement, and adds up what they cost.');
     }
   });
 

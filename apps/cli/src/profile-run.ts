@@ -9,15 +9,15 @@
  */
 import type { Domain } from '@splitvisor/abi';
 import { boundaryOf } from '@splitvisor/abi';
-import type { Histogram } from '@splitvisor/metrics';
-import { COST_MODELS, costModel, modelledCycles } from '@splitvisor/metrics';
+import type { TransitionRow } from '@splitvisor/metrics';
+import { COST_MODELS, Histogram, costModel, modelledCycles } from '@splitvisor/metrics';
 import type { Placement } from '@splitvisor/placement';
 import { profile, validatePlacement } from '@splitvisor/placement';
 import type { BoardOptions, VmMode } from '@splitvisor/vmm';
 import { FileBlockBackendError } from '@splitvisor/devhost';
 import { Vm, VmError } from '@splitvisor/vmm';
 import type { ParameterValue, Workload } from '@splitvisor/workloads';
-import { WorkloadError, createWorkload } from '@splitvisor/workloads';
+import { WorkloadError, createWorkload, workloadMix } from '@splitvisor/workloads';
 
 export interface WorkloadOptions {
   readonly workload: string;
@@ -46,6 +46,8 @@ export interface ProfileRun {
   readonly irqchip: string;
   readonly mode: VmMode;
   readonly costModel: string;
+  /** The placement's time policy: `guest-and-exits` (the guest's clock runs on through its exits) or `guest-cycles`. */
+  readonly time: string;
   readonly interrupts: number;
   /** Interrupt-window exits (the guest could not take an interrupt its userspace irqchip had for it). */
   readonly irqWindows: number;
@@ -110,51 +112,110 @@ function percentiles(histogram: Histogram): Percentiles {
   return { count: histogram.count, p50: histogram.percentile(50), p90: histogram.percentile(90), p99: histogram.percentile(99), max: histogram.count === 0 ? 0 : histogram.max };
 }
 
+/** What one VM run gave, before it is charged in a cost model (a mix adds several up). */
+interface Measured {
+  readonly irqchip: string;
+  readonly interrupts: number;
+  readonly irqWindows: number;
+  readonly guestCycles: number;
+  readonly guestNs: number;
+  readonly rows: readonly TransitionRow[];
+  readonly latency: Histogram;
+  readonly wall: ReadonlyMap<string, Histogram>;
+  readonly unmodelled: readonly string[];
+  readonly console: string;
+  readonly progress: Readonly<Record<string, number>>;
+}
+
+/** One workload on a VM of the placement for `durationNs`. */
+async function measure(placement: Placement, workload: Workload, options: WorkloadOptions, durationNs: number, mode: VmMode): Promise<Measured> {
+  let vm: Vm;
+  try {
+    vm = new Vm(placement, workload.guest, { mode, board: boardOf(options, workload), ...(options.costModel === undefined ? {} : { costModel: options.costModel }) });
+  } catch (error) {
+    if (error instanceof VmError || error instanceof FileBlockBackendError) throw new CliError(error.message);
+    throw error;
+  }
+  try {
+    const summary = vm.run(durationNs);
+    return {
+      irqchip: vm.irqchip, interrupts: summary.interrupts, irqWindows: summary.windows, guestCycles: vm.clock.tsc(), guestNs: vm.clock.now(),
+      rows: vm.counts.rows(), latency: vm.interruptLatency, wall: vm.wallTimes, unmodelled: vm.unmodelled, console: vm.console(), progress: workload.progress(),
+    };
+  } finally {
+    await vm.close();
+  }
+}
+
+/** The workloads a run is made of: the one named, or a mix's components, each with its share of the duration. */
+function partsOf(options: WorkloadOptions): { readonly label: string; readonly workload: Workload; readonly durationNs: number }[] {
+  const mix = workloadMix(options.workload);
+  if (mix === undefined) return [{ label: '', workload: workloadFor(options), durationNs: options.durationNs }];
+  const given = Object.keys(options.parameters);
+  if (given.length > 0) throw new CliError(`workload ${mix.name} is a mix and takes no parameters (given ${given.join(', ')})`);
+  return mix.components.map((c) => ({
+    label: c.workload,
+    workload: workloadFor({ ...options, workload: c.workload, parameters: c.parameters }),
+    durationNs: Math.round(options.durationNs * c.share),
+  }));
+}
+
 export async function runProfile(name: string, options: WorkloadOptions): Promise<ProfileRun> {
   const placement = placementOf(name);
   const modelName = options.costModel ?? placement.costModel;
   const model = costModel(modelName);
   if (model === undefined) throw new CliError(`unknown cost model "${modelName}" (this build has: ${COST_MODELS.map((m) => m.name).join(', ')})`);
   const mode = options.mode ?? 'modelled';
-  let vm: Vm;
-  let workload: Workload;
-  try {
-    workload = workloadFor(options);
-    vm = new Vm(placement, workload.guest, { mode, board: boardOf(options, workload) });
-  } catch (error) {
-    if (error instanceof VmError || error instanceof FileBlockBackendError) throw new CliError(error.message);
-    throw error;
+  const measured: (Measured & { readonly label: string })[] = [];
+  for (const part of partsOf(options)) measured.push({ label: part.label, ...await measure(placement, part.workload, options, part.durationNs, mode) });
+
+  const rows = measured.flatMap((m) => m.rows);
+  const overheadCycles = modelledCycles(rows, model);
+  const count = (boundary: string) => rows.filter((r) => boundaryOf(r.from, r.to) === boundary).reduce((sum, r) => sum + r.count, 0);
+  const sum = (of: (m: Measured) => number) => measured.reduce((total, m) => total + of(m), 0);
+  const guestCycles = sum((m) => m.guestCycles);
+  const latency = new Histogram();
+  const wall = new Map<string, Histogram>();
+  const exitsByDevice = new Map<string, Partial<Record<Domain, number>>>();
+  for (const m of measured) {
+    latency.merge(m.latency);
+    for (const [kind, histogram] of m.wall) {
+      const merged = wall.get(kind) ?? new Histogram();
+      merged.merge(histogram);
+      wall.set(kind, merged);
+    }
   }
-  try {
-    const summary = vm.run(options.durationNs);
-    const rows = vm.counts.rows();
-    const overheadCycles = modelledCycles(rows, model);
-    const count = (boundary: string) => rows.filter((r) => boundaryOf(r.from, r.to) === boundary).reduce((sum, r) => sum + r.count, 0);
-    const guestCycles = vm.clock.tsc();
-    return {
-      profile: name,
-      irqchip: vm.irqchip,
-      mode,
-      costModel: model.name,
-      interrupts: summary.interrupts,
-      irqWindows: summary.windows,
-      guestCycles,
-      guestNs: vm.clock.now(),
-      exits: count('exit'),
-      lightweightExits: count('lightweight-exit'),
-      heavyweightExits: count('heavyweight-exit'),
-      exitsByDevice: Object.fromEntries([...vm.counts.exitsByDevice()].sort(([a], [b]) => a.localeCompare(b))),
-      overheadCycles,
-      overheadPercent: guestCycles === 0 ? 0 : (100 * overheadCycles) / guestCycles,
-      interruptLatencyNs: percentiles(vm.interruptLatency),
-      ...(mode === 'live' ? { wallNs: Object.fromEntries([...vm.wallTimes].sort(([a], [b]) => a.localeCompare(b)).map(([kind, h]) => [kind, percentiles(h)])) } : {}),
-      unmodelled: vm.unmodelled,
-      console: vm.console(),
-      progress: workload.progress(),
-    };
-  } finally {
-    await vm.close();
+  for (const to of ['monitor', 'kernel', 'user'] as const) { // each device's cell in the order the domains nest
+    for (const row of rows) {
+      if (row.to !== to || row.device === null || boundaryOf(row.from, row.to) === undefined) continue;
+      const cell = exitsByDevice.get(row.device) ?? {};
+      cell[to] = (cell[to] ?? 0) + row.count;
+      exitsByDevice.set(row.device, cell);
+    }
   }
+  const progress = Object.fromEntries(measured.flatMap((m) => Object.entries(m.progress).map(([what, n]) => [m.label === '' ? what : `${m.label} ${what}`, n])));
+  return {
+    profile: name,
+    irqchip: measured[0]?.irqchip ?? '',
+    mode,
+    costModel: model.name,
+    time: placement.time.kind,
+    interrupts: sum((m) => m.interrupts),
+    irqWindows: sum((m) => m.irqWindows),
+    guestCycles,
+    guestNs: sum((m) => m.guestNs),
+    exits: count('exit'),
+    lightweightExits: count('lightweight-exit'),
+    heavyweightExits: count('heavyweight-exit'),
+    exitsByDevice: Object.fromEntries([...exitsByDevice].sort(([a], [b]) => a.localeCompare(b))),
+    overheadCycles,
+    overheadPercent: guestCycles === 0 ? 0 : (100 * overheadCycles) / guestCycles,
+    interruptLatencyNs: percentiles(latency),
+    ...(mode === 'live' ? { wallNs: Object.fromEntries([...wall].sort(([a], [b]) => a.localeCompare(b)).map(([kind, h]) => [kind, percentiles(h)])) } : {}),
+    unmodelled: [...new Set(measured.flatMap((m) => m.unmodelled))],
+    console: measured.map((m) => m.console).join(''),
+    progress,
+  };
 }
 
 /** Where each device's exits land, one cell per run. */

@@ -52,6 +52,16 @@ export class Histogram {
     return this.max;
   }
 
+  /** Adds every value `other` holds, as if each had been recorded here. */
+  merge(other: Histogram): void {
+    if (other.count === 0) return;
+    this.count += other.count;
+    this.sum += other.sum;
+    this.min = Math.min(this.min, other.min);
+    this.max = Math.max(this.max, other.max);
+    for (const [index, n] of other.buckets) this.buckets.set(index, (this.buckets.get(index) ?? 0) + n);
+  }
+
   mean(): number {
     return this.count === 0 ? 0 : this.sum / this.count;
   }

@@ -83,6 +83,19 @@ describe('histogram', () => {
     }), { numRuns: 500 });
   });
 
+  it('merges as if every value had been recorded in one', () => {
+    fc.assert(fc.property(fc.array(fc.nat(1_000_000)), fc.array(fc.nat(1_000_000)), (a, b) => {
+      const one = new Histogram();
+      const left = new Histogram();
+      const right = new Histogram();
+      for (const v of a) { one.record(v); left.record(v); }
+      for (const v of b) { one.record(v); right.record(v); }
+      left.merge(right);
+      expect([left.count, left.min, left.max, left.sum, left.percentile(50), left.percentile(99)])
+        .toEqual([one.count, one.min, one.max, one.sum, one.percentile(50), one.percentile(99)]);
+    }), { numRuns: 200 });
+  });
+
   it('keeps count, min, max and mean, and refuses what is not a duration', () => {
     const h = new Histogram();
     [5, 10, 15].forEach((v) => { h.record(v); });

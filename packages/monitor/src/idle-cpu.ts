@@ -7,7 +7,8 @@ import type { GuestCpu, GuestRun } from './guest-cpu.ts';
 
 export class IdleCpu implements GuestCpu {
   readonly interruptible = false;
-  readonly halted = false;
+  /** Never running guest code, it is never out of it either: no exit is its, no time lost to one. */
+  readonly halted = true;
 
   run(budget: number): GuestRun {
     return { exit: { kind: 'budget' }, cycles: budget };

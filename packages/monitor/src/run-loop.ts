@@ -27,7 +27,7 @@
  * what reaches the device host — or when a transition recorder wants the
  * time.
  */
-import type { AddressSpace, Exit, IoExit, MmioExit, MsrExit, Nanoseconds, TransitionRecorder } from '@splitvisor/abi';
+import type { AddressSpace, Domain, Exit, IoExit, MmioExit, MsrExit, Nanoseconds, TransitionRecorder } from '@splitvisor/abi';
 import { MSR_BYTES, msrAddress } from '@splitvisor/abi';
 import { NEVER, nullRecorder } from '@splitvisor/abi';
 import type { GuestClock } from '@splitvisor/clock';
@@ -87,6 +87,16 @@ export interface RunLoopConfig {
    * KVM_EXIT_HLT, after which the host's timers fire without kicking the vCPU). Unset: halts are not recorded.
    */
   readonly haltIn?: 'monitor' | 'kernel' | 'user';
+  /**
+   * Guest cycles one crossing outward from `from` to `to` takes, there and
+   * back (a cost model's round trip for its boundary). Given, every crossing
+   * the guest makes is charged to guest time when it resumes: the guest's
+   * clock runs on while it is out, as a real guest's TSC does, so loops
+   * around exits run as often as they would, a `hlt`'s wake-up is late by its
+   * exit, and interrupts are taken that much later. Unset: exits take no
+   * guest time.
+   */
+  readonly crossingCycles?: (from: Domain, to: Domain) => number;
 }
 
 export interface RunSummary {
@@ -125,6 +135,8 @@ export class RunLoop {
   /** The vCPU thread waits in userspace after KVM_EXIT_HLT: the host's timers fire without kicking it. */
   private haltedInUser = false;
   /** This halt's exit is recorded (until an interrupt wakes the CPU). */
+  /** Cycles of crossings made since the guest last resumed, charged to guest time before it runs again. */
+  private owed = 0;
   /** The guest's last run ended at a deadline, still running: the timer due then takes it out. */
   private stoppedByDeadline = false;
   private haltRecorded = false;
@@ -144,7 +156,16 @@ export class RunLoop {
     this.monitor = config.monitor;
     this.kernel = config.kernel;
     this.interrupts = config.interrupts;
-    this.recorder = config.recorder ?? nullRecorder;
+    const recorder = config.recorder ?? nullRecorder;
+    const crossingCycles = config.crossingCycles;
+    this.recorder = crossingCycles === undefined ? recorder : {
+      record: (from, to, reason, device, time) => {
+        recorder.record(from, to, reason, device, time);
+        // A halted vCPU is not out of the guest for a crossing made while it waits (the device host's timers run
+        // beside it, as QEMU's I/O thread does): only its own `hlt` and what it runs into are charged.
+        if (!this.cpu.halted || reason === 'hlt') this.owed += crossingCycles(from, to);
+      },
+    };
     this.recording = this.recorder !== nullRecorder;
     this.vcpu = config.vcpu ?? 0;
     this.userDeadline = config.userDeadline ?? 0;
@@ -161,6 +182,11 @@ export class RunLoop {
       let moved = false;
       if (clock.tsc() >= clock.tscAt(Math.ceil(next))) {
         this.serviceTimers(clock.now());
+        moved = true;
+      }
+      // The guest resumes once its exits are done: an interrupt a timer exit brought is taken after them.
+      if (this.owed > 0) {
+        this.pay();
         moved = true;
       }
       if (cpu.interruptible) {
@@ -197,6 +223,12 @@ export class RunLoop {
     }
   }
 
+  /** Charges the crossings made since the guest last ran to its time: its clock ran on while it was out. */
+  private pay(): void {
+    this.clock.addCycles(this.owed);
+    this.owed = 0;
+  }
+
   /** The earliest timer deadline of any domain, the device host's included. */
   private nextDeadline(): Nanoseconds {
     return Math.min(this.monitor.nextDeadline(), this.kernel.nextDeadline(), this.userDeadline);
@@ -213,7 +245,7 @@ export class RunLoop {
    */
   private serviceTimers(now: Nanoseconds): void {
     const userDue = this.userDeadline <= now;
-    const outward = this.recording && this.stoppedByDeadline;
+    const outward = this.recording && this.stoppedByDeadline && !this.cpu.halted;
     this.stoppedByDeadline = false;
     const toKernel = outward && (userDue || this.kernel.nextDeadline() <= now);
     if (outward) {
@@ -283,9 +315,10 @@ export class RunLoop {
           this.recorder.record('monitor', 'guest', 'resume', null, now);
         }
         if (cpu.interruptible && this.interrupts.pending()) return 'continue';
+        this.pay(); // the halt's own exit is over before the wait begins
         const next = this.nextDeadline();
         if (next === NEVER) return 'shutdown'; // halted with nothing ever to wake it
-        clock.advanceTo(Math.max(now, next));
+        clock.advanceTo(Math.max(clock.now(), next));
         return 'continue';
       }
     }
@@ -299,8 +332,11 @@ export class RunLoop {
   issue(exit: GuestAccess): Uint8Array {
     this.exits++;
     const isRead = exit.kind === 'io' ? exit.direction === 'in' : !exit.isWrite;
-    // The caller keeps what it is given: a buffer of its own.
-    return this.access(exit, isRead ? new Uint8Array(readLength(exit)) : NO_DATA);
+    // The caller keeps what it is given: a buffer of its own. No guest is out for it: nothing is owed.
+    const owed = this.owed;
+    const data = this.access(exit, isRead ? new Uint8Array(readLength(exit)) : NO_DATA);
+    this.owed = owed;
+    return data;
   }
 
   /** The reused buffer for a read of `length` bytes. */

@@ -12,8 +12,14 @@ const Domain = z.enum([...DOMAINS, 'absent']);
 export type Where = DomainName | 'absent';
 
 export const TimePolicy = z.discriminatedUnion('kind', [
-  /** Seed 000: guest time is the cycles the guest ran. */
+  /** Seed 000: guest time is the cycles the guest ran; time spent outside it does not exist for it. */
   z.strictObject({ kind: z.literal('guest-cycles') }),
+  /**
+   * Guest time is the cycles the guest ran and the round trip of every exit
+   * it took, in the cost model: its TSC runs on while the vCPU is out, as
+   * under KVM, so a loop around an exit turns as often as it would there.
+   */
+  z.strictObject({ kind: z.literal('guest-and-exits') }),
   /** Guest time follows the host's wall clock (live runs). */
   z.strictObject({ kind: z.literal('wall') }),
   /** DOSEMU-style contraction: guest time runs at `factor` × wall time. */

@@ -28,9 +28,11 @@ describe('profiles', () => {
     });
   });
 
-  it('fills in the default policies: guest-cycle time, exact delivery', () => {
-    const result = validatePlacement(profile('qemu-tcg'));
+  it('fills in the default policies: guest-cycle time, exact delivery; KVM\'s profiles have exits take guest time', () => {
+    const result = validatePlacement(profile('plex86'));
     expect(result.ok && [result.placement.time, result.placement.delivery]).toEqual([{ kind: 'guest-cycles' }, { kind: 'exact' }]);
+    const kvm = validatePlacement(profile('kvm-irqchip'));
+    expect(kvm.ok && kvm.placement.time).toEqual({ kind: 'guest-and-exits' });
   });
 });
 

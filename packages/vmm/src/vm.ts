@@ -19,7 +19,7 @@
  * KVM_SIGNAL_MSI and KVM_EXIT_IOAPIC_EOI.
  */
 import { performance } from 'node:perf_hooks';
-import type { AddressSpace, Exit, Nanoseconds } from '@splitvisor/abi';
+import type { AddressSpace, Domain, Exit, Nanoseconds } from '@splitvisor/abi';
 import type { IoBus } from '@splitvisor/abi';
 import { ramMemory, withIrqOutputs } from '@splitvisor/abi';
 import type { ChannelEnd } from '@splitvisor/channel';
@@ -28,7 +28,8 @@ import { GuestClock } from '@splitvisor/clock';
 import { DeviceHost, FileBlockBackend } from '@splitvisor/devhost';
 import { DeliveryMode, LapicReg, Lvt, PcInterrupts, fromMsi, isaIrqOfPin } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
-import { Histogram, TransitionCounts } from '@splitvisor/metrics';
+import type { CostModel } from '@splitvisor/metrics';
+import { COST_MODELS, Histogram, TransitionCounts, costModel, crossingCycles } from '@splitvisor/metrics';
 import type { GuestCpu, InterruptSource, RunSummary } from '@splitvisor/monitor';
 import { RunLoop } from '@splitvisor/monitor';
 import type { DeviceName, Placement } from '@splitvisor/placement';
@@ -60,6 +61,12 @@ export interface VmOptions {
   readonly mode?: VmMode;
   /** Media for the board's devices (a disk image). */
   readonly board?: BoardOptions;
+  /**
+   * The cost model the guest's clock runs on through its exits when the
+   * placement's time policy is `guest-and-exits` (default: the placement's):
+   * each exit takes its round trip in guest time, as on the host it describes.
+   */
+  readonly costModel?: string;
 }
 
 /** The worker entry next to this module: the TypeScript source under tsx, the built file otherwise. */
@@ -68,6 +75,8 @@ const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './devhost-worker
 export class Vm {
   readonly clock: GuestClock;
   readonly counts = new TransitionCounts();
+  /** The cost model the guest's time runs on. */
+  readonly costModel: CostModel;
   readonly placement: Placement;
   readonly mode: VmMode;
   readonly unmodelled: readonly DeviceName[];
@@ -114,6 +123,10 @@ export class Vm {
     // Guest RAM, shared with the device host's worker in live mode: DMA from any domain lands in the same bytes.
     // The guest's TSC rate travels with the board: the local APIC's TSC-deadline mode compares against it.
     const board: BoardOptions = { ...options.board, tscHz: this.clock.tscHz };
+    const modelName = options.costModel ?? placement.costModel;
+    const model = costModel(modelName);
+    if (model === undefined) throw new VmError(`unknown cost model "${modelName}" (this build has: ${COST_MODELS.map((m) => m.name).join(', ')})`);
+    this.costModel = model;
     const memoryBytes = board.memoryBytes ?? DEFAULT_MEMORY_BYTES;
     if (!Number.isInteger(memoryBytes) || memoryBytes < 0 || memoryBytes > 4 * 1024 ** 3) throw new VmError(`guest memory of ${memoryBytes} bytes: expected a whole number up to 4 GiB`);
     this.ram = new SharedArrayBuffer(memoryBytes);
@@ -202,6 +215,8 @@ export class Vm {
       recorder: this.counts,
       userDeadline: this.userDeadline,
       haltIn: mode === 'userspace' ? 'user' : mode === 'monitor' ? 'monitor' : 'kernel',
+      // The placement's time policy: under KVM the guest's clock runs on through its exits.
+      ...(placement.time.kind === 'guest-and-exits' ? { crossingCycles: (from: Domain, to: Domain) => crossingCycles(model, from, to) } : {}),
     });
   }
 

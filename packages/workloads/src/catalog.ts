@@ -5,10 +5,15 @@
  */
 import { lapicTick } from './lapic-tick.ts';
 import { pitTick } from './pit-tick.ts';
+import { ATA_FLUSH } from './ata-flush.ts';
+import { ATA_PIO_READ } from './ata-pio-read.ts';
+import { ATA_PIO_WRITE } from './ata-pio-write.ts';
 import { CLOCKSOURCE_READ } from './clocksource-read.ts';
+import { FLOPPY_READ } from './floppy-read.ts';
 import { KEYBOARD_TYPING } from './keyboard-typing.ts';
 import { LAPIC_CALIBRATION } from './lapic-calibration.ts';
 import { LINUX_IDLE_HPET } from './linux-idle-hpet.ts';
+import { PIT_CALIBRATION } from './pit-calibration.ts';
 import { RTC_PERIODIC } from './rtc-periodic.ts';
 import { RTC_READ } from './rtc-read.ts';
 import { SERIAL_CONSOLE } from './serial-console.ts';
@@ -47,8 +52,13 @@ export const WORKLOAD_DEFINITIONS: readonly WorkloadDefinition[] = [
   LINUX_IDLE_HPET,
   CLOCKSOURCE_READ,
   LAPIC_CALIBRATION,
+  PIT_CALIBRATION,
   RTC_READ,
   RTC_PERIODIC,
+  ATA_PIO_READ,
+  ATA_PIO_WRITE,
+  ATA_FLUSH,
+  FLOPPY_READ,
   VGA_TEXT_CONSOLE,
   VGA_MODE13H_FILL,
   KEYBOARD_TYPING,

@@ -163,10 +163,10 @@ export const RTC_READ: WorkloadDefinition = {
   description: "Linux reading the CMOS clock: mc146818_get_time's reads around UIP, one every intervalMs, idle on the HZ=1000 PIT tick between",
   follows: 'drivers/rtc/rtc-mc146818-lib.c mc146818_get_time, mc146818_avoid_UIP, mc146818_get_time_callback; arch/x86/kernel/rtc.c rtc_cmos_read',
   parameters: [
-    { name: 'intervalMs', description: 'milliseconds between time reads', default: 100, min: 1, max: 60_000 },
+    { name: 'interval-ms', description: 'milliseconds between time reads', default: 100, min: 1, max: 60_000 },
   ],
   create: (p) => {
-    const run = rtcRead({ intervalMs: numberParameter(p, 'intervalMs') });
+    const run = rtcRead({ intervalMs: numberParameter(p, 'interval-ms') });
     return {
       guest: run.guest,
       progress: () => ({ reads: run.reads(), uipWaits: run.uipWaits(), secondsChanged: run.secondsChanged(), failures: run.failures() }),

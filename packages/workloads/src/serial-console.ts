@@ -305,10 +305,10 @@ export const SERIAL_CONSOLE: WorkloadDefinition = {
   follows: 'drivers/tty/serial/8250/8250_port.c serial8250_do_startup, serial8250_do_set_termios, serial8250_start_tx, serial8250_default_handle_irq, serial8250_tx_chars, serial8250_console_write, wait_for_xmitr',
   parameters: [
     { name: 'mode', description: "the transmit path: 'thre-irq' (tty writes) or 'polling' (the console)", default: 'thre-irq', choices: SERIAL_CONSOLE_MODES },
-    { name: 'linesPerSecond', description: 'printk lines per second', default: 100, min: 1, max: 10_000 },
+    { name: 'lines-per-second', description: 'printk lines per second', default: 100, min: 1, max: 10_000 },
   ],
   create: (p) => {
-    const run = serialConsole({ mode: stringParameter(p, 'mode') === 'polling' ? 'polling' : 'thre-irq', linesPerSecond: numberParameter(p, 'linesPerSecond') });
+    const run = serialConsole({ mode: stringParameter(p, 'mode') === 'polling' ? 'polling' : 'thre-irq', linesPerSecond: numberParameter(p, 'lines-per-second') });
     return {
       guest: run.guest,
       progress: () => ({ bytes: run.bytes(), lines: run.lines(), interrupts: run.interrupts(), lsrPolls: run.lsrPolls(), timeouts: run.timeouts() }),

@@ -233,10 +233,10 @@ export const VGA_TEXT_CONSOLE: WorkloadDefinition = {
   description: "printk lines on Linux's VGA text console: characters into B8000h, the cursor through CRTC 0Eh/0Fh, hardware scrolling by the start address",
   follows: 'drivers/video/console/vgacon.c vgacon_startup, vgacon_cursor, vgacon_set_cursor_size, write_vga, vgacon_scroll, vga_set_mem_top; drivers/tty/vt/vt.c vt_console_print, lf, cr',
   parameters: [
-    { name: 'linesPerSecond', description: 'printk lines per second', default: 50, min: 1, max: 10_000 },
+    { name: 'lines-per-second', description: 'printk lines per second', default: 50, min: 1, max: 10_000 },
   ],
   create: (p) => {
-    const run = vgaTextConsole({ linesPerSecond: numberParameter(p, 'linesPerSecond') });
+    const run = vgaTextConsole({ linesPerSecond: numberParameter(p, 'lines-per-second') });
     return {
       guest: run.guest,
       progress: () => ({ lines: run.lines(), characters: run.characters(), scrolls: run.scrolls(), rollovers: run.rollovers() }),

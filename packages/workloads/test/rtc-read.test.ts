@@ -61,8 +61,8 @@ describe('rtc-read', () => {
     expect(driver.tsc()).toBeGreaterThanOrEqual(5 * 2_000_000); // a second read waited the interval
   });
 
-  it('takes intervalMs, checked', () => {
-    expect(() => resolveParameters(RTC_READ, { intervalMs: 0 })).toThrow(/intervalMs/);
+  it('takes interval-ms, checked', () => {
+    expect(() => resolveParameters(RTC_READ, { 'interval-ms': 0 })).toThrow(/interval-ms/);
     const created = RTC_READ.create(resolveParameters(RTC_READ, {}));
     expect(created.progress()).toEqual({ reads: 0, uipWaits: 0, secondsChanged: 0, failures: 0 });
   });

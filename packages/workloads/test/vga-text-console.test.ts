@@ -71,8 +71,8 @@ describe('vga-text-console', () => {
     expect(cursor).toBe(origin + 24 * 80);
   });
 
-  it('takes linesPerSecond, checked', () => {
-    expect(() => resolveParameters(VGA_TEXT_CONSOLE, { linesPerSecond: 0 })).toThrow(/linesPerSecond/);
+  it('takes lines-per-second, checked', () => {
+    expect(() => resolveParameters(VGA_TEXT_CONSOLE, { 'lines-per-second': 0 })).toThrow(/lines-per-second/);
     expect(VGA_TEXT_CONSOLE.create(resolveParameters(VGA_TEXT_CONSOLE, {})).progress()).toEqual({ lines: 0, characters: 0, scrolls: 0, rollovers: 0 });
   });
 });

@@ -1,0 +1,118 @@
+/**
+ * Sequential PIO reads from the ATA disk as Linux's libata issues them on a
+ * PIO-only SFF port (drivers/ata/libata-sff.c: ata_sff_qc_issue,
+ * ata_sff_tf_load, ata_sff_exec_command, ata_sff_interrupt →
+ * __ata_sff_port_intr, ata_sff_hsm_move, ata_pio_sectors → ata_sff_data_xfer
+ * with ioread16_rep of the data port, ata_wait_idle; libata-core.c:
+ * ata_build_rw_tf, ata_dev_read_id). See libata-sff.ts for the register
+ * sequence of each of those.
+ *
+ * The program: the 8259 pair initialised with irq 14 open, the port thawed,
+ * a polled IDENTIFY DEVICE for the capacity and LBA48 support, then READ
+ * SECTORS (EXT) commands of `sectors` sectors each at consecutive LBAs from
+ * 0, wrapping at the end of the disk (a command never runs past it).
+ * Interrupt-driven by default: each block raises irq 14, whose handler
+ * (handle_level_irq: mask and specific EOI, ata_sff_interrupt, unmask)
+ * reads Alternate Status and Status and moves 256 words; after the last
+ * block the handler polls Status idle and completes the command. With
+ * `pio: 'polling'` (an LLD with ATA_FLAG_PIO_POLLING) the PIO task polls
+ * instead, nIEN set. Between commands the issuing thread sleeps in `hlt`;
+ * `requestCycles` of block-layer work precede each command.
+ */
+import type { GuestProgram, ScriptedGuest } from '@splitvisor/monitor';
+import type { AtaIdentity } from './libata-sff.ts';
+import { ataGuest, execute } from './libata-sff.ts';
+import type { WorkloadDefinition } from './workload.ts';
+import { numberParameter, stringParameter } from './workload.ts';
+
+export interface AtaPioReadOptions {
+  /** Sectors per command, 1–256 (default 8). */
+  readonly sectors?: number;
+  /** LBA28 where libata would use it (default), or the EXT commands always. */
+  readonly addressing?: 'auto' | 'lba48';
+  /** Interrupt-driven PIO (default) or polled (nIEN set, the PIO task polls Status). */
+  readonly pio?: 'irq' | 'polling';
+  /** Commands before the guest stops (default: it never does). */
+  readonly commands?: number;
+  /** Cycles of block-layer work before each command (default 20,000: 10 µs). */
+  readonly requestCycles?: number;
+  /** Each sector as the guest read it (the words are reused: copy them). */
+  readonly onSector?: (lba: number, words: Uint16Array) => void;
+}
+
+export interface AtaPioRead {
+  readonly guest: ScriptedGuest;
+  readonly identity: () => AtaIdentity | undefined;
+  readonly commands: () => number;
+  readonly sectors: () => number;
+  readonly interrupts: () => number;
+  readonly errors: () => number;
+}
+
+export function ataPioRead(options: AtaPioReadOptions = {}): AtaPioRead {
+  const perCommand = options.sectors ?? 8;
+  if (!Number.isInteger(perCommand) || perCommand < 1 || perCommand > 256) throw new RangeError(`sectors per command must be 1–256, not ${perCommand}`);
+  const limit = options.commands ?? Number.POSITIVE_INFINITY;
+  const requestCycles = options.requestCycles ?? 20_000;
+  const forceLba48 = options.addressing === 'lba48';
+  const polling = options.pio === 'polling';
+  const { onSector } = options;
+  let commands = 0;
+  let sectors = 0;
+  const ata = ataGuest(function* reads(port, identity): GuestProgram {
+    let lba = 0;
+    while (commands < limit) {
+      yield { op: 'compute', cycles: requestCycles };
+      const count = Math.min(perCommand, identity.sectors - lba);
+      const tf = port.rwTaskfile(lba, count, false, identity, forceLba48);
+      if (tf === undefined) {
+        port.errors++; // -ERANGE: the request fails without reaching the disk
+      } else {
+        tf.polling = polling;
+        const start = lba;
+        const qc = port.command(tf, 'pio', count, (index, words) => {
+          sectors++;
+          onSector?.(start + index, words);
+        });
+        yield* execute(port, qc);
+      }
+      commands++;
+      lba += count;
+      if (lba >= identity.sectors) lba = 0;
+    }
+  });
+  return {
+    guest: ata.guest,
+    identity: ata.identity,
+    commands: () => commands,
+    sectors: () => sectors,
+    interrupts: () => ata.port.interrupts,
+    errors: () => ata.port.errors,
+  };
+}
+
+export const ATA_PIO_READ: WorkloadDefinition = {
+  name: 'ata-pio-read',
+  description: "libata PIO reads: READ SECTORS (EXT) at consecutive LBAs, irq 14 per 256-word block read from the data port",
+  follows: 'drivers/ata/libata-sff.c ata_sff_qc_issue, ata_sff_tf_load, ata_sff_exec_command, ata_sff_interrupt, ata_sff_hsm_move, ata_pio_sectors (ioread16_rep); libata-core.c ata_build_rw_tf, ata_dev_read_id; arch/x86/kernel/i8259.c',
+  parameters: [
+    { name: 'sectors', description: 'sectors per READ SECTORS command', default: 8, min: 1, max: 256 },
+    { name: 'addressing', description: "LBA28 where libata uses it ('auto') or READ SECTORS EXT always ('lba48')", default: 'auto', choices: ['auto', 'lba48'] },
+    { name: 'pio', description: "interrupt-driven PIO ('irq') or polled, nIEN set ('polling')", default: 'irq', choices: ['irq', 'polling'] },
+    { name: 'commands', description: 'commands before the guest stops (0: as many as the run allows)', default: 0, min: 0 },
+  ],
+  create: (p) => {
+    const commands = numberParameter(p, 'commands');
+    const run = ataPioRead({
+      sectors: numberParameter(p, 'sectors'),
+      addressing: stringParameter(p, 'addressing') === 'lba48' ? 'lba48' : 'auto',
+      pio: stringParameter(p, 'pio') === 'polling' ? 'polling' : 'irq',
+      ...(commands === 0 ? {} : { commands }),
+    });
+    return {
+      guest: run.guest,
+      board: { diskBytes: 16 * 1024 * 1024 },
+      progress: () => ({ commands: run.commands(), sectors: run.sectors(), interrupts: run.interrupts(), errors: run.errors(), diskSectors: run.identity()?.sectors ?? 0 }),
+    };
+  },
+};

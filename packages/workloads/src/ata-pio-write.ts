@@ -1,0 +1,123 @@
+/**
+ * Sequential PIO writes to the ATA disk as Linux's libata issues them on a
+ * PIO-only SFF port (drivers/ata/libata-sff.c: ata_sff_qc_issue for the PIO
+ * data-out protocol, ata_sff_pio_task, ata_sff_hsm_move's HSM_ST_FIRST /
+ * HSM_ST / HSM_ST_LAST, ata_pio_sectors → ata_sff_data_xfer with
+ * iowrite16_rep, ata_sff_interrupt; libata-core.c: ata_build_rw_tf,
+ * ata_dev_read_id). See libata-sff.ts for each one's register sequence.
+ *
+ * WRITE SECTORS (EXT) of `sectors` sectors each at consecutive LBAs from 0,
+ * wrapping at the end of the disk. As libata does it: the command is issued
+ * under the host lock; the first block always goes from the PIO task (a
+ * kworker, interrupts off), which polls Status until BSY clears and, with
+ * DRQ up, writes 256 words and reads Alternate Status; every further block
+ * is written from irq 14's handler when the drive interrupts for it, and the
+ * interrupt after the last block completes the command (HSM_ST_LAST: the
+ * status must be DRDY alone). The issuing thread sleeps in `hlt` meanwhile.
+ *
+ * The data: word i of the sector at `lba` is `ataWritePattern(lba, i)` — the
+ * LBA's two halves, then a mix of both — so a reader can tell every sector
+ * and every word apart.
+ */
+import type { GuestProgram, ScriptedGuest } from '@splitvisor/monitor';
+import type { AtaIdentity } from './libata-sff.ts';
+import { SECTOR_WORDS, ataGuest, execute } from './libata-sff.ts';
+import type { WorkloadDefinition } from './workload.ts';
+import { numberParameter, stringParameter } from './workload.ts';
+
+/** Word `index` of the sector the workloads write at `lba`. */
+export function ataWritePattern(lba: number, index: number): number {
+  if (index === 0) return lba & 0xffff;
+  if (index === 1) return Math.floor(lba / 0x1_0000) & 0xffff;
+  return (lba * 0x9e37 + index * 0x0101 + 0x5a5a) & 0xffff;
+}
+
+export function fillWritePattern(lba: number, words: Uint16Array): void {
+  for (let i = 0; i < SECTOR_WORDS; i++) words[i] = ataWritePattern(lba, i);
+}
+
+export interface AtaPioWriteOptions {
+  /** Sectors per command, 1–256 (default 8). */
+  readonly sectors?: number;
+  readonly addressing?: 'auto' | 'lba48';
+  readonly pio?: 'irq' | 'polling';
+  /** Commands before the guest stops (default: it never does). */
+  readonly commands?: number;
+  /** Cycles of block-layer work before each command (default 20,000: 10 µs). */
+  readonly requestCycles?: number;
+}
+
+export interface AtaPioWrite {
+  readonly guest: ScriptedGuest;
+  readonly identity: () => AtaIdentity | undefined;
+  readonly commands: () => number;
+  /** Sectors written by commands that completed without error (the first `sectorsWritten()` LBAs, until the first wrap). */
+  readonly sectors: () => number;
+  readonly interrupts: () => number;
+  readonly errors: () => number;
+}
+
+export function ataPioWrite(options: AtaPioWriteOptions = {}): AtaPioWrite {
+  const perCommand = options.sectors ?? 8;
+  if (!Number.isInteger(perCommand) || perCommand < 1 || perCommand > 256) throw new RangeError(`sectors per command must be 1–256, not ${perCommand}`);
+  const limit = options.commands ?? Number.POSITIVE_INFINITY;
+  const requestCycles = options.requestCycles ?? 20_000;
+  const forceLba48 = options.addressing === 'lba48';
+  const polling = options.pio === 'polling';
+  let commands = 0;
+  let sectors = 0;
+  const ata = ataGuest(function* writes(port, identity): GuestProgram {
+    let lba = 0;
+    while (commands < limit) {
+      yield { op: 'compute', cycles: requestCycles };
+      const count = Math.min(perCommand, identity.sectors - lba);
+      const tf = port.rwTaskfile(lba, count, true, identity, forceLba48);
+      if (tf === undefined) {
+        port.errors++;
+      } else {
+        tf.polling = polling;
+        const start = lba;
+        const qc = port.command(tf, 'pio', count, (index, words) => { fillWritePattern(start + index, words); });
+        yield* execute(port, qc);
+        if (!qc.failed) sectors += count;
+      }
+      commands++;
+      lba += count;
+      if (lba >= identity.sectors) lba = 0;
+    }
+  });
+  return {
+    guest: ata.guest,
+    identity: ata.identity,
+    commands: () => commands,
+    sectors: () => sectors,
+    interrupts: () => ata.port.interrupts,
+    errors: () => ata.port.errors,
+  };
+}
+
+export const ATA_PIO_WRITE: WorkloadDefinition = {
+  name: 'ata-pio-write',
+  description: 'libata PIO writes: WRITE SECTORS (EXT) at consecutive LBAs, the first block from the PIO task, the rest on irq 14',
+  follows: 'drivers/ata/libata-sff.c ata_sff_qc_issue (PIO data-out), ata_sff_pio_task, ata_sff_hsm_move, ata_pio_sectors (iowrite16_rep), ata_sff_interrupt; libata-core.c ata_build_rw_tf, ata_dev_read_id; arch/x86/kernel/i8259.c',
+  parameters: [
+    { name: 'sectors', description: 'sectors per WRITE SECTORS command', default: 8, min: 1, max: 256 },
+    { name: 'addressing', description: "LBA28 where libata uses it ('auto') or WRITE SECTORS EXT always ('lba48')", default: 'auto', choices: ['auto', 'lba48'] },
+    { name: 'pio', description: "interrupt-driven PIO ('irq') or polled, nIEN set ('polling')", default: 'irq', choices: ['irq', 'polling'] },
+    { name: 'commands', description: 'commands before the guest stops (0: as many as the run allows)', default: 0, min: 0 },
+  ],
+  create: (p) => {
+    const commands = numberParameter(p, 'commands');
+    const run = ataPioWrite({
+      sectors: numberParameter(p, 'sectors'),
+      addressing: stringParameter(p, 'addressing') === 'lba48' ? 'lba48' : 'auto',
+      pio: stringParameter(p, 'pio') === 'polling' ? 'polling' : 'irq',
+      ...(commands === 0 ? {} : { commands }),
+    });
+    return {
+      guest: run.guest,
+      board: { diskBytes: 16 * 1024 * 1024 },
+      progress: () => ({ commands: run.commands(), sectors: run.sectors(), interrupts: run.interrupts(), errors: run.errors(), diskSectors: run.identity()?.sectors ?? 0 }),
+    };
+  },
+};
