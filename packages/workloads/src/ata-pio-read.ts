@@ -19,35 +19,19 @@
  * instead, nIEN set. Between commands the issuing thread sleeps in `hlt`;
  * `requestCycles` of block-layer work precede each command.
  */
-import type { GuestProgram, ScriptedGuest } from '@splitvisor/monitor';
-import type { AtaIdentity } from './libata-sff.ts';
-import { ataGuest, execute } from './libata-sff.ts';
+import type { GuestProgram } from '@splitvisor/monitor';
+import type { AtaTransfer, AtaTransferOptions } from './libata-sff.ts';
+import { ataGuest, execute, transferParameters, transferWorkload } from './libata-sff.ts';
 import type { WorkloadDefinition } from './workload.ts';
-import { numberParameter, stringParameter } from './workload.ts';
 
-export interface AtaPioReadOptions {
-  /** Sectors per command, 1–256 (default 8). */
-  readonly sectors?: number;
-  /** LBA28 where libata would use it (default), or the EXT commands always. */
-  readonly addressing?: 'auto' | 'lba48';
-  /** Interrupt-driven PIO (default) or polled (nIEN set, the PIO task polls Status). */
-  readonly pio?: 'irq' | 'polling';
-  /** Commands before the guest stops (default: it never does). */
-  readonly commands?: number;
+export interface AtaPioReadOptions extends AtaTransferOptions {
   /** Cycles of block-layer work before each command (default 20,000: 10 µs). */
   readonly requestCycles?: number;
   /** Each sector as the guest read it (the words are reused: copy them). */
   readonly onSector?: (lba: number, words: Uint16Array) => void;
 }
 
-export interface AtaPioRead {
-  readonly guest: ScriptedGuest;
-  readonly identity: () => AtaIdentity | undefined;
-  readonly commands: () => number;
-  readonly sectors: () => number;
-  readonly interrupts: () => number;
-  readonly errors: () => number;
-}
+export type AtaPioRead = AtaTransfer;
 
 export function ataPioRead(options: AtaPioReadOptions = {}): AtaPioRead {
   const perCommand = options.sectors ?? 8;
@@ -95,24 +79,6 @@ export const ATA_PIO_READ: WorkloadDefinition = {
   name: 'ata-pio-read',
   description: "libata PIO reads: READ SECTORS (EXT) at consecutive LBAs, irq 14 per 256-word block read from the data port",
   follows: 'drivers/ata/libata-sff.c ata_sff_qc_issue, ata_sff_tf_load, ata_sff_exec_command, ata_sff_interrupt, ata_sff_hsm_move, ata_pio_sectors (ioread16_rep); libata-core.c ata_build_rw_tf, ata_dev_read_id; arch/x86/kernel/i8259.c',
-  parameters: [
-    { name: 'sectors', description: 'sectors per READ SECTORS command', default: 8, min: 1, max: 256 },
-    { name: 'addressing', description: "LBA28 where libata uses it ('auto') or READ SECTORS EXT always ('lba48')", default: 'auto', choices: ['auto', 'lba48'] },
-    { name: 'pio', description: "interrupt-driven PIO ('irq') or polled, nIEN set ('polling')", default: 'irq', choices: ['irq', 'polling'] },
-    { name: 'commands', description: 'commands before the guest stops (0: as many as the run allows)', default: 0, min: 0 },
-  ],
-  create: (p) => {
-    const commands = numberParameter(p, 'commands');
-    const run = ataPioRead({
-      sectors: numberParameter(p, 'sectors'),
-      addressing: stringParameter(p, 'addressing') === 'lba48' ? 'lba48' : 'auto',
-      pio: stringParameter(p, 'pio') === 'polling' ? 'polling' : 'irq',
-      ...(commands === 0 ? {} : { commands }),
-    });
-    return {
-      guest: run.guest,
-      board: { diskBytes: 16 * 1024 * 1024 },
-      progress: () => ({ commands: run.commands(), sectors: run.sectors(), interrupts: run.interrupts(), errors: run.errors(), diskSectors: run.identity()?.sectors ?? 0 }),
-    };
-  },
+  parameters: transferParameters('READ SECTORS'),
+  create: (p) => transferWorkload(p, ataPioRead),
 };

@@ -19,11 +19,10 @@
  * LBA's two halves, then a mix of both — so a reader can tell every sector
  * and every word apart.
  */
-import type { GuestProgram, ScriptedGuest } from '@splitvisor/monitor';
-import type { AtaIdentity } from './libata-sff.ts';
-import { SECTOR_WORDS, ataGuest, execute } from './libata-sff.ts';
+import type { GuestProgram } from '@splitvisor/monitor';
+import type { AtaTransfer, AtaTransferOptions } from './libata-sff.ts';
+import { SECTOR_WORDS, ataGuest, execute, transferParameters, transferWorkload } from './libata-sff.ts';
 import type { WorkloadDefinition } from './workload.ts';
-import { numberParameter, stringParameter } from './workload.ts';
 
 /** Word `index` of the sector the workloads write at `lba`. */
 export function ataWritePattern(lba: number, index: number): number {
@@ -36,26 +35,13 @@ export function fillWritePattern(lba: number, words: Uint16Array): void {
   for (let i = 0; i < SECTOR_WORDS; i++) words[i] = ataWritePattern(lba, i);
 }
 
-export interface AtaPioWriteOptions {
-  /** Sectors per command, 1–256 (default 8). */
-  readonly sectors?: number;
-  readonly addressing?: 'auto' | 'lba48';
-  readonly pio?: 'irq' | 'polling';
-  /** Commands before the guest stops (default: it never does). */
-  readonly commands?: number;
+export interface AtaPioWriteOptions extends AtaTransferOptions {
   /** Cycles of block-layer work before each command (default 20,000: 10 µs). */
   readonly requestCycles?: number;
 }
 
-export interface AtaPioWrite {
-  readonly guest: ScriptedGuest;
-  readonly identity: () => AtaIdentity | undefined;
-  readonly commands: () => number;
-  /** Sectors written by commands that completed without error (the first `sectorsWritten()` LBAs, until the first wrap). */
-  readonly sectors: () => number;
-  readonly interrupts: () => number;
-  readonly errors: () => number;
-}
+/** As AtaTransfer; `sectors` counts those written by commands that completed without error (the first LBAs, until the first wrap). */
+export type AtaPioWrite = AtaTransfer;
 
 export function ataPioWrite(options: AtaPioWriteOptions = {}): AtaPioWrite {
   const perCommand = options.sectors ?? 8;
@@ -100,24 +86,6 @@ export const ATA_PIO_WRITE: WorkloadDefinition = {
   name: 'ata-pio-write',
   description: 'libata PIO writes: WRITE SECTORS (EXT) at consecutive LBAs, the first block from the PIO task, the rest on irq 14',
   follows: 'drivers/ata/libata-sff.c ata_sff_qc_issue (PIO data-out), ata_sff_pio_task, ata_sff_hsm_move, ata_pio_sectors (iowrite16_rep), ata_sff_interrupt; libata-core.c ata_build_rw_tf, ata_dev_read_id; arch/x86/kernel/i8259.c',
-  parameters: [
-    { name: 'sectors', description: 'sectors per WRITE SECTORS command', default: 8, min: 1, max: 256 },
-    { name: 'addressing', description: "LBA28 where libata uses it ('auto') or WRITE SECTORS EXT always ('lba48')", default: 'auto', choices: ['auto', 'lba48'] },
-    { name: 'pio', description: "interrupt-driven PIO ('irq') or polled, nIEN set ('polling')", default: 'irq', choices: ['irq', 'polling'] },
-    { name: 'commands', description: 'commands before the guest stops (0: as many as the run allows)', default: 0, min: 0 },
-  ],
-  create: (p) => {
-    const commands = numberParameter(p, 'commands');
-    const run = ataPioWrite({
-      sectors: numberParameter(p, 'sectors'),
-      addressing: stringParameter(p, 'addressing') === 'lba48' ? 'lba48' : 'auto',
-      pio: stringParameter(p, 'pio') === 'polling' ? 'polling' : 'irq',
-      ...(commands === 0 ? {} : { commands }),
-    });
-    return {
-      guest: run.guest,
-      board: { diskBytes: 16 * 1024 * 1024 },
-      progress: () => ({ commands: run.commands(), sectors: run.sectors(), interrupts: run.interrupts(), errors: run.errors(), diskSectors: run.identity()?.sectors ?? 0 }),
-    };
-  },
+  parameters: transferParameters('WRITE SECTORS'),
+  create: (p) => transferWorkload(p, ataPioWrite),
 };

@@ -56,6 +56,8 @@ import type { GuestOp, GuestProgram } from '@splitvisor/monitor';
 import { ScriptedGuest } from '@splitvisor/monitor';
 import { GUEST_TSC_HZ } from './lapic-tick.ts';
 import { legacyPic, legacyVector } from './linux-8259.ts';
+import type { Workload, WorkloadParameter, WorkloadParameters } from './workload.ts';
+import { numberParameter, stringParameter } from './workload.ts';
 
 /** Guest cycles of udelay(`us`) / ndelay: a busy wait on the guest's TSC. */
 export function udelayCycles(us: number): number {
@@ -538,4 +540,52 @@ export function ataGuest(body: (port: LibataSffPort, identity: AtaIdentity) => G
     yield* port.interrupt();
   }));
   return { guest, port, identity: () => identity };
+}
+
+/** What a PIO transfer workload (ata-pio-read, ata-pio-write) counts. */
+export interface AtaTransfer {
+  readonly guest: ScriptedGuest;
+  readonly identity: () => AtaIdentity | undefined;
+  readonly commands: () => number;
+  readonly sectors: () => number;
+  readonly interrupts: () => number;
+  readonly errors: () => number;
+}
+
+/** The options the PIO transfer workloads share. */
+export interface AtaTransferOptions {
+  /** Sectors per command, 1–256 (default 8). */
+  readonly sectors?: number;
+  /** LBA28 where libata would use it (default), or the EXT commands always. */
+  readonly addressing?: 'auto' | 'lba48';
+  /** Interrupt-driven PIO (default) or polled (nIEN set, the PIO task polls Status). */
+  readonly pio?: 'irq' | 'polling';
+  /** Commands before the guest stops (default: it never does). */
+  readonly commands?: number;
+}
+
+/** The parameters of a PIO transfer workload whose command is `command` (READ SECTORS, WRITE SECTORS). */
+export function transferParameters(command: string): readonly WorkloadParameter[] {
+  return [
+    { name: 'sectors', description: `sectors per ${command} command`, default: 8, min: 1, max: 256 },
+    { name: 'addressing', description: `LBA28 where libata uses it ('auto') or ${command} EXT always ('lba48')`, default: 'auto', choices: ['auto', 'lba48'] },
+    { name: 'pio', description: "interrupt-driven PIO ('irq') or polled, nIEN set ('polling')", default: 'irq', choices: ['irq', 'polling'] },
+    { name: 'commands', description: 'commands before the guest stops (0: as many as the run allows)', default: 0, min: 0 },
+  ];
+}
+
+/** A PIO transfer workload from its checked parameters, on a blank 16 MiB disk (the size the shared traces' QEMU had). */
+export function transferWorkload(p: WorkloadParameters, start: (options: AtaTransferOptions) => AtaTransfer): Workload {
+  const commands = numberParameter(p, 'commands');
+  const run = start({
+    sectors: numberParameter(p, 'sectors'),
+    addressing: stringParameter(p, 'addressing') === 'lba48' ? 'lba48' : 'auto',
+    pio: stringParameter(p, 'pio') === 'polling' ? 'polling' : 'irq',
+    ...(commands === 0 ? {} : { commands }),
+  });
+  return {
+    guest: run.guest,
+    board: { diskBytes: 16 * 1024 * 1024 },
+    progress: () => ({ commands: run.commands(), sectors: run.sectors(), interrupts: run.interrupts(), errors: run.errors(), diskSectors: run.identity()?.sectors ?? 0 }),
+  };
 }
