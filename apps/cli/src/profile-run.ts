@@ -131,7 +131,11 @@ interface Measured {
 async function measure(placement: Placement, workload: Workload, options: WorkloadOptions, durationNs: number, mode: VmMode): Promise<Measured> {
   let vm: Vm;
   try {
-    vm = new Vm(placement, workload.guest, { mode, board: boardOf(options, workload), ...(options.costModel === undefined ? {} : { costModel: options.costModel }) });
+    vm = new Vm(placement, workload.guest, {
+      mode, board: boardOf(options, workload),
+      ...(options.costModel === undefined ? {} : { costModel: options.costModel }),
+      ...(workload.aps === undefined ? {} : { aps: workload.aps }),
+    });
   } catch (error) {
     if (error instanceof VmError || error instanceof FileBlockBackendError) throw new CliError(error.message);
     throw error;

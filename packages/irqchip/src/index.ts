@@ -8,6 +8,7 @@ export type { DestinationShorthand, InterruptMessage } from './interrupt-message
 export { DeliveryMode, IOAPIC_PINS, IoapicIndex, IoapicMmio, Redirection } from './ioapic/registers.ts';
 export type { LocalApicConfig, LocalApicState } from './lapic/local-apic.ts';
 export { LocalApic } from './lapic/local-apic.ts';
+export { LocalApicWindow } from './lapic/local-apic-window.ts';
 export { Esr, Icr, LAPIC_VERSION, LapicReg, Lvt, Svr } from './lapic/registers.ts';
 export type { PcInterruptsConfig, SplitHalf } from './pc-interrupts.ts';
 export { PcInterrupts, ioapicPinOf, isaIrqOfPin } from './pc-interrupts.ts';

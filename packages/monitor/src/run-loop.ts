@@ -97,6 +97,18 @@ export interface RunLoopConfig {
    * guest time.
    */
   readonly crossingCycles?: (from: Domain, to: Domain) => number;
+  /**
+   * Set when this vCPU is one of several (a `Vcpus` scheduler drives them):
+   * the device host's next deadline, which every vCPU's `run` replies move,
+   * is kept in the scheduler's one cell; `runUntil` returns as soon as
+   * `yieldNow` says another vCPU must run (a halted one an interrupt now
+   * wakes); and a halt waits only to the end of the slice it was given —
+   * another vCPU may wake it before the next deadline.
+   */
+  readonly peers?: {
+    readonly shared: { userDeadline: Nanoseconds };
+    readonly yieldNow: () => boolean;
+  };
 }
 
 export interface RunSummary {
@@ -129,7 +141,8 @@ export class RunLoop {
   /** Whether anything listens to transitions: with the null recorder the loop neither names devices nor records. */
   private readonly recording: boolean;
   private readonly vcpu: number;
-  private userDeadline: Nanoseconds = 0;
+  /** The device host's next deadline (the scheduler's cell when there are several vCPUs). */
+  private readonly shared: { userDeadline: Nanoseconds };
   /** The device host asked to be told when the guest can take an interrupt. */
   private windowRequested = false;
   /** The vCPU thread waits in userspace after KVM_EXIT_HLT: the host's timers fire without kicking it. */
@@ -140,6 +153,8 @@ export class RunLoop {
   /** The guest's last run ended at a deadline, still running: the timer due then takes it out. */
   private stoppedByDeadline = false;
   private haltRecorded = false;
+  /** In a halt not yet ended by an interrupt (counted once, however many slices it spans). */
+  private inHalt = false;
   private exits = 0;
   private injected = 0;
   private halts = 0;
@@ -168,7 +183,17 @@ export class RunLoop {
     };
     this.recording = this.recorder !== nullRecorder;
     this.vcpu = config.vcpu ?? 0;
-    this.userDeadline = config.userDeadline ?? 0;
+    this.shared = config.peers?.shared ?? { userDeadline: config.userDeadline ?? 0 };
+  }
+
+  /** The vCPU this loop runs. */
+  get guest(): GuestCpu {
+    return this.cpu;
+  }
+
+  /** This vCPU's clock (guest time is per vCPU: each runs its own cycles). */
+  get guestClock(): GuestClock {
+    return this.clock;
   }
 
   /** Runs the guest until virtual time `until` (or its shutdown). */
@@ -182,6 +207,7 @@ export class RunLoop {
       let moved = false;
       if (clock.tsc() >= clock.tscAt(Math.ceil(next))) {
         this.serviceTimers(clock.now());
+        if (this.c.peers?.yieldNow() === true) return this.summary(clock.now(), false);
         moved = true;
       }
       // The guest resumes once its exits are done: an interrupt a timer exit brought is taken after them.
@@ -195,6 +221,7 @@ export class RunLoop {
           this.injected++;
           this.haltedInUser = false;
           this.haltRecorded = false;
+          this.inHalt = false;
           moved = true; // the acknowledge may have armed a timer (a PIT pacing its re-injection)
         } else if (this.windowRequested) {
           this.toUser({ kind: 'irq-window-open', vcpu: this.vcpu, time: clock.now(), ifFlag: true, readyForInterruptInjection: true }, 'irq-window-open');
@@ -217,9 +244,10 @@ export class RunLoop {
         } else {
           this.access(exit, NO_DATA);
         }
-      } else if (this.dispatch(exit) === 'shutdown') {
+      } else if (this.dispatch(exit, until) === 'shutdown') {
         return this.summary(clock.now(), true);
       }
+      if (this.c.peers?.yieldNow() === true) return this.summary(clock.now(), false);
     }
   }
 
@@ -231,7 +259,7 @@ export class RunLoop {
 
   /** The earliest timer deadline of any domain, the device host's included. */
   private nextDeadline(): Nanoseconds {
-    return Math.min(this.monitor.nextDeadline(), this.kernel.nextDeadline(), this.userDeadline);
+    return Math.min(this.monitor.nextDeadline(), this.kernel.nextDeadline(), this.shared.userDeadline);
   }
 
   /**
@@ -244,7 +272,7 @@ export class RunLoop {
    * time, or not yet entered) crosses nothing more.
    */
   private serviceTimers(now: Nanoseconds): void {
-    const userDue = this.userDeadline <= now;
+    const userDue = this.shared.userDeadline <= now;
     const outward = this.recording && this.stoppedByDeadline && !this.cpu.halted;
     this.stoppedByDeadline = false;
     const toKernel = outward && (userDue || this.kernel.nextDeadline() <= now);
@@ -280,12 +308,12 @@ export class RunLoop {
   }
 
   private reply(reply: { readonly deadline: Nanoseconds; readonly requestInterruptWindow: boolean }): void {
-    this.userDeadline = reply.deadline;
+    this.shared.userDeadline = reply.deadline;
     this.windowRequested = reply.requestInterruptWindow;
   }
 
   /** Every exit but an access. */
-  private dispatch(exit: Exclude<GuestExit, GuestAccess>): 'continue' | 'shutdown' {
+  private dispatch(exit: Exclude<GuestExit, GuestAccess>, until: Nanoseconds): 'continue' | 'shutdown' {
     const { cpu, clock } = this;
     switch (exit.kind) {
       case 'budget':
@@ -294,7 +322,8 @@ export class RunLoop {
       case 'shutdown':
         return 'shutdown';
       case 'hlt': {
-        this.halts++;
+        if (!this.inHalt) this.halts++;
+        this.inHalt = true;
         // Nothing to run until the next event: time jumps to it (the CPU is idle).
         const now = clock.now();
         // An interrupt window userspace asked for opens before the halt (KVM exits with IRQ_WINDOW_OPEN).
@@ -317,8 +346,13 @@ export class RunLoop {
         if (cpu.interruptible && this.interrupts.pending()) return 'continue';
         this.pay(); // the halt's own exit is over before the wait begins
         const next = this.nextDeadline();
-        if (next === NEVER) return 'shutdown'; // halted with nothing ever to wake it
-        clock.advanceTo(Math.max(clock.now(), next));
+        if (this.c.peers === undefined) {
+          if (next === NEVER) return 'shutdown'; // halted with nothing ever to wake it
+          clock.advanceTo(Math.max(clock.now(), next));
+        } else {
+          // Another vCPU may wake this one before then: wait to the end of the slice at most.
+          clock.advanceTo(Math.max(clock.now(), Math.min(next, until)));
+        }
         return 'continue';
       }
     }

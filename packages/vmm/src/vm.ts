@@ -17,6 +17,11 @@
  * and takes `hlt`; or split (KVM_CAP_SPLIT_IRQCHIP), the local APICs in the
  * kernel and the 8259 pair and I/O APIC in the device host, joined by
  * KVM_SIGNAL_MSI and KVM_EXIT_IOAPIC_EOI.
+ *
+ * Several vCPUs (the bootstrap processor and `aps`) each get a local APIC,
+ * all at the one APIC page; the `Vcpus` scheduler runs them on one virtual
+ * timeline and selects the running one's APIC before it runs. The devices
+ * see one time that never goes back: the running vCPU's.
  */
 import { performance } from 'node:perf_hooks';
 import type { AddressSpace, Domain, Exit, Nanoseconds } from '@splitvisor/abi';
@@ -26,12 +31,12 @@ import type { ChannelEnd } from '@splitvisor/channel';
 import { createDirectChannel, spawnWorkerChannel } from '@splitvisor/channel';
 import { GuestClock } from '@splitvisor/clock';
 import { DeviceHost, FileBlockBackend } from '@splitvisor/devhost';
-import { DeliveryMode, LapicReg, Lvt, PcInterrupts, fromMsi, isaIrqOfPin } from '@splitvisor/irqchip';
+import { DeliveryMode, LapicReg, LocalApicWindow, Lvt, PcInterrupts, fromMsi, isaIrqOfPin } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
 import type { CostModel } from '@splitvisor/metrics';
 import { COST_MODELS, Histogram, TransitionCounts, costModel, crossingCycles } from '@splitvisor/metrics';
-import type { GuestCpu, InterruptSource, RunSummary } from '@splitvisor/monitor';
-import { RunLoop } from '@splitvisor/monitor';
+import type { GuestCpu, InterruptSource, RunLoopConfig, RunSummary } from '@splitvisor/monitor';
+import { RunLoop, Vcpus } from '@splitvisor/monitor';
 import type { DeviceName, Placement } from '@splitvisor/placement';
 import { irqchipMode } from '@splitvisor/placement';
 import { IRQCHIP_REGIONS } from './board.ts';
@@ -67,6 +72,12 @@ export interface VmOptions {
    * each exit takes its round trip in guest time, as on the host it describes.
    */
   readonly costModel?: string;
+  /**
+   * Application processors: vCPUs 1, 2, … beside the bootstrap processor,
+   * each with its own local APIC (APIC ID = its index). The local APICs must
+   * be in the kernel or the monitor (a split irqchip included).
+   */
+  readonly aps?: readonly GuestCpu[];
 }
 
 /** The worker entry next to this module: the TypeScript source under tsx, the built file otherwise. */
@@ -85,7 +96,17 @@ export class Vm {
   readonly interruptLatency = new Histogram();
   /** Live mode: wall-clock ns of each heavyweight exit's round trip to the device host, by exit kind. */
   readonly wallTimes = new Map<Exit['kind'], Histogram>();
+  /** The bootstrap processor's run loop (qtest's accesses go through it). */
   private readonly loop: RunLoop;
+  /** With application processors: the scheduler of every vCPU. */
+  private readonly vcpus: Vcpus | undefined;
+  /** Each vCPU's clock, the bootstrap processor's first. */
+  private readonly clocks: readonly GuestClock[];
+  /** The vCPU running now, whose clock is the devices' time and whose APIC the APIC page reaches. */
+  private running = 0;
+  /** The devices' time so far (never goes back when the running vCPU changes). */
+  private deviceTime = 0;
+  private lapicWindow: LocalApicWindow | undefined;
   /** Every device's regions at the board's addresses, wherever each was created. */
   private readonly windows: readonly DeviceWindow[];
   private readonly domains: readonly { nextDeadline(): Nanoseconds }[];
@@ -118,8 +139,17 @@ export class Vm {
     }
     this.irqchip = mode;
     this.unmodelled = unmodelledDevices(placement);
+    const cpus = [cpu, ...(options.aps ?? [])];
+    if (cpus.length > 1 && mode === 'userspace') {
+      throw new VmError(`${placement.name}: ${cpus.length} vCPUs need the local APICs in the kernel or the monitor (this build injects from a userspace irqchip into one vCPU)`);
+    }
     this.clock = new GuestClock(options.tscHz ?? 2_000_000_000);
-    const now = () => this.clock.now();
+    this.clocks = cpus.map((_, i) => (i === 0 ? this.clock : new GuestClock(this.clock.tscHz)));
+    const now = () => {
+      const t = this.clocks[this.running]?.now() ?? 0;
+      if (t > this.deviceTime) this.deviceTime = t;
+      return this.deviceTime;
+    };
     // Guest RAM, shared with the device host's worker in live mode: DMA from any domain lands in the same bytes.
     // The guest's TSC rate travels with the board: the local APIC's TSC-deadline mode compares against it.
     const board: BoardOptions = { ...options.board, tscHz: this.clock.tscHz };
@@ -163,7 +193,7 @@ export class Vm {
     }
     kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
 
-    const interrupts = this.wireIrqchip(mode, kernel, monitor, this.clock.tscHz);
+    const interrupts = this.wireIrqchip(mode, kernel, monitor, this.clock.tscHz, cpus.length);
     try {
       const sinks = { console: (byte: number) => { this.consoleBytes.push(byte); } };
       createDevices(placement, 'kernel', kernel, board, this.releases, sinks);
@@ -184,40 +214,63 @@ export class Vm {
     this.userDeadline = first.deadline;
 
     const timed = this.mode === 'live';
-    this.loop = new RunLoop({
-      cpu,
-      clock: this.clock,
-      monitor,
-      kernel,
-      user: {
-        exit: (exit: Exit) => {
-          const start = timed ? performance.now() : 0;
-          const ring = kernel.takeCoalesced(); // the coalesced ring goes ahead of the exit that flushes it
-          if (ring !== undefined) kernelEnd.post(ring);
-          const reply = kernelEnd.call(exit);
-          if (timed) this.recordWall(exit.kind, performance.now() - start);
-          if (reply.kind !== 'run') throw new VmError(`the device host answered an exit with ${reply.kind}${reply.kind === 'error' ? `: ${reply.message}` : ''}`);
-          this.userDeadline = reply.deadline;
-          return reply;
-        },
+    const user = {
+      exit: (exit: Exit) => {
+        const start = timed ? performance.now() : 0;
+        const ring = kernel.takeCoalesced(); // the coalesced ring goes ahead of the exit that flushes it
+        if (ring !== undefined) kernelEnd.post(ring);
+        const reply = kernelEnd.call(exit);
+        if (timed) this.recordWall(exit.kind, performance.now() - start);
+        if (reply.kind !== 'run') throw new VmError(`the device host answered an exit with ${reply.kind}${reply.kind === 'error' ? `: ${reply.message}` : ''}`);
+        this.userDeadline = reply.deadline;
+        return reply;
       },
-      interrupts: {
-        pending: () => interrupts.pending(),
-        acknowledge: () => {
-          const rose = this.lineRoseAt; // the acknowledge may lower the line
-          const vector = interrupts.acknowledge();
-          if (rose >= 0) this.interruptLatency.record(this.clock.now() - rose);
-          this.lineRoseAt = this.lineUp ? this.clock.now() : -1;
-          return vector;
+    };
+    const deviceAt = (space: AddressSpace, address: number) => names.find((n) => n.space === space && address >= n.base && address < n.base + n.length)?.name ?? null;
+    const configs: Omit<RunLoopConfig, 'peers' | 'vcpu'>[] = cpus.map((guest, index) => {
+      const source = interrupts[index];
+      const clock = this.clocks[index];
+      if (source === undefined || clock === undefined) throw new VmError(`vCPU ${index} has no local APIC`);
+      return {
+        cpu: guest,
+        clock,
+        monitor,
+        kernel,
+        user,
+        // The interrupt latency is the bootstrap processor's (its line is the one the legacy devices reach).
+        interrupts: index > 0 ? source : {
+          pending: () => source.pending(),
+          acknowledge: () => {
+            const rose = this.lineRoseAt; // the acknowledge may lower the line
+            const vector = source.acknowledge();
+            if (rose >= 0) this.interruptLatency.record(this.clock.now() - rose);
+            this.lineRoseAt = this.lineUp ? this.clock.now() : -1;
+            return vector;
+          },
         },
-      },
-      deviceAt: (space, address) => names.find((n) => n.space === space && address >= n.base && address < n.base + n.length)?.name ?? null,
-      recorder: this.counts,
-      userDeadline: this.userDeadline,
-      haltIn: mode === 'userspace' ? 'user' : mode === 'monitor' ? 'monitor' : 'kernel',
-      // The placement's time policy: under KVM the guest's clock runs on through its exits.
-      ...(placement.time.kind === 'guest-and-exits' ? { crossingCycles: (from: Domain, to: Domain) => crossingCycles(model, from, to) } : {}),
+        deviceAt,
+        recorder: this.counts,
+        userDeadline: this.userDeadline,
+        haltIn: mode === 'userspace' ? 'user' : mode === 'monitor' ? 'monitor' : 'kernel',
+        // The placement's time policy: under KVM the guest's clock runs on through its exits.
+        ...(placement.time.kind === 'guest-and-exits' ? { crossingCycles: (from: Domain, to: Domain) => crossingCycles(model, from, to) } : {}),
+      };
     });
+    if (configs.length === 1 && configs[0] !== undefined) {
+      this.vcpus = undefined;
+      this.loop = new RunLoop(configs[0]);
+    } else {
+      const vcpus = new Vcpus({
+        vcpus: configs,
+        eventTime: now,
+        select: (index) => {
+          this.running = index;
+          this.lapicWindow?.select(index);
+        },
+      });
+      this.vcpus = vcpus;
+      this.loop = vcpus.loop(0);
+    }
   }
 
   /** A medium the board cannot take (an image of the wrong size, a file that is not there): what was opened is closed, and one line for the user. */
@@ -244,53 +297,64 @@ export class Vm {
     histogram.record(Math.max(0, Math.round(ms * 1e6)));
   }
 
-  /** Creates the kernel's or monitor's interrupt controllers where the placement puts them; returns what the CPU sees. */
-  private wireIrqchip(mode: Vm['irqchip'], kernel: KernelDomain, monitor: KernelDomain, tscHz: number): InterruptSource {
+  /** Creates the kernel's or monitor's interrupt controllers where the placement puts them; returns what each CPU sees. */
+  private wireIrqchip(mode: Vm['irqchip'], kernel: KernelDomain, monitor: KernelDomain, tscHz: number, cpus: number): InterruptSource[] {
     // The board's lines reach the irqchip through the legacy replacement select (one per irqchip: every domain's
     // devices feed the same one).
     const toChips = (chips: PcInterrupts) => legacyReplacement((gsi, level) => {
       this.observeIrq(gsi, level);
       chips.setGsi(gsi, level);
     });
+    // Each CPU's interrupt line; the bootstrap processor's times interrupt latency.
+    const lines = new Array<boolean>(cpus).fill(false);
+    const cpuLines = (runtime: KernelDomain) => withIrqOutputs(runtime.context('irqchip', () => 0), (cpu, level) => {
+      lines[cpu] = level;
+      if (cpu === 0) this.cpuLine(level);
+    });
+    // Every CPU's local APIC at the one APIC page (and MSR): the running vCPU's answers.
+    const mapApics = (runtime: KernelDomain, chips: PcInterrupts) => {
+      const window = new LocalApicWindow(chips.lapics);
+      this.lapicWindow = window;
+      for (const { region, base } of IRQCHIP_REGIONS.lapic) runtime.bus.map('lapic', window, region, base);
+    };
     if (mode === 'userspace') {
       // Everything in the device host: the kernel only holds the vector KVM_INTERRUPT queued.
-      return { pending: () => kernel.hasQueuedInterrupt(), acknowledge: () => kernel.takeQueuedInterrupt() };
+      return [{ pending: () => kernel.hasQueuedInterrupt(), acknowledge: () => kernel.takeQueuedInterrupt() }];
     }
     if (mode === 'split') {
       // The local APICs in the kernel; level-triggered EOIs owed to the I/O APIC leave as KVM_EXIT_IOAPIC_EOI.
-      let apicLine = false;
-      const apics = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), (_cpu, level) => { apicLine = level; this.cpuLine(level); }), {
-        tscHz, split: { half: 'apics', ioapicEoi: (vector) => { kernel.ioapicEoi(vector); } },
+      const apics = new PcInterrupts(cpuLines(kernel), {
+        tscHz, cpus, split: { half: 'apics', ioapicEoi: (vector) => { kernel.ioapicEoi(vector); } },
       });
+      mapApics(kernel, apics);
       const bsp = apics.lapics[0];
-      if (bsp !== undefined) for (const { region, base } of IRQCHIP_REGIONS.lapic) kernel.bus.map('lapic', bsp, region, base);
       kernel.setMsiSink((address, data) => {
         const message = fromMsi({ address, data });
         if (message !== undefined) apics.deliver(message); // outside the FEEx_xxxxh window no APIC decodes it
       });
       // KVM holds the 8259's vector until the local APIC accepts ExtINT (LVT0 unmasked in ExtINT mode:
-      // kvm_apic_accept_pic_intr), and then takes it before the APIC's own (kvm_cpu_get_interrupt).
+      // kvm_apic_accept_pic_intr), and then takes it before the APIC's own (kvm_cpu_get_interrupt). The 8259's
+      // INTR reaches the bootstrap processor only.
       const acceptsPic = () => {
         const lint0 = bsp?.read('registers', LapicReg.LVT_LINT0, 4) ?? Lvt.MASKED;
         return (lint0 & Lvt.MASKED) === 0 && ((lint0 >> Lvt.DELIVERY_MODE_SHIFT) & Lvt.DELIVERY_MODE_MASK) === DeliveryMode.extInt;
       };
       const external = () => kernel.hasQueuedInterrupt() && acceptsPic();
-      return {
-        pending: () => external() || apicLine,
-        acknowledge: () => (external() ? kernel.takeQueuedInterrupt() : apics.acknowledge(0)),
-      };
+      return lines.map((_, cpu) => (cpu > 0
+        ? { pending: () => lines[cpu] === true, acknowledge: () => apics.acknowledge(cpu) }
+        : { pending: () => external() || lines[0] === true, acknowledge: () => (external() ? kernel.takeQueuedInterrupt() : apics.acknowledge(0)) }));
     }
     const runtime = mode === 'monitor' ? monitor : kernel;
-    let line = false;
-    const chips = new PcInterrupts(withIrqOutputs(runtime.context('irqchip', () => 0), (_cpu, level) => { line = level; this.cpuLine(level); }), { tscHz });
-    for (const part of ['pic', 'ioapic', 'lapic'] as const) {
-      const device = part === 'pic' ? chips.pic : part === 'ioapic' ? chips.ioapic : chips.lapics[0];
-      if (device !== undefined) for (const { region, base } of IRQCHIP_REGIONS[part]) runtime.bus.map(part, device, region, base);
+    const chips = new PcInterrupts(cpuLines(runtime), { tscHz, cpus });
+    for (const part of ['pic', 'ioapic'] as const) {
+      const device = part === 'pic' ? chips.pic : chips.ioapic;
+      for (const { region, base } of IRQCHIP_REGIONS[part]) runtime.bus.map(part, device, region, base);
     }
-    const lines = toChips(chips);
-    kernel.setIrqSink(lines);
-    monitor.setIrqSink(lines);
-    return { pending: () => line, acknowledge: () => chips.acknowledge(0) };
+    mapApics(runtime, chips);
+    const gsis = toChips(chips);
+    kernel.setIrqSink(gsis);
+    monitor.setIrqSink(gsis);
+    return lines.map((_, cpu) => ({ pending: () => lines[cpu] === true, acknowledge: () => chips.acknowledge(cpu) }));
   }
 
   /** Level changes at the I/O APIC's inputs, numbered as QEMU's qtest numbers them (ISA irq 0 is 0, not GSI 2). */
@@ -303,7 +367,19 @@ export class Vm {
   }
 
   run(until: Nanoseconds): RunSummary {
-    return this.loop.runUntil(until);
+    return this.vcpus?.runUntil(until) ?? this.loop.runUntil(until);
+  }
+
+  /** How many vCPUs the machine has. */
+  get cpuCount(): number {
+    return this.clocks.length;
+  }
+
+  /** vCPU `index`'s clock: the cycles it ran (its guest time), and the TSC it reads. */
+  cpuClock(index: number): GuestClock {
+    const clock = this.clocks[index];
+    if (clock === undefined) throw new RangeError(`no vCPU ${index}`);
+    return clock;
   }
 
   /** Flushes write caches and closes image files (in live mode, the worker does so for its own as it stops). */
@@ -325,7 +401,7 @@ export class Vm {
 
   /** Runs virtual time to `time`, firing every domain's timers on the way (the CPU runs what it runs: idle under qtest). */
   advanceTo(time: Nanoseconds): void {
-    if (time > this.clock.now()) this.loop.runUntil(time);
+    if (time > this.clock.now()) this.run(time);
   }
 
   /** A port access at the current time, through the domains as the guest's would go. */

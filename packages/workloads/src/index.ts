@@ -12,7 +12,7 @@ export type {
 export { WorkloadError, numberParameter, resolveParameters, stringParameter } from './workload.ts';
 export { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, createWorkload, workloadDefinition } from './catalog.ts';
 export type { VmexitTest } from './vmexit.ts';
-export { IPI_TEST_VECTOR, TSC_DEADLINE_TIMER_VECTOR, VMEXIT, VMEXIT_TESTS, vmexit } from './vmexit.ts';
+export { IPI_TEST_VECTOR, IPI_VECTOR, SMP_VMEXIT_TESTS, TSC_DEADLINE_TIMER_VECTOR, VMEXIT, VMEXIT_TESTS, vmexit } from './vmexit.ts';
 export type { Clocksource, ClocksourceRead, ClocksourceReadOptions } from './clocksource-read.ts';
 export { CLOCKSOURCES, CLOCKSOURCE_READ, clocksourceRead } from './clocksource-read.ts';
 export type { LinuxIdleHpetOptions } from './linux-idle-hpet.ts';

@@ -41,7 +41,10 @@ export interface WorkloadBoard {
 }
 
 export interface Workload {
+  /** The bootstrap processor's program. */
   readonly guest: ScriptedGuest;
+  /** Other vCPUs' programs (application processors 1, 2, …), when the workload needs several. */
+  readonly aps?: readonly ScriptedGuest[];
   readonly board?: WorkloadBoard;
   /** What the guest has done so far, in its own terms (ticks, sectors, bytes, iterations). */
   readonly progress: () => Readonly<Record<string, number>>;

@@ -1,0 +1,64 @@
+// Two vCPUs on one timeline: on_cpu's IPI from CPU 0 wakes CPU 1 from `hlt` through each one's own local APIC at
+// the one APIC page, CPU 1's handler sets the flag CPU 0 spins on, and its EOI goes to its own APIC — wherever the
+// local APICs are, with the same guest-visible result, and the same run twice byte for byte.
+import { GuestClock } from '@splitvisor/clock';
+import type { GuestProgram } from '@splitvisor/monitor';
+import { ScriptedGuest } from '@splitvisor/monitor';
+import { IPI_VECTOR, vmexit } from '@splitvisor/workloads';
+import { describe, expect, it } from 'vitest';
+import { Vm, VmError } from '../src/index.ts';
+import { placement } from './profiles.ts';
+
+async function ipi(name: string, test = 'ipi', time: 'guest-cycles' | 'profile' = 'guest-cycles') {
+  const run = vmexit(test, 50);
+  const vm = new Vm(placement(name, time), run.guest, { aps: run.aps });
+  try {
+    const summary = vm.run(2_000_000);
+    const ap = run.aps[0];
+    return {
+      iterations: run.iterations(),
+      handled: ap?.taken.get(IPI_VECTOR) ?? 0,
+      bspTsc: vm.clock.tsc(),
+      apTsc: vm.cpuClock(1).tsc(),
+      lapic: vm.counts.exitsByDevice().get('lapic'),
+      halts: summary.halts,
+    };
+  } finally {
+    await vm.close();
+  }
+}
+
+describe('several vCPUs', () => {
+  it("delivers each of CPU 0's IPIs to the halted CPU 1, which runs its handler before CPU 0 goes on", async () => {
+    const kvm = await ipi('kvm-irqchip');
+    expect(kvm).toMatchObject({ iterations: 50, handled: 50 });
+    // CPU 0: SVR, then ICR2 and ICR per IPI; CPU 1: SVR, then an EOI per IPI.
+    expect(kvm.lapic).toEqual({ monitor: 2 + 50 * 3, kernel: 2 + 50 * 3 });
+    // CPU 1 halts for each IPI (the first may reach it before its first `hlt`) and once after the last.
+    expect(kvm.halts).toBeGreaterThanOrEqual(50);
+    expect(kvm.halts).toBeLessThanOrEqual(51);
+    // CPU 1 ran until the end of the run (halted), CPU 0 stopped when its iterations were done.
+    expect(kvm.apTsc).toBe(new GuestClock(2_000_000_000).tscAt(2_000_000));
+    for (const name of ['kvm-split', 'plex86', 'all-kernel', 'all-monitor']) {
+      expect(await ipi(name), name).toMatchObject({ iterations: 50, handled: 50, bspTsc: kvm.bspTsc, halts: kvm.halts });
+    }
+    expect(await ipi('kvm-irqchip')).toEqual(kvm);
+  });
+
+  it('waits for CPU 1 to handle the IPI: the exits it takes lengthen CPU 0 spin when they take guest time', async () => {
+    const free = await ipi('kvm-irqchip');
+    const charged = await ipi('kvm-irqchip', 'ipi', 'profile');
+    expect(charged).toMatchObject({ iterations: 50, handled: 50 });
+    // Under KVM's time policy CPU 0's two ICR writes each take an exit's round trip, and the spin goes on
+    // while CPU 1 wakes and takes the interrupt.
+    expect(charged.bspTsc - free.bspTsc).toBeGreaterThanOrEqual(50 * 2 * 2000);
+    const halted = await ipi('kvm-irqchip', 'ipi_halt', 'profile');
+    expect(halted.bspTsc).toBeGreaterThan(charged.bspTsc + 50 * 2000);
+  });
+
+  it('refuses several vCPUs when the local APICs are in userspace, in one line', () => {
+    const guest = () => new ScriptedGuest((function* idle(): GuestProgram { yield { op: 'hlt' }; })());
+    expect(() => new Vm(placement('qemu-tcg'), guest(), { aps: [guest()] })).toThrow(VmError);
+    expect(() => new Vm(placement('qemu-tcg'), guest(), { aps: [guest()] })).toThrow(/2 vCPUs need the local APICs in the kernel or the monitor/);
+  });
+});
