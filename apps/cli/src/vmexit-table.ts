@@ -8,15 +8,12 @@
  * the guest's own cycles and, since the guest's clock runs on through its
  * exits, the modelled cost of every crossing one iteration makes.
  */
-import { SMP_VMEXIT_TESTS, VMEXIT_TESTS } from '@splitvisor/workloads';
-import { irqchipMode } from '@splitvisor/placement';
+import { VMEXIT_TESTS } from '@splitvisor/workloads';
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
-import { CliError, placementOf, runProfile } from './profile-run.ts';
+import { CliError, runProfile } from './profile-run.ts';
 
 export interface VmexitResult {
   readonly test: string;
-  /** Why the test did not run under this profile (as vmexit.c skips `ipi` on one CPU); the figures are then 0. */
-  readonly skipped?: string;
   /** Guest TSC cycles per iteration (its own and its crossings'), rounded down as vmexit.c's integer division does. */
   readonly cyclesPerIteration: number;
   /** Outward crossings (exits) per iteration, by boundary. */
@@ -41,15 +38,7 @@ export async function vmexitProfile(name: string, options: WorkloadOptions, test
   let first: ProfileRun | undefined;
   for (const test of tests) {
     const runWith = (n: number) => runProfile(name, { ...options, parameters: { ...options.parameters, test, iterations: n } });
-    let loop: ProfileRun;
-    try {
-      loop = await runWith(iterations);
-    } catch (error) {
-      // A test that needs a second vCPU under a placement that cannot have one: skipped, as vmexit.c skips it.
-      if (!(error instanceof CliError) || !SMP_VMEXIT_TESTS.includes(test)) throw error;
-      results.push({ test, skipped: error.message, cyclesPerIteration: 0, exitsPerIteration: 0, heavyweightExitsPerIteration: 0 });
-      continue;
-    }
+    const loop = await runWith(iterations);
     const setup = await runWith(0);
     first ??= loop;
     if (loop.progress.iterations !== iterations) {
@@ -62,8 +51,7 @@ export async function vmexitProfile(name: string, options: WorkloadOptions, test
       heavyweightExitsPerIteration: (loop.heavyweightExits - setup.heavyweightExits) / iterations,
     });
   }
-  const placement = placementOf(name); // every test skipped: the profile still says what it is
-  return { profile: name, irqchip: first?.irqchip ?? irqchipMode(placement), costModel: first?.costModel ?? options.costModel ?? placement.costModel, results };
+  return { profile: name, irqchip: first?.irqchip ?? '', costModel: first?.costModel ?? '', results };
 }
 
 /** The tests the options name (`--param test=…`), else all of them; and the iterations. */
@@ -78,7 +66,7 @@ export function printVmexit(profiles: readonly VmexitProfile[], iterations: numb
   console.log(`splitvisor compare — kvm-unit-tests x86/vmexit, ${iterations} iterations per test, modelled guest TSC cycles per iteration (its own and its exits'), up to ${durationNs / 1e6} ms of guest time each\n`);
   for (const p of profiles) {
     console.log(`${p.profile} (${p.irqchip} irqchip, cost model ${p.costModel}):`);
-    for (const r of p.results) console.log(r.skipped === undefined ? `${r.test} ${r.cyclesPerIteration}` : `${r.test} (skipped: ${r.skipped})`);
+    for (const r of p.results) console.log(`${r.test} ${r.cyclesPerIteration}`);
     console.log('');
   }
   const tests = profiles[0]?.results.map((r) => r.test) ?? [];
@@ -87,7 +75,7 @@ export function printVmexit(profiles: readonly VmexitProfile[], iterations: numb
     const row: Record<string, string> = { test };
     for (const p of profiles) {
       const r = p.results.find((x) => x.test === test);
-      row[p.profile] = r === undefined ? '' : r.skipped === undefined ? `${r.cyclesPerIteration} (${round(r.exitsPerIteration)}, ${round(r.heavyweightExitsPerIteration)})` : 'skipped';
+      row[p.profile] = r === undefined ? '' : `${r.cyclesPerIteration} (${round(r.exitsPerIteration)}, ${round(r.heavyweightExitsPerIteration)})`;
     }
     return row;
   }));

@@ -41,11 +41,13 @@ interface OfferedCounters {
   readonly registered: Map<number, CounterDescriptor>;
 }
 
-/** The CPU's interrupt line of an irqchip hosted here, as the vCPU thread sees it. */
+/** Each CPU's interrupt line of an irqchip hosted here, as its vCPU thread sees it. */
 export interface HostedInterrupts {
-  pending(): boolean;
-  /** The CPU's interrupt acknowledge cycle: the vector to inject. */
-  acknowledge(): number;
+  pending(vcpu: number): boolean;
+  /** `vcpu`'s interrupt acknowledge cycle: the vector to inject. */
+  acknowledge(vcpu: number): number;
+  /** The host serves an exit of `vcpu` now: its local APIC is the one at the APIC page. */
+  serving?(vcpu: number): void;
   /** KVM_EXIT_IOAPIC_EOI: the in-kernel local APIC EOIed a level-triggered vector of the I/O APIC hosted here. */
   ioapicEoi?(vector: number): void;
 }
@@ -62,6 +64,13 @@ export class DeviceHost {
   private localIrqs: ((gsi: number, level: boolean) => void) | undefined;
   private inExit = false;
   private interrupts: HostedInterrupts | undefined;
+  /**
+   * vCPUs whose threads wait here after KVM_EXIT_HLT, ready for an
+   * interrupt: when this host's irqchip raises one's line during another's
+   * exit, QEMU kicks that thread, which queues the vector with
+   * KVM_INTERRUPT before its next KVM_RUN (kvm_arch_pre_run).
+   */
+  private readonly waiting = new Set<number>();
   private readonly offered = new Map<string, OfferedCounters>();
   /** Writes the kernel queued in its coalesced ring, delivered with the exit that flushed it. */
   private coalesced: CoalescedWrite[] = [];
@@ -178,15 +187,27 @@ export class DeviceHost {
   /** The `run` that resumes the vCPU after `exit`, injecting or asking for a window if this host's irqchip has an interrupt for it. */
   private resume(exit: Exit, completion: Uint8Array): Message {
     let requestInterruptWindow = false;
-    if (this.interrupts?.pending() === true) {
+    const { vcpu } = exit;
+    // A kick (the host's timers) is not the vCPU's own exit: a thread waiting in `hlt` still waits.
+    if (exit.kind === 'hlt' && exit.readyForInterruptInjection) this.waiting.add(vcpu);
+    else if (exit.kind !== 'intr') this.waiting.delete(vcpu);
+    if (this.interrupts?.pending(vcpu) === true) {
       if (exit.readyForInterruptInjection) {
-        this.handled.injected++;
-        this.end.post({ kind: 'interrupt', vcpu: exit.vcpu, vector: this.interrupts.acknowledge() });
+        this.inject(vcpu);
       } else {
         requestInterruptWindow = true;
       }
     }
+    for (const other of this.waiting) if (other !== vcpu && this.interrupts?.pending(other) === true) this.inject(other);
     return { kind: 'run', vcpu: exit.vcpu, completion, requestInterruptWindow, immediateExit: false, deadline: this.timers.nextDeadline() };
+  }
+
+  /** KVM_INTERRUPT for `vcpu`: the vector its thread acknowledged, injected at its next entry. */
+  private inject(vcpu: number): void {
+    if (this.interrupts === undefined) return;
+    this.waiting.delete(vcpu);
+    this.handled.injected++;
+    this.end.post({ kind: 'interrupt', vcpu, vector: this.interrupts.acknowledge(vcpu) });
   }
 
   /** Answers one exit: the `run` that resumes the vCPU. */
@@ -203,6 +224,7 @@ export class DeviceHost {
   }
 
   private dispatch(exit: Exit): Message {
+    this.interrupts?.serving?.(exit.vcpu);
     switch (exit.kind) {
       case 'io':
       case 'mmio':

@@ -46,8 +46,8 @@ export class KernelDomain {
   private ring: CoalescedWrite[] = [];
   private irqSink: (gsi: number, level: boolean) => void = () => undefined;
   private msiSink: ((address: number, data: number) => void) | undefined;
-  /** KVM_INTERRUPT's vector, injected at the next entry (-1: none). */
-  private queuedVector = -1;
+  /** KVM_INTERRUPT's vector by vCPU, injected at its next entry. */
+  private readonly queued = new Map<number, number>();
   /** Level-triggered EOIs for a userspace I/O APIC, each to leave as a KVM_EXIT_IOAPIC_EOI before the guest runs again. */
   private readonly ioapicEois: number[] = [];
   /** How `handleAccess` answered the last access it answered. */
@@ -72,15 +72,15 @@ export class KernelDomain {
     this.msiSink = sink;
   }
 
-  /** Whether a KVM_INTERRUPT vector waits to be injected. */
-  hasQueuedInterrupt(): boolean {
-    return this.queuedVector >= 0;
+  /** Whether a KVM_INTERRUPT vector waits to be injected into `vcpu`. */
+  hasQueuedInterrupt(vcpu = 0): boolean {
+    return this.queued.has(vcpu);
   }
 
-  /** The KVM_INTERRUPT vector, taken for injection (-1 if none). */
-  takeQueuedInterrupt(): number {
-    const vector = this.queuedVector;
-    this.queuedVector = -1;
+  /** `vcpu`'s KVM_INTERRUPT vector, taken for injection (-1 if none). */
+  takeQueuedInterrupt(vcpu = 0): number {
+    const vector = this.queued.get(vcpu) ?? -1;
+    this.queued.delete(vcpu);
     return vector;
   }
 
@@ -201,8 +201,9 @@ export class KernelDomain {
         return { kind: 'ok' };
       case 'interrupt':
         // KVM_INTERRUPT: userspace acknowledged its irqchip because the last exit said the guest was ready.
-        if (this.queuedVector >= 0) return { kind: 'error', code: ErrorCode.Invalid, message: `vector ${this.queuedVector} is already queued for injection` };
-        this.queuedVector = request.vector;
+        // A vCPU ioctl: each vCPU has its own queued vector.
+        if (this.queued.has(request.vcpu)) return { kind: 'error', code: ErrorCode.Invalid, message: `vector ${this.queued.get(request.vcpu)} is already queued for injection into vCPU ${request.vcpu}` };
+        this.queued.set(request.vcpu, request.vector);
         return { kind: 'ok' };
       case 'msi':
         if (this.msiSink === undefined) return { kind: 'error', code: ErrorCode.Unsupported, message: 'no local APICs in the kernel to signal' };

@@ -90,6 +90,15 @@ describe('kernel domain', () => {
     expect(domain.takeQueuedInterrupt()).toBe(-1);
   });
 
+  it('keeps one KVM_INTERRUPT vector per vCPU (a vCPU ioctl)', () => {
+    const { domain } = kernel();
+    expect(domain.ioctl({ kind: 'interrupt', vcpu: 1, vector: 0x30 })).toEqual({ kind: 'ok' });
+    expect(domain.hasQueuedInterrupt(0)).toBe(false);
+    expect(domain.ioctl({ kind: 'interrupt', vcpu: 0, vector: 0x20 })).toEqual({ kind: 'ok' });
+    expect(domain.ioctl({ kind: 'interrupt', vcpu: 1, vector: 0x31 })).toMatchObject({ kind: 'error', message: expect.stringMatching(/vCPU 1/) as unknown });
+    expect([domain.takeQueuedInterrupt(1), domain.takeQueuedInterrupt(0), domain.takeQueuedInterrupt(1)]).toEqual([0x30, 0x20, -1]);
+  });
+
   it('passes MSIs to its local APICs, and refuses them when it has none', () => {
     const { domain } = kernel();
     expect(domain.ioctl({ kind: 'msi', address: 0xfee0_0000, data: 0x30 })).toMatchObject({ kind: 'error' });

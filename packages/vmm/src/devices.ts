@@ -46,6 +46,8 @@ export interface BoardOptions {
   readonly typing?: Typing;
   /** The guest's TSC rate, Hz, which TSC-deadline mode compares against (a VM sets its own clock's). */
   readonly tscHz?: number;
+  /** How many vCPUs, each with a local APIC wherever the irqchip is (a VM sets its own count). */
+  readonly cpus?: number;
   /** Guest RAM in bytes, for the devices' DMA (default 32 MiB). */
   readonly memoryBytes?: number;
 }

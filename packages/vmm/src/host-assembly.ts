@@ -7,7 +7,7 @@
  */
 import { withIrqOutputs } from '@splitvisor/abi';
 import type { DeviceHost } from '@splitvisor/devhost';
-import { PcInterrupts, toMsi } from '@splitvisor/irqchip';
+import { LocalApicWindow, PcInterrupts, toMsi } from '@splitvisor/irqchip';
 import type { Placement } from '@splitvisor/placement';
 import { irqchipMode } from '@splitvisor/placement';
 import { IRQCHIP_REGIONS } from './board.ts';
@@ -29,30 +29,38 @@ export interface HostObservers {
 export function assembleDeviceHost(host: DeviceHost, placement: Placement, observers: HostObservers = {}, board: BoardOptions = {}, releases: Release[] = []): void {
   const mode = irqchipMode(placement);
   if (mode === 'userspace' || mode === 'split') {
-    let cpuLine = false;
+    // Each CPU's interrupt line (the split irqchip's legacy half has one: the 8259's INTR, the bootstrap processor's).
+    const cpus = mode === 'split' ? 1 : board.cpus ?? 1;
+    const lines = new Array<boolean>(cpus).fill(false);
     let acknowledging = false;
-    const context = withIrqOutputs(host.context('irqchip', () => 0), (_cpu, level) => {
-      cpuLine = level;
-      observers.cpuLine?.(level, acknowledging);
+    const context = withIrqOutputs(host.context('irqchip', () => 0), (cpu, level) => {
+      lines[cpu] = level;
+      if (cpu === 0) observers.cpuLine?.(level, acknowledging);
     });
     const chips = mode === 'split'
       ? new PcInterrupts(context, { split: { half: 'legacy', apicBus: (message) => { const msi = toMsi(message); host.signalMsi(msi.address, msi.data); } } })
-      : new PcInterrupts(context, board.tscHz === undefined ? {} : { tscHz: board.tscHz });
+      : new PcInterrupts(context, { cpus, ...(board.tscHz === undefined ? {} : { tscHz: board.tscHz }) });
     for (const { region, base } of IRQCHIP_REGIONS.pic) host.bus.map('pic', chips.pic, region, base);
     for (const { region, base } of IRQCHIP_REGIONS.ioapic) host.bus.map('ioapic', chips.ioapic, region, base);
-    const lapic = chips.lapics[0];
-    if (lapic !== undefined) for (const { region, base } of IRQCHIP_REGIONS.lapic) host.bus.map('lapic', lapic, region, base);
+    // Every CPU's local APIC at the one APIC page: the one of the vCPU whose exit is being served.
+    const window = chips.lapics.length === 0 ? undefined : new LocalApicWindow(chips.lapics);
+    if (window !== undefined) for (const { region, base } of IRQCHIP_REGIONS.lapic) host.bus.map('lapic', window, region, base);
     host.host({ name: 'pic', getState: () => chips.pic.getState(), setState: (state) => { chips.pic.setState(state as never); } });
     host.host({ name: 'ioapic', getState: () => chips.ioapic.getState(), setState: (state) => { chips.ioapic.setState(state as never); } });
-    const acknowledge = () => {
+    const acknowledge = (vcpu: number) => {
       acknowledging = true;
       try {
-        return chips.acknowledge(0);
+        return chips.acknowledge(vcpu);
       } finally {
         acknowledging = false;
       }
     };
-    host.hostInterrupts({ pending: () => cpuLine, acknowledge, ioapicEoi: (vector) => { chips.ioapicEoi(vector); } });
+    host.hostInterrupts({
+      pending: (vcpu) => lines[vcpu] === true,
+      acknowledge,
+      ...(window === undefined ? {} : { serving: (vcpu: number) => { window.select(vcpu); } }),
+      ioapicEoi: (vector) => { chips.ioapicEoi(vector); },
+    });
     host.routeIrqs(legacyReplacement((gsi, level) => {
       observers.irq?.(gsi, level);
       chips.setGsi(gsi, level);

@@ -20,7 +20,8 @@
  *
  * Several vCPUs (the bootstrap processor and `aps`) each get a local APIC,
  * all at the one APIC page; the `Vcpus` scheduler runs them on one virtual
- * timeline and selects the running one's APIC before it runs. The devices
+ * timeline and selects the running one's APIC before it runs (the device
+ * host selects the APIC of the vCPU whose exit it serves). The devices
  * see one time that never goes back: the running vCPU's.
  */
 import { performance } from 'node:perf_hooks';
@@ -140,9 +141,6 @@ export class Vm {
     this.irqchip = mode;
     this.unmodelled = unmodelledDevices(placement);
     const cpus = [cpu, ...(options.aps ?? [])];
-    if (cpus.length > 1 && mode === 'userspace') {
-      throw new VmError(`${placement.name}: ${cpus.length} vCPUs need the local APICs in the kernel or the monitor (this build injects from a userspace irqchip into one vCPU)`);
-    }
     this.clock = new GuestClock(options.tscHz ?? 2_000_000_000);
     this.clocks = cpus.map((_, i) => (i === 0 ? this.clock : new GuestClock(this.clock.tscHz)));
     const now = () => {
@@ -152,7 +150,7 @@ export class Vm {
     };
     // Guest RAM, shared with the device host's worker in live mode: DMA from any domain lands in the same bytes.
     // The guest's TSC rate travels with the board: the local APIC's TSC-deadline mode compares against it.
-    const board: BoardOptions = { ...options.board, tscHz: this.clock.tscHz };
+    const board: BoardOptions = { ...options.board, tscHz: this.clock.tscHz, cpus: cpus.length };
     const modelName = options.costModel ?? placement.costModel;
     const model = costModel(modelName);
     if (model === undefined) throw new VmError(`unknown cost model "${modelName}" (this build has: ${COST_MODELS.map((m) => m.name).join(', ')})`);
@@ -318,8 +316,8 @@ export class Vm {
       for (const { region, base } of IRQCHIP_REGIONS.lapic) runtime.bus.map('lapic', window, region, base);
     };
     if (mode === 'userspace') {
-      // Everything in the device host: the kernel only holds the vector KVM_INTERRUPT queued.
-      return [{ pending: () => kernel.hasQueuedInterrupt(), acknowledge: () => kernel.takeQueuedInterrupt() }];
+      // Everything in the device host: the kernel only holds the vector KVM_INTERRUPT queued for each vCPU.
+      return lines.map((_, cpu) => ({ pending: () => kernel.hasQueuedInterrupt(cpu), acknowledge: () => kernel.takeQueuedInterrupt(cpu) }));
     }
     if (mode === 'split') {
       // The local APICs in the kernel; level-triggered EOIs owed to the I/O APIC leave as KVM_EXIT_IOAPIC_EOI.

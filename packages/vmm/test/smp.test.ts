@@ -2,16 +2,15 @@
 // the one APIC page, CPU 1's handler sets the flag CPU 0 spins on, and its EOI goes to its own APIC — wherever the
 // local APICs are, with the same guest-visible result, and the same run twice byte for byte.
 import { GuestClock } from '@splitvisor/clock';
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
 import { IPI_VECTOR, vmexit } from '@splitvisor/workloads';
 import { describe, expect, it } from 'vitest';
-import { Vm, VmError } from '../src/index.ts';
+import type { VmMode } from '../src/index.ts';
+import { Vm } from '../src/index.ts';
 import { placement } from './profiles.ts';
 
-async function ipi(name: string, test = 'ipi', time: 'guest-cycles' | 'profile' = 'guest-cycles') {
+async function ipi(name: string, test = 'ipi', time: 'guest-cycles' | 'profile' = 'guest-cycles', mode: VmMode = 'modelled') {
   const run = vmexit(test, 50);
-  const vm = new Vm(placement(name, time), run.guest, { aps: run.aps });
+  const vm = new Vm(placement(name, time), run.guest, { aps: run.aps, mode });
   try {
     const summary = vm.run(2_000_000);
     const ap = run.aps[0];
@@ -39,8 +38,8 @@ describe('several vCPUs', () => {
     expect(kvm.halts).toBeLessThanOrEqual(51);
     // CPU 1 ran until the end of the run (halted), CPU 0 stopped when its iterations were done.
     expect(kvm.apTsc).toBe(new GuestClock(2_000_000_000).tscAt(2_000_000));
-    for (const name of ['kvm-split', 'plex86', 'all-kernel', 'all-monitor']) {
-      expect(await ipi(name), name).toMatchObject({ iterations: 50, handled: 50, bspTsc: kvm.bspTsc, halts: kvm.halts });
+    for (const name of ['kvm-split', 'plex86', 'all-kernel', 'all-monitor', 'qemu-tcg', 'kvm-userspace-irqchip']) {
+      expect(await ipi(name), name).toMatchObject({ iterations: 50, handled: 50, bspTsc: kvm.bspTsc });
     }
     expect(await ipi('kvm-irqchip')).toEqual(kvm);
   });
@@ -56,9 +55,17 @@ describe('several vCPUs', () => {
     expect(halted.bspTsc).toBeGreaterThan(charged.bspTsc + 50 * 2000);
   });
 
-  it('refuses several vCPUs when the local APICs are in userspace, in one line', () => {
-    const guest = () => new ScriptedGuest((function* idle(): GuestProgram { yield { op: 'hlt' }; })());
-    expect(() => new Vm(placement('qemu-tcg'), guest(), { aps: [guest()] })).toThrow(VmError);
-    expect(() => new Vm(placement('qemu-tcg'), guest(), { aps: [guest()] })).toThrow(/2 vCPUs need the local APICs in the kernel or the monitor/);
+  it('injects into each vCPU from a userspace irqchip: KVM_INTERRUPT for the halted one when its line rises', async () => {
+    for (const name of ['qemu-tcg', 'kvm-userspace-irqchip']) {
+      const run = await ipi(name);
+      expect(run, name).toMatchObject({ iterations: 50, handled: 50 });
+      expect(run.lapic, name).toMatchObject({ user: 2 + 50 * 3 });
+    }
   });
+
+  it('gives the same guest-visible run with the device host in its worker', async () => {
+    const modelled = await ipi('qemu-tcg', 'ipi', 'guest-cycles');
+    const live = await ipi('qemu-tcg', 'ipi', 'guest-cycles', 'live');
+    expect(live).toEqual(modelled);
+  }, 90_000);
 });
