@@ -34,6 +34,16 @@ describe('vmexit', () => {
     expect(nop?.exitsPerIteration).toBe(3); // ICR high, ICR low, the handler's EOI
     expect(hlt?.exitsPerIteration).toBe(4); // and the hlt, taken with the IPI already pending
     expect((hlt?.cyclesPerIteration ?? 0) - (nop?.cyclesPerIteration ?? 0)).toBe(EXIT);
+    // From a userspace irqchip the hlt in the STI shadow still exits (KVM_EXIT_HLT, and QEMU injects before the
+    // next KVM_RUN): four round trips to userspace, where `sti; nop` takes an irq window instead of the hlt.
+    const tcg = await vmexitProfile('kvm-userspace-irqchip', options, ['self_ipi_sti_nop', 'self_ipi_sti_hlt'], 32);
+    const [tcgNop, tcgHlt] = tcg.results;
+    expect(tcgHlt?.exitsPerIteration).toBe(4);
+    expect(tcgHlt?.heavyweightExitsPerIteration).toBeCloseTo(4, 0); // and, once per run, an irq window at the setup's sti
+    expect(tcgHlt?.cyclesPerIteration).toBeGreaterThanOrEqual(4 * (EXIT + HEAVY));
+    expect(tcgNop?.exitsPerIteration).toBe(3);
+    expect(tcgNop?.heavyweightExitsPerIteration).toBeCloseTo(4, 0);
+    expect(tcgHlt?.cyclesPerIteration).toBeGreaterThan(tcgNop?.cyclesPerIteration ?? 0);
   });
 
   it('sends on_cpu IPIs to a second vCPU, wherever the local APICs are', async () => {

@@ -326,8 +326,6 @@ export class RunLoop {
         this.inHalt = true;
         // Nothing to run until the next event: time jumps to it (the CPU is idle).
         const now = clock.now();
-        // An interrupt window userspace asked for opens before the halt (KVM exits with IRQ_WINDOW_OPEN).
-        if (cpu.interruptible && this.windowRequested) return 'continue';
         // HLT exits even with an interrupt already waiting (KVM intercepts it; kvm_vcpu_halt then finds the
         // interrupt and resumes at once): the crossing is recorded before the wake-up is looked at.
         if (this.c.haltIn !== undefined && !this.haltRecorded) {
@@ -343,7 +341,9 @@ export class RunLoop {
           }
           this.recorder.record('monitor', 'guest', 'resume', null, now);
         }
-        if (cpu.interruptible && this.interrupts.pending()) return 'continue';
+        // An interrupt window userspace asked for is open now: KVM finds it before blocking the halted vCPU and
+        // exits with IRQ_WINDOW_OPEN (after KVM_EXIT_HLT, userspace has already injected: nothing is asked then).
+        if (cpu.interruptible && (this.windowRequested || this.interrupts.pending())) return 'continue';
         this.pay(); // the halt's own exit is over before the wait begins
         const next = this.nextDeadline();
         if (this.c.peers === undefined) {
