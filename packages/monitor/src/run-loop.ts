@@ -186,16 +186,6 @@ export class RunLoop {
     this.shared = config.peers?.shared ?? { userDeadline: config.userDeadline ?? 0 };
   }
 
-  /** The vCPU this loop runs. */
-  get guest(): GuestCpu {
-    return this.cpu;
-  }
-
-  /** This vCPU's clock (guest time is per vCPU: each runs its own cycles). */
-  get guestClock(): GuestClock {
-    return this.clock;
-  }
-
   /** Runs the guest until virtual time `until` (or its shutdown). */
   runUntil(until: Nanoseconds): RunSummary {
     const { cpu, clock, interrupts } = this;

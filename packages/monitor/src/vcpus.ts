@@ -61,20 +61,11 @@ export class Vcpus {
     this.last = this.vcpus.map(() => ({ exits: 0, interrupts: 0, windows: 0, halts: 0, until: 0, shutdown: false }));
   }
 
-  get count(): number {
-    return this.vcpus.length;
-  }
-
   /** vCPU `index`'s run loop (for accesses made from outside, as qtest's, on the bootstrap processor's). */
   loop(index: number): RunLoop {
     const vcpu = this.vcpus[index];
     if (vcpu === undefined) throw new RangeError(`no vCPU ${index}`);
     return vcpu.loop;
-  }
-
-  /** The vCPU running now (or last). */
-  get current(): number {
-    return this.running;
   }
 
   /** Runs every vCPU to virtual time `until`; the summary adds up theirs. Shut down when every vCPU has. */

@@ -368,11 +368,6 @@ export class Vm {
     return this.vcpus?.runUntil(until) ?? this.loop.runUntil(until);
   }
 
-  /** How many vCPUs the machine has. */
-  get cpuCount(): number {
-    return this.clocks.length;
-  }
-
   /** vCPU `index`'s clock: the cycles it ran (its guest time), and the TSC it reads. */
   cpuClock(index: number): GuestClock {
     const clock = this.clocks[index];

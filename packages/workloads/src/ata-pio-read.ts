@@ -19,14 +19,11 @@
  * instead, nIEN set. Between commands the issuing thread sleeps in `hlt`;
  * `requestCycles` of block-layer work precede each command.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
 import type { AtaTransfer, AtaTransferOptions } from './libata-sff.ts';
-import { ataGuest, execute, transferParameters, transferWorkload } from './libata-sff.ts';
+import { pioTransfer, transferParameters, transferWorkload } from './libata-sff.ts';
 import type { WorkloadDefinition } from './workload.ts';
 
 export interface AtaPioReadOptions extends AtaTransferOptions {
-  /** Cycles of block-layer work before each command (default 20,000: 10 µs). */
-  readonly requestCycles?: number;
   /** Each sector as the guest read it (the words are reused: copy them). */
   readonly onSector?: (lba: number, words: Uint16Array) => void;
 }
@@ -34,45 +31,7 @@ export interface AtaPioReadOptions extends AtaTransferOptions {
 export type AtaPioRead = AtaTransfer;
 
 export function ataPioRead(options: AtaPioReadOptions = {}): AtaPioRead {
-  const perCommand = options.sectors ?? 8;
-  if (!Number.isInteger(perCommand) || perCommand < 1 || perCommand > 256) throw new RangeError(`sectors per command must be 1–256, not ${perCommand}`);
-  const limit = options.commands ?? Number.POSITIVE_INFINITY;
-  const requestCycles = options.requestCycles ?? 20_000;
-  const forceLba48 = options.addressing === 'lba48';
-  const polling = options.pio === 'polling';
-  const { onSector } = options;
-  let commands = 0;
-  let sectors = 0;
-  const ata = ataGuest(function* reads(port, identity): GuestProgram {
-    let lba = 0;
-    while (commands < limit) {
-      yield { op: 'compute', cycles: requestCycles };
-      const count = Math.min(perCommand, identity.sectors - lba);
-      const tf = port.rwTaskfile(lba, count, false, identity, forceLba48);
-      if (tf === undefined) {
-        port.errors++; // -ERANGE: the request fails without reaching the disk
-      } else {
-        tf.polling = polling;
-        const start = lba;
-        const qc = port.command(tf, 'pio', count, (index, words) => {
-          sectors++;
-          onSector?.(start + index, words);
-        });
-        yield* execute(port, qc);
-      }
-      commands++;
-      lba += count;
-      if (lba >= identity.sectors) lba = 0;
-    }
-  });
-  return {
-    guest: ata.guest,
-    identity: ata.identity,
-    commands: () => commands,
-    sectors: () => sectors,
-    interrupts: () => ata.port.interrupts,
-    errors: () => ata.port.errors,
-  };
+  return pioTransfer(options, false, options.onSector ?? (() => undefined));
 }
 
 export const ATA_PIO_READ: WorkloadDefinition = {

@@ -19,9 +19,8 @@
  * LBA's two halves, then a mix of both — so a reader can tell every sector
  * and every word apart.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
 import type { AtaTransfer, AtaTransferOptions } from './libata-sff.ts';
-import { SECTOR_WORDS, ataGuest, execute, transferParameters, transferWorkload } from './libata-sff.ts';
+import { SECTOR_WORDS, pioTransfer, transferParameters, transferWorkload } from './libata-sff.ts';
 import type { WorkloadDefinition } from './workload.ts';
 
 /** Word `index` of the sector the workloads write at `lba`. */
@@ -35,51 +34,13 @@ export function fillWritePattern(lba: number, words: Uint16Array): void {
   for (let i = 0; i < SECTOR_WORDS; i++) words[i] = ataWritePattern(lba, i);
 }
 
-export interface AtaPioWriteOptions extends AtaTransferOptions {
-  /** Cycles of block-layer work before each command (default 20,000: 10 µs). */
-  readonly requestCycles?: number;
-}
+export type AtaPioWriteOptions = AtaTransferOptions;
 
 /** As AtaTransfer; `sectors` counts those written by commands that completed without error (the first LBAs, until the first wrap). */
 export type AtaPioWrite = AtaTransfer;
 
 export function ataPioWrite(options: AtaPioWriteOptions = {}): AtaPioWrite {
-  const perCommand = options.sectors ?? 8;
-  if (!Number.isInteger(perCommand) || perCommand < 1 || perCommand > 256) throw new RangeError(`sectors per command must be 1–256, not ${perCommand}`);
-  const limit = options.commands ?? Number.POSITIVE_INFINITY;
-  const requestCycles = options.requestCycles ?? 20_000;
-  const forceLba48 = options.addressing === 'lba48';
-  const polling = options.pio === 'polling';
-  let commands = 0;
-  let sectors = 0;
-  const ata = ataGuest(function* writes(port, identity): GuestProgram {
-    let lba = 0;
-    while (commands < limit) {
-      yield { op: 'compute', cycles: requestCycles };
-      const count = Math.min(perCommand, identity.sectors - lba);
-      const tf = port.rwTaskfile(lba, count, true, identity, forceLba48);
-      if (tf === undefined) {
-        port.errors++;
-      } else {
-        tf.polling = polling;
-        const start = lba;
-        const qc = port.command(tf, 'pio', count, (index, words) => { fillWritePattern(start + index, words); });
-        yield* execute(port, qc);
-        if (!qc.failed) sectors += count;
-      }
-      commands++;
-      lba += count;
-      if (lba >= identity.sectors) lba = 0;
-    }
-  });
-  return {
-    guest: ata.guest,
-    identity: ata.identity,
-    commands: () => commands,
-    sectors: () => sectors,
-    interrupts: () => ata.port.interrupts,
-    errors: () => ata.port.errors,
-  };
+  return pioTransfer(options, true, fillWritePattern);
 }
 
 export const ATA_PIO_WRITE: WorkloadDefinition = {

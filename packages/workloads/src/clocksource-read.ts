@@ -26,7 +26,7 @@ import type { GuestOp, GuestProgram } from '@splitvisor/monitor';
 import { ScriptedGuest } from '@splitvisor/monitor';
 import { pmTimerRead } from './pm-timer-read.ts';
 import type { Workload, WorkloadDefinition } from './workload.ts';
-import { numberParameter, stringParameter } from './workload.ts';
+import { numberParameter, positiveInteger, stringParameter } from './workload.ts';
 
 /** The HPET block on the PC board and the registers read_hpet and hpet_enable use (IA-PC HPET 1.0a, 2.3). */
 const HPET_BASE = 0xfed0_0000;
@@ -67,11 +67,6 @@ export interface ClocksourceRead {
   readonly last: () => number;
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive whole number, not ${value}`);
-  return value;
-}
-
 export function clocksourceRead(options: ClocksourceReadOptions = {}): ClocksourceRead {
   const clocksource = options.clocksource ?? 'acpi_pm';
   const limit = options.reads;
@@ -81,7 +76,7 @@ export function clocksourceRead(options: ClocksourceReadOptions = {}): Clocksour
     const pm = pmTimerRead({ ...(limit === undefined ? {} : { reads: limit }), computeCycles });
     return { guest: pm.guest, reads: pm.reads, backwardSteps: pm.backwardSteps, retries: pm.retries, last: () => pm.values().at(-1) ?? 0 };
   }
-  const latch = Math.round(PIT_TICK_RATE / positive('hz', options.hz ?? 1000));
+  const latch = Math.round(PIT_TICK_RATE / positiveInteger('hz', options.hz ?? 1000));
   if (latch > 0xffff) throw new RangeError(`HZ=${options.hz} needs a PIT count of ${latch}, above 65535`);
   const ioDelay = (options.ioDelay ?? '0x80') === '0x80';
   const mask = clocksource === 'hpet' ? 0xffff_ffff : 0xffff;

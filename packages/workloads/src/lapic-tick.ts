@@ -39,6 +39,7 @@
  */
 import type { GuestProgram } from '@splitvisor/monitor';
 import { OP_CYCLES, ScriptedGuest } from '@splitvisor/monitor';
+import { positiveInteger } from './workload.ts';
 
 export interface LapicTickOptions {
   readonly hz?: number;
@@ -106,11 +107,6 @@ function mulDiv(a: number, b: number, c: number, up: boolean): number {
   const n = BigInt(a) * BigInt(b);
   const d = BigInt(c);
   return Number(up ? (n + d - 1n) / d : n / d);
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, not ${value}`);
-  return value;
 }
 
 export function lapicTick(options: LapicTickOptions = {}): { guest: ScriptedGuest; jiffies: () => number } {

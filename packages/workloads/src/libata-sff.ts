@@ -562,6 +562,59 @@ export interface AtaTransferOptions {
   readonly pio?: 'irq' | 'polling';
   /** Commands before the guest stops (default: it never does). */
   readonly commands?: number;
+  /** Cycles of block-layer work before each command (default 20,000: 10 µs). */
+  readonly requestCycles?: number;
+}
+
+/**
+ * The program both PIO transfer workloads run: after ataGuest's set-up,
+ * READ or WRITE SECTORS (EXT) of `sectors` sectors at consecutive LBAs from
+ * 0, wrapping at the end of the disk (a command never runs past it), each
+ * after `requestCycles` of block-layer work. `block` gets each 256-word
+ * block as it crosses the data port: read from it, or to fill for a write.
+ * `sectors` counts a read's sectors as they arrive, a write's once its
+ * command completed without error.
+ */
+export function pioTransfer(options: AtaTransferOptions, isWrite: boolean, block: (lba: number, words: Uint16Array) => void): AtaTransfer {
+  const perCommand = options.sectors ?? 8;
+  if (!Number.isInteger(perCommand) || perCommand < 1 || perCommand > 256) throw new RangeError(`sectors per command must be 1–256, not ${perCommand}`);
+  const limit = options.commands ?? Number.POSITIVE_INFINITY;
+  const requestCycles = options.requestCycles ?? 20_000;
+  const forceLba48 = options.addressing === 'lba48';
+  const polling = options.pio === 'polling';
+  let commands = 0;
+  let sectors = 0;
+  const ata = ataGuest(function* transfers(port, identity): GuestProgram {
+    let lba = 0;
+    while (commands < limit) {
+      yield { op: 'compute', cycles: requestCycles };
+      const count = Math.min(perCommand, identity.sectors - lba);
+      const tf = port.rwTaskfile(lba, count, isWrite, identity, forceLba48);
+      if (tf === undefined) {
+        port.errors++; // -ERANGE: the request fails without reaching the disk
+      } else {
+        tf.polling = polling;
+        const start = lba;
+        const qc = port.command(tf, 'pio', count, (index, words) => {
+          if (!isWrite) sectors++;
+          block(start + index, words);
+        });
+        yield* execute(port, qc);
+        if (isWrite && !qc.failed) sectors += count;
+      }
+      commands++;
+      lba += count;
+      if (lba >= identity.sectors) lba = 0;
+    }
+  });
+  return {
+    guest: ata.guest,
+    identity: ata.identity,
+    commands: () => commands,
+    sectors: () => sectors,
+    interrupts: () => ata.port.interrupts,
+    errors: () => ata.port.errors,
+  };
 }
 
 /** The parameters of a PIO transfer workload whose command is `command` (READ SECTORS, WRITE SECTORS). */

@@ -28,7 +28,7 @@ import type { GuestProgram } from '@splitvisor/monitor';
 import { ScriptedGuest } from '@splitvisor/monitor';
 import { legacyPic, legacyVector } from './linux-8259.ts';
 import type { WorkloadDefinition } from './workload.ts';
-import { numberParameter } from './workload.ts';
+import { numberParameter, positiveInteger } from './workload.ts';
 
 /** The HPET block on the PC board and its registers (IA-PC HPET 1.0a, 2.3). */
 const HPET_BASE = 0xfed0_0000;
@@ -62,8 +62,7 @@ export interface LinuxIdleHpetOptions {
 }
 
 export function linuxIdleHpet(options: LinuxIdleHpetOptions = {}): { guest: ScriptedGuest; jiffies: () => number; retries: () => number } {
-  const hz = options.hz ?? 1000;
-  if (!Number.isInteger(hz) || hz <= 0) throw new RangeError(`HZ must be a positive whole number, not ${hz}`);
+  const hz = positiveInteger('HZ', options.hz ?? 1000);
   const handlerCycles = options.handlerCycles ?? 2_000;
   const workCycles = options.workCycles ?? 50_000;
   const pic = legacyPic();

@@ -108,6 +108,12 @@ export function resolveParameters(definition: WorkloadDefinition, given: Readonl
   return resolved;
 }
 
+/** `value` when it is a whole number above 0; else a RangeError naming `name` (a program's option, checked where it is built). */
+export function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive whole number, not ${value}`);
+  return value;
+}
+
 /** A resolved parameter as a number (the definition's own choices and defaults make it one). */
 export function numberParameter(parameters: WorkloadParameters, name: string): number {
   const value = parameters[name];
