@@ -23,8 +23,24 @@ function widthAt(region: IoRegion, remaining: number): AccessSize | undefined {
   return best;
 }
 
+/** Whether `region` takes accesses of exactly `width` bytes. */
+function accepts(region: IoRegion, width: number): width is AccessSize {
+  for (const size of region.sizes) if (size === width) return true;
+  return false;
+}
+
 /** Fills `into` with the little-endian bytes read at `offset` of `region`. */
 export function readBytes(device: Device, region: IoRegion, offset: number, into: Uint8Array): AccessOutcome {
+  const width = into.length;
+  if (offset + width <= region.length && accepts(region, width)) {
+    // The common access, one call of a width the region takes: no splitting.
+    let value = device.read(region.name, offset, width);
+    for (let i = 0; i < width; i++) {
+      into[i] = value & 0xff;
+      value >>>= 8;
+    }
+    return 'ok';
+  }
   let outcome: AccessOutcome = 'ok';
   let pos = 0;
   while (pos < into.length) {
@@ -47,6 +63,12 @@ export function readBytes(device: Device, region: IoRegion, offset: number, into
 
 /** Writes the little-endian bytes of `data` at `offset` of `region`. */
 export function writeBytes(device: Device, region: IoRegion, offset: number, data: Uint8Array): AccessOutcome {
+  const width = data.length;
+  if (width === 1 && offset < region.length && accepts(region, 1)) {
+    // The common access, a byte to a byte-wide register: no splitting, no assembling.
+    device.write(region.name, offset, 1, data[0] ?? 0);
+    return 'ok';
+  }
   let pos = 0;
   while (pos < data.length) {
     const at = offset + pos;

@@ -89,9 +89,14 @@ export class KernelDomain {
     this.ioapicEois.push(vector);
   }
 
+  /** Whether a KVM_EXIT_IOAPIC_EOI is owed (what the run loop looks at after each access, instead of a take). */
+  get ioapicEoiOwed(): boolean {
+    return this.ioapicEois.length > 0;
+  }
+
   /** The next KVM_EXIT_IOAPIC_EOI owed to userspace (-1 if none). */
   takeIoapicEoi(): number {
-    return this.ioapicEois.length === 0 ? -1 : this.ioapicEois.shift() ?? -1;
+    return this.ioapicEois.shift() ?? -1;
   }
 
   /** A context for a device placed here: the monitor's virtual time, this domain's timers, output n on GSI gsiOf(n). */
@@ -130,6 +135,11 @@ export class KernelDomain {
     return { kind: 'handled', completion, device, via: this.answeredVia };
   }
 
+  /** Whether this domain answers no access at all (nothing placed here, no counters or coalesced ranges registered). */
+  get holdsNothing(): boolean {
+    return this.bus.empty && this.counters.length === 0 && this.coalescedRanges.length === 0;
+  }
+
   /**
    * `handle` for the run loop's hot path, the access given field by field
    * and nothing allocated: `count` elements of `width` bytes at `address`
@@ -141,12 +151,15 @@ export class KernelDomain {
    */
   handleAccess(space: AddressSpace, address: number, width: number, count: number, isWrite: boolean, data: Uint8Array, into: Uint8Array): string | null | undefined {
     const mapping = this.bus.accessInto(space, address, width, count, isWrite, data, into);
-    if (mapping !== undefined) {
-      this.answeredVia = 'device';
-      return mapping.name;
-    }
-    if (isWrite ? this.coalescedRanges.length === 0 : this.counters.length === 0 || count !== 1) return undefined;
-    return isWrite ? this.coalesce(space, address, width, count, data) : this.readCounter(space, address, width, into);
+    if (mapping === undefined) return this.handleUnmapped(space, address, width, count, isWrite, data, into);
+    this.answeredVia = 'device';
+    return mapping.name;
+  }
+
+  /** An access no device here holds: a registered counter's read or a coalesced write, or on to userspace. */
+  private handleUnmapped(space: AddressSpace, address: number, width: number, count: number, isWrite: boolean, data: Uint8Array, into: Uint8Array): string | null | undefined {
+    if (isWrite) return this.coalescedRanges.length === 0 ? undefined : this.coalesce(space, address, width, count, data);
+    return this.counters.length === 0 || count !== 1 ? undefined : this.readCounter(space, address, width, into);
   }
 
   /** A read of a counter the device host registered (seed 001), served from virtual time. */

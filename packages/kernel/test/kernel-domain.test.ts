@@ -110,9 +110,24 @@ describe('kernel domain', () => {
 
   it('owes userspace one KVM_EXIT_IOAPIC_EOI per level-triggered EOI, in order', () => {
     const { domain } = kernel();
+    expect(domain.ioapicEoiOwed).toBe(false);
     domain.ioapicEoi(0x41);
     domain.ioapicEoi(0x42);
-    expect([domain.takeIoapicEoi(), domain.takeIoapicEoi(), domain.takeIoapicEoi()]).toEqual([0x41, 0x42, -1]);
+    expect(domain.ioapicEoiOwed).toBe(true);
+    expect([domain.takeIoapicEoi(), domain.ioapicEoiOwed, domain.takeIoapicEoi(), domain.ioapicEoiOwed, domain.takeIoapicEoi()]).toEqual([0x41, true, 0x42, false, -1]);
+  });
+
+  it('holds nothing until a device is mapped or the device host registers a counter or a coalesced range', () => {
+    const empty = kernel().domain;
+    expect(empty.holdsNothing).toBe(true);
+    const withPit = kernel().domain;
+    withPit.bus.map('pit', new I8254(withPit.context('pit', () => 0)), 'counters', 0x40);
+    expect(withPit.holdsNothing).toBe(false);
+    const withRange = kernel().domain;
+    withRange.ioctl({ kind: 'register-coalesced-range', space: 'port', address: 0x70, length: 1, enable: true });
+    expect(withRange.holdsNothing).toBe(false);
+    withRange.ioctl({ kind: 'register-coalesced-range', space: 'port', address: 0x70, length: 1, enable: false });
+    expect(withRange.holdsNothing).toBe(true);
   });
 
   it('answers an access given field by field as `handle` does, into the caller\'s buffer, keeping neither buffer', () => {

@@ -6,3 +6,5 @@ export { RunLoop } from './run-loop.ts';
 export { IdleCpu } from './idle-cpu.ts';
 export type { VcpusConfig } from './vcpus.ts';
 export { Vcpus } from './vcpus.ts';
+export type { RealModeCpuOptions, RealModeFault } from './x86/real-mode-cpu.ts';
+export { RealModeCpu } from './x86/real-mode-cpu.ts';

@@ -55,6 +55,13 @@ export interface ExitHandler {
   nextDeadline(): Nanoseconds;
   /** The next KVM_EXIT_IOAPIC_EOI owed to userspace, or -1 (the kernel's local APICs with a userspace I/O APIC). */
   takeIoapicEoi?(): number;
+  /**
+   * Whether the domain answers no access at all (nothing placed in it): the
+   * loop passes it by without asking — the monitor of a KVM-like placement.
+   */
+  readonly holdsNothing?: boolean;
+  /** Whether `takeIoapicEoi` has one to give (read after every access: a field, not a call). */
+  readonly ioapicEoiOwed?: boolean;
 }
 
 /** The device host across the boundary: the run ioctl returns with `exit`; the next `run` brings the completion and its deadline. */
@@ -137,6 +144,7 @@ export class RunLoop {
   private readonly monitor: ExitHandler;
   private readonly kernel: ExitHandler;
   private readonly interrupts: InterruptSource;
+  private readonly peers: RunLoopConfig['peers'];
   private readonly recorder: TransitionRecorder;
   /** Whether anything listens to transitions: with the null recorder the loop neither names devices nor records. */
   private readonly recording: boolean;
@@ -171,6 +179,7 @@ export class RunLoop {
     this.monitor = config.monitor;
     this.kernel = config.kernel;
     this.interrupts = config.interrupts;
+    this.peers = config.peers;
     const recorder = config.recorder ?? nullRecorder;
     const crossingCycles = config.crossingCycles;
     this.recorder = crossingCycles === undefined ? recorder : {
@@ -188,16 +197,16 @@ export class RunLoop {
 
   /** Runs the guest until virtual time `until` (or its shutdown). */
   runUntil(until: Nanoseconds): RunSummary {
-    const { cpu, clock, interrupts } = this;
+    const { cpu, clock, interrupts, peers } = this;
     // Deadlines are tested against the TSC, not the time: for whole nanoseconds, now() >= t exactly when
     // tsc() >= tscAt(t) (rounding t up keeps that so for any other t).
     const untilTsc = clock.tscAt(Math.ceil(until));
     for (;;) {
-      let next = this.nextDeadline();
+      let nextTsc = clock.tscAt(Math.ceil(this.nextDeadline()));
       let moved = false;
-      if (clock.tsc() >= clock.tscAt(Math.ceil(next))) {
+      if (clock.tsc() >= nextTsc) {
         this.serviceTimers(clock.now());
-        if (this.c.peers?.yieldNow() === true) return this.summary(clock.now(), false);
+        if (peers?.yieldNow() === true) return this.summary(clock.now(), false);
         moved = true;
       }
       // The guest resumes once its exits are done: an interrupt a timer exit brought is taken after them.
@@ -205,39 +214,41 @@ export class RunLoop {
         this.pay();
         moved = true;
       }
-      if (cpu.interruptible) {
-        if (interrupts.pending()) {
-          cpu.inject(interrupts.acknowledge());
-          this.injected++;
-          this.haltedInUser = false;
-          this.haltRecorded = false;
-          this.inHalt = false;
-          moved = true; // the acknowledge may have armed a timer (a PIT pacing its re-injection)
-        } else if (this.windowRequested) {
-          this.toUser({ kind: 'irq-window-open', vcpu: this.vcpu, time: clock.now(), ifFlag: true, readyForInterruptInjection: true }, 'irq-window-open');
-          this.windows++;
-          continue;
-        }
+      let pending = interrupts.pending();
+      if (pending && cpu.interruptible) {
+        cpu.inject(interrupts.acknowledge());
+        this.injected++;
+        this.haltedInUser = false;
+        this.haltRecorded = false;
+        this.inHalt = false;
+        moved = true; // the acknowledge may have armed a timer (a PIT pacing its re-injection)
+        pending = interrupts.pending();
+      } else if (this.windowRequested && !pending && cpu.interruptible) {
+        this.toUser({ kind: 'irq-window-open', vcpu: this.vcpu, time: clock.now(), ifFlag: true, readyForInterruptInjection: true }, 'irq-window-open');
+        this.windows++;
+        continue;
       }
-      if (clock.tsc() >= untilTsc) return this.summary(until, false);
-      if (moved) next = this.nextDeadline();
-      const budget = Math.max(0, Math.min(untilTsc, clock.tscAt(Math.ceil(next))) - clock.tsc());
+      const tsc = clock.tsc();
+      if (tsc >= untilTsc) return this.summary(until, false);
+      if (moved) nextTsc = clock.tscAt(Math.ceil(this.nextDeadline()));
+      const budget = Math.max(0, Math.min(untilTsc, nextTsc) - tsc);
       // Interrupt-window exiting when an interrupt waits for IF (the kernel's own enable_irq_window) or userspace asked.
-      const run = cpu.run(budget, this.windowRequested || interrupts.pending(), clock.tsc());
+      const run = cpu.run(budget, this.windowRequested || pending, tsc);
       clock.addCycles(run.cycles);
       const exit = run.exit;
       this.stoppedByDeadline = exit.kind === 'budget';
-      if (exit.kind === 'io' || exit.kind === 'mmio' || exit.kind === 'msr') {
+      if (exit.kind === 'io') {
         this.exits++;
-        if (exit.kind === 'io' ? exit.direction === 'in' : !exit.isWrite) {
-          cpu.complete(this.access(exit, this.readBuffer(readLength(exit))));
-        } else {
-          this.access(exit, NO_DATA);
-        }
+        if (exit.direction === 'out') this.access(exit, NO_DATA);
+        else cpu.complete(this.access(exit, this.readBuffer(exit.size * exit.count)));
+      } else if (exit.kind === 'mmio' || exit.kind === 'msr') {
+        this.exits++;
+        if (!exit.isWrite) cpu.complete(this.access(exit, this.readBuffer(exit.kind === 'mmio' ? exit.length : MSR_BYTES)));
+        else this.access(exit, NO_DATA);
       } else if (this.dispatch(exit, until) === 'shutdown') {
         return this.summary(clock.now(), true);
       }
-      if (this.c.peers?.yieldNow() === true) return this.summary(clock.now(), false);
+      if (peers?.yieldNow() === true) return this.summary(clock.now(), false);
     }
   }
 
@@ -401,17 +412,33 @@ export class RunLoop {
 
   /** One access, outward until a domain answers it, and back; returns the bytes read (`into`, unless they came from elsewhere). */
   private access(exit: GuestAccess, into: Uint8Array): Uint8Array {
-    const isIo = exit.kind === 'io';
-    const space: AddressSpace = isIo ? 'port' : exit.kind;
-    const address = isIo ? exit.port : exit.kind === 'mmio' ? exit.address : msrAddress(exit.index);
-    const width = isIo ? exit.size : exit.kind === 'mmio' ? exit.length : MSR_BYTES;
-    const count = isIo ? exit.count : 1;
-    const isWrite = isIo ? exit.direction === 'out' : exit.isWrite;
+    let space: AddressSpace = 'port';
+    let address: number;
+    let width: number;
+    let count = 1;
+    let isWrite: boolean;
+    if (exit.kind === 'io') {
+      address = exit.port;
+      width = exit.size;
+      count = exit.count;
+      isWrite = exit.direction === 'out';
+    } else if (exit.kind === 'mmio') {
+      space = 'mmio';
+      address = exit.address;
+      width = exit.length;
+      isWrite = exit.isWrite;
+    } else {
+      space = 'msr';
+      address = msrAddress(exit.index);
+      width = MSR_BYTES;
+      isWrite = exit.isWrite;
+    }
     this.completion = into;
     if (this.recording) return this.accessRecorded(exit, space, address, width, count, isWrite, into);
-    if (this.ask(this.monitor, exit, space, address, width, count, isWrite, into) !== undefined) return this.completion;
+    const { monitor } = this;
+    if (monitor.holdsNothing !== true && this.ask(monitor, exit, space, address, width, count, isWrite, into) !== undefined) return this.completion;
     if (this.ask(this.kernel, exit, space, address, width, count, isWrite, into) === undefined) this.heavyweight(exit);
-    this.ioapicEois();
+    if (this.kernel.ioapicEoiOwed === true) this.ioapicEois();
     return this.completion;
   }
 
@@ -422,7 +449,7 @@ export class RunLoop {
     const reason = exit.kind;
     let device = this.c.deviceAt(space, address);
     recorder.record('guest', 'monitor', reason, device, time);
-    if (this.ask(this.monitor, exit, space, address, width, count, isWrite, into) === undefined) {
+    if (this.monitor.holdsNothing === true || this.ask(this.monitor, exit, space, address, width, count, isWrite, into) === undefined) {
       recorder.record('monitor', 'kernel', reason, device, time);
       const inKernel = this.ask(this.kernel, exit, space, address, width, count, isWrite, into);
       if (inKernel !== undefined) {
@@ -451,6 +478,7 @@ export class RunLoop {
   private ioapicEois(): void {
     const { kernel } = this;
     if (kernel.takeIoapicEoi === undefined) return;
+    // Every access ends here in the recorded path; the unrecorded one comes only when the kernel says it owes one.
     for (let vector = kernel.takeIoapicEoi(); vector >= 0; vector = kernel.takeIoapicEoi()) {
       this.toUser({ kind: 'ioapic-eoi', vcpu: this.vcpu, time: this.clock.now(), ifFlag: this.cpu.interruptible, readyForInterruptInjection: this.ready(), vector }, 'ioapic-eoi');
     }

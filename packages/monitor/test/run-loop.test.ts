@@ -176,5 +176,33 @@ describe('run loop', () => {
     const b = loop.issue({ kind: 'io', direction: 'in', port: 0x3f8, size: 1, count: 1, data: new Uint8Array(0) });
     expect([a[0], b[0]]).toEqual([0x5a, 0x67]);
   });
-});
 
+  it('passes by a domain that holds nothing without asking it, as when it held nothing at that port', () => {
+    const clock = new GuestClock(2_000_000_000);
+    const read: number[] = [];
+    const guest = new ScriptedGuest((function* main(): GuestProgram {
+      yield { op: 'out', port: 0x21, value: 0xfb };
+      read.push(yield { op: 'in', port: 0x21 });
+    })());
+    const asked: number[] = [];
+    const monitor = {
+      holdsNothing: true,
+      handle: (exit: Exit) => { asked.push(exit.kind === 'io' ? exit.port : -1); return { kind: 'to-user' as const }; },
+      runDue: () => undefined,
+      nextDeadline: () => NEVER,
+    };
+    const kernel = new KernelDomain(() => clock.now());
+    const chips = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), () => undefined));
+    kernel.bus.map('pic', chips.pic, 'master', 0x20);
+    const loop = new RunLoop({
+      cpu: guest, clock, monitor, kernel,
+      user: { exit: () => { throw new Error('nothing here goes to userspace'); } },
+      interrupts: { pending: () => false, acknowledge: () => 0 },
+      deviceAt: () => 'pic',
+      userDeadline: NEVER,
+    });
+    expect(loop.runUntil(1_000)).toMatchObject({ exits: 2, shutdown: true });
+    expect(read).toEqual([0xfb]);
+    expect(asked).toEqual([]);
+  });
+});
