@@ -12,6 +12,7 @@
  */
 import type { AccessSize, GuestAccessSize } from '@splitvisor/abi';
 import type { GuestCpu, GuestExit, GuestRun } from './guest-cpu.ts';
+import { BUDGET, HLT, IRQ_WINDOW, NO_DATA, SHUTDOWN, WriteBuffers, ioExitRecord, mmioExitRecord, msrExitRecord, runRecord } from './exit-records.ts';
 
 export type GuestOp =
   | { readonly op: 'out'; readonly port: number; readonly value: number; readonly size?: AccessSize }
@@ -52,16 +53,7 @@ function bytes(value: number, out: Uint8Array): Uint8Array {
   return out;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type IoGuestExit = Extract<GuestExit, { kind: 'io' }>;
-type MmioGuestExit = Extract<GuestExit, { kind: 'mmio' }>;
-type MsrGuestExit = Extract<GuestExit, { kind: 'msr' }>;
 
-const NO_DATA = new Uint8Array(0);
-const HLT: GuestExit = Object.freeze({ kind: 'hlt' });
-const BUDGET: GuestExit = Object.freeze({ kind: 'budget' });
-const SHUTDOWN: GuestExit = Object.freeze({ kind: 'shutdown' });
-const IRQ_WINDOW: GuestExit = Object.freeze({ kind: 'irq-window' });
 
 function value(data: Uint8Array): number {
   let v = 0;
@@ -104,12 +96,12 @@ export class ScriptedGuest implements GuestCpu {
   /** Interrupts taken, by vector. */
   readonly taken = new Map<number, number>();
   /** The exit records and the run result, rewritten by every run. */
-  private readonly ioExit: Mutable<IoGuestExit> = { kind: 'io', direction: 'out', port: 0, size: 1, count: 1, data: NO_DATA };
-  private readonly mmioExit: Mutable<MmioGuestExit> = { kind: 'mmio', isWrite: false, address: 0, length: 4, data: NO_DATA };
-  private readonly msrExit: Mutable<MsrGuestExit> = { kind: 'msr', isWrite: false, index: 0, data: NO_DATA };
-  private readonly result: Mutable<GuestRun> = { exit: BUDGET, cycles: 0 };
+  private readonly ioExit = ioExitRecord();
+  private readonly mmioExit = mmioExitRecord();
+  private readonly msrExit = msrExitRecord();
+  private readonly result = runRecord();
   /** Write data by width, each buffer its own (offset 0 in its ArrayBuffer, as a fresh one would be). */
-  private readonly writeData: Uint8Array[] = [];
+  private readonly writeData = new WriteBuffers();
   /** The TSC at the current run's entry, and the cycles run since. */
   private entryTsc = 0;
   private runCycles = 0;
@@ -198,15 +190,6 @@ export class ScriptedGuest implements GuestCpu {
     return result;
   }
 
-  /** The buffer for `width` bytes of write data, rewritten by each write. */
-  private dataOf(width: number): Uint8Array {
-    let data = this.writeData[width];
-    if (data === undefined) {
-      data = new Uint8Array(width);
-      this.writeData[width] = data;
-    }
-    return data;
-  }
 
   /** Whether IF came on (outside an sti shadow) during this run: the interrupt window the monitor may be waiting for. */
   private interruptWindowOpened(): boolean {
@@ -228,7 +211,7 @@ export class ScriptedGuest implements GuestCpu {
         exit.size = size;
         if (op.op === 'out') {
           exit.direction = 'out';
-          exit.data = bytes(op.value, this.dataOf(size));
+          exit.data = bytes(op.value, this.writeData.of(size));
         } else {
           this.awaitingData = true;
           exit.direction = 'in';
@@ -244,7 +227,7 @@ export class ScriptedGuest implements GuestCpu {
         exit.length = length;
         if (op.op === 'write') {
           exit.isWrite = true;
-          exit.data = bytes(op.value, this.dataOf(length));
+          exit.data = bytes(op.value, this.writeData.of(length));
         } else {
           this.awaitingData = true;
           exit.isWrite = false;
@@ -258,7 +241,7 @@ export class ScriptedGuest implements GuestCpu {
         exit.index = op.index;
         if (op.op === 'wrmsr') {
           exit.isWrite = true;
-          exit.data = bytes(op.value, this.dataOf(8));
+          exit.data = bytes(op.value, this.writeData.of(8));
         } else {
           this.awaitingData = true;
           exit.isWrite = false;

@@ -2,19 +2,16 @@
 // interrupt rules it shares with ScriptedGuest, and a machine end to end: real machine code programming the
 // 8254 and the 8259 under the RunLoop, ticking as the scripted Linux tick does.
 import { NEVER, withIrqOutputs } from '@splitvisor/abi';
-import type { Exit } from '@splitvisor/abi';
-import { createDirectChannel } from '@splitvisor/channel';
 import { GuestClock } from '@splitvisor/clock';
-import { DeviceHost } from '@splitvisor/devhost';
 import { PcInterrupts } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
-import { I8254 } from '@splitvisor/pit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { GuestCpu, GuestProgram } from '../src/index.ts';
+import type { GuestProgram } from '../src/index.ts';
 import { RunLoop, ScriptedGuest } from '../src/index.ts';
 import type { RealModeCpuOptions } from '../src/x86/real-mode-cpu.ts';
 import { RealModeCpu } from '../src/x86/real-mode-cpu.ts';
+import { machineWith } from './pc-machine.ts';
 
 // --- A small assembler: mnemonics to bytes, with labels for the branches ---
 
@@ -659,47 +656,6 @@ describe('real-mode cpu', () => {
 });
 
 // --- End to end: the RunLoop, the 8254 and the 8259 ---
-
-type Where = 'kernel' | 'monitor' | 'user';
-
-/** The PC's 8259s in the kernel and the 8254 in `pitIn`, run by a loop over `cpu` (the wiring of run-loop.test.ts). */
-function machineWith(cpu: GuestCpu, clock: GuestClock, pitIn: Where): RunLoop {
-  const kernel = new KernelDomain(() => clock.now());
-  const monitorDomain = new KernelDomain(() => clock.now());
-  let cpuLine = false;
-  const chips = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), (_cpu, level) => { cpuLine = level; }));
-  kernel.setIrqSink((gsi, level) => { chips.setGsi(gsi, level); });
-  monitorDomain.setIrqSink((gsi, level) => { chips.setGsi(gsi, level); });
-  kernel.bus.map('pic', chips.pic, 'master', 0x20);
-  kernel.bus.map('pic', chips.pic, 'slave', 0xa0);
-
-  const [kernelEnd, devhostEnd] = createDirectChannel({ codec: true });
-  kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
-  const host = new DeviceHost(devhostEnd);
-  const GSI_IRQ0 = 2; // ISA irq 0 arrives on GSI 2 (the MADT override)
-  const pitContext = pitIn === 'kernel' ? kernel.context('pit', () => GSI_IRQ0)
-    : pitIn === 'monitor' ? monitorDomain.context('pit', () => GSI_IRQ0) : host.context('pit', () => GSI_IRQ0);
-  const pit = new I8254(pitContext);
-  const bus = pitIn === 'kernel' ? kernel.bus : pitIn === 'monitor' ? monitorDomain.bus : host.bus;
-  bus.map('pit', pit, 'counters', 0x40);
-  bus.map('pit', pit, 'nmisc', 0x61);
-
-  return new RunLoop({
-    cpu,
-    clock,
-    monitor: monitorDomain,
-    kernel,
-    user: {
-      exit: (exit: Exit) => {
-        const reply = kernelEnd.call(exit);
-        if (reply.kind !== 'run') throw new Error(`device host answered ${reply.kind}`);
-        return reply;
-      },
-    },
-    interrupts: { pending: () => cpuLine, acknowledge: () => chips.acknowledge(0) },
-    deviceAt: () => null,
-  });
-}
 
 const JIFFIES = 0x500;
 

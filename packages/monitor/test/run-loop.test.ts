@@ -3,18 +3,15 @@
 // Under guest-cycle time the guest must see exactly the same; only where the exits land may differ.
 import { NEVER, withIrqOutputs } from '@splitvisor/abi';
 import type { Exit } from '@splitvisor/abi';
-import { createDirectChannel } from '@splitvisor/channel';
 import { GuestClock } from '@splitvisor/clock';
-import { DeviceHost } from '@splitvisor/devhost';
 import { PcInterrupts } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
 import { TransitionCounts } from '@splitvisor/metrics';
-import { I8254 } from '@splitvisor/pit';
 import { describe, expect, it } from 'vitest';
 import type { GuestProgram } from '../src/index.ts';
 import { RunLoop, ScriptedGuest } from '../src/index.ts';
-
-type Where = 'kernel' | 'monitor' | 'user';
+import type { Where } from './pc-machine.ts';
+import { machineWith } from './pc-machine.ts';
 
 function linuxTick(): { guest: ScriptedGuest; jiffies: () => number } {
   let jiffies = 0;
@@ -32,49 +29,6 @@ function linuxTick(): { guest: ScriptedGuest; jiffies: () => number } {
     yield { op: 'out', port: 0x20, value: 0x20 }; // EOI
   });
   return { guest, jiffies: () => jiffies };
-}
-
-/**
- * The PC's 8259s in the kernel and the 8254 in `pitIn`, run by a loop over `guest` on `clock`; transitions go to
- * `recorder` when one is given.
- */
-function machineWith(guest: ScriptedGuest, clock: GuestClock, pitIn: Where, recorder?: TransitionCounts): RunLoop {
-  const kernel = new KernelDomain(() => clock.now());
-  const monitorDomain = new KernelDomain(() => clock.now());
-  let cpuLine = false;
-  const chips = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), (_cpu, level) => { cpuLine = level; }));
-  kernel.setIrqSink((gsi, level) => { chips.setGsi(gsi, level); });
-  monitorDomain.setIrqSink((gsi, level) => { chips.setGsi(gsi, level); });
-  kernel.bus.map('pic', chips.pic, 'master', 0x20);
-  kernel.bus.map('pic', chips.pic, 'slave', 0xa0);
-
-  const [kernelEnd, devhostEnd] = createDirectChannel({ codec: true });
-  kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
-  const host = new DeviceHost(devhostEnd);
-  const GSI_IRQ0 = 2; // ISA irq 0 arrives on GSI 2 (the MADT override)
-  const pitContext = pitIn === 'kernel' ? kernel.context('pit', () => GSI_IRQ0)
-    : pitIn === 'monitor' ? monitorDomain.context('pit', () => GSI_IRQ0) : host.context('pit', () => GSI_IRQ0);
-  const pit = new I8254(pitContext);
-  const bus = pitIn === 'kernel' ? kernel.bus : pitIn === 'monitor' ? monitorDomain.bus : host.bus;
-  bus.map('pit', pit, 'counters', 0x40);
-  bus.map('pit', pit, 'nmisc', 0x61);
-
-  return new RunLoop({
-    cpu: guest,
-    clock,
-    monitor: monitorDomain,
-    kernel,
-    user: {
-      exit: (exit: Exit) => {
-        const reply = kernelEnd.call(exit);
-        if (reply.kind !== 'run') throw new Error(`device host answered ${reply.kind}`);
-        return reply;
-      },
-    },
-    interrupts: { pending: () => cpuLine, acknowledge: () => chips.acknowledge(0) },
-    deviceAt: (space, address) => (space === 'port' && address >= 0x40 && address <= 0x43 ? 'pit' : space === 'port' && (address & ~1) === 0x20 ? 'pic' : null),
-    ...(recorder === undefined ? {} : { recorder }),
-  });
 }
 
 /** Linux's tick on that machine, every transition counted. */

@@ -36,6 +36,7 @@
  */
 import type { AccessSize, GuestAccessSize } from '@splitvisor/abi';
 import type { GuestCpu, GuestExit, GuestRun } from '../guest-cpu.ts';
+import { BUDGET, HLT, IRQ_WINDOW, NO_DATA, SHUTDOWN, WriteBuffers, ioExitRecord, mmioExitRecord, msrExitRecord, runRecord } from '../exit-records.ts';
 import { OP_CYCLES } from '../scripted-guest.ts';
 import { ARITH, CF, DF, FLAGS_FIXED, FLAGS_WRITABLE, IF, TF, ZF, SF, OF, PF, addFlags, logicFlags, subFlags, truncate } from './flags.ts';
 
@@ -63,16 +64,7 @@ export interface RealModeFault {
   readonly reason: string;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type IoGuestExit = Extract<GuestExit, { kind: 'io' }>;
-type MmioGuestExit = Extract<GuestExit, { kind: 'mmio' }>;
-type MsrGuestExit = Extract<GuestExit, { kind: 'msr' }>;
 
-const NO_DATA = new Uint8Array(0);
-const HLT: GuestExit = Object.freeze({ kind: 'hlt' });
-const BUDGET: GuestExit = Object.freeze({ kind: 'budget' });
-const SHUTDOWN: GuestExit = Object.freeze({ kind: 'shutdown' });
-const IRQ_WINDOW: GuestExit = Object.freeze({ kind: 'irq-window' });
 
 /** 20 address lines. */
 const ADDRESS_MASK = 0xf_ffff;
@@ -159,14 +151,14 @@ export class RealModeCpu implements GuestCpu {
   private stringCount = 0;
 
   /** The exit records and the run result, rewritten by every run. */
-  private readonly ioExit: Mutable<IoGuestExit> = { kind: 'io', direction: 'out', port: 0, size: 1, count: 1, data: NO_DATA };
-  private readonly mmioExit: Mutable<MmioGuestExit> = { kind: 'mmio', isWrite: false, address: 0, length: 4, data: NO_DATA };
-  private readonly msrExit: Mutable<MsrGuestExit> = { kind: 'msr', isWrite: false, index: 0, data: NO_DATA };
-  private readonly result: Mutable<GuestRun> = { exit: BUDGET, cycles: 0 };
+  private readonly ioExit = ioExitRecord();
+  private readonly mmioExit = mmioExitRecord();
+  private readonly msrExit = msrExitRecord();
+  private readonly result = runRecord();
   /** The exit a read stopped on (given again by a run before its `complete`). */
   private lastExit: GuestExit = BUDGET;
   /** Write data by length, each buffer its own. */
-  private readonly writeData: (Uint8Array | undefined)[] = [];
+  private readonly writeData = new WriteBuffers();
   /** The TSC at the current run's entry, and the cycles run since. */
   private entryTsc = 0;
   private runCycles = 0;
@@ -299,15 +291,6 @@ export class RealModeCpu implements GuestCpu {
     return result;
   }
 
-  /** The buffer for `length` bytes of write data, rewritten by each write of that length. */
-  private dataOf(length: number): Uint8Array {
-    let data = this.writeData[length];
-    if (data === undefined) {
-      data = new Uint8Array(length);
-      this.writeData[length] = data;
-    }
-    return data;
-  }
 
   /** Stops the CPU: the instruction at `startIp` cannot run here. */
   private raise(opcode: number, reason: string): GuestExit {
@@ -538,7 +521,7 @@ export class RealModeCpu implements GuestCpu {
 
   private ioOut(port: number, width: number): GuestExit {
     const exit = this.ioExit;
-    const data = this.dataOf(width);
+    const data = this.writeData.of(width);
     if (width === 1) data[0] = this.r8[0] ?? 0; // AL
     else for (let i = 0; i < width; i++) data[i] = this.r8[i] ?? 0; // AX or EAX
     exit.direction = 'out';
@@ -600,7 +583,7 @@ export class RealModeCpu implements GuestCpu {
     // OUTS: from DS:SI (or the override).
     const si = r16[SI << 1] ?? 0;
     const base = this.segmentBase(this.segOverride >= 0 ? this.segOverride : DS);
-    const data = this.dataOf(width * count);
+    const data = this.writeData.of(width * count);
     for (let i = 0; i < count; i++) {
       const offset = si + i * step;
       for (let b = 0; b < width; b++) data[i * width + b] = this.readByte(base + ((offset + b) & 0xffff));
@@ -613,7 +596,7 @@ export class RealModeCpu implements GuestCpu {
 
   private mmioWrite(address: number, value: number, width: number): GuestExit {
     const exit = this.mmioExit;
-    const data = this.dataOf(width);
+    const data = this.writeData.of(width);
     for (let i = 0; i < width; i++) data[i] = value >>> (i << 3);
     exit.isWrite = true;
     exit.address = address;
@@ -1060,7 +1043,7 @@ export class RealModeCpu implements GuestCpu {
     switch (op) {
       case 0x30: { // WRMSR: ECX's MSR ← EDX:EAX
         const exit = this.msrExit;
-        const data = this.dataOf(8);
+        const data = this.writeData.of(8);
         for (let i = 0; i < 4; i++) {
           data[i] = this.r8[i] ?? 0;
           data[4 + i] = this.r8[8 + i] ?? 0;
