@@ -30,6 +30,16 @@ describe('message codec', () => {
     }), { numRuns: 300 });
   });
 
+  it('decodes a message wherever it sits in a larger buffer (a ring, a writer\'s buffer)', () => {
+    fc.assert(fc.property(message, fc.nat({ max: 13 }), fc.nat({ max: 7 }), (m, before, after) => {
+      const bytes = encodeMessage(m);
+      const larger = new Uint8Array(before + bytes.length + after).fill(0xa5);
+      larger.set(bytes, before);
+      const decoded = decodeMessage(larger.subarray(before, before + bytes.length));
+      expect(decoded.ok && decoded.message).toEqual(m);
+    }), { numRuns: 500 });
+  });
+
   it('never throws on arbitrary bytes, and accepts only canonical encodings', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 96 }), (bytes) => {
       const decoded = decodeMessage(bytes);
