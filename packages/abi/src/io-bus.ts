@@ -6,8 +6,8 @@
  * empty bus does (all ones) and is counted.
  *
  * Port space is 64 K addresses, so a port is looked up in a table of them
- * (an I/O bitmap's shape: one 16-bit slot per port, 128 KiB a bus); MMIO
- * ranges are few and sparse, found by binary search.
+ * (an I/O bitmap's shape: one slot per port); MMIO ranges are few and
+ * sparse, found by binary search.
  */
 import type { Device } from './device.ts';
 import type { IoExit, MmioExit, MsrExit } from './exit.ts';
@@ -36,7 +36,7 @@ const PORTS = 0x1_0000;
 export class IoBus {
   private readonly spaces: Record<AddressSpace, Mapping[]> = { port: [], mmio: [], msr: [] };
   /** Per port: 1 + the index in `portMappings` of the mapping holding it, or 0 (nothing mapped). */
-  private readonly portSlots = new Uint16Array(PORTS);
+  private readonly portSlots = new Int32Array(PORTS);
   /** Port mappings in the order they were mapped (slots index into this; mappings are never removed). */
   private readonly portMappings: Mapping[] = [];
   /** A port region was mapped at a base that is not a whole port: lookups the table misses fall back to the search. */
@@ -57,7 +57,6 @@ export class IoBus {
     list.push(mapping);
     list.sort((a, b) => a.base - b.base);
     if (region.space === 'port') {
-      if (this.portMappings.length === PORTS - 1) throw new BusConflictError(`${name}: no room for another port region`);
       this.portMappings.push(mapping);
       const end = Math.min(PORTS, Math.ceil(base + region.length));
       if (Number.isInteger(base)) this.portSlots.fill(this.portMappings.length, Math.max(0, base), Math.max(0, end));

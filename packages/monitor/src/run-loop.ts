@@ -60,7 +60,7 @@ export interface ExitHandler {
    * loop passes it by without asking — the monitor of a KVM-like placement.
    */
   readonly holdsNothing?: boolean;
-  /** Whether `takeIoapicEoi` has one to give (read after every access: a field, not a call). */
+  /** Whether `takeIoapicEoi` has one to give (read after every access instead of a take; unset: take to find out). */
   readonly ioapicEoiOwed?: boolean;
 }
 
@@ -237,14 +237,13 @@ export class RunLoop {
       clock.addCycles(run.cycles);
       const exit = run.exit;
       this.stoppedByDeadline = exit.kind === 'budget';
-      if (exit.kind === 'io') {
+      if (exit.kind === 'io' || exit.kind === 'mmio' || exit.kind === 'msr') {
         this.exits++;
-        if (exit.direction === 'out') this.access(exit, NO_DATA);
-        else cpu.complete(this.access(exit, this.readBuffer(exit.size * exit.count)));
-      } else if (exit.kind === 'mmio' || exit.kind === 'msr') {
-        this.exits++;
-        if (!exit.isWrite) cpu.complete(this.access(exit, this.readBuffer(exit.kind === 'mmio' ? exit.length : MSR_BYTES)));
-        else this.access(exit, NO_DATA);
+        if (exit.kind === 'io' ? exit.direction === 'in' : !exit.isWrite) {
+          cpu.complete(this.access(exit, this.readBuffer(readLength(exit))));
+        } else {
+          this.access(exit, NO_DATA);
+        }
       } else if (this.dispatch(exit, until) === 'shutdown') {
         return this.summary(clock.now(), true);
       }
@@ -403,6 +402,7 @@ export class RunLoop {
    * in `this.completion` when the domain answered through `handle`.
    */
   private ask(domain: ExitHandler, exit: GuestAccess, space: AddressSpace, address: number, width: number, count: number, isWrite: boolean, into: Uint8Array): string | null | undefined {
+    if (domain.holdsNothing === true) return undefined; // nothing placed there: passed by without asking
     if (domain.handleAccess !== undefined) return domain.handleAccess(space, address, width, count, isWrite, exit.data, into);
     const outcome = domain.handle(this.exitRecord(exit, exit.data));
     if (outcome.kind !== 'handled') return undefined;
@@ -435,10 +435,9 @@ export class RunLoop {
     }
     this.completion = into;
     if (this.recording) return this.accessRecorded(exit, space, address, width, count, isWrite, into);
-    const { monitor } = this;
-    if (monitor.holdsNothing !== true && this.ask(monitor, exit, space, address, width, count, isWrite, into) !== undefined) return this.completion;
+    if (this.ask(this.monitor, exit, space, address, width, count, isWrite, into) !== undefined) return this.completion;
     if (this.ask(this.kernel, exit, space, address, width, count, isWrite, into) === undefined) this.heavyweight(exit);
-    if (this.kernel.ioapicEoiOwed === true) this.ioapicEois();
+    this.ioapicEois();
     return this.completion;
   }
 
@@ -449,7 +448,7 @@ export class RunLoop {
     const reason = exit.kind;
     let device = this.c.deviceAt(space, address);
     recorder.record('guest', 'monitor', reason, device, time);
-    if (this.monitor.holdsNothing === true || this.ask(this.monitor, exit, space, address, width, count, isWrite, into) === undefined) {
+    if (this.ask(this.monitor, exit, space, address, width, count, isWrite, into) === undefined) {
       recorder.record('monitor', 'kernel', reason, device, time);
       const inKernel = this.ask(this.kernel, exit, space, address, width, count, isWrite, into);
       if (inKernel !== undefined) {
@@ -477,8 +476,7 @@ export class RunLoop {
   /** KVM_EXIT_IOAPIC_EOI: the EOIs the kernel owes a userspace I/O APIC leave before the guest runs again. */
   private ioapicEois(): void {
     const { kernel } = this;
-    if (kernel.takeIoapicEoi === undefined) return;
-    // Every access ends here in the recorded path; the unrecorded one comes only when the kernel says it owes one.
+    if (kernel.takeIoapicEoi === undefined || kernel.ioapicEoiOwed === false) return;
     for (let vector = kernel.takeIoapicEoi(); vector >= 0; vector = kernel.takeIoapicEoi()) {
       this.toUser({ kind: 'ioapic-eoi', vcpu: this.vcpu, time: this.clock.now(), ifFlag: this.cpu.interruptible, readyForInterruptInjection: this.ready(), vector }, 'ioapic-eoi');
     }

@@ -53,8 +53,6 @@ function bytes(value: number, out: Uint8Array): Uint8Array {
   return out;
 }
 
-
-
 function value(data: Uint8Array): number {
   let v = 0;
   for (let i = data.length - 1; i >= 0; i--) v = v * 256 + (data[i] ?? 0);
@@ -189,7 +187,6 @@ export class ScriptedGuest implements GuestCpu {
     result.cycles = cycles;
     return result;
   }
-
 
   /** Whether IF came on (outside an sti shadow) during this run: the interrupt window the monitor may be waiting for. */
   private interruptWindowOpened(): boolean {
