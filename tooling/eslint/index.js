@@ -3,9 +3,9 @@
 //   export default config(import.meta.dirname);
 // The package's name decides which rules apply; nobody can forget to opt in.
 import { readFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import js from '@eslint/js';
+import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'typescript-eslint';
 
 const SCOPE = '@splitvisor/';
@@ -16,35 +16,180 @@ export const DEVICE_PACKAGES = Object.freeze([
   'vga', 'floppy', 'disk', 'serial', 'dma',
 ]);
 
+/** The top of the graph: nothing imports an app. */
+export const APP_PACKAGES = Object.freeze(['cli']);
+
+/**
+ * The dependency direction of the architecture page, as data: for each
+ * package (its name without the scope), the packages its `src/` may import.
+ * Every arrow rule is built from this table, and tooling/eslint/README.md
+ * shows it (a test keeps the two equal).
+ */
+export const LAYERS = Object.freeze(Object.fromEntries(Object.entries({
+  // The boundary's data depends on nothing.
+  'abi': [],
+  // Device models: abi, and a device package only where one chip contains or
+  // is wired to another (the LAPIC contains its timer; the FDC drives an ISA
+  // DMA channel).
+  'irqchip': ['abi', 'apic-timer'],
+  'apic-timer': ['abi'],
+  'pit': ['abi'],
+  'counters': ['abi'],
+  'rtc': ['abi'],
+  'keyboard': ['abi'],
+  'vga': ['abi'],
+  'floppy': ['abi', 'dma'],
+  'disk': ['abi'],
+  'serial': ['abi'],
+  'dma': ['abi'],
+  // Guest CPUs, behind abi's GuestCpu.
+  'cpu-x86': ['abi'],
+  'scripted-guest': ['abi'],
+  // Recorded guest I/O traces: data and their one reader.
+  'traces': [],
+  // Time, transport, policy, measurement.
+  'clock': ['abi'],
+  'channel': ['abi'],
+  'placement': ['abi'],
+  'metrics': ['abi'],
+  // The three places of a domain. Kernel and device host meet only through the channel.
+  'monitor': ['abi', 'clock'],
+  'kernel': ['abi', 'clock'],
+  'devhost': ['abi', 'channel'],
+  // Guests: programs written against the scripted-guest API, never a device model.
+  'workloads': ['abi', 'scripted-guest'],
+  // The composition root.
+  'vmm': [
+    'monitor', 'kernel', 'devhost', 'channel', 'placement', 'metrics', 'clock', 'abi',
+    ...DEVICE_PACKAGES, 'cpu-x86', 'scripted-guest',
+  ],
+  // The app.
+  'cli': [
+    'vmm', 'placement', 'metrics', 'workloads', 'abi', 'channel', 'cpu-x86', 'scripted-guest', 'traces',
+    // FileBlockBackendError: the disk backend's error, reported to the user.
+    'devhost',
+  ],
+  // Tooling: anything below the apps (filled in below).
+  'device-testkit': null,
+  'bench': null,
+  'eslint-config': null,
+  'tsconfig': null,
+  'vitest-config': null,
+}).map(([name, may], _i, all) => [
+  name,
+  Object.freeze(may ?? all.map(([n]) => n).filter((n) => n !== name && !APP_PACKAGES.includes(n))),
+])));
+
 /**
  * Packages held to the device boundary: the device models and abi, the
- * contract they are written against. They may import abi and, where one chip
- * contains another (the LAPIC contains the APIC timer), a device package —
- * never a domain, the channel, the clock, an app, or the host platform.
+ * contract they are written against. Besides their arrows, their `src/`
+ * never touches the host platform: no node built-in, no host clock.
  */
 export const BOUNDARY_PACKAGES = Object.freeze(['abi', ...DEVICE_PACKAGES]);
 
 const BOUNDARY_MESSAGE =
-  'A device model imports only @splitvisor/abi (and a device package it contains): ' +
-  'it must run unchanged in the kernel, the monitor or the device host. ' +
+  'A device model, and abi, import no node built-in ({{ dependency.source }}): a device must run ' +
+  'unchanged in the kernel, the monitor or the device host. ' +
   'Time, timers, irq lines and memory come from its DeviceContext.';
 
 const CLOCK_MESSAGE =
   'Devices never read the host clock or arm host timers: use ctx.now() and ctx.timer() from the DeviceContext.';
 
-/** The rules that make a package placeable in any domain. */
-export function deviceBoundaryRules() {
-  const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+const scoped = (name) => `${SCOPE}${name}`;
+
+/** @param {string} packageName a scoped package name */
+function layerOf(packageName) {
+  const short = packageName.startsWith(SCOPE) ? packageName.slice(SCOPE.length) : undefined;
+  if (short === undefined || !Object.hasOwn(LAYERS, short)) {
+    throw new Error(
+      `${packageName} has no row in the dependency table (LAYERS in @splitvisor/eslint-config, ` +
+      'shown in tooling/eslint/README.md): add the packages its src/ may import, following ' +
+      'the architecture page\'s dependency direction.',
+    );
+  }
+  return short;
+}
+
+/**
+ * The arrows, as eslint-plugin-boundaries settings and its `dependencies`
+ * rule, for the package `name` (unscoped) living in `packageDir`.
+ *
+ * - `src/` may import the `@splitvisor/*` packages of its row, and nothing else of the workspace;
+ * - tests, benches and config files may import any package below the apps;
+ * - nothing imports a package's internals (`@splitvisor/x/anything`), or reaches
+ *   into another package's folder by a relative path;
+ * - a boundary package's `src/` imports no node built-in.
+ */
+function layerConfig(name, packageDir) {
+  const may = LAYERS[name];
+  const src = { file: { categories: 'src' } };
+  const workspace = { module: { source: `${SCOPE}*` } };
+  const row = may.length > 0 ? may.map(scoped).join(', ') : 'no package';
+  const policies = [
+    {
+      from: src,
+      disallow: { to: workspace },
+      message:
+        `${scoped(name)}'s src/ may import ${row} (the dependency direction in ` +
+        'tooling/eslint/README.md and the architecture page), not {{ to.module.source }}.',
+    },
+    ...(may.length > 0 ? [{ from: src, allow: { to: { module: { source: may.map(scoped) } } } }] : []),
+    {
+      disallow: { to: { module: { source: APP_PACKAGES.map(scoped) } } },
+      message: 'Nothing imports an app: {{ to.module.source }} is the top of the dependency graph.',
+    },
+    {
+      disallow: { to: { module: { source: `${SCOPE}*`, internalPath: '**' } } },
+      message:
+        'Import a package by its name ({{ to.module.source }}), never its internals ' +
+        '({{ dependency.source }}): only what its index exports is its API.',
+    },
+    {
+      // A relative path that resolves outside the package is an external module named '..'.
+      disallow: { to: { module: { origin: 'external', source: ['.', '..'] } } },
+      message:
+        'A relative import must stay inside the package ({{ dependency.source }} resolves outside it, ' +
+        'or nowhere): import another package by its @splitvisor/ name, where the dependency direction allows it.',
+    },
+    ...(BOUNDARY_PACKAGES.includes(name)
+      ? [{ from: src, disallow: { to: { module: { origin: 'core' } } }, message: BOUNDARY_MESSAGE }]
+      : []),
+  ];
   return {
-    'no-restricted-imports': ['error', {
-      patterns: [
-        {
-          group: [`${SCOPE}*`, ...BOUNDARY_PACKAGES.map((p) => `!${SCOPE}${p}`)],
-          message: BOUNDARY_MESSAGE,
-        },
-        { group: nodeBuiltins, message: BOUNDARY_MESSAGE },
+    plugins: { boundaries },
+    settings: {
+      'boundaries/root-path': packageDir,
+      'boundaries/files': [
+        { category: 'src', pattern: 'src/**' },
+        { category: 'support', pattern: '**' },
       ],
-    }],
+      'boundaries/files-single-match': true,
+      'boundaries/dependency-nodes': ['import', 'export', 'dynamic-import'],
+      'boundaries/flag-as-external': {
+        // Workspace packages are judged by name, built or not; anything that
+        // resolves outside the package is not the package's own code.
+        customSourcePatterns: [`${SCOPE}**`],
+        outsideRootPath: true,
+        inNodeModules: true,
+        unresolvableAlias: true,
+      },
+      'boundaries/legacy-templates': false,
+      'boundaries/legacy-warnings': false,
+    },
+    rules: {
+      'boundaries/dependencies': ['error', {
+        default: 'allow',
+        checkAllOrigins: true,
+        checkUnknownLocals: true,
+        policies,
+      }],
+    },
+  };
+}
+
+/** The host-clock rules that, with the arrows, make a package placeable in any domain. */
+export function deviceBoundaryRules() {
+  return {
     'no-restricted-globals': ['error',
       ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'performance', 'process', 'Buffer']
         .map((name) => ({ name, message: CLOCK_MESSAGE })),
@@ -70,6 +215,7 @@ export function isBoundaryPackage(packageName) {
  */
 export function config(packageDir) {
   const { name } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+  const layer = layerOf(name);
   return [
     { ignores: ['dist/**', '.vitest/**', '.turbo/**', 'test/fixtures/**'] },
     js.configs.recommended,
@@ -99,6 +245,7 @@ export function config(packageDir) {
       // vitest's asymmetric matchers (expect.objectContaining, …) are typed `any`.
       rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
     },
+    layerConfig(layer, packageDir),
     ...(isBoundaryPackage(name) ? [{ files: ['src/**/*.ts'], rules: deviceBoundaryRules() }] : []),
     { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   ];

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { DEVICES, DOMAINS, KERNEL_PIT_NEEDS_KERNEL_IRQCHIP, PROFILES, RULES, irqchipMode, validatePlacement } from '@splitvisor/placement';
-import { IRQCHIP_REGIONS, PC_BOARD } from '@splitvisor/vmm';
+import { IRQCHIP_PARTS, PC_BOARD } from '@splitvisor/vmm';
 import { COST_MODELS } from '@splitvisor/metrics';
-import { IdleCpu } from '@splitvisor/monitor';
+import { IdleCpu } from '@splitvisor/scripted-guest';
 import { FileBlockBackendError } from '@splitvisor/devhost';
 import { Vm, VmError } from '@splitvisor/vmm';
 import type { ParameterValue } from '@splitvisor/workloads';
@@ -18,38 +17,13 @@ import { addReplayCommand } from './replay.ts';
 import { printRun } from './run.ts';
 import type { VmexitProfile } from './vmexit-table.ts';
 import { printVmexit, vmexitPlan, vmexitProfile } from './vmexit-table.ts';
-import type { TransportName } from './demo.ts';
-import { printDemo, runDemo } from './demo.ts';
-import { readTrace } from './trace.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-
-/** shared/ sits beside the repository (see the project's README). */
-const DEFAULT_TRACE = fileURLToPath(new URL('../../../../shared/traces/seabios-post.jsonl.gz', import.meta.url));
-
-function transports(value: string): TransportName[] {
-  if (value === 'both') return ['direct', 'worker'];
-  if (value === 'direct' || value === 'worker') return [value];
-  throw new InvalidArgumentError('expected direct, worker or both');
-}
 
 const program = new Command()
   .name('splitvisor')
   .description('A VMM whose devices live in the kernel, the monitor or the device host — and what each placement costs.')
   .version(version);
-
-program
-  .command('demo')
-  .description('replay a recorded trace as kvm_run exits across each transport to a device host, and time the crossings')
-  .option('--trace <file>', 'a trace in the JSON Lines format of shared/traces (gzip or plain)', DEFAULT_TRACE)
-  .addOption(new Option('--transport <which>', 'direct, worker or both').default(['direct', 'worker'], 'both').argParser(transports))
-  .option('--json', 'print the report as JSON')
-  .action(async (options: { trace: string; transport: TransportName[]; json?: boolean }) => {
-    const records = await readTrace(options.trace);
-    const report = await runDemo(options.trace, records, options.transport);
-    if (options.json === true) console.log(JSON.stringify(report, null, 2));
-    else printDemo(report);
-  });
 
 /** 50ms, 1s, 250us, 1000ns → nanoseconds. */
 function duration(value: string): number {
@@ -225,10 +199,10 @@ program
       const slot = PC_BOARD[name];
       const rules = RULES.filter((r) => r.together.includes(name)).map((r) => `with ${r.together.filter((d) => d !== name).join(', ')}: ${r.why}`);
       if (name === 'pit') rules.push(KERNEL_PIT_NEEDS_KERNEL_IRQCHIP);
-      const regions = name === 'pic' || name === 'ioapic' || name === 'lapic' ? IRQCHIP_REGIONS[name] : slot?.regions;
+      const regions = slot?.regions;
       return {
         device: name,
-        placeable: name === 'pic' || name === 'ioapic' || name === 'lapic' ? [...DOMAINS] : [...DOMAINS, 'absent'],
+        placeable: IRQCHIP_PARTS.includes(name) ? [...DOMAINS] : [...DOMAINS, 'absent'],
         at: regions === undefined ? 'not modelled yet' : regions.map((r) => `${r.space} 0x${r.base.toString(16)}`).join(', '),
         rules,
       };

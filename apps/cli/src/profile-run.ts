@@ -7,10 +7,8 @@
  * side. Modelled runs are deterministic: the same arguments give the same
  * report, byte for byte.
  */
-import type { Domain } from '@splitvisor/abi';
-import { boundaryOf } from '@splitvisor/abi';
-import type { TransitionRow } from '@splitvisor/metrics';
-import { COST_MODELS, Histogram, costModel, modelledCycles } from '@splitvisor/metrics';
+import type { ExitReport, TransitionRow } from '@splitvisor/metrics';
+import { COST_MODELS, Histogram, costModel, exitReport } from '@splitvisor/metrics';
 import type { Placement } from '@splitvisor/placement';
 import { profile, validatePlacement } from '@splitvisor/placement';
 import type { BoardOptions, VmMode } from '@splitvisor/vmm';
@@ -54,13 +52,13 @@ export interface ProfileRun {
   readonly guestCycles: number;
   /** Guest time actually run, ns (shorter than asked when the guest stopped). */
   readonly guestNs: number;
-  /** Outward crossings by boundary. */
-  readonly exits: number;
-  readonly lightweightExits: number;
-  readonly heavyweightExits: number;
-  readonly exitsByDevice: Readonly<Record<string, Partial<Record<Domain, number>>>>;
-  readonly overheadCycles: number;
-  readonly overheadPercent: number;
+  /** Outward crossings by boundary and by device, and their modelled overhead (unrounded share of guest time). */
+  readonly exits: ExitReport['exits'];
+  readonly lightweightExits: ExitReport['lightweightExits'];
+  readonly heavyweightExits: ExitReport['heavyweightExits'];
+  readonly exitsByDevice: ExitReport['exitsByDevice'];
+  readonly overheadCycles: ExitReport['overheadCycles'];
+  readonly overheadPercent: ExitReport['overheadPercent'];
   /** Virtual ns from the CPU's interrupt line rising to the CPU taking the interrupt. */
   readonly interruptLatencyNs: Percentiles;
   /** Live mode only: wall-clock ns per heavyweight exit round trip, by exit kind. */
@@ -174,27 +172,16 @@ export async function runProfile(name: string, options: WorkloadOptions): Promis
   for (const part of partsOf(options)) measured.push({ label: part.label, ...await measure(placement, part.workload, options, part.durationNs, mode) });
 
   const rows = measured.flatMap((m) => m.rows);
-  const overheadCycles = modelledCycles(rows, model);
-  const count = (boundary: string) => rows.filter((r) => boundaryOf(r.from, r.to) === boundary).reduce((sum, r) => sum + r.count, 0);
   const sum = (of: (m: Measured) => number) => measured.reduce((total, m) => total + of(m), 0);
   const guestCycles = sum((m) => m.guestCycles);
   const latency = new Histogram();
   const wall = new Map<string, Histogram>();
-  const exitsByDevice = new Map<string, Partial<Record<Domain, number>>>();
   for (const m of measured) {
     latency.merge(m.latency);
     for (const [kind, histogram] of m.wall) {
       const merged = wall.get(kind) ?? new Histogram();
       merged.merge(histogram);
       wall.set(kind, merged);
-    }
-  }
-  for (const to of ['monitor', 'kernel', 'user'] as const) { // each device's cell in the order the domains nest
-    for (const row of rows) {
-      if (row.to !== to || row.device === null || boundaryOf(row.from, row.to) === undefined) continue;
-      const cell = exitsByDevice.get(row.device) ?? {};
-      cell[to] = (cell[to] ?? 0) + row.count;
-      exitsByDevice.set(row.device, cell);
     }
   }
   const progress = Object.fromEntries(measured.flatMap((m) => Object.entries(m.progress).map(([what, n]) => [m.label === '' ? what : `${m.label} ${what}`, n])));
@@ -208,12 +195,7 @@ export async function runProfile(name: string, options: WorkloadOptions): Promis
     irqWindows: sum((m) => m.irqWindows),
     guestCycles,
     guestNs: sum((m) => m.guestNs),
-    exits: count('exit'),
-    lightweightExits: count('lightweight-exit'),
-    heavyweightExits: count('heavyweight-exit'),
-    exitsByDevice: Object.fromEntries([...exitsByDevice].sort(([a], [b]) => a.localeCompare(b))),
-    overheadCycles,
-    overheadPercent: guestCycles === 0 ? 0 : (100 * overheadCycles) / guestCycles,
+    ...exitReport(rows, model, guestCycles),
     interruptLatencyNs: percentiles(latency),
     ...(mode === 'live' ? { wallNs: Object.fromEntries([...wall].sort(([a], [b]) => a.localeCompare(b)).map(([kind, h]) => [kind, percentiles(h)])) } : {}),
     unmodelled: [...new Set(measured.flatMap((m) => m.unmodelled))],

@@ -33,8 +33,8 @@
  * memory_region_ops record of the same access is that access logged twice
  * and is dropped.
  */
-import type { TraceRecord } from './trace.ts';
-import { TraceError, linesOf, readTrace } from './trace.ts';
+import type { TraceRecord } from '@splitvisor/traces';
+import { TraceError, linesOf, readTrace } from '@splitvisor/traces';
 
 interface RegionWindow {
   readonly space: 'pio' | 'mmio';

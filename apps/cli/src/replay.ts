@@ -15,16 +15,15 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import type { Domain } from '@splitvisor/abi';
-import { boundaryOf } from '@splitvisor/abi';
-import { COST_MODELS, costModel, modelledCycles } from '@splitvisor/metrics';
-import { IdleCpu } from '@splitvisor/monitor';
+import type { ExitReport } from '@splitvisor/metrics';
+import { COST_MODELS, costModel, exitReport } from '@splitvisor/metrics';
+import { IdleCpu } from '@splitvisor/scripted-guest';
 import type { DeviceName } from '@splitvisor/placement';
 import { FileBlockBackendError } from '@splitvisor/devhost';
+import type { TraceRecord } from '@splitvisor/traces';
 import { Vm, VmError } from '@splitvisor/vmm';
 import { CliError, placementOf } from './profile-run.ts';
 import { readAnyTrace } from './qemu-trace-log.ts';
-import type { TraceRecord } from './trace.ts';
 
 // --- the board, by address ----------------------------------------------------------------
 
@@ -227,12 +226,13 @@ export interface ReplayReport {
   /** Guest time the replay covered: the last record's t, ns. */
   readonly spanNs: number;
   readonly interruptMessagesDropped: number;
-  readonly exits: number;
-  readonly lightweightExits: number;
-  readonly heavyweightExits: number;
-  readonly exitsByDevice: Readonly<Record<string, Partial<Record<Domain, number>>>>;
-  readonly overheadCycles: number;
-  readonly overheadPercent: number;
+  /** Outward crossings by boundary and by device, and their modelled overhead (share of guest time to 4 decimals). */
+  readonly exits: ExitReport['exits'];
+  readonly lightweightExits: ExitReport['lightweightExits'];
+  readonly heavyweightExits: ExitReport['heavyweightExits'];
+  readonly exitsByDevice: ExitReport['exitsByDevice'];
+  readonly overheadCycles: ExitReport['overheadCycles'];
+  readonly overheadPercent: ExitReport['overheadPercent'];
   readonly fidelity: readonly DeviceFidelity[];
   readonly unmodelled: readonly UnmodelledRegion[];
   /** The registers that explained at least one difference, by class, with why. */
@@ -363,10 +363,6 @@ export async function replayRecords(trace: string, records: readonly TraceRecord
       }
     }
 
-    const rows = vm.counts.rows();
-    const overheadCycles = modelledCycles(rows, model);
-    const count = (boundary: string) => rows.filter((r) => boundaryOf(r.from, r.to) === boundary).reduce((sum, r) => sum + r.count, 0);
-    const guestCycles = vm.clock.tsc();
     const fidelity: DeviceFidelity[] = [...tallies.values()]
       .sort((a, b) => a.device.localeCompare(b.device) || a.mr.localeCompare(b.mr))
       .map((t) => {
@@ -387,12 +383,7 @@ export async function replayRecords(trace: string, records: readonly TraceRecord
       writes: replayed.length - reads,
       spanNs: replayed.at(-1)?.t ?? 0,
       interruptMessagesDropped,
-      exits: count('exit'),
-      lightweightExits: count('lightweight-exit'),
-      heavyweightExits: count('heavyweight-exit'),
-      exitsByDevice: Object.fromEntries([...vm.counts.exitsByDevice()].sort(([a], [b]) => a.localeCompare(b))),
-      overheadCycles,
-      overheadPercent: guestCycles === 0 ? 0 : Math.round((1e6 * overheadCycles) / guestCycles) / 1e4,
+      ...exitReport(vm.counts.rows(), model, vm.clock.tsc(), { percentDecimals: 4 }),
       fidelity,
       unmodelled: [...unmodelled.values()].sort((a, b) => a.mr.localeCompare(b.mr)),
       explainedBy,

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseQemuTraceLog, readAnyTrace, readQemuTraceLog } from '../src/qemu-trace-log.ts';
-import { TraceError, readTrace } from '../src/trace.ts';
+import { TraceError, readTrace } from '@splitvisor/traces';
 
 const trace = (name: string) => fileURLToPath(new URL(`../../../../shared/traces/${name}.jsonl.gz`, import.meta.url));
 

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ReadContext } from '../src/replay.ts';
 import { TIME_DEPENDENT, addReplayCommand, classifyRead, replayRecords, replayTrace } from '../src/replay.ts';
-import type { TraceRecord } from '../src/trace.ts';
+import type { TraceRecord } from '@splitvisor/traces';
 
 const TRACES = fileURLToPath(new URL('../../../../shared/traces/', import.meta.url));
 const trace = (name: string) => `${TRACES}${name}.jsonl.gz`;

@@ -3,8 +3,8 @@
  * hints a device declares (in its own offsets) and the descriptors the
  * device host registers with the kernel (at the board's addresses).
  *
- * Grown from seed 002 (plex86: cache out-ports, serve some in-ports from a
- * cache that a write invalidates) and seed 001 (KVM: a generic kernel counter
+ * Grown from seed 003 (plex86: cache out-ports, serve some in-ports from a
+ * cache that a write invalidates) and seed 002 (KVM: a generic kernel counter
  * with a configurable divider and width, instead of a kernel PIT/HPET/PM timer).
  */
 import type { AddressSpace, GuestAccessSize } from './io-region.ts';

@@ -5,8 +5,12 @@ export type { AccessSize, AddressSpace, GuestAccessSize, IoRegion } from './io-r
 export { MSR_BYTES, isAccessSize, isGuestAccessSize, msrAddress } from './io-region.ts';
 export type { AccessOutcome } from './io-access.ts';
 export { readBytes, writeBytes } from './io-access.ts';
+export type { Access } from './access.ts';
+export { blankAccess, decodeAccess, readLength } from './access.ts';
 export type { BusOutcome, Mapping } from './io-bus.ts';
 export { BusConflictError, IoBus } from './io-bus.ts';
+export type { DomainOptions, DomainTimers, Place, RegionAt, StatefulDevice } from './device-domain.ts';
+export { DeviceDomain } from './device-domain.ts';
 export type { DeviceContext, DeviceLogger, GuestMemory, Timer } from './device-context.ts';
 export { NO_MEMORY, ramMemory } from './device-context.ts';
 export { withIrqOutputs } from './device-context.ts';
@@ -21,6 +25,9 @@ export type {
   IoapicEoiExit, IrqWindowOpenExit, MmioExit, MsrExit, ShutdownExit,
 } from './exit.ts';
 export { InternalSuberror } from './exit.ts';
+export type { GuestCpu, GuestExit, GuestRun } from './guest-cpu.ts';
+export { OP_CYCLES } from './guest-cpu.ts';
+export { BUDGET, HLT, IRQ_WINDOW, NO_DATA, SHUTDOWN, WriteBuffers, ioExitRecord, mmioExitRecord, msrExitRecord, runRecord } from './guest-exit-records.ts';
 export type {
   DeviceStateReply, ErrorReply, GetDeviceStateRequest, InterruptRequest, IrqLineRequest, MsiRequest, OkReply, PauseRequest,
   RegisterCoalescedRangeRequest, RegisterFastPathRequest, Reply, Request, ResumeRequest, RunRequest,

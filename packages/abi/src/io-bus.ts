@@ -10,11 +10,10 @@
  * sparse, found by binary search.
  */
 import type { Device } from './device.ts';
-import type { IoExit, MmioExit, MsrExit } from './exit.ts';
+import type { Access } from './access.ts';
 import type { AccessOutcome } from './io-access.ts';
 import { readBytes, writeBytes } from './io-access.ts';
 import type { AddressSpace, IoRegion } from './io-region.ts';
-import { MSR_BYTES, msrAddress } from './io-region.ts';
 
 export interface Mapping {
   readonly name: string;
@@ -105,42 +104,31 @@ export class IoBus {
   }
 
   /**
-   * Answers an I/O or MMIO exit from this bus: each element of a string I/O
-   * in turn at the same port; returns the completion (the bytes read, or
-   * nothing for a write).
+   * One access, if a device here holds its address: each element of a string
+   * I/O in turn at the same address, a write's bytes taken from
+   * `access.data`, a read's put into the caller's `into` (`width × count`
+   * bytes). Returns the mapping that answered, or undefined when nothing here
+   * holds the address — then nothing is done and nothing counted (the access
+   * goes on to another domain). Nothing is allocated: the run loop's hot path.
    */
-  answer(exit: IoExit | MmioExit | MsrExit): Uint8Array {
-    const space: AddressSpace = exit.kind === 'io' ? 'port' : exit.kind;
-    const address = exit.kind === 'io' ? exit.port : exit.kind === 'mmio' ? exit.address : msrAddress(exit.index);
-    const width = exit.kind === 'io' ? exit.size : exit.kind === 'mmio' ? exit.length : MSR_BYTES;
-    const count = exit.kind === 'io' ? exit.count : 1;
-    if (exit.kind === 'io' ? exit.direction === 'out' : exit.isWrite) {
-      if (count === 1) this.write(space, address, exit.data);
-      else for (let i = 0; i < count; i++) this.write(space, address, exit.data.subarray(i * width, (i + 1) * width));
-      return NOTHING;
-    }
-    const completion = new Uint8Array(width * count);
-    if (count === 1) this.read(space, address, completion);
-    else for (let i = 0; i < count; i++) this.read(space, address, completion.subarray(i * width, (i + 1) * width));
-    return completion;
+  access(access: Access, into: Uint8Array): Mapping | undefined {
+    const m = this.find(access.space, access.address);
+    if (m === undefined) return undefined;
+    const offset = access.address - m.base;
+    if (access.count !== 1) stringIo(m, offset, access.width, access.count, access.isWrite, access.data, into);
+    else if (access.isWrite) writeBytes(m.device, m.region, offset, access.data);
+    else readBytes(m.device, m.region, offset, into);
+    return m;
   }
 
-  /**
-   * One access, given field by field, if a device here holds its address:
-   * `count` elements of `width` bytes at the same address (string I/O), a
-   * write's bytes taken from `data`, a read's put into the caller's `into`
-   * (`width × count` bytes). Returns the mapping that answered, or undefined
-   * when nothing here holds the address — then nothing is done and nothing
-   * counted (the access goes on to another domain). Nothing is allocated for
-   * a single access: the run loop's hot path.
-   */
-  accessInto(space: AddressSpace, address: number, width: number, count: number, isWrite: boolean, data: Uint8Array, into: Uint8Array): Mapping | undefined {
-    const m = this.find(space, address);
-    if (m === undefined) return undefined;
-    if (count !== 1) stringIo(m, address - m.base, width, count, isWrite, data, into);
-    else if (isWrite) writeBytes(m.device, m.region, address - m.base, data);
-    else readBytes(m.device, m.region, address - m.base, into);
-    return m;
+  /** An access no device here holds, answered as an empty bus answers (all ones; a write dropped) and counted. */
+  openBus(access: Access, into: Uint8Array): void {
+    if (access.isWrite) {
+      this.unassigned.writes += access.count;
+    } else {
+      this.unassigned.reads += access.count;
+      into.fill(0xff);
+    }
   }
 
   /** Whether nothing is mapped here at all. */
@@ -152,8 +140,6 @@ export class IoBus {
     return [...this.spaces.port, ...this.spaces.mmio, ...this.spaces.msr];
   }
 }
-
-const NOTHING = new Uint8Array(0);
 
 /** `count` accesses of `width` bytes at the same offset (`rep insw`, `rep outsb`), each element in turn. */
 function stringIo(m: Mapping, offset: number, width: number, count: number, isWrite: boolean, data: Uint8Array, into: Uint8Array): void {

@@ -74,7 +74,7 @@ export interface RegisterCoalescedRangeRequest {
   readonly enable: boolean;
 }
 
-/** Ask the kernel to serve a fast path (seed 001's generic counter) for the named device. */
+/** Ask the kernel to serve a fast path (seed 002's generic counter) for the named device. */
 export interface RegisterFastPathRequest {
   readonly kind: 'register-fast-path';
   readonly device: string;

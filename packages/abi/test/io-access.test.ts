@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AccessSize, Device, IoRegion, Mapping } from '../src/index.ts';
-import { BusConflictError, IoBus, boundaryOf, msrAddress, readBytes, writeBytes } from '../src/index.ts';
+import type { Access, AccessSize, AddressSpace, Device, IoExit, IoRegion, Mapping, MmioExit, MsrExit } from '../src/index.ts';
+import { BusConflictError, IoBus, boundaryOf, decodeAccess, msrAddress, readBytes, readLength, writeBytes } from '../src/index.ts';
 
 /** Records every call; reads answer offset-derived bytes so splits are visible. */
 function recordingDevice(regions: IoRegion[]) {
@@ -132,24 +132,37 @@ describe('port lookup', () => {
   });
 });
 
-describe('an access given field by field', () => {
-  it('answers as `answer` does, into the caller\'s buffer, and leaves an address nothing holds alone', () => {
+/** A fresh access record. */
+function access(space: AddressSpace, address: number, width: number, count: number, isWrite: boolean, data: Uint8Array = new Uint8Array(0)): Access {
+  return { space, address, width, count, isWrite, data };
+}
+
+/** What a domain at the end of the line (the device host) does with an exit: decode it once, answer it, an open bus if nothing holds it. */
+function answer(bus: IoBus, exit: IoExit | MmioExit | MsrExit): Uint8Array {
+  const decoded = decodeAccess(exit);
+  const completion = new Uint8Array(decoded.isWrite ? 0 : readLength(decoded));
+  if (bus.access(decoded, completion) === undefined) bus.openBus(decoded, completion);
+  return completion;
+}
+
+describe('one decoded access', () => {
+  it('is answered into the caller\'s buffer, element by element for string I/O, and an address nothing holds is left alone', () => {
     const { device, calls } = recordingDevice([bytePorts, words]);
     const bus = new IoBus();
     bus.map('dev', device, 'ports', 0x60);
     bus.map('dev', device, 'regs', 0xfee0_0000);
     const into = new Uint8Array(2);
-    expect(bus.accessInto('port', 0x61, 1, 2, false, new Uint8Array(0), into)?.name).toBe('dev'); // rep insb: two reads at the same port
+    expect(bus.access(access('port', 0x61, 1, 2, false), into)?.name).toBe('dev'); // rep insb: two reads at the same port
     expect([...into]).toEqual([0x11, 0x11]);
-    expect(bus.accessInto('port', 0x60, 2, 1, true, Uint8Array.of(0x34, 0x12), into)?.name).toBe('dev'); // outw on byte ports
+    expect(bus.access(access('port', 0x60, 2, 1, true, Uint8Array.of(0x34, 0x12)), into)?.name).toBe('dev'); // outw on byte ports
     const word = new Uint8Array(4);
-    expect(bus.accessInto('mmio', 0xfee0_0004, 4, 1, false, new Uint8Array(0), word)?.name).toBe('dev');
+    expect(bus.access(access('mmio', 0xfee0_0004, 4, 1, false), word)?.name).toBe('dev');
     expect([...word]).toEqual([0x14, 0x15, 0x16, 0x17]);
     expect(calls).toEqual(['r ports+1/1', 'r ports+1/1', 'w ports+0/1=34', 'w ports+1/1=12', 'r regs+4/4']);
-    expect(bus.accessInto('port', 0x70, 1, 1, false, new Uint8Array(0), into)).toBeUndefined();
+    expect(bus.access(access('port', 0x70, 1, 1, false), into)).toBeUndefined();
     expect(bus.unassigned).toEqual({ reads: 0, writes: 0 });
     const exit = { vcpu: 0, time: 0, ifFlag: false, readyForInterruptInjection: false, kind: 'io', direction: 'in', port: 0x61, size: 1, count: 2, data: new Uint8Array(0) } as const;
-    expect([...bus.answer(exit)]).toEqual([...into.fill(0x11)]);
+    expect([...answer(bus, exit)]).toEqual([...into.fill(0x11)]);
   });
 
   it('answers an MSR exit as the two 4-byte halves of its 8 bytes, low first, at index × 8 in MSR space', () => {
@@ -157,10 +170,11 @@ describe('an access given field by field', () => {
     const bus = new IoBus();
     bus.map('lapic', device, 'deadline', msrAddress(0x6e0));
     const header = { vcpu: 0, time: 0, ifFlag: false, readyForInterruptInjection: false } as const;
-    bus.answer({ ...header, kind: 'msr', index: 0x6e0, isWrite: true, data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) });
-    expect([...bus.answer({ ...header, kind: 'msr', index: 0x6e0, isWrite: false, data: new Uint8Array(0) })]).toEqual([0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17]);
+    answer(bus, { ...header, kind: 'msr', index: 0x6e0, isWrite: true, data: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8) });
+    expect([...answer(bus, { ...header, kind: 'msr', index: 0x6e0, isWrite: false, data: new Uint8Array(0) })]).toEqual([0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17]);
     expect(calls).toEqual(['w deadline+0/4=4030201', 'w deadline+4/4=8070605', 'r deadline+0/4', 'r deadline+4/4']);
-    expect([...bus.answer({ ...header, kind: 'msr', index: 0x6e1, isWrite: false, data: new Uint8Array(0) })]).toEqual(new Array(8).fill(0xff)); // no such MSR here
+    expect([...answer(bus, { ...header, kind: 'msr', index: 0x6e1, isWrite: false, data: new Uint8Array(0) })]).toEqual(new Array(8).fill(0xff)); // no such MSR here
+    expect(bus.unassigned).toEqual({ reads: 1, writes: 0 });
     expect(bus.find('port', msrAddress(0x6e0))).toBeUndefined(); // spaces apart
   });
 });

@@ -19,7 +19,8 @@ export interface Opened {
 
 export interface Transport {
   readonly name: string;
-  open(options?: OpenOptions): Opened;
+  /** A fresh channel to the conformance peer, once the peer is up. */
+  open(options?: OpenOptions): Opened | Promise<Opened>;
   /** Whether the peer is a separate thread that can stop answering (so call timeouts can be tested). */
   readonly peerCanHang: boolean;
   /** Whether messages cross as bytes (so a message no peer could decode is caught). */
@@ -85,8 +86,8 @@ function counting(): ChannelHandler & { posts: number; checksum: number } {
 export function channelConformance(transport: Transport): void {
   describe(`${transport.name} transport conformance`, () => {
     let opened: Opened[] = [];
-    const open = (options?: OpenOptions) => {
-      const channel = transport.open(options);
+    const open = async (options?: OpenOptions) => {
+      const channel = await transport.open(options);
       opened.push(channel);
       return channel.end;
     };
@@ -95,14 +96,14 @@ export function channelConformance(transport: Transport): void {
       opened = [];
     });
 
-    it('answers a call with its reply', () => {
-      const end = open();
+    it('answers a call with its reply', async () => {
+      const end = await open();
       expect(completionOf(end.call(exitOut(0x80, Uint8Array.of(0x55))))).toEqual(Uint8Array.of(0x55));
       expect(end.stats.calls).toBe(1);
     });
 
-    it('delivers posts in order, before a later call', () => {
-      const end = open();
+    it('delivers posts in order, before a later call', async () => {
+      const end = await open();
       let expected = 0;
       for (let i = 0; i < 500; i++) {
         const message: Message = { kind: 'irq-line', gsi: i % 24, level: i % 3 === 0 };
@@ -110,14 +111,14 @@ export function channelConformance(transport: Transport): void {
         end.post(message);
       }
       expect(postsSeen(end)).toEqual({ posts: 500, checksum: expected });
-      // An `in` after posted writes sees all of them (seed 002's out-port cache flush).
+      // An `in` after posted writes sees all of them (seed 003's out-port cache flush).
       end.post({ kind: 'irq-line', gsi: 1, level: true });
       const data = completionOf(end.call(exitIn(0x60)));
       expect(new DataView(data.buffer, data.byteOffset).getUint32(0, true)).toBe(501);
     });
 
-    it('carries small and large messages intact', () => {
-      const end = open({ ringBytes: 4096 });
+    it('carries small and large messages intact', async () => {
+      const end = await open({ ringBytes: 4096 });
       for (const length of [1, 7, 4096, 4097, 100_000]) {
         expectSameBytes(completionOf(end.call(exitOut(0x1f0, pattern(length, length + 1)))), pattern(length, length + 1));
       }
@@ -129,24 +130,24 @@ export function channelConformance(transport: Transport): void {
       expectSameBytes(echoed as Uint8Array, vram);
     });
 
-    it('wraps around the ring many times without losing a byte', () => {
-      const end = open({ ringBytes: 1024 });
+    it('wraps around the ring many times without losing a byte', async () => {
+      const end = await open({ ringBytes: 1024 });
       for (let i = 0; i < 2000; i++) {
         const data = pattern(1 + ((i * 37) % 601), i);
         expectSameBytes(completionOf(end.call(exitOut(i & 0xffff, data))), data);
       }
     });
 
-    it('crosses the 2^32 wrap of ring positions', () => {
-      const end = open({ ringBytes: 1024, ringPositionBase: 0xffff_ff00 | 0 });
+    it('crosses the 2^32 wrap of ring positions', async () => {
+      const end = await open({ ringBytes: 1024, ringPositionBase: 0xffff_ff00 | 0 });
       for (let i = 0; i < 50; i++) {
         const data = pattern(200 + i, i);
         expectSameBytes(completionOf(end.call(exitOut(0x3f8, data))), data);
       }
     });
 
-    it('applies back-pressure when the ring is full, losing nothing', () => {
-      const end = open({ ringBytes: 4096 });
+    it('applies back-pressure when the ring is full, losing nothing', async () => {
+      const end = await open({ ringBytes: 4096 });
       let expected = 0;
       for (let i = 0; i < 3000; i++) {
         const message: Message = { kind: 'irq-line', gsi: i, level: true };
@@ -158,8 +159,8 @@ export function channelConformance(transport: Transport): void {
       expect(postsSeen(end)).toEqual({ posts: 6000, checksum: expected });
     });
 
-    it('serves the peer’s calls while waiting for its reply (reentrancy)', () => {
-      const end = open();
+    it('serves the peer’s calls while waiting for its reply (reentrancy)', async () => {
+      const end = await open();
       const handler = counting();
       end.setHandler(handler);
       expect(end.call({ kind: 'get-device-state', device: 'reenter' })).toEqual({
@@ -167,8 +168,8 @@ export function channelConformance(transport: Transport): void {
       });
     });
 
-    it('keeps each reply with its call when both sides have calls in flight', () => {
-      const end = open();
+    it('keeps each reply with its call when both sides have calls in flight', async () => {
+      const end = await open();
       const handler = counting();
       end.setHandler(handler);
       // The peer's handling of the post calls us (Y); while it waits, it serves our call,
@@ -178,8 +179,8 @@ export function channelConformance(transport: Transport): void {
       expect(postsSeen(end).posts).toBe(1);
     });
 
-    it('drains a flood of posts from the peer while waiting, without deadlock', () => {
-      const end = open({ ringBytes: 1024 });
+    it('drains a flood of posts from the peer while waiting, without deadlock', async () => {
+      const end = await open({ ringBytes: 1024 });
       const handler = counting();
       end.setHandler(handler);
       expect(end.call({ kind: 'get-device-state', device: 'flood:5000' })).toEqual({ kind: 'ok' });
@@ -188,8 +189,8 @@ export function channelConformance(transport: Transport): void {
       expect({ posts: handler.posts, checksum: handler.checksum }).toEqual({ posts: 5000, checksum: expected });
     });
 
-    it('fails a pending call, naming the peer, when the peer dies — and every later call too', () => {
-      const end = open();
+    it('fails a pending call, naming the peer, when the peer dies — and every later call too', async () => {
+      const end = await open();
       const lost = expect.objectContaining({
         code: 'peer-lost', message: expect.stringMatching(new RegExp(`^channel to ${end.peer}: peer died`)),
       });
@@ -198,19 +199,19 @@ export function channelConformance(transport: Transport): void {
       expect(() => { end.post({ kind: 'pause' }); }).toThrow(lost);
     });
 
-    it('reports a peer whose handler throws as dead, with the reason', () => {
-      const end = open();
+    it('reports a peer whose handler throws as dead, with the reason', async () => {
+      const end = await open();
       expect(() => end.call({ kind: 'get-device-state', device: 'throw' }))
         .toThrow(expect.objectContaining({ code: 'peer-lost', message: expect.stringMatching(/peer handler failed on purpose/) }));
     });
 
-    it('answers a request with an error reply, not a channel failure', () => {
-      const end = open();
+    it('answers a request with an error reply, not a channel failure', async () => {
+      const end = await open();
       expect(end.call({ kind: 'get-device-state', device: 'nonesuch' })).toMatchObject({ kind: 'error', code: 1 });
     });
 
     it('shuts down: after close, calls fail as closed', async () => {
-      const channel = transport.open();
+      const channel = await transport.open();
       expect(completionOf(channel.end.call(exitOut(0x80, Uint8Array.of(1))))).toEqual(Uint8Array.of(1));
       await channel.close();
       expect(() => channel.end.call(exitIn(0x60))).toThrow(expect.objectContaining({ code: 'closed' }));
@@ -218,22 +219,22 @@ export function channelConformance(transport: Transport): void {
     });
 
     if (transport.encodes) {
-      it('reports a peer that answers with a message no one could decode as dead', () => {
-        const end = open();
+      it('reports a peer that answers with a message no one could decode as dead', async () => {
+        const end = await open();
         expect(() => end.call({ kind: 'get-device-state', device: 'bad-reply' }))
           .toThrow(expect.objectContaining({ code: 'peer-lost', message: expect.stringMatching(/EncodeError: invalid io size/) }));
       });
     }
 
     if (transport.peerCanHang) {
-      it('times out a call the peer never answers', () => {
-        const end = open({ callTimeoutMs: 300 });
+      it('times out a call the peer never answers', async () => {
+        const end = await open({ callTimeoutMs: 300 });
         expect(() => end.call({ kind: 'get-device-state', device: 'hang' }))
           .toThrow(expect.objectContaining({ code: 'timeout', message: expect.stringMatching(/no answer within 300 ms/) }));
       });
 
-      it('drops the late reply to a call that timed out, and goes on', () => {
-        const end = open({ callTimeoutMs: 200 });
+      it('drops the late reply to a call that timed out, and goes on', async () => {
+        const end = await open({ callTimeoutMs: 200 });
         expect(() => end.call({ kind: 'get-device-state', device: 'sleep:500' })).toThrow(expect.objectContaining({ code: 'timeout' }));
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
         // The peer has woken and answered the abandoned call: that reply must not be taken for this one's.
@@ -241,8 +242,8 @@ export function channelConformance(transport: Transport): void {
         expect(completionOf(end.call(exitOut(0x80, Uint8Array.of(8))))).toEqual(Uint8Array.of(8));
       });
 
-      it('gives up on the channel when a frame is cut short, rather than desynchronise it', () => {
-        const end = open({ callTimeoutMs: 200, ringBytes: 1024 });
+      it('gives up on the channel when a frame is cut short, rather than desynchronise it', async () => {
+        const end = await open({ callTimeoutMs: 200, ringBytes: 1024 });
         expect(() => end.call({ kind: 'get-device-state', device: 'sleep:800' })).toThrow(expect.objectContaining({ code: 'timeout' }));
         // The peer is asleep: a 4 KB frame cannot fit a 1 KB ring, and the wait for space times out mid-frame.
         expect(() => { end.post(exitOut(0x3f8, pattern(4000, 1))); }).toThrow(expect.objectContaining({ code: 'timeout' }));

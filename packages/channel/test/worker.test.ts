@@ -1,31 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ChannelEnd } from '../src/index.ts';
 import { ChannelError, spawnWorkerChannel } from '../src/index.ts';
 import { channelConformance } from './conformance.ts';
+import { workerReady } from './worker-ready.ts';
 
 const peerEntry = new URL('./fixtures/conformance-peer.ts', import.meta.url);
-
-/** Waits (serving posts) for the peer's "I am up", so short-timeout tests measure the peer, not its start-up. */
-function awaitReady(end: ChannelEnd): void {
-  let ready = false;
-  end.setHandler({ onPost: (message) => { ready ||= message.kind === 'ok'; }, onCall: () => ({ kind: 'ok' }) });
-  const nap = new Int32Array(new SharedArrayBuffer(4));
-  for (let waited = 0; !ready; waited += 5) {
-    if (waited > 20_000) throw new Error('conformance peer did not start within 20 s');
-    end.poll();
-    Atomics.wait(nap, 0, 0, 5);
-  }
-}
 
 channelConformance({
   name: 'worker',
   peerCanHang: true,
   encodes: true,
-  open(options = {}) {
+  async open(options = {}) {
     const channel = spawnWorkerChannel(peerEntry, { name: 'kernel', peer: 'devhost', ...options });
-    awaitReady(channel.end);
+    // Short-timeout tests measure the peer, not its start-up.
+    await workerReady(channel);
     return {
       end: channel.end,
       close: async () => {
@@ -38,6 +27,8 @@ channelConformance({
 describe('worker transport', () => {
   it('reports a device host that fails to load, with its error', async () => {
     const channel = spawnWorkerChannel(new URL('./fixtures/broken-peer.ts', import.meta.url), { peer: 'devhost' });
+    // However long loading it takes, the call finds it failed (a call made while it loads would race the load against the call's timeout).
+    await new Promise((resolve) => channel.worker.once('exit', resolve));
     try {
       channel.end.call({ kind: 'pause' });
       expect.unreachable('a call to a peer that never started returned');
@@ -54,6 +45,7 @@ describe('worker transport', () => {
 
   it('gives the worker the data it was started with', async () => {
     const channel = spawnWorkerChannel(peerEntry, { data: { note: 'x' } });
+    await workerReady(channel);
     expect(channel.end.call({ kind: 'get-device-state', device: 'posts' })).toMatchObject({ kind: 'device-state' });
     expect(await channel.shutdown(1000)).toBe(0);
   });

@@ -1,5 +1,5 @@
 /**
- * Virtual time as the seeds define it (seed 000, plex86): "the VM needs to
+ * Virtual time as the seeds define it (seed 001, plex86): "the VM needs to
  * see timing based on how many cycles of execution it has used" — the
  * monitor samples the guest's cycle counter at every monitor⇄guest
  * transition, and guest time is the cycles the guest ran, plus the waits of a

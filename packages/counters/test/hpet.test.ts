@@ -56,7 +56,7 @@ describe('main counter', () => {
     expect([b.rd(HpetReg.MAIN_CNT), b.rd(HpetReg.MAIN_CNT + 4)]).toEqual([0x4, 2]); // carried into the high half
   });
 
-  it('is served identically by the generic kernel counter (seed 001), running or halted', () => {
+  it('is served identically by the generic kernel counter (seed 002), running or halted', () => {
     fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1_000_000_000 }), fc.boolean()), { minLength: 1, maxLength: 20 }), (steps) => {
       const b = board();
       let now = 0;

@@ -18,22 +18,25 @@
  * vector with an `interrupt` ioctl if the exit said the guest was ready, or
  * else asks for an irq window in the `run` reply and injects at the
  * `irq-window-open` exit that follows — QEMU's kvm_arch_pre_run.
+ *
+ * It is a domain like the kernel and the monitor (the abi's `DeviceDomain`:
+ * a bus, timers, device states by name, one entry point for an access);
+ * what its place adds is its end of the channel.
  */
-import type { AddressSpace, CoalescedWrite, CounterDescriptor, CounterView, DeviceContext, DeviceLogger, DeviceState, Exit, GuestMemory, Message, Nanoseconds, Timer } from '@splitvisor/abi';
-import { ErrorCode, IoBus, NEVER, NO_MEMORY } from '@splitvisor/abi';
+import type { AddressSpace, CoalescedWrite, CounterDescriptor, CounterView, DomainTimers, Exit, GuestMemory, Message, Nanoseconds } from '@splitvisor/abi';
+import { DeviceDomain, ErrorCode, NEVER, decodeAccess, readLength } from '@splitvisor/abi';
 import type { ChannelEnd, ChannelHandler } from '@splitvisor/channel';
-import { TimerQueue } from '@splitvisor/clock';
 
-export interface HostedDevice {
-  readonly name: string;
-  getState(): DeviceState;
-  setState(state: DeviceState): void;
+export interface DeviceHostOptions {
+  /** The timer queue the hosted devices arm their timers on (the composition root's: the clock package's `TimerQueue`). */
+  readonly timers: DomainTimers;
+  /** Guest RAM as this process maps it (a SharedArrayBuffer shared with the VM), for its devices' DMA. */
+  readonly memory?: GuestMemory;
 }
-
 
 const EMPTY = new Uint8Array(0);
 
-/** A device's counters offered to the kernel (seed 001): its views, and each one's descriptor at the board's address. */
+/** A device's counters offered to the kernel (seed 002): its views, and each one's descriptor at the board's address. */
 interface OfferedCounters {
   readonly views: () => readonly CounterView[];
   readonly describe: (view: CounterView) => CounterDescriptor | undefined;
@@ -52,16 +55,11 @@ export interface HostedInterrupts {
   ioapicEoi?(vector: number): void;
 }
 
-export class DeviceHost {
-  readonly bus = new IoBus();
-  private readonly timers = new TimerQueue();
+export class DeviceHost extends DeviceDomain<'user'> {
   private readonly end: ChannelEnd;
-  private readonly devices = new Map<string, HostedDevice>();
   private readonly lineLevels = new Map<number, boolean>();
   /** Line changes and MSIs made between exits (at power-on, by a restore): sent with the next exit, at its time. */
   private readonly held: Message[] = [];
-  /** An irqchip hosted here takes this host's lines itself. */
-  private localIrqs: ((gsi: number, level: boolean) => void) | undefined;
   private inExit = false;
   private interrupts: HostedInterrupts | undefined;
   /**
@@ -74,39 +72,20 @@ export class DeviceHost {
   private readonly offered = new Map<string, OfferedCounters>();
   /** Writes the kernel queued in its coalesced ring, delivered with the exit that flushed it. */
   private coalesced: CoalescedWrite[] = [];
-  private time: Nanoseconds = 0;
-  readonly log: string[] = [];
+  /** The time of the exit being served (or of the last one): the hosted devices' now. */
+  private readonly served: { time: Nanoseconds };
   readonly handled = { io: 0, mmio: 0, msr: 0, intr: 0, irqLines: 0, msis: 0, injected: 0, windows: 0, halts: 0, ioapicEois: 0, fastPaths: 0, coalescedWrites: 0 };
 
-  private readonly memory: GuestMemory;
-
-  /** `memory`: guest RAM as this process maps it (a SharedArrayBuffer shared with the VM), for its devices' DMA. */
-  constructor(end: ChannelEnd, memory: GuestMemory = NO_MEMORY) {
+  constructor(end: ChannelEnd, options: DeviceHostOptions) {
+    const served = { time: 0 };
+    super('user', { now: () => served.time, timers: options.timers, ...(options.memory === undefined ? {} : { memory: options.memory }) });
+    this.served = served;
     this.end = end;
-    this.memory = memory;
     end.setHandler(this.handler());
   }
 
   /**
-   * The context for a device hosted here: virtual time from the exits, timers
-   * on this host's queue, irq output n driving GSI `gsiOf(n)` in the kernel.
-   */
-  context(name: string, gsiOf: (output: number) => number): DeviceContext {
-    const log: DeviceLogger = {
-      debug: () => undefined,
-      warn: (message) => { this.log.push(`${name}: ${message}`); },
-    };
-    return {
-      now: () => this.time,
-      timer: (callback): Timer => this.timers.timer(callback),
-      setIrq: (output, level) => { this.setLine(gsiOf(output), level); },
-      memory: this.memory,
-      log,
-    };
-  }
-
-  /**
-   * Lets the kernel serve `name`'s counters from virtual time (seed 001's
+   * Lets the kernel serve `name`'s counters from virtual time (seed 002's
    * generic counter): each view is registered now (sent before the guest
    * runs) and again whenever an access to the device changes it — a
    * counter stopped, restarted or rewritten — before that access's reply.
@@ -145,27 +124,18 @@ export class DeviceHost {
     this.interrupts = interrupts;
   }
 
-  /** Makes `device`'s state reachable by name (get/set device state ioctls). */
-  host(device: HostedDevice): void {
-    this.devices.set(device.name, device);
-  }
-
-  /** With the 8259 and I/O APIC hosted here (a userspace or split irqchip), this host's lines go to them, not to the kernel. */
-  routeIrqs(sink: (gsi: number, level: boolean) => void): void {
-    this.localIrqs = sink;
-  }
-
   /** KVM_SIGNAL_MSI: an interrupt message for the kernel's local APICs (from an I/O APIC hosted here). */
   signalMsi(address: number, data: number): void {
     this.handled.msis++;
     this.send({ kind: 'msi', address, data });
   }
 
-  private setLine(gsi: number, level: boolean): void {
-    if (this.localIrqs !== undefined) {
-      this.localIrqs(gsi, level);
-      return;
-    }
+  /**
+   * A line with no irqchip hosted here to take it (with a userspace or split
+   * irqchip, `routeIrqs` gives the 8259 and I/O APIC hosted here): KVM_IRQ_LINE
+   * into the kernel's irqchip, sent only when its level changes.
+   */
+  protected override unroutedIrq(gsi: number, level: boolean): void {
     if (this.lineLevels.get(gsi) === level) return;
     this.lineLevels.set(gsi, level);
     this.handled.irqLines++;
@@ -180,8 +150,9 @@ export class DeviceHost {
 
   /** Brings device time to `time`, firing every timer due on the way at its deadline. */
   private advanceTo(time: Nanoseconds): void {
-    this.timers.advanceTo(time, (due) => { this.time = Math.max(this.time, due); });
-    this.time = Math.max(this.time, time);
+    const { served } = this;
+    this.timers.advanceTo(time, (due) => { served.time = Math.max(served.time, due); });
+    served.time = Math.max(served.time, time);
   }
 
   /** The `run` that resumes the vCPU after `exit`, injecting or asking for a window if this host's irqchip has an interrupt for it. */
@@ -230,11 +201,13 @@ export class DeviceHost {
       case 'mmio':
       case 'msr': {
         this.handled[exit.kind]++;
-        const completion = this.bus.answer(exit);
-        if (this.offered.size > 0 && exit.kind !== 'msr') {
-          const name = this.bus.find(exit.kind === 'io' ? 'port' : 'mmio', exit.kind === 'io' ? exit.port : exit.address)?.name;
-          const offer = name === undefined ? undefined : this.offered.get(name);
-          if (name !== undefined && offer !== undefined) this.refreshCounters(name, offer);
+        const access = decodeAccess(exit);
+        const completion = access.isWrite ? EMPTY : new Uint8Array(readLength(access));
+        const name = this.access(access, completion);
+        if (name === undefined) this.bus.openBus(access, completion);
+        if (this.offered.size > 0 && access.space !== 'msr') {
+          const offer = name == null ? undefined : this.offered.get(name);
+          if (name != null && offer !== undefined) this.refreshCounters(name, offer);
         }
         return this.resume(exit, completion);
       }
@@ -271,23 +244,10 @@ export class DeviceHost {
           case 'ioapic-eoi':
           case 'internal-error':
             return this.handleExit(message);
-          case 'get-device-state': {
-            const device = this.devices.get(message.device);
-            if (device === undefined) return { kind: 'error', code: ErrorCode.NoDevice, message: `no device ${message.device} in the device host` };
-            return { kind: 'device-state', device: message.device, state: device.getState() };
-          }
-          case 'set-device-state': {
-            const device = this.devices.get(message.device);
-            if (device === undefined) return { kind: 'error', code: ErrorCode.NoDevice, message: `no device ${message.device} in the device host` };
-            try {
-              device.setState(message.state);
-            } catch (error) {
-              return { kind: 'error', code: ErrorCode.Invalid, message: error instanceof Error ? error.message : String(error) };
-            }
-            const offer = this.offered.get(message.device);
-            if (offer !== undefined) this.refreshCounters(message.device, offer); // a restore moves its counters
-            return { kind: 'ok' };
-          }
+          case 'get-device-state':
+            return this.getDeviceState(message.device);
+          case 'set-device-state':
+            return this.setDeviceState(message.device, message.state);
           case 'resume':
             // The kernel starts (or resumes) the guest: lines set meanwhile — at power-on, by a restore — go now,
             // and the answer is the first KVM_RUN, with this host's earliest deadline.
@@ -313,8 +273,14 @@ export class DeviceHost {
     }
   }
 
+  /** A restore moves a device's counters: the kernel is told before it serves them again. */
+  protected override restored(name: string): void {
+    const offer = this.offered.get(name);
+    if (offer !== undefined) this.refreshCounters(name, offer);
+  }
+
   /** The device host's earliest timer deadline (NEVER if none). */
-  nextDeadline(): Nanoseconds {
+  override nextDeadline(): Nanoseconds {
     return this.timers.size === 0 ? NEVER : this.timers.nextDeadline();
   }
 }

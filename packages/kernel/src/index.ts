@@ -1,2 +1,2 @@
-export type { KernelDevice, KernelOutcome } from './kernel-domain.ts';
+export type { KernelAnswer } from './kernel-domain.ts';
 export { KernelDomain } from './kernel-domain.ts';

@@ -4,3 +4,5 @@ export { Histogram } from './histogram.ts';
 export { crossingCycles, modelledCycles } from './modelled-cycles.ts';
 export type { TransitionRow } from './transition-counts.ts';
 export { TransitionCounts } from './transition-counts.ts';
+export type { ExitReport, ExitReportOptions, ExitsByDevice } from './report.ts';
+export { exitReport, tallyExitsByDevice } from './report.ts';

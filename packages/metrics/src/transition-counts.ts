@@ -4,7 +4,7 @@
  * allocating once a kind of crossing has been seen.
  */
 import type { Domain, Nanoseconds, TransitionReason, TransitionRecorder } from '@splitvisor/abi';
-import { boundaryOf } from '@splitvisor/abi';
+import { tallyExitsByDevice } from './report.ts';
 
 export interface TransitionRow {
   readonly from: Domain;
@@ -97,15 +97,8 @@ export class TransitionCounts implements TransitionRecorder {
         || (a.device ?? '').localeCompare(b.device ?? ''));
   }
 
-  /** Outward crossings of a device, by the domain that handled them: the "exits by device × domain" table. */
+  /** Outward crossings of a device, by the domain that handled them: the "exits by device × domain" table, in the order first seen. */
   exitsByDevice(): ReadonlyMap<string, Readonly<Partial<Record<Domain, number>>>> {
-    const table = new Map<string, Partial<Record<Domain, number>>>();
-    for (const cell of this.seen) {
-      if (cell.device === null || boundaryOf(cell.from, cell.to) === undefined) continue;
-      const row = table.get(cell.device) ?? {};
-      row[cell.to] = (row[cell.to] ?? 0) + cell.count;
-      table.set(cell.device, row);
-    }
-    return table;
+    return tallyExitsByDevice(this.seen);
   }
 }

@@ -1,7 +1,7 @@
 import type { Domain, TransitionReason } from '@splitvisor/abi';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { COST_MODELS, Histogram, KVM_2020, TransitionCounts, costModel, modelledCycles } from '../src/index.ts';
+import { COST_MODELS, Histogram, KVM_2020, TCG, TransitionCounts, costModel, exitReport, modelledCycles } from '../src/index.ts';
 
 describe('transition counts', () => {
   it('counts crossings by (from, to, reason, device), with first and last times', () => {
@@ -67,6 +67,52 @@ describe('cost model', () => {
     }
     expect(costModel('kvm-2020')).toBe(KVM_2020);
     expect(costModel('nonesuch')).toBeUndefined();
+  });
+});
+
+describe('exit report', () => {
+  /** Two vCPUs' worth of crossings: a PIT access handled in the kernel, an RTC access in userspace, a halt. */
+  function rows() {
+    const counts = new TransitionCounts();
+    counts.record('guest', 'monitor', 'hlt', null, 1);
+    for (let i = 0; i < 3; i++) {
+      counts.record('guest', 'monitor', 'io', 'rtc', i);
+      counts.record('monitor', 'kernel', 'io', 'rtc', i);
+      counts.record('kernel', 'user', 'io', 'rtc', i);
+      counts.record('user', 'kernel', 'resume', 'rtc', i);
+    }
+    counts.record('guest', 'monitor', 'io', 'pit', 5);
+    counts.record('monitor', 'kernel', 'io', 'pit', 5);
+    return counts.rows();
+  }
+
+  it('counts exits by boundary and by device, each device\'s domains in the order they nest, devices by name', () => {
+    const report = exitReport(rows(), KVM_2020, 3_000_000);
+    expect(report).toEqual({
+      exits: 5, lightweightExits: 4, heavyweightExits: 3,
+      exitsByDevice: { pit: { monitor: 1, kernel: 1 }, rtc: { monitor: 3, kernel: 3, user: 3 } },
+      overheadCycles: modelledCycles(rows(), KVM_2020),
+      overheadPercent: (100 * modelledCycles(rows(), KVM_2020)) / 3_000_000,
+    });
+    expect(Object.keys(report.exitsByDevice)).toEqual(['pit', 'rtc']);
+    expect(Object.keys(report.exitsByDevice.rtc ?? {})).toEqual(['monitor', 'kernel', 'user']);
+    expect(Object.keys(report)).toEqual(['exits', 'lightweightExits', 'heavyweightExits', 'exitsByDevice', 'overheadCycles', 'overheadPercent']);
+  });
+
+  it('rounds the share of guest time only when asked, to the decimals asked', () => {
+    const cycles = modelledCycles(rows(), KVM_2020); // 5 × 2 000 + 3 × 2 528
+    expect(exitReport(rows(), KVM_2020, 7_000_003).overheadPercent).toBe((100 * cycles) / 7_000_003);
+    expect(exitReport(rows(), KVM_2020, 7_000_003, { percentDecimals: 4 }).overheadPercent).toBe(Math.round((1e6 * cycles) / 7_000_003) / 1e4);
+    expect(exitReport(rows(), KVM_2020, 7_000_003, { percentDecimals: 4 }).overheadPercent).toBe(0.2512);
+    expect(exitReport(rows(), KVM_2020, 0).overheadPercent).toBe(0);
+    expect(exitReport(rows(), TCG, 7_000_003).overheadCycles).toBe(0);
+  });
+
+  it('gives each device the same exits as the recorder\'s own table', () => {
+    const counts = new TransitionCounts();
+    counts.record('kernel', 'user', 'io', 'rtc', 0);
+    counts.record('guest', 'monitor', 'io', 'rtc', 1);
+    expect(Object.fromEntries(counts.exitsByDevice())).toEqual(exitReport(counts.rows(), KVM_2020, 1).exitsByDevice);
   });
 });
 

@@ -12,12 +12,14 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { measureSync, report } from '@splitvisor/bench';
 import { GuestClock } from '@splitvisor/clock';
+import { RealModeCpu } from '@splitvisor/cpu-x86';
 import { PcInterrupts } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
 import { TransitionCounts } from '@splitvisor/metrics';
-import type { GuestProgram } from '../src/index.ts';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import type { GuestCpu } from '../src/index.ts';
-import { RealModeCpu, RunLoop, ScriptedGuest } from '../src/index.ts';
+import { MonitorDomain, RunLoop } from '../src/index.ts';
 
 const EXITS = 100_000;
 const ROUNDS = 5;
@@ -26,7 +28,7 @@ const ROUNDS = 5;
 function machine(monitorHolds = false) {
   const clock = new GuestClock(2_000_000_000);
   const kernel = new KernelDomain(() => clock.now());
-  const monitor = new KernelDomain(() => clock.now());
+  const monitor = new MonitorDomain(() => clock.now());
   const chips = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), () => undefined));
   kernel.bus.map('pic', chips.pic, 'master', 0x20);
   if (monitorHolds) monitor.bus.map('pic', chips.pic, 'slave', 0xa0);
@@ -54,7 +56,7 @@ function tightLoop(): ScriptedGuest {
 function runLoopExits(recorder?: TransitionRecorder, cpu: GuestCpu = tightLoop(), monitorHolds = false): number {
   const { clock, kernel, monitor } = machine(monitorHolds);
   const loop = new RunLoop({
-    cpu, clock, monitor, kernel,
+    cpu, clock, domains: [monitor, kernel],
     user: { exit: () => ({ completion: new Uint8Array(0), deadline: Number.POSITIVE_INFINITY, requestInterruptWindow: false }) },
     interrupts: { pending: () => false, acknowledge: () => 0 },
     deviceAt: () => 'pic',

@@ -17,51 +17,46 @@
  * Level-triggered EOIs that a userspace I/O APIC must see leave as
  * `ioapic-eoi` exits before the guest runs again (the split irqchip).
  *
- * The domains are given as narrow interfaces, so the monitor depends on none
- * of them (the composition root wires them).
+ * The domains are an ordered list of one interface, innermost first (the
+ * monitor's, then the kernel's), followed by the device host across the
+ * channel; the monitor depends on none of them (the composition root wires
+ * them). Each exit is decoded once into an `Access` record, which every
+ * domain is handed as it is.
  *
  * An access that the monitor or the kernel answers costs no allocation and
  * no derivation of the time: the loop tests deadlines against the TSC, hands
- * a domain that can take it the access field by field (`handleAccess`) with
- * a reused buffer for the bytes read, and builds an exit record only for
- * what reaches the device host — or when a transition recorder wants the
- * time.
+ * each domain the one reused access record with a reused buffer for the
+ * bytes read, and builds an exit record only for what reaches the device
+ * host — or when a transition recorder wants the time.
  */
-import type { AddressSpace, Domain, Exit, IoExit, MmioExit, MsrExit, Nanoseconds, TransitionRecorder } from '@splitvisor/abi';
-import { MSR_BYTES, msrAddress } from '@splitvisor/abi';
-import { NEVER, nullRecorder } from '@splitvisor/abi';
+import type { Access, AddressSpace, Domain, Exit, GuestCpu, GuestExit, IoExit, MmioExit, MsrExit, Nanoseconds, TransitionRecorder } from '@splitvisor/abi';
+import { MSR_BYTES, NEVER, blankAccess, msrAddress, nullRecorder } from '@splitvisor/abi';
 import type { GuestClock } from '@splitvisor/clock';
-import type { GuestCpu, GuestExit } from './guest-cpu.ts';
 
 /**
- * A domain that may answer an access on the way out: the monitor's own
- * devices, or the kernel's lightweight path. A write's data is the CPU's
- * own buffer, valid during the call (copy what is kept, as the kernel's
- * coalesced ring does).
+ * A domain in this thread that may answer an access on the way out: the
+ * monitor's devices, or the kernel's lightweight path (the abi's
+ * `DeviceDomain` and what each place adds).
  */
-export interface ExitHandler {
-  handle(exit: Exit): { readonly kind: 'handled'; readonly completion: Uint8Array; readonly device: string | null } | { readonly kind: 'to-user' };
+export interface LocalDomain {
+  readonly place: 'monitor' | 'kernel';
   /**
-   * `handle` for one access given field by field, when the domain can answer
-   * that way without allocating (the kernel domain does): `count` elements
-   * of `width` bytes at `address`, a write's bytes in `data`, a read's to go
-   * into `into` (`width × count` bytes). Returns the name of the device that
-   * answered, null when it was answered without one, or undefined when the
-   * access goes on outward. Both buffers are the loop's, reused: keep neither.
+   * The one entry point: the name of the device that answered `access` (null
+   * when answered without one), or undefined when it goes on outward. A
+   * read's bytes go into `into`. The record and both buffers are the loop's,
+   * reused: keep none of them (copy what is kept, as the kernel's coalesced
+   * ring does).
    */
-  handleAccess?(space: AddressSpace, address: number, width: number, count: number, isWrite: boolean, data: Uint8Array, into: Uint8Array): string | null | undefined;
+  access(access: Access, into: Uint8Array): string | null | undefined;
   /** Fires the domain's timers due by `now`. */
   runDue(now: Nanoseconds): void;
   nextDeadline(): Nanoseconds;
-  /** The next KVM_EXIT_IOAPIC_EOI owed to userspace, or -1 (the kernel's local APICs with a userspace I/O APIC). */
-  takeIoapicEoi?(): number;
   /**
-   * Whether the domain answers no access at all (nothing placed in it): the
-   * loop passes it by without asking — the monitor of a KVM-like placement.
+   * The next level-triggered EOI its local APICs owe a userspace I/O APIC,
+   * taken (-1: none): it leaves as KVM_EXIT_IOAPIC_EOI before the guest
+   * runs again. Only the kernel of a split irqchip owes any.
    */
-  readonly holdsNothing?: boolean;
-  /** Whether `takeIoapicEoi` has one to give (read after every access instead of a take; unset: take to find out). */
-  readonly ioapicEoiOwed?: boolean;
+  takeIoapicEoi?(): number;
 }
 
 /** The device host across the boundary: the run ioctl returns with `exit`; the next `run` brings the completion and its deadline. */
@@ -78,8 +73,8 @@ export interface InterruptSource {
 export interface RunLoopConfig {
   readonly cpu: GuestCpu;
   readonly clock: GuestClock;
-  readonly monitor: ExitHandler;
-  readonly kernel: ExitHandler;
+  /** The domains an access is offered to before the device host, innermost first: the monitor's, then the kernel's. */
+  readonly domains: readonly LocalDomain[];
   readonly user: UserDomain;
   readonly interrupts: InterruptSource;
   /** The board's name for the device at an address, for transitions that cross to a domain without naming it. */
@@ -132,17 +127,15 @@ type GuestAccess = Extract<GuestExit, { kind: 'io' | 'mmio' | 'msr' }>;
 
 const NO_DATA = new Uint8Array(0);
 
-/** The bytes an access reads: `size × count` for port I/O, the length for MMIO, 8 for an MSR. */
-function readLength(exit: GuestAccess): number {
-  return exit.kind === 'io' ? exit.size * exit.count : exit.kind === 'mmio' ? exit.length : MSR_BYTES;
-}
-
 export class RunLoop {
   private readonly c: RunLoopConfig;
   private readonly cpu: GuestCpu;
   private readonly clock: GuestClock;
-  private readonly monitor: ExitHandler;
-  private readonly kernel: ExitHandler;
+  private readonly domains: readonly LocalDomain[];
+  /** The domain that owes KVM_EXIT_IOAPIC_EOIs, if any does. */
+  private readonly eoiOwer: LocalDomain | undefined;
+  /** The access in progress, decoded once from the CPU's exit. */
+  private readonly current: Access = blankAccess();
   private readonly interrupts: InterruptSource;
   private readonly peers: RunLoopConfig['peers'];
   private readonly recorder: TransitionRecorder;
@@ -176,8 +169,9 @@ export class RunLoop {
     this.c = config;
     this.cpu = config.cpu;
     this.clock = config.clock;
-    this.monitor = config.monitor;
-    this.kernel = config.kernel;
+    if (config.domains.length === 0) throw new RangeError('a run loop needs at least one domain before the device host');
+    this.domains = config.domains;
+    this.eoiOwer = config.domains.find((d) => d.takeIoapicEoi !== undefined);
     this.interrupts = config.interrupts;
     this.peers = config.peers;
     const recorder = config.recorder ?? nullRecorder;
@@ -239,11 +233,9 @@ export class RunLoop {
       this.stoppedByDeadline = exit.kind === 'budget';
       if (exit.kind === 'io' || exit.kind === 'mmio' || exit.kind === 'msr') {
         this.exits++;
-        if (exit.kind === 'io' ? exit.direction === 'in' : !exit.isWrite) {
-          cpu.complete(this.access(exit, this.readBuffer(readLength(exit))));
-        } else {
-          this.access(exit, NO_DATA);
-        }
+        const access = this.decode(exit);
+        if (access.isWrite) this.access(exit, access, NO_DATA);
+        else cpu.complete(this.access(exit, access, this.readBuffer(access.width * access.count)));
       } else if (this.dispatch(exit, until) === 'shutdown') {
         return this.summary(clock.now(), true);
       }
@@ -259,7 +251,9 @@ export class RunLoop {
 
   /** The earliest timer deadline of any domain, the device host's included. */
   private nextDeadline(): Nanoseconds {
-    return Math.min(this.monitor.nextDeadline(), this.kernel.nextDeadline(), this.shared.userDeadline);
+    let next = this.shared.userDeadline;
+    for (const domain of this.domains) next = Math.min(next, domain.nextDeadline());
+    return next;
   }
 
   /**
@@ -275,13 +269,12 @@ export class RunLoop {
     const userDue = this.shared.userDeadline <= now;
     const outward = this.recording && this.stoppedByDeadline && !this.cpu.halted;
     this.stoppedByDeadline = false;
-    const toKernel = outward && (userDue || this.kernel.nextDeadline() <= now);
+    const toKernel = outward && (userDue || this.dueBeyondMonitor(now));
     if (outward) {
       this.recorder.record('guest', 'monitor', 'timer', null, now);
       if (toKernel) this.recorder.record('monitor', 'kernel', 'timer', null, now);
     }
-    this.monitor.runDue(now);
-    this.kernel.runDue(now);
+    for (const domain of this.domains) domain.runDue(now);
     if (userDue) {
       const ready = this.ready();
       const kick: Exit = { kind: 'intr', vcpu: this.vcpu, time: now, ifFlag: this.cpu.interruptible, readyForInterruptInjection: ready };
@@ -292,6 +285,12 @@ export class RunLoop {
       if (toKernel) this.recorder.record('kernel', 'monitor', 'resume', null, now);
       this.recorder.record('monitor', 'guest', 'resume', null, now);
     }
+  }
+
+  /** Whether a timer of a domain past the monitor is due: the guest's exit for it goes on to the kernel. */
+  private dueBeyondMonitor(now: Nanoseconds): boolean {
+    for (const domain of this.domains) if (domain.place !== 'monitor' && domain.nextDeadline() <= now) return true;
+    return false;
   }
 
   /** kvm_run.ready_for_interrupt_injection: the guest can take one and none is queued. */
@@ -365,12 +364,32 @@ export class RunLoop {
    */
   issue(exit: GuestAccess): Uint8Array {
     this.exits++;
-    const isRead = exit.kind === 'io' ? exit.direction === 'in' : !exit.isWrite;
+    const access = this.decode(exit);
     // The caller keeps what it is given: a buffer of its own. No guest is out for it: nothing is owed.
     const owed = this.owed;
-    const data = this.access(exit, isRead ? new Uint8Array(readLength(exit)) : NO_DATA);
+    const data = this.access(exit, access, access.isWrite ? NO_DATA : new Uint8Array(access.width * access.count));
     this.owed = owed;
     return data;
+  }
+
+  /** The CPU's exit as the one access record every domain is handed (the loop's own, rewritten for each access). */
+  private decode(exit: GuestAccess): Access {
+    const access = this.current;
+    if (exit.kind === 'io') {
+      access.space = 'port';
+      access.address = exit.port;
+      access.width = exit.size;
+      access.count = exit.count;
+      access.isWrite = exit.direction === 'out';
+    } else {
+      access.space = exit.kind;
+      access.address = exit.kind === 'mmio' ? exit.address : msrAddress(exit.index);
+      access.width = exit.kind === 'mmio' ? exit.length : MSR_BYTES;
+      access.count = 1;
+      access.isWrite = exit.isWrite;
+    }
+    access.data = exit.data;
+    return access;
   }
 
   /** The reused buffer for a read of `length` bytes. */
@@ -383,7 +402,7 @@ export class RunLoop {
     return buffer;
   }
 
-  /** The access as the exit record kvm_run would hold, at the current time: for the device host, or a domain without `handleAccess`. */
+  /** The access as the exit record kvm_run would hold, at the current time, for the device host. */
   private exitRecord(exit: GuestAccess, data: Uint8Array): IoExit | MmioExit | MsrExit {
     const time = this.clock.now();
     const ifFlag = this.cpu.interruptible;
@@ -397,71 +416,46 @@ export class RunLoop {
   }
 
   /**
-   * Whether `domain` answers the access: the name of the device that did
-   * (null: none named), or undefined. The bytes read are then in `into`, or
-   * in `this.completion` when the domain answered through `handle`.
+   * One access, outward until a domain answers it, and back; returns the
+   * bytes read (`into`, unless the device host's reply brought them).
    */
-  private ask(domain: ExitHandler, exit: GuestAccess, space: AddressSpace, address: number, width: number, count: number, isWrite: boolean, into: Uint8Array): string | null | undefined {
-    if (domain.holdsNothing === true) return undefined; // nothing placed there: passed by without asking
-    if (domain.handleAccess !== undefined) return domain.handleAccess(space, address, width, count, isWrite, exit.data, into);
-    const outcome = domain.handle(this.exitRecord(exit, exit.data));
-    if (outcome.kind !== 'handled') return undefined;
-    this.completion = outcome.completion;
-    return outcome.device;
-  }
-
-  /** One access, outward until a domain answers it, and back; returns the bytes read (`into`, unless they came from elsewhere). */
-  private access(exit: GuestAccess, into: Uint8Array): Uint8Array {
-    let space: AddressSpace = 'port';
-    let address: number;
-    let width: number;
-    let count = 1;
-    let isWrite: boolean;
-    if (exit.kind === 'io') {
-      address = exit.port;
-      width = exit.size;
-      count = exit.count;
-      isWrite = exit.direction === 'out';
-    } else if (exit.kind === 'mmio') {
-      space = 'mmio';
-      address = exit.address;
-      width = exit.length;
-      isWrite = exit.isWrite;
-    } else {
-      space = 'msr';
-      address = msrAddress(exit.index);
-      width = MSR_BYTES;
-      isWrite = exit.isWrite;
-    }
+  private access(exit: GuestAccess, access: Access, into: Uint8Array): Uint8Array {
     this.completion = into;
-    if (this.recording) return this.accessRecorded(exit, space, address, width, count, isWrite, into);
-    if (this.ask(this.monitor, exit, space, address, width, count, isWrite, into) !== undefined) return this.completion;
-    if (this.ask(this.kernel, exit, space, address, width, count, isWrite, into) === undefined) this.heavyweight(exit);
+    if (this.recording) return this.accessRecorded(exit, access, into);
+    const { domains } = this;
+    let answered = false;
+    for (let i = 0; i < domains.length && !answered; i++) answered = domains[i]?.access(access, into) !== undefined;
+    if (!answered) this.heavyweight(exit);
     this.ioapicEois();
     return this.completion;
   }
 
   /** `access`, each hop recorded as a transition at the time of the exit. */
-  private accessRecorded(exit: GuestAccess, space: AddressSpace, address: number, width: number, count: number, isWrite: boolean, into: Uint8Array): Uint8Array {
-    const { recorder } = this;
+  private accessRecorded(exit: GuestAccess, access: Access, into: Uint8Array): Uint8Array {
+    const { recorder, domains } = this;
     const time = this.clock.now();
     const reason = exit.kind;
-    let device = this.c.deviceAt(space, address);
-    recorder.record('guest', 'monitor', reason, device, time);
-    if (this.ask(this.monitor, exit, space, address, width, count, isWrite, into) === undefined) {
-      recorder.record('monitor', 'kernel', reason, device, time);
-      const inKernel = this.ask(this.kernel, exit, space, address, width, count, isWrite, into);
-      if (inKernel !== undefined) {
-        device = inKernel ?? device;
-      } else {
-        recorder.record('kernel', 'user', reason, device, time);
-        this.heavyweight(exit);
-        recorder.record('user', 'kernel', 'resume', device, time);
-      }
-      this.ioapicEois();
-      recorder.record('kernel', 'monitor', 'resume', device, time);
+    let device = this.c.deviceAt(access.space, access.address);
+    let from: Domain = 'guest';
+    let depth = 0;
+    let answered: string | null | undefined;
+    for (; depth < domains.length; depth++) {
+      const domain = domains[depth];
+      if (domain === undefined) break;
+      recorder.record(from, domain.place, reason, device, time);
+      from = domain.place;
+      answered = domain.access(access, into);
+      if (answered !== undefined) break;
     }
-    recorder.record('monitor', 'guest', 'resume', device, time);
+    if (answered === undefined) {
+      recorder.record(from, 'user', reason, device, time);
+      this.heavyweight(exit);
+      recorder.record('user', from, 'resume', device, time);
+    } else if (answered !== null) {
+      device = answered; // the kernel names a counter it served for a device it does not hold
+    }
+    this.ioapicEois();
+    for (let i = Math.min(depth, domains.length - 1); i >= 0; i--) recorder.record(domains[i]?.place ?? 'monitor', domains[i - 1]?.place ?? 'guest', 'resume', device, time);
     return this.completion;
   }
 
@@ -475,9 +469,9 @@ export class RunLoop {
 
   /** KVM_EXIT_IOAPIC_EOI: the EOIs the kernel owes a userspace I/O APIC leave before the guest runs again. */
   private ioapicEois(): void {
-    const { kernel } = this;
-    if (kernel.takeIoapicEoi === undefined || kernel.ioapicEoiOwed === false) return;
-    for (let vector = kernel.takeIoapicEoi(); vector >= 0; vector = kernel.takeIoapicEoi()) {
+    const owes = this.eoiOwer;
+    if (owes?.takeIoapicEoi === undefined) return;
+    for (let vector = owes.takeIoapicEoi(); vector >= 0; vector = owes.takeIoapicEoi()) {
       this.toUser({ kind: 'ioapic-eoi', vcpu: this.vcpu, time: this.clock.now(), ifFlag: this.cpu.interruptible, readyForInterruptInjection: this.ready(), vector }, 'ioapic-eoi');
     }
   }

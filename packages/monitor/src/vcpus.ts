@@ -14,9 +14,8 @@
  * on it runs in turn. When every vCPU is halted, the one furthest behind
  * waits for the next deadline, firing the timers due on the way.
  */
-import type { Nanoseconds } from '@splitvisor/abi';
+import type { GuestCpu, Nanoseconds } from '@splitvisor/abi';
 import type { GuestClock } from '@splitvisor/clock';
-import type { GuestCpu } from './guest-cpu.ts';
 import type { InterruptSource, RunLoopConfig, RunSummary } from './run-loop.ts';
 import { RunLoop } from './run-loop.ts';
 

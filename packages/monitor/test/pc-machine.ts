@@ -4,13 +4,14 @@ import type { Exit } from '@splitvisor/abi';
 import { withIrqOutputs } from '@splitvisor/abi';
 import { createDirectChannel } from '@splitvisor/channel';
 import type { GuestClock } from '@splitvisor/clock';
+import { TimerQueue } from '@splitvisor/clock';
 import { DeviceHost } from '@splitvisor/devhost';
 import { PcInterrupts } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
 import type { TransitionCounts } from '@splitvisor/metrics';
 import { I8254 } from '@splitvisor/pit';
 import type { GuestCpu } from '../src/index.ts';
-import { RunLoop } from '../src/index.ts';
+import { MonitorDomain, RunLoop } from '../src/index.ts';
 
 export type Where = 'kernel' | 'monitor' | 'user';
 
@@ -20,17 +21,17 @@ export type Where = 'kernel' | 'monitor' | 'user';
  */
 export function machineWith(guest: GuestCpu, clock: GuestClock, pitIn: Where, recorder?: TransitionCounts): RunLoop {
   const kernel = new KernelDomain(() => clock.now());
-  const monitorDomain = new KernelDomain(() => clock.now());
+  const monitorDomain = new MonitorDomain(() => clock.now());
   let cpuLine = false;
   const chips = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), (_cpu, level) => { cpuLine = level; }));
-  kernel.setIrqSink((gsi, level) => { chips.setGsi(gsi, level); });
-  monitorDomain.setIrqSink((gsi, level) => { chips.setGsi(gsi, level); });
+  kernel.routeIrqs((gsi, level) => { chips.setGsi(gsi, level); });
+  monitorDomain.routeIrqs((gsi, level) => { chips.setGsi(gsi, level); });
   kernel.bus.map('pic', chips.pic, 'master', 0x20);
   kernel.bus.map('pic', chips.pic, 'slave', 0xa0);
 
   const [kernelEnd, devhostEnd] = createDirectChannel({ codec: true });
   kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
-  const host = new DeviceHost(devhostEnd);
+  const host = new DeviceHost(devhostEnd, { timers: new TimerQueue() });
   const GSI_IRQ0 = 2; // ISA irq 0 arrives on GSI 2 (the MADT override)
   const pitContext = pitIn === 'kernel' ? kernel.context('pit', () => GSI_IRQ0)
     : pitIn === 'monitor' ? monitorDomain.context('pit', () => GSI_IRQ0) : host.context('pit', () => GSI_IRQ0);
@@ -42,8 +43,7 @@ export function machineWith(guest: GuestCpu, clock: GuestClock, pitIn: Where, re
   return new RunLoop({
     cpu: guest,
     clock,
-    monitor: monitorDomain,
-    kernel,
+    domains: [monitorDomain, kernel],
     user: {
       exit: (exit: Exit) => {
         const reply = kernelEnd.call(exit);

@@ -2,14 +2,16 @@
 // the irqchip in the kernel (KVM's default), and the PIT in the kernel, the monitor or the device host.
 // Under guest-cycle time the guest must see exactly the same; only where the exits land may differ.
 import { NEVER, withIrqOutputs } from '@splitvisor/abi';
-import type { Exit } from '@splitvisor/abi';
+import type { Access, Exit } from '@splitvisor/abi';
 import { GuestClock } from '@splitvisor/clock';
 import { PcInterrupts } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
 import { TransitionCounts } from '@splitvisor/metrics';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { describe, expect, it } from 'vitest';
-import type { GuestProgram } from '../src/index.ts';
-import { RunLoop, ScriptedGuest } from '../src/index.ts';
+import type { LocalDomain } from '../src/index.ts';
+import { MonitorDomain, RunLoop } from '../src/index.ts';
 import type { Where } from './pc-machine.ts';
 import { machineWith } from './pc-machine.ts';
 
@@ -99,24 +101,29 @@ describe('run loop', () => {
     expect([jiffies(), clock.tsc()]).toEqual([recorded.jiffies(), recorded.clock.tsc()]);
   });
 
-  it('asks a domain without handleAccess through handle, gives the device host records and data of its own, and issues fresh buffers', () => {
+  it('asks a domain through its one entry point, gives the device host records and data of its own, and issues fresh buffers', () => {
     const clock = new GuestClock(1_000_000_000);
     const kept: Exit[] = [];
     const read: number[] = [];
     const guest = new ScriptedGuest((function* main(): GuestProgram {
       for (let i = 0; i < 3; i++) {
-        read.push(yield { op: 'in', port: 0x80 }); // the monitor's, through `handle`
+        read.push(yield { op: 'in', port: 0x80 }); // the monitor's
         yield { op: 'out', port: 0x3f8, value: 0x41 + i }; // nobody's: to userspace
         read.push(yield { op: 'in', port: 0x3f8 });
       }
     })());
-    const monitor = {
-      handle: (exit: Exit) => (exit.kind === 'io' && exit.port === 0x80 ? { kind: 'handled' as const, completion: Uint8Array.of(0x5a), device: 'post' } : { kind: 'to-user' as const }),
+    const monitor: LocalDomain = {
+      place: 'monitor',
+      access: (access: Access, into: Uint8Array) => {
+        if (access.space !== 'port' || access.address !== 0x80) return undefined;
+        into[0] = 0x5a;
+        return 'post';
+      },
       runDue: () => undefined,
       nextDeadline: () => NEVER,
     };
     const loop = new RunLoop({
-      cpu: guest, clock, monitor, kernel: new KernelDomain(() => clock.now()),
+      cpu: guest, clock, domains: [monitor, new KernelDomain(() => clock.now())],
       user: { exit: (exit) => { kept.push(exit); return { completion: Uint8Array.of(0x60 + kept.length), deadline: NEVER, requestInterruptWindow: false }; } },
       interrupts: { pending: () => false, acknowledge: () => 0 },
       deviceAt: () => null,
@@ -131,25 +138,26 @@ describe('run loop', () => {
     expect([a[0], b[0]]).toEqual([0x5a, 0x67]);
   });
 
-  it('passes by a domain that holds nothing without asking it, as when it held nothing at that port', () => {
+  it('hands every domain the same decoded access, and an empty monitor passes it on as when it held nothing at that port', () => {
     const clock = new GuestClock(2_000_000_000);
     const read: number[] = [];
     const guest = new ScriptedGuest((function* main(): GuestProgram {
       yield { op: 'out', port: 0x21, value: 0xfb };
       read.push(yield { op: 'in', port: 0x21 });
     })());
-    const asked: number[] = [];
-    const monitor = {
-      holdsNothing: true,
-      handle: (exit: Exit) => { asked.push(exit.kind === 'io' ? exit.port : -1); return { kind: 'to-user' as const }; },
-      runDue: () => undefined,
-      nextDeadline: () => NEVER,
+    const seen: Access[] = [];
+    const monitor = new MonitorDomain(() => clock.now());
+    const asked: LocalDomain = {
+      place: 'monitor',
+      access: (access, into) => { seen.push(access); return monitor.access(access, into); },
+      runDue: (now) => { monitor.runDue(now); },
+      nextDeadline: () => monitor.nextDeadline(),
     };
     const kernel = new KernelDomain(() => clock.now());
     const chips = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), () => undefined));
     kernel.bus.map('pic', chips.pic, 'master', 0x20);
     const loop = new RunLoop({
-      cpu: guest, clock, monitor, kernel,
+      cpu: guest, clock, domains: [asked, kernel],
       user: { exit: () => { throw new Error('nothing here goes to userspace'); } },
       interrupts: { pending: () => false, acknowledge: () => 0 },
       deviceAt: () => 'pic',
@@ -157,6 +165,7 @@ describe('run loop', () => {
     });
     expect(loop.runUntil(1_000)).toMatchObject({ exits: 2, shutdown: true });
     expect(read).toEqual([0xfb]);
-    expect(asked).toEqual([]);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBe(seen[1]); // one record, decoded in place for each exit
   });
 });

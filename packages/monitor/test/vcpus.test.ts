@@ -1,12 +1,14 @@
 // Several vCPUs on one timeline: whatever each one runs, the domains see their accesses in time order, each at
 // the time of the vCPU that made it; a halted vCPU holds no one back and wakes at the time of what woke it.
 import { NEVER } from '@splitvisor/abi';
-import type { AddressSpace } from '@splitvisor/abi';
+import type { Access as DomainAccess } from '@splitvisor/abi';
 import { GuestClock } from '@splitvisor/clock';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ExitHandler, GuestProgram } from '../src/index.ts';
-import { ScriptedGuest, Vcpus } from '../src/index.ts';
+import type { LocalDomain } from '../src/index.ts';
+import { Vcpus } from '../src/index.ts';
 
 const HZ = 1_000_000_000; // one cycle a nanosecond
 
@@ -23,9 +25,9 @@ function machine(programs: readonly (() => GuestProgram)[]) {
     deviceTime = Math.max(deviceTime, clocks[running]?.now() ?? 0);
     return deviceTime;
   };
-  const kernel: ExitHandler = {
-    handle: () => ({ kind: 'to-user' }),
-    handleAccess: (_space: AddressSpace, address: number, _width, _count, isWrite) => {
+  const kernel: LocalDomain = {
+    place: 'kernel',
+    access: ({ address, isWrite }: DomainAccess) => {
       if (isWrite) log.push({ cpu: running, port: address, time: now() });
       if (address === 0x99) pending[1] = true;
       return 'log';
@@ -33,7 +35,7 @@ function machine(programs: readonly (() => GuestProgram)[]) {
     runDue: () => undefined,
     nextDeadline: () => NEVER,
   };
-  const none: ExitHandler = { handle: () => ({ kind: 'to-user' }), handleAccess: () => undefined, runDue: () => undefined, nextDeadline: () => NEVER };
+  const none: LocalDomain = { place: 'monitor', access: () => undefined, runDue: () => undefined, nextDeadline: () => NEVER };
   const guests = programs.map((program) => new ScriptedGuest(program()).on(0x30, function* ipi(): GuestProgram {
     yield { op: 'out', port: 0x31, value: 1 };
   }));
@@ -41,8 +43,7 @@ function machine(programs: readonly (() => GuestProgram)[]) {
     vcpus: guests.map((cpu, i) => ({
       cpu,
       clock: clocks[i] ?? new GuestClock(HZ),
-      monitor: none,
-      kernel,
+      domains: [none, kernel],
       user: { exit: () => { throw new Error('nothing reaches userspace here'); } },
       interrupts: { pending: () => pending[i] === true, acknowledge: () => { pending[i] = false; return 0x30; } },
       deviceAt: () => 'log',

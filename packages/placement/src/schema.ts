@@ -29,7 +29,7 @@ export const TimePolicy = z.discriminatedUnion('kind', [
 export const EventDelivery = z.discriminatedUnion('kind', [
   /** Events are delivered at their exact deadline (the guest is stopped there). */
   z.strictObject({ kind: z.literal('exact') }),
-  /** Events are delivered only at the host's tick (seed 000: "only as good as the host timer tick"). */
+  /** Events are delivered only at the host's tick (seed 001: "only as good as the interrupt period of the host timer tick"). */
   z.strictObject({ kind: z.literal('host-tick'), hz: z.number().int().min(1).max(100_000) }),
 ]);
 
@@ -42,11 +42,11 @@ export const PlacementFile = z.strictObject({
   time: TimePolicy.default({ kind: 'guest-cycles' }),
   delivery: EventDelivery.default({ kind: 'exact' }),
   io: z.strictObject({
-    /** Queue port writes the devices allow in a coalesced ring (KVM_REGISTER_COALESCED_MMIO; seed 002). */
+    /** Queue port writes the devices allow in a coalesced ring (KVM_REGISTER_COALESCED_MMIO; seed 003). */
     coalescedWrites: z.boolean().default(false),
-    /** Serve in-ports the devices mark cacheable from the monitor (seed 002). */
+    /** Serve in-ports the devices mark cacheable from the monitor (seed 003). */
     cachedReads: z.boolean().default(false),
-    /** Serve free-running counters from the kernel (seed 001). */
+    /** Serve free-running counters from the kernel (seed 002). */
     kernelCounters: z.boolean().default(false),
   }).default({ coalescedWrites: false, cachedReads: false, kernelCounters: false }),
   costModel: z.string().default('kvm-2020'),

@@ -9,12 +9,15 @@ import { ATTR_WRITABLE, GFX_WRITABLE, OPEN_BUS, SEQ_WRITABLE, Vga } from '../src
 import './byte-equality.ts';
 import { op } from './conformance-ops.ts';
 
+/** A VGA's state without its name and version: what the invariant reads. */
+type Registers = Omit<VgaState, 'model' | 'version'>;
+
 /**
  * What a CPU read of window `offset` returns, computed from the state alone and written from the references
  * independently of the model: the memory map, then VBE linear access, chain 4, odd/even or planar, then read mode 0
  * (the selected plane) or 1 (bit by bit, every plane in colour-don't-care matching colour compare).
  */
-function expectedRead(s: VgaState, offset: number): number {
+function expectedRead(s: Registers, offset: number): number {
   if ((s.miscOutput & 0x02) === 0) return OPEN_BUS;
   const g = (i: number) => s.graphics[i] ?? 0;
   const maps: readonly (readonly [number, number])[] = [[0, 0x2_0000], [0, 0x1_0000], [0x1_0000, 0x1_8000], [0x1_8000, 0x2_0000]];
@@ -41,12 +44,30 @@ function expectedRead(s: VgaState, offset: number): number {
 
 const within = (values: readonly number[], masks: readonly number[]) => values.every((v, i) => Number.isInteger(v) && (v & ~(masks[i] ?? 0)) === 0);
 
+/**
+ * The model's working registers, read in place. `getState()` is a copy of
+ * exactly these (256 KiB of video memory included), and copying them after
+ * every one of 10^5 operations was nearly all of this suite's time; the
+ * invariant reads them where they are, and every 499th step checks that
+ * `getState()` still exports the same, so what is checked is the state.
+ */
+const working = (vga: Vga): Registers => (vga as unknown as { readonly r: Registers }).r;
+
+/** Whether the exported state (its model and version aside) is the working registers, byte for byte. */
+function exportsWorking(vga: Vga): boolean {
+  const { model: _model, version: _version, memory, dac, ...exported } = vga.getState();
+  const { memory: ours, dac: ourDac, ...registers } = working(vga);
+  return Buffer.compare(memory, ours) === 0
+    && Buffer.compare(dac.palette, ourDac.palette) === 0
+    && JSON.stringify({ ...exported, dac: { ...dac, palette: [] } }) === JSON.stringify({ ...registers, dac: { ...ourDac, palette: [] } });
+}
+
 /** Plain checks rather than expect(): this runs after each of 10^5 operations. */
 function invariant() {
   let step = 0;
   return (vga: Vga, context: TestContext) => {
     step++;
-    const s = vga.getState();
+    const s = working(vga);
     const fail = (what: string) => {
       throw new Error(`${what} at ${context.now()} ns (step ${step})`);
     };
@@ -64,6 +85,7 @@ function invariant() {
     const status = vga.inputStatus1();
     if ((status & ~0x09) !== 0) fail(`input status 1 ${status}`);
     if (step % 499 === 0) {
+      if (!exportsWorking(vga)) fail('getState() differs from the registers checked');
       // Rendering any state never throws and matches the display geometry.
       const mode = vga.displayMode();
       const frame = vga.framebuffer();

@@ -4,7 +4,7 @@
  * board's lines. The kernel, the monitor and the device host (in-thread or
  * in its worker) all assemble their devices with this one function.
  */
-import type { Device, DeviceContext, DeviceState } from '@splitvisor/abi';
+import type { Device, DeviceContext, DeviceDomain } from '@splitvisor/abi';
 import { FileBlockBackend } from '@splitvisor/devhost';
 import { I8237Pair } from '@splitvisor/dma';
 import { I82077aa, MemoryFloppyImage } from '@splitvisor/floppy';
@@ -16,16 +16,10 @@ import { Mc146818 } from '@splitvisor/rtc';
 import { Vga } from '@splitvisor/vga';
 import { Mcr, Ns16550a } from '@splitvisor/serial';
 import type { DeviceName, Placement, Where } from '@splitvisor/placement';
-import { PC_BOARD } from './board.ts';
+import type { BoardSlot } from './board.ts';
+import { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
 import type { Typing } from './typist.ts';
 import { startTyping } from './typist.ts';
-
-/** What every domain runtime offers a device: a bus, a context, and state by name. */
-export interface Runtime {
-  readonly bus: { map(name: string, device: Device, region: string, base: number): void };
-  context(name: string, gsiOf: (output: number) => number): DeviceContext;
-  host(device: { readonly name: string; getState(): DeviceState; setState(state: DeviceState): void }): void;
-}
 
 /** Devices this build models; the others a placement names are not created (their ports answer as an empty bus). */
 export const MODELLED: readonly DeviceName[] = ['pic', 'ioapic', 'lapic', 'pit', 'pm-timer', 'hpet', 'rtc', 'keyboard', 'serial', 'disk', 'vga', 'floppy', 'dma'];
@@ -56,8 +50,6 @@ export const DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
 
 /** What a domain must release when the VM stops: write caches flushed, image files closed. */
 export type Release = () => void;
-
-export const IRQCHIP_PARTS: readonly DeviceName[] = ['pic', 'ioapic', 'lapic'];
 
 /** Chips one domain's devices share: the 8237 pair the floppy controller moves its data through. */
 interface Shared {
@@ -127,8 +119,8 @@ export interface Created {
   readonly bases: ReadonlyMap<string, number>;
 }
 
-/** The devices the placement puts in `where` (the interrupt controllers apart), created on `runtime`. */
-export function createDevices(placement: Placement, where: Where, runtime: Runtime, board: BoardOptions = {}, releases: Release[] = [], sinks: Sinks = {}): Created[] {
+/** The devices the placement puts in `where` (the interrupt controllers apart), created on `domain`. */
+export function createDevices(placement: Placement, where: Where, domain: DeviceDomain, board: BoardOptions = {}, releases: Release[] = [], sinks: Sinks = {}): Created[] {
   const created: Created[] = [];
   const shared: Shared = {};
   const contexts = new Map<DeviceName, DeviceContext>();
@@ -137,7 +129,7 @@ export function createDevices(placement: Placement, where: Where, runtime: Runti
     let context = contexts.get(name);
     if (context === undefined) {
       const gsis = PC_BOARD[name]?.gsis ?? [];
-      context = runtime.context(name, (output) => gsis[output] ?? output);
+      context = domain.context(name, (output) => gsis[output] ?? output);
       contexts.set(name, context);
     }
     return context;
@@ -148,11 +140,27 @@ export function createDevices(placement: Placement, where: Where, runtime: Runti
     if (slot === undefined) continue;
     const device = create(name, contextOf(name), board, releases, shared, contextOf, sinks);
     if (device === undefined) continue;
-    for (const { region, base } of slot.regions) runtime.bus.map(name, device, region, base);
-    runtime.host({ name, getState: () => device.getState(), setState: (state) => { device.setState(state); } });
+    placeOnBoard(domain, name, device);
     created.push({ name, device, bases: new Map(slot.regions.map((r) => [r.region, r.base])) });
   }
   return created;
+}
+
+/**
+ * Places `device` on `domain` at the board's addresses for `name`, its state
+ * reachable by name. A region that is not the size of its window on the
+ * board is a board mistake, refused before anything is mapped.
+ */
+export function placeOnBoard(domain: DeviceDomain, name: DeviceName, device: Device): void {
+  const slot: BoardSlot | undefined = PC_BOARD[name];
+  if (slot === undefined) throw new RangeError(`the board has no place for ${name}`);
+  for (const window of slot.regions) {
+    const region = device.regions.find((r) => r.name === window.region);
+    if (region !== undefined && region.length !== window.length) {
+      throw new RangeError(`the board gives ${name} ${window.region} ${window.length} bytes, the device's region has ${region.length}`);
+    }
+  }
+  domain.attach(name, device, slot.regions);
 }
 
 /** Devices the placement names that this build does not model. */

@@ -1,5 +1,6 @@
 export type { BoardRegion, BoardSlot } from './board.ts';
-export { IRQCHIP_REGIONS, PC_BOARD } from './board.ts';
+export { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
+export type { IrqchipTopology } from './irqchip-topology.ts';
 export type { DeviceWindow, VmMode, VmOptions } from './vm.ts';
 export { Vm, VmError } from './vm.ts';
 export type { BoardOptions } from './devices.ts';

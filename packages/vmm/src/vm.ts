@@ -10,13 +10,13 @@
  * a worker thread over the `worker` transport, every heavyweight exit's round
  * trip also timed on the wall clock. The guest sees the same in both.
  *
- * The irqchip is wired as the placement puts it: all in the kernel (KVM's
- * KVM_CREATE_IRQCHIP) or all in the monitor (plex86), where every domain's
- * lines reach it directly or by KVM_IRQ_LINE; all in the device host (no
- * in-kernel irqchip), which then injects with KVM_INTERRUPT at irq windows
- * and takes `hlt`; or split (KVM_CAP_SPLIT_IRQCHIP), the local APICs in the
- * kernel and the 8259 pair and I/O APIC in the device host, joined by
- * KVM_SIGNAL_MSI and KVM_EXIT_IOAPIC_EOI.
+ * The irqchip is wired as the placement puts it, by the one topology its
+ * parts' places give (`irqchip-topology.ts`, with KVM's rules).
+ *
+ * A device is reached by name wherever it is placed: `whereIs`,
+ * `deviceState` and `setDeviceState` ask the kernel's or the monitor's
+ * domain directly, and the device host through the get/set device state
+ * ioctls — the same call for every place.
  *
  * Several vCPUs (the bootstrap processor and `aps`) each get a local APIC,
  * all at the one APIC page; the `Vcpus` scheduler runs them on one virtual
@@ -24,32 +24,27 @@
  * host selects the APIC of the vCPU whose exit it serves). The devices
  * see one time that never goes back: the running vCPU's.
  */
-import { performance } from 'node:perf_hooks';
-import type { AddressSpace, Domain, Exit, Nanoseconds } from '@splitvisor/abi';
-import type { IoBus } from '@splitvisor/abi';
-import { ramMemory, withIrqOutputs } from '@splitvisor/abi';
-import type { ChannelEnd } from '@splitvisor/channel';
-import { createDirectChannel, spawnWorkerChannel } from '@splitvisor/channel';
+import type { AddressSpace, DeviceState, Domain, Exit, Message, Nanoseconds } from '@splitvisor/abi';
+import { ramMemory } from '@splitvisor/abi';
 import { GuestClock } from '@splitvisor/clock';
-import { DeviceHost, FileBlockBackend } from '@splitvisor/devhost';
-import { DeliveryMode, LapicReg, LocalApicWindow, Lvt, PcInterrupts, fromMsi, isaIrqOfPin } from '@splitvisor/irqchip';
+import type { DeviceHost } from '@splitvisor/devhost';
+import type { LocalApicWindow } from '@splitvisor/irqchip';
+import { isaIrqOfPin } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
 import type { CostModel } from '@splitvisor/metrics';
 import { COST_MODELS, Histogram, TransitionCounts, costModel, crossingCycles } from '@splitvisor/metrics';
-import type { GuestCpu, InterruptSource, RunLoopConfig, RunSummary } from '@splitvisor/monitor';
-import { RunLoop, Vcpus } from '@splitvisor/monitor';
-import type { DeviceName, Placement } from '@splitvisor/placement';
-import { irqchipMode } from '@splitvisor/placement';
-import { IRQCHIP_REGIONS } from './board.ts';
-import { legacyReplacement } from './legacy-replacement.ts';
+import type { GuestCpu, RunLoopConfig, RunSummary } from '@splitvisor/monitor';
+import { MonitorDomain, RunLoop, Vcpus } from '@splitvisor/monitor';
+import type { DeviceName, Placement, Where } from '@splitvisor/placement';
+import { PC_BOARD } from './board.ts';
 import type { BoardOptions, Release } from './devices.ts';
-import { DEFAULT_MEMORY_BYTES, IRQCHIP_PARTS, createDevices, unmodelledDevices } from './devices.ts';
-import { assembleDeviceHost } from './host-assembly.ts';
+import { DEFAULT_MEMORY_BYTES, MODELLED, createDevices, unmodelledDevices } from './devices.ts';
+import { DeviceHostLink } from './device-host-link.ts';
+import type { IrqchipTopology } from './irqchip-topology.ts';
+import { irqchipTopology, wireVmIrqchip } from './irqchip-topology.ts';
+import { VmError } from './vm-error.ts';
 
-/** A placement this build cannot run, or a board mistake: one line for the user. */
-export class VmError extends Error {
-  override readonly name = 'VmError';
-}
+export { VmError } from './vm-error.ts';
 
 export type VmMode = 'modelled' | 'live';
 
@@ -81,9 +76,6 @@ export interface VmOptions {
   readonly aps?: readonly GuestCpu[];
 }
 
-/** The worker entry next to this module: the TypeScript source under tsx, the built file otherwise. */
-const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './devhost-worker.ts' : './devhost-worker.js', import.meta.url);
-
 export class Vm {
   readonly clock: GuestClock;
   readonly counts = new TransitionCounts();
@@ -92,7 +84,7 @@ export class Vm {
   readonly placement: Placement;
   readonly mode: VmMode;
   readonly unmodelled: readonly DeviceName[];
-  readonly irqchip: 'in-kernel' | 'monitor' | 'userspace' | 'split';
+  readonly irqchip: IrqchipTopology;
   /** Virtual ns from the CPU's interrupt line rising to the CPU taking the interrupt (modelled mode, and live with the irqchip outside userspace). */
   readonly interruptLatency = new Histogram();
   /** Live mode: wall-clock ns of each heavyweight exit's round trip to the device host, by exit kind. */
@@ -110,16 +102,16 @@ export class Vm {
   private lapicWindow: LocalApicWindow | undefined;
   /** Every device's regions at the board's addresses, wherever each was created. */
   private readonly windows: readonly DeviceWindow[];
-  private readonly domains: readonly { nextDeadline(): Nanoseconds }[];
-  private readonly host: DeviceHost | undefined;
-  private readonly shutdownWorker: (() => Promise<number>) | undefined;
+  private readonly kernel: KernelDomain;
+  private readonly monitor: MonitorDomain;
+  /** The device host across the channel, in this thread or in its worker. */
+  private readonly link: DeviceHostLink;
   /** What the guest wrote to COM1 (modelled mode, or live with the UART outside the device host). */
   private readonly consoleBytes: number[] = [];
   /** Guest RAM (shared with the device host's worker in live mode). */
   readonly ram: SharedArrayBuffer;
   /** What this thread's domains opened: flushed and closed by `close()`. */
   private readonly releases: Release[] = [];
-  private userDeadline: Nanoseconds;
   private irqListener: ((irq: number, level: boolean) => void) | undefined;
   private readonly irqLevels = new Map<number, boolean>();
   /** When the CPU's interrupt line last rose and has not been taken since (-1: it is low or taken). */
@@ -129,17 +121,9 @@ export class Vm {
   constructor(placement: Placement, cpu: GuestCpu, options: VmOptions = {}) {
     this.placement = placement;
     this.mode = options.mode ?? 'modelled';
-    const mode = irqchipMode(placement);
-    if (mode === 'mixed') {
-      throw new VmError(`${placement.name}: the 8259, I/O APIC and local APIC must share a domain, or be split with the local APIC in the kernel and the others in userspace`);
-    }
-    if (mode === 'userspace' || mode === 'split') {
-      const stray = (Object.entries(placement.devices) as [DeviceName, string][])
-        .find(([name, at]) => (at === 'kernel' || at === 'monitor') && !IRQCHIP_PARTS.includes(name) && unmodelledDevices(placement).every((u) => u !== name));
-      if (stray !== undefined) throw new VmError(`${placement.name}: ${stray[0]} in the ${stray[1]} cannot raise its irq line into an 8259 and I/O APIC in userspace`);
-    }
-    this.irqchip = mode;
     this.unmodelled = unmodelledDevices(placement);
+    const mode = irqchipTopology(placement, this.unmodelled);
+    this.irqchip = mode;
     const cpus = [cpu, ...(options.aps ?? [])];
     this.clock = new GuestClock(options.tscHz ?? 2_000_000_000);
     this.clocks = cpus.map((_, i) => (i === 0 ? this.clock : new GuestClock(this.clock.tscHz)));
@@ -160,38 +144,34 @@ export class Vm {
     this.ram = new SharedArrayBuffer(memoryBytes);
     const memory = ramMemory(new Uint8Array(this.ram));
     const kernel = new KernelDomain(now, memory);
-    const monitor = new KernelDomain(now, memory); // the monitor's devices: the same shape of runtime (a bus and timers)
+    const monitor = new MonitorDomain(now, memory);
+    this.kernel = kernel;
+    this.monitor = monitor;
 
-    // The device host: in this thread behind the direct transport, or in its worker.
-    let kernelEnd: ChannelEnd;
-    if (this.mode === 'live') {
-      // The worker opens the image itself; a bad one is found here first, to be reported in one line.
-      if (board.diskImage !== undefined) FileBlockBackend.open(board.diskImage, { readOnly: true }).close();
-      // A generous timeout: the worker's first answer waits for it to load every device package (seconds on a loaded machine).
-      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, board, ram: this.ram } });
-      kernelEnd = worker.end;
-      this.shutdownWorker = () => worker.shutdown();
-      this.host = undefined;
-    } else {
-      const [end, devhostEnd] = createDirectChannel({ names: ['kernel', 'devhost'], codec: true });
-      kernelEnd = end;
-      this.host = new DeviceHost(devhostEnd, memory);
-      // The hosted chips' CPU line times interrupt latency when they are the whole irqchip; under a split one the
-      // 8259's INTR only matters once LVT0 accepts it, so the latency is the local APIC's.
-      try {
-        assembleDeviceHost(this.host, placement, {
-        irq: (gsi, level) => { this.observeIrq(gsi, level); },
-        console: (byte) => { this.consoleBytes.push(byte); },
-        ...(mode === 'userspace' ? { cpuLine: (level: boolean, acknowledged: boolean) => { this.cpuLine(level, acknowledged); } } : {}),
-        }, board, this.releases);
-      } catch (error) {
-        throw this.failedAssembly(error);
-      }
-      this.shutdownWorker = undefined;
+    // The device host: in this thread behind the direct transport, or in its worker. The hosted chips' CPU line
+    // times interrupt latency when they are the whole irqchip; under a split one the 8259's INTR only matters once
+    // LVT0 accepts it, so the latency is the local APIC's.
+    try {
+      this.link = new DeviceHostLink(this.mode, kernel, {
+        placement, board, ram: this.ram, memory, releases: this.releases,
+        observers: {
+          irq: (gsi, level) => { this.observeIrq(gsi, level); },
+          console: (byte) => { this.consoleBytes.push(byte); },
+          ...(mode === 'userspace' ? { cpuLine: (level: boolean, acknowledged: boolean) => { this.cpuLine(level, acknowledged); } } : {}),
+        },
+        timed: (kind, ms) => { this.recordWall(kind, ms); },
+      });
+    } catch (error) {
+      throw this.failedAssembly(error);
     }
-    kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
 
-    const interrupts = this.wireIrqchip(mode, kernel, monitor, this.clock.tscHz, cpus.length);
+    const irqchip = wireVmIrqchip(mode, kernel, monitor, {
+      tscHz: this.clock.tscHz,
+      cpus: cpus.length,
+      observers: { irq: (gsi, level) => { this.observeIrq(gsi, level); }, cpuLine: (level) => { this.cpuLine(level); } },
+    });
+    const interrupts = irqchip.interrupts;
+    this.lapicWindow = irqchip.apics;
     try {
       const sinks = { console: (byte: number) => { this.consoleBytes.push(byte); } };
       createDevices(placement, 'kernel', kernel, board, this.releases, sinks);
@@ -199,31 +179,12 @@ export class Vm {
     } catch (error) {
       throw this.failedAssembly(error);
     }
-    this.domains = [kernel, monitor, { nextDeadline: () => this.userDeadline }];
-
-    // The board's names for transitions: every device's regions, wherever it was created.
-    const names = deviceNames(placement, [kernel.bus, monitor.bus], this.host);
+    // The board's names for transitions: every device's regions, wherever it was placed.
+    const names = boardWindows(placement);
     this.windows = names;
 
-    // Power-on lines of the device host's devices reach the irqchip before the guest runs (QEMU's reset before
-    // the first KVM_RUN), whose answer carries the host's first deadline.
-    const first = kernelEnd.call({ kind: 'resume' });
-    if (first.kind !== 'run') throw new VmError(`the device host answered resume with ${first.kind}`);
-    this.userDeadline = first.deadline;
-
-    const timed = this.mode === 'live';
-    const user = {
-      exit: (exit: Exit) => {
-        const start = timed ? performance.now() : 0;
-        const ring = kernel.takeCoalesced(); // the coalesced ring goes ahead of the exit that flushes it
-        if (ring !== undefined) kernelEnd.post(ring);
-        const reply = kernelEnd.call(exit);
-        if (timed) this.recordWall(exit.kind, performance.now() - start);
-        if (reply.kind !== 'run') throw new VmError(`the device host answered an exit with ${reply.kind}${reply.kind === 'error' ? `: ${reply.message}` : ''}`);
-        this.userDeadline = reply.deadline;
-        return reply;
-      },
-    };
+    this.link.powerOn();
+    const user = this.link;
     const deviceAt = (space: AddressSpace, address: number) => names.find((n) => n.space === space && address >= n.base && address < n.base + n.length)?.name ?? null;
     const configs: Omit<RunLoopConfig, 'peers' | 'vcpu'>[] = cpus.map((guest, index) => {
       const source = interrupts[index];
@@ -232,8 +193,7 @@ export class Vm {
       return {
         cpu: guest,
         clock,
-        monitor,
-        kernel,
+        domains: [monitor, kernel],
         user,
         // The interrupt latency is the bootstrap processor's (its line is the one the legacy devices reach).
         interrupts: index > 0 ? source : {
@@ -248,7 +208,7 @@ export class Vm {
         },
         deviceAt,
         recorder: this.counts,
-        userDeadline: this.userDeadline,
+        userDeadline: this.link.deadline,
         haltIn: mode === 'userspace' ? 'user' : mode === 'monitor' ? 'monitor' : 'kernel',
         // The placement's time policy: under KVM the guest's clock runs on through its exits.
         ...(placement.time.kind === 'guest-and-exits' ? { crossingCycles: (from: Domain, to: Domain) => crossingCycles(model, from, to) } : {}),
@@ -295,66 +255,6 @@ export class Vm {
     histogram.record(Math.max(0, Math.round(ms * 1e6)));
   }
 
-  /** Creates the kernel's or monitor's interrupt controllers where the placement puts them; returns what each CPU sees. */
-  private wireIrqchip(mode: Vm['irqchip'], kernel: KernelDomain, monitor: KernelDomain, tscHz: number, cpus: number): InterruptSource[] {
-    // The board's lines reach the irqchip through the legacy replacement select (one per irqchip: every domain's
-    // devices feed the same one).
-    const toChips = (chips: PcInterrupts) => legacyReplacement((gsi, level) => {
-      this.observeIrq(gsi, level);
-      chips.setGsi(gsi, level);
-    });
-    // Each CPU's interrupt line; the bootstrap processor's times interrupt latency.
-    const lines = new Array<boolean>(cpus).fill(false);
-    const cpuLines = (runtime: KernelDomain) => withIrqOutputs(runtime.context('irqchip', () => 0), (cpu, level) => {
-      lines[cpu] = level;
-      if (cpu === 0) this.cpuLine(level);
-    });
-    // Every CPU's local APIC at the one APIC page (and MSR): the running vCPU's answers.
-    const mapApics = (runtime: KernelDomain, chips: PcInterrupts) => {
-      const window = new LocalApicWindow(chips.lapics);
-      this.lapicWindow = window;
-      for (const { region, base } of IRQCHIP_REGIONS.lapic) runtime.bus.map('lapic', window, region, base);
-    };
-    if (mode === 'userspace') {
-      // Everything in the device host: the kernel only holds the vector KVM_INTERRUPT queued for each vCPU.
-      return lines.map((_, cpu) => ({ pending: () => kernel.hasQueuedInterrupt(cpu), acknowledge: () => kernel.takeQueuedInterrupt(cpu) }));
-    }
-    if (mode === 'split') {
-      // The local APICs in the kernel; level-triggered EOIs owed to the I/O APIC leave as KVM_EXIT_IOAPIC_EOI.
-      const apics = new PcInterrupts(cpuLines(kernel), {
-        tscHz, cpus, split: { half: 'apics', ioapicEoi: (vector) => { kernel.ioapicEoi(vector); } },
-      });
-      mapApics(kernel, apics);
-      const bsp = apics.lapics[0];
-      kernel.setMsiSink((address, data) => {
-        const message = fromMsi({ address, data });
-        if (message !== undefined) apics.deliver(message); // outside the FEEx_xxxxh window no APIC decodes it
-      });
-      // KVM holds the 8259's vector until the local APIC accepts ExtINT (LVT0 unmasked in ExtINT mode:
-      // kvm_apic_accept_pic_intr), and then takes it before the APIC's own (kvm_cpu_get_interrupt). The 8259's
-      // INTR reaches the bootstrap processor only.
-      const acceptsPic = () => {
-        const lint0 = bsp?.read('registers', LapicReg.LVT_LINT0, 4) ?? Lvt.MASKED;
-        return (lint0 & Lvt.MASKED) === 0 && ((lint0 >> Lvt.DELIVERY_MODE_SHIFT) & Lvt.DELIVERY_MODE_MASK) === DeliveryMode.extInt;
-      };
-      const external = () => kernel.hasQueuedInterrupt() && acceptsPic();
-      return lines.map((_, cpu) => (cpu > 0
-        ? { pending: () => lines[cpu] === true, acknowledge: () => apics.acknowledge(cpu) }
-        : { pending: () => external() || lines[0] === true, acknowledge: () => (external() ? kernel.takeQueuedInterrupt() : apics.acknowledge(0)) }));
-    }
-    const runtime = mode === 'monitor' ? monitor : kernel;
-    const chips = new PcInterrupts(cpuLines(runtime), { tscHz, cpus });
-    for (const part of ['pic', 'ioapic'] as const) {
-      const device = part === 'pic' ? chips.pic : chips.ioapic;
-      for (const { region, base } of IRQCHIP_REGIONS[part]) runtime.bus.map(part, device, region, base);
-    }
-    mapApics(runtime, chips);
-    const gsis = toChips(chips);
-    kernel.setIrqSink(gsis);
-    monitor.setIrqSink(gsis);
-    return lines.map((_, cpu) => ({ pending: () => lines[cpu] === true, acknowledge: () => chips.acknowledge(cpu) }));
-  }
-
   /** Level changes at the I/O APIC's inputs, numbered as QEMU's qtest numbers them (ISA irq 0 is 0, not GSI 2). */
   private observeIrq(gsi: number, level: boolean): void {
     if (this.irqListener === undefined) return;
@@ -378,7 +278,7 @@ export class Vm {
   /** Flushes write caches and closes image files (in live mode, the worker does so for its own as it stops). */
   async close(): Promise<void> {
     for (const release of this.releases.splice(0)) release();
-    await this.shutdownWorker?.();
+    await this.link.close();
   }
 
   // --- the machine as QEMU's qtest drives it ---------------------------------------------
@@ -389,7 +289,7 @@ export class Vm {
 
   /** The earliest timer deadline of any domain (NEVER if none). */
   nextDeadline(): Nanoseconds {
-    return Math.min(...this.domains.map((d) => d.nextDeadline()));
+    return Math.min(this.monitor.nextDeadline(), this.kernel.nextDeadline(), this.link.deadline);
   }
 
   /** Runs virtual time to `time`, firing every domain's timers on the way (the CPU runs what it runs: idle under qtest). */
@@ -433,24 +333,46 @@ export class Vm {
     return this.windows;
   }
 
+  // --- devices by name, wherever they are placed --------------------------------------
+
+  /** The domain `name` is placed in, or undefined when this VM has no such device (absent, or not modelled). */
+  whereIs(name: string): Exclude<Where, 'absent'> | undefined {
+    const at = (this.placement.devices as Partial<Record<string, Where>>)[name];
+    if (at === undefined || at === 'absent' || !MODELLED.includes(name as DeviceName)) return undefined;
+    return at;
+  }
+
+  /** `name`'s whole state, from whichever domain holds it (the device host's through KVM_GET_*-style ioctls). */
+  deviceState(name: string): DeviceState {
+    const reply = this.askForDevice(name, (domain) => domain.getDeviceState(name));
+    if (reply.kind !== 'device-state') throw new VmError(`${name}: ${reply.kind === 'error' ? reply.message : `the device host answered ${reply.kind}`}`);
+    return reply.state;
+  }
+
+  /** Restores `name`'s state in whichever domain holds it; a state of another model or version is refused with a VmError. */
+  setDeviceState(name: string, state: DeviceState): void {
+    const reply = this.askForDevice(name, (domain) => domain.setDeviceState(name, state));
+    if (reply.kind !== 'ok') throw new VmError(`${name}: ${reply.kind === 'error' ? reply.message : `the device host answered ${reply.kind}`}`);
+  }
+
+  private askForDevice(name: string, ask: (domain: KernelDomain | MonitorDomain | DeviceHostLink) => Message): Message {
+    switch (this.whereIs(name)) {
+      case 'kernel': return ask(this.kernel);
+      case 'monitor': return ask(this.monitor);
+      case 'user': return ask(this.link);
+      case undefined: throw new VmError(`this VM has no device ${name} (${this.placement.name} places ${Object.keys(this.placement.devices).join(', ')})`);
+    }
+  }
+
   /** What the in-thread device host did (exits served, interrupts injected, irq windows, MSIs); undefined when it runs live. */
   hostActivity(): DeviceHost['handled'] | undefined {
-    return this.host?.handled;
+    return this.link.host?.handled;
   }
 }
 
-/**
- * Every device's regions at the board's addresses, for naming transitions: from the domains' buses, and in live
- * mode (the host's bus is in its worker) from a device host assembled the same way.
- */
-function deviceNames(placement: Placement, buses: readonly IoBus[], host: DeviceHost | undefined): DeviceWindow[] {
-  let hostBus = host?.bus;
-  if (hostBus === undefined) {
-    const [, spare] = createDirectChannel();
-    const twin = new DeviceHost(spare);
-    assembleDeviceHost(twin, placement);
-    hostBus = twin.bus;
-  }
-  return [...buses, hostBus].flatMap((bus) => bus.mappings())
-    .map((m) => ({ space: m.region.space, base: m.base, length: m.region.length, name: m.name }));
+/** Every device the placement has, at the board's addresses (the board owns them all, the irqchip's included). */
+function boardWindows(placement: Placement): DeviceWindow[] {
+  return (Object.entries(placement.devices) as [DeviceName, Where][])
+    .filter(([name, at]) => at !== 'absent' && MODELLED.includes(name))
+    .flatMap(([name]) => (PC_BOARD[name]?.regions ?? []).map((r) => ({ space: r.space, base: r.base, length: r.length, name })));
 }

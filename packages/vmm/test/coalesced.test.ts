@@ -1,8 +1,8 @@
 // KVM's coalesced I/O as QEMU uses it for the RTC (Peng Hao's coalesced PIO): the write of the CMOS index to port
 // 70h is queued in the kernel's ring instead of exiting to userspace, and reaches the RTC, in order, with the
 // heavyweight exit of the read of port 71h that follows. The guest must read exactly what it reads without it.
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import type { Placement } from '@splitvisor/placement';
 import { describe, expect, it } from 'vitest';
 import { Vm } from '../src/index.ts';

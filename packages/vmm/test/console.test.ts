@@ -1,6 +1,6 @@
 // The guest's console: what it writes to COM1 (polling LSR.THRE, as the 8250 console does) is the run's console text.
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { describe, expect, it } from 'vitest';
 import { Vm } from '../src/index.ts';
 import { placement } from './profiles.ts';

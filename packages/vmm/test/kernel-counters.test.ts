@@ -1,8 +1,8 @@
 // Seed 001: the device host registers the PM timer's and HPET's free-running counters with the kernel, which then
 // answers reads of them without a userspace exit — and must answer exactly what the device would, including after
 // the guest stops, rewrites or restarts a counter (the host re-registers before that write's reply).
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { describe, expect, it } from 'vitest';
 import { Vm } from '../src/index.ts';
 import { placement } from './profiles.ts';
@@ -38,7 +38,7 @@ function counterReader(name: string) {
   return { values, exits: Object.fromEntries(vm.counts.exitsByDevice()), registered: vm.hostActivity()?.fastPaths };
 }
 
-describe('kernel counters (seed 001)', () => {
+describe('kernel counters (seed 002)', () => {
   it('serves PM timer and HPET counter reads in the kernel with exactly the values the devices give', () => {
     const plain = counterReader('kvm-irqchip');
     const served = counterReader('kvm-kernel-counters');

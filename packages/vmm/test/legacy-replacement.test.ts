@@ -1,6 +1,6 @@
 // The legacy replacement route on the board: irqs 0 and 8 from the PIT and the RTC, or — while the HPET's
 // LEG_RT_CNF is set — from HPET timers 0 and 1, wherever the irqchip and the three devices are placed.
-import { IdleCpu } from '@splitvisor/monitor';
+import { IdleCpu } from '@splitvisor/scripted-guest';
 import { RTC_VECTOR, clocksourceRead, linuxIdleHpet, rtcPeriodic } from '@splitvisor/workloads';
 import { describe, expect, it } from 'vitest';
 import { Vm } from '../src/index.ts';

@@ -1,6 +1,6 @@
-import type { DeviceContext } from '@splitvisor/abi';
+import type { DeviceContext, GuestCpu, GuestRun } from '@splitvisor/abi';
 import { NO_MEMORY } from '@splitvisor/abi';
-import type { GuestCpu, GuestRun, ScriptedGuest } from '@splitvisor/monitor';
+import type { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { Vga } from '@splitvisor/vga';
 import { mode13hPixel, vgaMode13hFill } from '@splitvisor/workloads';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { pitTick } from '@splitvisor/workloads';
 import { describe, expect, it } from 'vitest';
 import { Vm } from '../src/index.ts';

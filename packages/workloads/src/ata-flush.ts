@@ -14,7 +14,7 @@
  * at consecutive LBAs (wrapping at the end of the disk), then one flush, and
  * again.
  */
-import type { GuestProgram, ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram, ScriptedGuest } from '@splitvisor/scripted-guest';
 import { fillWritePattern } from './ata-pio-write.ts';
 import type { AtaIdentity } from './libata-sff.ts';
 import { ATA_CMD, ataGuest, execute } from './libata-sff.ts';

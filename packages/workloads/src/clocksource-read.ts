@@ -22,8 +22,8 @@
  * clocksource's width; `backwardSteps` counts reads that went backwards from
  * the one before (modulo the width).
  */
-import type { GuestOp, GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestOp, GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { pmTimerRead } from './pm-timer-read.ts';
 import type { Workload, WorkloadDefinition } from './workload.ts';
 import { numberParameter, positiveInteger, stringParameter } from './workload.ts';

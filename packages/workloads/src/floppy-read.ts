@@ -53,8 +53,8 @@
  * Left out, as they are sleeps with no register traffic: the motor spin-up
  * wait, the data-rate settle delay and the timeouts.
  */
-import type { GuestOp, GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestOp, GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { legacyPic, legacyVector } from './linux-8259.ts';
 import type { WorkloadDefinition } from './workload.ts';
 import { numberParameter, stringParameter } from './workload.ts';

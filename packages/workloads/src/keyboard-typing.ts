@@ -30,8 +30,8 @@
  * Shift keys), so the guest rebuilds the text the host typed. Between
  * interrupts it sits in `hlt`.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import type { GuestRoutine } from './linux-8259.ts';
 import { legacyPic, legacyVector } from './linux-8259.ts';
 import type { HostTyping, WorkloadDefinition } from './workload.ts';

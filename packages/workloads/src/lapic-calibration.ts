@@ -21,8 +21,8 @@
  * for another LAPIC_CAL_LOOPS jiffies) is left out. The program calibrates
  * `calibrations` times, then stops.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
-import { OP_CYCLES, ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { OP_CYCLES, ScriptedGuest } from '@splitvisor/scripted-guest';
 import { APIC_DIVISOR, GUEST_TSC_HZ, LOCAL_TIMER_VECTOR } from './lapic-tick.ts';
 import { ACPI_PM_MASK, PM_TIMER_PORT, pmTimerDelta } from './pm-timer-read.ts';
 import type { WorkloadDefinition } from './workload.ts';

@@ -37,8 +37,8 @@
  * The guest reads the time as Linux does, from its TSC (`rdtsc`, which does
  * not exit), just before it programs the next event.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
-import { OP_CYCLES, ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { OP_CYCLES, ScriptedGuest } from '@splitvisor/scripted-guest';
 import { positiveInteger } from './workload.ts';
 
 export interface LapicTickOptions {

@@ -52,8 +52,8 @@
  * feature bits the workloads need come from its words 60–61, 83, 100–103
  * (ata_id_n_sectors, ata_id_has_lba48, ata_id_has_flush_ext).
  */
-import type { GuestOp, GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestOp, GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { GUEST_TSC_HZ } from './lapic-tick.ts';
 import { legacyPic, legacyVector } from './linux-8259.ts';
 import type { Workload, WorkloadParameter, WorkloadParameters } from './workload.ts';

@@ -21,7 +21,7 @@
  * slave), not the 30h base of 64-bit Linux, so that every workload in this
  * package takes the timer on the same vector.
  */
-import type { GuestOp, GuestProgram } from '@splitvisor/monitor';
+import type { GuestOp, GuestProgram } from '@splitvisor/scripted-guest';
 import { GUEST_TSC_HZ } from './lapic-tick.ts';
 
 /** A guest routine that returns a value to its caller (`yield*`). */

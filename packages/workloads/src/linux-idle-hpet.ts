@@ -24,8 +24,8 @@
  * counter ticks from the counter's start, so ticks neither drift nor get
  * lost: T seconds at HZ give T × HZ interrupts.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { legacyPic, legacyVector } from './linux-8259.ts';
 import type { WorkloadDefinition } from './workload.ts';
 import { numberParameter, positiveInteger } from './workload.ts';

@@ -30,8 +30,8 @@
  * The progress reports the last calibration's result in kHz (`tscKhz`, 0 if
  * it failed), what the PIT and the reference gave, and the PIT loop's turns.
  */
-import type { GuestOp, GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestOp, GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { ACPI_PM_MASK, PM_TIMER_PORT } from './pm-timer-read.ts';
 import type { WorkloadDefinition } from './workload.ts';
 import { numberParameter, stringParameter } from './workload.ts';

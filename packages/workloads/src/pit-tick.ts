@@ -5,8 +5,8 @@
  * PIT_TICK_RATE / HZ), then idle in `hlt`; the timer interrupt handler counts
  * a jiffy, spends some cycles, and EOIs the 8259.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 
 export interface PitTickOptions {
   readonly hz?: number;

@@ -13,8 +13,8 @@
  * off; the program returns after `reads` clocksource reads (the VM shuts
  * down), or runs forever.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 
 export interface PmTimerReadOptions {
   /** Clocksource reads before the program returns (default: it never does). */

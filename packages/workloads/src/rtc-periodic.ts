@@ -20,8 +20,8 @@
  * 70h with NMIs left enabled, then 71h. Between interrupts the guest sits
  * in `hlt` with nothing else to do.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import type { GuestRoutine } from './linux-8259.ts';
 import { legacyPic, legacyVector } from './linux-8259.ts';
 import type { WorkloadDefinition } from './workload.ts';

@@ -23,8 +23,8 @@
  * `hlt`, woken by the PIT's HZ=1000 tick, as a kernel thread sleeping
  * between reads of the clock does.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import type { GuestRoutine } from './linux-8259.ts';
 import { jiffiesClock, legacyPic } from './linux-8259.ts';
 import type { WorkloadDefinition } from './workload.ts';

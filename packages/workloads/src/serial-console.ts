@@ -34,8 +34,8 @@
  * Lines come `linesPerSecond` apart by the TSC (the clock printk stamps them
  * with); between them the guest sits in `hlt`, woken by the HZ=1000 PIT tick.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import type { GuestRoutine } from './linux-8259.ts';
 import { jiffiesClock, legacyPic, legacyVector } from './linux-8259.ts';
 import type { WorkloadDefinition } from './workload.ts';

@@ -12,8 +12,8 @@
  * Frames start `1/fps` apart by the TSC; between them the guest idles in
  * `hlt`, woken by the HZ=1000 PIT tick.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { jiffiesClock, legacyPic } from './linux-8259.ts';
 import { VGA_MODE_13H, setVgaMode } from './vga-modes.ts';
 import type { WorkloadDefinition } from './workload.ts';

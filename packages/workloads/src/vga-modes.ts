@@ -22,9 +22,7 @@
  * Index/data pairs of the sequencer, CRTC and graphics controller are single
  * word writes to the index port (index in the low byte), as a BIOS does.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
-import type { ModeTable } from '@splitvisor/vga';
-import { MODE_03H, MODE_13H, egaPalette } from '@splitvisor/vga';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
 
 export const VGA_MISC_WRITE = 0x3c2;
 export const VGA_SEQ_INDEX = 0x3c4;
@@ -39,9 +37,39 @@ export const VGA_DAC_DATA = 0x3c9;
 /** Attribute address register bit 5: palette address source (video on, palette locked). */
 const ATTR_PAS = 0x20;
 
-/** A standard mode's registers (the vga package's tables: IBM VGA Technical Reference) and the DAC entries the guest loads, 6-bit red, green, blue from entry 0. */
-export interface VgaModeTable extends ModeTable {
+/**
+ * A standard mode as the guest carries it — its own table per mode, as a
+ * driver that sets modes without a BIOS does, not the device model's: the
+ * values of the IBM VGA Technical Reference's video parameter table, in the
+ * order the guest writes them.
+ */
+export interface VgaModeTable {
+  /** Miscellaneous output. */
+  readonly misc: number;
+  /** SR00–SR04. */
+  readonly sequencer: readonly number[];
+  /** CR00–CR18. */
+  readonly crtc: readonly number[];
+  /** GR00–GR08. */
+  readonly graphics: readonly number[];
+  /** AR00–AR14. */
+  readonly attribute: readonly number[];
+  /** The DAC entries the guest loads: 6-bit red, green, blue from entry 0. */
   readonly palette: ArrayLike<number>;
+}
+
+/**
+ * The EGA's 64 colours as 6-bit DAC entries, as a BIOS loads them for the
+ * 16-colour modes: index bits 2/1/0 are red, green and blue at two thirds
+ * (2Ah), bits 5/4/3 add one third (15h).
+ */
+function egaPalette(): Uint8Array {
+  const palette = new Uint8Array(64 * 3);
+  for (let index = 0; index < 64; index++) {
+    const level = (primary: number, secondary: number) => ((index >> primary) & 1) * 0x2a + ((index >> secondary) & 1) * 0x15;
+    palette.set([level(2, 5), level(1, 4), level(0, 3)], index * 3);
+  }
+  return palette;
 }
 
 /** 3-3-2 RGB over 256 entries: every colour index its own colour, which makes a rendered fill checkable. */
@@ -51,11 +79,37 @@ export function rgb332Palette(): number[] {
   return out;
 }
 
-/** 80 × 25 colour text, 9 × 16 cells, B8000h (mode 03h), with the EGA palette. */
-export const VGA_MODE_03H: VgaModeTable = { ...MODE_03H, palette: egaPalette() };
+/** 80 × 25 colour text, 9 × 16 cells, 720 × 400 at 70 Hz, B8000h (mode 03h), with the EGA palette. */
+export const VGA_MODE_03H: VgaModeTable = {
+  misc: 0x67,
+  sequencer: [0x03, 0x00, 0x03, 0x00, 0x02],
+  crtc: [
+    0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf, 0x1f, 0x00, 0x4f, 0x0d, 0x0e, 0x00, 0x00, 0x00, 0x00,
+    0x9c, 0x8e, 0x8f, 0x28, 0x1f, 0x96, 0xb9, 0xa3, 0xff,
+  ],
+  graphics: [0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0e, 0x00, 0xff],
+  attribute: [
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
+    0x0c, 0x00, 0x0f, 0x08, 0x00,
+  ],
+  palette: egaPalette(),
+};
 
-/** 320 × 200, 256 colours, chain 4 at A0000h (mode 13h), with a 3-3-2 palette. */
-export const VGA_MODE_13H: VgaModeTable = { ...MODE_13H, palette: rgb332Palette() };
+/** 320 × 200, 256 colours, chain 4, 70 Hz, A0000h (mode 13h), with a 3-3-2 palette. */
+export const VGA_MODE_13H: VgaModeTable = {
+  misc: 0x63,
+  sequencer: [0x03, 0x01, 0x0f, 0x00, 0x0e],
+  crtc: [
+    0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0xbf, 0x1f, 0x00, 0x41, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x9c, 0x8e, 0x8f, 0x28, 0x40, 0x96, 0xb9, 0xa3, 0xff,
+  ],
+  graphics: [0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x05, 0x0f, 0xff],
+  attribute: [
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x41, 0x00, 0x0f, 0x00, 0x00,
+  ],
+  palette: rgb332Palette(),
+};
 
 /** The register writes that set `mode`, in the order above. */
 export function* setVgaMode(mode: VgaModeTable): GuestProgram {

@@ -38,8 +38,8 @@
  * apart by the TSC; between them the guest idles in `hlt`, woken by the
  * HZ=1000 PIT tick.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import type { GuestRoutine } from './linux-8259.ts';
 import { jiffiesClock, legacyPic } from './linux-8259.ts';
 import { VGA_CRTC_DATA, VGA_CRTC_INDEX, VGA_MODE_03H, setVgaMode } from './vga-modes.ts';

@@ -46,8 +46,8 @@
  * IPI_TEST_VECTOR (B0h); for the TSC-deadline tests, LVTT in TSC-deadline
  * mode on TSC_DEADLINE_TIMER_VECTOR (EFh) with its handler.
  */
-import type { GuestProgram } from '@splitvisor/monitor';
-import { ScriptedGuest } from '@splitvisor/monitor';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import type { WorkloadDefinition } from './workload.ts';
 import { numberParameter, stringParameter } from './workload.ts';
 

@@ -8,7 +8,7 @@
  * Parameters are checked here, not in each program: a bad value is one
  * `WorkloadError` naming the workload, the parameter and what it takes.
  */
-import type { ScriptedGuest } from '@splitvisor/monitor';
+import type { ScriptedGuest } from '@splitvisor/scripted-guest';
 
 export type ParameterValue = number | string;
 

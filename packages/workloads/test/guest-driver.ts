@@ -1,6 +1,6 @@
 // Runs a scripted guest on its own, as a CPU under a monitor would: answers its reads, keeps its TSC, and records
 // every port and MMIO access; on `hlt` a millisecond passes and the PIT's tick (vector 20h) comes in.
-import type { ScriptedGuest } from '@splitvisor/monitor';
+import type { ScriptedGuest } from '@splitvisor/scripted-guest';
 
 export interface Access {
   readonly kind: 'out' | 'in' | 'write' | 'read';

@@ -1,4 +1,4 @@
-import type { ScriptedGuest } from '@splitvisor/monitor';
+import type { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { describe, expect, it } from 'vitest';
 import { APIC_DIVISOR, GUEST_TSC_HZ, LAPIC_BUS_HZ, LOCAL_TIMER_VECTOR, workloadDefinition, lapicTick } from '../src/index.ts';
 

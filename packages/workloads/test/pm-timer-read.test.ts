@@ -1,4 +1,4 @@
-import type { ScriptedGuest } from '@splitvisor/monitor';
+import type { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { describe, expect, it } from 'vitest';
 import { PM_TIMER_PORT, workloadDefinition, pmTimerDelta, pmTimerMonotonic, pmTimerRead } from '../src/index.ts';
 

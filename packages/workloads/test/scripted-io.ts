@@ -1,6 +1,6 @@
 // Drives a scripted guest without a VM: each port access goes to `device`, which may ask for an interrupt; the
 // interrupt is injected when the guest can take it. Accesses are logged as "out 1f6 a0" / "in 1f7".
-import type { ScriptedGuest } from '@splitvisor/monitor';
+import type { ScriptedGuest } from '@splitvisor/scripted-guest';
 
 export interface FakeDevice {
   in(port: number, size: number): number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GuestExit } from '@splitvisor/monitor';
+import type { GuestExit } from '@splitvisor/abi';
 import { IPI_TEST_VECTOR, VMEXIT_TESTS, createWorkload, vmexit } from '../src/index.ts';
 
 /** The accesses of a run until the guest halts or stops, as `kind address=value` strings. */

@@ -6,39 +6,35 @@
  * (counters, status bits that follow an output) are named by the test and
  * counted apart, with an optional tolerance check.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
-import type { AccessSize, AddressSpace, Device } from '@splitvisor/abi';
+import type { AddressSpace, Device } from '@splitvisor/abi';
+import type { TraceRecord } from '@splitvisor/traces';
+import { readTraceSync } from '@splitvisor/traces';
 import type { TestContext } from './test-context.ts';
 
-export interface TraceAccess {
-  readonly t: number;
-  readonly kind: 'pio' | 'mmio';
-  readonly op: 'r' | 'w';
-  readonly addr: number;
-  readonly size: AccessSize;
-  readonly value: number;
-  readonly mr: string;
-}
+/** One recorded access: the record of `@splitvisor/traces`, checked as it is read. */
+export type TraceAccess = Readonly<TraceRecord>;
 
 export const TRACE_NAMES = ['seabios-post', 'linux-boot-serial', 'linux-boot-vga'] as const;
 export type TraceName = (typeof TRACE_NAMES)[number];
 
 const cache = new Map<TraceName, readonly TraceAccess[]>();
 
-/** The records of `shared/traces/NAME.jsonl.gz`; throws naming the path when shared/ is not beside the repo. */
+/**
+ * The records of `shared/traces/NAME.jsonl.gz`, read and validated by the
+ * one trace reader (`@splitvisor/traces`); throws naming the path when
+ * shared/ is not beside the repo, or the file and line of a bad record.
+ */
 export function loadTrace(name: TraceName): readonly TraceAccess[] {
   const cached = cache.get(name);
   if (cached !== undefined) return cached;
   const path = fileURLToPath(new URL(`../../../../shared/traces/${name}.jsonl.gz`, import.meta.url));
-  let text: string;
+  let records: readonly TraceAccess[];
   try {
-    text = gunzipSync(readFileSync(path)).toString('utf8');
+    records = readTraceSync(path);
   } catch (error) {
     throw new Error(`cannot read the shared trace ${path} (is ../shared beside the repository?): ${String(error)}`, { cause: error });
   }
-  const records = text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as TraceAccess);
   cache.set(name, records);
   return records;
 }

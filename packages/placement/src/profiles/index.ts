@@ -39,7 +39,7 @@ export const PROFILES: readonly PlacementFile[] = [
   {
     name: 'kvm-userspace-pit',
     description: 'PIC, I/O APIC and LAPIC in the kernel; the PIT and the rest in userspace',
-    models: "KVM's in-kernel irqchip with QEMU's own 8254 (qemu-kvm -no-kvm-pit; QEMU's i8254 when KVM_CREATE_PIT2 is not used): every PIT access and every tick's irq line crosses to userspace — the question seed 001 argues about.",
+    models: "KVM's in-kernel irqchip with QEMU's own 8254 (qemu-kvm -no-kvm-pit; QEMU's i8254 when KVM_CREATE_PIT2 is not used): every PIT access and every tick's irq line crosses to userspace — the question seed 002 argues about.",
     time: EXITS_TAKE_TIME,
     devices: { ...everywhere('user'), pic: 'kernel', ioapic: 'kernel', lapic: 'kernel' },
     io: { coalescedWrites: true, cachedReads: false, kernelCounters: false },
@@ -63,7 +63,7 @@ export const PROFILES: readonly PlacementFile[] = [
   {
     name: 'plex86',
     description: 'timers and interrupt controllers in the monitor; the rest in userspace',
-    models: 'plex86 as Kevin Lawton proposed it (seed 000): "parts of all of some particular devices such as the timer and interrupt controller chips can likely be moved into the monitor domain"; the RTC, keyboard, video, floppy and disk stay in the user program. Writes are cached in the monitor (seed 002).',
+    models: 'plex86 as Kevin Lawton proposed it (seed 000): "parts of all of some particular devices such as the timer and interrupt controller chips can likely be moved into the monitor domain"; the RTC, keyboard, video, floppy and disk stay in the user program. Writes are cached in the monitor (seed 003).',
     devices: { ...everywhere('user'), pic: 'monitor', ioapic: 'monitor', lapic: 'monitor', pit: 'monitor' },
     io: { coalescedWrites: true, cachedReads: true, kernelCounters: false },
   },
@@ -79,7 +79,7 @@ export const PROFILES: readonly PlacementFile[] = [
   {
     name: 'all-kernel',
     description: 'every device in the kernel',
-    models: 'A bound, not a product: what the guest would cost if every device model ran on the lightweight-exit path (the "bytecode/jit facility" wished for in seed 001).',
+    models: 'A bound, not a product: what the guest would cost if every device model ran on the lightweight-exit path (the "bytecode/jit facility" wished for in seed 002).',
     time: EXITS_TAKE_TIME,
     devices: everywhere('kernel'),
     io: { coalescedWrites: false, cachedReads: false, kernelCounters: true },

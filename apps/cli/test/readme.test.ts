@@ -1,0 +1,53 @@
+// The READMEs' commands, as a user with only node and npm types them: each
+// `npm run splitvisor -- …` and `npm start -- …` they show runs through the
+// root package.json's scripts to this command, and parses and runs.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, normalize } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const READMES = ['README.md', 'apps/cli/README.md'];
+
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+
+/** Every command a README shows in code (inline or a block), with its whitespace as one space. */
+function codeOf(text: string): string[] {
+  const blocks = [...text.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].flatMap((m) => (m[1] ?? '').split('\n').map((line) => line.replace(/\s+#.*$/, '')));
+  const inline = [...text.replace(/```[\s\S]*?```/g, '').matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '');
+  return [...blocks, ...inline].map((code) => code.replace(/\s+/g, ' ').trim());
+}
+
+/** `npm run splitvisor -- ARGS` and `npm start -- ARGS`: the arguments the command receives. */
+const NPM = /^npm (?:run splitvisor|start) -- (.+)$/;
+const documented = [...new Set(READMES.flatMap((readme) => codeOf(read(readme)).map((code) => NPM.exec(code)?.[1])))]
+  .filter((args): args is string => args !== undefined && !args.includes('…')); // `npm run splitvisor -- COMMAND …` is a synopsis
+
+describe("the READMEs' commands", () => {
+  it('use npm, which every user has, and never pnpm to run the command', () => {
+    for (const readme of READMES) expect(read(readme), readme).not.toMatch(/pnpm (-s )?splitvisor/);
+    expect(documented).toContain('--help');
+    expect(documented).toContain('run --profile kvm-split --workload lapic-tick');
+  });
+
+  it('reach this command through the root scripts: start through the bootstrap, splitvisor directly', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    const { bin } = JSON.parse(read('apps/cli/package.json')) as { bin: Record<string, string> };
+    expect(scripts.splitvisor).toBe(`node ${normalize(join('apps/cli', bin.splitvisor ?? ''))}`);
+    expect(scripts.start).toBe('node tooling/bootstrap.mjs start');
+    // The bootstrap hands its arguments on to the built command (`compare` when there are none).
+    expect(read('tooling/bootstrap.mjs')).toMatch(/join\(root, 'apps', 'cli', 'dist', 'main\.js'\), \.\.\.\(rest\.length > 0 \? rest : \['compare'\]\)/);
+  });
+
+  it.each(documented)('`%s` runs, printing only its output on stdout', (args) => {
+    // From the repository root, as the READMEs' relative paths are.
+    const result = spawnSync(process.execPath, ['--import', tsx, main, ...args.split(' ')], { cwd: root, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.length).toBeGreaterThan(0);
+    if (args.split(' ').includes('--json')) expect(() => JSON.parse(result.stdout) as unknown).not.toThrow();
+  });
+});

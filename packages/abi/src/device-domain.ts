@@ -1,0 +1,177 @@
+/**
+ * One domain — the part that the kernel, the monitor and the device host
+ * each are, with what its place adds on top: a bus holding the devices
+ * placed here at the board's addresses, a timer queue their timers run on,
+ * a registry of their states by name (KVM_GET/SET_PIT2, _IRQCHIP …
+ * generalised), the `DeviceContext` each is given, and one entry point
+ * taking a decoded access. The run loop asks an ordered list of domains;
+ * a domain across the channel answers through the same calls (crosvm's
+ * `Bus` holds local devices and `ProxyDevice`s alike).
+ *
+ * What a place adds is its own: the kernel its coalesced ring and the
+ * counters it serves; the monitor, later, its in-port cache; the device
+ * host its end of the channel.
+ */
+import type { Access } from './access.ts';
+import type { DeviceContext, GuestMemory, Timer } from './device-context.ts';
+import { NO_MEMORY } from './device-context.ts';
+import type { Device } from './device.ts';
+import { IoBus } from './io-bus.ts';
+import type { DeviceStateReply, ErrorReply, OkReply } from './ioctl.ts';
+import { ErrorCode } from './ioctl.ts';
+import type { DeviceState } from './plain-state.ts';
+import type { Nanoseconds } from './time.ts';
+
+/** The places a device can be put: the three domains. */
+export type Place = 'kernel' | 'monitor' | 'user';
+
+/** The timer queue a domain's devices arm their timers on (the clock package's `TimerQueue`). */
+export interface DomainTimers {
+  timer(callback: (now: Nanoseconds) => void): Timer;
+  /** Fires every timer due by `now`, in deadline order; returns how many. */
+  runDue(now: Nanoseconds): number;
+  /** Fires every timer due by `time`, moving the owner's clock to each deadline first (`at`). */
+  advanceTo(time: Nanoseconds, at: (deadline: Nanoseconds) => void): number;
+  /** The earliest deadline (NEVER if none). */
+  nextDeadline(): Nanoseconds;
+  readonly size: number;
+}
+
+/** What a domain keeps of a device beyond its regions: its state, by the board's name for it. */
+export interface StatefulDevice {
+  readonly name: string;
+  getState(): DeviceState;
+  setState(state: DeviceState): void;
+}
+
+/** Where one of a device's regions sits on the board. */
+export interface RegionAt {
+  readonly region: string;
+  readonly base: number;
+}
+
+export interface DomainOptions {
+  /** The domain's time: the monitor's virtual time, or the time of the exit being served. */
+  readonly now: () => Nanoseconds;
+  readonly timers: DomainTimers;
+  /** Guest RAM, for the DMA of devices placed here. */
+  readonly memory?: GuestMemory;
+}
+
+const PLACE_NAMES: Readonly<Record<Place, string>> = { kernel: 'the kernel', monitor: 'the monitor', user: 'the device host' };
+
+export class DeviceDomain<P extends Place = Place> {
+  readonly place: P;
+  readonly bus: IoBus = new IoBus();
+  readonly timers: DomainTimers;
+  /** What devices here warned of (guest input the hardware ignores), each line named by its device. */
+  readonly log: string[] = [];
+  protected readonly now: () => Nanoseconds;
+  protected readonly memory: GuestMemory;
+  private readonly devices = new Map<string, StatefulDevice>();
+  /** An irqchip placed here takes the lines of this domain's devices. */
+  private irqSink: ((gsi: number, level: boolean) => void) | undefined;
+
+  constructor(place: P, options: DomainOptions) {
+    this.place = place;
+    this.now = options.now;
+    this.timers = options.timers;
+    this.memory = options.memory ?? NO_MEMORY;
+  }
+
+  /** The context for a device placed here: this domain's time and timers, its irq output n driving GSI `gsiOf(n)`. */
+  context(name: string, gsiOf: (output: number) => number): DeviceContext {
+    return {
+      now: () => this.now(),
+      timer: (callback) => this.timers.timer(callback),
+      setIrq: (output, level) => { this.setIrq(gsiOf(output), level); },
+      memory: this.memory,
+      log: { debug: () => undefined, warn: (message) => { this.log.push(`${name}: ${message}`); } },
+    };
+  }
+
+  /** Places `device` here under the board's `name`: each region on this bus at its base, its state reachable by name. */
+  attach(name: string, device: Device, regions: readonly RegionAt[]): void {
+    for (const { region, base } of regions) this.bus.map(name, device, region, base);
+    this.register({ name, getState: () => device.getState(), setState: (state) => { device.setState(state); } });
+  }
+
+  /** Makes a device's state reachable by name (one whose regions are mapped otherwise, or that has none). */
+  register(device: StatefulDevice): void {
+    this.devices.set(device.name, device);
+  }
+
+  /** Whether a device of that name is placed here. */
+  holds(name: string): boolean {
+    return this.devices.has(name);
+  }
+
+  /** The names of the devices placed here, in the order they were placed. */
+  deviceNames(): readonly string[] {
+    return [...this.devices.keys()];
+  }
+
+  getDeviceState(name: string): DeviceStateReply | ErrorReply {
+    const device = this.devices.get(name);
+    if (device === undefined) return this.noDevice(name);
+    return { kind: 'device-state', device: name, state: device.getState() };
+  }
+
+  /** Restores `name`'s state; a state of another model or version is refused (EINVAL), the device left as it was. */
+  setDeviceState(name: string, state: DeviceState): OkReply | ErrorReply {
+    const device = this.devices.get(name);
+    if (device === undefined) return this.noDevice(name);
+    try {
+      device.setState(state);
+    } catch (error) {
+      return { kind: 'error', code: ErrorCode.Invalid, message: error instanceof Error ? error.message : String(error) };
+    }
+    this.restored(name);
+    return { kind: 'ok' };
+  }
+
+  /** A device's state was restored (the device host re-offers its counters). */
+  protected restored(_name: string): void {
+    // nothing to redo in a plain domain
+  }
+
+  private noDevice(name: string): ErrorReply {
+    return { kind: 'error', code: ErrorCode.NoDevice, message: `no device ${name} in ${PLACE_NAMES[this.place]}` };
+  }
+
+  /** An irqchip placed here: the lines of this domain's devices go to it. */
+  routeIrqs(sink: (gsi: number, level: boolean) => void): void {
+    this.irqSink = sink;
+  }
+
+  /** Drives a GSI: into the irqchip placed here, or on to wherever this place sends lines it has no irqchip for. */
+  setIrq(gsi: number, level: boolean): void {
+    if (this.irqSink === undefined) this.unroutedIrq(gsi, level);
+    else this.irqSink(gsi, level);
+  }
+
+  /** A line with no irqchip here to take it (the device host sends it to the kernel: KVM_IRQ_LINE). */
+  protected unroutedIrq(_gsi: number, _level: boolean): void {
+    // dropped: nothing listens
+  }
+
+  /**
+   * The entry point: answers `access` if a device placed here holds its
+   * address — a read's bytes into `into` (`width × count`) — and returns
+   * the device's name; null when answered without a device; undefined when
+   * the access goes on to the next domain outward.
+   */
+  access(access: Access, into: Uint8Array): string | null | undefined {
+    return this.bus.access(access, into)?.name;
+  }
+
+  /** Fires this domain's timers due by `now`. */
+  runDue(now: Nanoseconds): void {
+    this.timers.runDue(now);
+  }
+
+  /** The earliest deadline of this domain's timers (NEVER if none). */
+  nextDeadline(): Nanoseconds {
+    return this.timers.nextDeadline();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * What the monitor drives: a virtual CPU that runs until it does I/O, halts,
+ * or spends the cycles it was given. The monitor never knows which backend it
+ * drives — a scripted guest today, an x86 interpreter running real firmware
+ * later — so everything here is in the CPU's own terms: cycles, ports,
+ * addresses, the interrupt flag, vectors.
+ */
+import type { AccessSize, GuestAccessSize } from './io-region.ts';
+
+export type GuestExit =
+  /** `out`/`in` (count > 1 for string I/O). A read waits for `complete` before the CPU runs on. */
+  | { readonly kind: 'io'; readonly direction: 'in' | 'out'; readonly port: number; readonly size: AccessSize; readonly count: number; readonly data: Uint8Array }
+  | { readonly kind: 'mmio'; readonly isWrite: boolean; readonly address: number; readonly length: GuestAccessSize; readonly data: Uint8Array }
+  /** `rdmsr`/`wrmsr` of an MSR the CPU does not keep itself: a write's 8 bytes little-endian; a read waits for `complete`. */
+  | { readonly kind: 'msr'; readonly isWrite: boolean; readonly index: number; readonly data: Uint8Array }
+  /** `hlt`: the CPU waits for an interrupt. */
+  | { readonly kind: 'hlt' }
+  /** It became able to take an interrupt (`sti`, an `iret` restoring IF) while the monitor asked to know (interrupt-window exiting). */
+  | { readonly kind: 'irq-window' }
+  /** It ran the cycles it was given (a deadline came). */
+  | { readonly kind: 'budget' }
+  /** The guest has nothing more to do (a scripted program returned; a triple fault). */
+  | { readonly kind: 'shutdown' };
+
+export interface GuestRun {
+  readonly exit: GuestExit;
+  /** Cycles the CPU ran before the exit (the monitor adds them to guest time). */
+  readonly cycles: number;
+}
+
+/**
+ * The cycles one guest operation costs the guest itself — a scripted guest's
+ * operation, an interpreter's instruction — the same in every backend, so a
+ * program and its machine code take the same guest time (the exit costs are
+ * the metrics' business).
+ */
+export const OP_CYCLES = 1;
+
+export interface GuestCpu {
+  /**
+   * Runs for at most `budget` cycles (Infinity: until it exits). With
+   * `exitOnInterruptWindow`, also stops as soon as it becomes interruptible
+   * (the VMCS's interrupt-window exiting, which KVM sets when userspace asks
+   * for an irq window). `tsc` is the guest's time-stamp counter at entry
+   * (the host TSC plus the VMCS's TSC offset): `rdtsc` reads it plus the
+   * cycles run since, without an exit.
+   *
+   * The result may be the CPU's own record, rewritten by its next `run`
+   * (as the exit fields of a VMCS are): a caller reads it before running
+   * the CPU again, and copies what it keeps.
+   */
+  run(budget: number, exitOnInterruptWindow?: boolean, tsc?: number): GuestRun;
+  /**
+   * Supplies the data of the `in`/MMIO read the last run stopped on. The
+   * buffer may be the caller's own, reused for the next read: a CPU takes
+   * the value now and does not keep it.
+   */
+  complete(data: Uint8Array): void;
+  /** Whether an interrupt can be taken now (RFLAGS.IF set, no interrupt shadow). */
+  readonly interruptible: boolean;
+  /** Whether the CPU is halted. */
+  readonly halted: boolean;
+  /** Takes an external interrupt at an instruction boundary: its handler for `vector` runs next (and `hlt` ends). */
+  inject(vector: number): void;
+}

@@ -1,0 +1,120 @@
+/**
+ * The device host as the kernel reaches it: across the channel, in this
+ * thread behind the direct transport through the codec (modelled), or in a
+ * worker thread over the worker transport (live). Either way it answers the
+ * same calls a local domain does — an exit (the run ioctl returning), a
+ * device's state by name (the get/set device state ioctls) — so the VM
+ * never asks which.
+ *
+ * The coalesced ring the kernel filled goes ahead of the exit that flushes
+ * it; in live mode every exit's round trip is also timed on the wall clock.
+ */
+import { performance } from 'node:perf_hooks';
+import type { DeviceState, DeviceStateReply, ErrorReply, Exit, GuestMemory, Message, Nanoseconds, OkReply, RunRequest } from '@splitvisor/abi';
+import type { ChannelEnd } from '@splitvisor/channel';
+import { createDirectChannel, spawnWorkerChannel } from '@splitvisor/channel';
+import { TimerQueue } from '@splitvisor/clock';
+import { DeviceHost, FileBlockBackend } from '@splitvisor/devhost';
+import type { KernelDomain } from '@splitvisor/kernel';
+import type { UserDomain } from '@splitvisor/monitor';
+import type { Placement } from '@splitvisor/placement';
+import type { BoardOptions, Release } from './devices.ts';
+import type { HostObservers } from './host-assembly.ts';
+import { assembleDeviceHost } from './host-assembly.ts';
+import { VmError } from './vm-error.ts';
+
+/** The worker entry next to this module: the TypeScript source under tsx, the built file otherwise. */
+const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './devhost-worker.ts' : './devhost-worker.js', import.meta.url);
+
+export interface DeviceHostLinkOptions {
+  readonly placement: Placement;
+  readonly board: BoardOptions;
+  /** Guest RAM, shared with the worker in live mode. */
+  readonly ram: SharedArrayBuffer;
+  readonly memory: GuestMemory;
+  /** In-thread observers of the device host (modelled mode only: a worker's cannot reach this thread). */
+  readonly observers: HostObservers;
+  /** What the in-thread device host opened, to release when the VM stops. */
+  readonly releases: Release[];
+  /** Each exit's wall-clock round trip, in live mode. */
+  readonly timed?: (kind: Exit['kind'], ms: number) => void;
+}
+
+export class DeviceHostLink implements UserDomain {
+  /** The device host itself when it runs in this thread (modelled mode). */
+  readonly host: DeviceHost | undefined;
+  /** Its earliest timer deadline, as its last `run` reply gave it. */
+  deadline: Nanoseconds = 0;
+  private readonly end: ChannelEnd;
+  private readonly kernel: KernelDomain;
+  private readonly shutdownWorker: (() => Promise<number>) | undefined;
+  private readonly timed: ((kind: Exit['kind'], ms: number) => void) | undefined;
+
+  /** Starts the device host in `mode`, its ioctls served by `kernel`; the kernel's end is ready before the guest runs. */
+  constructor(mode: 'modelled' | 'live', kernel: KernelDomain, options: DeviceHostLinkOptions) {
+    this.kernel = kernel;
+    const { placement, board } = options;
+    if (mode === 'live') {
+      // The worker opens the image itself; a bad one is found here first, to be reported in one line.
+      if (board.diskImage !== undefined) FileBlockBackend.open(board.diskImage, { readOnly: true }).close();
+      // A generous timeout: the worker's first answer waits for it to load every device package (seconds on a loaded machine).
+      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, board, ram: options.ram } });
+      this.end = worker.end;
+      this.shutdownWorker = () => worker.shutdown();
+      this.host = undefined;
+      this.timed = options.timed;
+    } else {
+      const [end, devhostEnd] = createDirectChannel({ names: ['kernel', 'devhost'], codec: true });
+      this.end = end;
+      this.host = new DeviceHost(devhostEnd, { timers: new TimerQueue(), memory: options.memory });
+      assembleDeviceHost(this.host, placement, options.observers, board, options.releases);
+      this.shutdownWorker = undefined;
+      this.timed = undefined;
+    }
+    this.end.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
+  }
+
+  /**
+   * Power-on: lines the host's devices raised reach the irqchip before the
+   * guest runs (QEMU's reset before the first KVM_RUN), and the answer
+   * carries the host's first deadline.
+   */
+  powerOn(): void {
+    this.run(this.end.call({ kind: 'resume' }), 'resume');
+  }
+
+  /** The run ioctl returns with `exit`; the next `run` brings its completion, the host's deadline, and whether it wants an irq window. */
+  exit(exit: Exit): RunRequest {
+    const start = this.timed === undefined ? 0 : performance.now();
+    const ring = this.kernel.takeCoalesced();
+    if (ring !== undefined) this.end.post(ring);
+    const reply = this.end.call(exit);
+    this.timed?.(exit.kind, performance.now() - start);
+    return this.run(reply, 'an exit');
+  }
+
+  getDeviceState(name: string): DeviceStateReply | ErrorReply {
+    const reply = this.end.call({ kind: 'get-device-state', device: name });
+    return reply.kind === 'device-state' || reply.kind === 'error' ? reply : unexpected(reply, 'get-device-state');
+  }
+
+  setDeviceState(name: string, state: DeviceState): OkReply | ErrorReply {
+    const reply = this.end.call({ kind: 'set-device-state', device: name, state });
+    return reply.kind === 'ok' || reply.kind === 'error' ? reply : unexpected(reply, 'set-device-state');
+  }
+
+  /** Stops the worker (it flushes and closes what it opened); in-thread, nothing to stop. */
+  async close(): Promise<void> {
+    await this.shutdownWorker?.();
+  }
+
+  private run(reply: Message, what: string): RunRequest {
+    if (reply.kind !== 'run') throw new VmError(`the device host answered ${what} with ${reply.kind}${reply.kind === 'error' ? `: ${reply.message}` : ''}`);
+    this.deadline = reply.deadline;
+    return reply;
+  }
+}
+
+function unexpected(reply: Message, request: string): never {
+  throw new VmError(`the device host answered ${request} with ${reply.kind}`);
+}
