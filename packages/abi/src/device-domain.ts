@@ -71,12 +71,34 @@ export class DeviceDomain<P extends Place = Place> {
   private readonly devices = new Map<string, StatefulDevice>();
   /** An irqchip placed here takes the lines of this domain's devices. */
   private irqSink: ((gsi: number, level: boolean) => void) | undefined;
+  private readonly watchers: (() => void)[] = [];
 
   constructor(place: P, options: DomainOptions) {
     this.place = place;
     this.now = options.now;
     this.timers = options.timers;
     this.memory = options.memory ?? NO_MEMORY;
+    this.bus.watch(() => { this.changed(); });
+  }
+
+  /**
+   * Whether this domain answers no access at all: nothing placed here (and,
+   * in the kernel, no counter or coalesced range registered). Whoever asks
+   * domains in turn can leave it out until `watch` says it changed — the
+   * monitor of every KVM-like placement holds nothing for the whole run.
+   */
+  get holdsNothing(): boolean {
+    return this.bus.empty;
+  }
+
+  /** Calls `watcher` whenever what this domain answers may have changed (a device placed, a fast path registered). */
+  watch(watcher: () => void): void {
+    this.watchers.push(watcher);
+  }
+
+  /** What this domain answers changed: its watchers look again. */
+  protected changed(): void {
+    for (const watcher of this.watchers) watcher();
   }
 
   /** The context for a device placed here: this domain's time and timers, its irq output n driving GSI `gsiOf(n)`. */
@@ -162,7 +184,13 @@ export class DeviceDomain<P extends Place = Place> {
    * the access goes on to the next domain outward.
    */
   access(access: Access, into: Uint8Array): string | null | undefined {
-    return this.bus.access(access, into)?.name;
+    const mapping = this.bus.access(access, into);
+    return mapping === undefined ? this.unmapped(access, into) : mapping.name;
+  }
+
+  /** An access no device here holds: what the place answers without one (the kernel's counters and ring), or undefined. */
+  protected unmapped(_access: Access, _into: Uint8Array): string | null | undefined {
+    return undefined;
   }
 
   /** Fires this domain's timers due by `now`. */

@@ -41,6 +41,8 @@ export class IoBus {
   /** A port region was mapped at a base that is not a whole port: lookups the table misses fall back to the search. */
   private oddPortBase = false;
   readonly unassigned = { reads: 0, writes: 0 };
+  /** Told after every mapping: whoever keeps a view of what this bus holds. */
+  private readonly watchers: (() => void)[] = [];
 
   /** Puts `device`'s `regionName` at `base` under the board name `name`. */
   map(name: string, device: Device, regionName: string, base: number): void {
@@ -61,6 +63,7 @@ export class IoBus {
       if (Number.isInteger(base)) this.portSlots.fill(this.portMappings.length, Math.max(0, base), Math.max(0, end));
       else this.oddPortBase = true;
     }
+    for (const watcher of this.watchers) watcher();
   }
 
   /** The mapping holding `address`, or undefined. */
@@ -129,6 +132,11 @@ export class IoBus {
       this.unassigned.reads += access.count;
       into.fill(0xff);
     }
+  }
+
+  /** Calls `watcher` after every mapping from now on. */
+  watch(watcher: () => void): void {
+    this.watchers.push(watcher);
   }
 
   /** Whether nothing is mapped here at all. */

@@ -22,6 +22,11 @@ interface CoalescedRange {
   readonly length: number;
 }
 
+/** Whether the whole access falls in a coalesced range. */
+function inRange(range: CoalescedRange, access: Access): boolean {
+  return range.space === access.space && access.address >= range.address && access.address + access.width <= range.address + range.length;
+}
+
 export class KernelDomain extends DeviceDomain<'kernel'> {
   private readonly counters: { device: string; descriptor: CounterDescriptor }[] = [];
   private readonly coalescedRanges: CoalescedRange[] = [];
@@ -31,8 +36,6 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   private readonly queued = new Map<number, number>();
   /** Level-triggered EOIs for a userspace I/O APIC, each to leave as a KVM_EXIT_IOAPIC_EOI before the guest runs again. */
   private readonly ioapicEois: number[] = [];
-  /** How `access` answered the last access it answered. */
-  private lastAnswer: KernelAnswer = 'device';
 
   /** `memory`: guest RAM, for the DMA of devices placed here. */
   constructor(now: () => Nanoseconds, memory: GuestMemory = NO_MEMORY) {
@@ -69,24 +72,24 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   // --- the lightweight path ---------------------------------------------------------
 
   /**
-   * Answers an access here if it can — a device placed here, a counter the
-   * device host registered, a write to a coalesced range — or undefined:
-   * it goes on to userspace. A coalesced write is answered with no device
-   * named (null).
+   * What the kernel answers without a device placed here: a read of a counter
+   * the device host registered, or a write to a coalesced range (answered with
+   * no device named: null). Anything else goes on to userspace (undefined).
    */
-  override access(access: Access, into: Uint8Array): string | null | undefined {
-    const mapping = this.bus.access(access, into);
-    if (mapping !== undefined) {
-      this.lastAnswer = 'device';
-      return mapping.name;
-    }
+  protected override unmapped(access: Access, into: Uint8Array): string | null | undefined {
     if (access.isWrite) return this.coalescedRanges.length === 0 ? undefined : this.coalesce(access);
     return this.counters.length === 0 || access.count !== 1 ? undefined : this.readCounter(access, into);
   }
 
-  /** How the last access answered here was answered. */
-  get answeredBy(): KernelAnswer {
-    return this.lastAnswer;
+  override get holdsNothing(): boolean {
+    return this.bus.empty && this.counters.length === 0 && this.coalescedRanges.length === 0;
+  }
+
+  /** How the kernel answers `access` now, without answering it: by a device placed here, a counter it serves, its coalesced ring, or not at all. */
+  answerFor(access: Access): KernelAnswer | undefined {
+    if (this.bus.find(access.space, access.address) !== undefined) return 'device';
+    if (access.isWrite) return this.coalescedRanges.some((r) => inRange(r, access)) && access.width <= 8 ? 'coalesced' : undefined;
+    return access.count === 1 && this.counters.some(({ descriptor: d }) => d.space === access.space && d.address === access.address && d.size === access.width) ? 'counter' : undefined;
   }
 
   /** A read of a counter the device host registered (seed 002's generic counter), served from virtual time. */
@@ -96,7 +99,6 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
       if (descriptor.space !== access.space || descriptor.address !== access.address || descriptor.size !== access.width) continue;
       const value = counterValueAt(descriptor, this.now());
       for (let i = 0; i < access.width; i++) into[i] = Number((value >> BigInt(8 * i)) & 0xffn);
-      this.lastAnswer = 'counter';
       return counter.device;
     }
     return undefined;
@@ -107,9 +109,8 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
     const { space, address, width, count, data } = access;
     if (width > 8) return undefined;
     for (const r of this.coalescedRanges) {
-      if (r.space !== space || address < r.address || address + width > r.address + r.length) continue;
+      if (!inRange(r, access)) continue;
       for (let i = 0; i < count; i++) this.ring.push({ space, address, data: data.slice(i * width, (i + 1) * width) });
-      this.lastAnswer = 'coalesced';
       return null;
     }
     return undefined;
@@ -148,6 +149,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
         const index = this.coalescedRanges.findIndex((r) => r.space === request.space && r.address === request.address && r.length === request.length);
         if (request.enable && index < 0) this.coalescedRanges.push({ space: request.space, address: request.address, length: request.length });
         if (!request.enable && index >= 0) this.coalescedRanges.splice(index, 1);
+        this.changed();
         return { kind: 'ok' };
       }
       case 'register-fast-path': {
@@ -155,6 +157,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
         const existing = this.counters.findIndex((c) => c.descriptor.space === descriptor.space && c.descriptor.address === descriptor.address);
         if (existing >= 0) this.counters.splice(existing, 1);
         this.counters.push({ device: request.device, descriptor });
+        this.changed();
         return { kind: 'ok' };
       }
       default:

@@ -51,6 +51,10 @@ export interface LocalDomain {
   /** Fires the domain's timers due by `now`. */
   runDue(now: Nanoseconds): void;
   nextDeadline(): Nanoseconds;
+  /** Whether it answers no access at all: the loop passes it by without asking (read again when `watch` says it changed). */
+  readonly holdsNothing: boolean;
+  /** Tells `watcher` whenever what it answers may have changed. */
+  watch(watcher: () => void): void;
   /**
    * The next level-triggered EOI its local APICs owe a userspace I/O APIC,
    * taken (-1: none): it leaves as KVM_EXIT_IOAPIC_EOI before the guest
@@ -132,6 +136,10 @@ export class RunLoop {
   private readonly cpu: GuestCpu;
   private readonly clock: GuestClock;
   private readonly domains: readonly LocalDomain[];
+  /** The domains that answer anything, in order: the ones asked (a domain that holds nothing is passed by). */
+  private asked: readonly LocalDomain[] = [];
+  /** By index in `domains`: whether it is asked. */
+  private askable: readonly boolean[] = [];
   /** The domain that owes KVM_EXIT_IOAPIC_EOIs, if any does. */
   private readonly eoiOwer: LocalDomain | undefined;
   /** The access in progress, decoded once from the CPU's exit. */
@@ -171,6 +179,8 @@ export class RunLoop {
     this.clock = config.clock;
     if (config.domains.length === 0) throw new RangeError('a run loop needs at least one domain before the device host');
     this.domains = config.domains;
+    for (const domain of config.domains) domain.watch(() => { this.askAgain(); });
+    this.askAgain();
     this.eoiOwer = config.domains.find((d) => d.takeIoapicEoi !== undefined);
     this.interrupts = config.interrupts;
     this.peers = config.peers;
@@ -241,6 +251,12 @@ export class RunLoop {
       }
       if (peers?.yieldNow() === true) return this.summary(clock.now(), false);
     }
+  }
+
+  /** Looks again at which domains hold anything to ask. */
+  private askAgain(): void {
+    this.askable = this.domains.map((d) => !d.holdsNothing);
+    this.asked = this.domains.filter((_, i) => this.askable[i]);
   }
 
   /** Charges the crossings made since the guest last ran to its time: its clock ran on while it was out. */
@@ -422,9 +438,9 @@ export class RunLoop {
   private access(exit: GuestAccess, access: Access, into: Uint8Array): Uint8Array {
     this.completion = into;
     if (this.recording) return this.accessRecorded(exit, access, into);
-    const { domains } = this;
+    const { asked } = this;
     let answered = false;
-    for (let i = 0; i < domains.length && !answered; i++) answered = domains[i]?.access(access, into) !== undefined;
+    for (let i = 0; i < asked.length && !answered; i++) answered = asked[i]?.access(access, into) !== undefined;
     if (!answered) this.heavyweight(exit);
     this.ioapicEois();
     return this.completion;
@@ -444,7 +460,7 @@ export class RunLoop {
       if (domain === undefined) break;
       recorder.record(from, domain.place, reason, device, time);
       from = domain.place;
-      answered = domain.access(access, into);
+      answered = this.askable[depth] === true ? domain.access(access, into) : undefined;
       if (answered !== undefined) break;
     }
     if (answered === undefined) {

@@ -121,6 +121,8 @@ describe('run loop', () => {
       },
       runDue: () => undefined,
       nextDeadline: () => NEVER,
+      holdsNothing: false,
+      watch: () => undefined,
     };
     const loop = new RunLoop({
       cpu: guest, clock, domains: [monitor, new KernelDomain(() => clock.now())],
@@ -138,11 +140,14 @@ describe('run loop', () => {
     expect([a[0], b[0]]).toEqual([0x5a, 0x67]);
   });
 
-  it('hands every domain the same decoded access, and an empty monitor passes it on as when it held nothing at that port', () => {
+  it('hands every domain asked the same decoded access, passes by a domain that holds nothing, and asks it once something is placed there', () => {
     const clock = new GuestClock(2_000_000_000);
     const read: number[] = [];
     const guest = new ScriptedGuest((function* main(): GuestProgram {
       yield { op: 'out', port: 0x21, value: 0xfb };
+      read.push(yield { op: 'in', port: 0x21 });
+      yield { op: 'compute', cycles: 1_000 };
+      yield { op: 'out', port: 0x21, value: 0xfa };
       read.push(yield { op: 'in', port: 0x21 });
     })());
     const seen: Access[] = [];
@@ -152,6 +157,8 @@ describe('run loop', () => {
       access: (access, into) => { seen.push(access); return monitor.access(access, into); },
       runDue: (now) => { monitor.runDue(now); },
       nextDeadline: () => monitor.nextDeadline(),
+      get holdsNothing() { return monitor.holdsNothing; },
+      watch: (watcher) => { monitor.watch(watcher); },
     };
     const kernel = new KernelDomain(() => clock.now());
     const chips = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), () => undefined));
@@ -163,8 +170,12 @@ describe('run loop', () => {
       deviceAt: () => 'pic',
       userDeadline: NEVER,
     });
-    expect(loop.runUntil(1_000)).toMatchObject({ exits: 2, shutdown: true });
+    loop.runUntil(100); // the first out and in, then computing: the monitor holds nothing and is not asked
     expect(read).toEqual([0xfb]);
+    expect(seen).toEqual([]);
+    monitor.bus.map('pic-slave', chips.pic, 'slave', 0xa0); // something placed in the monitor: it is asked from now on
+    expect(loop.runUntil(1_000)).toMatchObject({ exits: 4, shutdown: true });
+    expect(read).toEqual([0xfb, 0xfa]);
     expect(seen).toHaveLength(2);
     expect(seen[0]).toBe(seen[1]); // one record, decoded in place for each exit
   });

@@ -32,10 +32,12 @@ function machine(programs: readonly (() => GuestProgram)[]) {
       if (address === 0x99) pending[1] = true;
       return 'log';
     },
+    holdsNothing: false,
+    watch: () => undefined,
     runDue: () => undefined,
     nextDeadline: () => NEVER,
   };
-  const none: LocalDomain = { place: 'monitor', access: () => undefined, runDue: () => undefined, nextDeadline: () => NEVER };
+  const none: LocalDomain = { place: 'monitor', access: () => undefined, runDue: () => undefined, nextDeadline: () => NEVER, holdsNothing: true, watch: () => undefined };
   const guests = programs.map((program) => new ScriptedGuest(program()).on(0x30, function* ipi(): GuestProgram {
     yield { op: 'out', port: 0x31, value: 1 };
   }));
