@@ -11,7 +11,10 @@ import type { ParameterValue } from '@splitvisor/workloads';
 import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, WORKLOAD_MIXES, workloadDefinition } from '@splitvisor/workloads';
 import { printComparison } from './compare.ts';
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
-import { CliError, boardOf, placementOf, runProfile } from './profile-run.ts';
+import { CliError } from './cli-error.ts';
+import type { PlacementRef } from './placement-file.ts';
+import { choosePlacement, placementRef, profileAsFile } from './placement-file.ts';
+import { boardOf, runProfile } from './profile-run.ts';
 import { serveQtest } from './qtest.ts';
 import { addReplayCommand } from './replay.ts';
 import { printRun } from './run.ts';
@@ -95,10 +98,12 @@ function withRunFlags(command: Command): Command {
 withRunFlags(program
   .command('run')
   .description('run one workload under one placement: exits per device and domain, modelled overhead, interrupts and their latency')
-  .requiredOption('--profile <name>', 'the placement (see splitvisor profiles)'))
-  .action(async (flags: RunFlags & { profile: string }) => {
+  .option('--profile <name>', 'the placement (see splitvisor profiles)')
+  .option('--placement <file>', 'a placement of your own, as JSON (start from splitvisor profiles --show NAME)'))
+  .action(async (flags: RunFlags & { profile?: string; placement?: string }) => {
+    const ref = placementRef(flags);
     const workload = workloadOptions(flags);
-    const run = await runProfile(flags.profile, workload);
+    const run = await runProfile(ref, workload);
     if (flags.json === true) console.log(JSON.stringify({ workload, run }, null, 2));
     else printRun(run, workload);
   });
@@ -106,19 +111,26 @@ withRunFlags(program
 withRunFlags(program
   .command('compare')
   .description('run one workload under several placements and show where the exits land and what they cost, side by side')
-  .option('--profiles <names>', 'comma-separated profile names (see splitvisor profiles)', DEFAULT_PROFILES))
-  .action(async (flags: RunFlags & { profiles: string }) => {
+  .option('--profiles <names>', `comma-separated profile names (see splitvisor profiles; default ${DEFAULT_PROFILES}, or none when --placement is given)`)
+  .option('--placement <file>', 'a placement of your own, as JSON, compared after the profiles (repeatable)', (file: string, files: string[]) => [...files, file], []))
+  .action(async (flags: RunFlags & { profiles?: string; placement: string[] }) => {
+    const names = flags.profiles ?? (flags.placement.length > 0 ? '' : DEFAULT_PROFILES);
+    const refs: PlacementRef[] = [
+      ...names.split(',').map((name) => name.trim()).filter((name) => name !== '').map((name) => ({ profile: name })),
+      ...flags.placement.map((file) => ({ file })),
+    ];
+    for (const ref of refs) choosePlacement(ref); // every one checked before anything runs
     const workload = workloadOptions(flags);
     if (workloadDefinition(workload.workload)?.name === 'vmexit') {
       const { tests, iterations } = vmexitPlan(workload);
       const profiles: VmexitProfile[] = [];
-      for (const name of flags.profiles.split(',')) profiles.push(await vmexitProfile(name.trim(), workload, tests, iterations));
+      for (const ref of refs) profiles.push(await vmexitProfile(ref, workload, tests, iterations));
       if (flags.json === true) console.log(JSON.stringify({ workload, iterations, vmexit: profiles }, null, 2));
       else printVmexit(profiles, iterations, workload.durationNs);
       return;
     }
     const runs: ProfileRun[] = [];
-    for (const name of flags.profiles.split(',')) runs.push(await runProfile(name.trim(), workload));
+    for (const ref of refs) runs.push(await runProfile(ref, workload));
     if (flags.json === true) console.log(JSON.stringify({ workload, runs }, null, 2));
     else printComparison(runs, workload);
   });
@@ -126,13 +138,15 @@ withRunFlags(program
 program
   .command('qtest')
   .description("speak QEMU's qtest line protocol on stdin/stdout (outb/inb/readl/writel/clock_step/irq_intercept_in ioapic …): the machine at power-on, no firmware, clock at 0, as QEMU's device tests see it")
-  .option('--profile <name>', 'where the devices live (see splitvisor profiles)', 'kvm-irqchip')
+  .option('--profile <name>', 'where the devices live (see splitvisor profiles; default kvm-irqchip)')
+  .option('--placement <file>', 'a placement of your own, as JSON (start from splitvisor profiles --show NAME)')
   .option('--disk <image>', 'a raw disk image for the ATA primary master (none: no drives)')
   .option('--floppy <image>', 'a raw diskette image in drive A (none: no drives)')
-  .action(async (flags: { profile: string; disk?: string; floppy?: string }) => {
+  .action(async (flags: { profile?: string; placement?: string; disk?: string; floppy?: string }) => {
+    const { placement } = choosePlacement(placementRef(flags, 'kvm-irqchip'));
     let vm: Vm;
     try {
-      vm = new Vm(placementOf(flags.profile), new IdleCpu(), { board: boardOf(flags) });
+      vm = new Vm(placement, new IdleCpu(), { board: boardOf(flags) });
     } catch (error) {
       if (error instanceof VmError || error instanceof FileBlockBackendError) throw new CliError(error.message);
       throw error;
@@ -179,9 +193,14 @@ program
 
 program
   .command('profiles')
-  .description('list the named placements and what each models')
+  .description('list the named placements and what each models, or print one as a placement file to copy and edit (--show)')
+  .option('--show <name>', 'print the profile as a placement file: edit it, then run it with --placement FILE')
   .option('--json', 'print as JSON')
-  .action((options: { json?: boolean }) => {
+  .action((options: { show?: string; json?: boolean }) => {
+    if (options.show !== undefined) {
+      process.stdout.write(profileAsFile(options.show));
+      return;
+    }
     const rows = PROFILES.map((p) => {
       const result = validatePlacement(p);
       return { name: p.name, irqchip: result.ok ? irqchipMode(result.placement) : 'invalid', description: p.description, models: p.models };

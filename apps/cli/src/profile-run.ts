@@ -10,12 +10,14 @@
 import type { ExitReport, TransitionRow } from '@splitvisor/metrics';
 import { COST_MODELS, Histogram, costModel, exitReport } from '@splitvisor/metrics';
 import type { Placement } from '@splitvisor/placement';
-import { profile, validatePlacement } from '@splitvisor/placement';
 import type { BoardOptions, VmMode } from '@splitvisor/vmm';
 import { FileBlockBackendError } from '@splitvisor/devhost';
 import { Vm, VmError } from '@splitvisor/vmm';
 import type { ParameterValue, Workload } from '@splitvisor/workloads';
 import { WorkloadError, createWorkload, workloadMix } from '@splitvisor/workloads';
+import { CliError } from './cli-error.ts';
+import type { PlacementRef } from './placement-file.ts';
+import { choosePlacement } from './placement-file.ts';
 
 export interface WorkloadOptions {
   readonly workload: string;
@@ -68,18 +70,6 @@ export interface ProfileRun {
   readonly console: string;
   /** What the guest did in its own terms (ticks, sectors, bytes, iterations). */
   readonly progress: Readonly<Record<string, number>>;
-}
-
-export class CliError extends Error {
-  override readonly name = 'CliError';
-}
-
-export function placementOf(name: string): Placement {
-  const file = profile(name);
-  if (file === undefined) throw new CliError(`unknown profile "${name}" (see splitvisor profiles)`);
-  const result = validatePlacement(file);
-  if (!result.ok) throw new CliError(`profile ${name} is invalid: ${result.problems.join('; ')}`);
-  return result.placement;
 }
 
 /**
@@ -162,8 +152,8 @@ function partsOf(options: WorkloadOptions): { readonly label: string; readonly w
   }));
 }
 
-export async function runProfile(name: string, options: WorkloadOptions): Promise<ProfileRun> {
-  const placement = placementOf(name);
+export async function runProfile(ref: string | PlacementRef, options: WorkloadOptions): Promise<ProfileRun> {
+  const { label: name, placement } = choosePlacement(ref);
   const modelName = options.costModel ?? placement.costModel;
   const model = costModel(modelName);
   if (model === undefined) throw new CliError(`unknown cost model "${modelName}" (this build has: ${COST_MODELS.map((m) => m.name).join(', ')})`);

@@ -22,7 +22,9 @@ import type { DeviceName } from '@splitvisor/placement';
 import { FileBlockBackendError } from '@splitvisor/devhost';
 import type { TraceRecord } from '@splitvisor/traces';
 import { Vm, VmError } from '@splitvisor/vmm';
-import { CliError, placementOf } from './profile-run.ts';
+import { CliError } from './cli-error.ts';
+import type { PlacementRef } from './placement-file.ts';
+import { choosePlacement, placementRef } from './placement-file.ts';
 import { readAnyTrace } from './qemu-trace-log.ts';
 
 // --- the board, by address ----------------------------------------------------------------
@@ -244,7 +246,8 @@ export interface ReplayReport {
 export const FIDELITY_TARGET_PERCENT = 99.5;
 
 export interface ReplayOptions {
-  readonly profile: string;
+  /** A profile's name, or where the placement comes from. */
+  readonly profile: string | PlacementRef;
   /** Replay only the first `limit` records. */
   readonly limit?: number;
   readonly costModel?: string;
@@ -268,7 +271,7 @@ interface Tally {
 
 /** Replays `records` under the profile; `trace` names them in the report. */
 export async function replayRecords(trace: string, records: readonly TraceRecord[], options: ReplayOptions, interruptMessagesDropped = 0): Promise<ReplayReport> {
-  const placement = placementOf(options.profile);
+  const { label, placement } = choosePlacement(options.profile);
   const modelName = options.costModel ?? placement.costModel;
   const model = costModel(modelName);
   if (model === undefined) throw new CliError(`unknown cost model "${modelName}" (this build has: ${COST_MODELS.map((m) => m.name).join(', ')})`);
@@ -375,7 +378,7 @@ export async function replayRecords(trace: string, records: readonly TraceRecord
     explainedBy.sort((a, b) => a.class.localeCompare(b.class) || a.device.localeCompare(b.device) || a.register.localeCompare(b.register));
     return {
       trace,
-      profile: options.profile,
+      profile: label,
       irqchip: vm.irqchip,
       costModel: model.name,
       records: replayed.length,
@@ -427,21 +430,24 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-/** `splitvisor replay TRACE --profile P [--json] [--limit N] [--cost-model M] [--disk IMAGE]`. */
+/** `splitvisor replay TRACE (--profile P | --placement FILE) [--json] [--limit N] [--cost-model M] [--disk IMAGE]`. */
 export function addReplayCommand(program: Command): void {
   program
     .command('replay')
     .description('replay a recorded guest I/O trace (JSON Lines, or QEMU\'s memory_region_ops/cpu_in/out trace log; plain or gzip) open loop through a placement: exits by device and domain, modelled cost, and each read compared with what QEMU answered')
     .argument('<trace>', 'the trace file')
-    .requiredOption('--profile <name>', 'the placement (see splitvisor profiles)')
+    .option('--profile <name>', 'the placement (see splitvisor profiles)')
+    .option('--placement <file>', 'a placement of your own, as JSON (start from splitvisor profiles --show NAME)')
     .option('--limit <n>', 'replay only the first n records', positiveInteger)
     .option('--cost-model <name>', `charge crossings in this model instead of the profile's own: ${COST_MODELS.map((m) => m.name).join(', ')}`)
     .option('--disk <image>', 'a raw image for the ATA primary master, opened read-only, or "blank" for a blank 16 MiB one as the shared traces were recorded with (default: no drives)')
     .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image for drive A, or "blank" for a blank 1.44 MB one as the shared SeaBIOS trace had (default: no drives)')
     .option('--json', 'print the report as JSON')
-    .action(async (trace: string, flags: { profile: string; limit?: number; costModel?: string; disk?: string; floppy?: string; json?: boolean }) => {
+    .action(async (trace: string, flags: { profile?: string; placement?: string; limit?: number; costModel?: string; disk?: string; floppy?: string; json?: boolean }) => {
+      const ref = placementRef(flags);
+      choosePlacement(ref); // a bad placement is found before the trace is read
       const report = await replayTrace(trace, {
-        profile: flags.profile,
+        profile: ref,
         ...(flags.limit === undefined ? {} : { limit: flags.limit }),
         ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
         ...(flags.disk === undefined ? {} : { disk: flags.disk }),

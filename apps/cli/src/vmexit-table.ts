@@ -10,7 +10,10 @@
  */
 import { VMEXIT_TESTS } from '@splitvisor/workloads';
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
-import { CliError, runProfile } from './profile-run.ts';
+import { CliError } from './cli-error.ts';
+import type { PlacementRef } from './placement-file.ts';
+import { choosePlacement } from './placement-file.ts';
+import { runProfile } from './profile-run.ts';
 
 export interface VmexitResult {
   readonly test: string;
@@ -33,7 +36,7 @@ const total = (run: ProfileRun) => run.guestCycles + (run.time === 'guest-and-ex
 /** Per-iteration counts to two places: a crossing made once per run (a timer kick) shows as a fraction. */
 const round = (n: number) => Math.round(n * 100) / 100;
 
-export async function vmexitProfile(name: string, options: WorkloadOptions, tests: readonly string[], iterations: number): Promise<VmexitProfile> {
+export async function vmexitProfile(name: string | PlacementRef, options: WorkloadOptions, tests: readonly string[], iterations: number): Promise<VmexitProfile> {
   const results: VmexitResult[] = [];
   let first: ProfileRun | undefined;
   for (const test of tests) {
@@ -42,7 +45,7 @@ export async function vmexitProfile(name: string, options: WorkloadOptions, test
     const setup = await runWith(0);
     first ??= loop;
     if (loop.progress.iterations !== iterations) {
-      throw new CliError(`vmexit ${test} under ${name} ran ${loop.progress.iterations ?? 0} of ${iterations} iterations in ${options.durationNs / 1e6} ms of guest time: give a longer --duration`);
+      throw new CliError(`vmexit ${test} under ${loop.profile} ran ${loop.progress.iterations ?? 0} of ${iterations} iterations in ${options.durationNs / 1e6} ms of guest time: give a longer --duration`);
     }
     results.push({
       test,
@@ -51,7 +54,7 @@ export async function vmexitProfile(name: string, options: WorkloadOptions, test
       heavyweightExitsPerIteration: (loop.heavyweightExits - setup.heavyweightExits) / iterations,
     });
   }
-  return { profile: name, irqchip: first?.irqchip ?? '', costModel: first?.costModel ?? '', results };
+  return { profile: choosePlacement(name).label, irqchip: first?.irqchip ?? '', costModel: first?.costModel ?? '', results };
 }
 
 /** The tests the options name (`--param test=…`), else all of them; and the iterations. */
