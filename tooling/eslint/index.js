@@ -61,13 +61,11 @@ export const LAYERS = Object.freeze(Object.fromEntries(Object.entries({
   // The composition root.
   'vmm': [
     'monitor', 'kernel', 'devhost', 'channel', 'placement', 'metrics', 'clock', 'abi',
-    ...DEVICE_PACKAGES, 'cpu-x86', 'scripted-guest',
+    ...DEVICE_PACKAGES,
   ],
   // The app.
   'cli': [
-    'vmm', 'placement', 'metrics', 'workloads', 'abi', 'channel', 'cpu-x86', 'scripted-guest', 'traces',
-    // FileBlockBackendError: the disk backend's error, reported to the user.
-    'devhost',
+    'vmm', 'placement', 'metrics', 'workloads', 'scripted-guest', 'traces',
   ],
   // Tooling: anything below the apps (filled in below).
   'device-testkit': null,

@@ -5,7 +5,6 @@ import { DEVICES, DOMAINS, KERNEL_PIT_NEEDS_KERNEL_IRQCHIP, PROFILES, RULES, irq
 import { IRQCHIP_PARTS, PC_BOARD } from '@splitvisor/vmm';
 import { COST_MODELS } from '@splitvisor/metrics';
 import { IdleCpu } from '@splitvisor/scripted-guest';
-import { FileBlockBackendError } from '@splitvisor/devhost';
 import { Vm, VmError } from '@splitvisor/vmm';
 import type { ParameterValue } from '@splitvisor/workloads';
 import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, WORKLOAD_MIXES, workloadDefinition } from '@splitvisor/workloads';
@@ -114,11 +113,9 @@ withRunFlags(program
   .option('--profiles <names>', `comma-separated profile names (see splitvisor profiles; default ${DEFAULT_PROFILES}, or none when --placement is given)`)
   .option('--placement <file>', 'a placement of your own, as JSON, compared after the profiles (repeatable)', (file: string, files: string[]) => [...files, file], []))
   .action(async (flags: RunFlags & { profiles?: string; placement: string[] }) => {
-    const names = flags.profiles ?? (flags.placement.length > 0 ? '' : DEFAULT_PROFILES);
-    const refs: PlacementRef[] = [
-      ...names.split(',').map((name) => name.trim()).filter((name) => name !== '').map((name) => ({ profile: name })),
-      ...flags.placement.map((file) => ({ file })),
-    ];
+    // The profiles asked for (an empty name is an unknown profile); by default five, or none beside --placement files.
+    const names = flags.profiles?.split(',').map((name) => name.trim()) ?? (flags.placement.length > 0 ? [] : DEFAULT_PROFILES.split(','));
+    const refs: PlacementRef[] = [...names.map((name) => ({ profile: name })), ...flags.placement.map((file) => ({ file }))];
     for (const ref of refs) choosePlacement(ref); // every one checked before anything runs
     const workload = workloadOptions(flags);
     if (workloadDefinition(workload.workload)?.name === 'vmexit') {
@@ -148,7 +145,7 @@ program
     try {
       vm = new Vm(placement, new IdleCpu(), { board: boardOf(flags) });
     } catch (error) {
-      if (error instanceof VmError || error instanceof FileBlockBackendError) throw new CliError(error.message);
+      if (error instanceof VmError) throw new CliError(error.message);
       throw error;
     }
     try {

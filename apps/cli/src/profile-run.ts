@@ -11,7 +11,6 @@ import type { ExitReport, TransitionRow } from '@splitvisor/metrics';
 import { COST_MODELS, Histogram, costModel, exitReport } from '@splitvisor/metrics';
 import type { Placement } from '@splitvisor/placement';
 import type { BoardOptions, VmMode } from '@splitvisor/vmm';
-import { FileBlockBackendError } from '@splitvisor/devhost';
 import { Vm, VmError } from '@splitvisor/vmm';
 import type { ParameterValue, Workload } from '@splitvisor/workloads';
 import { WorkloadError, createWorkload, workloadMix } from '@splitvisor/workloads';
@@ -125,7 +124,7 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
       ...(workload.aps === undefined ? {} : { aps: workload.aps }),
     });
   } catch (error) {
-    if (error instanceof VmError || error instanceof FileBlockBackendError) throw new CliError(error.message);
+    if (error instanceof VmError) throw new CliError(error.message);
     throw error;
   }
   try {

@@ -19,7 +19,6 @@ import type { ExitReport } from '@splitvisor/metrics';
 import { COST_MODELS, costModel, exitReport } from '@splitvisor/metrics';
 import { IdleCpu } from '@splitvisor/scripted-guest';
 import type { DeviceName } from '@splitvisor/placement';
-import { FileBlockBackendError } from '@splitvisor/devhost';
 import type { TraceRecord } from '@splitvisor/traces';
 import { Vm, VmError } from '@splitvisor/vmm';
 import { CliError } from './cli-error.ts';
@@ -290,7 +289,7 @@ export async function replayRecords(trace: string, records: readonly TraceRecord
       },
     });
   } catch (error) {
-    if (error instanceof VmError || error instanceof FileBlockBackendError) throw new CliError(error.message);
+    if (error instanceof VmError) throw new CliError(error.message);
     throw error;
   }
 

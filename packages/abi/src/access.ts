@@ -5,7 +5,7 @@
  * nothing); the device host decodes the kvm_run-style exit it is sent
  * (`decodeAccess`). Nothing downstream splits an exit into its fields again.
  */
-import type { IoExit, MmioExit, MsrExit } from './exit.ts';
+import type { GuestExit } from './guest-cpu.ts';
 import type { AddressSpace } from './io-region.ts';
 import { MSR_BYTES, msrAddress } from './io-region.ts';
 
@@ -29,8 +29,14 @@ export function blankAccess(): Access {
   return { space: 'port', address: 0, width: 1, count: 1, isWrite: false, data: NO_DATA };
 }
 
+/**
+ * The fields an access exit carries, whoever made it: a CPU backend's exit
+ * (`GuestExit`) or the kvm_run-style record the device host is sent (`Exit`).
+ */
+export type AccessExit = Extract<GuestExit, { kind: 'io' | 'mmio' | 'msr' }>;
+
 /** The access an I/O, MMIO or MSR exit carries, written into `into` (a fresh record when none is given). */
-export function decodeAccess(exit: IoExit | MmioExit | MsrExit, into: Access = blankAccess()): Access {
+export function decodeAccess(exit: AccessExit, into: Access = blankAccess()): Access {
   switch (exit.kind) {
     case 'io':
       into.space = 'port';

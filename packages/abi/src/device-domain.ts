@@ -34,7 +34,6 @@ export interface DomainTimers {
   advanceTo(time: Nanoseconds, at: (deadline: Nanoseconds) => void): number;
   /** The earliest deadline (NEVER if none). */
   nextDeadline(): Nanoseconds;
-  readonly size: number;
 }
 
 /** What a domain keeps of a device beyond its regions: its state, by the board's name for it. */
@@ -50,6 +49,17 @@ export interface RegionAt {
   readonly base: number;
 }
 
+/**
+ * Device states by name, as the get/set device state ioctls answer: what
+ * every domain offers, a local one by a call, the device host across the
+ * channel — the same interface (crosvm's `ProxyDevice`).
+ */
+export interface DeviceStates {
+  getDeviceState(name: string): DeviceStateReply | ErrorReply;
+  /** Restores `name`'s state; a state of another model or version is refused (EINVAL), the device left as it was. */
+  setDeviceState(name: string, state: DeviceState): OkReply | ErrorReply;
+}
+
 export interface DomainOptions {
   /** The domain's time: the monitor's virtual time, or the time of the exit being served. */
   readonly now: () => Nanoseconds;
@@ -60,7 +70,7 @@ export interface DomainOptions {
 
 const PLACE_NAMES: Readonly<Record<Place, string>> = { kernel: 'the kernel', monitor: 'the monitor', user: 'the device host' };
 
-export class DeviceDomain<P extends Place = Place> {
+export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   readonly place: P;
   readonly bus: IoBus = new IoBus();
   readonly timers: DomainTimers;
@@ -121,16 +131,6 @@ export class DeviceDomain<P extends Place = Place> {
   /** Makes a device's state reachable by name (one whose regions are mapped otherwise, or that has none). */
   register(device: StatefulDevice): void {
     this.devices.set(device.name, device);
-  }
-
-  /** Whether a device of that name is placed here. */
-  holds(name: string): boolean {
-    return this.devices.has(name);
-  }
-
-  /** The names of the devices placed here, in the order they were placed. */
-  deviceNames(): readonly string[] {
-    return [...this.devices.keys()];
   }
 
   getDeviceState(name: string): DeviceStateReply | ErrorReply {

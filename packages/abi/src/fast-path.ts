@@ -42,7 +42,7 @@ export interface FastPathHints {
  * at time t is (base + ticks(t) - ticks(epoch)) mod 2^widthBits, where ticks(t)
  * counts the edges of a `frequencyHz` clock since time 0 (`ticksAt`); while
  * stopped, it is `base`. Reads of other bytes, and every write, still go to
- * the device. (Seed 001: a read-only view of a counter with a configurable
+ * the device. (Seed 002: a read-only view of a counter with a configurable
  * divider and width, instead of a kernel PIT, HPET and PM timer.)
  */
 export interface CounterDescriptor {

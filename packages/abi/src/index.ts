@@ -5,11 +5,11 @@ export type { AccessSize, AddressSpace, GuestAccessSize, IoRegion } from './io-r
 export { MSR_BYTES, isAccessSize, isGuestAccessSize, msrAddress } from './io-region.ts';
 export type { AccessOutcome } from './io-access.ts';
 export { readBytes, writeBytes } from './io-access.ts';
-export type { Access } from './access.ts';
+export type { Access, AccessExit } from './access.ts';
 export { blankAccess, decodeAccess, readLength } from './access.ts';
 export type { BusOutcome, Mapping } from './io-bus.ts';
 export { BusConflictError, IoBus } from './io-bus.ts';
-export type { DomainOptions, DomainTimers, Place, RegionAt, StatefulDevice } from './device-domain.ts';
+export type { DeviceStates, DomainOptions, DomainTimers, Place, RegionAt, StatefulDevice } from './device-domain.ts';
 export { DeviceDomain } from './device-domain.ts';
 export type { DeviceContext, DeviceLogger, GuestMemory, Timer } from './device-context.ts';
 export { NO_MEMORY, ramMemory } from './device-context.ts';

@@ -24,7 +24,7 @@
  * what its place adds is its end of the channel.
  */
 import type { AddressSpace, CoalescedWrite, CounterDescriptor, CounterView, DomainTimers, Exit, GuestMemory, Message, Nanoseconds } from '@splitvisor/abi';
-import { DeviceDomain, ErrorCode, NEVER, decodeAccess, readLength } from '@splitvisor/abi';
+import { DeviceDomain, ErrorCode, decodeAccess, readLength } from '@splitvisor/abi';
 import type { ChannelEnd, ChannelHandler } from '@splitvisor/channel';
 
 export interface DeviceHostOptions {
@@ -279,8 +279,4 @@ export class DeviceHost extends DeviceDomain<'user'> {
     if (offer !== undefined) this.refreshCounters(name, offer);
   }
 
-  /** The device host's earliest timer deadline (NEVER if none). */
-  override nextDeadline(): Nanoseconds {
-    return this.timers.size === 0 ? NEVER : this.timers.nextDeadline();
-  }
 }

@@ -1,2 +1,1 @@
-export type { KernelAnswer } from './kernel-domain.ts';
 export { KernelDomain } from './kernel-domain.ts';

@@ -13,9 +13,6 @@ import type { Access, AddressSpace, CoalescedIo, CoalescedWrite, CounterDescript
 import { DeviceDomain, ErrorCode, NO_MEMORY, counterValueAt } from '@splitvisor/abi';
 import { TimerQueue } from '@splitvisor/clock';
 
-/** How the kernel answered an access it answered: by a device placed here, a counter it serves, or its coalesced ring. */
-export type KernelAnswer = 'device' | 'counter' | 'coalesced';
-
 interface CoalescedRange {
   readonly space: AddressSpace;
   readonly address: number;
@@ -85,13 +82,6 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
     return this.bus.empty && this.counters.length === 0 && this.coalescedRanges.length === 0;
   }
 
-  /** How the kernel answers `access` now, without answering it: by a device placed here, a counter it serves, its coalesced ring, or not at all. */
-  answerFor(access: Access): KernelAnswer | undefined {
-    if (this.bus.find(access.space, access.address) !== undefined) return 'device';
-    if (access.isWrite) return this.coalescedRanges.some((r) => inRange(r, access)) && access.width <= 8 ? 'coalesced' : undefined;
-    return access.count === 1 && this.counters.some(({ descriptor: d }) => d.space === access.space && d.address === access.address && d.size === access.width) ? 'counter' : undefined;
-  }
-
   /** A read of a counter the device host registered (seed 002's generic counter), served from virtual time. */
   private readCounter(access: Access, into: Uint8Array): string | undefined {
     for (const counter of this.counters) {
@@ -146,18 +136,20 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
       case 'set-device-state':
         return this.setDeviceState(request.device, request.state);
       case 'register-coalesced-range': {
+        const held = this.holdsNothing;
         const index = this.coalescedRanges.findIndex((r) => r.space === request.space && r.address === request.address && r.length === request.length);
         if (request.enable && index < 0) this.coalescedRanges.push({ space: request.space, address: request.address, length: request.length });
         if (!request.enable && index >= 0) this.coalescedRanges.splice(index, 1);
-        this.changed();
+        if (this.holdsNothing !== held) this.changed();
         return { kind: 'ok' };
       }
       case 'register-fast-path': {
+        const held = this.holdsNothing;
         const { descriptor } = request;
         const existing = this.counters.findIndex((c) => c.descriptor.space === descriptor.space && c.descriptor.address === descriptor.address);
         if (existing >= 0) this.counters.splice(existing, 1);
         this.counters.push({ device: request.device, descriptor });
-        this.changed();
+        if (this.holdsNothing !== held) this.changed();
         return { kind: 'ok' };
       }
       default:

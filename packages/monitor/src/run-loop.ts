@@ -30,7 +30,7 @@
  * host — or when a transition recorder wants the time.
  */
 import type { Access, AddressSpace, Domain, Exit, GuestCpu, GuestExit, IoExit, MmioExit, MsrExit, Nanoseconds, TransitionRecorder } from '@splitvisor/abi';
-import { MSR_BYTES, NEVER, blankAccess, msrAddress, nullRecorder } from '@splitvisor/abi';
+import { NEVER, blankAccess, decodeAccess, nullRecorder } from '@splitvisor/abi';
 import type { GuestClock } from '@splitvisor/clock';
 
 /**
@@ -138,8 +138,6 @@ export class RunLoop {
   private readonly domains: readonly LocalDomain[];
   /** The domains that answer anything, in order: the ones asked (a domain that holds nothing is passed by). */
   private asked: readonly LocalDomain[] = [];
-  /** By index in `domains`: whether it is asked. */
-  private askable: readonly boolean[] = [];
   /** The domain that owes KVM_EXIT_IOAPIC_EOIs, if any does. */
   private readonly eoiOwer: LocalDomain | undefined;
   /** The access in progress, decoded once from the CPU's exit. */
@@ -156,11 +154,11 @@ export class RunLoop {
   private windowRequested = false;
   /** The vCPU thread waits in userspace after KVM_EXIT_HLT: the host's timers fire without kicking it. */
   private haltedInUser = false;
-  /** This halt's exit is recorded (until an interrupt wakes the CPU). */
   /** Cycles of crossings made since the guest last resumed, charged to guest time before it runs again. */
   private owed = 0;
   /** The guest's last run ended at a deadline, still running: the timer due then takes it out. */
   private stoppedByDeadline = false;
+  /** This halt's exit is recorded (until an interrupt wakes the CPU). */
   private haltRecorded = false;
   /** In a halt not yet ended by an interrupt (counted once, however many slices it spans). */
   private inHalt = false;
@@ -170,7 +168,7 @@ export class RunLoop {
   private windows = 0;
   /** Buffers for the bytes a read returns, by length, reused: the CPU takes the value at once. */
   private readonly readBuffers: Uint8Array[] = [];
-  /** The bytes read by the access in progress, when they are not in the loop's buffer (a reply of the device host, a domain's `handle`). */
+  /** The bytes read by the access in progress, when they are not in the loop's buffer (a reply of the device host). */
   private completion: Uint8Array = NO_DATA;
 
   constructor(config: RunLoopConfig) {
@@ -243,7 +241,7 @@ export class RunLoop {
       this.stoppedByDeadline = exit.kind === 'budget';
       if (exit.kind === 'io' || exit.kind === 'mmio' || exit.kind === 'msr') {
         this.exits++;
-        const access = this.decode(exit);
+        const access = decodeAccess(exit, this.current);
         if (access.isWrite) this.access(exit, access, NO_DATA);
         else cpu.complete(this.access(exit, access, this.readBuffer(access.width * access.count)));
       } else if (this.dispatch(exit, until) === 'shutdown') {
@@ -255,8 +253,7 @@ export class RunLoop {
 
   /** Looks again at which domains hold anything to ask. */
   private askAgain(): void {
-    this.askable = this.domains.map((d) => !d.holdsNothing);
-    this.asked = this.domains.filter((_, i) => this.askable[i]);
+    this.asked = this.domains.filter((d) => !d.holdsNothing);
   }
 
   /** Charges the crossings made since the guest last ran to its time: its clock ran on while it was out. */
@@ -380,32 +377,12 @@ export class RunLoop {
    */
   issue(exit: GuestAccess): Uint8Array {
     this.exits++;
-    const access = this.decode(exit);
+    const access = decodeAccess(exit, this.current);
     // The caller keeps what it is given: a buffer of its own. No guest is out for it: nothing is owed.
     const owed = this.owed;
     const data = this.access(exit, access, access.isWrite ? NO_DATA : new Uint8Array(access.width * access.count));
     this.owed = owed;
     return data;
-  }
-
-  /** The CPU's exit as the one access record every domain is handed (the loop's own, rewritten for each access). */
-  private decode(exit: GuestAccess): Access {
-    const access = this.current;
-    if (exit.kind === 'io') {
-      access.space = 'port';
-      access.address = exit.port;
-      access.width = exit.size;
-      access.count = exit.count;
-      access.isWrite = exit.direction === 'out';
-    } else {
-      access.space = exit.kind;
-      access.address = exit.kind === 'mmio' ? exit.address : msrAddress(exit.index);
-      access.width = exit.kind === 'mmio' ? exit.length : MSR_BYTES;
-      access.count = 1;
-      access.isWrite = exit.isWrite;
-    }
-    access.data = exit.data;
-    return access;
   }
 
   /** The reused buffer for a read of `length` bytes. */
@@ -460,7 +437,7 @@ export class RunLoop {
       if (domain === undefined) break;
       recorder.record(from, domain.place, reason, device, time);
       from = domain.place;
-      answered = this.askable[depth] === true ? domain.access(access, into) : undefined;
+      answered = domain.holdsNothing ? undefined : domain.access(access, into);
       if (answered !== undefined) break;
     }
     if (answered === undefined) {

@@ -10,7 +10,7 @@
  * it; in live mode every exit's round trip is also timed on the wall clock.
  */
 import { performance } from 'node:perf_hooks';
-import type { DeviceState, DeviceStateReply, ErrorReply, Exit, GuestMemory, Message, Nanoseconds, OkReply, RunRequest } from '@splitvisor/abi';
+import type { DeviceState, DeviceStateReply, DeviceStates, ErrorReply, Exit, GuestMemory, Message, Nanoseconds, OkReply, RunRequest } from '@splitvisor/abi';
 import type { ChannelEnd } from '@splitvisor/channel';
 import { createDirectChannel, spawnWorkerChannel } from '@splitvisor/channel';
 import { TimerQueue } from '@splitvisor/clock';
@@ -40,7 +40,7 @@ export interface DeviceHostLinkOptions {
   readonly timed?: (kind: Exit['kind'], ms: number) => void;
 }
 
-export class DeviceHostLink implements UserDomain {
+export class DeviceHostLink implements UserDomain, DeviceStates {
   /** The device host itself when it runs in this thread (modelled mode). */
   readonly host: DeviceHost | undefined;
   /** Its earliest timer deadline, as its last `run` reply gave it. */

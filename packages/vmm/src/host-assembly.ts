@@ -38,7 +38,7 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
     }
   }
   if (placement.io.kernelCounters) {
-    // Seed 001: the kernel serves these devices' free-running counters from virtual time; reads of them stop
+    // Seed 002: the kernel serves these devices' free-running counters from virtual time; reads of them stop
     // at the lightweight path. 32-bit reads, as Linux's acpi_pm and hpet clocksources make them.
     for (const { name, device, bases } of created) {
       if (device.counterViews === undefined) continue;

@@ -24,7 +24,7 @@
  * host selects the APIC of the vCPU whose exit it serves). The devices
  * see one time that never goes back: the running vCPU's.
  */
-import type { AddressSpace, DeviceState, Domain, Exit, Message, Nanoseconds } from '@splitvisor/abi';
+import type { AddressSpace, DeviceState, DeviceStates, Domain, Exit, Nanoseconds } from '@splitvisor/abi';
 import { ramMemory } from '@splitvisor/abi';
 import { GuestClock } from '@splitvisor/clock';
 import type { DeviceHost } from '@splitvisor/devhost';
@@ -344,22 +344,23 @@ export class Vm {
 
   /** `name`'s whole state, from whichever domain holds it (the device host's through KVM_GET_*-style ioctls). */
   deviceState(name: string): DeviceState {
-    const reply = this.askForDevice(name, (domain) => domain.getDeviceState(name));
-    if (reply.kind !== 'device-state') throw new VmError(`${name}: ${reply.kind === 'error' ? reply.message : `the device host answered ${reply.kind}`}`);
+    const reply = this.statesOf(name).getDeviceState(name);
+    if (reply.kind === 'error') throw new VmError(`${name}: ${reply.message}`);
     return reply.state;
   }
 
   /** Restores `name`'s state in whichever domain holds it; a state of another model or version is refused with a VmError. */
   setDeviceState(name: string, state: DeviceState): void {
-    const reply = this.askForDevice(name, (domain) => domain.setDeviceState(name, state));
-    if (reply.kind !== 'ok') throw new VmError(`${name}: ${reply.kind === 'error' ? reply.message : `the device host answered ${reply.kind}`}`);
+    const reply = this.statesOf(name).setDeviceState(name, state);
+    if (reply.kind === 'error') throw new VmError(`${name}: ${reply.message}`);
   }
 
-  private askForDevice(name: string, ask: (domain: KernelDomain | MonitorDomain | DeviceHostLink) => Message): Message {
+  /** The domain holding `name`: the kernel's, the monitor's, or the device host across the channel. */
+  private statesOf(name: string): DeviceStates {
     switch (this.whereIs(name)) {
-      case 'kernel': return ask(this.kernel);
-      case 'monitor': return ask(this.monitor);
-      case 'user': return ask(this.link);
+      case 'kernel': return this.kernel;
+      case 'monitor': return this.monitor;
+      case 'user': return this.link;
       case undefined: throw new VmError(`this VM has no device ${name} (${this.placement.name} places ${Object.keys(this.placement.devices).join(', ')})`);
     }
   }

@@ -1,4 +1,4 @@
-// Seed 001: the device host registers the PM timer's and HPET's free-running counters with the kernel, which then
+// Seed 002: the device host registers the PM timer's and HPET's free-running counters with the kernel, which then
 // answers reads of them without a userspace exit — and must answer exactly what the device would, including after
 // the guest stops, rewrites or restarts a counter (the host re-registers before that write's reply).
 import type { GuestProgram } from '@splitvisor/scripted-guest';

@@ -123,7 +123,7 @@ describe('dependency direction', () => {
     expect(await findings('scripted-guest', 'src/scripted-guest.ts')).toEqual([`2 ${ARROW}`]); // @splitvisor/monitor
   }, TIMEOUT);
 
-  it('the composition root imports the domains, devices and CPUs, not the guests or the app', async () => {
+  it('the composition root imports the domains, the devices and the clock, not the guests or the app', async () => {
     expect(await findings('vmm', 'src/vm.ts')).toEqual([
       `6 ${ARROW}`, // @splitvisor/workloads
       `7 ${ARROW}`, // @splitvisor/cli

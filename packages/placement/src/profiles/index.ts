@@ -31,7 +31,7 @@ export const PROFILES: readonly PlacementFile[] = [
   {
     name: 'kvm-kernel-counters',
     description: 'as kvm-irqchip, and the kernel serves the PM timer and HPET counters that stay in userspace',
-    models: "Seed 001's proposal for KVM: instead of moving the PM timer or HPET into the kernel, QEMU registers each free-running counter (width, frequency, base) with the kernel, which answers reads of it from the guest's time without a userspace exit; writes and the rest of each device stay in QEMU.",
+    models: "Seed 002's proposal for KVM: instead of moving the PM timer or HPET into the kernel, QEMU registers each free-running counter (width, frequency, base) with the kernel, which answers reads of it from the guest's time without a userspace exit; writes and the rest of each device stay in QEMU.",
     time: EXITS_TAKE_TIME,
     devices: { ...everywhere('user'), pic: 'kernel', ioapic: 'kernel', lapic: 'kernel', pit: 'kernel' },
     io: { coalescedWrites: true, cachedReads: false, kernelCounters: true },
