@@ -100,9 +100,9 @@ withRunFlags(program
   .option('--profile <name>', 'the placement (see splitvisor profiles)')
   .option('--placement <file>', 'a placement of your own, as JSON (start from splitvisor profiles --show NAME)'))
   .action(async (flags: RunFlags & { profile?: string; placement?: string }) => {
-    const ref = placementRef(flags);
+    const chosen = choosePlacement(placementRef(flags));
     const workload = workloadOptions(flags);
-    const run = await runProfile(ref, workload);
+    const run = await runProfile(chosen, workload);
     if (flags.json === true) console.log(JSON.stringify({ workload, run }, null, 2));
     else printRun(run, workload);
   });
@@ -116,18 +116,18 @@ withRunFlags(program
     // The profiles asked for (an empty name is an unknown profile); by default five, or none beside --placement files.
     const names = flags.profiles?.split(',').map((name) => name.trim()) ?? (flags.placement.length > 0 ? [] : DEFAULT_PROFILES.split(','));
     const refs: PlacementRef[] = [...names.map((name) => ({ profile: name })), ...flags.placement.map((file) => ({ file }))];
-    for (const ref of refs) choosePlacement(ref); // every one checked before anything runs
+    const chosen = refs.map(choosePlacement); // every one read and checked before anything runs
     const workload = workloadOptions(flags);
     if (workloadDefinition(workload.workload)?.name === 'vmexit') {
       const { tests, iterations } = vmexitPlan(workload);
       const profiles: VmexitProfile[] = [];
-      for (const ref of refs) profiles.push(await vmexitProfile(ref, workload, tests, iterations));
+      for (const placement of chosen) profiles.push(await vmexitProfile(placement, workload, tests, iterations));
       if (flags.json === true) console.log(JSON.stringify({ workload, iterations, vmexit: profiles }, null, 2));
       else printVmexit(profiles, iterations, workload.durationNs);
       return;
     }
     const runs: ProfileRun[] = [];
-    for (const ref of refs) runs.push(await runProfile(ref, workload));
+    for (const placement of chosen) runs.push(await runProfile(placement, workload));
     if (flags.json === true) console.log(JSON.stringify({ workload, runs }, null, 2));
     else printComparison(runs, workload);
   });

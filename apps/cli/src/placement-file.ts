@@ -17,9 +17,13 @@ export interface ChosenPlacement {
   readonly placement: Placement;
 }
 
-/** The placement a reference names (a bare string is a profile's name). */
-export function choosePlacement(ref: string | PlacementRef): ChosenPlacement {
+/** A profile's name, where a placement comes from, or one already read and checked. */
+export type PlacementChoice = string | PlacementRef | ChosenPlacement;
+
+/** The placement a choice names (a bare string is a profile's name); one already chosen is itself: a file is read once. */
+export function choosePlacement(ref: PlacementChoice): ChosenPlacement {
   if (typeof ref === 'string') return choosePlacement({ profile: ref });
+  if ('placement' in ref) return ref;
   if ('profile' in ref) {
     const file = profile(ref.profile);
     if (file === undefined) throw new CliError(`unknown profile "${ref.profile}" (see splitvisor profiles)`);

@@ -15,7 +15,7 @@ import { Vm, VmError } from '@splitvisor/vmm';
 import type { ParameterValue, Workload } from '@splitvisor/workloads';
 import { WorkloadError, createWorkload, workloadMix } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
-import type { PlacementRef } from './placement-file.ts';
+import type { PlacementChoice } from './placement-file.ts';
 import { choosePlacement } from './placement-file.ts';
 
 export interface WorkloadOptions {
@@ -151,7 +151,7 @@ function partsOf(options: WorkloadOptions): { readonly label: string; readonly w
   }));
 }
 
-export async function runProfile(ref: string | PlacementRef, options: WorkloadOptions): Promise<ProfileRun> {
+export async function runProfile(ref: PlacementChoice, options: WorkloadOptions): Promise<ProfileRun> {
   const { label: name, placement } = choosePlacement(ref);
   const modelName = options.costModel ?? placement.costModel;
   const model = costModel(modelName);

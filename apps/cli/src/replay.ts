@@ -22,7 +22,7 @@ import type { DeviceName } from '@splitvisor/placement';
 import type { TraceRecord } from '@splitvisor/traces';
 import { Vm, VmError } from '@splitvisor/vmm';
 import { CliError } from './cli-error.ts';
-import type { PlacementRef } from './placement-file.ts';
+import type { PlacementChoice } from './placement-file.ts';
 import { choosePlacement, placementRef } from './placement-file.ts';
 import { readAnyTrace } from './qemu-trace-log.ts';
 
@@ -246,7 +246,7 @@ export const FIDELITY_TARGET_PERCENT = 99.5;
 
 export interface ReplayOptions {
   /** A profile's name, or where the placement comes from. */
-  readonly profile: string | PlacementRef;
+  readonly profile: PlacementChoice;
   /** Replay only the first `limit` records. */
   readonly limit?: number;
   readonly costModel?: string;
@@ -443,10 +443,9 @@ export function addReplayCommand(program: Command): void {
     .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image for drive A, or "blank" for a blank 1.44 MB one as the shared SeaBIOS trace had (default: no drives)')
     .option('--json', 'print the report as JSON')
     .action(async (trace: string, flags: { profile?: string; placement?: string; limit?: number; costModel?: string; disk?: string; floppy?: string; json?: boolean }) => {
-      const ref = placementRef(flags);
-      choosePlacement(ref); // a bad placement is found before the trace is read
+      const chosen = choosePlacement(placementRef(flags)); // a bad placement is found before the trace is read
       const report = await replayTrace(trace, {
-        profile: ref,
+        profile: chosen,
         ...(flags.limit === undefined ? {} : { limit: flags.limit }),
         ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
         ...(flags.disk === undefined ? {} : { disk: flags.disk }),

@@ -11,7 +11,7 @@
 import { VMEXIT_TESTS } from '@splitvisor/workloads';
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
 import { CliError } from './cli-error.ts';
-import type { PlacementRef } from './placement-file.ts';
+import type { PlacementChoice } from './placement-file.ts';
 import { choosePlacement } from './placement-file.ts';
 import { runProfile } from './profile-run.ts';
 
@@ -36,11 +36,12 @@ const total = (run: ProfileRun) => run.guestCycles + (run.time === 'guest-and-ex
 /** Per-iteration counts to two places: a crossing made once per run (a timer kick) shows as a fraction. */
 const round = (n: number) => Math.round(n * 100) / 100;
 
-export async function vmexitProfile(name: string | PlacementRef, options: WorkloadOptions, tests: readonly string[], iterations: number): Promise<VmexitProfile> {
+export async function vmexitProfile(choice: PlacementChoice, options: WorkloadOptions, tests: readonly string[], iterations: number): Promise<VmexitProfile> {
+  const chosen = choosePlacement(choice); // read and checked once, for every run below
   const results: VmexitResult[] = [];
   let first: ProfileRun | undefined;
   for (const test of tests) {
-    const runWith = (n: number) => runProfile(name, { ...options, parameters: { ...options.parameters, test, iterations: n } });
+    const runWith = (n: number) => runProfile(chosen, { ...options, parameters: { ...options.parameters, test, iterations: n } });
     const loop = await runWith(iterations);
     const setup = await runWith(0);
     first ??= loop;
@@ -54,7 +55,7 @@ export async function vmexitProfile(name: string | PlacementRef, options: Worklo
       heavyweightExitsPerIteration: (loop.heavyweightExits - setup.heavyweightExits) / iterations,
     });
   }
-  return { profile: choosePlacement(name).label, irqchip: first?.irqchip ?? '', costModel: first?.costModel ?? '', results };
+  return { profile: chosen.label, irqchip: first?.irqchip ?? '', costModel: first?.costModel ?? '', results };
 }
 
 /** The tests the options name (`--param test=…`), else all of them; and the iterations. */
