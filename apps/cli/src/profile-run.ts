@@ -40,7 +40,8 @@ export interface Percentiles {
   readonly max: number;
 }
 
-export interface ProfileRun {
+/** With the exits by boundary and by device and their modelled overhead (unrounded share of guest time). */
+export interface ProfileRun extends ExitReport {
   readonly profile: string;
   readonly irqchip: string;
   readonly mode: VmMode;
@@ -53,13 +54,6 @@ export interface ProfileRun {
   readonly guestCycles: number;
   /** Guest time actually run, ns (shorter than asked when the guest stopped). */
   readonly guestNs: number;
-  /** Outward crossings by boundary and by device, and their modelled overhead (unrounded share of guest time). */
-  readonly exits: ExitReport['exits'];
-  readonly lightweightExits: ExitReport['lightweightExits'];
-  readonly heavyweightExits: ExitReport['heavyweightExits'];
-  readonly exitsByDevice: ExitReport['exitsByDevice'];
-  readonly overheadCycles: ExitReport['overheadCycles'];
-  readonly overheadPercent: ExitReport['overheadPercent'];
   /** Virtual ns from the CPU's interrupt line rising to the CPU taking the interrupt. */
   readonly interruptLatencyNs: Percentiles;
   /** Live mode only: wall-clock ns per heavyweight exit round trip, by exit kind. */

@@ -216,7 +216,8 @@ export interface UnmodelledRegion {
   readonly writes: number;
 }
 
-export interface ReplayReport {
+/** With the exits by boundary and by device and their modelled overhead (share of guest time to 4 decimals). */
+export interface ReplayReport extends ExitReport {
   readonly trace: string;
   readonly profile: string;
   readonly irqchip: string;
@@ -227,13 +228,6 @@ export interface ReplayReport {
   /** Guest time the replay covered: the last record's t, ns. */
   readonly spanNs: number;
   readonly interruptMessagesDropped: number;
-  /** Outward crossings by boundary and by device, and their modelled overhead (share of guest time to 4 decimals). */
-  readonly exits: ExitReport['exits'];
-  readonly lightweightExits: ExitReport['lightweightExits'];
-  readonly heavyweightExits: ExitReport['heavyweightExits'];
-  readonly exitsByDevice: ExitReport['exitsByDevice'];
-  readonly overheadCycles: ExitReport['overheadCycles'];
-  readonly overheadPercent: ExitReport['overheadPercent'];
   readonly fidelity: readonly DeviceFidelity[];
   readonly unmodelled: readonly UnmodelledRegion[];
   /** The registers that explained at least one difference, by class, with why. */
