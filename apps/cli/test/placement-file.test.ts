@@ -18,10 +18,12 @@ function splitvisor(...args: string[]) {
 }
 
 /** `profiles --show NAME`, parsed, edited by `edit`, written to a file of its own. */
-function placementFile(name: string, file: string, edit: (placement: { name: string; devices: Record<string, string> }) => void = () => undefined): string {
+type ShownPlacement = { name: string; devices: Record<string, string>; lostTicks?: Record<string, string> };
+
+function placementFile(name: string, file: string, edit: (placement: ShownPlacement) => void = () => undefined): string {
   const shown = splitvisor('profiles', '--show', name);
   expect(shown.status).toBe(0);
-  const placement = JSON.parse(shown.stdout) as { name: string; devices: Record<string, string> };
+  const placement = JSON.parse(shown.stdout) as ShownPlacement;
   edit(placement);
   const path = join(dir, file);
   writeFileSync(path, JSON.stringify(placement, null, 2));
@@ -43,6 +45,7 @@ describe('a placement file', () => {
     const file = placementFile('kvm-irqchip', 'pit-in-user.json', (p) => {
       p.name = 'my-pit-in-user';
       p.devices.pit = 'user';
+      delete p.lostTicks; // QEMU's own 8254 has no reinjection: it takes the hardware's policy
     });
     const mine = JSON.parse(splitvisor('run', '--placement', file, ...RUN).stdout) as { run: { profile: string; exitsByDevice: unknown; heavyweightExits: number } };
     const theirs = JSON.parse(splitvisor('run', '--profile', 'kvm-userspace-pit', ...RUN).stdout) as { run: { exitsByDevice: unknown; heavyweightExits: number } };
@@ -56,6 +59,10 @@ describe('a placement file', () => {
 
   it('refuses a bad file with one line naming the file, the field and the problem, and writes nothing', () => {
     const invalid = placementFile('kvm-irqchip', 'invalid.json', (p) => { p.devices.pit = 'hypervisor'; });
+    // Moved out of the kernel, the PIT keeps KVM's reinjection, which needs the irqchip's ack notifier.
+    const paced = placementFile('kvm-irqchip', 'paced.json', (p) => { p.devices.pit = 'user'; });
+    const noTimer = placementFile('kvm-irqchip', 'no-timer.json', (p) => { p.lostTicks = { serial: 'delay' }; });
+    const unknownPolicy = placementFile('kvm-irqchip', 'unknown-policy.json', (p) => { p.lostTicks = { rtc: 'delay' }; });
     const notJson = join(dir, 'not.json');
     writeFileSync(notJson, '{ "name": ');
     const cases: [string[], RegExp][] = [
@@ -67,6 +74,9 @@ describe('a placement file', () => {
       [['compare', '--placement', invalid, ...RUN], /^splitvisor: .*invalid\.json: devices\.pit: /],
       [['replay', 'no-trace-needed.jsonl', '--placement', invalid], /^splitvisor: .*invalid\.json: devices\.pit: /],
       [['profiles', '--show', 'no-such-profile'], /^splitvisor: unknown profile "no-such-profile"/],
+      [['run', '--placement', paced, ...RUN], /^splitvisor: .*paced\.json: lostTicks\.pit: delay paces ticks by the irqchip's ack notifier, .* this pit is in user$/],
+      [['run', '--placement', noTimer, ...RUN], /^splitvisor: .*no-timer\.json: lostTicks\.serial: serial has no periodic timer \(lost-tick policies are for pit, rtc, hpet, lapic\)$/],
+      [['run', '--placement', unknownPolicy, ...RUN], /^splitvisor: .*unknown-policy\.json: lostTicks\.rtc: unknown policy "delay" \(rtc takes discard, slew\)$/],
     ];
     for (const [args, message] of cases) {
       const { status, stdout, stderr } = splitvisor(...args);

@@ -79,6 +79,10 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   protected readonly now: () => Nanoseconds;
   protected readonly memory: GuestMemory;
   private readonly devices = new Map<string, StatefulDevice>();
+  /** The devices placed here by name, for the irqchip's notifiers. */
+  private readonly placed = new Map<string, Device>();
+  /** Which device output last raised each line: where an acknowledgement of that line goes back to. */
+  private readonly raisedBy = new Map<number, { readonly name: string; readonly output: number }>();
   /** An irqchip placed here takes the lines of this domain's devices. */
   private irqSink: ((gsi: number, level: boolean) => void) | undefined;
   private readonly watchers: (() => void)[] = [];
@@ -116,7 +120,12 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
     return {
       now: () => this.now(),
       timer: (callback) => this.timers.timer(callback),
-      setIrq: (output, level) => { this.setIrq(gsiOf(output), level); },
+      setIrq: (output, level) => {
+        const line = gsiOf(output);
+        const raiser = this.raisedBy.get(line);
+        if (level && (raiser?.name !== name || raiser.output !== output)) this.raisedBy.set(line, { name, output });
+        this.setIrq(line, level);
+      },
       memory: this.memory,
       log: { debug: () => undefined, warn: (message) => { this.log.push(`${name}: ${message}`); } },
     };
@@ -125,6 +134,7 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   /** Places `device` here under the board's `name`: each region on this bus at its base, its state reachable by name. */
   attach(name: string, device: Device, regions: readonly RegionAt[]): void {
     for (const { region, base } of regions) this.bus.map(name, device, region, base);
+    this.placed.set(name, device);
     this.register({ name, getState: () => device.getState(), setState: (state) => { device.setState(state); } });
   }
 
@@ -170,6 +180,23 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   setIrq(gsi: number, level: boolean): void {
     if (this.irqSink === undefined) this.unroutedIrq(gsi, level);
     else this.irqSink(gsi, level);
+  }
+
+  /**
+   * The irqchip's ack notifier: an interrupt that came in on `line` was
+   * taken and acknowledged; the device here that raised it is told (a
+   * timer pacing its lost ticks delivers the next). KVM's
+   * kvm_register_irq_ack_notifier, for any device placed with the irqchip.
+   */
+  acknowledged(line: number): void {
+    const raiser = this.raisedBy.get(line);
+    if (raiser !== undefined) this.placed.get(raiser.name)?.irqAcknowledged?.(raiser.output);
+  }
+
+  /** The irqchip's mask notifier: `line` was unmasked; the device that raised it may let a held tick go. */
+  unmasked(line: number): void {
+    const raiser = this.raisedBy.get(line);
+    if (raiser !== undefined) this.placed.get(raiser.name)?.irqUnmasked?.(raiser.output);
   }
 
   /** A line with no irqchip here to take it (the device host sends it to the kernel: KVM_IRQ_LINE). */

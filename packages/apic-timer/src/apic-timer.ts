@@ -13,9 +13,15 @@
  * disarms the timer and clears both the initial count and the deadline; a
  * change of divisor mid-count keeps the current count and goes on at the new
  * rate (as hardware does); the reserved mode 11b acts as one-shot.
+ *
+ * Lost ticks (an expiry while the last is still in IRR merges into it, as on
+ * hardware): under a pacing policy (the abi's `TickPacer`) each periodic expiry waits
+ * for the EOI of the one before — the LAPIC calls `acknowledged()` when the
+ * timer's vector is EOIed — and periods that passed while the vCPU was not
+ * there to see them are counted, not skipped.
  */
-import type { DeviceContext, Nanoseconds, Timer } from '@splitvisor/abi';
-import { expectState, tickTime, ticksAt } from '@splitvisor/abi';
+import type { DeviceContext, Nanoseconds, TickPacing, Timer } from '@splitvisor/abi';
+import { TickPacer, expectState, tickTime, ticksAt } from '@splitvisor/abi';
 import { DIVIDE_CONFIG_BITS, LVT_TIMER_WRITABLE, LvtTimer, TimerMode, divisorOf } from './registers.ts';
 
 export interface ApicTimerConfig {
@@ -29,11 +35,13 @@ export interface ApicTimerConfig {
   readonly minPeriodNs?: number;
   /** The guest's TSC rate, for TSC-deadline mode (default 1 GHz). */
   readonly tscHz?: number;
+  /** Default `discard` (the hardware's): `delay` and `merge` pace expiries by the EOI of the timer's vector. */
+  readonly lostTickPolicy?: TickPacing;
 }
 
 export type ApicTimerState = {
   readonly model: 'apic-timer';
-  readonly version: 1;
+  readonly version: 2;
   /** LVT timer entry: vector, mask, mode (the writable bits). Power-on: masked. */
   readonly lvt: number;
   readonly divideConfig: number;
@@ -43,10 +51,13 @@ export type ApicTimerState = {
   readonly loadCount: number;
   /** IA32_TSC_DEADLINE; 0 is disarmed. */
   readonly tscDeadline: bigint;
+  /** Under a pacing policy: an expiry delivered and not yet EOIed, and those waiting behind it. */
+  readonly tickInFlight: boolean;
+  readonly ticksPending: number;
 };
 
 const MODEL = 'apic-timer' as const;
-const VERSION = 1;
+const VERSION = 2;
 const MAX_COUNT = 0xffff_ffff;
 /** Expiries further ahead than this are not armed (about 104 days: beyond any Nanoseconds). */
 const HORIZON_NS = 2 ** 53 - 1;
@@ -58,6 +69,7 @@ export class ApicTimer {
   private readonly minPeriodNs: number;
   private readonly deliver: (vector: number) => void;
   private readonly timer: Timer;
+  private readonly pacer: TickPacer;
   private lvt: number = LvtTimer.MASKED;
   private divideConfig = 0;
   private initialCount = 0;
@@ -74,6 +86,19 @@ export class ApicTimer {
     this.tscHz = config.tscHz ?? 1_000_000_000;
     this.minPeriodNs = config.minPeriodNs ?? 200_000;
     this.timer = context.timer((now) => { this.expire(now); });
+    this.pacer = new TickPacer(config.lostTickPolicy ?? 'discard', () => {
+      if ((this.lvt & LvtTimer.MASKED) === 0) this.deliver(this.lvt & LvtTimer.VECTOR_MASK);
+    });
+  }
+
+  /** The vector this timer delivers, for the LAPIC to tell an EOI of it. */
+  get vector(): number {
+    return this.lvt & LvtTimer.VECTOR_MASK;
+  }
+
+  /** The guest EOIed the timer's vector: under a pacing policy the next waiting expiry is delivered. */
+  acknowledged(): void {
+    this.pacer.acknowledged();
   }
 
   // --- registers --------------------------------------------------------------
@@ -95,6 +120,7 @@ export class ApicTimer {
     const busTick = this.busTick();
     if (!wasDeadline) this.restartFrom(busTick, this.countAt(busTick));
     this.lvt = next;
+    if (this.mode !== TimerMode.periodic) this.pacer.reset();
     if (wasDeadline !== (this.mode === TimerMode.tscDeadline)) {
       // Switching into or out of TSC-deadline mode disarms the timer (SDM §11.5.4.1; KVM clears both).
       this.initialCount = 0;
@@ -126,6 +152,7 @@ export class ApicTimer {
       return;
     }
     this.initialCount = value >>> 0;
+    this.pacer.reset(); // a new count starts re-injection afresh
     if (this.periodCount() !== this.initialCount) this.odd.periodClamped++;
     // Writing the initial count (re)starts the count; 0 stops the timer.
     this.restartFrom(this.busTick(), this.mode === TimerMode.periodic ? this.periodCount() : this.initialCount);
@@ -241,8 +268,27 @@ export class ApicTimer {
       }
       this.loadCount = 0;
     }
-    if ((this.lvt & LvtTimer.MASKED) === 0) this.deliver(this.lvt & LvtTimer.VECTOR_MASK);
+    if ((this.lvt & LvtTimer.MASKED) === 0) {
+      // Periods that ended after this one before the timer could fire (its vCPU was not running) are ticks too.
+      if (this.pacer.paced && this.mode === TimerMode.periodic) {
+        const ticks = 1 + this.expiriesBetween(now, this.context.now());
+        for (let i = 0; i < ticks; i++) this.pacer.tick();
+      } else {
+        this.deliver(this.lvt & LvtTimer.VECTOR_MASK); // one-shot and deadline expiries are the guest's own: never held
+      }
+    }
     this.arm();
+  }
+
+  /** Periodic mode: how many expiries fall in (from, to]. */
+  private expiriesBetween(from: Nanoseconds, to: Nanoseconds): number {
+    const period = this.periodCount();
+    if (to <= from || period === 0 || this.loadCount === 0) return 0;
+    const count = (t: Nanoseconds) => {
+      const elapsed = this.elapsed(this.busTick(t));
+      return elapsed < this.loadCount ? 0 : Math.floor((elapsed - this.loadCount) / period) + 1;
+    };
+    return count(to) - count(from);
   }
 
   // --- state ------------------------------------------------------------------
@@ -251,6 +297,7 @@ export class ApicTimer {
     return {
       model: MODEL, version: VERSION, lvt: this.lvt, divideConfig: this.divideConfig, initialCount: this.initialCount,
       loadBusTick: this.loadBusTick, loadCount: this.loadCount, tscDeadline: this.tscDeadline,
+      tickInFlight: this.pacer.ticks.inFlight, ticksPending: this.pacer.ticks.pending,
     };
   }
 
@@ -262,6 +309,7 @@ export class ApicTimer {
     this.loadBusTick = state.loadBusTick;
     this.loadCount = state.loadCount;
     this.tscDeadline = state.tscDeadline;
+    this.pacer.restore({ inFlight: state.tickInFlight, pending: state.ticksPending });
     this.arm();
   }
 }

@@ -19,12 +19,13 @@
  * `eoi`, and drives output 0 with the 8259's INTR, which its domain injects
  * into the bootstrap processor with KVM_INTERRUPT.
  *
- * Output n of the context given here is CPU n's interrupt line. `onAck(isaIrq)`
- * is the ack notifier for either path — the 8259's EOI (or AEOI), or the
- * local APIC's EOI of the vector an I/O APIC input is programmed with (as
- * KVM notifies for the PIT's pin 2 whether edge or level).
+ * Output n of the context given here is CPU n's interrupt line. `onAck(gsi)`
+ * is the ack notifier for either path — the 8259's EOI (or AEOI) of an ISA
+ * irq, named by the I/O APIC input it also reaches, or the local APIC's EOI
+ * of the vector an I/O APIC input is programmed with (as KVM notifies for
+ * the PIT's pin 2 whether edge or level). `onUnmask(gsi)` likewise.
  */
-import type { DeviceContext } from '@splitvisor/abi';
+import type { DeviceContext, TickPacing } from '@splitvisor/abi';
 import { withIrqOutputs } from '@splitvisor/abi';
 import { PicPair } from './i8259/pic-pair.ts';
 import type { InterruptMessage } from './interrupt-message.ts';
@@ -37,9 +38,12 @@ export interface PcInterruptsConfig {
   readonly cpus?: number;
   readonly busHz?: number;
   readonly tscHz?: number;
-  readonly onAck?: (isaIrq: number) => void;
-  /** Called with the ISA irq unmasked at the 8259 or at its I/O APIC input (KVM's irq mask notifier). */
-  readonly onUnmask?: (isaIrq: number) => void;
+  /** The local APIC timers' lost-tick policy in periodic mode (default `discard`). */
+  readonly lapicLostTicks?: TickPacing;
+  /** An interrupt from I/O APIC input `gsi` (or the 8259 input of the ISA irq on it) was taken and EOIed. */
+  readonly onAck?: (gsi: number) => void;
+  /** Called with the I/O APIC input unmasked there, or whose ISA irq was unmasked at the 8259 (KVM's irq mask notifier). */
+  readonly onUnmask?: (gsi: number) => void;
   /** One half of a split irqchip (see above); unset: every chip here. */
   readonly split?: SplitHalf;
 }
@@ -63,7 +67,7 @@ export class PcInterrupts {
   readonly pic: PicPair;
   readonly ioapic: Ioapic;
   readonly lapics: readonly LocalApic[];
-  private readonly onAck: ((isaIrq: number) => void) | undefined;
+  private readonly onAck: ((gsi: number) => void) | undefined;
   private readonly split: SplitHalf | undefined;
 
   constructor(context: DeviceContext, config: PcInterruptsConfig = {}) {
@@ -75,10 +79,7 @@ export class PcInterrupts {
     this.ioapic = new Ioapic(context, {
       deliver: (message) => { this.route(message, -1); },
       onEoi: () => undefined, // pins are notified from the LAPIC's EOI below, edge and level alike
-      onUnmask: (pin) => {
-        const irq = isaIrqOfPin(pin);
-        if (irq >= 0) config.onUnmask?.(irq);
-      },
+      onUnmask: (pin) => { config.onUnmask?.(pin); },
     });
     // The 8259's INTR: to the bootstrap processor's LINT0, and to I/O APIC input 0 (for an ExtINT entry).
     const picContext = withIrqOutputs(context, (_output, level) => {
@@ -86,13 +87,14 @@ export class PcInterrupts {
       else lapics[0]?.setLint(0, level);
       this.ioapic.setIrq(0, level);
     });
-    this.pic = new PicPair(picContext, { onAck: (irq) => this.onAck?.(irq), onUnmask: (irq) => config.onUnmask?.(irq) });
+    this.pic = new PicPair(picContext, { onAck: (irq) => this.onAck?.(ioapicPinOf(irq)), onUnmask: (irq) => config.onUnmask?.(ioapicPinOf(irq)) });
     for (let cpu = 0; cpu < cpus; cpu++) {
       const lapicContext = withIrqOutputs(context, (_output, level) => { context.setIrq(cpu, level); });
       lapics.push(new LocalApic(lapicContext, {
         apicId: cpu,
         ...(config.busHz === undefined ? {} : { busHz: config.busHz }),
         ...(config.tscHz === undefined ? {} : { tscHz: config.tscHz }),
+        ...(config.lapicLostTicks === undefined ? {} : { lostTickPolicy: config.lapicLostTicks }),
         sendIpi: (message) => { this.route(message, cpu); },
         onEoi: (vector, broadcast) => { this.eoi(vector, broadcast); },
       }));
@@ -166,8 +168,7 @@ export class PcInterrupts {
     for (let pin = 0; pin < IOAPIC_PINS; pin++) {
       const low = entries[pin]?.[0] ?? Redirection.MASKED;
       if ((low & Redirection.VECTOR_MASK) !== vector || (low & Redirection.MASKED) !== 0) continue;
-      const isaIrq = isaIrqOfPin(pin);
-      if (isaIrq >= 0) this.onAck?.(isaIrq);
+      if (pin > 0) this.onAck?.(pin); // input 0 is the 8259's INTR: its acks come from the 8259
     }
   }
 }

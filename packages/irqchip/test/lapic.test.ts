@@ -112,7 +112,7 @@ describe('PC interrupt wiring', () => {
   function pc(cpus = 2) {
     const context = createTestContext();
     const acks: number[] = [];
-    const chips = new PcInterrupts(context, { cpus, onAck: (irq) => acks.push(irq) });
+    const chips = new PcInterrupts(context, { cpus, onAck: (gsi) => acks.push(gsi) });
     for (const lapic of chips.lapics) lapic.write('registers', LapicReg.SVR, 4, 0x1ff);
     const ioapicEntry = (pin: number, low: number, destination = 0) => {
       chips.ioapic.write('registers', 0, 4, 0x11 + 2 * pin);
@@ -130,7 +130,7 @@ describe('PC interrupt wiring', () => {
     expect(context.irqLevel(0)).toBe(true);
     expect(chips.acknowledge(0)).toBe(0x30);
     chips.pic.write('master', 0, 1, 0x20);
-    expect(acks).toEqual([0]);
+    expect(acks).toEqual([2]); // ISA irq 0, named by its I/O APIC input
   });
 
   it('routes ISA irq 0 to I/O APIC input 2 and notifies the PIT\'s ack on the LAPIC EOI', () => {
@@ -141,7 +141,7 @@ describe('PC interrupt wiring', () => {
     expect(context.irqLevel(0)).toBe(true);
     expect(chips.acknowledge(0)).toBe(0x30);
     chips.lapics[0]?.write('registers', LapicReg.EOI, 4, 0);
-    expect(acks).toEqual([0]);
+    expect(acks).toEqual([2]);
   });
 
   it('delivers by physical ID, logical flat mask and broadcast, and lowest priority to the least busy', () => {

@@ -11,8 +11,8 @@ function machine(lostTickPolicy: 'delay' | 'discard') {
   const wired: { pit?: I8254 } = {};
   const chips = new PcInterrupts(context, {
     cpus: 1,
-    onAck: (irq) => { if (irq === 0) wired.pit?.irqAcknowledged(0); },
-    onUnmask: (irq) => { if (irq === 0) wired.pit?.irqUnmasked(0); },
+    onAck: (gsi) => { if (gsi === 2) wired.pit?.irqAcknowledged(0); },
+    onUnmask: (gsi) => { if (gsi === 2) wired.pit?.irqUnmasked(0); },
   });
   const pitContext = withIrqOutputs(context, (_o, level) => { chips.setIsaIrq(0, level); });
   const pit = new I8254(pitContext, { lostTickPolicy });

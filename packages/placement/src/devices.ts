@@ -29,3 +29,23 @@ export const RULES: readonly PlacementRule[] = [
 
 /** An in-kernel PIT needs an in-kernel irqchip: KVM_CREATE_PIT2 fails without KVM_CREATE_IRQCHIP. */
 export const KERNEL_PIT_NEEDS_KERNEL_IRQCHIP = 'the PIT can be in the kernel only with the PIC and I/O APIC there too (KVM_CREATE_PIT2 requires KVM_CREATE_IRQCHIP)';
+
+/**
+ * The devices with a periodic timer, and the lost-tick policies each can be
+ * given (the first is its default, the hardware's): `delay` and `merge` pace
+ * ticks by the irqchip's ack notifier (KVM's in-kernel PIT reinjection; Xen's
+ * vpt modes), `slew` re-injects owed RTC ticks faster until caught up
+ * (QEMU's `-rtc driftfix=slew`).
+ */
+export const LOST_TICK_POLICIES = {
+  pit: ['discard', 'delay', 'merge'],
+  rtc: ['discard', 'slew'],
+  hpet: ['discard', 'delay', 'merge'],
+  lapic: ['discard', 'delay', 'merge'],
+} as const;
+export type TimerDevice = keyof typeof LOST_TICK_POLICIES;
+export type LostTickPolicies = { readonly [D in TimerDevice]: (typeof LOST_TICK_POLICIES)[D][number] };
+export const TIMER_DEVICES = Object.keys(LOST_TICK_POLICIES) as readonly TimerDevice[];
+
+/** Policies that wait for the irqchip's ack notifier, which a device has only in the irqchip's domain. */
+export const ACK_PACED: readonly string[] = ['delay', 'merge'];

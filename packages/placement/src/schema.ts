@@ -4,8 +4,8 @@
  * names the device, the field and the reason.
  */
 import { z } from 'zod';
-import type { DeviceName, DomainName } from './devices.ts';
-import { DEVICES, DOMAINS, KERNEL_PIT_NEEDS_KERNEL_IRQCHIP, RULES } from './devices.ts';
+import type { DeviceName, DomainName, LostTickPolicies, TimerDevice } from './devices.ts';
+import { ACK_PACED, DEVICES, DOMAINS, KERNEL_PIT_NEEDS_KERNEL_IRQCHIP, LOST_TICK_POLICIES, RULES, TIMER_DEVICES } from './devices.ts';
 
 /** A device's domain, or `absent` for a machine that does not have it (Firecracker has no VGA, floppy or IDE). */
 const Domain = z.enum([...DOMAINS, 'absent']);
@@ -41,6 +41,8 @@ export const PlacementFile = z.strictObject({
   devices: z.record(z.string(), Domain),
   time: TimePolicy.default({ kind: 'guest-cycles' }),
   delivery: EventDelivery.default({ kind: 'exact' }),
+  /** Each periodic timer's lost-tick policy, by device (`LOST_TICK_POLICIES`); a device left out keeps its hardware's. */
+  lostTicks: z.record(z.string(), z.string()).default({}),
   io: z.strictObject({
     /** Queue port writes the devices allow in a coalesced ring (KVM_REGISTER_COALESCED_MMIO; seed 003). */
     coalescedWrites: z.boolean().default(false),
@@ -54,9 +56,10 @@ export const PlacementFile = z.strictObject({
 
 export type PlacementFile = z.input<typeof PlacementFile>;
 
-/** A validated placement: every device in exactly one domain. */
-export type Placement = Omit<z.output<typeof PlacementFile>, 'devices'> & {
+/** A validated placement: every device in exactly one domain, every periodic timer with its lost-tick policy. */
+export type Placement = Omit<z.output<typeof PlacementFile>, 'devices' | 'lostTicks'> & {
   readonly devices: Readonly<Record<DeviceName, Where>>;
+  readonly lostTicks: LostTickPolicies;
 };
 
 export type PlacementResult = { readonly ok: true; readonly placement: Placement } | { readonly ok: false; readonly problems: readonly string[] };
@@ -93,7 +96,45 @@ export function validatePlacement(input: unknown): PlacementResult {
     problems.push(`devices.pit: ${KERNEL_PIT_NEEDS_KERNEL_IRQCHIP}`);
   }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, placement: { ...file, devices } };
+  // Checked once the devices are where they may be: a policy's problem is then its own.
+  const lostTicks = lostTickPolicies(file.lostTicks, devices, problems);
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, placement: { ...file, devices, lostTicks } };
+}
+
+/**
+ * Each timer device's policy, checked: a known device with a periodic timer,
+ * a policy it has, and — for one paced by the ack notifier — placed where the
+ * irqchip's acknowledgements reach it (with the 8259, I/O APIC and local APIC
+ * in one domain, as KVM's in-kernel PIT; the local APIC's own timer always).
+ */
+function lostTickPolicies(given: Readonly<Record<string, string>>, devices: Readonly<Record<DeviceName, Where>>, problems: string[]): LostTickPolicies {
+  const chosen: Record<string, string> = {};
+  for (const [device, policy] of Object.entries(given)) {
+    if (!(TIMER_DEVICES as readonly string[]).includes(device)) {
+      const why = (DEVICES as readonly string[]).includes(device) ? `${device} has no periodic timer` : `unknown device "${device}"`;
+      problems.push(`lostTicks.${device}: ${why} (lost-tick policies are for ${TIMER_DEVICES.join(', ')})`);
+      continue;
+    }
+    const timer = device as TimerDevice;
+    const known: readonly string[] = LOST_TICK_POLICIES[timer];
+    if (!known.includes(policy)) {
+      problems.push(`lostTicks.${device}: unknown policy "${policy}" (${device} takes ${known.join(', ')})`);
+      continue;
+    }
+    const where = devices[timer];
+    if (where === 'absent') {
+      problems.push(`lostTicks.${device}: ${device} is absent from this placement`);
+      continue;
+    }
+    const irqchipHere = devices.pic === where && devices.ioapic === where && devices.lapic === where;
+    if (timer !== 'lapic' && ACK_PACED.includes(policy) && !irqchipHere) {
+      problems.push(`lostTicks.${device}: ${policy} paces ticks by the irqchip's ack notifier, which reaches a ${device} only in the irqchip's domain (the 8259, I/O APIC and local APIC together, as KVM's in-kernel PIT); this ${device} is in ${where}`);
+      continue;
+    }
+    chosen[device] = policy;
+  }
+  return Object.fromEntries(TIMER_DEVICES.map((d) => [d, chosen[d] ?? LOST_TICK_POLICIES[d][0]])) as unknown as LostTickPolicies;
 }
 
 /** How the interrupt controllers are placed, in KVM's terms. */

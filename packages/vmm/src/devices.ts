@@ -61,7 +61,8 @@ export interface Sinks {
   readonly console?: (byte: number) => void;
 }
 
-function create(name: DeviceName, context: DeviceContext, board: BoardOptions, releases: Release[], shared: Shared, contextOf: (name: DeviceName) => DeviceContext, sinks: Sinks): Device | undefined {
+function create(name: DeviceName, context: DeviceContext, placement: Placement, board: BoardOptions, releases: Release[], shared: Shared, contextOf: (name: DeviceName) => DeviceContext, sinks: Sinks): Device | undefined {
+  const { lostTicks } = placement;
   switch (name) {
     case 'dma': return (shared.dma ??= new I8237Pair(context));
     // On ISA DMA channel 2 (the placement keeps the two in one domain). One empty 1.44 MB drive, as QEMU's default.
@@ -75,11 +76,11 @@ function create(name: DeviceName, context: DeviceContext, board: BoardOptions, r
       releases.push(() => { image.close(); });
       return new I82077aa(context, { dma, drives: [{ image }] });
     }
-    case 'pit': return new I8254(context);
+    case 'pit': return new I8254(context, { lostTickPolicy: lostTicks.pit });
     case 'pm-timer': return new AcpiPmTimer(context);
-    case 'hpet': return new Hpet(context);
+    case 'hpet': return new Hpet(context, { lostTickPolicy: lostTicks.hpet });
     // A fixed date, never the host's: modelled runs stay byte-identical (the RTC's own default, 2000-01-01 00:00:00 UTC).
-    case 'rtc': return new Mc146818(context);
+    case 'rtc': return new Mc146818(context, { lostTickPolicy: lostTicks.rtc });
     // A20 and the 8042's CPU reset have no CPU to act on yet (a scripted guest has no address wrap or reset vector).
     case 'keyboard': {
       const keyboard = new I8042(context);
@@ -138,7 +139,7 @@ export function createDevices(placement: Placement, where: Where, domain: Device
     if (at !== where || IRQCHIP_PARTS.includes(name)) continue;
     const slot = PC_BOARD[name];
     if (slot === undefined) continue;
-    const device = create(name, contextOf(name), board, releases, shared, contextOf, sinks);
+    const device = create(name, contextOf(name), placement, board, releases, shared, contextOf, sinks);
     if (device === undefined) continue;
     placeOnBoard(domain, name, device);
     created.push({ name, device, bases: new Map(slot.regions.map((r) => [r.region, r.base])) });

@@ -22,6 +22,7 @@ export interface HostObservers extends IrqObservers {
 export function assembleDeviceHost(host: DeviceHost, placement: Placement, observers: HostObservers = {}, board: BoardOptions = {}, releases: Release[] = []): void {
   wireHostIrqchip(irqchipTopology(placement, unmodelledDevices(placement)), host, {
     observers,
+    lapicLostTicks: placement.lostTicks.lapic,
     ...(board.cpus === undefined ? {} : { cpus: board.cpus }),
     ...(board.tscHz === undefined ? {} : { tscHz: board.tscHz }),
   });

@@ -19,9 +19,10 @@
  * Devices in the kernel or the monitor can drive only an irqchip there: with
  * the 8259 and I/O APIC in userspace, nothing else may be placed inside.
  */
-import type { DeviceContext, DeviceDomain } from '@splitvisor/abi';
+import type { DeviceContext, DeviceDomain, TickPacing } from '@splitvisor/abi';
 import { withIrqOutputs } from '@splitvisor/abi';
 import type { DeviceHost } from '@splitvisor/devhost';
+import type { PcInterruptsConfig } from '@splitvisor/irqchip';
 import { DeliveryMode, LapicReg, LocalApicWindow, Lvt, PcInterrupts, fromMsi, toMsi } from '@splitvisor/irqchip';
 import type { KernelDomain } from '@splitvisor/kernel';
 import type { InterruptSource } from '@splitvisor/monitor';
@@ -29,6 +30,7 @@ import type { DeviceName, Placement } from '@splitvisor/placement';
 import { irqchipMode } from '@splitvisor/placement';
 import { IRQCHIP_PARTS } from './board.ts';
 import { placeOnBoard } from './devices.ts';
+import type { LegacySelect } from './legacy-replacement.ts';
 import { legacyReplacement } from './legacy-replacement.ts';
 import { VmError } from './vm-error.ts';
 
@@ -72,16 +74,36 @@ function cpuLines(domain: DeviceDomain, lines: boolean[], observers: IrqObserver
 }
 
 /** The board's lines into `chips`, through the legacy replacement select (one per irqchip: every domain's devices feed it). */
-function boardLines(chips: PcInterrupts, observers: IrqObservers): (line: number, level: boolean) => void {
+function boardLines(chips: PcInterrupts, observers: IrqObservers): LegacySelect {
   return legacyReplacement((gsi, level) => {
     observers.irq?.(gsi, level);
     chips.setGsi(gsi, level);
   });
 }
 
+/**
+ * The irqchip's ack and mask notifiers, back to the devices of `domains`
+ * that raised the board lines feeding the GSI (KVM's irq ack notifier: a
+ * PIT pacing re-injection hears of each tick taken). Bound once the select
+ * exists, which comes after the chips it feeds.
+ */
+function notifiers(domains: readonly DeviceDomain[]): { readonly config: Pick<PcInterruptsConfig, 'onAck' | 'onUnmask'>; bind(select: LegacySelect): void } {
+  let select: LegacySelect | undefined;
+  const each = (gsi: number, tell: (domain: DeviceDomain, line: number) => void) => {
+    for (const line of select?.linesInto(gsi) ?? []) for (const domain of domains) tell(domain, line);
+  };
+  return {
+    config: {
+      onAck: (gsi) => { each(gsi, (domain, line) => { domain.acknowledged(line); }); },
+      onUnmask: (gsi) => { each(gsi, (domain, line) => { domain.unmasked(line); }); },
+    },
+    bind: (chosen) => { select = chosen; },
+  };
+}
+
 /** The kernel's and the monitor's side of the topology: the parts placed there, and what each CPU sees. */
-export function wireVmIrqchip(topology: IrqchipTopology, kernel: KernelDomain, monitor: DeviceDomain, options: { readonly tscHz: number; readonly cpus: number; readonly observers: IrqObservers }): VmIrqchip {
-  const { tscHz, cpus, observers } = options;
+export function wireVmIrqchip(topology: IrqchipTopology, kernel: KernelDomain, monitor: DeviceDomain, options: { readonly tscHz: number; readonly cpus: number; readonly lapicLostTicks: TickPacing; readonly observers: IrqObservers }): VmIrqchip {
+  const { tscHz, cpus, lapicLostTicks, observers } = options;
   const lines = new Array<boolean>(cpus).fill(false);
   const window = (domain: DeviceDomain, chips: PcInterrupts) => {
     const apics = new LocalApicWindow(chips.lapics);
@@ -96,7 +118,7 @@ export function wireVmIrqchip(topology: IrqchipTopology, kernel: KernelDomain, m
       };
     case 'split': {
       const chips = new PcInterrupts(cpuLines(kernel, lines, observers), {
-        tscHz, cpus, split: { half: 'apics', ioapicEoi: (vector) => { kernel.ioapicEoi(vector); } },
+        tscHz, cpus, lapicLostTicks, split: { half: 'apics', ioapicEoi: (vector) => { kernel.ioapicEoi(vector); } },
       });
       const apics = window(kernel, chips);
       const bsp = chips.lapics[0];
@@ -121,11 +143,13 @@ export function wireVmIrqchip(topology: IrqchipTopology, kernel: KernelDomain, m
     case 'in-kernel':
     case 'monitor': {
       const domain = topology === 'monitor' ? monitor : kernel;
-      const chips = new PcInterrupts(cpuLines(domain, lines, observers), { tscHz, cpus });
+      const notify = notifiers([kernel, monitor]);
+      const chips = new PcInterrupts(cpuLines(domain, lines, observers), { tscHz, cpus, lapicLostTicks, ...notify.config });
       placeOnBoard(domain, 'pic', chips.pic);
       placeOnBoard(domain, 'ioapic', chips.ioapic);
       const apics = window(domain, chips);
       const gsis = boardLines(chips, observers);
+      notify.bind(gsis);
       kernel.routeIrqs(gsis);
       monitor.routeIrqs(gsis);
       return { interrupts: lines.map((_, cpu) => ({ pending: () => lines[cpu] === true, acknowledge: () => chips.acknowledge(cpu) })), apics };
@@ -139,7 +163,7 @@ export function wireVmIrqchip(topology: IrqchipTopology, kernel: KernelDomain, m
  * host's lines going to them, their CPU line injected through the kernel.
  * The same function runs in-thread and in the device host's worker.
  */
-export function wireHostIrqchip(topology: IrqchipTopology, host: DeviceHost, options: { readonly tscHz?: number; readonly cpus?: number; readonly observers: IrqObservers }): void {
+export function wireHostIrqchip(topology: IrqchipTopology, host: DeviceHost, options: { readonly tscHz?: number; readonly cpus?: number; readonly lapicLostTicks?: TickPacing; readonly observers: IrqObservers }): void {
   if (topology !== 'userspace' && topology !== 'split') return;
   const { observers } = options;
   // The split irqchip's legacy half has one CPU line: the 8259's INTR, the bootstrap processor's.
@@ -147,9 +171,13 @@ export function wireHostIrqchip(topology: IrqchipTopology, host: DeviceHost, opt
   const lines = new Array<boolean>(cpus).fill(false);
   let acknowledging = false;
   const context = cpuLines(host, lines, observers, () => acknowledging);
+  const notify = notifiers([host]);
   const chips = topology === 'split'
-    ? new PcInterrupts(context, { split: { half: 'legacy', apicBus: (message) => { const msi = toMsi(message); host.signalMsi(msi.address, msi.data); } } })
-    : new PcInterrupts(context, { cpus, ...(options.tscHz === undefined ? {} : { tscHz: options.tscHz }) });
+    ? new PcInterrupts(context, { ...notify.config, split: { half: 'legacy', apicBus: (message) => { const msi = toMsi(message); host.signalMsi(msi.address, msi.data); } } })
+    : new PcInterrupts(context, {
+      cpus, ...notify.config, ...(options.tscHz === undefined ? {} : { tscHz: options.tscHz }),
+      ...(options.lapicLostTicks === undefined ? {} : { lapicLostTicks: options.lapicLostTicks }),
+    });
   placeOnBoard(host, 'pic', chips.pic);
   placeOnBoard(host, 'ioapic', chips.ioapic);
   // Every CPU's local APIC at the one APIC page: the one of the vCPU whose exit is being served.
@@ -169,5 +197,7 @@ export function wireHostIrqchip(topology: IrqchipTopology, host: DeviceHost, opt
     ...(apics === undefined ? {} : { serving: (vcpu: number) => { apics.select(vcpu); } }),
     ioapicEoi: (vector) => { chips.ioapicEoi(vector); },
   });
-  host.routeIrqs(boardLines(chips, observers));
+  const select = boardLines(chips, observers);
+  notify.bind(select);
+  host.routeIrqs(select);
 }

@@ -23,12 +23,18 @@ export const LegacyLine = {
 const GSI_IRQ0 = 2;
 const GSI_IRQ8 = 8;
 
+/** The select: sets a board line; and, for the irqchip's notifiers going back, the board lines feeding a GSI now. */
+export interface LegacySelect {
+  (line: number, level: boolean): void;
+  linesInto(gsi: number): readonly number[];
+}
+
 /**
  * A line setter for the board's lines in front of `setGsi`: GSIs pass
  * through; the select's inputs drive GSIs 2 and 8 from whichever source is
  * selected, only when the level the irqchip sees changes.
  */
-export function legacyReplacement(setGsi: (gsi: number, level: boolean) => void): (line: number, level: boolean) => void {
+export function legacyReplacement(setGsi: (gsi: number, level: boolean) => void): LegacySelect {
   const levels = new Map<number, boolean>();
   const seen = new Map<number, boolean>();
   const level = (line: number) => levels.get(line) ?? false;
@@ -42,7 +48,7 @@ export function legacyReplacement(setGsi: (gsi: number, level: boolean) => void)
     drive(GSI_IRQ0, level(hpet ? LegacyLine.hpetTimer0 : LegacyLine.pitOut0));
     drive(GSI_IRQ8, level(hpet ? LegacyLine.hpetTimer1 : LegacyLine.rtcIrq));
   };
-  return (line, wanted) => {
+  const set = (line: number, wanted: boolean) => {
     if (line < LegacyLine.pitOut0) {
       if (line === GSI_IRQ0 || line === GSI_IRQ8) seen.set(line, wanted); // a device routed there directly (an HPET timer's own route)
       setGsi(line, wanted);
@@ -51,4 +57,11 @@ export function legacyReplacement(setGsi: (gsi: number, level: boolean) => void)
     levels.set(line, wanted);
     update();
   };
+  const linesInto = (gsi: number): readonly number[] => {
+    const hpet = level(LegacyLine.hpetRoute);
+    if (gsi === GSI_IRQ0) return [gsi, hpet ? LegacyLine.hpetTimer0 : LegacyLine.pitOut0];
+    if (gsi === GSI_IRQ8) return [gsi, hpet ? LegacyLine.hpetTimer1 : LegacyLine.rtcIrq];
+    return [gsi];
+  };
+  return Object.assign(set, { linesInto });
 }

@@ -168,6 +168,7 @@ export class Vm {
     const irqchip = wireVmIrqchip(mode, kernel, monitor, {
       tscHz: this.clock.tscHz,
       cpus: cpus.length,
+      lapicLostTicks: placement.lostTicks.lapic,
       observers: { irq: (gsi, level) => { this.observeIrq(gsi, level); }, cpuLine: (level) => { this.cpuLine(level); } },
     });
     const interrupts = irqchip.interrupts;

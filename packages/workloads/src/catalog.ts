@@ -17,6 +17,7 @@ import { PIT_CALIBRATION } from './pit-calibration.ts';
 import { RTC_PERIODIC } from './rtc-periodic.ts';
 import { RTC_READ } from './rtc-read.ts';
 import { SERIAL_CONSOLE } from './serial-console.ts';
+import { TICK_COUNT } from './tick-count.ts';
 import { VGA_MODE13H_FILL } from './vga-mode13h-fill.ts';
 import { VGA_TEXT_CONSOLE } from './vga-text-console.ts';
 import { VMEXIT } from './vmexit.ts';
@@ -55,6 +56,7 @@ export const WORKLOAD_DEFINITIONS: readonly WorkloadDefinition[] = [
   PIT_CALIBRATION,
   RTC_READ,
   RTC_PERIODIC,
+  TICK_COUNT,
   ATA_PIO_READ,
   ATA_PIO_WRITE,
   ATA_FLUSH,

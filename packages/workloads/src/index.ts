@@ -47,3 +47,5 @@ export type { FloppyRead, FloppyReadOptions } from './floppy-read.ts';
 export { FLOPPY_DMA_BUFFER, FLOPPY_IRQ, FLOPPY_READ, floppyRead } from './floppy-read.ts';
 export type { PitCalibration, PitCalibrationOptions, PitCalibrationResult } from './pit-calibration.ts';
 export { PIT_CALIBRATION, pitCalibration } from './pit-calibration.ts';
+export type { TickCount, TickCountOptions, TickTimer } from './tick-count.ts';
+export { TICK_COUNT, TICK_TIMERS, tickCount } from './tick-count.ts';

@@ -68,12 +68,14 @@ export interface RtcPeriodic {
   readonly spurious: () => number;
 }
 
-function* cmosRead(register: number): GuestRoutine<number> {
+/** rtc_cmos_read: the register to 70h (NMIs left enabled), then 71h. */
+export function* cmosRead(register: number): GuestRoutine<number> {
   yield { op: 'out', port: RTC_INDEX_PORT, value: register };
   return yield { op: 'in', port: RTC_DATA_PORT };
 }
 
-function* cmosWrite(register: number, value: number): GuestProgram {
+/** rtc_cmos_write: the register to 70h, the value to 71h. */
+export function* cmosWrite(register: number, value: number): GuestProgram {
   yield { op: 'out', port: RTC_INDEX_PORT, value: register };
   yield { op: 'out', port: RTC_DATA_PORT, value };
 }

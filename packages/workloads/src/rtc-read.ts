@@ -27,11 +27,10 @@ import type { GuestProgram } from '@splitvisor/scripted-guest';
 import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import type { GuestRoutine } from './linux-8259.ts';
 import { jiffiesClock, legacyPic } from './linux-8259.ts';
+import { cmosRead } from './rtc-periodic.ts';
 import type { WorkloadDefinition } from './workload.ts';
 import { numberParameter } from './workload.ts';
 
-const RTC_INDEX_PORT = 0x70;
-const RTC_DATA_PORT = 0x71;
 /** MC146818 registers (datasheet, "Address Map"). */
 export const RtcRegister = {
   SECONDS: 0x00, MINUTES: 0x02, HOURS: 0x04, DAY_OF_MONTH: 0x07, MONTH: 0x08, YEAR: 0x09,
@@ -78,12 +77,6 @@ export interface RtcRead {
 }
 
 const bcd = (value: number): number => (value >> 4) * 10 + (value & 0x0f);
-
-/** CMOS_READ: the index (NMI enabled), then the data port. */
-function* cmosRead(register: number): GuestRoutine<number> {
-  yield { op: 'out', port: RTC_INDEX_PORT, value: register };
-  return yield { op: 'in', port: RTC_DATA_PORT };
-}
 
 export function rtcRead(options: RtcReadOptions = {}): RtcRead {
   const intervalMs = options.intervalMs ?? 100;

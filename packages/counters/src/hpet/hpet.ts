@@ -16,9 +16,15 @@
  * counter comes round to it again — 2^32 ticks later in 32-bit mode, 2^64 in
  * 64-bit — where QEMU fires at once. Nothing ticks: the main counter is a
  * pure function of the time, and one timer is armed at the earliest match.
+ *
+ * Lost ticks of a periodic, edge-triggered timer: `discard` (default, the
+ * hardware's — a pulse the guest has not serviced merges into the next at
+ * the irqchip), or paced by the irqchip's ack notifier (`delay`, `merge`:
+ * the abi's `TickPacer`, one per timer, periods that passed unserviced
+ * counted as ticks).
  */
-import type { AccessSize, CounterView, Device, DeviceContext, IoRegion, Timer } from '@splitvisor/abi';
-import { expectState, tickTime, ticksAt } from '@splitvisor/abi';
+import type { AccessSize, CounterView, Device, DeviceContext, IoRegion, TickPacing, Timer } from '@splitvisor/abi';
+import { TickPacer, expectState, tickTime, ticksAt } from '@splitvisor/abi';
 import {
   GenConf, Gcap, HPET_HZ, HPET_PERIOD_FS, HPET_REV_ID, HPET_VENDOR_ID, HpetReg, TN_CONF_WRITABLE, TnConf,
 } from './registers.ts';
@@ -33,6 +39,8 @@ export interface HpetConfig {
   readonly timers?: number;
   /** Tn_INT_ROUTE_CAP: the IOAPIC inputs each timer may route to (default bit 2 only, as QEMU's pc machine). */
   readonly intRouteCap?: number;
+  /** Periodic edge-triggered timers' lost-tick policy (default `discard`); `delay`/`merge` need `irqAcknowledged`. */
+  readonly lostTickPolicy?: TickPacing;
 }
 
 export type HpetTimerState = {
@@ -43,11 +51,14 @@ export type HpetTimerState = {
   period: bigint;
   /** The next match, as an HPET clock tick since time 0; -1 when the counter is halted. */
   matchTick: number;
+  /** Under a pacing policy: a tick delivered and not yet acknowledged, and those waiting behind it. */
+  tickInFlight: boolean;
+  ticksPending: number;
 };
 
 export type HpetState = {
   readonly model: 'hpet';
-  readonly version: 1;
+  readonly version: 2;
   readonly genConf: number;
   readonly intStatus: number;
   /** The main counter at `baseTick` (while running), or its value (while halted). */
@@ -57,7 +68,7 @@ export type HpetState = {
 };
 
 const MODEL = 'hpet' as const;
-const VERSION = 1;
+const VERSION = 2;
 const MASK64 = (1n << 64n) - 1n;
 const MASK32 = 0xffff_ffffn;
 /** Matches further ahead than this (about 1.4 years at 100 MHz) are not armed: nothing outlives them. */
@@ -74,6 +85,8 @@ export class Hpet implements Device<HpetState> {
   private counterBase = 0n;
   private baseTick = 0;
   private timers: HpetTimerState[];
+  /** Each timer's lost-tick pacing (its two numbers travel in the timer's state). */
+  private readonly pacers: readonly TickPacer[];
   /** The level last driven on each output: a live handle, re-derived from state on restore. */
   private driven = new Map<number, boolean>();
   private readonly odd = { counterWritesWhileRunning: 0, unsupportedRoutes: 0, reservedWrites: 0, fsbWrites: 0 };
@@ -85,7 +98,22 @@ export class Hpet implements Device<HpetState> {
     this.intRouteCap = config.intRouteCap ?? 1 << 2;
     this.timer = context.timer(() => { this.service(); });
     // Comparators reset to all ones (spec §2.3.9.2); everything else to 0.
-    this.timers = Array.from({ length: count }, () => ({ config: 0, comparator: MASK64, period: 0n, matchTick: -1 }));
+    this.timers = Array.from({ length: count }, () => ({ config: 0, comparator: MASK64, period: 0n, matchTick: -1, tickInFlight: false, ticksPending: 0 }));
+    this.pacers = this.timers.map((_, index) => new TickPacer(config.lostTickPolicy ?? 'discard', () => { this.pulse(index); }));
+  }
+
+  /** The irqchip took the interrupt on `output`: paced timers routed there deliver their next waiting tick. */
+  irqAcknowledged(output: number): void {
+    this.timers.forEach((t, index) => {
+      if (this.outputOf(index, this.genConf, t.config) === output) this.pacers[index]?.acknowledged();
+    });
+  }
+
+  /** The irqchip unmasked `output`: a tick held for an acknowledgement that can no longer come is let go. */
+  irqUnmasked(output: number): void {
+    this.timers.forEach((t, index) => {
+      if (this.outputOf(index, this.genConf, t.config) === output) this.pacers[index]?.released();
+    });
   }
 
   private tick(): number {
@@ -269,7 +297,8 @@ export class Hpet implements Device<HpetState> {
     }
   }
 
-  private fire(index: number): void {
+  /** Timer `index` matched `ticks` times since it was last serviced (more than once only when serviced late). */
+  private fire(index: number, ticks: number): void {
     const t = this.timers[index];
     if (t === undefined) return;
     if ((t.config & TnConf.INT_ENB_CNF) === 0) {
@@ -283,7 +312,18 @@ export class Hpet implements Device<HpetState> {
       this.syncLines();
       return;
     }
-    // Edge: a pulse — unless a level source holds the line high, where an edge cannot show.
+    const pacer = this.pacers[index];
+    if (pacer?.paced === true && (t.config & TnConf.TYPE_CNF) !== 0) {
+      for (let i = 0; i < ticks; i++) pacer.tick();
+      return;
+    }
+    this.pulse(index);
+  }
+
+  /** Edge: a pulse — unless a level source holds the line high, where an edge cannot show. */
+  private pulse(index: number): void {
+    const t = this.timers[index];
+    if (t === undefined) return;
     const output = this.outputOf(index, this.genConf, t.config);
     if (this.driven.get(output) === true) return;
     this.context.setIrq(output, true);
@@ -339,12 +379,13 @@ export class Hpet implements Device<HpetState> {
     const now = this.tick();
     this.timers.forEach((t, index) => {
       if (t.matchTick < 0 || t.matchTick > now) return;
-      this.fire(index);
       const mask = Hpet.width(t);
       const period = t.period & mask;
-      if ((t.config & TnConf.TYPE_CNF) !== 0 && period !== 0n) {
-        // The comparator steps on by the period, past now if this service came late (as QEMU's catch-up loop).
-        const steps = Math.floor((now - t.matchTick) / Number(period)) + 1;
+      const periodic = (t.config & TnConf.TYPE_CNF) !== 0 && period !== 0n;
+      // The comparator steps on by the period, past now if this service came late (as QEMU's catch-up loop).
+      const steps = periodic ? Math.floor((now - t.matchTick) / Number(period)) + 1 : 1;
+      this.fire(index, steps);
+      if (periodic) {
         t.comparator = (t.comparator + BigInt(steps) * period) & mask;
         t.matchTick += steps * Number(period);
       } else {
@@ -366,7 +407,8 @@ export class Hpet implements Device<HpetState> {
   getState(): HpetState {
     return {
       model: MODEL, version: VERSION, genConf: this.genConf, intStatus: this.intStatus, counterBase: this.counterBase,
-      baseTick: this.baseTick, timers: this.timers.map((t) => ({ ...t })),
+      baseTick: this.baseTick,
+      timers: this.timers.map((t, index) => ({ ...t, tickInFlight: this.pacers[index]?.ticks.inFlight ?? false, ticksPending: this.pacers[index]?.ticks.pending ?? 0 })),
     };
   }
 
@@ -378,6 +420,7 @@ export class Hpet implements Device<HpetState> {
     this.counterBase = state.counterBase;
     this.baseTick = state.baseTick;
     this.timers = state.timers.map((t) => ({ ...t }));
+    this.timers.forEach((t, index) => { this.pacers[index]?.restore({ inFlight: t.tickInFlight, pending: t.ticksPending }); });
     this.driven = new Map();
     this.syncLines();
     this.arm();

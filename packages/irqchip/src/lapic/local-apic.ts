@@ -21,7 +21,7 @@
  * with LINT0 in ExtINT mode, unmasked, so the 8259 works before any APIC
  * programming.
  */
-import type { AccessSize, Device, DeviceContext, IoRegion } from '@splitvisor/abi';
+import type { AccessSize, Device, DeviceContext, IoRegion, TickPacing } from '@splitvisor/abi';
 import { expectState } from '@splitvisor/abi';
 import type { ApicTimerState } from '@splitvisor/apic-timer';
 import { ApicTimer, ApicTimerReg } from '@splitvisor/apic-timer';
@@ -40,6 +40,8 @@ export interface LocalApicConfig {
   readonly bootstrap?: boolean;
   readonly busHz?: number;
   readonly tscHz?: number;
+  /** The timer's lost-tick policy in periodic mode (default `discard`: an expiry still in IRR merges, as on hardware). */
+  readonly lostTickPolicy?: TickPacing;
   /** An IPI written to the ICR, for the routing to deliver (including to this APIC, for shorthands and self). */
   readonly sendIpi?: (message: InterruptMessage) => void;
   /** An EOI: `broadcast` when the vector was level-triggered (TMR set), for the I/O APIC's remote IRR. */
@@ -131,7 +133,11 @@ export class LocalApic implements Device<LocalApicState> {
       cmci: Lvt.MASKED, thermal: Lvt.MASKED, perf: Lvt.MASKED, error: Lvt.MASKED, lint1: Lvt.MASKED,
       lint0: bootstrap ? DeliveryMode.extInt << Lvt.DELIVERY_MODE_SHIFT : Lvt.MASKED,
     };
-    const timerConfig = { ...(config.busHz === undefined ? {} : { busHz: config.busHz }), ...(config.tscHz === undefined ? {} : { tscHz: config.tscHz }) };
+    const timerConfig = {
+      ...(config.busHz === undefined ? {} : { busHz: config.busHz }),
+      ...(config.tscHz === undefined ? {} : { tscHz: config.tscHz }),
+      ...(config.lostTickPolicy === undefined ? {} : { lostTickPolicy: config.lostTickPolicy }),
+    };
     this.timer = new ApicTimer(context, (vector) => { this.acceptVector(vector, false); }, timerConfig);
     this.update();
   }
@@ -397,6 +403,7 @@ export class LocalApic implements Device<LocalApicState> {
     const vector = highestVector(this.isr);
     if (vector < 0) return;
     removeVector(this.isr, vector);
+    if (vector === this.timer.vector) this.timer.acknowledged();
     this.onEoi?.(vector, hasVector(this.tmr, vector));
     this.update();
   }

@@ -11,14 +11,12 @@
  * Lost ticks (a tick is a rising edge of counter 0's OUT):
  * - `discard` — the line follows OUT, as on hardware and in QEMU's userspace
  *   PIT: an edge the guest has not serviced before the next is lost.
- * - `delay` — each tick is delivered as a pulse; while one is unacknowledged,
- *   later ticks are counted and each is re-injected when the previous one is
- *   acknowledged (KVM's in-kernel PIT with reinjection, paced by the
- *   irqchip's ack notifier through `irqAcknowledged`).
- * - `merge` — as `delay`, but ticks missed meanwhile collapse into one.
+ * - `delay` and `merge` — each tick is a pulse paced by the irqchip's ack
+ *   notifier through `irqAcknowledged` (the abi's `TickPacer`): KVM's
+ *   in-kernel PIT with reinjection, and with ticks collapsed.
  */
-import type { AccessSize, Device, DeviceContext, IoRegion, Nanoseconds, Timer } from '@splitvisor/abi';
-import { expectState, tickTime, ticksAt } from '@splitvisor/abi';
+import type { AccessSize, Device, DeviceContext, IoRegion, Nanoseconds, TickPacing, Timer } from '@splitvisor/abi';
+import { TickPacer, expectState, tickTime, ticksAt } from '@splitvisor/abi';
 import { NMISC_WRITABLE, Nmisc } from '../nmisc.ts';
 import type { I8254CounterState } from './counter.ts';
 import {
@@ -27,7 +25,7 @@ import {
 } from './counter.ts';
 import { CONTROL_PORT, ControlWord, PIT_HZ, ReadBack, RwMode } from './registers.ts';
 
-export type LostTickPolicy = 'discard' | 'delay' | 'merge';
+export type LostTickPolicy = TickPacing;
 
 export interface I8254Config {
   /** Default `discard`; `delay` and `merge` need the irqchip to call `irqAcknowledged(0)`. */
@@ -64,22 +62,20 @@ export class I8254 implements Device<I8254State> {
   readonly model: 'i8254' = MODEL;
   readonly regions: readonly IoRegion[] = REGIONS;
   private readonly context: DeviceContext;
-  private readonly policy: LostTickPolicy;
+  private readonly pacer: TickPacer;
   private readonly timer: Timer;
   private counters: Counters;
   private nmisc = 0;
   private refreshToggle = false;
   private out0: boolean;
   private out0Clock = 0;
-  private tickInFlight = false;
-  private ticksPending = 0;
   /** The level last driven on irq 0: a live handle, re-derived on restore. */
   private lineLevel = false;
   private readonly odd = { controlPortReads: 0, readBackReservedBit: 0, invalidBcdCounts: 0, ignoredNmiscBits: 0 };
 
   constructor(context: DeviceContext, config: I8254Config = {}) {
     this.context = context;
-    this.policy = config.lostTickPolicy ?? 'discard';
+    this.pacer = new TickPacer(config.lostTickPolicy ?? 'discard', () => { this.pulse(); });
     this.timer = context.timer((now) => { this.updateIrq(now); });
     // Power-on as QEMU: every counter in mode 3 with count 2^16, gates high but counter 2's (port 61h bit 0 is 0).
     this.counters = [powerOnCounter(true), powerOnCounter(true), powerOnCounter(false)];
@@ -122,8 +118,7 @@ export class I8254 implements Device<I8254State> {
     else if (!writeData(this.counter(offset), byte, clock)) this.odd.invalidBcdCounts++;
     // Reprogramming counter 0 starts re-injection afresh (as KVM's kvm_pit_reset_reinject on a load).
     if (offset === 0 || (offset === CONTROL_PORT && byte >> ControlWord.SC_SHIFT === 0 && ((byte >> ControlWord.RW_SHIFT) & ControlWord.RW_MASK) !== RwMode.latch)) {
-      this.tickInFlight = false;
-      this.ticksPending = 0;
+      this.pacer.reset();
     }
     if (offset === 0 || offset === CONTROL_PORT) this.updateIrq(this.context.now());
   }
@@ -162,13 +157,13 @@ export class I8254 implements Device<I8254State> {
     const clock = this.clock(now);
     const counter = this.counters[0];
     const out = outAt(counter, clock);
-    if (this.policy === 'discard') {
+    if (!this.pacer.paced) {
       this.out0 = out;
       this.driveLine();
     } else {
       const ticks = clock > this.out0Clock ? risingEdgesBetween(counter, this.out0Clock, clock) : 0;
       this.out0 = out;
-      for (let i = 0; i < ticks; i++) this.tick();
+      for (let i = 0; i < ticks; i++) this.pacer.tick();
     }
     this.out0Clock = clock;
     this.arm(clock);
@@ -182,23 +177,13 @@ export class I8254 implements Device<I8254State> {
 
   /** Drives irq 0, only when its level changes (a repeated level is no edge, and must not look like one). */
   private driveLine(force = false): void {
-    const level = this.policy === 'discard' ? this.out0 : false;
+    const level = this.pacer.paced ? false : this.out0;
     if (!force && level === this.lineLevel) return;
     this.lineLevel = level;
     this.context.setIrq(0, level);
   }
 
-  private tick(): void {
-    if (!this.tickInFlight) {
-      this.pulse();
-      return;
-    }
-    if (this.policy === 'delay') this.ticksPending++;
-    else this.ticksPending = 1;
-  }
-
   private pulse(): void {
-    this.tickInFlight = true;
     this.context.setIrq(0, true);
     this.context.setIrq(0, false);
   }
@@ -208,16 +193,11 @@ export class I8254 implements Device<I8254State> {
    * can no longer come is released (KVM's PIT mask notifier).
    */
   irqUnmasked(output: number): void {
-    if (output === 0) this.tickInFlight = false;
+    if (output === 0) this.pacer.released();
   }
 
   irqAcknowledged(output: number): void {
-    if (output !== 0 || this.policy === 'discard') return;
-    this.tickInFlight = false;
-    if (this.ticksPending > 0) {
-      this.ticksPending--;
-      this.pulse();
-    }
+    if (output === 0) this.pacer.acknowledged();
   }
 
   // --- state ------------------------------------------------------------------
@@ -227,7 +207,7 @@ export class I8254 implements Device<I8254State> {
     return {
       model: MODEL, version: VERSION, counters: [{ ...c0 }, { ...c1 }, { ...c2 }], nmisc: this.nmisc,
       refreshToggle: this.refreshToggle, out0: this.out0, out0Clock: this.out0Clock,
-      tickInFlight: this.tickInFlight, ticksPending: this.ticksPending,
+      tickInFlight: this.pacer.ticks.inFlight, ticksPending: this.pacer.ticks.pending,
     };
   }
 
@@ -239,8 +219,7 @@ export class I8254 implements Device<I8254State> {
     this.refreshToggle = state.refreshToggle;
     this.out0 = state.out0;
     this.out0Clock = state.out0Clock;
-    this.tickInFlight = state.tickInFlight;
-    this.ticksPending = state.ticksPending;
+    this.pacer.restore({ inFlight: state.tickInFlight, pending: state.ticksPending });
     this.driveLine(true);
     this.arm(this.clock());
   }

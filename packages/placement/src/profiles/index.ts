@@ -9,6 +9,13 @@ import type { PlacementFile, Where } from '../schema.ts';
 /** KVM's guests (and QEMU's virtual clock) see the time their exits take: the TSC runs on while the vCPU is out. */
 const EXITS_TAKE_TIME = { kind: 'guest-and-exits' } as const;
 
+/**
+ * KVM's in-kernel PIT re-injects the ticks a guest missed, one per ack (reinject is on unless userspace
+ * turns it off with KVM_REINJECT_CONTROL; QEMU's kvm-pit defaults to lost_tick_policy=delay, Firecracker never
+ * changes it).
+ */
+const KVM_PIT_REINJECTS = { pit: 'delay' } as const;
+
 const everywhere = (where: Where): Record<DeviceName, Where> => Object.fromEntries(DEVICES.map((d) => [d, where])) as Record<DeviceName, Where>;
 
 export const PROFILES: readonly PlacementFile[] = [
@@ -26,6 +33,7 @@ export const PROFILES: readonly PlacementFile[] = [
     models: "KVM with QEMU's default kernel-irqchip=on: KVM_CREATE_IRQCHIP (8259 pair, I/O APIC, local APICs) and KVM_CREATE_PIT2 in the kernel; RTC, ACPI PM timer, HPET, keyboard, VGA, floppy, IDE and serial in QEMU (linux/arch/x86/kvm/{i8259,ioapic,lapic,i8254}.c; QEMU hw/i386/kvm/). QEMU registers coalesced PIO for the RTC index port and coalesced MMIO for VGA.",
     time: EXITS_TAKE_TIME,
     devices: { ...everywhere('user'), pic: 'kernel', ioapic: 'kernel', lapic: 'kernel', pit: 'kernel' },
+    lostTicks: KVM_PIT_REINJECTS,
     io: { coalescedWrites: true, cachedReads: false, kernelCounters: false },
   },
   {
@@ -34,6 +42,7 @@ export const PROFILES: readonly PlacementFile[] = [
     models: "Seed 002's proposal for KVM: instead of moving the PM timer or HPET into the kernel, QEMU registers each free-running counter (width, frequency, base) with the kernel, which answers reads of it from the guest's time without a userspace exit; writes and the rest of each device stay in QEMU.",
     time: EXITS_TAKE_TIME,
     devices: { ...everywhere('user'), pic: 'kernel', ioapic: 'kernel', lapic: 'kernel', pit: 'kernel' },
+    lostTicks: KVM_PIT_REINJECTS,
     io: { coalescedWrites: true, cachedReads: false, kernelCounters: true },
   },
   {
@@ -75,6 +84,7 @@ export const PROFILES: readonly PlacementFile[] = [
     devices: {
       ...everywhere('absent'), pic: 'kernel', ioapic: 'kernel', lapic: 'kernel', pit: 'kernel', serial: 'user', keyboard: 'user',
     },
+    lostTicks: KVM_PIT_REINJECTS,
   },
   {
     name: 'all-kernel',
