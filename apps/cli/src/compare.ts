@@ -6,6 +6,9 @@
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
 import { deviceCell, describeWorkload } from './profile-run.ts';
 
+/** What the guest's clock counts under each time policy, for the table. */
+const GUEST_TIME: Readonly<Record<string, string>> = { 'guest-cycles': 'guest only', 'guest-and-exits': 'with exits', wall: 'host time', contracted: 'contracted' };
+
 export function printComparison(runs: readonly ProfileRun[], options: WorkloadOptions): void {
   console.log(`splitvisor compare — ${describeWorkload(options)}\n`);
   // Cycles compare only within one cost model: the reference is the model most runs are charged in.
@@ -18,7 +21,7 @@ export function printComparison(runs: readonly ProfileRun[], options: WorkloadOp
     profile: r.costModel === reference && r.overheadCycles === cheapest && !allEqual ? `${r.profile} ◀ cheapest` : r.profile,
     'cost model': r.costModel,
     irqchip: r.irqchip,
-    'guest time': r.time === 'guest-and-exits' ? 'with exits' : 'guest only',
+    'guest time': GUEST_TIME[r.time] ?? r.time,
     interrupts: r.interrupts,
     exits: r.exits,
     'to kernel': r.lightweightExits,
@@ -35,6 +38,18 @@ export function printComparison(runs: readonly ProfileRun[], options: WorkloadOp
     for (const r of runs) row[r.profile] = deviceCell(r, device);
     return row;
   }));
+  const timers = [...new Set(runs.flatMap((r) => Object.keys(r.timerLatenessNs)))].sort();
+  if (timers.length > 0) {
+    console.log('Timer lateness, deadline → its domain runs the timer (guest ns, p50 / p99 / max):');
+    console.table(timers.map((device) => {
+      const row: Record<string, string> = { device };
+      for (const r of runs) {
+        const p = r.timerLatenessNs[device];
+        row[r.profile] = p === undefined ? '—' : `${p.p50} / ${p.p99} / ${p.max}`;
+      }
+      return row;
+    }));
+  }
   const apart = runs.filter((r) => r.costModel !== reference).map((r) => `${r.profile} (${r.costModel})`);
   if (apart.length > 0) console.log(`Charged in another cost model than ${reference ?? 'the others'}, so not ranked: ${apart.join(', ')} — rerun with --cost-model ${reference ?? 'kvm-2020'} to rank every placement in one model.`);
   const unmodelled = [...new Set(runs.flatMap((r) => r.unmodelled))];

@@ -56,6 +56,8 @@ export interface ProfileRun extends ExitReport {
   readonly guestNs: number;
   /** Virtual ns from the CPU's interrupt line rising to the CPU taking the interrupt. */
   readonly interruptLatencyNs: Percentiles;
+  /** Each timer device's lateness: virtual ns from its deadline to its domain running it (every vCPU's; modelled mode). */
+  readonly timerLatenessNs: Readonly<Record<string, Percentiles>>;
   /** Live mode only: wall-clock ns per heavyweight exit round trip, by exit kind. */
   readonly wallNs?: Readonly<Record<string, Percentiles>>;
   readonly unmodelled: readonly string[];
@@ -93,6 +95,31 @@ function percentiles(histogram: Histogram): Percentiles {
   return { count: histogram.count, p50: histogram.percentile(50), p90: histogram.percentile(90), p99: histogram.percentile(99), max: histogram.count === 0 ? 0 : histogram.max };
 }
 
+/** Histograms by name, sorted, as percentiles. */
+function byName(histograms: ReadonlyMap<string, Histogram>): Record<string, Percentiles> {
+  return Object.fromEntries([...histograms].sort(([a], [b]) => a.localeCompare(b)).map(([name, h]) => [name, percentiles(h)]));
+}
+
+/** Adds each of `from`'s histograms into `into`'s of the same name. */
+function mergeInto(into: Map<string, Histogram>, from: ReadonlyMap<string, Histogram>): void {
+  for (const [name, histogram] of from) {
+    const merged = into.get(name) ?? new Histogram();
+    merged.merge(histogram);
+    into.set(name, merged);
+  }
+}
+
+/** A VM's timer lateness by device, its vCPUs' histograms merged. */
+function mergedByDevice(byVcpu: ReadonlyMap<string, readonly (Histogram | undefined)[]>): Map<string, Histogram> {
+  const merged = new Map<string, Histogram>();
+  for (const [device, histograms] of byVcpu) {
+    const total = new Histogram();
+    for (const h of histograms) if (h !== undefined) total.merge(h);
+    merged.set(device, total);
+  }
+  return merged;
+}
+
 /** What one VM run gave, before it is charged in a cost model (a mix adds several up). */
 interface Measured {
   readonly irqchip: string;
@@ -102,6 +129,7 @@ interface Measured {
   readonly guestNs: number;
   readonly rows: readonly TransitionRow[];
   readonly latency: Histogram;
+  readonly lateness: ReadonlyMap<string, Histogram>;
   readonly wall: ReadonlyMap<string, Histogram>;
   readonly unmodelled: readonly string[];
   readonly console: string;
@@ -125,7 +153,7 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
     const summary = vm.run(durationNs);
     return {
       irqchip: vm.irqchip, interrupts: summary.interrupts, irqWindows: summary.windows, guestCycles: vm.clock.tsc(), guestNs: vm.clock.now(),
-      rows: vm.counts.rows(), latency: vm.interruptLatency, wall: vm.wallTimes, unmodelled: vm.unmodelled, console: vm.console(), progress: workload.progress(),
+      rows: vm.counts.rows(), latency: vm.interruptLatency, lateness: mergedByDevice(vm.timerLateness), wall: vm.wallTimes, unmodelled: vm.unmodelled, console: vm.console(), progress: workload.progress(),
     };
   } finally {
     await vm.close();
@@ -159,13 +187,11 @@ export async function runProfile(ref: PlacementChoice, options: WorkloadOptions)
   const guestCycles = sum((m) => m.guestCycles);
   const latency = new Histogram();
   const wall = new Map<string, Histogram>();
+  const lateness = new Map<string, Histogram>();
   for (const m of measured) {
     latency.merge(m.latency);
-    for (const [kind, histogram] of m.wall) {
-      const merged = wall.get(kind) ?? new Histogram();
-      merged.merge(histogram);
-      wall.set(kind, merged);
-    }
+    mergeInto(wall, m.wall);
+    mergeInto(lateness, m.lateness);
   }
   const progress = Object.fromEntries(measured.flatMap((m) => Object.entries(m.progress).map(([what, n]) => [m.label === '' ? what : `${m.label} ${what}`, n])));
   return {
@@ -180,7 +206,8 @@ export async function runProfile(ref: PlacementChoice, options: WorkloadOptions)
     guestNs: sum((m) => m.guestNs),
     ...exitReport(rows, model, guestCycles),
     interruptLatencyNs: percentiles(latency),
-    ...(mode === 'live' ? { wallNs: Object.fromEntries([...wall].sort(([a], [b]) => a.localeCompare(b)).map(([kind, h]) => [kind, percentiles(h)])) } : {}),
+    timerLatenessNs: byName(lateness),
+    ...(mode === 'live' ? { wallNs: byName(wall) } : {}),
     unmodelled: [...new Set(measured.flatMap((m) => m.unmodelled))],
     console: measured.map((m) => m.console).join(''),
     progress,

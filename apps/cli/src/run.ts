@@ -32,6 +32,12 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
   if (progress.length > 0) console.log(`The guest's own count: ${progress.map(([what, n]) => `${what} ${n}`).join(', ')}`);
   if (run.mode === 'live' && run.irqchip === 'userspace') console.log('Interrupt latency: not measured live with the irqchip in the device host\'s worker (run modelled for it)');
   else console.log(`Interrupt latency (line rise → CPU takes it, guest ns): p50 ${latency.p50}, p90 ${latency.p90}, p99 ${latency.p99}, max ${latency.max} over ${latency.count}`);
+  const lateness = Object.entries(run.timerLatenessNs);
+  if (run.mode === 'live') console.log('Timer lateness: measured for the timers in this thread (the device host\'s worker keeps its own)');
+  if (lateness.length > 0) {
+    console.log('Timer lateness (deadline → its domain runs the timer, guest ns):');
+    console.table(lateness.map(([device, p]) => ({ device, count: p.count, p50: p.p50, p99: p.p99, max: p.max })));
+  }
   if (run.wallNs !== undefined) {
     console.log('Wall time per heavyweight exit round trip to the device host (live), ns:');
     console.table(Object.entries(run.wallNs).map(([kind, p]) => ({ exit: kind, count: p.count, p50: p.p50, p90: p.p90, p99: p.p99, max: p.max })));

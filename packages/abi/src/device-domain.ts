@@ -86,6 +86,8 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   /** An irqchip placed here takes the lines of this domain's devices. */
   private irqSink: ((gsi: number, level: boolean) => void) | undefined;
   private readonly watchers: (() => void)[] = [];
+  /** Told of every device timer that fires here: the device, and how late it ran after its deadline. */
+  private timerWatcher: ((device: string, lateNs: Nanoseconds) => void) | undefined;
 
   constructor(place: P, options: DomainOptions) {
     this.place = place;
@@ -110,6 +112,16 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
     this.watchers.push(watcher);
   }
 
+  /**
+   * Calls `watcher` whenever a device timer fires here, with the device's
+   * name and its lateness: how long after its deadline the domain ran it (0
+   * when the monitor stopped the guest at the deadline; more when events wait
+   * for a host tick, an exit in progress or a descheduled vCPU).
+   */
+  watchTimers(watcher: (device: string, lateNs: Nanoseconds) => void): void {
+    this.timerWatcher = watcher;
+  }
+
   /** What this domain answers changed: its watchers look again. */
   protected changed(): void {
     for (const watcher of this.watchers) watcher();
@@ -119,7 +131,10 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   context(name: string, gsiOf: (output: number) => number): DeviceContext {
     return {
       now: () => this.now(),
-      timer: (callback) => this.timers.timer(callback),
+      timer: (callback) => this.timers.timer((due) => {
+        this.timerWatcher?.(name, this.now() - due);
+        callback(due);
+      }),
       setIrq: (output, level) => {
         const line = gsiOf(output);
         const raiser = this.raisedBy.get(line);

@@ -104,6 +104,24 @@ export interface RunLoopConfig {
    */
   readonly crossingCycles?: (from: Domain, to: Domain) => number;
   /**
+   * Which crossings the guest's clock pays for (given `crossingCycles`),
+   * the placement's time policy: `running` — those the running guest makes
+   * (its TSC runs on while it is out; the device host's work beside a
+   * halted guest is not its time: `guest-and-exits`); `always` — every one,
+   * so guest time is the modelled host time (`wall`); `bounded` — none
+   * directly, but whenever the guest resumes behind the modelled host time
+   * it steps toward it by at most `maxStepCycles`, and a halt takes host
+   * time divided by `haltFactor` (`contracted`). Default `running`.
+   */
+  readonly charge?: TimeCharge;
+  /**
+   * Event delivery at the host's timer tick (seed 001): the guest is stopped,
+   * and a halted one woken, only at the first tick of a `hostTickHz` clock at
+   * or after the deadline — ticks at ceil(k × 10^9 / hz) ns. Unset: exactly
+   * at the deadline.
+   */
+  readonly hostTickHz?: number;
+  /**
    * Set when this vCPU is one of several (a `Vcpus` scheduler drives them):
    * the device host's next deadline, which every vCPU's `run` replies move,
    * is kept in the scheduler's one cell; `runUntil` returns as soon as
@@ -117,7 +135,14 @@ export interface RunLoopConfig {
   };
 }
 
+export type TimeCharge =
+  | { readonly kind: 'running' }
+  | { readonly kind: 'always' }
+  | { readonly kind: 'bounded'; readonly maxStepCycles: number; readonly haltFactor: number };
+
 export interface RunSummary {
+  /** Modelled host time, in guest cycles: what the guest ran, every crossing's cost, and the halts' waits as the policy takes them. */
+  readonly hostCycles: number;
   readonly exits: number;
   readonly interrupts: number;
   /** Interrupt-window exits: times the guest could not take an interrupt its userspace irqchip had for it. */
@@ -156,6 +181,13 @@ export class RunLoop {
   private haltedInUser = false;
   /** Cycles of crossings made since the guest last resumed, charged to guest time before it runs again. */
   private owed = 0;
+  private readonly charge: TimeCharge;
+  /** Modelled host time, in cycles. */
+  private hostCycles = 0;
+  /** Host tick delivery: the tick clock's rate (0: exact delivery), and the last deadline quantized and its tick. */
+  private readonly hostTickHz: number;
+  private lastDeadline = Number.NaN;
+  private lastTick = 0;
   /** The guest's last run ended at a deadline, still running: the timer due then takes it out. */
   private stoppedByDeadline = false;
   /** This halt's exit is recorded (until an interrupt wakes the CPU). */
@@ -184,12 +216,21 @@ export class RunLoop {
     this.peers = config.peers;
     const recorder = config.recorder ?? nullRecorder;
     const crossingCycles = config.crossingCycles;
+    const charge = config.charge ?? { kind: 'running' };
+    this.charge = charge;
+    this.hostTickHz = config.hostTickHz ?? 0;
+    if (this.hostTickHz !== 0 && !(Number.isInteger(this.hostTickHz) && this.hostTickHz > 0 && this.hostTickHz <= 1e9)) {
+      throw new RangeError(`a host tick is a whole rate from 1 Hz to 1 GHz, not ${this.hostTickHz}`);
+    }
     this.recorder = crossingCycles === undefined ? recorder : {
       record: (from, to, reason, device, time) => {
         recorder.record(from, to, reason, device, time);
+        const cost = crossingCycles(from, to);
+        this.hostCycles += cost;
         // A halted vCPU is not out of the guest for a crossing made while it waits (the device host's timers run
-        // beside it, as QEMU's I/O thread does): only its own `hlt` and what it runs into are charged.
-        if (!this.cpu.halted || reason === 'hlt') this.owed += crossingCycles(from, to);
+        // beside it, as QEMU's I/O thread does): only its own `hlt` and what it runs into are charged — unless
+        // guest time is host time.
+        if (charge.kind === 'always' || (charge.kind === 'running' && (!this.cpu.halted || reason === 'hlt'))) this.owed += cost;
       },
     };
     this.recording = this.recorder !== nullRecorder;
@@ -204,7 +245,7 @@ export class RunLoop {
     // tsc() >= tscAt(t) (rounding t up keeps that so for any other t).
     const untilTsc = clock.tscAt(Math.ceil(until));
     for (;;) {
-      let nextTsc = clock.tscAt(Math.ceil(this.nextDeadline()));
+      let nextTsc = clock.tscAt(this.deliveryTime(this.nextDeadline()));
       let moved = false;
       if (clock.tsc() >= nextTsc) {
         this.serviceTimers(clock.now());
@@ -212,10 +253,7 @@ export class RunLoop {
         moved = true;
       }
       // The guest resumes once its exits are done: an interrupt a timer exit brought is taken after them.
-      if (this.owed > 0) {
-        this.pay();
-        moved = true;
-      }
+      if (this.pay()) moved = true;
       let pending = interrupts.pending();
       if (pending && cpu.interruptible) {
         cpu.inject(interrupts.acknowledge());
@@ -232,11 +270,12 @@ export class RunLoop {
       }
       const tsc = clock.tsc();
       if (tsc >= untilTsc) return this.summary(until, false);
-      if (moved) nextTsc = clock.tscAt(Math.ceil(this.nextDeadline()));
+      if (moved) nextTsc = clock.tscAt(this.deliveryTime(this.nextDeadline()));
       const budget = Math.max(0, Math.min(untilTsc, nextTsc) - tsc);
       // Interrupt-window exiting when an interrupt waits for IF (the kernel's own enable_irq_window) or userspace asked.
       const run = cpu.run(budget, this.windowRequested || pending, tsc);
       clock.addCycles(run.cycles);
+      this.hostCycles += run.cycles;
       const exit = run.exit;
       this.stoppedByDeadline = exit.kind === 'budget';
       if (exit.kind === 'io' || exit.kind === 'mmio' || exit.kind === 'msr') {
@@ -256,10 +295,45 @@ export class RunLoop {
     this.asked = this.domains.filter((d) => !d.holdsNothing);
   }
 
-  /** Charges the crossings made since the guest last ran to its time: its clock ran on while it was out. */
-  private pay(): void {
+  /**
+   * Charges the crossings made since the guest last ran to its time (its
+   * clock ran on while it was out), or under a bounded policy one step of
+   * its lag behind host time. Returns whether its time moved.
+   */
+  private pay(): boolean {
+    if (this.charge.kind === 'bounded') {
+      const lag = this.hostCycles - this.clock.tsc();
+      if (lag <= 0) return false;
+      this.clock.addCycles(Math.min(lag, this.charge.maxStepCycles));
+      return true;
+    }
+    if (this.owed === 0) return false;
     this.clock.addCycles(this.owed);
     this.owed = 0;
+    return true;
+  }
+
+  /**
+   * When the guest learns of an event due at `deadline`: then (rounded up to
+   * a whole nanosecond), or at the next host tick (ticks at ceil(k × 10^9 / hz)).
+   */
+  private deliveryTime(deadline: Nanoseconds): Nanoseconds {
+    if (this.hostTickHz === 0 || deadline === NEVER) return Math.ceil(deadline);
+    if (deadline !== this.lastDeadline) {
+      const hz = BigInt(this.hostTickHz);
+      const second = 1_000_000_000n;
+      const at = BigInt(Math.ceil(deadline));
+      const tick = (at * hz + second - 1n) / second;
+      this.lastTick = Number((tick * second + hz - 1n) / hz);
+      this.lastDeadline = deadline;
+    }
+    return this.lastTick;
+  }
+
+  /** A halt waited from `from` to `to` cycles: host time passes as the policy says (a contracted one compresses it). */
+  private waited(from: number, to: number): void {
+    const wait = Math.max(0, to - from);
+    this.hostCycles += this.charge.kind === 'bounded' ? Math.floor(wait / this.charge.haltFactor) : wait;
   }
 
   /** The earliest timer deadline of any domain, the device host's included. */
@@ -357,7 +431,8 @@ export class RunLoop {
         // exits with IRQ_WINDOW_OPEN (after KVM_EXIT_HLT, userspace has already injected: nothing is asked then).
         if (cpu.interruptible && (this.windowRequested || this.interrupts.pending())) return 'continue';
         this.pay(); // the halt's own exit is over before the wait begins
-        const next = this.nextDeadline();
+        const next = this.deliveryTime(this.nextDeadline());
+        const from = clock.tsc();
         if (this.c.peers === undefined) {
           if (next === NEVER) return 'shutdown'; // halted with nothing ever to wake it
           clock.advanceTo(Math.max(clock.now(), next));
@@ -365,6 +440,7 @@ export class RunLoop {
           // Another vCPU may wake this one before then: wait to the end of the slice at most.
           clock.advanceTo(Math.max(clock.now(), Math.min(next, until)));
         }
+        this.waited(from, clock.tsc());
         return 'continue';
       }
     }
@@ -470,6 +546,6 @@ export class RunLoop {
   }
 
   private summary(until: Nanoseconds, shutdown: boolean): RunSummary {
-    return { exits: this.exits, interrupts: this.injected, halts: this.halts, windows: this.windows, until, shutdown };
+    return { hostCycles: this.hostCycles, exits: this.exits, interrupts: this.injected, halts: this.halts, windows: this.windows, until, shutdown };
   }
 }

@@ -20,10 +20,18 @@ export const TimePolicy = z.discriminatedUnion('kind', [
    * under KVM, so a loop around an exit turns as often as it would there.
    */
   z.strictObject({ kind: z.literal('guest-and-exits') }),
-  /** Guest time follows the host's wall clock (live runs). */
+  /**
+   * Guest time is host time: in a modelled run, the modelled host time — the
+   * cycles the guest ran, every transition's modelled cost (those made while
+   * it is halted too), its waits — so exit overhead is time stolen from it.
+   */
   z.strictObject({ kind: z.literal('wall') }),
-  /** DOSEMU-style contraction: guest time runs at `factor` × wall time. */
-  z.strictObject({ kind: z.literal('contracted'), factor: z.number().positive().max(1000) }),
+  /**
+   * DOSEMU-style contraction (seed 000): guest time follows host time, but a
+   * halt takes only 1/`factor` of its length in host time, and a guest behind
+   * host time catches up by at most `maxStepUs` each time it resumes.
+   */
+  z.strictObject({ kind: z.literal('contracted'), factor: z.number().min(1).max(1000), maxStepUs: z.number().positive().max(1_000_000).default(1000) }),
 ]);
 
 export const EventDelivery = z.discriminatedUnion('kind', [

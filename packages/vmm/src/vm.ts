@@ -87,6 +87,13 @@ export class Vm {
   readonly irqchip: IrqchipTopology;
   /** Virtual ns from the CPU's interrupt line rising to the CPU taking the interrupt (modelled mode, and live with the irqchip outside userspace). */
   readonly interruptLatency = new Histogram();
+  /**
+   * Each timer device's lateness — virtual ns from a timer's deadline to the
+   * moment its domain ran it and the device raised its interrupt — by the
+   * vCPU running then: `timerLateness.get('pit')?.[0]`. Every domain in this
+   * thread (the device host's in modelled mode).
+   */
+  readonly timerLateness = new Map<string, Histogram[]>();
   /** Live mode: wall-clock ns of each heavyweight exit's round trip to the device host, by exit kind. */
   readonly wallTimes = new Map<Exit['kind'], Histogram>();
   /** The bootstrap processor's run loop (qtest's accesses go through it). */
@@ -180,6 +187,11 @@ export class Vm {
     } catch (error) {
       throw this.failedAssembly(error);
     }
+    // Timer lateness from every domain here. The irqchip's only timers are its local APICs'.
+    const late = (device: string, ns: Nanoseconds) => { this.recordLateness(device === 'irqchip' ? 'lapic' : device, ns); };
+    kernel.watchTimers(late);
+    monitor.watchTimers(late);
+    this.link.host?.watchTimers(late);
     // The board's names for transitions: every device's regions, wherever it was placed.
     const names = boardWindows(placement);
     this.windows = names;
@@ -187,6 +199,7 @@ export class Vm {
     this.link.powerOn();
     const user = this.link;
     const deviceAt = (space: AddressSpace, address: number) => names.find((n) => n.space === space && address >= n.base && address < n.base + n.length)?.name ?? null;
+    const timeConfig = runLoopTime(placement, model, this.clock.tscHz, this.mode);
     const configs: Omit<RunLoopConfig, 'peers' | 'vcpu'>[] = cpus.map((guest, index) => {
       const source = interrupts[index];
       const clock = this.clocks[index];
@@ -211,8 +224,7 @@ export class Vm {
         recorder: this.counts,
         userDeadline: this.link.deadline,
         haltIn: mode === 'userspace' ? 'user' : mode === 'monitor' ? 'monitor' : 'kernel',
-        // The placement's time policy: under KVM the guest's clock runs on through its exits.
-        ...(placement.time.kind === 'guest-and-exits' ? { crossingCycles: (from: Domain, to: Domain) => crossingCycles(model, from, to) } : {}),
+        ...timeConfig,
       };
     });
     if (configs.length === 1 && configs[0] !== undefined) {
@@ -245,6 +257,16 @@ export class Vm {
     // taken: that fall keeps its rise time for the injection.
     if (!level && !acknowledged) this.lineRoseAt = -1;
     this.lineUp = level;
+  }
+
+  private recordLateness(device: string, ns: Nanoseconds): void {
+    let byVcpu = this.timerLateness.get(device);
+    if (byVcpu === undefined) {
+      byVcpu = [];
+      this.timerLateness.set(device, byVcpu);
+    }
+    const histogram = (byVcpu[this.running] ??= new Histogram());
+    histogram.record(ns);
   }
 
   private recordWall(kind: Exit['kind'], ms: number): void {
@@ -369,6 +391,29 @@ export class Vm {
   /** What the in-thread device host did (exits served, interrupts injected, irq windows, MSIs); undefined when it runs live. */
   hostActivity(): DeviceHost['handled'] | undefined {
     return this.link.host?.handled;
+  }
+}
+
+/**
+ * What the placement's time and delivery policies ask of each run loop: which
+ * crossings the guest's clock pays for (none under `guest-cycles`; the
+ * running guest's under `guest-and-exits`, as KVM's TSC runs on through an
+ * exit; all under `wall`; a bounded catch-up under `contracted`), and
+ * whether events wait for the host's tick.
+ */
+function runLoopTime(placement: Placement, model: CostModel, tscHz: number, mode: VmMode): Pick<RunLoopConfig, 'crossingCycles' | 'charge' | 'hostTickHz'> {
+  const { time, delivery } = placement;
+  const tick = delivery.kind === 'host-tick' ? { hostTickHz: delivery.hz } : {};
+  const crossings = { crossingCycles: (from: Domain, to: Domain) => crossingCycles(model, from, to) };
+  if ((time.kind === 'wall' || time.kind === 'contracted') && mode === 'live') {
+    // A live run would have to wait on the host's clock whenever the guest halts; the monitor does not yet.
+    throw new VmError(`time policy ${time.kind} runs modelled only (in a live run the monitor does not yet wait on the host's clock while the guest halts)`);
+  }
+  switch (time.kind) {
+    case 'guest-cycles': return tick;
+    case 'guest-and-exits': return { ...tick, ...crossings, charge: { kind: 'running' } };
+    case 'wall': return { ...tick, ...crossings, charge: { kind: 'always' } };
+    case 'contracted': return { ...tick, ...crossings, charge: { kind: 'bounded', haltFactor: time.factor, maxStepCycles: Math.round((time.maxStepUs * tscHz) / 1e6) } };
   }
 }
 
