@@ -52,6 +52,8 @@ export const LAYERS = Object.freeze(Object.fromEntries(Object.entries({
   'channel': ['abi'],
   'placement': ['abi'],
   'metrics': ['abi'],
+  // A host of many VMs' vCPUs, for the timer experiments (seed 004).
+  'host': ['abi', 'clock', 'metrics'],
   // The three places of a domain. Kernel and device host meet only through the channel.
   'monitor': ['abi', 'clock'],
   'kernel': ['abi', 'clock'],
@@ -65,7 +67,7 @@ export const LAYERS = Object.freeze(Object.fromEntries(Object.entries({
   ],
   // The app.
   'cli': [
-    'vmm', 'placement', 'metrics', 'workloads', 'scripted-guest', 'traces',
+    'vmm', 'placement', 'metrics', 'workloads', 'scripted-guest', 'traces', 'host',
   ],
   // Tooling: anything below the apps (filled in below).
   'device-testkit': null,

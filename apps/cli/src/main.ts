@@ -9,6 +9,8 @@ import { Vm, VmError } from '@splitvisor/vmm';
 import type { ParameterValue } from '@splitvisor/workloads';
 import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, WORKLOAD_MIXES, workloadDefinition } from '@splitvisor/workloads';
 import { printComparison } from './compare.ts';
+import { EXPERIMENTS, printExperiment, runExperiment } from './experiments.ts';
+import { progressBar } from './progress-bar.ts';
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
 import { CliError } from './cli-error.ts';
 import type { PlacementRef } from './placement-file.ts';
@@ -225,6 +227,24 @@ program
     });
     if (options.json === true) console.log(JSON.stringify(rows, null, 2));
     else for (const row of rows) console.log(`${row.device}: ${row.at}; placeable in ${row.placeable.join(', ')}${row.rules.map((r) => `\n  ${r}`).join('')}`);
+  });
+
+program
+  .command('experiment')
+  .description(`rerun a design thread's argument as an experiment: ${EXPERIMENTS.join(', ')} (modelled, deterministic)`)
+  .argument('<name>', `the experiment: ${EXPERIMENTS.join(', ')}`)
+  .option('--vms <n>', 'xen-vtimer: VMs on the host', positiveInteger, 16)
+  .option('--vcpus <n>', 'xen-vtimer: vCPUs per VM', positiveInteger, 4)
+  .option('--pcpus <n>', 'xen-vtimer, lost-ticks: host CPUs', positiveInteger, 4)
+  .option('--slice <time>', "the host scheduler's round-robin slice", duration, 10e6)
+  .option('--duration <time>', 'time to run each case', duration, 1e9)
+  .option('--json', 'print as JSON')
+  .action((name: string, flags: { vms: number; vcpus: number; pcpus: number; slice: number; duration: number; json?: boolean }) => {
+    const bar = progressBar(`experiment ${name}`);
+    const report = runExperiment(name, { vms: flags.vms, vcpus: flags.vcpus, pcpus: flags.pcpus, sliceNs: flags.slice, durationNs: flags.duration, progress: bar.update });
+    bar.stop();
+    if (flags.json === true) console.log(JSON.stringify(report, null, 2));
+    else printExperiment(report);
   });
 
 addReplayCommand(program);

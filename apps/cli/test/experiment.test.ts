@@ -1,0 +1,50 @@
+// `splitvisor experiment NAME`: each runs, prints JSON a machine can read, and is deterministic — the same
+// arguments give the same bytes; a bad name or a host the model cannot hold is one line and a non-zero exit.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { ExperimentReport } from '../src/experiments.ts';
+import { EXPERIMENTS } from '../src/experiments.ts';
+
+const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const cwd = fileURLToPath(new URL('..', import.meta.url));
+
+function splitvisor(...args: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd, encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('splitvisor experiment', () => {
+  it.each(EXPERIMENTS)('%s runs, as JSON, byte-identical twice', (name) => {
+    const args = ['experiment', name, '--duration', '200ms', '--json'];
+    const first = splitvisor(...args);
+    expect(first.status, first.stderr).toBe(0);
+    expect(splitvisor(...args).stdout).toBe(first.stdout);
+    const report = JSON.parse(first.stdout) as ExperimentReport;
+    expect(report.experiment).toBe(name);
+    expect(report.seed).toMatch(/^\.\.\/shared\/seeds\/00[014]_/);
+    for (const table of report.tables) expect(table.rows.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('xen-vtimer: the nearest-deadline host takes a timer interrupt for every vCPU\'s deadline, soft timers one CPU\'s worth', () => {
+    const report = JSON.parse(splitvisor('experiment', 'xen-vtimer', '--vms', '16', '--vcpus', '4', '--duration', '200ms', '--json').stdout) as ExperimentReport;
+    const [scenario] = report.tables;
+    const irqs = (strategy: string) => Number(scenario?.rows.find((r) => r.strategy === strategy && r['guest time descheduled'] === 'running')?.['host timer irq/s']);
+    expect(irqs('nearest-deadline')).toBeGreaterThan(60_000); // 64 vCPUs × 1 kHz
+    expect(irqs('soft-timers')).toBeLessThan(5_000); // 4 CPUs × 1 kHz, and the slices
+  }, 60_000);
+
+  it('refuses an unknown experiment or a host the model cannot hold, in one line, writing nothing', () => {
+    for (const [args, message] of [
+      [['experiment', 'no-such'], /^splitvisor: unknown experiment "no-such" \(there are: xen-vtimer, lost-ticks, event-resolution, time-policies\)$/],
+      [['experiment', 'xen-vtimer', '--vcpus', '65'], /^splitvisor: vcpusPerVm: a whole number from 1 to 64, not 65$/],
+      [['experiment', 'xen-vtimer', '--pcpus', '300'], /^splitvisor: pcpus: a whole number from 1 to 256, not 300$/],
+      [['experiment', 'xen-vtimer', '--vms', '0'], /--vms.*positive whole number/],
+    ] as const) {
+      const { status, stdout, stderr } = splitvisor(...args);
+      expect(status, args.join(' ')).not.toBe(0);
+      expect(stdout, args.join(' ')).toBe('');
+      expect(stderr.trim().split('\n'), args.join(' ')).toEqual([expect.stringMatching(message)]);
+    }
+  }, 60_000);
+});
