@@ -63,6 +63,7 @@ describe('a placement file', () => {
     const paced = placementFile('kvm-irqchip', 'paced.json', (p) => { p.devices.pit = 'user'; });
     const noTimer = placementFile('kvm-irqchip', 'no-timer.json', (p) => { p.lostTicks = { serial: 'delay' }; });
     const unknownPolicy = placementFile('kvm-irqchip', 'unknown-policy.json', (p) => { p.lostTicks = { rtc: 'delay' }; });
+    const tickless = placementFile('kvm-irqchip', 'tickless.json', (p) => { Object.assign(p, { delivery: { kind: 'host-tick', hz: 0 } }); });
     const notJson = join(dir, 'not.json');
     writeFileSync(notJson, '{ "name": ');
     const cases: [string[], RegExp][] = [
@@ -76,6 +77,7 @@ describe('a placement file', () => {
       [['profiles', '--show', 'no-such-profile'], /^splitvisor: unknown profile "no-such-profile"/],
       [['run', '--placement', paced, ...RUN], /^splitvisor: .*paced\.json: lostTicks\.pit: delay paces ticks by the irqchip's ack notifier, .* this pit is in user$/],
       [['run', '--placement', noTimer, ...RUN], /^splitvisor: .*no-timer\.json: lostTicks\.serial: serial has no periodic timer \(lost-tick policies are for pit, rtc, hpet, lapic\)$/],
+      [['run', '--placement', tickless, ...RUN], /^splitvisor: .*tickless\.json: delivery\.hz: Too small: expected number to be >=1$/],
       [['run', '--placement', unknownPolicy, ...RUN], /^splitvisor: .*unknown-policy\.json: lostTicks\.rtc: unknown policy "delay" \(rtc takes discard, slew\)$/],
     ];
     for (const [args, message] of cases) {
