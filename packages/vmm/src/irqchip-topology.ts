@@ -54,8 +54,8 @@ export function irqchipTopology(placement: Placement, unmodelled: readonly Devic
 export interface IrqObservers {
   /** A level change at an irqchip input (a GSI, after the legacy replacement select). */
   readonly irq?: (gsi: number, level: boolean) => void;
-  /** CPU 0's interrupt line; `acknowledged` when it fell because the vector was taken for injection. */
-  readonly cpuLine?: (level: boolean, acknowledged: boolean) => void;
+  /** CPU `cpu`'s interrupt line; `acknowledged` when it fell because the vector was taken for injection. */
+  readonly cpuLine?: (cpu: number, level: boolean, acknowledged: boolean) => void;
 }
 
 export interface VmIrqchip {
@@ -65,11 +65,11 @@ export interface VmIrqchip {
   readonly apics: LocalApicWindow | undefined;
 }
 
-/** Each CPU's interrupt line out of an irqchip placed in `domain`; CPU 0's is observed. */
+/** Each CPU's interrupt line out of an irqchip placed in `domain`, observed. */
 function cpuLines(domain: DeviceDomain, lines: boolean[], observers: IrqObservers, acknowledging: () => boolean = () => false): DeviceContext {
   return withIrqOutputs(domain.context('irqchip', () => 0), (cpu, level) => {
     lines[cpu] = level;
-    if (cpu === 0) observers.cpuLine?.(level, acknowledging());
+    observers.cpuLine?.(cpu, level, acknowledging());
   });
 }
 

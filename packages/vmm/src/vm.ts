@@ -85,8 +85,13 @@ export class Vm {
   readonly mode: VmMode;
   readonly unmodelled: readonly DeviceName[];
   readonly irqchip: IrqchipTopology;
-  /** Virtual ns from the CPU's interrupt line rising to the CPU taking the interrupt (modelled mode, and live with the irqchip outside userspace). */
+  /**
+   * Virtual ns from a CPU's interrupt line rising to the CPU taking the
+   * interrupt, every vCPU's (modelled mode, and live with the irqchip outside
+   * userspace); `interruptLatencyByVcpu[i]` is vCPU i's alone.
+   */
   readonly interruptLatency = new Histogram();
+  readonly interruptLatencyByVcpu: readonly Histogram[];
   /**
    * Each timer device's lateness — virtual ns from a timer's deadline to the
    * moment its domain ran it and the device raised its interrupt — by the
@@ -121,9 +126,9 @@ export class Vm {
   private readonly releases: Release[] = [];
   private irqListener: ((irq: number, level: boolean) => void) | undefined;
   private readonly irqLevels = new Map<number, boolean>();
-  /** When the CPU's interrupt line last rose and has not been taken since (-1: it is low or taken). */
-  private lineRoseAt = -1;
-  private lineUp = false;
+  /** When each CPU's interrupt line last rose and has not been taken since (-1: it is low or taken). */
+  private readonly lineRoseAt: number[];
+  private readonly lineUp: boolean[];
 
   constructor(placement: Placement, cpu: GuestCpu, options: VmOptions = {}) {
     this.placement = placement;
@@ -134,11 +139,10 @@ export class Vm {
     const cpus = [cpu, ...(options.aps ?? [])];
     this.clock = new GuestClock(options.tscHz ?? 2_000_000_000);
     this.clocks = cpus.map((_, i) => (i === 0 ? this.clock : new GuestClock(this.clock.tscHz)));
-    const now = () => {
-      const t = this.clocks[this.running]?.now() ?? 0;
-      if (t > this.deviceTime) this.deviceTime = t;
-      return this.deviceTime;
-    };
+    this.interruptLatencyByVcpu = cpus.map(() => new Histogram());
+    this.lineRoseAt = cpus.map(() => -1);
+    this.lineUp = cpus.map(() => false);
+    const now = () => this.devicesNow();
     // Guest RAM, shared with the device host's worker in live mode: DMA from any domain lands in the same bytes.
     // The guest's TSC rate travels with the board: the local APIC's TSC-deadline mode compares against it.
     const board: BoardOptions = { ...options.board, tscHz: this.clock.tscHz, cpus: cpus.length };
@@ -164,7 +168,7 @@ export class Vm {
         observers: {
           irq: (gsi, level) => { this.observeIrq(gsi, level); },
           console: (byte) => { this.consoleBytes.push(byte); },
-          ...(mode === 'userspace' ? { cpuLine: (level: boolean, acknowledged: boolean) => { this.cpuLine(level, acknowledged); } } : {}),
+          ...(mode === 'userspace' ? { cpuLine: (cpu: number, level: boolean, acknowledged: boolean) => { this.cpuLine(cpu, level, acknowledged); } } : {}),
         },
         timed: (kind, ms) => { this.recordWall(kind, ms); },
       });
@@ -176,7 +180,7 @@ export class Vm {
       tscHz: this.clock.tscHz,
       cpus: cpus.length,
       lapicLostTicks: placement.lostTicks.lapic,
-      observers: { irq: (gsi, level) => { this.observeIrq(gsi, level); }, cpuLine: (level) => { this.cpuLine(level); } },
+      observers: { irq: (gsi, level) => { this.observeIrq(gsi, level); }, cpuLine: (cpu, level) => { this.cpuLine(cpu, level); } },
     });
     const interrupts = irqchip.interrupts;
     this.lapicWindow = irqchip.apics;
@@ -209,14 +213,19 @@ export class Vm {
         clock,
         domains: [monitor, kernel],
         user,
-        // The interrupt latency is the bootstrap processor's (its line is the one the legacy devices reach).
-        interrupts: index > 0 ? source : {
+        interrupts: {
           pending: () => source.pending(),
           acknowledge: () => {
-            const rose = this.lineRoseAt; // the acknowledge may lower the line
+            const rose = this.lineRoseAt[index] ?? -1; // the acknowledge may lower the line
             const vector = source.acknowledge();
-            if (rose >= 0) this.interruptLatency.record(this.clock.now() - rose);
-            this.lineRoseAt = this.lineUp ? this.clock.now() : -1;
+            const at = clock.now();
+            if (rose >= 0) {
+              // A vCPU behind the devices' time takes an interrupt raised ahead of it at once: no latency, not a negative one.
+              const latency = Math.max(0, at - rose);
+              this.interruptLatency.record(latency);
+              this.interruptLatencyByVcpu[index]?.record(latency);
+            }
+            this.lineRoseAt[index] = this.lineUp[index] === true ? at : -1;
             return vector;
           },
         },
@@ -250,13 +259,21 @@ export class Vm {
     return error instanceof Error && !(error instanceof VmError) ? new VmError(error.message) : error;
   }
 
-  /** The CPU's interrupt line, for the latency from its rise to the CPU taking the interrupt. */
-  private cpuLine(level: boolean, acknowledged = false): void {
-    if (level && !this.lineUp && this.lineRoseAt < 0) this.lineRoseAt = this.clock.now();
+  /** The devices' time: the running vCPU's clock, never going back. */
+  private devicesNow(): Nanoseconds {
+    const t = this.clocks[this.running]?.now() ?? 0;
+    if (t > this.deviceTime) this.deviceTime = t;
+    return this.deviceTime;
+  }
+
+  /** CPU `cpu`'s interrupt line, for the latency from its rise to the CPU taking the interrupt (in the devices' time). */
+  private cpuLine(cpu: number, level: boolean, acknowledged = false): void {
+    if (cpu >= this.lineUp.length) return;
+    if (level && this.lineUp[cpu] !== true && (this.lineRoseAt[cpu] ?? -1) < 0) this.lineRoseAt[cpu] = this.devicesNow();
     // A userspace irqchip's line falls when the device host acknowledges it, before KVM_INTERRUPT's vector is
     // taken: that fall keeps its rise time for the injection.
-    if (!level && !acknowledged) this.lineRoseAt = -1;
-    this.lineUp = level;
+    if (!level && !acknowledged) this.lineRoseAt[cpu] = -1;
+    this.lineUp[cpu] = level;
   }
 
   private recordLateness(device: string, ns: Nanoseconds): void {
