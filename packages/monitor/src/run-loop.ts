@@ -122,6 +122,14 @@ export interface RunLoopConfig {
    */
   readonly hostTickHz?: number;
   /**
+   * The host deschedules this vCPU for `forNs` at every multiple of `everyNs`
+   * of its time, its guest time running on meanwhile (the time is stolen):
+   * the timers due in the window run at its end, late, and their lost-tick
+   * policies decide what the guest gets. A halted vCPU whose wake-up falls
+   * in a window wakes at its end. One vCPU (without `peers`).
+   */
+  readonly descheduled?: { readonly everyNs: Nanoseconds; readonly forNs: Nanoseconds };
+  /**
    * Set when this vCPU is one of several (a `Vcpus` scheduler drives them):
    * the device host's next deadline, which every vCPU's `run` replies move,
    * is kept in the scheduler's one cell; `runUntil` returns as soon as
@@ -143,6 +151,8 @@ export type TimeCharge =
 export interface RunSummary {
   /** Modelled host time, in guest cycles: what the guest ran, every crossing's cost, and the halts' waits as the policy takes them. */
   readonly hostCycles: number;
+  /** Times the host took the vCPU off its CPU (`RunLoopConfig.descheduled`). */
+  readonly descheduled: number;
   readonly exits: number;
   readonly interrupts: number;
   /** Interrupt-window exits: times the guest could not take an interrupt its userspace irqchip had for it. */
@@ -188,6 +198,10 @@ export class RunLoop {
   private readonly hostTickHz: number;
   private lastDeadline = Number.NaN;
   private lastTick = 0;
+  /** The host's deschedule windows: the next one's start (NEVER: none), their period and length. */
+  private nextDeschedule: Nanoseconds = NEVER;
+  private readonly deschedule: { readonly everyNs: Nanoseconds; readonly forNs: Nanoseconds } | undefined;
+  private descheduledCount = 0;
   /** The guest's last run ended at a deadline, still running: the timer due then takes it out. */
   private stoppedByDeadline = false;
   /** This halt's exit is recorded (until an interrupt wakes the CPU). */
@@ -234,6 +248,13 @@ export class RunLoop {
       },
     };
     this.recording = this.recorder !== nullRecorder;
+    this.deschedule = config.descheduled;
+    if (this.deschedule !== undefined) {
+      const { everyNs, forNs } = this.deschedule;
+      if (!(everyNs > 0 && forNs > 0 && forNs < everyNs)) throw new RangeError(`a vCPU is descheduled for less than the period it is descheduled in, not ${forNs} ns of every ${everyNs} ns`);
+      if (config.peers !== undefined) throw new RangeError('descheduling is modelled for one vCPU (the host model schedules many)');
+      this.nextDeschedule = everyNs;
+    }
     this.vcpu = config.vcpu ?? 0;
     this.shared = config.peers?.shared ?? { userDeadline: config.userDeadline ?? 0 };
   }
@@ -270,8 +291,13 @@ export class RunLoop {
       }
       const tsc = clock.tsc();
       if (tsc >= untilTsc) return this.summary(until, false);
+      const descheduleTsc = clock.tscAt(this.nextDeschedule);
+      if (tsc >= descheduleTsc) {
+        this.descheduleNow();
+        continue;
+      }
       if (moved) nextTsc = clock.tscAt(this.deliveryTime(this.nextDeadline()));
-      const budget = Math.max(0, Math.min(untilTsc, nextTsc) - tsc);
+      const budget = Math.max(0, Math.min(untilTsc, nextTsc, descheduleTsc) - tsc);
       // Interrupt-window exiting when an interrupt waits for IF (the kernel's own enable_irq_window) or userspace asked.
       const run = cpu.run(budget, this.windowRequested || pending, tsc);
       clock.addCycles(run.cycles);
@@ -328,6 +354,30 @@ export class RunLoop {
       this.lastDeadline = deadline;
     }
     return this.lastTick;
+  }
+
+  /** Off the CPU for a deschedule window: guest time runs on through it, nothing of the guest runs. */
+  private descheduleNow(): void {
+    const window = this.deschedule;
+    if (window === undefined) return;
+    const from = this.clock.tsc();
+    this.clock.advanceTo(this.nextDeschedule + window.forNs);
+    this.hostCycles += this.clock.tsc() - from;
+    this.nextDeschedule += window.everyNs;
+    this.descheduledCount++;
+  }
+
+  /** When a halted vCPU waiting for `wake` runs again: later, if the host has it descheduled then. */
+  private wakeAfterDeschedules(wake: Nanoseconds): Nanoseconds {
+    const window = this.deschedule;
+    if (window === undefined || wake === NEVER) return wake;
+    // Windows over before the wake-up pass unseen by a halted vCPU; one the wake-up falls in delays it to its end.
+    while (this.nextDeschedule + window.forNs <= wake) this.nextDeschedule += window.everyNs;
+    if (wake < this.nextDeschedule) return wake;
+    const end = this.nextDeschedule + window.forNs;
+    this.nextDeschedule += window.everyNs;
+    this.descheduledCount++;
+    return end;
   }
 
   /** A halt waited from `from` to `to` cycles: host time passes as the policy says (a contracted one compresses it). */
@@ -431,7 +481,7 @@ export class RunLoop {
         // exits with IRQ_WINDOW_OPEN (after KVM_EXIT_HLT, userspace has already injected: nothing is asked then).
         if (cpu.interruptible && (this.windowRequested || this.interrupts.pending())) return 'continue';
         this.pay(); // the halt's own exit is over before the wait begins
-        const next = this.deliveryTime(this.nextDeadline());
+        const next = this.wakeAfterDeschedules(this.deliveryTime(this.nextDeadline()));
         const from = clock.tsc();
         if (this.c.peers === undefined) {
           if (next === NEVER) return 'shutdown'; // halted with nothing ever to wake it
@@ -546,6 +596,6 @@ export class RunLoop {
   }
 
   private summary(until: Nanoseconds, shutdown: boolean): RunSummary {
-    return { hostCycles: this.hostCycles, exits: this.exits, interrupts: this.injected, halts: this.halts, windows: this.windows, until, shutdown };
+    return { hostCycles: this.hostCycles, descheduled: this.descheduledCount, exits: this.exits, interrupts: this.injected, halts: this.halts, windows: this.windows, until, shutdown };
   }
 }

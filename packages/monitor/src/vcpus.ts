@@ -57,7 +57,7 @@ export class Vcpus {
       clock: vcpu.clock,
       interrupts: vcpu.interrupts,
     }));
-    this.last = this.vcpus.map(() => ({ hostCycles: 0, exits: 0, interrupts: 0, windows: 0, halts: 0, until: 0, shutdown: false }));
+    this.last = this.vcpus.map(() => ({ hostCycles: 0, descheduled: 0, exits: 0, interrupts: 0, windows: 0, halts: 0, until: 0, shutdown: false }));
   }
 
   /** vCPU `index`'s run loop (for accesses made from outside, as qtest's, on the bootstrap processor's). */
@@ -144,9 +144,10 @@ export class Vcpus {
 
   private summary(until: Nanoseconds, shutdown: boolean): RunSummary {
     // Each vCPU is a host thread of its own: the host time is the longest of theirs.
-    const total = { hostCycles: 0, exits: 0, interrupts: 0, windows: 0, halts: 0 };
+    const total = { hostCycles: 0, descheduled: 0, exits: 0, interrupts: 0, windows: 0, halts: 0 };
     for (const s of this.last) {
       total.hostCycles = Math.max(total.hostCycles, s.hostCycles);
+      total.descheduled += s.descheduled;
       total.exits += s.exits;
       total.interrupts += s.interrupts;
       total.windows += s.windows;

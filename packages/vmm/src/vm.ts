@@ -74,6 +74,12 @@ export interface VmOptions {
    * be in the kernel or the monitor (a split irqchip included).
    */
   readonly aps?: readonly GuestCpu[];
+  /**
+   * The host takes the vCPU off its CPU for `forNs` every `everyNs` of its
+   * time, guest time running on (stolen): timers due meanwhile run late, as
+   * their lost-tick policies say (one vCPU; `@splitvisor/host` models many).
+   */
+  readonly descheduled?: { readonly everyNs: Nanoseconds; readonly forNs: Nanoseconds };
 }
 
 export class Vm {
@@ -234,8 +240,12 @@ export class Vm {
         userDeadline: this.link.deadline,
         haltIn: mode === 'userspace' ? 'user' : mode === 'monitor' ? 'monitor' : 'kernel',
         ...timeConfig,
+        ...(options.descheduled === undefined ? {} : { descheduled: options.descheduled }),
       };
     });
+    if (options.descheduled !== undefined && configs.length > 1) throw new VmError('descheduling is modelled for one vCPU here (@splitvisor/host schedules many)');
+    const { everyNs, forNs } = options.descheduled ?? { everyNs: 1, forNs: 0 };
+    if (options.descheduled !== undefined && !(forNs > 0 && forNs < everyNs)) throw new VmError(`descheduled ${forNs} ns of every ${everyNs} ns: expected 0 < for < every`);
     if (configs.length === 1 && configs[0] !== undefined) {
       this.vcpus = undefined;
       this.loop = new RunLoop(configs[0]);

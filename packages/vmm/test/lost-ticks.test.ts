@@ -14,12 +14,14 @@ const RUN_NS = 500_000_000;
 /** Critical sections at 100, 200, 300, 400 ms, each 20 ms with interrupts masked: about 20 ticks come due in each. */
 const MASK_MS = 20;
 
-function counted(where: Placement, timer: TickTimer, policy: string, maskMs = MASK_MS): number {
+function counted(where: Placement, timer: TickTimer, policy: string, maskMs = MASK_MS, descheduled?: { everyNs: number; forNs: number }): number {
   const run = tickCount({ timer, hz: HZ, maskMs, maskEveryMs: 100 });
   const lostTicks: Record<TimerDevice, string> = { ...where.lostTicks, [timer]: policy };
-  const vm = new Vm({ ...where, lostTicks: lostTicks as Placement['lostTicks'] }, run.guest);
-  vm.run(RUN_NS);
+  const vm = new Vm({ ...where, lostTicks: lostTicks as Placement['lostTicks'] }, run.guest, descheduled === undefined ? {} : { descheduled });
+  const summary = vm.run(RUN_NS);
   expect(run.masked(), `${timer} ${policy}`).toBe(maskMs > 0 ? 4 : 0);
+  // Windows at 100 … 400 ms, and one at 500 ms a halted vCPU's next wake-up may fall in.
+  if (descheduled !== undefined) expect(summary.descheduled).toBeGreaterThanOrEqual(Math.floor(RUN_NS / descheduled.everyNs) - 1);
   return run.ticks();
 }
 
@@ -38,6 +40,18 @@ describe('lost-tick policies from the placement', () => {
     expect(lostPerSection).toBeGreaterThanOrEqual(18); // 20 ms at 1024 Hz: ~20 ticks, one of them kept pending
     expect(delayed).toBe(due);
     expect(merged).toBe(discarded + 4);
+  });
+
+  it('a descheduled vCPU (20 ms of every 100, its time running on) loses the ticks due meanwhile unless the policy keeps them', () => {
+    const window = { everyNs: 100_000_000, forNs: 20_000_000 };
+    for (const [timer, profile] of cases) {
+      const where = placement(profile);
+      const due = counted(where, timer, 'discard', 0);
+      const discarded = counted(where, timer, 'discard', 0, window);
+      expect(discarded, `${timer} ${profile}`).toBeLessThan(due - 60);
+      expect(counted(where, timer, 'delay', 0, window), `${timer} ${profile}`).toBe(due);
+      expect(counted(where, timer, 'merge', 0, window), `${timer} ${profile}`).toBe(discarded + 4); // one late tick a window
+    }
   });
 
   it('the RTC slews: owed periodic interrupts come back after the guest acknowledges, none lost', () => {
