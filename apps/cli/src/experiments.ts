@@ -16,7 +16,7 @@
  *   and what the host spends under each time policy, for two placements.
  */
 import type { DescheduledTime, HostModelConfig, HostModelResult } from '@splitvisor/host';
-import { DESCHEDULED_TIMES, HOST_TIMER_STRATEGIES, HostModelError, runHostModel } from '@splitvisor/host';
+import { DESCHEDULED_TIMES, HOST_TIMER_STRATEGIES, HostModelError, XEN_TIMER_MODES, runHostModel } from '@splitvisor/host';
 import type { Histogram } from '@splitvisor/metrics';
 import { modelledCycles } from '@splitvisor/metrics';
 import type { Placement, TimerDevice } from '@splitvisor/placement';
@@ -96,7 +96,8 @@ function hostRow(r: HostModelResult, durationNs: number) {
 const SWEEP = [1, 2, 4, 8, 16, 32, 64];
 
 function xenVtimer(o: ExperimentOptions): ExperimentReport {
-  const runs = new Runs(HOST_TIMER_STRATEGIES.length * (DESCHEDULED_TIMES.length + SWEEP.length), o.progress);
+  const modes = Object.entries(XEN_TIMER_MODES);
+  const runs = new Runs(HOST_TIMER_STRATEGIES.length * (DESCHEDULED_TIMES.length + SWEEP.length) + modes.length, o.progress);
   const base = { pcpus: o.pcpus, vms: o.vms, vcpusPerVm: o.vcpus, sliceNs: o.sliceNs, durationNs: o.durationNs };
   const scenario = HOST_TIMER_STRATEGIES.flatMap((strategy) => DESCHEDULED_TIMES.map((descheduled) => {
     const r = hostRun({ ...base, strategy, descheduled });
@@ -108,11 +109,17 @@ function xenVtimer(o: ExperimentOptions): ExperimentReport {
     runs.finished();
     return { 'vCPUs per host CPU': perCpu, strategy, ...hostRow(r, o.durationNs) };
   }));
+  const xen = modes.map(([mode, { descheduled, lostTicks: policy }]) => {
+    const r = hostRun({ ...base, strategy: 'soft-timers', descheduled, lostTicks: policy });
+    runs.finished();
+    return { 'timer_mode': mode, 'guest time descheduled': descheduled, 'lost ticks': policy, ...hostRow(r, o.durationNs) };
+  });
   return {
     experiment: 'xen-vtimer',
     seed: '../shared/seeds/004_9b904300889c2671.txt',
     tables: [
       { title: `${o.vms} VMs × ${o.vcpus} vCPUs on ${o.pcpus} host CPUs, ${ms(o.sliceNs)} ms slices, 1 kHz guest timers, ${ms(o.durationNs)} ms (lost ticks: discard; ticks behind: due in host time and not counted — lost, or not yet come to a frozen clock)`, rows: scenario },
+      { title: "Xen's four timer_mode settings on the same host (soft timers)", rows: xen },
       { title: `The sweep: 1 … 64 vCPUs per host CPU (${o.pcpus} host CPUs, one vCPU per VM per CPU)`, rows: sweep },
     ],
   };

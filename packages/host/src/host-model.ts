@@ -50,6 +50,25 @@ export type DescheduledTime = 'running' | 'frozen';
 export const HOST_TIMER_STRATEGIES: readonly HostTimerStrategy[] = ['nearest-deadline', 'soft-timers'];
 export const DESCHEDULED_TIMES: readonly DescheduledTime[] = ['running', 'frozen'];
 
+/**
+ * Xen's four vpt timer modes (xl.cfg `timer_mode`; xen/arch/x86/hvm/vpt.c) as
+ * this model's two choices: what a descheduled vCPU's guest time does, and
+ * what becomes of the ticks due meanwhile.
+ * - `delay_for_missed_ticks` (0): the vCPU's time is held back while it is
+ *   preempted (pt_freeze_time), so no deadline passes unseen; here, frozen.
+ * - `no_delay_for_missed_ticks` (1): guest time runs on; the missed ticks are
+ *   delivered on return — `delay`.
+ * - `no_missed_ticks_pending` (2): none held pending — `discard`.
+ * - `one_missed_tick_pending` (3): the missed ones collapse into one late
+ *   tick — `merge`.
+ */
+export const XEN_TIMER_MODES: Readonly<Record<string, { readonly descheduled: DescheduledTime; readonly lostTicks: TickPacing }>> = {
+  delay_for_missed_ticks: { descheduled: 'frozen', lostTicks: 'delay' },
+  no_delay_for_missed_ticks: { descheduled: 'running', lostTicks: 'delay' },
+  no_missed_ticks_pending: { descheduled: 'running', lostTicks: 'discard' },
+  one_missed_tick_pending: { descheduled: 'running', lostTicks: 'merge' },
+};
+
 /** What the model allows: enough for seed 004's 16 × 4 and for 1,024 vCPUs of 64 each. */
 export const HOST_LIMITS = { pcpus: 256, vms: 1024, vcpusPerVm: 64, vcpus: 4096 } as const;
 
@@ -115,6 +134,8 @@ interface Vcpu {
   descheduledAt: Nanoseconds;
   /** Deadlines (host ns) of ticks delivered to the vCPU and not yet taken, oldest first. */
   readonly waiting: Nanoseconds[];
+  /** Deadlines of the ticks its policy holds back (one per tick under `delay`, the first of those merged under `merge`). */
+  readonly held: Nanoseconds[];
 }
 
 /** Runs the model; deterministic. */
@@ -151,14 +172,20 @@ export function runHostModel(config: HostModelConfig): HostModelResult {
       const deadline = v.waiting.shift() ?? now;
       lateness.record(Math.max(0, Math.round(now - deadline)));
       taken++;
+      // The EOI: a held tick, if any, is delivered — with its own deadline.
+      const held = v.pacer.ticks.pending;
+      if (held > 0) v.tickDeadline = v.held[0] ?? now;
       v.pacer.acknowledged();
+      if (v.pacer.ticks.pending < held) v.held.shift();
     }
   };
 
   /** A tick due at host time `deadline`: through the lost-tick policy, into the vCPU's IRR. */
   const tick = (v: Vcpu, deadline: Nanoseconds) => {
     v.tickDeadline = deadline;
+    const held = v.pacer.ticks.pending;
     v.pacer.tick();
+    if (v.pacer.ticks.pending > held) v.held.push(deadline);
   };
 
   const vcpus: Vcpu[] = [];
@@ -166,7 +193,7 @@ export function runHostModel(config: HostModelConfig): HostModelResult {
     // Each guest's timer at its own phase (a golden-ratio spread: deterministic, never aligned).
     const phase = Math.floor(((index * 0.618_033_988_749_895) % 1) * period);
     const v: Vcpu = {
-      pcpu: index % pcpus, phase, nextDeadline: phase + period, lag: 0, running: false, descheduledAt: 0, waiting: [], tickDeadline: 0,
+      pcpu: index % pcpus, phase, nextDeadline: phase + period, lag: 0, running: false, descheduledAt: 0, waiting: [], held: [], tickDeadline: 0,
       pacer: new TickPacer('discard', () => undefined), timer: queue.timer(() => undefined),
     };
     v.pacer = new TickPacer(config.lostTicks ?? 'discard', () => {
