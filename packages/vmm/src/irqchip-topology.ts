@@ -61,6 +61,12 @@ export interface IrqObservers {
 export interface VmIrqchip {
   /** What each CPU sees of the irqchip, by vCPU index. */
   readonly interrupts: readonly InterruptSource[];
+  /**
+   * Split irqchip: whether the bootstrap processor's next interrupt is the
+   * 8259's, which userspace queued with KVM_INTERRUPT (ExtINT through LVT0),
+   * rather than its local APIC's own.
+   */
+  readonly externalNext?: () => boolean;
   /** Every CPU's local APIC at the one APIC page, when they are in this thread's domains. */
   readonly apics: LocalApicWindow | undefined;
 }
@@ -137,6 +143,7 @@ export function wireVmIrqchip(topology: IrqchipTopology, kernel: KernelDomain, m
         interrupts: lines.map((_, cpu) => (cpu > 0
           ? { pending: () => lines[cpu] === true, acknowledge: () => chips.acknowledge(cpu) }
           : { pending: () => external() || lines[0] === true, acknowledge: () => (external() ? kernel.takeQueuedInterrupt() : chips.acknowledge(0)) })),
+        externalNext: external,
         apics,
       };
     }

@@ -48,6 +48,9 @@ export { VmError } from './vm-error.ts';
 
 export type VmMode = 'modelled' | 'live';
 
+/** The split irqchip's 8259 INTR, timed in a slot of its own past the CPUs'. */
+const EXTINT = -1;
+
 /** A device's region on the board: `length` bytes of `space` from `base`, named as the board names the device. */
 export interface DeviceWindow {
   readonly space: AddressSpace;
@@ -146,8 +149,9 @@ export class Vm {
     this.clock = new GuestClock(options.tscHz ?? 2_000_000_000);
     this.clocks = cpus.map((_, i) => (i === 0 ? this.clock : new GuestClock(this.clock.tscHz)));
     this.interruptLatencyByVcpu = cpus.map(() => new Histogram());
-    this.lineRoseAt = cpus.map(() => -1);
-    this.lineUp = cpus.map(() => false);
+    // One slot a CPU, and past them the 8259's INTR under a split irqchip.
+    this.lineRoseAt = [...cpus.map(() => -1), -1];
+    this.lineUp = [...cpus.map(() => false), false];
     const now = () => this.devicesNow();
     // Guest RAM, shared with the device host's worker in live mode: DMA from any domain lands in the same bytes.
     // The guest's TSC rate travels with the board: the local APIC's TSC-deadline mode compares against it.
@@ -174,7 +178,10 @@ export class Vm {
         observers: {
           irq: (gsi, level) => { this.observeIrq(gsi, level); },
           console: (byte) => { this.consoleBytes.push(byte); },
+          // Under a split irqchip the host's one CPU line is the 8259's INTR, which reaches the bootstrap processor
+          // as ExtINT: timed apart from its local APIC's line.
           ...(mode === 'userspace' ? { cpuLine: (cpu: number, level: boolean, acknowledged: boolean) => { this.cpuLine(cpu, level, acknowledged); } } : {}),
+          ...(mode === 'split' ? { cpuLine: (_cpu: number, level: boolean, acknowledged: boolean) => { this.cpuLine(EXTINT, level, acknowledged); } } : {}),
         },
         timed: (kind, ms) => { this.recordWall(kind, ms); },
       });
@@ -189,6 +196,7 @@ export class Vm {
       observers: { irq: (gsi, level) => { this.observeIrq(gsi, level); }, cpuLine: (cpu, level) => { this.cpuLine(cpu, level); } },
     });
     const interrupts = irqchip.interrupts;
+    const externalNext = irqchip.externalNext;
     this.lapicWindow = irqchip.apics;
     try {
       const sinks = { console: (byte: number) => { this.consoleBytes.push(byte); } };
@@ -222,7 +230,8 @@ export class Vm {
         interrupts: {
           pending: () => source.pending(),
           acknowledge: () => {
-            const rose = this.lineRoseAt[index] ?? -1; // the acknowledge may lower the line
+            const line = index === 0 && externalNext?.() === true ? this.lineUp.length - 1 : index;
+            const rose = this.lineRoseAt[line] ?? -1; // the acknowledge may lower the line
             const vector = source.acknowledge();
             const at = clock.now();
             if (rose >= 0) {
@@ -231,7 +240,7 @@ export class Vm {
               this.interruptLatency.record(latency);
               this.interruptLatencyByVcpu[index]?.record(latency);
             }
-            this.lineRoseAt[index] = this.lineUp[index] === true ? at : -1;
+            this.lineRoseAt[line] = this.lineUp[line] === true ? at : -1;
             return vector;
           },
         },
@@ -278,12 +287,13 @@ export class Vm {
 
   /** CPU `cpu`'s interrupt line, for the latency from its rise to the CPU taking the interrupt (in the devices' time). */
   private cpuLine(cpu: number, level: boolean, acknowledged = false): void {
-    if (cpu >= this.lineUp.length) return;
-    if (level && this.lineUp[cpu] !== true && (this.lineRoseAt[cpu] ?? -1) < 0) this.lineRoseAt[cpu] = this.devicesNow();
+    const slot = cpu === EXTINT ? this.lineUp.length - 1 : cpu;
+    if (slot >= this.lineUp.length) return;
+    if (level && this.lineUp[slot] !== true && (this.lineRoseAt[slot] ?? -1) < 0) this.lineRoseAt[slot] = this.devicesNow();
     // A userspace irqchip's line falls when the device host acknowledges it, before KVM_INTERRUPT's vector is
     // taken: that fall keeps its rise time for the injection.
-    if (!level && !acknowledged) this.lineRoseAt[cpu] = -1;
-    this.lineUp[cpu] = level;
+    if (!level && !acknowledged) this.lineRoseAt[slot] = -1;
+    this.lineUp[slot] = level;
   }
 
   private recordLateness(device: string, ns: Nanoseconds): void {
