@@ -30,6 +30,8 @@ export interface DomainTimers {
   timer(callback: (now: Nanoseconds) => void): Timer;
   /** Fires every timer due by `now`, in deadline order; returns how many. */
   runDue(now: Nanoseconds): number;
+  /** Calls `visit` with every timer due by `now`, firing none. */
+  forEachDue(now: Nanoseconds, visit: (timer: Timer) => void): void;
   /** Fires every timer due by `time`, moving the owner's clock to each deadline first (`at`). */
   advanceTo(time: Nanoseconds, at: (deadline: Nanoseconds) => void): number;
   /** The earliest deadline (NEVER if none). */
@@ -88,6 +90,8 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   private readonly watchers: (() => void)[] = [];
   /** Told of every device timer that fires here: the device, and how late it ran after its deadline. */
   private timerWatcher: ((device: string, lateNs: Nanoseconds) => void) | undefined;
+  /** Each timer armed here, by the name of the device (or context) that made it. */
+  private readonly timerNames = new WeakMap<Timer, string>();
 
   constructor(place: P, options: DomainOptions) {
     this.place = place;
@@ -122,6 +126,13 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
     this.timerWatcher = watcher;
   }
 
+  /** The names of the devices whose timers are due by `now` (without firing them). */
+  dueTimerNames(now: Nanoseconds): string[] {
+    const names: string[] = [];
+    this.timers.forEachDue(now, (timer) => { names.push(this.timerNames.get(timer) ?? ''); });
+    return names;
+  }
+
   /** What this domain answers changed: its watchers look again. */
   protected changed(): void {
     for (const watcher of this.watchers) watcher();
@@ -131,10 +142,14 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   context(name: string, gsiOf: (output: number) => number): DeviceContext {
     return {
       now: () => this.now(),
-      timer: (callback) => this.timers.timer((due) => {
-        this.timerWatcher?.(name, this.now() - due);
-        callback(due);
-      }),
+      timer: (callback) => {
+        const timer = this.timers.timer((due) => {
+          this.timerWatcher?.(name, this.now() - due);
+          callback(due);
+        });
+        this.timerNames.set(timer, name);
+        return timer;
+      },
       setIrq: (output, level) => {
         const line = gsiOf(output);
         const raiser = this.raisedBy.get(line);

@@ -93,6 +93,18 @@ export class TimerQueue {
     return fired;
   }
 
+  /** Calls `visit` with every timer due at or before `now` (in no particular order), without firing any. */
+  forEachDue(now: Nanoseconds, visit: (timer: QueuedTimer) => void): void {
+    const walk = (slot: number): void => {
+      const timer = this.heap[slot];
+      if (timer?.deadline === undefined || timer.deadline > now) return; // a heap: nothing below is due either
+      visit(timer);
+      walk(2 * slot + 1);
+      walk(2 * slot + 2);
+    };
+    walk(0);
+  }
+
   /**
    * Fires every timer due by `time`, in order, first moving the owner's clock
    * to each deadline (`at(deadline)`) so a callback reads the time it was due.

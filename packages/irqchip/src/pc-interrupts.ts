@@ -38,6 +38,12 @@ export interface PcInterruptsConfig {
   readonly cpus?: number;
   readonly busHz?: number;
   readonly tscHz?: number;
+  /**
+   * The context CPU n's local APIC takes its time, timer and log from (its
+   * interrupt output is always CPU n's line here): a domain names each
+   * CPU's timer apart so. Default: the one given.
+   */
+  readonly lapicContext?: (cpu: number) => DeviceContext;
   /** The local APIC timers' lost-tick policy in periodic mode (default `discard`). */
   readonly lapicLostTicks?: TickPacing;
   /** An interrupt from I/O APIC input `gsi` (or the 8259 input of the ISA irq on it) was taken and EOIed. */
@@ -89,7 +95,7 @@ export class PcInterrupts {
     });
     this.pic = new PicPair(picContext, { onAck: (irq) => this.onAck?.(ioapicPinOf(irq)), onUnmask: (irq) => config.onUnmask?.(ioapicPinOf(irq)) });
     for (let cpu = 0; cpu < cpus; cpu++) {
-      const lapicContext = withIrqOutputs(context, (_output, level) => { context.setIrq(cpu, level); });
+      const lapicContext = withIrqOutputs(config.lapicContext?.(cpu) ?? context, (_output, level) => { context.setIrq(cpu, level); });
       lapics.push(new LocalApic(lapicContext, {
         apicId: cpu,
         ...(config.busHz === undefined ? {} : { busHz: config.busHz }),

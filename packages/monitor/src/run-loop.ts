@@ -50,6 +50,8 @@ export interface LocalDomain {
   access(access: Access, into: Uint8Array): string | null | undefined;
   /** Fires the domain's timers due by `now`. */
   runDue(now: Nanoseconds): void;
+  /** The names of the devices whose timers are due by `now`, none fired (needed with `timerOwner`). */
+  dueTimerNames?(now: Nanoseconds): readonly string[];
   nextDeadline(): Nanoseconds;
   /** Whether it answers no access at all: the loop passes it by without asking (read again when `watch` says it changed). */
   readonly holdsNothing: boolean;
@@ -129,6 +131,14 @@ export interface RunLoopConfig {
    * in a window wakes at its end. One vCPU (without `peers`).
    */
   readonly descheduled?: { readonly everyNs: Nanoseconds; readonly forNs: Nanoseconds };
+  /**
+   * The vCPU a device timer (by its device's name) is for — a local APIC's —
+   * or undefined for the machine's. A deadline that stops this vCPU only for
+   * other vCPUs' timers is no exit of its own: the scheduler runs the vCPU
+   * furthest behind, so those others are halted, and the host wakes them
+   * without an exit (kvm_vcpu_kick of a blocked vCPU).
+   */
+  readonly timerOwner?: (device: string) => number | undefined;
   /**
    * Set when this vCPU is one of several (a `Vcpus` scheduler drives them):
    * the device host's next deadline, which every vCPU's `run` replies move,
@@ -404,7 +414,7 @@ export class RunLoop {
    */
   private serviceTimers(now: Nanoseconds): void {
     const userDue = this.shared.userDeadline <= now;
-    const outward = this.recording && this.stoppedByDeadline && !this.cpu.halted;
+    const outward = this.recording && this.stoppedByDeadline && !this.cpu.halted && !this.onlyOthersDue(now, userDue);
     this.stoppedByDeadline = false;
     const toKernel = outward && (userDue || this.dueBeyondMonitor(now));
     if (outward) {
@@ -422,6 +432,21 @@ export class RunLoop {
       if (toKernel) this.recorder.record('kernel', 'monitor', 'resume', null, now);
       this.recorder.record('monitor', 'guest', 'resume', null, now);
     }
+  }
+
+  /** Whether every timer due now is another vCPU's (and none of the device host's). */
+  private onlyOthersDue(now: Nanoseconds, userDue: boolean): boolean {
+    const owner = this.c.timerOwner;
+    if (owner === undefined || userDue) return false;
+    let others = false;
+    for (const domain of this.domains) {
+      for (const name of domain.dueTimerNames?.(now) ?? []) {
+        const vcpu = owner(name);
+        if (vcpu === undefined || vcpu === this.vcpu) return false;
+        others = true;
+      }
+    }
+    return others;
   }
 
   /** Whether a timer of a domain past the monitor is due: the guest's exit for it goes on to the kernel. */

@@ -71,6 +71,10 @@ export interface VmIrqchip {
   readonly apics: LocalApicWindow | undefined;
 }
 
+/** CPU n's local APIC is named `lapic#n` in its domain: its timer's lateness and a timer exit are told apart by vCPU. */
+export const LAPIC_OF_CPU = /^lapic#(\d+)$/;
+const lapicContexts = (domain: DeviceDomain) => ({ lapicContext: (cpu: number) => domain.context(`lapic#${cpu}`, () => 0) });
+
 /** Each CPU's interrupt line out of an irqchip placed in `domain`, observed. */
 function cpuLines(domain: DeviceDomain, lines: boolean[], observers: IrqObservers, acknowledging: () => boolean = () => false): DeviceContext {
   return withIrqOutputs(domain.context('irqchip', () => 0), (cpu, level) => {
@@ -124,7 +128,7 @@ export function wireVmIrqchip(topology: IrqchipTopology, kernel: KernelDomain, m
       };
     case 'split': {
       const chips = new PcInterrupts(cpuLines(kernel, lines, observers), {
-        tscHz, cpus, lapicLostTicks, split: { half: 'apics', ioapicEoi: (vector) => { kernel.ioapicEoi(vector); } },
+        tscHz, cpus, lapicLostTicks, ...lapicContexts(kernel), split: { half: 'apics', ioapicEoi: (vector) => { kernel.ioapicEoi(vector); } },
       });
       const apics = window(kernel, chips);
       const bsp = chips.lapics[0];
@@ -151,7 +155,7 @@ export function wireVmIrqchip(topology: IrqchipTopology, kernel: KernelDomain, m
     case 'monitor': {
       const domain = topology === 'monitor' ? monitor : kernel;
       const notify = notifiers([kernel, monitor]);
-      const chips = new PcInterrupts(cpuLines(domain, lines, observers), { tscHz, cpus, lapicLostTicks, ...notify.config });
+      const chips = new PcInterrupts(cpuLines(domain, lines, observers), { tscHz, cpus, lapicLostTicks, ...lapicContexts(domain), ...notify.config });
       placeOnBoard(domain, 'pic', chips.pic);
       placeOnBoard(domain, 'ioapic', chips.ioapic);
       const apics = window(domain, chips);
@@ -182,7 +186,7 @@ export function wireHostIrqchip(topology: IrqchipTopology, host: DeviceHost, opt
   const chips = topology === 'split'
     ? new PcInterrupts(context, { ...notify.config, split: { half: 'legacy', apicBus: (message) => { const msi = toMsi(message); host.signalMsi(msi.address, msi.data); } } })
     : new PcInterrupts(context, {
-      cpus, ...notify.config, ...(options.tscHz === undefined ? {} : { tscHz: options.tscHz }),
+      cpus, ...notify.config, ...lapicContexts(host), ...(options.tscHz === undefined ? {} : { tscHz: options.tscHz }),
       ...(options.lapicLostTicks === undefined ? {} : { lapicLostTicks: options.lapicLostTicks }),
     });
   placeOnBoard(host, 'pic', chips.pic);

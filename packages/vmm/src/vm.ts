@@ -41,7 +41,7 @@ import type { BoardOptions, Release } from './devices.ts';
 import { DEFAULT_MEMORY_BYTES, MODELLED, createDevices, unmodelledDevices } from './devices.ts';
 import { DeviceHostLink } from './device-host-link.ts';
 import type { IrqchipTopology } from './irqchip-topology.ts';
-import { irqchipTopology, wireVmIrqchip } from './irqchip-topology.ts';
+import { LAPIC_OF_CPU, irqchipTopology, wireVmIrqchip } from './irqchip-topology.ts';
 import { VmError } from './vm-error.ts';
 
 export { VmError } from './vm-error.ts';
@@ -205,8 +205,12 @@ export class Vm {
     } catch (error) {
       throw this.failedAssembly(error);
     }
-    // Timer lateness from every domain here. The irqchip's only timers are its local APICs'.
-    const late = (device: string, ns: Nanoseconds) => { this.recordLateness(device === 'irqchip' ? 'lapic' : device, ns); };
+    // Timer lateness from every domain here; a local APIC's for its own vCPU, whichever one runs.
+    const late = (device: string, ns: Nanoseconds) => {
+      const lapic = LAPIC_OF_CPU.exec(device);
+      if (lapic === null) this.recordLateness(device, ns, this.running);
+      else this.recordLateness('lapic', ns, Number(lapic[1]));
+    };
     kernel.watchTimers(late);
     monitor.watchTimers(late);
     this.link.host?.watchTimers(late);
@@ -250,6 +254,7 @@ export class Vm {
         haltIn: mode === 'userspace' ? 'user' : mode === 'monitor' ? 'monitor' : 'kernel',
         ...timeConfig,
         ...(options.descheduled === undefined ? {} : { descheduled: options.descheduled }),
+        ...(cpus.length > 1 ? { timerOwner: (device: string) => { const lapic = LAPIC_OF_CPU.exec(device); return lapic === null ? undefined : Number(lapic[1]); } } : {}),
       };
     });
     if (options.descheduled !== undefined && configs.length > 1) throw new VmError('descheduling is modelled for one vCPU here (@splitvisor/host schedules many)');
@@ -296,13 +301,13 @@ export class Vm {
     this.lineUp[slot] = level;
   }
 
-  private recordLateness(device: string, ns: Nanoseconds): void {
+  private recordLateness(device: string, ns: Nanoseconds, vcpu: number): void {
     let byVcpu = this.timerLateness.get(device);
     if (byVcpu === undefined) {
       byVcpu = [];
       this.timerLateness.set(device, byVcpu);
     }
-    const histogram = (byVcpu[this.running] ??= new Histogram());
+    const histogram = (byVcpu[vcpu] ??= new Histogram());
     histogram.record(ns);
   }
 
