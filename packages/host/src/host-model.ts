@@ -121,9 +121,9 @@ interface Vcpu {
   readonly pcpu: number;
   /** Its timer's first deadline is `phase + period`. */
   readonly phase: Nanoseconds;
-  pacer: TickPacer;
+  readonly pacer: TickPacer;
   /** Its guest timer, armed in host time. */
-  timer: QueuedTimer;
+  readonly timer: QueuedTimer;
   /** The host-time deadline of the tick the pacer is delivering. */
   tickDeadline: Nanoseconds;
   /** The next deadline, in the vCPU's guest time. */
@@ -194,19 +194,18 @@ export function runHostModel(config: HostModelConfig): HostModelResult {
     const phase = Math.floor(((index * 0.618_033_988_749_895) % 1) * period);
     const v: Vcpu = {
       pcpu: index % pcpus, phase, nextDeadline: phase + period, lag: 0, running: false, descheduledAt: 0, waiting: [], held: [], tickDeadline: 0,
-      pacer: new TickPacer('discard', () => undefined), timer: queue.timer(() => undefined),
+      pacer: new TickPacer(config.lostTicks ?? 'discard', () => {
+        // Into the vCPU's IRR: unpaced, a tick already there and not yet taken absorbs this one.
+        if (v.waiting.length === 0 || v.pacer.paced) v.waiting.push(v.tickDeadline);
+      }),
+      timer: queue.timer(() => {
+        interrupt(v.pcpu);
+        tick(v, now);
+        take(v);
+        v.nextDeadline += period;
+        arm(v);
+      }),
     };
-    v.pacer = new TickPacer(config.lostTicks ?? 'discard', () => {
-      // Into the vCPU's IRR: unpaced, a tick already there and not yet taken absorbs this one.
-      if (v.waiting.length === 0 || v.pacer.paced) v.waiting.push(v.tickDeadline);
-    });
-    v.timer = queue.timer(() => {
-      interrupt(v.pcpu);
-      tick(v, now);
-      take(v);
-      v.nextDeadline += period;
-      arm(v);
-    });
     vcpus.push(v);
   }
 

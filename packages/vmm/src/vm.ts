@@ -48,9 +48,6 @@ export { VmError } from './vm-error.ts';
 
 export type VmMode = 'modelled' | 'live';
 
-/** The split irqchip's 8259 INTR, timed in a slot of its own past the CPUs'. */
-const EXTINT = -1;
-
 /** A device's region on the board: `length` bytes of `space` from `base`, named as the board names the device. */
 export interface DeviceWindow {
   readonly space: AddressSpace;
@@ -149,7 +146,8 @@ export class Vm {
     this.clock = new GuestClock(options.tscHz ?? 2_000_000_000);
     this.clocks = cpus.map((_, i) => (i === 0 ? this.clock : new GuestClock(this.clock.tscHz)));
     this.interruptLatencyByVcpu = cpus.map(() => new Histogram());
-    // One slot a CPU, and past them the 8259's INTR under a split irqchip.
+    // One slot a CPU, and past them (`extIntSlot`) the 8259's INTR under a split irqchip.
+    const extIntSlot = cpus.length;
     this.lineRoseAt = [...cpus.map(() => -1), -1];
     this.lineUp = [...cpus.map(() => false), false];
     const now = () => this.devicesNow();
@@ -181,7 +179,7 @@ export class Vm {
           // Under a split irqchip the host's one CPU line is the 8259's INTR, which reaches the bootstrap processor
           // as ExtINT: timed apart from its local APIC's line.
           ...(mode === 'userspace' ? { cpuLine: (cpu: number, level: boolean, acknowledged: boolean) => { this.cpuLine(cpu, level, acknowledged); } } : {}),
-          ...(mode === 'split' ? { cpuLine: (_cpu: number, level: boolean, acknowledged: boolean) => { this.cpuLine(EXTINT, level, acknowledged); } } : {}),
+          ...(mode === 'split' ? { cpuLine: (_cpu: number, level: boolean, acknowledged: boolean) => { this.cpuLine(extIntSlot, level, acknowledged); } } : {}),
         },
         timed: (kind, ms) => { this.recordWall(kind, ms); },
       });
@@ -234,7 +232,7 @@ export class Vm {
         interrupts: {
           pending: () => source.pending(),
           acknowledge: () => {
-            const line = index === 0 && externalNext?.() === true ? this.lineUp.length - 1 : index;
+            const line = index === 0 && externalNext?.() === true ? extIntSlot : index;
             const rose = this.lineRoseAt[line] ?? -1; // the acknowledge may lower the line
             const vector = source.acknowledge();
             const at = clock.now();
@@ -290,9 +288,8 @@ export class Vm {
     return this.deviceTime;
   }
 
-  /** CPU `cpu`'s interrupt line, for the latency from its rise to the CPU taking the interrupt (in the devices' time). */
-  private cpuLine(cpu: number, level: boolean, acknowledged = false): void {
-    const slot = cpu === EXTINT ? this.lineUp.length - 1 : cpu;
+  /** Line `slot` (a CPU's, or the split irqchip's INTR), for the latency from its rise to the CPU taking the interrupt (in the devices' time). */
+  private cpuLine(slot: number, level: boolean, acknowledged = false): void {
     if (slot >= this.lineUp.length) return;
     if (level && this.lineUp[slot] !== true && (this.lineRoseAt[slot] ?? -1) < 0) this.lineRoseAt[slot] = this.devicesNow();
     // A userspace irqchip's line falls when the device host acknowledges it, before KVM_INTERRUPT's vector is

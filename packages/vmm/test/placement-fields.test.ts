@@ -6,8 +6,8 @@ import { PlacementFile, TIMER_DEVICES, DEVICES, validatePlacement, profile } fro
 import type { Placement } from '@splitvisor/placement';
 import { createWorkload } from '@splitvisor/workloads';
 import { describe, expect, it } from 'vitest';
-import type { BoardOptions } from '../src/index.ts';
 import { Vm } from '../src/index.ts';
+import { boardFor } from './workload-board.ts';
 
 /** The zod definition of a schema node, read structurally (this package does not depend on zod). */
 interface Def {
@@ -48,13 +48,7 @@ function base(name: string, time: Placement['time'] = { kind: 'guest-cycles' }):
 /** What a run shows: exits by device and domain, the guest's own counts, its clock and the host's. */
 function runOf(where: Placement, workload: string, parameters: Record<string, string | number> = {}, durationNs = 50_000_000): string {
   const made = createWorkload(workload, parameters);
-  const needs = made.board ?? {};
-  const board: BoardOptions = {
-    ...(needs.diskBytes === undefined ? {} : { diskBlankBytes: needs.diskBytes }),
-    ...(needs.floppyBytes === undefined ? {} : { floppyBlankBytes: needs.floppyBytes }),
-    ...(needs.typing === undefined ? {} : { typing: needs.typing }),
-  };
-  const vm = new Vm(where, made.guest, { board });
+  const vm = new Vm(where, made.guest, { board: boardFor(made) });
   const summary = vm.run(durationNs);
   const seen = JSON.stringify({
     profile: where.name, exits: [...vm.counts.exitsByDevice()], progress: made.progress(), tsc: vm.clock.tsc(), host: summary.hostCycles,

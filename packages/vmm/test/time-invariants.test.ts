@@ -5,8 +5,8 @@ import { PROFILES } from '@splitvisor/placement';
 import type { Placement } from '@splitvisor/placement';
 import { WORKLOAD_DEFINITIONS, createWorkload } from '@splitvisor/workloads';
 import { describe, expect, it } from 'vitest';
-import type { BoardOptions } from '../src/index.ts';
 import { Vm } from '../src/index.ts';
+import { boardFor } from './workload-board.ts';
 import { placement } from './profiles.ts';
 
 const RUN_NS = 5_000_000;
@@ -15,13 +15,7 @@ const WHOLE = PROFILES.filter((p) => !Object.values(p.devices).includes('absent'
 
 function run(workload: string, where: Placement) {
   const made = createWorkload(workload);
-  const needs = made.board ?? {};
-  const board: BoardOptions = {
-    ...(needs.diskBytes === undefined ? {} : { diskBlankBytes: needs.diskBytes }),
-    ...(needs.floppyBytes === undefined ? {} : { floppyBlankBytes: needs.floppyBytes }),
-    ...(needs.typing === undefined ? {} : { typing: needs.typing }),
-  };
-  const vm = new Vm(where, made.guest, { board, ...(made.aps === undefined ? {} : { aps: made.aps }) });
+  const vm = new Vm(where, made.guest, { board: boardFor(made), ...(made.aps === undefined ? {} : { aps: made.aps }) });
   const summary = vm.run(RUN_NS);
   const result = { progress: made.progress(), tsc: vm.clock.tsc(), host: summary.hostCycles, shutdown: summary.shutdown };
   void vm.close();
