@@ -133,6 +133,16 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
     return names;
   }
 
+  /**
+   * When this domain got to run a timer due at `due`: its own time now (the
+   * kernel and the monitor run a timer when their vCPU's time reaches it, or
+   * later). A domain that brings its time up to a deadline before firing it
+   * says here when it really got there.
+   */
+  protected ranAt(_due: Nanoseconds): Nanoseconds {
+    return this.now();
+  }
+
   /** What this domain answers changed: its watchers look again. */
   protected changed(): void {
     for (const watcher of this.watchers) watcher();
@@ -144,7 +154,7 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
       now: () => this.now(),
       timer: (callback) => {
         const timer = this.timers.timer((due) => {
-          this.timerWatcher?.(name, this.now() - due);
+          this.timerWatcher?.(name, this.ranAt(due) - due);
           callback(due);
         });
         this.timerNames.set(timer, name);

@@ -74,6 +74,8 @@ export class DeviceHost extends DeviceDomain<'user'> {
   private coalesced: CoalescedWrite[] = [];
   /** The time of the exit being served (or of the last one): the hosted devices' now. */
   private readonly served: { time: Nanoseconds };
+  /** The time of the exit whose arrival fires the timers due by then: when the host got to them. */
+  private reached: Nanoseconds = 0;
   readonly handled = { io: 0, mmio: 0, msr: 0, intr: 0, irqLines: 0, msis: 0, injected: 0, windows: 0, halts: 0, ioapicEois: 0, fastPaths: 0, coalescedWrites: 0 };
 
   constructor(end: ChannelEnd, options: DeviceHostOptions) {
@@ -151,8 +153,19 @@ export class DeviceHost extends DeviceDomain<'user'> {
   /** Brings device time to `time`, firing every timer due on the way at its deadline. */
   private advanceTo(time: Nanoseconds): void {
     const { served } = this;
+    this.reached = Math.max(this.reached, time);
     this.timers.advanceTo(time, (due) => { served.time = Math.max(served.time, due); });
     served.time = Math.max(served.time, time);
+  }
+
+  /**
+   * A timer here fires at its deadline in the devices' time, but the host
+   * only got to it at the exit that brought time past it — the kernel's kick
+   * at the deadline, or a later exit when delivery waits for a host tick or
+   * a descheduled vCPU: that is its lateness.
+   */
+  protected override ranAt(due: Nanoseconds): Nanoseconds {
+    return Math.max(due, this.reached);
   }
 
   /** The `run` that resumes the vCPU after `exit`, injecting or asking for a window if this host's irqchip has an interrupt for it. */

@@ -341,7 +341,7 @@ describe('review regressions', () => {
     expect([ports.in(0), ports.in(0)]).toEqual([0x34, 0x12]);
   });
 
-  it('delay: reloading counter 0, or unmasking irq 0, releases a tick held for a lost acknowledgement', () => {
+  it('delay: reloading counter 0, or unmasking irq 0, starts re-injection afresh: ticks owed are dropped (kvm_pit_reset_reinject)', () => {
     const { context, pit, ports } = board({ lostTickPolicy: 'delay' });
     ports.out(3, 0x34);
     ports.out(0, 100);
@@ -353,9 +353,11 @@ describe('review regressions', () => {
     context.irqEdges.length = 0;
     context.advanceTo(clk(1000) + clk(100) + 1);
     expect(risingEdges(context)).toHaveLength(1); // re-injection started afresh
-    context.advanceTo(clk(1000) + clk(300) + 1);
+    context.advanceTo(clk(1000) + clk(300) + 1); // two more owed behind the unacknowledged one
     pit.irqUnmasked(0);
     context.advanceTo(clk(1000) + clk(400) + 1);
-    expect(risingEdges(context)).toHaveLength(2);
+    expect(risingEdges(context)).toHaveLength(2); // the next period's tick, at once
+    pit.irqAcknowledged(0);
+    expect(risingEdges(context)).toHaveLength(2); // and nothing owed behind it
   });
 });

@@ -97,7 +97,7 @@ const VARIANTS: Readonly<Record<string, Variant>> = {
   'delivery.kind=exact': { on: { ...base('kvm-irqchip'), delivery: { kind: 'host-tick', hz: 250 } }, workload: 'linux-idle-lapic', change: (p) => ({ ...p, delivery: { kind: 'exact' } }) },
   'delivery.kind=host-tick': { on: base('kvm-irqchip'), workload: 'linux-idle-lapic', change: (p) => ({ ...p, delivery: { kind: 'host-tick', hz: 250 } }) },
   'delivery.hz': { on: { ...base('kvm-irqchip'), delivery: { kind: 'host-tick', hz: 250 } }, workload: 'linux-idle-lapic', change: (p) => ({ ...p, delivery: { kind: 'host-tick', hz: 100 } }) },
-  'lostTicks.pit': { on: base('kvm-irqchip'), workload: 'tick-count', parameters: { timer: 'pit', ...masked }, change: lostTicks('pit', 'merge') },
+  'lostTicks.pit': { on: base('kvm-irqchip'), workload: 'tick-count', parameters: { timer: 'pit', ...masked }, change: lostTicks('pit', 'discard') },
   'lostTicks.rtc': { on: base('kvm-irqchip'), workload: 'tick-count', parameters: { timer: 'rtc', ...masked }, change: lostTicks('rtc', 'slew') },
   'lostTicks.hpet': { on: base('all-kernel'), workload: 'tick-count', parameters: { timer: 'hpet', ...masked }, change: lostTicks('hpet', 'delay') },
   'lostTicks.lapic': { on: base('kvm-irqchip'), workload: 'tick-count', parameters: { timer: 'lapic', ...masked }, change: lostTicks('lapic', 'delay') },

@@ -189,11 +189,14 @@ export class I8254 implements Device<I8254State> {
   }
 
   /**
-   * The irqchip unmasked irq 0: a tick held back for an acknowledgement that
-   * can no longer come is released (KVM's PIT mask notifier).
+   * The irqchip unmasked irq 0: re-injection starts afresh, as KVM's PIT
+   * mask notifier resets it — the tick held for an acknowledgement that
+   * could not come is let go, and the ticks owed while the line was masked
+   * are dropped, not delivered in a burst (a guest that masked its timer
+   * did not want them).
    */
   irqUnmasked(output: number): void {
-    if (output === 0) this.pacer.released();
+    if (output === 0) this.pacer.reset();
   }
 
   irqAcknowledged(output: number): void {
