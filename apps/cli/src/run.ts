@@ -38,7 +38,8 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
     console.log('Timer lateness (deadline → its domain runs the timer, guest ns):');
     console.table(lateness.map(([device, p]) => ({ device, count: p.count, p50: p.p50, p99: p.p99, max: p.max })));
   }
-  if (run.wallNs !== undefined) {
+  if (run.wallNs !== undefined && Object.keys(run.wallNs).length === 0) console.log('Wall time per heavyweight exit round trip to the device host (live): none made');
+  else if (run.wallNs !== undefined) {
     console.log('Wall time per heavyweight exit round trip to the device host (live), ns:');
     console.table(Object.entries(run.wallNs).map(([kind, p]) => ({ exit: kind, count: p.count, p50: p.p50, p90: p.p90, p99: p.p99, max: p.max })));
   }

@@ -113,7 +113,14 @@ export interface RunLoopConfig {
    * so guest time is the modelled host time (`wall`); `bounded` — none
    * directly, but whenever the guest resumes behind the modelled host time
    * it steps toward it by at most `maxStepCycles`, and a halt takes host
-   * time divided by `haltFactor` (`contracted`). Default `running`.
+   * time divided by `haltFactor` (`contracted`); `host` — the guest's time
+   * is the host clock's (`wall` run live): whenever the guest resumes, its
+   * time moves up to the host's — the exits' real cost and any time the
+   * thread was off its CPU appear to it as stolen time; a halt sleeps on
+   * the host clock until the next event and wakes when the host wakes it,
+   * late by the host's wake-up slack. A guest that never halts runs ahead
+   * of the host by its cycles (a modelled CPU's take no real time). Default
+   * `running`.
    */
   readonly charge?: TimeCharge;
   /**
@@ -156,10 +163,27 @@ export interface RunLoopConfig {
 export type TimeCharge =
   | { readonly kind: 'running' }
   | { readonly kind: 'always' }
-  | { readonly kind: 'bounded'; readonly maxStepCycles: number; readonly haltFactor: number };
+  | { readonly kind: 'bounded'; readonly maxStepCycles: number; readonly haltFactor: number }
+  | { readonly kind: 'host'; readonly clock: HostClock };
+
+/**
+ * The host's monotonic clock, for a live run whose guest time is host time
+ * (the `host` charge, the `wall` policy run live): ns since the guest's time
+ * 0, and a wait on it — the vCPU thread asleep in the host until then (a
+ * real clock wakes it a little late; how late is the run's timer lateness).
+ */
+export interface HostClock {
+  now(): Nanoseconds;
+  /** Blocks until `time` on this clock, or a little after; returns at once when it has passed. */
+  waitUntil(time: Nanoseconds): void;
+}
 
 export interface RunSummary {
-  /** Modelled host time, in guest cycles: what the guest ran, every crossing's cost, and the halts' waits as the policy takes them. */
+  /**
+   * Modelled host time, in guest cycles: what the guest ran, every crossing's
+   * cost, and the halts' waits as the policy takes them — or, on the host
+   * clock, the host time measured since guest time 0.
+   */
   readonly hostCycles: number;
   /** Times the host took the vCPU off its CPU (`RunLoopConfig.descheduled`). */
   readonly descheduled: number;
@@ -265,6 +289,9 @@ export class RunLoop {
       if (config.peers !== undefined) throw new RangeError('descheduling is modelled for one vCPU (the host model schedules many)');
       this.nextDeschedule = everyNs;
     }
+    if (charge.kind === 'host' && (config.peers !== undefined || config.descheduled !== undefined)) {
+      throw new RangeError('guest time on the host clock is kept for one vCPU in its own thread, never descheduled by the model (the host does that)');
+    }
     this.vcpu = config.vcpu ?? 0;
     this.shared = config.peers?.shared ?? { userDeadline: config.userDeadline ?? 0 };
   }
@@ -337,6 +364,7 @@ export class RunLoop {
    * its lag behind host time. Returns whether its time moved.
    */
   private pay(): boolean {
+    if (this.charge.kind === 'host') return this.followHost(this.charge.clock);
     if (this.charge.kind === 'bounded') {
       const lag = this.hostCycles - this.clock.tsc();
       if (lag <= 0) return false;
@@ -346,6 +374,20 @@ export class RunLoop {
     if (this.owed === 0) return false;
     this.clock.addCycles(this.owed);
     this.owed = 0;
+    return true;
+  }
+
+  /**
+   * Guest time follows the host clock: a guest behind it moves up to it.
+   * One ahead of it (a modelled CPU's cycles take no real time) runs on: the
+   * next halt sleeps until its event on the host clock, which its lead is
+   * part of — sleeping away a lead of a few instructions would add the
+   * host's wake-up slack to each of them. Returns whether its time moved.
+   */
+  private followHost(host: HostClock): boolean {
+    const at = host.now();
+    if (at <= this.clock.now()) return false;
+    this.clock.advanceTo(at);
     return true;
   }
 
@@ -508,7 +550,13 @@ export class RunLoop {
         this.pay(); // the halt's own exit is over before the wait begins
         const next = this.wakeAfterDeschedules(this.deliveryTime(this.nextDeadline()));
         const from = clock.tsc();
-        if (this.c.peers === undefined) {
+        if (this.charge.kind === 'host') {
+          // The vCPU thread sleeps in the host until the event; it runs on when the host wakes it, however late.
+          if (next === NEVER) return 'shutdown';
+          const host = this.charge.clock;
+          host.waitUntil(next);
+          clock.advanceTo(Math.max(next, host.now()));
+        } else if (this.c.peers === undefined) {
           if (next === NEVER) return 'shutdown'; // halted with nothing ever to wake it
           clock.advanceTo(Math.max(clock.now(), next));
         } else {
@@ -621,6 +669,7 @@ export class RunLoop {
   }
 
   private summary(until: Nanoseconds, shutdown: boolean): RunSummary {
-    return { hostCycles: this.hostCycles, descheduled: this.descheduledCount, exits: this.exits, interrupts: this.injected, halts: this.halts, windows: this.windows, until, shutdown };
+    const hostCycles = this.charge.kind === 'host' ? this.clock.tscAt(Math.floor(this.charge.clock.now())) : this.hostCycles;
+    return { hostCycles, descheduled: this.descheduledCount, exits: this.exits, interrupts: this.injected, halts: this.halts, windows: this.windows, until, shutdown };
   }
 }

@@ -10,16 +10,44 @@ import { PcInterrupts } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
 import type { TransitionCounts } from '@splitvisor/metrics';
 import { I8254 } from '@splitvisor/pit';
-import type { GuestCpu } from '../src/index.ts';
+import type { GuestProgram } from '@splitvisor/scripted-guest';
+import { ScriptedGuest } from '@splitvisor/scripted-guest';
+import type { GuestCpu, RunLoopConfig } from '../src/index.ts';
 import { MonitorDomain, RunLoop } from '../src/index.ts';
 
 export type Where = 'kernel' | 'monitor' | 'user';
 
 /**
- * The PC's 8259s in the kernel and the 8254 in `pitIn`, run by a loop over `guest` on `clock`; transitions go to
- * `recorder` when one is given.
+ * Linux's periodic tick at HZ=1000 as a scripted guest: init_8259A with irq 0 unmasked, the 8254's counter 0
+ * in mode 2 (LATCH 1193), then `idleCycles` of work before each `hlt`; each tick's handler works
+ * `handlerCycles` and EOIs the 8259. `jiffies` counts the ticks; with `timestamps`, `seen` holds the TSC at each.
  */
-export function machineWith(guest: GuestCpu, clock: GuestClock, pitIn: Where, recorder?: TransitionCounts): RunLoop {
+export function scriptedTick(options: { idleCycles?: number; handlerCycles?: number; timestamps?: boolean } = {}) {
+  const { idleCycles = 0, handlerCycles = 0, timestamps = false } = options;
+  let jiffies = 0;
+  const seen: number[] = [];
+  const guest = new ScriptedGuest((function* main(): GuestProgram {
+    for (const [port, value] of [[0x20, 0x11], [0x21, 0x20], [0x21, 0x04], [0x21, 0x01], [0x21, 0xfe]] as const) yield { op: 'out', port, value };
+    for (const [port, value] of [[0x43, 0x34], [0x40, 1193 & 0xff], [0x40, 1193 >> 8]] as const) yield { op: 'out', port, value };
+    yield { op: 'sti' };
+    for (;;) {
+      if (idleCycles > 0) yield { op: 'compute', cycles: idleCycles };
+      yield { op: 'hlt' };
+    }
+  })()).on(0x20, function* timerInterrupt(): GuestProgram {
+    jiffies++;
+    if (timestamps) seen.push(yield { op: 'rdtsc' });
+    if (handlerCycles > 0) yield { op: 'compute', cycles: handlerCycles };
+    yield { op: 'out', port: 0x20, value: 0x20 }; // EOI
+  });
+  return { guest, jiffies: () => jiffies, seen };
+}
+
+/**
+ * The PC's 8259s in the kernel and the 8254 in `pitIn`, run by a loop over `guest` on `clock`; transitions go to
+ * `recorder` when one is given, and the guest's time is charged as `time` says (default: the cycles it runs).
+ */
+export function machineWith(guest: GuestCpu, clock: GuestClock, pitIn: Where, recorder?: TransitionCounts, time: Pick<RunLoopConfig, 'charge'> = {}): RunLoop {
   const kernel = new KernelDomain(() => clock.now());
   const monitorDomain = new MonitorDomain(() => clock.now());
   let cpuLine = false;
@@ -54,6 +82,7 @@ export function machineWith(guest: GuestCpu, clock: GuestClock, pitIn: Where, re
     interrupts: { pending: () => cpuLine, acknowledge: () => chips.acknowledge(0) },
     deviceAt: (space, address) => (space === 'port' && address >= 0x40 && address <= 0x43 ? 'pit' : space === 'port' && (address & ~1) === 0x20 ? 'pic' : null),
     ...(recorder === undefined ? {} : { recorder }),
+    ...time,
   });
 }
 

@@ -5,11 +5,9 @@ import { GuestClock } from '@splitvisor/clock';
 import { Asm, RealModeCpu } from '@splitvisor/cpu-x86';
 import { PcInterrupts } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
-import type { GuestProgram } from '@splitvisor/scripted-guest';
-import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { describe, expect, it } from 'vitest';
 import { MonitorDomain, RunLoop } from '../src/index.ts';
-import { machineWith } from './pc-machine.ts';
+import { machineWith, scriptedTick } from './pc-machine.ts';
 
 function word(memory: Uint8Array, address: number): number {
   return (memory[address] ?? 0) | ((memory[address + 1] ?? 0) << 8);
@@ -37,27 +35,12 @@ function tickKernel(): { cpu: RealModeCpu; jiffies: () => number } {
   return { cpu: new RealModeCpu(memory, { cs: 0, ip: 0x7c00 }), jiffies: () => word(memory, JIFFIES) };
 }
 
-/** The same kernel as a scripted guest. */
-function scriptedTickKernel(): { guest: ScriptedGuest; jiffies: () => number } {
-  let jiffies = 0;
-  const guest = new ScriptedGuest((function* main(): GuestProgram {
-    for (const [port, value] of [[0x20, 0x11], [0x21, 0x20], [0x21, 0x04], [0x21, 0x01], [0x21, 0xfe]] as const) yield { op: 'out', port, value };
-    for (const [port, value] of [[0x43, 0x34], [0x40, 1193 & 0xff], [0x40, 1193 >> 8]] as const) yield { op: 'out', port, value };
-    yield { op: 'sti' };
-    for (;;) yield { op: 'hlt' };
-  })()).on(0x20, function* timerInterrupt(): GuestProgram {
-    jiffies++;
-    yield { op: 'out', port: 0x20, value: 0x20 };
-  });
-  return { guest, jiffies: () => jiffies };
-}
-
 describe('real-mode cpu under the run loop', () => {
   for (const where of ['kernel', 'monitor', 'user'] as const) {
     it(`ticks at HZ=1000 from real code programming the 8254 (in the ${where}) and the 8259, as the scripted kernel does`, () => {
       const { cpu, jiffies } = tickKernel();
       const summary = machineWith(cpu, new GuestClock(2_000_000_000), where).runUntil(50_000_000);
-      const scripted = scriptedTickKernel();
+      const scripted = scriptedTick();
       const expected = machineWith(scripted.guest, new GuestClock(2_000_000_000), where).runUntil(50_000_000);
       expect(cpu.fault).toBeUndefined();
       expect(jiffies()).toBe(scripted.jiffies());

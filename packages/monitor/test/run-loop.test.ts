@@ -13,25 +13,10 @@ import { describe, expect, it } from 'vitest';
 import type { LocalDomain } from '../src/index.ts';
 import { MonitorDomain, RunLoop } from '../src/index.ts';
 import type { Where } from './pc-machine.ts';
-import { machineWith } from './pc-machine.ts';
+import { machineWith, scriptedTick } from './pc-machine.ts';
 
-function linuxTick(): { guest: ScriptedGuest; jiffies: () => number } {
-  let jiffies = 0;
-  const guest = new ScriptedGuest((function* main(): GuestProgram {
-    for (const [port, value] of [[0x20, 0x11], [0x21, 0x20], [0x21, 0x04], [0x21, 0x01], [0x21, 0xfe]] as const) yield { op: 'out', port, value }; // init_8259A, unmask irq 0
-    for (const [port, value] of [[0x43, 0x34], [0x40, 1193 & 0xff], [0x40, 1193 >> 8]] as const) yield { op: 'out', port, value }; // PIT periodic
-    yield { op: 'sti' };
-    for (;;) {
-      yield { op: 'compute', cycles: 50_000 };
-      yield { op: 'hlt' };
-    }
-  })()).on(0x20, function* timerInterrupt(): GuestProgram {
-    jiffies++;
-    yield { op: 'compute', cycles: 2_000 };
-    yield { op: 'out', port: 0x20, value: 0x20 }; // EOI
-  });
-  return { guest, jiffies: () => jiffies };
-}
+/** The tick with some work: 50 000 cycles before each `hlt`, 2 000 in the handler. */
+const linuxTick = () => scriptedTick({ idleCycles: 50_000, handlerCycles: 2_000 });
 
 /** Linux's tick on that machine, every transition counted. */
 function machine(pitIn: Where) {

@@ -33,7 +33,7 @@ import { isaIrqOfPin } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
 import type { CostModel } from '@splitvisor/metrics';
 import { COST_MODELS, Histogram, TransitionCounts, costModel, crossingCycles } from '@splitvisor/metrics';
-import type { GuestCpu, RunLoopConfig, RunSummary } from '@splitvisor/monitor';
+import type { GuestCpu, HostClock, RunLoopConfig, RunSummary } from '@splitvisor/monitor';
 import { MonitorDomain, RunLoop, Vcpus } from '@splitvisor/monitor';
 import type { DeviceName, Placement, Where } from '@splitvisor/placement';
 import { PC_BOARD } from './board.ts';
@@ -42,6 +42,7 @@ import { DEFAULT_MEMORY_BYTES, MODELLED, createDevices, unmodelledDevices } from
 import { DeviceHostLink } from './device-host-link.ts';
 import type { IrqchipTopology } from './irqchip-topology.ts';
 import { LAPIC_OF_CPU, irqchipTopology, wireVmIrqchip } from './irqchip-topology.ts';
+import { MonotonicHostClock } from './monotonic-host-clock.ts';
 import { VmError } from './vm-error.ts';
 
 export { VmError } from './vm-error.ts';
@@ -80,6 +81,12 @@ export interface VmOptions {
    * their lost-tick policies say (one vCPU; `@splitvisor/host` models many).
    */
   readonly descheduled?: { readonly everyNs: Nanoseconds; readonly forNs: Nanoseconds };
+  /**
+   * The host clock a live run under the `wall` time policy follows (default:
+   * the process's monotonic clock, from the vCPU's first entry). Given one,
+   * a test runs `wall` live on a virtual host.
+   */
+  readonly hostClock?: HostClock;
 }
 
 export class Vm {
@@ -219,7 +226,10 @@ export class Vm {
     this.link.powerOn();
     const user = this.link;
     const deviceAt = (space: AddressSpace, address: number) => names.find((n) => n.space === space && address >= n.base && address < n.base + n.length)?.name ?? null;
-    const timeConfig = runLoopTime(placement, model, this.clock.tscHz, this.mode);
+    if (placement.time.kind === 'wall' && this.mode === 'live' && (cpus.length > 1 || options.descheduled !== undefined)) {
+      throw new VmError('time policy wall runs live for one vCPU, not descheduled by the model (its thread sleeps on the host clock)');
+    }
+    const timeConfig = runLoopTime(placement, model, this.clock.tscHz, this.mode === 'live' ? options.hostClock ?? new MonotonicHostClock() : undefined);
     const configs: Omit<RunLoopConfig, 'peers' | 'vcpu'>[] = cpus.map((guest, index) => {
       const source = interrupts[index];
       const clock = this.clocks[index];
@@ -438,20 +448,21 @@ export class Vm {
  * crossings the guest's clock pays for (none under `guest-cycles`; the
  * running guest's under `guest-and-exits`, as KVM's TSC runs on through an
  * exit; all under `wall`; a bounded catch-up under `contracted`), and
- * whether events wait for the host's tick.
+ * whether events wait for the host's tick. Live (given the `host` clock),
+ * `wall` is that clock: the exits' real cost, not the model's.
  */
-function runLoopTime(placement: Placement, model: CostModel, tscHz: number, mode: VmMode): Pick<RunLoopConfig, 'crossingCycles' | 'charge' | 'hostTickHz'> {
+function runLoopTime(placement: Placement, model: CostModel, tscHz: number, host: HostClock | undefined): Pick<RunLoopConfig, 'crossingCycles' | 'charge' | 'hostTickHz'> {
   const { time, delivery } = placement;
   const tick = delivery.kind === 'host-tick' ? { hostTickHz: delivery.hz } : {};
   const crossings = { crossingCycles: (from: Domain, to: Domain) => crossingCycles(model, from, to) };
-  if ((time.kind === 'wall' || time.kind === 'contracted') && mode === 'live') {
-    // A live run would have to wait on the host's clock whenever the guest halts; the monitor does not yet.
-    throw new VmError(`time policy ${time.kind} runs modelled only (in a live run the monitor does not yet wait on the host's clock while the guest halts)`);
+  if (time.kind === 'contracted' && host !== undefined) {
+    // Live, a compressed halt leaves guest time ahead of the host clock, and a modelled CPU cannot be slowed to repay it.
+    throw new VmError('time policy contracted runs modelled only (live, its compressed halts would leave guest time ahead of the host clock for good)');
   }
   switch (time.kind) {
     case 'guest-cycles': return tick;
     case 'guest-and-exits': return { ...tick, ...crossings, charge: { kind: 'running' } };
-    case 'wall': return { ...tick, ...crossings, charge: { kind: 'always' } };
+    case 'wall': return host === undefined ? { ...tick, ...crossings, charge: { kind: 'always' } } : { ...tick, charge: { kind: 'host', clock: host } };
     case 'contracted': return { ...tick, ...crossings, charge: { kind: 'bounded', haltFactor: time.factor, maxStepCycles: Math.round((time.maxStepUs * tscHz) / 1e6) } };
   }
 }

@@ -84,9 +84,26 @@ describe('time policies', () => {
     expect(ten.host).toBeLessThan(one.host / 5);
   });
 
-  it('wall and contracted are modelled-run policies: a live VM refuses them in one line', () => {
+  it('wall runs live on the host clock: each halt sleeps on it, each timer late by the host\'s wake-up', async () => {
+    // A virtual host clock that wakes 50 µs late (a real one is performance.now() and Atomics.wait): the device
+    // host in its worker, the guest's time the host's, the local APIC timer (in the kernel) late by the slack.
+    const SLACK_NS = 50_000;
+    const host = { time: 0, waits: 0, now: () => host.time, waitUntil: (t: number) => { host.waits++; host.time = Math.max(host.time, t + SLACK_NS); } };
+    const run = tickCount({ timer: 'lapic', hz: 1000 });
+    const vm = new Vm(withTime('kvm-irqchip', { kind: 'wall' }), run.guest, { mode: 'live', hostClock: host });
+    const summary = vm.run(50_000_000);
+    await vm.close();
+    const late = vm.timerLateness.get('lapic')?.[0];
+    expect(run.ticks()).toBeGreaterThanOrEqual(48);
+    expect(host.waits).toBeGreaterThanOrEqual(run.ticks());
+    expect(late?.percentile(50)).toBe(SLACK_NS);
+    expect(summary.hostCycles).toBe(vm.clock.tscAt(host.time)); // the host time the run took, measured
+  });
+
+  it('contracted is a modelled-run policy, and wall live is for one vCPU: a live VM refuses them in one line', () => {
     const run = pmTimerRead({ reads: 1 });
-    expect(() => new Vm(withTime('qemu-tcg', { kind: 'wall' }), run.guest, { mode: 'live' })).toThrow(VmError);
+    expect(() => new Vm(withTime('qemu-tcg', { kind: 'contracted', factor: 10, maxStepUs: 100 }), run.guest, { mode: 'live' })).toThrow(VmError);
+    expect(() => new Vm(withTime('qemu-tcg', { kind: 'wall' }), run.guest, { mode: 'live', descheduled: { everyNs: 10_000_000, forNs: 1_000_000 } })).toThrow(VmError);
   });
 });
 
