@@ -25,6 +25,14 @@ export type TransitionReason =
   | 'timer'
   /** An ioctl from the device host (irq-line, interrupt, get/set state, …). */
   | 'ioctl'
+  /**
+   * A write the kernel queued in its coalesced ring instead of exiting to
+   * userspace: recorded kernel → kernel as the kernel appends it, and user →
+   * user as the device host applies it, ahead of the next heavyweight exit.
+   * Work within a domain, not a crossing (no boundary, no exit counted): the
+   * cost model charges it as the ring's append and drain.
+   */
+  | 'coalesced'
   /** Returning inward: the access or request is done. */
   | 'resume';
 

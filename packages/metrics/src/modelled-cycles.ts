@@ -1,17 +1,23 @@
-import type { Domain } from '@splitvisor/abi';
+import type { Domain, TransitionReason } from '@splitvisor/abi';
 import { boundaryOf } from '@splitvisor/abi';
 import type { CostModel } from './cost-model.ts';
 import type { TransitionRow } from './transition-counts.ts';
 
-/** What one crossing from `from` to `to` costs in `model`: its boundary's round trip if it goes outward, else nothing (the way back is in the round trip). */
-export function crossingCycles(model: CostModel, from: Domain, to: Domain): number {
+/**
+ * What one recorded transition from `from` to `to` costs in `model`: an
+ * outward crossing its boundary's round trip (the way back is in it); the
+ * coalesced ring's work — `reason` 'coalesced' within the kernel (the append)
+ * or within userspace (the drain) — its cost; anything else nothing.
+ */
+export function crossingCycles(model: CostModel, from: Domain, to: Domain, reason?: TransitionReason): number {
+  if (reason === 'coalesced' && from === to) return from === 'kernel' ? model.coalescedAppend.cycles : from === 'user' ? model.coalescedDrain.cycles : 0;
   const boundary = boundaryOf(from, to);
   return boundary === undefined ? 0 : model.boundaries[boundary].cycles;
 }
 
-/** The modelled overhead of a run: each outward crossing charged its boundary's round-trip cost. */
+/** The modelled overhead of a run: each outward crossing charged its boundary's round-trip cost, and the coalesced ring's work. */
 export function modelledCycles(rows: readonly TransitionRow[], model: CostModel): number {
   let cycles = 0;
-  for (const row of rows) cycles += row.count * crossingCycles(model, row.from, row.to);
+  for (const row of rows) cycles += row.count * crossingCycles(model, row.from, row.to, row.reason);
   return cycles;
 }

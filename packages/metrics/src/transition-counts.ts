@@ -29,7 +29,7 @@ function domainIndex(domain: Domain): number {
 }
 
 /** The reasons, the commonest first (a switch on strings compares in order). */
-const REASONS = 12;
+const REASONS = 13;
 function reasonIndex(reason: TransitionReason): number {
   switch (reason) {
     case 'io': return 0;
@@ -44,6 +44,7 @@ function reasonIndex(reason: TransitionReason): number {
     case 'shutdown': return 9;
     case 'internal-error': return 10;
     case 'msr': return 11;
+    case 'coalesced': return 12;
   }
 }
 

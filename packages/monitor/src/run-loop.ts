@@ -29,7 +29,7 @@
  * bytes read, and builds an exit record only for what reaches the device
  * host — or when a transition recorder wants the time.
  */
-import type { Access, AddressSpace, Domain, Exit, GuestCpu, GuestExit, IoExit, MmioExit, MsrExit, Nanoseconds, TransitionRecorder } from '@splitvisor/abi';
+import type { Access, AddressSpace, Domain, Exit, GuestCpu, GuestExit, IoExit, MmioExit, MsrExit, Nanoseconds, TransitionReason, TransitionRecorder } from '@splitvisor/abi';
 import { NEVER, blankAccess, decodeAccess, nullRecorder } from '@splitvisor/abi';
 import type { GuestClock } from '@splitvisor/clock';
 
@@ -97,14 +97,15 @@ export interface RunLoopConfig {
   readonly haltIn?: 'monitor' | 'kernel' | 'user';
   /**
    * Guest cycles one crossing outward from `from` to `to` takes, there and
-   * back (a cost model's round trip for its boundary). Given, every crossing
+   * back (a cost model's round trip for its boundary), or the coalesced
+   * ring's work within a domain (`reason` 'coalesced'). Given, every crossing
    * the guest makes is charged to guest time when it resumes: the guest's
    * clock runs on while it is out, as a real guest's TSC does, so loops
    * around exits run as often as they would, a `hlt`'s wake-up is late by its
    * exit, and interrupts are taken that much later. Unset: exits take no
    * guest time.
    */
-  readonly crossingCycles?: (from: Domain, to: Domain) => number;
+  readonly crossingCycles?: (from: Domain, to: Domain, reason: TransitionReason) => number;
   /**
    * Which crossings the guest's clock pays for (given `crossingCycles`),
    * the placement's time policy: `running` — those the running guest makes
@@ -223,6 +224,8 @@ export class RunLoop {
   private windowRequested = false;
   /** The vCPU thread waits in userspace after KVM_EXIT_HLT: the host's timers fire without kicking it. */
   private haltedInUser = false;
+  /** The devices of the writes the kernel queued in its coalesced ring since the last heavyweight exit (recorded runs). */
+  private readonly ring: (string | null)[] = [];
   /** Cycles of crossings made since the guest last resumed, charged to guest time before it runs again. */
   private owed = 0;
   private readonly charge: TimeCharge;
@@ -273,7 +276,7 @@ export class RunLoop {
     this.recorder = crossingCycles === undefined ? recorder : {
       record: (from, to, reason, device, time) => {
         recorder.record(from, to, reason, device, time);
-        const cost = crossingCycles(from, to);
+        const cost = crossingCycles(from, to, reason);
         this.hostCycles += cost;
         // A halted vCPU is not out of the guest for a crossing made while it waits (the device host's timers run
         // beside it, as QEMU's I/O thread does): only its own `hlt` and what it runs into are charged — unless
@@ -467,7 +470,7 @@ export class RunLoop {
     if (userDue) {
       const ready = this.ready();
       const kick: Exit = { kind: 'intr', vcpu: this.vcpu, time: now, ifFlag: this.cpu.interruptible, readyForInterruptInjection: ready };
-      if (this.haltedInUser) this.reply(this.c.user.exit(kick)); // the vCPU thread is already out: no kick, no exit
+      if (this.haltedInUser) this.reply(this.userExit(kick)); // the vCPU thread is already out: no kick, no exit
       else this.toUser(kick, 'intr');
     }
     if (outward) {
@@ -506,7 +509,7 @@ export class RunLoop {
   private toUser(exit: Exit, reason: 'intr' | 'hlt' | 'irq-window-open' | 'ioapic-eoi'): void {
     const time = exit.time;
     this.recorder.record('kernel', 'user', reason, null, time);
-    this.reply(this.c.user.exit(exit));
+    this.reply(this.userExit(exit));
     this.recorder.record('user', 'kernel', 'resume', null, time);
   }
 
@@ -645,6 +648,10 @@ export class RunLoop {
       recorder.record('user', from, 'resume', device, time);
     } else if (answered !== null) {
       device = answered; // the kernel names a counter it served for a device it does not hold
+    } else if (from === 'kernel') {
+      // A write the kernel queued in its coalesced ring: its append now, its drain at the next heavyweight exit.
+      recorder.record('kernel', 'kernel', 'coalesced', device, time);
+      this.ring.push(device);
     }
     this.ioapicEois();
     for (let i = Math.min(depth, domains.length - 1); i >= 0; i--) recorder.record(domains[i]?.place ?? 'monitor', domains[i - 1]?.place ?? 'guest', 'resume', device, time);
@@ -654,9 +661,21 @@ export class RunLoop {
   /** The run ioctl returns to the device host with the access; its next `run` brings the completion. */
   private heavyweight(exit: GuestAccess): void {
     // The device host may keep what it is sent: a record and data of its own.
-    const reply = this.c.user.exit(this.exitRecord(exit, exit.data.length === 0 ? NO_DATA : exit.data.slice()));
+    const reply = this.userExit(this.exitRecord(exit, exit.data.length === 0 ? NO_DATA : exit.data.slice()));
     this.completion = reply.completion;
     this.reply(reply);
+  }
+
+  /**
+   * The run ioctl returns to the device host with `exit`; the writes queued
+   * in the coalesced ring go first, each applied there (its drain recorded).
+   */
+  private userExit(exit: Exit): ReturnType<UserDomain['exit']> {
+    if (this.ring.length > 0) {
+      for (const device of this.ring) this.recorder.record('user', 'user', 'coalesced', device, exit.time);
+      this.ring.length = 0;
+    }
+    return this.c.user.exit(exit);
   }
 
   /** KVM_EXIT_IOAPIC_EOI: the EOIs the kernel owes a userspace I/O APIC leave before the guest runs again. */

@@ -24,7 +24,7 @@
  * host selects the APIC of the vCPU whose exit it serves). The devices
  * see one time that never goes back: the running vCPU's.
  */
-import type { AddressSpace, DeviceState, DeviceStates, Domain, Exit, Nanoseconds } from '@splitvisor/abi';
+import type { AddressSpace, DeviceState, DeviceStates, Domain, Exit, Nanoseconds, TransitionReason } from '@splitvisor/abi';
 import { ramMemory } from '@splitvisor/abi';
 import { GuestClock } from '@splitvisor/clock';
 import type { DeviceHost } from '@splitvisor/devhost';
@@ -454,7 +454,7 @@ export class Vm {
 function runLoopTime(placement: Placement, model: CostModel, tscHz: number, host: HostClock | undefined): Pick<RunLoopConfig, 'crossingCycles' | 'charge' | 'hostTickHz'> {
   const { time, delivery } = placement;
   const tick = delivery.kind === 'host-tick' ? { hostTickHz: delivery.hz } : {};
-  const crossings = { crossingCycles: (from: Domain, to: Domain) => crossingCycles(model, from, to) };
+  const crossings = { crossingCycles: (from: Domain, to: Domain, reason: TransitionReason) => crossingCycles(model, from, to, reason) };
   if (time.kind === 'contracted' && host !== undefined) {
     // Live, a compressed halt leaves guest time ahead of the host clock, and a modelled CPU cannot be slowed to repay it.
     throw new VmError('time policy contracted runs modelled only (live, its compressed halts would leave guest time ahead of the host clock for good)');
