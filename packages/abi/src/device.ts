@@ -44,6 +44,14 @@ export interface Device<S extends DeviceState = DeviceState> {
    * device, so a domain refreshes it after each write it forwards.
    */
   counterViews?(): readonly CounterView[];
+  /**
+   * What a read of a `hints.cachedReads` span would return now, if a domain
+   * may answer it without calling the device until the next access to the
+   * device or the next timer of its domain: undefined when the read has a
+   * side effect now (a 16550's LSR with an error bit to clear) or its value
+   * is a function of time. Reading it changes nothing.
+   */
+  cachedRead?(region: string, offset: number): number | undefined;
   readonly hints?: FastPathHints;
 }
 

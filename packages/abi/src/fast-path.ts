@@ -58,8 +58,35 @@ export interface CounterDescriptor {
   readonly running: boolean;
 }
 
+/** Bytes of an address space: a range of ports or of MMIO. */
+export interface AddressRange {
+  readonly space: AddressSpace;
+  readonly address: number;
+  readonly length: number;
+}
+
+/**
+ * A read the kernel answers from a value the device host published (seed
+ * 003's coupled in-port cache: a status register served without a
+ * heavyweight exit). The host republishes it with every reply, so it is
+ * exact at the guest's next entry; the kernel serves it only while no timer
+ * of the host has come due since (one could change it) and while no write to
+ * `invalidatedBy` waits in the coalesced ring (the ring is drained by the
+ * read's exit to the device instead). `value` null withdraws it: a read now
+ * would have a side effect, or the value is not the device's to promise.
+ */
+export interface CachedReadDescriptor {
+  readonly kind: 'cached-read';
+  readonly space: AddressSpace;
+  readonly address: number;
+  /** The access width served: 1, 2 or 4. */
+  readonly size: 1 | 2 | 4;
+  readonly value: number | null;
+  readonly invalidatedBy: readonly AddressRange[];
+}
+
 /** Every kind of fast path the kernel can be asked to serve. A tagged union, so new kinds slot in. */
-export type FastPathDescriptor = CounterDescriptor;
+export type FastPathDescriptor = CounterDescriptor | CachedReadDescriptor;
 
 /** A counter as its device would describe it, in its own offsets: what a domain turns into a CounterDescriptor. */
 export interface CounterView {

@@ -18,7 +18,7 @@ export type { Device, DeviceFactory } from './device.ts';
 export { DeviceStateError, expectState } from './device.ts';
 export type { DeviceState, PlainValue, StateDecodeResult } from './plain-state.ts';
 export { StateEncodeError, decodeState, encodeState } from './plain-state.ts';
-export type { CachedRead, CounterDescriptor, CounterHint, CounterView, FastPathDescriptor, FastPathHints, RegionSpan } from './fast-path.ts';
+export type { AddressRange, CachedRead, CachedReadDescriptor, CounterDescriptor, CounterHint, CounterView, FastPathDescriptor, FastPathHints, RegionSpan } from './fast-path.ts';
 export { counterValueAt } from './fast-path.ts';
 export type {
   CoalescedIo, CoalescedWrite, Exit, ExitHeader, ExitKind, HltExit, InternalErrorExit, IntrExit, IoExit,

@@ -65,6 +65,13 @@ const counter: fc.Arbitrary<FastPathDescriptor> = fc
   })
   .map(({ seed, ...rest }) => ({ kind: 'counter' as const, ...rest, base: seed & ((1n << BigInt(rest.widthBits)) - 1n) }));
 
+const cachedRead: fc.Arbitrary<FastPathDescriptor> = fc
+  .record({
+    space, address: safe, size: fc.constantFrom<1 | 2 | 4>(1, 2, 4), held: fc.boolean(), seed: fc.nat(),
+    invalidatedBy: fc.array(fc.record({ space, address: safe, length: fc.nat() }), { maxLength: 16 }),
+  })
+  .map(({ held, seed, ...rest }) => ({ kind: 'cached-read' as const, ...rest, value: held ? seed % 2 ** (8 * rest.size) : null }));
+
 const errorCode = fc.constantFrom<ErrorCodeType>(...Object.values(ErrorCode));
 
 export const message: fc.Arbitrary<Message> = fc.oneof(
@@ -97,7 +104,7 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ device: text, state: deviceState }).map((r) => ({ kind: 'device-state' as const, ...r })),
   fc.record({ space, address: safe, length: safe, enable: fc.boolean() })
     .map((r) => ({ kind: 'register-coalesced-range' as const, ...r })),
-  fc.record({ device: text, descriptor: counter }).map((r) => ({ kind: 'register-fast-path' as const, ...r })),
+  fc.record({ device: text, descriptor: fc.oneof(counter, cachedRead) }).map((r) => ({ kind: 'register-fast-path' as const, ...r })),
   fc.constantFrom({ kind: 'pause' as const }, { kind: 'resume' as const }, { kind: 'ok' as const }),
   fc.record({ code: errorCode, message: text }).map((r) => ({ kind: 'error' as const, ...r })),
 );

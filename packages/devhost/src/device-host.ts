@@ -23,7 +23,7 @@
  * a bus, timers, device states by name, one entry point for an access);
  * what its place adds is its end of the channel.
  */
-import type { AddressSpace, CoalescedWrite, CounterDescriptor, CounterView, DomainTimers, Exit, GuestMemory, Message, Nanoseconds } from '@splitvisor/abi';
+import type { AddressSpace, CachedReadDescriptor, CoalescedWrite, CounterDescriptor, CounterView, DomainTimers, Exit, GuestMemory, Message, Nanoseconds } from '@splitvisor/abi';
 import { DeviceDomain, ErrorCode, decodeAccess, readLength } from '@splitvisor/abi';
 import type { ChannelEnd, ChannelHandler } from '@splitvisor/channel';
 
@@ -42,6 +42,12 @@ interface OfferedCounters {
   readonly describe: (view: CounterView) => CounterDescriptor | undefined;
   /** What the kernel holds now, by address. */
   readonly registered: Map<number, CounterDescriptor>;
+}
+
+/** A device's reads offered to the kernel's cache (seed 003): each one's descriptor as it stands, and what the kernel holds, by address. */
+interface OfferedReads {
+  readonly describe: () => readonly CachedReadDescriptor[];
+  readonly registered: Map<string, CachedReadDescriptor>;
 }
 
 /** Each CPU's interrupt line of an irqchip hosted here, as its vCPU thread sees it. */
@@ -70,13 +76,14 @@ export class DeviceHost extends DeviceDomain<'user'> {
    */
   private readonly waiting = new Set<number>();
   private readonly offered = new Map<string, OfferedCounters>();
+  private readonly offeredReads = new Map<string, OfferedReads>();
   /** Writes the kernel queued in its coalesced ring, delivered with the exit that flushed it. */
   private coalesced: CoalescedWrite[] = [];
   /** The time of the exit being served (or of the last one): the hosted devices' now. */
   private readonly served: { time: Nanoseconds };
   /** The time of the exit whose arrival fires the timers due by then: when the host got to them. */
   private reached: Nanoseconds = 0;
-  readonly handled = { io: 0, mmio: 0, msr: 0, intr: 0, irqLines: 0, msis: 0, injected: 0, windows: 0, halts: 0, ioapicEois: 0, fastPaths: 0, coalescedWrites: 0 };
+  readonly handled = { io: 0, mmio: 0, msr: 0, intr: 0, irqLines: 0, msis: 0, injected: 0, windows: 0, halts: 0, ioapicEois: 0, fastPaths: 0, coalescedWrites: 0, cachedReads: 0 };
 
   constructor(end: ChannelEnd, options: DeviceHostOptions) {
     const served = { time: 0 };
@@ -109,6 +116,35 @@ export class DeviceHost extends DeviceDomain<'user'> {
       this.handled.fastPaths++;
       this.send({ kind: 'register-fast-path', device: name, descriptor });
     }
+  }
+
+  /**
+   * Lets the kernel answer reads of `name`'s status registers from values
+   * published here (seed 003's coupled in-port cache): each descriptor is
+   * registered now and again whenever its value changes, checked after every
+   * exit this host serves — so the kernel holds the values as they stand at
+   * the guest's next entry. The kernel serves one only until this host's
+   * next timer and while no write that could change it waits in its ring.
+   */
+  offerCachedReads(name: string, describe: () => readonly CachedReadDescriptor[]): void {
+    const offer: OfferedReads = { describe, registered: new Map() };
+    this.offeredReads.set(name, offer);
+    this.refreshCachedReads(name, offer);
+  }
+
+  private refreshCachedReads(name: string, offer: OfferedReads): void {
+    for (const descriptor of offer.describe()) {
+      const key = `${descriptor.space}:${descriptor.address}`;
+      if (offer.registered.get(key)?.value === descriptor.value) continue; // a value is a number or null: never undefined
+      offer.registered.set(key, descriptor);
+      this.handled.cachedReads++;
+      this.send({ kind: 'register-fast-path', device: name, descriptor });
+    }
+  }
+
+  /** Every offered read as it stands now, to the kernel if it changed. */
+  private refreshAllCachedReads(): void {
+    for (const [name, offer] of this.offeredReads) this.refreshCachedReads(name, offer);
   }
 
   /**
@@ -183,6 +219,7 @@ export class DeviceHost extends DeviceDomain<'user'> {
       }
     }
     for (const other of this.waiting) if (other !== vcpu && this.interrupts?.pending(other) === true) this.inject(other);
+    if (this.offeredReads.size > 0) this.refreshAllCachedReads();
     return { kind: 'run', vcpu: exit.vcpu, completion, requestInterruptWindow, immediateExit: false, deadline: this.timers.nextDeadline() };
   }
 
@@ -259,9 +296,13 @@ export class DeviceHost extends DeviceDomain<'user'> {
             return this.handleExit(message);
           case 'get-device-state':
             return this.getDeviceState(message.device);
-          case 'set-device-state':
+          case 'set-device-state': {
+            // The kernel forgets what it cached of a device given a new state; its next refresh sends it all again.
+            this.offeredReads.get(message.device)?.registered.clear();
             return this.setDeviceState(message.device, message.state);
+          }
           case 'resume':
+            this.refreshAllCachedReads();
             // The kernel starts (or resumes) the guest: lines set meanwhile — at power-on, by a restore — go now,
             // and the answer is the first KVM_RUN, with this host's earliest deadline.
             for (const message of this.held.splice(0)) this.end.post(message);

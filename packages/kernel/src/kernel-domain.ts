@@ -6,27 +6,63 @@
  * generic counter, served from virtual time without a userspace exit); and
  * writes to ranges registered as coalesced (KVM_REGISTER_COALESCED_MMIO:
  * queued in a ring that goes to userspace ahead of the next heavyweight
- * exit). Everything else goes to userspace. It also answers the device
- * host's ioctls: irq lines, device state, coalesced ranges, fast paths.
+ * exit); and reads of status registers the device host published (seed
+ * 003's coupled in-port cache), while nothing could have changed them.
+ * Everything else goes to userspace. It also answers the device host's
+ * ioctls: irq lines, device state, coalesced ranges, fast paths — each
+ * registration validated here, a bad one refused with nothing changed and
+ * counted (`refused`).
  */
-import type { Access, AddressSpace, CoalescedIo, CoalescedWrite, CounterDescriptor, GuestMemory, Message, Nanoseconds, Request } from '@splitvisor/abi';
-import { DeviceDomain, ErrorCode, NO_MEMORY, counterValueAt } from '@splitvisor/abi';
+import type { Access, AddressRange, AddressSpace, CachedReadDescriptor, CoalescedIo, CoalescedWrite, CounterDescriptor, ErrorReply, GuestMemory, Message, Nanoseconds, Request } from '@splitvisor/abi';
+import { DeviceDomain, ErrorCode, NEVER, NO_MEMORY, counterValueAt } from '@splitvisor/abi';
 import { TimerQueue } from '@splitvisor/clock';
 
-interface CoalescedRange {
-  readonly space: AddressSpace;
-  readonly address: number;
-  readonly length: number;
-}
+type CoalescedRange = AddressRange;
 
 /** Whether the whole access falls in a coalesced range. */
 function inRange(range: CoalescedRange, access: Access): boolean {
   return range.space === access.space && access.address >= range.address && access.address + access.width <= range.address + range.length;
 }
 
+/** Whether two ranges share a byte. */
+function overlaps(a: AddressRange, b: AddressRange): boolean {
+  return a.space === b.space && a.address < b.address + b.length && b.address < a.address + a.length;
+}
+
+/** The bytes of each space an access can reach: 16-bit ports, MMIO below 2^52, 32-bit MSR indices. */
+const SPACE_BYTES: Readonly<Record<AddressSpace, number>> = { port: 0x1_0000, mmio: 2 ** 52, msr: 2 ** 32 };
+
+/** Why `range` is no range of its space, or undefined. */
+function badRange(range: AddressRange, what: string): string | undefined {
+  const { space, address, length } = range;
+  if (!(space in SPACE_BYTES)) return `${what}: no address space ${space}`;
+  if (!Number.isInteger(address) || !Number.isInteger(length) || address < 0 || length < 1 || address + length > SPACE_BYTES[space]) {
+    return `${what}: ${length} bytes at ${space} ${address.toString(16)}h are not within the ${space} space`;
+  }
+  return undefined;
+}
+
+export interface KernelDomainOptions {
+  /** Guest RAM, for the DMA of devices placed here. */
+  readonly memory?: GuestMemory;
+  /**
+   * The device host's next timer deadline (its last `run` reply's): a value
+   * it published is served only before then — a timer of its then may
+   * change it. Default: never (no host).
+   */
+  readonly hostDeadline?: () => Nanoseconds;
+}
+
 export class KernelDomain extends DeviceDomain<'kernel'> {
   private readonly counters: { device: string; descriptor: CounterDescriptor }[] = [];
+  /** The values the device host published for reads (null values withdrawn, kept for their device's claim). */
+  private readonly cached: { device: string; descriptor: CachedReadDescriptor }[] = [];
+  private readonly hostDeadline: () => Nanoseconds;
   private readonly coalescedRanges: CoalescedRange[] = [];
+  /** Registrations refused at the boundary, by kind: nothing of them was kept. */
+  readonly refused = { coalescedRanges: 0, fastPaths: 0 };
+  /** Reads answered from a published value (seed 003's cache), and reads of one that had to go on (stale, or a write pending). */
+  readonly cachedReads = { served: 0, passed: 0 };
   private ring: CoalescedWrite[] = [];
   private msiSink: ((address: number, data: number) => void) | undefined;
   /** KVM_INTERRUPT's vector by vCPU, injected at its next entry. */
@@ -34,9 +70,9 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   /** Level-triggered EOIs for a userspace I/O APIC, each to leave as a KVM_EXIT_IOAPIC_EOI before the guest runs again. */
   private readonly ioapicEois: number[] = [];
 
-  /** `memory`: guest RAM, for the DMA of devices placed here. */
-  constructor(now: () => Nanoseconds, memory: GuestMemory = NO_MEMORY) {
-    super('kernel', { now, timers: new TimerQueue(), memory });
+  constructor(now: () => Nanoseconds, options: KernelDomainOptions = {}) {
+    super('kernel', { now, timers: new TimerQueue(), memory: options.memory ?? NO_MEMORY });
+    this.hostDeadline = options.hostDeadline ?? (() => NEVER);
   }
 
   /** Where MSIs go (KVM_SIGNAL_MSI): the in-kernel local APICs; unset, the ioctl is refused (no in-kernel APICs). */
@@ -75,11 +111,33 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
    */
   protected override unmapped(access: Access, into: Uint8Array): string | null | undefined {
     if (access.isWrite) return this.coalescedRanges.length === 0 ? undefined : this.coalesce(access);
-    return this.counters.length === 0 || access.count !== 1 ? undefined : this.readCounter(access, into);
+    if (access.count !== 1) return undefined;
+    const counted = this.counters.length === 0 ? undefined : this.readCounter(access, into);
+    return counted ?? (this.cached.length === 0 ? undefined : this.readCached(access, into));
   }
 
   override get holdsNothing(): boolean {
-    return this.bus.empty && this.counters.length === 0 && this.coalescedRanges.length === 0;
+    return this.bus.empty && this.counters.length === 0 && this.coalescedRanges.length === 0 && this.cached.length === 0;
+  }
+
+  /**
+   * A read of a value the device host published: answered while it holds —
+   * before the host's next timer, and with no write that could change it
+   * waiting in the coalesced ring (the read's exit drains the ring, and the
+   * device answers after it).
+   */
+  private readCached(access: Access, into: Uint8Array): string | undefined {
+    for (const { device, descriptor } of this.cached) {
+      if (descriptor.value === null || descriptor.space !== access.space || descriptor.address !== access.address || descriptor.size !== access.width) continue;
+      if (this.now() >= this.hostDeadline() || this.ring.some((w) => descriptor.invalidatedBy.some((r) => overlaps(r, { space: w.space, address: w.address, length: w.data.length })))) {
+        this.cachedReads.passed++;
+        return undefined;
+      }
+      for (let i = 0; i < access.width; i++) into[i] = (descriptor.value >>> (8 * i)) & 0xff;
+      this.cachedReads.served++;
+      return device;
+    }
+    return undefined;
   }
 
   /** A read of a counter the device host registered (seed 002's generic counter), served from virtual time. */
@@ -104,6 +162,17 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
       return null;
     }
     return undefined;
+  }
+
+  /**
+   * Forgets the values published for `device`'s reads: it is being given a
+   * new state (a restore, a move), and the host publishes them again at the
+   * next exit; until then its reads go to it.
+   */
+  forgetCachedReads(device: string): void {
+    const held = this.holdsNothing;
+    for (let i = this.cached.length - 1; i >= 0; i--) if (this.cached[i]?.device === device) this.cached.splice(i, 1);
+    if (this.holdsNothing !== held) this.changed();
   }
 
   /** The coalesced ring's contents, emptied: what goes to userspace ahead of the next heavyweight exit. */
@@ -136,24 +205,67 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
       case 'set-device-state':
         return this.setDeviceState(request.device, request.state);
       case 'register-coalesced-range': {
+        const range = { space: request.space, address: request.address, length: request.length };
+        const index = this.coalescedRanges.findIndex((r) => r.space === range.space && r.address === range.address && r.length === range.length);
+        const problem = badRange(range, 'coalesced range') ?? this.claimed(range, 'coalesced range')
+          ?? (request.enable && index < 0 && this.coalescedRanges.some((r) => overlaps(r, range)) ? `coalesced range: ${range.space} ${range.address.toString(16)}h overlaps a range already coalesced` : undefined);
+        if (problem !== undefined) return this.refuse('coalescedRanges', problem);
         const held = this.holdsNothing;
-        const index = this.coalescedRanges.findIndex((r) => r.space === request.space && r.address === request.address && r.length === request.length);
-        if (request.enable && index < 0) this.coalescedRanges.push({ space: request.space, address: request.address, length: request.length });
+        if (request.enable && index < 0) this.coalescedRanges.push(range);
         if (!request.enable && index >= 0) this.coalescedRanges.splice(index, 1);
         if (this.holdsNothing !== held) this.changed();
         return { kind: 'ok' };
       }
       case 'register-fast-path': {
+        const { descriptor, device } = request;
+        const problem = this.badFastPath(device, descriptor);
+        if (problem !== undefined) return this.refuse('fastPaths', problem);
         const held = this.holdsNothing;
-        const { descriptor } = request;
-        const existing = this.counters.findIndex((c) => c.descriptor.space === descriptor.space && c.descriptor.address === descriptor.address);
-        if (existing >= 0) this.counters.splice(existing, 1);
-        this.counters.push({ device: request.device, descriptor });
+        const list: { device: string; descriptor: CounterDescriptor | CachedReadDescriptor }[] = descriptor.kind === 'counter' ? this.counters : this.cached;
+        const existing = list.findIndex((c) => c.descriptor.space === descriptor.space && c.descriptor.address === descriptor.address);
+        if (existing >= 0) list.splice(existing, 1);
+        if (descriptor.kind === 'counter') this.counters.push({ device, descriptor });
+        else this.cached.push({ device, descriptor });
         if (this.holdsNothing !== held) this.changed();
         return { kind: 'ok' };
       }
       default:
         return { kind: 'error', code: ErrorCode.Unsupported, message: `${request.kind} is not a kernel ioctl` };
     }
+  }
+
+  /** Why a fast path may not be served as asked, or undefined. */
+  private badFastPath(device: string, descriptor: CounterDescriptor | CachedReadDescriptor): string | undefined {
+    const what = `${descriptor.kind} for ${device}`;
+    if (device === '') return `${what}: no device named`;
+    const range = { space: descriptor.space, address: descriptor.address, length: descriptor.size };
+    const problem = badRange(range, what) ?? this.claimed(range, what);
+    if (problem !== undefined) return problem;
+    // One device's address: another device's fast path there is a host that lost track of its board.
+    for (const other of [...this.counters, ...this.cached]) {
+      if (other.device !== device && overlaps(range, { space: other.descriptor.space, address: other.descriptor.address, length: other.descriptor.size })) {
+        return `${what}: ${range.space} ${range.address.toString(16)}h is served for ${other.device}`;
+      }
+    }
+    if (descriptor.kind === 'counter') return undefined;
+    if (descriptor.value !== null && !(Number.isInteger(descriptor.value) && descriptor.value >= 0 && descriptor.value < 2 ** (8 * descriptor.size))) {
+      return `${what}: value ${descriptor.value} does not fit ${descriptor.size} bytes`;
+    }
+    for (const r of descriptor.invalidatedBy) {
+      const bad = badRange(r, `${what}, invalidated by`);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
+  }
+
+  /** Why `range` is not the device host's to register (a device placed here answers there), or undefined. */
+  private claimed(range: AddressRange, what: string): string | undefined {
+    const mapping = this.bus.mappings().find((m) => overlaps(range, { space: m.region.space, address: m.base, length: m.region.length }));
+    return mapping === undefined ? undefined : `${what}: ${range.space} ${range.address.toString(16)}h is ${mapping.name}'s, placed in the kernel`;
+  }
+
+  private refuse(kind: keyof KernelDomain['refused'], message: string): ErrorReply {
+    this.refused[kind]++;
+    return { kind: 'error', code: ErrorCode.Invalid, message };
   }
 }

@@ -99,6 +99,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   }
 
   setDeviceState(name: string, state: DeviceState): OkReply | ErrorReply {
+    this.kernel.forgetCachedReads(name); // what it published of the old state no longer holds
     const reply = this.end.call({ kind: 'set-device-state', device: name, state });
     return reply.kind === 'ok' || reply.kind === 'error' ? reply : unexpected(reply, 'set-device-state');
   }

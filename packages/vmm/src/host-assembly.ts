@@ -5,6 +5,7 @@
  * mode) and in the device host's worker (live mode), so both hold the same
  * devices wired the same way.
  */
+import type { CachedReadDescriptor, RegionSpan } from '@splitvisor/abi';
 import type { DeviceHost } from '@splitvisor/devhost';
 import type { Placement } from '@splitvisor/placement';
 import type { BoardOptions, Release } from './devices.ts';
@@ -36,6 +37,26 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
         const space = device.regions.find((r) => r.name === span.region)?.space;
         if (base !== undefined && space !== undefined) host.coalesce(space, base + span.offset, span.length);
       }
+    }
+  }
+  if (placement.io.cachedReads) {
+    // Seed 003's coupled in-port cache: the kernel answers reads of these devices' status registers from the
+    // values this host publishes after every exit, while no host timer or pending write could have changed them.
+    for (const { name, device, bases } of created) {
+      const spans = device.hints?.cachedReads ?? [];
+      if (device.cachedRead === undefined || spans.length === 0) continue;
+      const at = (span: RegionSpan) => {
+        const base = bases.get(span.region);
+        const space = device.regions.find((r) => r.name === span.region)?.space;
+        return base === undefined || space === undefined ? undefined : { space, address: base + span.offset, length: span.length };
+      };
+      const described = spans.flatMap((span): (Omit<CachedReadDescriptor, 'kind' | 'value'> & { span: RegionSpan })[] => {
+        const range = at(span);
+        const size = range?.length;
+        if (range === undefined || (size !== 1 && size !== 2 && size !== 4)) return [];
+        return [{ span, space: range.space, address: range.address, size, invalidatedBy: span.invalidatedBy.flatMap((by) => at(by) ?? []) }];
+      });
+      host.offerCachedReads(name, () => described.map(({ span, ...rest }): CachedReadDescriptor => ({ kind: 'cached-read', ...rest, value: device.cachedRead?.(span.region, span.offset) ?? null })));
     }
   }
   if (placement.io.kernelCounters) {

@@ -169,7 +169,7 @@ export class Vm {
     if (!Number.isInteger(memoryBytes) || memoryBytes < 0 || memoryBytes > 4 * 1024 ** 3) throw new VmError(`guest memory of ${memoryBytes} bytes: expected a whole number up to 4 GiB`);
     this.ram = new SharedArrayBuffer(memoryBytes);
     const memory = ramMemory(new Uint8Array(this.ram));
-    const kernel = new KernelDomain(now, memory);
+    const kernel = new KernelDomain(now, { memory, hostDeadline: () => this.link.deadline });
     const monitor = new MonitorDomain(now, memory);
     this.kernel = kernel;
     this.monitor = monitor;
@@ -440,6 +440,11 @@ export class Vm {
   /** What the in-thread device host did (exits served, interrupts injected, irq windows, MSIs); undefined when it runs live. */
   hostActivity(): DeviceHost['handled'] | undefined {
     return this.link.host?.handled;
+  }
+
+  /** What the kernel answered from values the device host published (`io.cachedReads`), and the registrations it refused at the boundary. */
+  kernelActivity(): { readonly cachedReads: KernelDomain['cachedReads']; readonly refused: KernelDomain['refused'] } {
+    return { cachedReads: this.kernel.cachedReads, refused: this.kernel.refused };
   }
 }
 

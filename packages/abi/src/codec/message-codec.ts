@@ -8,7 +8,7 @@
  * decoding never throws.
  */
 import type { CoalescedWrite, Exit, ExitHeader } from '../exit.ts';
-import type { FastPathDescriptor } from '../fast-path.ts';
+import type { AddressRange, CachedReadDescriptor, FastPathDescriptor } from '../fast-path.ts';
 import { MSR_BYTES, isAccessSize, isGuestAccessSize } from '../io-region.ts';
 import type { AddressSpace } from '../io-region.ts';
 import { ErrorCode } from '../ioctl.ts';
@@ -35,6 +35,11 @@ const FLAG_READY = 2;
 const FLAG_REQUEST_WINDOW = 1;
 const FLAG_IMMEDIATE_EXIT = 2;
 const FASTPATH_COUNTER = 1;
+const FASTPATH_CACHED_READ = 2;
+/** The widths a cached read serves. */
+const CACHED_READ_SIZES: readonly number[] = [1, 2, 4];
+/** The most ranges a cached read names as invalidating it. */
+const MAX_INVALIDATING_RANGES = 16;
 const COALESCED_DATA_BYTES = 8;
 
 const SPACE_CODE = { port: 0, mmio: 1, msr: 2 } as const satisfies Record<AddressSpace, number>;
@@ -75,6 +80,10 @@ function writeState(w: ByteWriter, device: string, state: DeviceState): void {
 }
 
 function writeFastPath(w: ByteWriter, d: FastPathDescriptor): void {
+  if (d.kind === 'cached-read') {
+    writeCachedRead(w, d);
+    return;
+  }
   w.u8(FASTPATH_COUNTER);
   w.u8(spaceCode(d.space, 'counter space'));
   check(isGuestAccessSize(d.size), 'counter size');
@@ -90,6 +99,24 @@ function writeFastPath(w: ByteWriter, d: FastPathDescriptor): void {
   check(d.base >= 0n && d.base < 1n << BigInt(d.widthBits), 'counter base');
   w.bigU64(d.base);
   w.u64(d.epoch, 'counter epoch');
+}
+
+function writeCachedRead(w: ByteWriter, d: CachedReadDescriptor): void {
+  w.u8(FASTPATH_CACHED_READ);
+  w.u8(spaceCode(d.space, 'cached read space'));
+  check(CACHED_READ_SIZES.includes(d.size), 'cached read size');
+  w.u8(d.size);
+  w.u8(d.value === null ? 0 : 1);
+  check(d.value === null || (Number.isInteger(d.value) && d.value >= 0 && d.value < 2 ** (8 * d.size)), 'cached read value');
+  w.u32(d.value ?? 0);
+  w.u64(d.address, 'cached read address');
+  check(d.invalidatedBy.length <= MAX_INVALIDATING_RANGES, 'cached read invalidatedBy');
+  w.u8(d.invalidatedBy.length);
+  for (const range of d.invalidatedBy) {
+    w.u8(spaceCode(range.space, 'invalidating range space'));
+    w.u32(uint(range.length, 0xffff_ffff, 'invalidating range length'));
+    w.u64(range.address, 'invalidating range address');
+  }
 }
 
 function writeCoalesced(w: ByteWriter, write: CoalescedWrite): void {
@@ -317,9 +344,34 @@ function readCoalescedWrite(r: ByteReader): CoalescedWrite {
   return { space, address, data };
 }
 
+function readCachedRead(r: ByteReader): CachedReadDescriptor {
+  const space = readSpace(r, 'cached read space');
+  let at = r.offset;
+  const size = r.u8('cached read size');
+  if (size !== 1 && size !== 2 && size !== 4) return r.fail('cached read size', at);
+  const held = r.bool('cached read held');
+  at = r.offset;
+  const raw = r.u32('cached read value');
+  if (!held && raw !== 0) r.fail('cached read value', at);
+  if (raw >= 2 ** (8 * size)) r.fail('cached read value', at);
+  const address = r.u64('cached read address');
+  at = r.offset;
+  const count = r.u8('cached read invalidatedBy');
+  if (count > MAX_INVALIDATING_RANGES) r.fail('cached read invalidatedBy', at);
+  const invalidatedBy: AddressRange[] = [];
+  for (let i = 0; i < count; i++) {
+    const rangeSpace = readSpace(r, 'invalidating range space');
+    const length = r.u32('invalidating range length');
+    invalidatedBy.push({ space: rangeSpace, address: r.u64('invalidating range address'), length });
+  }
+  return { kind: 'cached-read', space, address, size, value: held ? raw : null, invalidatedBy };
+}
+
 function readFastPath(r: ByteReader): FastPathDescriptor {
   let at = r.offset;
-  if (r.u8('fast path kind') !== FASTPATH_COUNTER) r.fail('fast path kind', at);
+  const kind = r.u8('fast path kind');
+  if (kind === FASTPATH_CACHED_READ) return readCachedRead(r);
+  if (kind !== FASTPATH_COUNTER) r.fail('fast path kind', at);
   const space = readSpace(r, 'counter space');
   at = r.offset;
   const size = r.u8('counter size');

@@ -21,7 +21,7 @@
  * interrupt still pending asserts it. The bus master's interrupt bit records
  * each rise of INTRQ, as the PIIX's IDEINTS does.
  */
-import type { AccessSize, Device, DeviceContext, IoRegion } from '@splitvisor/abi';
+import type { AccessSize, Device, DeviceContext, FastPathHints, IoRegion } from '@splitvisor/abi';
 import { DeviceStateError, expectState } from '@splitvisor/abi';
 import type { BusMasterState } from './bus-master.ts';
 import { BusMaster } from './bus-master.ts';
@@ -76,6 +76,14 @@ type ChannelAnomalies = DriveAnomalies & {
 export class AtaChannel implements Device<AtaChannelState> {
   readonly model: 'ata-channel' = MODEL;
   readonly regions: readonly IoRegion[] = REGIONS;
+  /**
+   * Alternate Status (3F6h) may be answered from a value: unlike Status it
+   * acknowledges nothing, and only a register write (a command, a drive
+   * select, SRST) or the drive's own timers change it.
+   */
+  readonly hints: FastPathHints = {
+    cachedReads: [{ region: 'control', offset: 0, length: 1, invalidatedBy: [{ region: 'command', offset: 0, length: 8 }, { region: 'control', offset: 0, length: 1 }] }],
+  };
   private readonly context: DeviceContext;
   private readonly drives: readonly [AtaDrive, AtaDrive];
   private readonly busMaster = new BusMaster();
@@ -108,6 +116,10 @@ export class AtaChannel implements Device<AtaChannelState> {
   }
 
   // --- guest accesses ----------------------------------------------------------------
+
+  cachedRead(region: string): number | undefined {
+    return region === 'control' ? this.alternateStatus() : undefined;
+  }
 
   read(region: string, offset: number, size: AccessSize): number {
     let value: number;

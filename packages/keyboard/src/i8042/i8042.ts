@@ -44,7 +44,7 @@
  * - A second controller answer while the first is still unread waits
  *   behind it (QEMU replaces it); a third replaces the second (counted).
  */
-import type { AccessSize, Device, DeviceContext, IoRegion } from '@splitvisor/abi';
+import type { AccessSize, Device, DeviceContext, FastPathHints, IoRegion } from '@splitvisor/abi';
 import { DeviceStateError, expectState } from '@splitvisor/abi';
 import type { KeyEvent, Ps2KeyboardState } from '../ps2-keyboard/keyboard.ts';
 import { Ps2Keyboard } from '../ps2-keyboard/keyboard.ts';
@@ -139,6 +139,15 @@ const NO_DEVICE = 0xfe;
 export class I8042 implements Device<I8042State> {
   readonly model: 'i8042' = MODEL;
   readonly regions: readonly IoRegion[] = REGIONS;
+  /**
+   * The status register (64h) may be answered from a value: reading it
+   * changes nothing, and only an access to the controller (a write to either
+   * port, a read of the output buffer) or a host key event (delivered by a
+   * timer of the controller's domain) changes it.
+   */
+  readonly hints: FastPathHints = {
+    cachedReads: [{ region: 'command', offset: 0, length: 1, invalidatedBy: [{ region: 'command', offset: 0, length: 1 }, { region: 'data', offset: 0, length: 1 }] }],
+  };
   private readonly context: DeviceContext;
   private readonly config: I8042Config;
   private readonly keyboard: Ps2Keyboard;
@@ -194,6 +203,10 @@ export class I8042 implements Device<I8042State> {
   }
 
   // --- guest side ---------------------------------------------------------------
+
+  cachedRead(region: string): number | undefined {
+    return region === 'command' ? this.status() : undefined;
+  }
 
   read(region: string, _offset: number, _size: AccessSize): number {
     if (region === 'command') return this.status();

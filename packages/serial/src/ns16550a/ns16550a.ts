@@ -22,7 +22,7 @@
  * Where the datasheet is vague, QEMU's observable behaviour is followed and
  * marked "as QEMU".
  */
-import type { AccessSize, Device, DeviceContext, IoRegion, Nanoseconds, Timer } from '@splitvisor/abi';
+import type { AccessSize, Device, DeviceContext, FastPathHints, IoRegion, Nanoseconds, Timer } from '@splitvisor/abi';
 import { expectState } from '@splitvisor/abi';
 import { characterTime, triggerLevel } from './framing.ts';
 import { interruptId } from './interrupts.ts';
@@ -119,7 +119,8 @@ const TIMEOUT_CHARACTERS = 4;
 /** QEMU's (and a PC BIOS's) divisor after reset: 12, 9600 baud. The datasheet leaves the latch undefined. */
 const RESET_DIVISOR = 12;
 
-const REGIONS: readonly IoRegion[] = [{ name: 'registers', space: 'port', length: 8, sizes: [1] }];
+const REGION = 'registers';
+const REGIONS: readonly IoRegion[] = [{ name: REGION, space: 'port', length: 8, sizes: [1] }];
 
 function modemBits(lines: ModemLines): number {
   return (lines.cts ? Msr.CTS : 0) | (lines.dsr ? Msr.DSR : 0) | (lines.ri ? Msr.RI : 0) | (lines.dcd ? Msr.DCD : 0);
@@ -145,6 +146,14 @@ function deltasOf(before: number, after: number): number {
 export class Ns16550a implements Device<Ns16550aState> {
   readonly model: 'ns16550a' = MODEL;
   readonly regions: readonly IoRegion[] = REGIONS;
+  /**
+   * LSR may be answered from a value while the line is quiet (`cachedRead`):
+   * writes to the UART's registers (THR, FCR, LCR, MCR) are what change it
+   * then.
+   */
+  readonly hints: FastPathHints = {
+    cachedReads: [{ region: REGION, offset: Reg.LSR, length: 1, invalidatedBy: [{ region: REGION, offset: 0, length: 8 }] }],
+  };
   private readonly context: DeviceContext;
   private readonly timing: CharacterTiming;
   private readonly receiveQueueLimit: number;
@@ -189,6 +198,18 @@ export class Ns16550a implements Device<Ns16550aState> {
   }
 
   // --- guest side -------------------------------------------------------------------------------
+
+  /**
+   * LSR, while a read of it would change nothing and time would not: no
+   * character on its way in or out (their completion times move THRE, TEMT
+   * and DR), none waiting in the receive FIFO (a read marks its errors
+   * reported), and no line error for the read to clear.
+   */
+  cachedRead(region: string, offset: number): number | undefined {
+    if (region !== REGION || offset !== Reg.LSR) return undefined;
+    const quiet = this.tsrDoneAt === IDLE && this.wireDoneAt === IDLE && this.txFifo.length === 0 && this.tsr === IDLE && this.rxFifo.length === 0 && this.lineErrors === 0;
+    return quiet ? this.lsr() : undefined;
+  }
 
   read(region: string, offset: number, size: AccessSize): number {
     if (!this.accepts(region, offset, size)) return 0xff;

@@ -110,6 +110,16 @@ export class Vga implements Device<VgaState> {
 
   // --- the Device contract ----------------------------------------------------------
 
+  /**
+   * Misc output (3CCh) reads back what 3C2h wrote and nothing else changes
+   * it: a domain may answer it. Input status 1, the other status register,
+   * is a function of time (the retrace bits) whose read resets the
+   * attribute flip-flop: never answered from a value.
+   */
+  cachedRead(region: string, offset: number): number | undefined {
+    return region === PORTS_REGION && offset === Port.MISC_READ ? this.r.miscOutput : undefined;
+  }
+
   read(region: string, offset: number, size: AccessSize): number {
     // Lowest address first (the latches keep the last byte read), assembled little-endian.
     let value = 0;
