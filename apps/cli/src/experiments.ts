@@ -14,6 +14,8 @@
  *   a host tick of 100, 250 and 1000 Hz.
  * - `time-policies` — seed 000: what the guest sees (its TSC, its tick count)
  *   and what the host spends under each time policy, for two placements.
+ * - `io-fastpaths` — seeds 002 and 003: heavyweight exits saved by each I/O
+ *   fast path, added one by one (`io-fastpaths.ts`).
  */
 import type { DescheduledTime, HostModelConfig, HostModelResult } from '@splitvisor/host';
 import { DESCHEDULED_TIMES, HOST_TIMER_STRATEGIES, HostModelError, XEN_TIMER_MODES, runHostModel } from '@splitvisor/host';
@@ -25,9 +27,10 @@ import { Vm } from '@splitvisor/vmm';
 import type { TickTimer } from '@splitvisor/workloads';
 import { tickCount } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
+import { ioFastpaths } from './io-fastpaths.ts';
 import { choosePlacement } from './placement-file.ts';
 
-export const EXPERIMENTS = ['xen-vtimer', 'lost-ticks', 'event-resolution', 'time-policies'] as const;
+export const EXPERIMENTS = ['xen-vtimer', 'lost-ticks', 'event-resolution', 'time-policies', 'io-fastpaths'] as const;
 export type ExperimentName = (typeof EXPERIMENTS)[number];
 
 export interface ExperimentOptions {
@@ -36,10 +39,14 @@ export interface ExperimentOptions {
   readonly vcpus: number;
   readonly pcpus: number;
   readonly sliceNs: number;
-  readonly durationNs: number;
+  /** Guest time each case runs (default: a second; io-fastpaths, whose guests run free of exit costs, 20 ms). */
+  readonly durationNs?: number;
   /** Called as each run of the experiment finishes (done, total): the progress bar. */
   readonly progress?: (done: number, total: number) => void;
 }
+
+/** The options with every default applied. */
+export type Resolved = ExperimentOptions & { readonly durationNs: number };
 
 /** One table of an experiment: a title, what it shows, rows of plain cells. */
 export interface ExperimentTable {
@@ -95,7 +102,7 @@ function hostRow(r: HostModelResult, durationNs: number) {
 
 const SWEEP = [1, 2, 4, 8, 16, 32, 64];
 
-function xenVtimer(o: ExperimentOptions): ExperimentReport {
+function xenVtimer(o: Resolved): ExperimentReport {
   const modes = Object.entries(XEN_TIMER_MODES);
   const runs = new Runs(HOST_TIMER_STRATEGIES.length * (DESCHEDULED_TIMES.length + SWEEP.length) + modes.length, o.progress);
   const base = { pcpus: o.pcpus, vms: o.vms, vcpusPerVm: o.vcpus, sliceNs: o.sliceNs, durationNs: o.durationNs };
@@ -146,7 +153,7 @@ const WITH_IRQCHIP: Readonly<Record<TimerDevice, string>> = { pit: 'kvm-irqchip'
  */
 const IN_KERNEL: Readonly<Record<TimerDevice, string>> = { pit: 'kvm-irqchip', rtc: 'all-kernel', hpet: 'all-kernel', lapic: 'kvm-irqchip' };
 
-function lostTicks(o: ExperimentOptions): ExperimentReport {
+function lostTicks(o: Resolved): ExperimentReport {
   const policies = TIMER_DEVICES.flatMap((device) => LOST_TICK_POLICIES[device].map((policy) => [device, policy] as const));
   const runs = new Runs(TIMER_DEVICES.length + 2 * policies.length + 3 * DESCHEDULED_TIMES.length, o.progress);
   const due = new Map<TimerDevice, number>();
@@ -187,7 +194,7 @@ function lostTicks(o: ExperimentOptions): ExperimentReport {
 
 const DELIVERIES: readonly Placement['delivery'][] = [{ kind: 'exact' }, { kind: 'host-tick', hz: 1000 }, { kind: 'host-tick', hz: 250 }, { kind: 'host-tick', hz: 100 }];
 
-function eventResolution(o: ExperimentOptions): ExperimentReport {
+function eventResolution(o: Resolved): ExperimentReport {
   const runs = new Runs(TIMER_DEVICES.length * DELIVERIES.length, o.progress);
   const rows = TIMER_DEVICES.flatMap((device) => DELIVERIES.map((delivery) => {
     const { ticks, lateness } = ticksCounted(choosePlacement({ profile: IN_KERNEL[device] }).placement, device, LOST_TICK_POLICIES[device][0], 0, o.durationNs, delivery);
@@ -205,7 +212,7 @@ const TIME_POLICIES: readonly Placement['time'][] = [
   { kind: 'guest-cycles' }, { kind: 'guest-and-exits' }, { kind: 'wall' }, { kind: 'contracted', factor: 10, maxStepUs: 100 },
 ];
 
-function timePolicies(o: ExperimentOptions): ExperimentReport {
+function timePolicies(o: Resolved): ExperimentReport {
   const profiles = ['kvm-userspace-pit', 'plex86'];
   const runs = new Runs(profiles.length * TIME_POLICIES.length, o.progress);
   const rows = profiles.flatMap((profile) => TIME_POLICIES.map((time) => {
@@ -236,11 +243,13 @@ function timePolicies(o: ExperimentOptions): ExperimentReport {
 }
 
 export function runExperiment(name: string, options: ExperimentOptions): ExperimentReport {
+  const o: Resolved = { ...options, durationNs: options.durationNs ?? (name === 'io-fastpaths' ? 20e6 : 1e9) };
   switch (name as ExperimentName) {
-    case 'xen-vtimer': return xenVtimer(options);
-    case 'lost-ticks': return lostTicks(options);
-    case 'event-resolution': return eventResolution(options);
-    case 'time-policies': return timePolicies(options);
+    case 'xen-vtimer': return xenVtimer(o);
+    case 'lost-ticks': return lostTicks(o);
+    case 'event-resolution': return eventResolution(o);
+    case 'time-policies': return timePolicies(o);
+    case 'io-fastpaths': return ioFastpaths(o);
     default: throw new CliError(`unknown experiment "${name}" (there are: ${EXPERIMENTS.join(', ')})`);
   }
 }

@@ -1,4 +1,5 @@
 import type { CounterView, FastPathHints } from './fast-path.ts';
+import type { FastPathProgram } from './fast-path-program.ts';
 import type { AccessSize, IoRegion } from './io-region.ts';
 import type { DeviceContext } from './device-context.ts';
 import type { DeviceState } from './plain-state.ts';
@@ -52,7 +53,25 @@ export interface Device<S extends DeviceState = DeviceState> {
    * is a function of time. Reading it changes nothing.
    */
   cachedRead?(region: string, offset: number): number | undefined;
+  /**
+   * Programs (seed 002's bytecode) a domain may run for this device's
+   * accesses, each covering `length` bytes of a region from `offset`; all
+   * share the device's scratch (`programScratch`).
+   */
+  readonly programs?: readonly DeviceProgram[];
+  /** The scratch its programs see, as the device stands now (a fresh copy). */
+  programScratch?(): Uint8Array;
+  /** What its programs left in the scratch, folded back into the device: as if it had answered those accesses itself. */
+  adoptProgramScratch?(scratch: Uint8Array): void;
   readonly hints?: FastPathHints;
+}
+
+/** A program a device offers for `length` bytes of `region` from `offset`. */
+export interface DeviceProgram {
+  readonly region: string;
+  readonly offset: number;
+  readonly length: number;
+  readonly program: FastPathProgram;
 }
 
 /** How a domain (or the board) makes a device: it hands over the context, never the other way round. */

@@ -9,6 +9,7 @@
  */
 import type { AddressSpace, GuestAccessSize } from './io-region.ts';
 import { ticksAt } from './clock-math.ts';
+import type { FastPathProgram } from './fast-path-program.ts';
 import type { Nanoseconds } from './time.ts';
 
 /** A byte range within one of the device's regions. */
@@ -85,8 +86,26 @@ export interface CachedReadDescriptor {
   readonly invalidatedBy: readonly AddressRange[];
 }
 
+/**
+ * A verified program (seed 002's bytecode, `fast-path-program.ts`) that the
+ * kernel runs for accesses to `length` bytes at `address`, with its device's
+ * scratch as it stands after the exit this registration came with. The
+ * kernel runs it only while no timer of the device host has come due and no
+ * write to its range waits in the coalesced ring; what it leaves in the
+ * scratch goes back to the device (`program-scratch`) ahead of the next
+ * heavyweight exit. A device's programs share its one scratch.
+ */
+export interface ProgramDescriptor {
+  readonly kind: 'program';
+  readonly space: AddressSpace;
+  readonly address: number;
+  readonly length: number;
+  readonly program: FastPathProgram;
+  readonly scratch: Uint8Array;
+}
+
 /** Every kind of fast path the kernel can be asked to serve. A tagged union, so new kinds slot in. */
-export type FastPathDescriptor = CounterDescriptor | CachedReadDescriptor;
+export type FastPathDescriptor = CounterDescriptor | CachedReadDescriptor | ProgramDescriptor;
 
 /** A counter as its device would describe it, in its own offsets: what a domain turns into a CounterDescriptor. */
 export interface CounterView {

@@ -14,12 +14,17 @@ export { DeviceDomain } from './device-domain.ts';
 export type { DeviceContext, DeviceLogger, GuestMemory, Timer } from './device-context.ts';
 export { NO_MEMORY, ramMemory } from './device-context.ts';
 export { withIrqOutputs } from './device-context.ts';
-export type { Device, DeviceFactory } from './device.ts';
+export type { Device, DeviceFactory, DeviceProgram } from './device.ts';
 export { DeviceStateError, expectState } from './device.ts';
 export type { DeviceState, PlainValue, StateDecodeResult } from './plain-state.ts';
 export { StateEncodeError, decodeState, encodeState } from './plain-state.ts';
-export type { AddressRange, CachedRead, CachedReadDescriptor, CounterDescriptor, CounterHint, CounterView, FastPathDescriptor, FastPathHints, RegionSpan } from './fast-path.ts';
+export type { AddressRange, CachedRead, CachedReadDescriptor, ProgramDescriptor, CounterDescriptor, CounterHint, CounterView, FastPathDescriptor, FastPathHints, RegionSpan } from './fast-path.ts';
 export { counterValueAt } from './fast-path.ts';
+export type { FastPathProgram, Instruction, ProgramAccess, ProgramOutcome } from './fast-path-program.ts';
+export { MAX_INSTRUCTIONS, MAX_SCRATCH_BYTES, Op, verifyProgram } from './fast-path-program.ts';
+export type { Register } from './program-builder.ts';
+export { ProgramBuilder, ProgramError, r0, r1, r2, r3, r4, r5, r6, r7 } from './program-builder.ts';
+export { UnverifiedProgramError, programRunner } from './program-interpreter.ts';
 export type {
   CoalescedIo, CoalescedWrite, Exit, ExitHeader, ExitKind, HltExit, InternalErrorExit, IntrExit, IoExit,
   IoapicEoiExit, IrqWindowOpenExit, MmioExit, MsrExit, ShutdownExit,
@@ -30,7 +35,7 @@ export { OP_CYCLES } from './guest-cpu.ts';
 export { BUDGET, HLT, IRQ_WINDOW, NO_DATA, SHUTDOWN, WriteBuffers, ioExitRecord, mmioExitRecord, msrExitRecord, runRecord } from './guest-exit-records.ts';
 export type {
   DeviceStateReply, ErrorReply, GetDeviceStateRequest, InterruptRequest, IrqLineRequest, MsiRequest, OkReply, PauseRequest,
-  RegisterCoalescedRangeRequest, RegisterFastPathRequest, Reply, Request, ResumeRequest, RunRequest,
+  ProgramScratchRequest, RegisterCoalescedRangeRequest, RegisterFastPathRequest, Reply, Request, ResumeRequest, RunRequest,
   SetDeviceStateRequest,
 } from './ioctl.ts';
 export { ErrorCode } from './ioctl.ts';

@@ -81,6 +81,17 @@ export interface RegisterFastPathRequest {
   readonly descriptor: FastPathDescriptor;
 }
 
+/**
+ * The kernel to the device host, ahead of the next heavyweight exit (or a
+ * device-state request): what `device`'s fast-path programs left in its
+ * scratch, for the device to fold back into its state.
+ */
+export interface ProgramScratchRequest {
+  readonly kind: 'program-scratch';
+  readonly device: string;
+  readonly scratch: Uint8Array;
+}
+
 /** Stop every vCPU at its next exit (to snapshot or move devices between domains). */
 export interface PauseRequest {
   readonly kind: 'pause';
@@ -99,6 +110,7 @@ export type Request =
   | SetDeviceStateRequest
   | RegisterCoalescedRangeRequest
   | RegisterFastPathRequest
+  | ProgramScratchRequest
   | PauseRequest
   | ResumeRequest;
 

@@ -30,6 +30,7 @@ export const MessageTag = {
   pause: 0x27,
   resume: 0x28,
   msi: 0x29,
+  'program-scratch': 0x2a,
   ok: 0x40,
   error: 0x41,
   'device-state': 0x42,

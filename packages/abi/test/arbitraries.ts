@@ -72,6 +72,13 @@ const cachedRead: fc.Arbitrary<FastPathDescriptor> = fc
   })
   .map(({ held, seed, ...rest }) => ({ kind: 'cached-read' as const, ...rest, value: held ? seed % 2 ** (8 * rest.size) : null }));
 
+const program: fc.Arbitrary<FastPathDescriptor> = fc
+  .record({
+    space, address: safe, length: u32, scratch: fc.uint8Array({ maxLength: 256 }),
+    instructions: fc.array(fc.tuple(u32, u32, u32, u32), { maxLength: 64 }),
+  })
+  .map(({ scratch, instructions, ...rest }) => ({ kind: 'program' as const, ...rest, program: { instructions, scratchBytes: scratch.length }, scratch }));
+
 const errorCode = fc.constantFrom<ErrorCodeType>(...Object.values(ErrorCode));
 
 export const message: fc.Arbitrary<Message> = fc.oneof(
@@ -104,7 +111,8 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ device: text, state: deviceState }).map((r) => ({ kind: 'device-state' as const, ...r })),
   fc.record({ space, address: safe, length: safe, enable: fc.boolean() })
     .map((r) => ({ kind: 'register-coalesced-range' as const, ...r })),
-  fc.record({ device: text, descriptor: fc.oneof(counter, cachedRead) }).map((r) => ({ kind: 'register-fast-path' as const, ...r })),
+  fc.record({ device: text, descriptor: fc.oneof(counter, cachedRead, program) }).map((r) => ({ kind: 'register-fast-path' as const, ...r })),
+  fc.record({ device: text, scratch: fc.uint8Array({ maxLength: 256 }) }).map((r) => ({ kind: 'program-scratch' as const, ...r })),
   fc.constantFrom({ kind: 'pause' as const }, { kind: 'resume' as const }, { kind: 'ok' as const }),
   fc.record({ code: errorCode, message: text }).map((r) => ({ kind: 'error' as const, ...r })),
 );

@@ -23,7 +23,7 @@
  * a bus, timers, device states by name, one entry point for an access);
  * what its place adds is its end of the channel.
  */
-import type { AddressSpace, CachedReadDescriptor, CoalescedWrite, CounterDescriptor, CounterView, DomainTimers, Exit, GuestMemory, Message, Nanoseconds } from '@splitvisor/abi';
+import type { AddressSpace, CachedReadDescriptor, ProgramDescriptor, CoalescedWrite, CounterDescriptor, CounterView, DomainTimers, Exit, GuestMemory, Message, Nanoseconds } from '@splitvisor/abi';
 import { DeviceDomain, ErrorCode, decodeAccess, readLength } from '@splitvisor/abi';
 import type { ChannelEnd, ChannelHandler } from '@splitvisor/channel';
 
@@ -35,6 +35,10 @@ export interface DeviceHostOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
 
 /** A device's counters offered to the kernel (seed 002): its views, and each one's descriptor at the board's address. */
 interface OfferedCounters {
@@ -48,6 +52,13 @@ interface OfferedCounters {
 interface OfferedReads {
   readonly describe: () => readonly CachedReadDescriptor[];
   readonly registered: Map<string, CachedReadDescriptor>;
+}
+
+/** A device's programs loaded into the kernel (seed 002): their descriptors with its scratch now, how it takes back what they changed, and the scratch the kernel holds. */
+interface OfferedPrograms {
+  readonly describe: () => readonly ProgramDescriptor[];
+  readonly adopt: (scratch: Uint8Array) => void;
+  held: Uint8Array | undefined;
 }
 
 /** Each CPU's interrupt line of an irqchip hosted here, as its vCPU thread sees it. */
@@ -77,13 +88,14 @@ export class DeviceHost extends DeviceDomain<'user'> {
   private readonly waiting = new Set<number>();
   private readonly offered = new Map<string, OfferedCounters>();
   private readonly offeredReads = new Map<string, OfferedReads>();
+  private readonly offeredPrograms = new Map<string, OfferedPrograms>();
   /** Writes the kernel queued in its coalesced ring, delivered with the exit that flushed it. */
   private coalesced: CoalescedWrite[] = [];
   /** The time of the exit being served (or of the last one): the hosted devices' now. */
   private readonly served: { time: Nanoseconds };
   /** The time of the exit whose arrival fires the timers due by then: when the host got to them. */
   private reached: Nanoseconds = 0;
-  readonly handled = { io: 0, mmio: 0, msr: 0, intr: 0, irqLines: 0, msis: 0, injected: 0, windows: 0, halts: 0, ioapicEois: 0, fastPaths: 0, coalescedWrites: 0, cachedReads: 0 };
+  readonly handled = { io: 0, mmio: 0, msr: 0, intr: 0, irqLines: 0, msis: 0, injected: 0, windows: 0, halts: 0, ioapicEois: 0, fastPaths: 0, coalescedWrites: 0, cachedReads: 0, programLoads: 0, programScratches: 0 };
 
   constructor(end: ChannelEnd, options: DeviceHostOptions) {
     const served = { time: 0 };
@@ -140,6 +152,41 @@ export class DeviceHost extends DeviceDomain<'user'> {
       this.handled.cachedReads++;
       this.send({ kind: 'register-fast-path', device: name, descriptor });
     }
+  }
+
+  /**
+   * Loads `name`'s programs into the kernel (seed 002's bytecode: the kernel
+   * verifies them), with its scratch; loads them again whenever the device's
+   * scratch differs from the kernel's after an exit this host serves. What
+   * the programs change comes back ahead of the next exit
+   * (`program-scratch`), and the device takes it (`adopt`) before it sees
+   * that exit — so the device and the kernel never disagree where the guest
+   * could tell.
+   */
+  offerPrograms(name: string, describe: () => readonly ProgramDescriptor[], adopt: (scratch: Uint8Array) => void): void {
+    const offer: OfferedPrograms = { describe, adopt, held: undefined };
+    this.offeredPrograms.set(name, offer);
+    this.refreshPrograms(name, offer);
+  }
+
+  private refreshPrograms(name: string, offer: OfferedPrograms): void {
+    const descriptors = offer.describe();
+    const scratch = descriptors[0]?.scratch;
+    if (scratch === undefined || (offer.held !== undefined && sameBytes(offer.held, scratch))) return;
+    offer.held = scratch;
+    for (const descriptor of descriptors) {
+      this.handled.programLoads++;
+      this.send({ kind: 'register-fast-path', device: name, descriptor });
+    }
+  }
+
+  /** What the kernel's programs left in `name`'s scratch: the device takes it, and the kernel holds it. */
+  private programScratch(name: string, scratch: Uint8Array): void {
+    const offer = this.offeredPrograms.get(name);
+    if (offer === undefined) return;
+    this.handled.programScratches++;
+    offer.adopt(scratch);
+    offer.held = scratch;
   }
 
   /** Every offered read as it stands now, to the kernel if it changed. */
@@ -220,6 +267,7 @@ export class DeviceHost extends DeviceDomain<'user'> {
     }
     for (const other of this.waiting) if (other !== vcpu && this.interrupts?.pending(other) === true) this.inject(other);
     if (this.offeredReads.size > 0) this.refreshAllCachedReads();
+    for (const [name, offer] of this.offeredPrograms) this.refreshPrograms(name, offer);
     return { kind: 'run', vcpu: exit.vcpu, completion, requestInterruptWindow, immediateExit: false, deadline: this.timers.nextDeadline() };
   }
 
@@ -299,10 +347,13 @@ export class DeviceHost extends DeviceDomain<'user'> {
           case 'set-device-state': {
             // The kernel forgets what it cached of a device given a new state; its next refresh sends it all again.
             this.offeredReads.get(message.device)?.registered.clear();
+            const programs = this.offeredPrograms.get(message.device);
+            if (programs !== undefined) programs.held = undefined;
             return this.setDeviceState(message.device, message.state);
           }
           case 'resume':
             this.refreshAllCachedReads();
+            for (const [name, offer] of this.offeredPrograms) this.refreshPrograms(name, offer);
             // The kernel starts (or resumes) the guest: lines set meanwhile — at power-on, by a restore — go now,
             // and the answer is the first KVM_RUN, with this host's earliest deadline.
             for (const message of this.held.splice(0)) this.end.post(message);
@@ -313,6 +364,7 @@ export class DeviceHost extends DeviceDomain<'user'> {
       },
       onPost: (message) => {
         if (message.kind === 'coalesced-io') this.coalesced.push(...message.writes);
+        else if (message.kind === 'program-scratch') this.programScratch(message.device, message.scratch);
       },
     };
   }

@@ -13,8 +13,8 @@
  * registration validated here, a bad one refused with nothing changed and
  * counted (`refused`).
  */
-import type { Access, AddressRange, AddressSpace, CachedReadDescriptor, CoalescedIo, CoalescedWrite, CounterDescriptor, ErrorReply, GuestMemory, Message, Nanoseconds, Request } from '@splitvisor/abi';
-import { DeviceDomain, ErrorCode, NEVER, NO_MEMORY, counterValueAt } from '@splitvisor/abi';
+import type { Access, AddressRange, AddressSpace, CachedReadDescriptor, CoalescedIo, CoalescedWrite, CounterDescriptor, ErrorReply, FastPathDescriptor, GuestMemory, Message, Nanoseconds, ProgramAccess, ProgramDescriptor, ProgramOutcome, Request } from '@splitvisor/abi';
+import { DeviceDomain, ErrorCode, NEVER, NO_MEMORY, counterValueAt, programRunner, verifyProgram } from '@splitvisor/abi';
 import { TimerQueue } from '@splitvisor/clock';
 
 type CoalescedRange = AddressRange;
@@ -59,6 +59,13 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   private readonly cached: { device: string; descriptor: CachedReadDescriptor }[] = [];
   private readonly hostDeadline: () => Nanoseconds;
   private readonly coalescedRanges: CoalescedRange[] = [];
+  /** Verified programs the device host loaded (seed 002's bytecode), each for a range of its device. */
+  private readonly programs: { device: string; range: AddressRange; run: (scratch: Uint8Array, access: ProgramAccess, now: Nanoseconds) => ProgramOutcome }[] = [];
+  /** Each device's scratch, shared by its programs; and the devices whose scratch a program changed since the last exit. */
+  private readonly scratchOf = new Map<string, Uint8Array>();
+  private readonly dirtyScratch = new Set<string>();
+  /** Accesses a program answered, ones it sent on (`exit`), and ones that could not run it (a host timer due, a write pending). */
+  readonly programRuns = { answered: 0, exited: 0, passed: 0 };
   /** Registrations refused at the boundary, by kind: nothing of them was kept. */
   readonly refused = { coalescedRanges: 0, fastPaths: 0 };
   /** Reads answered from a published value (seed 003's cache), and reads of one that had to go on (stale, or a write pending). */
@@ -110,6 +117,10 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
    * no device named: null). Anything else goes on to userspace (undefined).
    */
   protected override unmapped(access: Access, into: Uint8Array): string | null | undefined {
+    if (this.programs.length > 0) {
+      const ran = this.runProgram(access, into);
+      if (ran !== undefined) return ran;
+    }
     if (access.isWrite) return this.coalescedRanges.length === 0 ? undefined : this.coalesce(access);
     if (access.count !== 1) return undefined;
     const counted = this.counters.length === 0 ? undefined : this.readCounter(access, into);
@@ -117,7 +128,57 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   }
 
   override get holdsNothing(): boolean {
-    return this.bus.empty && this.counters.length === 0 && this.coalescedRanges.length === 0 && this.cached.length === 0;
+    return this.bus.empty && this.counters.length === 0 && this.coalescedRanges.length === 0 && this.cached.length === 0 && this.programs.length === 0;
+  }
+
+  /**
+   * An access a device's program covers, run by it while its scratch holds —
+   * before the host's next timer, with no write to its range waiting in the
+   * coalesced ring: answered (a read's value into `into`), or on to
+   * userspace when the program exits or cannot run.
+   */
+  private runProgram(access: Access, into: Uint8Array): string | undefined {
+    if (access.count !== 1 || access.width > 4) return undefined;
+    for (const { device, range, run } of this.programs) {
+      if (!(range.space === access.space && access.address >= range.address && access.address + access.width <= range.address + range.length)) continue;
+      const scratch = this.scratchOf.get(device);
+      if (scratch === undefined || this.now() >= this.hostDeadline() || this.ring.some((w) => overlaps(range, { space: w.space, address: w.address, length: w.data.length }))) {
+        this.programRuns.passed++;
+        return undefined;
+      }
+      let value = 0;
+      if (access.isWrite) for (let i = access.width - 1; i >= 0; i--) value = value * 256 + (access.data[i] ?? 0);
+      const outcome = run(scratch, { offset: access.address - range.address, isWrite: access.isWrite, value, width: access.width }, this.now());
+      if (outcome.kind === 'exit') {
+        this.programRuns.exited++;
+        return undefined;
+      }
+      this.programRuns.answered++;
+      this.dirtyScratch.add(device);
+      if (!access.isWrite) for (let i = 0; i < access.width; i++) into[i] = Math.floor(outcome.value / 256 ** i) & 0xff;
+      return device;
+    }
+    return undefined;
+  }
+
+  /** What the programs changed in their devices' scratch since the last call, to go to the device host ahead of the next heavyweight exit. */
+  takeProgramScratch(): { device: string; scratch: Uint8Array }[] {
+    if (this.dirtyScratch.size === 0) return [];
+    const taken = [...this.dirtyScratch].flatMap((device) => {
+      const scratch = this.scratchOf.get(device);
+      return scratch === undefined ? [] : [{ device, scratch: scratch.slice() }];
+    });
+    this.dirtyScratch.clear();
+    return taken;
+  }
+
+  /** Unloads `device`'s programs (it is given a new state; its host loads them again at the next exit). Take its scratch first. */
+  forgetPrograms(device: string): void {
+    const held = this.holdsNothing;
+    for (let i = this.programs.length - 1; i >= 0; i--) if (this.programs[i]?.device === device) this.programs.splice(i, 1);
+    this.scratchOf.delete(device);
+    this.dirtyScratch.delete(device);
+    if (this.holdsNothing !== held) this.changed();
   }
 
   /**
@@ -221,6 +282,11 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
         const problem = this.badFastPath(device, descriptor);
         if (problem !== undefined) return this.refuse('fastPaths', problem);
         const held = this.holdsNothing;
+        if (descriptor.kind === 'program') {
+          this.loadProgram(device, descriptor);
+          if (this.holdsNothing !== held) this.changed();
+          return { kind: 'ok' };
+        }
         const list: { device: string; descriptor: CounterDescriptor | CachedReadDescriptor }[] = descriptor.kind === 'counter' ? this.counters : this.cached;
         const existing = list.findIndex((c) => c.descriptor.space === descriptor.space && c.descriptor.address === descriptor.address);
         if (existing >= 0) list.splice(existing, 1);
@@ -234,20 +300,46 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
     }
   }
 
+  /** A verified program for `device` (replacing one at the same range), its scratch the device's as sent. */
+  private loadProgram(device: string, descriptor: ProgramDescriptor): void {
+    const range = { space: descriptor.space, address: descriptor.address, length: descriptor.length };
+    const existing = this.programs.findIndex((p) => p.device === device && p.range.space === range.space && p.range.address === range.address);
+    if (existing >= 0) this.programs.splice(existing, 1);
+    this.programs.push({ device, range, run: programRunner(descriptor.program) });
+    this.scratchOf.set(device, descriptor.scratch.slice());
+    this.dirtyScratch.delete(device);
+  }
+
+  /** Every range a fast path of a device other than `device` serves. */
+  private othersRanges(device: string): { device: string; range: AddressRange }[] {
+    return [
+      ...[...this.counters, ...this.cached].map((o) => ({ device: o.device, range: { space: o.descriptor.space, address: o.descriptor.address, length: o.descriptor.size } })),
+      ...this.programs.map((p) => ({ device: p.device, range: p.range })),
+    ].filter((o) => o.device !== device);
+  }
+
   /** Why a fast path may not be served as asked, or undefined. */
-  private badFastPath(device: string, descriptor: CounterDescriptor | CachedReadDescriptor): string | undefined {
+  private badFastPath(device: string, descriptor: FastPathDescriptor): string | undefined {
     const what = `${descriptor.kind} for ${device}`;
     if (device === '') return `${what}: no device named`;
-    const range = { space: descriptor.space, address: descriptor.address, length: descriptor.size };
+    const range = { space: descriptor.space, address: descriptor.address, length: descriptor.kind === 'program' ? descriptor.length : descriptor.size };
     const problem = badRange(range, what) ?? this.claimed(range, what);
     if (problem !== undefined) return problem;
     // One device's address: another device's fast path there is a host that lost track of its board.
-    for (const other of [...this.counters, ...this.cached]) {
-      if (other.device !== device && overlaps(range, { space: other.descriptor.space, address: other.descriptor.address, length: other.descriptor.size })) {
-        return `${what}: ${range.space} ${range.address.toString(16)}h is served for ${other.device}`;
-      }
+    for (const other of this.othersRanges(device)) {
+      if (overlaps(range, other.range)) return `${what}: ${range.space} ${range.address.toString(16)}h is served for ${other.device}`;
     }
     if (descriptor.kind === 'counter') return undefined;
+    if (descriptor.kind === 'program') {
+      const refused = verifyProgram(descriptor.program);
+      if (refused !== undefined) return `${what}: the verifier refuses it: ${refused}`;
+      if (descriptor.scratch.length !== descriptor.program.scratchBytes) return `${what}: ${descriptor.scratch.length} bytes of scratch for a program of ${descriptor.program.scratchBytes}`;
+      const shared = this.scratchOf.get(device);
+      if (shared !== undefined && shared.length !== descriptor.scratch.length && this.programs.some((p) => p.device === device && !(p.range.space === range.space && p.range.address === range.address))) {
+        return `${what}: ${descriptor.scratch.length} bytes of scratch where ${device}'s other programs share ${shared.length}`;
+      }
+      return undefined;
+    }
     if (descriptor.value !== null && !(Number.isInteger(descriptor.value) && descriptor.value >= 0 && descriptor.value < 2 ** (8 * descriptor.size))) {
       return `${what}: value ${descriptor.value} does not fit ${descriptor.size} bytes`;
     }

@@ -2,8 +2,8 @@
 // served only while it holds, and every registration — coalesced range, counter, cached read — that names a
 // range outside its space, another device's address or a device placed in the kernel is refused with a typed
 // error, counted, and changes nothing.
-import type { Access, CachedReadDescriptor, CounterDescriptor, Request } from '@splitvisor/abi';
-import { ErrorCode, NEVER } from '@splitvisor/abi';
+import type { Access, CachedReadDescriptor, CounterDescriptor, Instruction, ProgramDescriptor, Request } from '@splitvisor/abi';
+import { ErrorCode, NEVER, Op, ProgramBuilder, r4 } from '@splitvisor/abi';
 import { I8254 } from '@splitvisor/pit';
 import { describe, expect, it } from 'vitest';
 import { KernelDomain } from '../src/index.ts';
@@ -13,6 +13,13 @@ const status = (value: number | null, over: Partial<CachedReadDescriptor> = {}):
   kind: 'cached-read', space: 'port', address: STATUS, size: 1, value, invalidatedBy: [{ space: 'port', address: 0x60, length: 1 }, { space: 'port', address: STATUS, length: 1 }], ...over,
 });
 const counter: CounterDescriptor = { kind: 'counter', space: 'port', address: 0x608, size: 4, widthBits: 24, frequencyHz: 3_579_545, base: 0n, epoch: 0, running: true };
+
+/** A program for the i8042's two ports: a read of 64h answered from scratch byte 0, which it then sets to 0x1d; anything else goes on. */
+const statusProgram = (over: Partial<ProgramDescriptor> = {}): ProgramDescriptor => ({
+  kind: 'program', space: 'port', address: 0x60, length: 5,
+  program: new ProgramBuilder(1).ldb(r4, 0).ret(r4).build(), scratch: Uint8Array.of(0x1c), ...over,
+});
+const raw = (instructions: Instruction[]) => ({ instructions, scratchBytes: 1 });
 
 const read = (address: number): Access => ({ space: 'port', address, width: 1, count: 1, isWrite: false, data: new Uint8Array(0) });
 const write = (address: number, value: number): Access => ({ space: 'port', address, width: 1, count: 1, isWrite: true, data: Uint8Array.of(value) });
@@ -63,6 +70,23 @@ describe('the coupled in-port cache', () => {
   });
 });
 
+describe('verified programs', () => {
+  it('runs a loaded program for its range, keeps what it did for the device host, and stops at the host\'s next timer', () => {
+    const { domain, clock, served } = kernel();
+    const setter = new ProgramBuilder(1).ldb(r4, 0).li(5, 0x1d).stb(0, 5).ret(r4).build();
+    expect(domain.ioctl({ kind: 'register-fast-path', device: 'keyboard', descriptor: statusProgram({ program: setter }) })).toEqual({ kind: 'ok' });
+    expect(served(0x64)).toBe(0x1c);
+    expect(served(0x64)).toBe(0x1d); // the scratch it stored into
+    expect(domain.takeProgramScratch()).toEqual([{ device: 'keyboard', scratch: Uint8Array.of(0x1d) }]);
+    expect(domain.takeProgramScratch()).toEqual([]);
+    clock.hostDeadline = 0;
+    expect(served(0x64)).toBeUndefined();
+    expect(domain.programRuns).toEqual({ answered: 2, exited: 0, passed: 1 });
+    domain.forgetPrograms('keyboard');
+    expect(domain.holdsNothing).toBe(true);
+  });
+});
+
 describe('registrations at the boundary', () => {
   const refusals: [string, Request, keyof KernelDomain['refused']][] = [
     ['a coalesced range past the last port', { kind: 'register-coalesced-range', space: 'port', address: 0xffff, length: 2, enable: true }, 'coalescedRanges'],
@@ -75,6 +99,10 @@ describe('registrations at the boundary', () => {
     ['a cached read at another device\'s counter', { kind: 'register-fast-path', device: 'keyboard', descriptor: status(0x1c, { address: 0x608 }) }, 'fastPaths'],
     ['a cached value wider than its read', { kind: 'register-fast-path', device: 'keyboard', descriptor: status(0x100) }, 'fastPaths'],
     ['a cached read invalidated by no range', { kind: 'register-fast-path', device: 'keyboard', descriptor: status(0x1c, { invalidatedBy: [{ space: 'port', address: 0x60, length: 0 }] }) }, 'fastPaths'],
+    ['a program the verifier refuses: a backward jump', { kind: 'register-fast-path', device: 'keyboard', descriptor: statusProgram({ program: raw([[Op.li, 4, 1, 0], [Op.jmp, 0, 0, 0], [Op.ret, 4, 0, 0]]) }) }, 'fastPaths'],
+    ['an oversized program', { kind: 'register-fast-path', device: 'keyboard', descriptor: statusProgram({ program: raw(Array.from({ length: 65 }, (): Instruction => [Op.exit, 0, 0, 0])) }) }, 'fastPaths'],
+    ['a program given the wrong size of scratch', { kind: 'register-fast-path', device: 'keyboard', descriptor: statusProgram({ scratch: new Uint8Array(2) }) }, 'fastPaths'],
+    ['a program over the kernel\'s own PIT', { kind: 'register-fast-path', device: 'keyboard', descriptor: statusProgram({ address: 0x40, length: 4 }) }, 'fastPaths'],
     ['a cached read in MMIO past 2^52', { kind: 'register-fast-path', device: 'vga', descriptor: status(0x1c, { space: 'mmio', address: 2 ** 52 }) }, 'fastPaths'],
   ];
 
@@ -88,7 +116,7 @@ describe('registrations at the boundary', () => {
     expect(reply).toMatchObject({ kind: 'error', code: ErrorCode.Invalid });
     expect(reply.kind === 'error' ? reply.message : '').toMatch(/\S/);
     expect(domain.refused[kind]).toBe(before[kind] + 1);
-    expect(served(STATUS)).toBeUndefined(); // no cache entry appeared
+    expect(served(STATUS)).toBeUndefined(); // no cache entry, no program appeared
     expect(domain.access(write(0x70, 0), new Uint8Array(0))).toBeUndefined(); // no range appeared
     expect(domain.access(write(0x3d4, 0), new Uint8Array(0))).toBeNull(); // the range registered first is still there
   });

@@ -54,11 +54,13 @@ export const PlacementFile = z.strictObject({
   io: z.strictObject({
     /** Queue port writes the devices allow in a coalesced ring (KVM_REGISTER_COALESCED_MMIO; seed 003). */
     coalescedWrites: z.boolean().default(false),
-    /** Serve in-ports the devices mark cacheable from the monitor (seed 003). */
+    /** Answer reads of status registers the devices publish from the kernel, while nothing could have changed them (seed 003). */
     cachedReads: z.boolean().default(false),
     /** Serve free-running counters from the kernel (seed 002). */
     kernelCounters: z.boolean().default(false),
-  }).default({ coalescedWrites: false, cachedReads: false, kernelCounters: false }),
+    /** Load the devices' verified fast-path programs into the kernel (seed 002's bytecode). */
+    programs: z.boolean().default(false),
+  }).default({ coalescedWrites: false, cachedReads: false, kernelCounters: false, programs: false }),
   costModel: z.string().default('kvm-2020'),
 });
 

@@ -86,6 +86,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   /** The run ioctl returns with `exit`; the next `run` brings its completion, the host's deadline, and whether it wants an irq window. */
   exit(exit: Exit): RunRequest {
     const start = this.timed === undefined ? 0 : performance.now();
+    this.flushProgramScratch();
     const ring = this.kernel.takeCoalesced();
     if (ring !== undefined) this.end.post(ring);
     const reply = this.end.call(exit);
@@ -93,13 +94,21 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
     return this.run(reply, 'an exit');
   }
 
+  /** What the kernel's fast-path programs changed in their devices' scratch goes to the host ahead of anything that reads those devices. */
+  private flushProgramScratch(): void {
+    for (const { device, scratch } of this.kernel.takeProgramScratch()) this.end.post({ kind: 'program-scratch', device, scratch });
+  }
+
   getDeviceState(name: string): DeviceStateReply | ErrorReply {
+    this.flushProgramScratch(); // a snapshot holds what the programs did
     const reply = this.end.call({ kind: 'get-device-state', device: name });
     return reply.kind === 'device-state' || reply.kind === 'error' ? reply : unexpected(reply, 'get-device-state');
   }
 
   setDeviceState(name: string, state: DeviceState): OkReply | ErrorReply {
+    this.flushProgramScratch();
     this.kernel.forgetCachedReads(name); // what it published of the old state no longer holds
+    this.kernel.forgetPrograms(name);
     const reply = this.end.call({ kind: 'set-device-state', device: name, state });
     return reply.kind === 'ok' || reply.kind === 'error' ? reply : unexpected(reply, 'set-device-state');
   }

@@ -5,7 +5,7 @@
  * mode) and in the device host's worker (live mode), so both hold the same
  * devices wired the same way.
  */
-import type { CachedReadDescriptor, RegionSpan } from '@splitvisor/abi';
+import type { CachedReadDescriptor, ProgramDescriptor, RegionSpan } from '@splitvisor/abi';
 import type { DeviceHost } from '@splitvisor/devhost';
 import type { Placement } from '@splitvisor/placement';
 import type { BoardOptions, Release } from './devices.ts';
@@ -57,6 +57,23 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
         return [{ span, space: range.space, address: range.address, size, invalidatedBy: span.invalidatedBy.flatMap((by) => at(by) ?? []) }];
       });
       host.offerCachedReads(name, () => described.map(({ span, ...rest }): CachedReadDescriptor => ({ kind: 'cached-read', ...rest, value: device.cachedRead?.(span.region, span.offset) ?? null })));
+    }
+  }
+  if (placement.io.programs) {
+    // Seed 002's bytecode: each device's verified programs are loaded into the kernel at the board's addresses,
+    // with the device's scratch; what they change goes back to the device ahead of the next exit.
+    for (const { name, device, bases } of created) {
+      const { programs } = device;
+      if (programs === undefined || device.programScratch === undefined || device.adoptProgramScratch === undefined) continue;
+      const placed = programs.flatMap((p) => {
+        const base = bases.get(p.region);
+        const space = device.regions.find((r) => r.name === p.region)?.space;
+        return base === undefined || space === undefined ? [] : [{ space, address: base + p.offset, length: p.length, program: p.program }];
+      });
+      host.offerPrograms(name, () => {
+        const scratch = device.programScratch?.() ?? new Uint8Array(0);
+        return placed.map((p): ProgramDescriptor => ({ kind: 'program', ...p, scratch }));
+      }, (scratch) => { device.adoptProgramScratch?.(scratch); });
     }
   }
   if (placement.io.kernelCounters) {

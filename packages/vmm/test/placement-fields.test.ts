@@ -103,6 +103,7 @@ const VARIANTS: Readonly<Record<string, Variant>> = {
   'lostTicks.lapic': { on: base('kvm-irqchip'), workload: 'tick-count', parameters: { timer: 'lapic', ...masked }, change: lostTicks('lapic', 'delay') },
   'io.coalescedWrites': { on: base('kvm-irqchip'), workload: 'rtc-read', change: (p) => ({ ...p, io: { ...p.io, coalescedWrites: false } }) },
   'io.cachedReads': { on: base('kvm-irqchip'), workload: 'ata-pio-read', change: (p) => ({ ...p, io: { ...p.io, cachedReads: true } }) },
+  'io.programs': { on: base('kvm-userspace-pit'), workload: 'clocksource-read', parameters: { clocksource: 'pit', reads: 100 }, change: (p) => ({ ...p, io: { ...p.io, programs: true } }) },
   'io.kernelCounters': { on: base('kvm-irqchip'), workload: 'clocksource-read', change: (p) => ({ ...p, io: { ...p.io, kernelCounters: true } }) },
   costModel: { on: base('kvm-irqchip', { kind: 'guest-and-exits' }), workload: 'clocksource-read', change: (p) => ({ ...p, costModel: 'tcg' }) },
 };

@@ -8,7 +8,9 @@
  * decoding never throws.
  */
 import type { CoalescedWrite, Exit, ExitHeader } from '../exit.ts';
-import type { AddressRange, CachedReadDescriptor, FastPathDescriptor } from '../fast-path.ts';
+import type { AddressRange, CachedReadDescriptor, FastPathDescriptor, ProgramDescriptor } from '../fast-path.ts';
+import type { Instruction } from '../fast-path-program.ts';
+import { MAX_INSTRUCTIONS, MAX_SCRATCH_BYTES } from '../fast-path-program.ts';
 import { MSR_BYTES, isAccessSize, isGuestAccessSize } from '../io-region.ts';
 import type { AddressSpace } from '../io-region.ts';
 import { ErrorCode } from '../ioctl.ts';
@@ -36,6 +38,7 @@ const FLAG_REQUEST_WINDOW = 1;
 const FLAG_IMMEDIATE_EXIT = 2;
 const FASTPATH_COUNTER = 1;
 const FASTPATH_CACHED_READ = 2;
+const FASTPATH_PROGRAM = 3;
 /** The widths a cached read serves. */
 const CACHED_READ_SIZES: readonly number[] = [1, 2, 4];
 /** The most ranges a cached read names as invalidating it. */
@@ -84,6 +87,10 @@ function writeFastPath(w: ByteWriter, d: FastPathDescriptor): void {
     writeCachedRead(w, d);
     return;
   }
+  if (d.kind === 'program') {
+    writeProgram(w, d);
+    return;
+  }
   w.u8(FASTPATH_COUNTER);
   w.u8(spaceCode(d.space, 'counter space'));
   check(isGuestAccessSize(d.size), 'counter size');
@@ -117,6 +124,20 @@ function writeCachedRead(w: ByteWriter, d: CachedReadDescriptor): void {
     w.u32(uint(range.length, 0xffff_ffff, 'invalidating range length'));
     w.u64(range.address, 'invalidating range address');
   }
+}
+
+/** A program's shape as it crosses: the verifier, at the kernel, judges what it says. */
+function writeProgram(w: ByteWriter, d: ProgramDescriptor): void {
+  w.u8(FASTPATH_PROGRAM);
+  w.u8(spaceCode(d.space, 'program space'));
+  w.u16(0);
+  w.u32(uint(d.length, 0xffff_ffff, 'program range length'));
+  w.u64(d.address, 'program address');
+  w.u16(uint(d.program.scratchBytes, MAX_SCRATCH_BYTES, 'program scratch bytes'));
+  w.u16(uint(d.program.instructions.length, MAX_INSTRUCTIONS, 'program length'));
+  for (const instruction of d.program.instructions) for (const field of instruction) w.u32(uint(field, 0xffff_ffff, 'program instruction'));
+  check(d.scratch.length === d.program.scratchBytes, 'program scratch');
+  w.raw(d.scratch);
 }
 
 function writeCoalesced(w: ByteWriter, write: CoalescedWrite): void {
@@ -222,6 +243,11 @@ export function writeMessage(w: ByteWriter, message: Message): void {
     case 'register-fast-path':
       w.string(message.device, 'device');
       writeFastPath(w, message.descriptor);
+      return;
+    case 'program-scratch':
+      w.string(message.device, 'device');
+      check(message.scratch.length <= MAX_SCRATCH_BYTES, 'program scratch');
+      w.blob(message.scratch);
       return;
     case 'pause':
     case 'resume':
@@ -367,10 +393,28 @@ function readCachedRead(r: ByteReader): CachedReadDescriptor {
   return { kind: 'cached-read', space, address, size, value: held ? raw : null, invalidatedBy };
 }
 
+function readProgram(r: ByteReader): ProgramDescriptor {
+  const space = readSpace(r, 'program space');
+  r.zero(2, 'reserved');
+  const length = r.u32('program range length');
+  const address = r.u64('program address');
+  let at = r.offset;
+  const scratchBytes = r.u16('program scratch bytes');
+  if (scratchBytes > MAX_SCRATCH_BYTES) r.fail('program scratch bytes', at);
+  at = r.offset;
+  const count = r.u16('program length');
+  if (count > MAX_INSTRUCTIONS) r.fail('program length', at);
+  const instructions: Instruction[] = [];
+  for (let i = 0; i < count; i++) instructions.push([r.u32('program instruction'), r.u32('program instruction'), r.u32('program instruction'), r.u32('program instruction')]);
+  const scratch = r.raw(scratchBytes, 'program scratch').slice();
+  return { kind: 'program', space, address, length, program: { instructions, scratchBytes }, scratch };
+}
+
 function readFastPath(r: ByteReader): FastPathDescriptor {
   let at = r.offset;
   const kind = r.u8('fast path kind');
   if (kind === FASTPATH_CACHED_READ) return readCachedRead(r);
+  if (kind === FASTPATH_PROGRAM) return readProgram(r);
   if (kind !== FASTPATH_COUNTER) r.fail('fast path kind', at);
   const space = readSpace(r, 'counter space');
   at = r.offset;
@@ -464,6 +508,13 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
     }
     case 'register-fast-path':
       return { kind, device: r.string('device'), descriptor: readFastPath(r) };
+    case 'program-scratch': {
+      const device = r.string('device');
+      const at = r.offset;
+      const scratch = r.blob('program scratch');
+      if (scratch.length > MAX_SCRATCH_BYTES) r.fail('program scratch', at);
+      return { kind, device, scratch };
+    }
     case 'pause':
     case 'resume':
     case 'ok':

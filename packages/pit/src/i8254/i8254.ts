@@ -15,7 +15,7 @@
  *   notifier through `irqAcknowledged` (the abi's `TickPacer`): KVM's
  *   in-kernel PIT with reinjection, and with ticks collapsed.
  */
-import type { AccessSize, Device, DeviceContext, IoRegion, Nanoseconds, TickPacing, Timer } from '@splitvisor/abi';
+import type { AccessSize, Device, DeviceContext, DeviceProgram, IoRegion, Nanoseconds, TickPacing, Timer } from '@splitvisor/abi';
 import { TickPacer, expectState, tickTime, ticksAt } from '@splitvisor/abi';
 import { NMISC_WRITABLE, Nmisc } from '../nmisc.ts';
 import type { I8254CounterState } from './counter.ts';
@@ -24,6 +24,7 @@ import {
   writeControl, writeData,
 } from './counter.ts';
 import { CONTROL_PORT, ControlWord, PIT_HZ, ReadBack, RwMode } from './registers.ts';
+import { LATCH_PROGRAM, adoptLatchScratch, latchScratch } from './latch-program.ts';
 
 export type LostTickPolicy = TickPacing;
 
@@ -61,6 +62,8 @@ const VERSION = 1;
 export class I8254 implements Device<I8254State> {
   readonly model: 'i8254' = MODEL;
   readonly regions: readonly IoRegion[] = REGIONS;
+  /** Counter 0's latch-and-read, answered in the kernel (`latch-program.ts`). */
+  readonly programs: readonly DeviceProgram[] = [{ region: 'counters', offset: 0, length: 4, program: LATCH_PROGRAM }];
   private readonly context: DeviceContext;
   private readonly pacer: TickPacer;
   private readonly timer: Timer;
@@ -88,6 +91,14 @@ export class I8254 implements Device<I8254State> {
 
   private clock(now: Nanoseconds = this.context.now()): number {
     return ticksAt(now, PIT_HZ);
+  }
+
+  programScratch(): Uint8Array {
+    return latchScratch(this.counters[0], this.clock());
+  }
+
+  adoptProgramScratch(scratch: Uint8Array): void {
+    adoptLatchScratch(this.counters[0], scratch);
   }
 
   read(region: string, offset: number, _size: AccessSize): number {

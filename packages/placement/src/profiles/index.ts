@@ -34,7 +34,7 @@ export const PROFILES: readonly PlacementFile[] = [
     time: EXITS_TAKE_TIME,
     devices: { ...everywhere('user'), pic: 'kernel', ioapic: 'kernel', lapic: 'kernel', pit: 'kernel' },
     lostTicks: KVM_PIT_REINJECTS,
-    io: { coalescedWrites: true, cachedReads: false, kernelCounters: false },
+    io: { coalescedWrites: true, cachedReads: false, kernelCounters: false, programs: false },
   },
   {
     name: 'kvm-kernel-counters',
@@ -43,7 +43,7 @@ export const PROFILES: readonly PlacementFile[] = [
     time: EXITS_TAKE_TIME,
     devices: { ...everywhere('user'), pic: 'kernel', ioapic: 'kernel', lapic: 'kernel', pit: 'kernel' },
     lostTicks: KVM_PIT_REINJECTS,
-    io: { coalescedWrites: true, cachedReads: false, kernelCounters: true },
+    io: { coalescedWrites: true, cachedReads: false, kernelCounters: true, programs: false },
   },
   {
     name: 'kvm-userspace-pit',
@@ -51,7 +51,7 @@ export const PROFILES: readonly PlacementFile[] = [
     models: "KVM's in-kernel irqchip with QEMU's own 8254 (qemu-kvm -no-kvm-pit; QEMU's i8254 when KVM_CREATE_PIT2 is not used): every PIT access and every tick's irq line crosses to userspace — the question seed 002 argues about.",
     time: EXITS_TAKE_TIME,
     devices: { ...everywhere('user'), pic: 'kernel', ioapic: 'kernel', lapic: 'kernel' },
-    io: { coalescedWrites: true, cachedReads: false, kernelCounters: false },
+    io: { coalescedWrites: true, cachedReads: false, kernelCounters: false, programs: false },
   },
   {
     name: 'kvm-split',
@@ -59,7 +59,7 @@ export const PROFILES: readonly PlacementFile[] = [
     models: 'KVM_CAP_SPLIT_IRQCHIP (QEMU -machine kernel-irqchip=split): local APICs in KVM, the 8259 pair and I/O APIC in QEMU, and so the PIT too (an in-kernel PIT needs the in-kernel irqchip). I/O APIC EOIs reach QEMU as KVM_EXIT_IOAPIC_EOI.',
     time: EXITS_TAKE_TIME,
     devices: { ...everywhere('user'), lapic: 'kernel' },
-    io: { coalescedWrites: true, cachedReads: false, kernelCounters: false },
+    io: { coalescedWrites: true, cachedReads: false, kernelCounters: false, programs: false },
   },
   {
     name: 'kvm-userspace-irqchip',
@@ -67,14 +67,14 @@ export const PROFILES: readonly PlacementFile[] = [
     models: 'KVM without KVM_CREATE_IRQCHIP (QEMU -machine kernel-irqchip=off): interrupts are injected with KVM_INTERRUPT when KVM_EXIT_IRQ_WINDOW_OPEN says the guest can take one.',
     time: EXITS_TAKE_TIME,
     devices: everywhere('user'),
-    io: { coalescedWrites: true, cachedReads: false, kernelCounters: false },
+    io: { coalescedWrites: true, cachedReads: false, kernelCounters: false, programs: false },
   },
   {
     name: 'plex86',
     description: 'timers and interrupt controllers in the monitor; the rest in userspace',
     models: 'plex86 as Kevin Lawton proposed it (seed 000): "parts of all of some particular devices such as the timer and interrupt controller chips can likely be moved into the monitor domain"; the RTC, keyboard, video, floppy and disk stay in the user program. Writes are cached in the monitor (seed 003).',
     devices: { ...everywhere('user'), pic: 'monitor', ioapic: 'monitor', lapic: 'monitor', pit: 'monitor' },
-    io: { coalescedWrites: true, cachedReads: true, kernelCounters: false },
+    io: { coalescedWrites: true, cachedReads: true, kernelCounters: false, programs: false },
   },
   {
     name: 'firecracker',
@@ -92,7 +92,7 @@ export const PROFILES: readonly PlacementFile[] = [
     models: 'A bound, not a product: what the guest would cost if every device model ran on the lightweight-exit path (the "bytecode/jit facility" wished for in seed 002).',
     time: EXITS_TAKE_TIME,
     devices: everywhere('kernel'),
-    io: { coalescedWrites: false, cachedReads: false, kernelCounters: true },
+    io: { coalescedWrites: false, cachedReads: false, kernelCounters: true, programs: false },
   },
   {
     name: 'all-monitor',
