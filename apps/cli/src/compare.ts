@@ -50,6 +50,15 @@ export function printComparison(runs: readonly ProfileRun[], options: WorkloadOp
       return row;
     }));
   }
+  const mechanisms: [keyof ProfileRun['savedByFastPath'], string][] = [['coalescing', 'coalesced writes'], ['cachedReads', 'cached reads'], ['kernelCounters', 'kernel counters'], ['programs', 'fast-path programs']];
+  if (runs.some((r) => Object.values(r.savedByFastPath).some((n) => n > 0))) {
+    console.log('Heavyweight exits each I/O fast path took in the kernel instead (seeds 002, 003):');
+    console.table(mechanisms.map(([key, name]) => {
+      const row: Record<string, string | number> = { 'fast path': name };
+      for (const r of runs) row[r.profile] = r.savedByFastPath[key];
+      return row;
+    }));
+  }
   const apart = runs.filter((r) => r.costModel !== reference).map((r) => `${r.profile} (${r.costModel})`);
   if (apart.length > 0) console.log(`Charged in another cost model than ${reference ?? 'the others'}, so not ranked: ${apart.join(', ')} — rerun with --cost-model ${reference ?? 'kvm-2020'} to rank every placement in one model.`);
   const unmodelled = [...new Set(runs.flatMap((r) => r.unmodelled))];

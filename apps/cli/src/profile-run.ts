@@ -65,6 +65,15 @@ export interface ProfileRun extends ExitReport {
   readonly console: string;
   /** What the guest did in its own terms (ticks, sectors, bytes, iterations). */
   readonly progress: Readonly<Record<string, number>>;
+  /** Heavyweight exits each I/O fast path took in the kernel instead (seeds 002, 003): writes queued, reads answered. */
+  readonly savedByFastPath: FastPathSavings;
+}
+
+export interface FastPathSavings {
+  readonly coalescing: number;
+  readonly cachedReads: number;
+  readonly kernelCounters: number;
+  readonly programs: number;
 }
 
 /**
@@ -134,6 +143,7 @@ interface Measured {
   readonly unmodelled: readonly string[];
   readonly console: string;
   readonly progress: Readonly<Record<string, number>>;
+  readonly saved: FastPathSavings;
 }
 
 /** One workload on a VM of the placement for `durationNs`. */
@@ -153,11 +163,18 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
     const summary = vm.run(durationNs);
     return {
       irqchip: vm.irqchip, interrupts: summary.interrupts, irqWindows: summary.windows, guestCycles: vm.clock.tsc(), guestNs: vm.clock.now(),
-      rows: vm.counts.rows(), latency: vm.interruptLatency, lateness: mergedByDevice(vm.timerLateness), wall: vm.wallTimes, unmodelled: vm.unmodelled, console: vm.console(), progress: workload.progress(),
+      saved: savingsOf(vm), rows: vm.counts.rows(), latency: vm.interruptLatency, lateness: mergedByDevice(vm.timerLateness), wall: vm.wallTimes, unmodelled: vm.unmodelled, console: vm.console(), progress: workload.progress(),
     };
   } finally {
     await vm.close();
   }
+}
+
+/** What each fast path took in the kernel instead of a heavyweight exit: the coalesced ring's appends (counted as transitions), and what the kernel answered. */
+function savingsOf(vm: Vm): FastPathSavings {
+  const { cachedReads, counterReads, programRuns } = vm.kernelActivity();
+  const coalescing = vm.counts.rows().filter((r) => r.reason === 'coalesced' && r.from === 'kernel' && r.to === 'kernel').reduce((n, r) => n + r.count, 0);
+  return { coalescing, cachedReads: cachedReads.served, kernelCounters: counterReads.served, programs: programRuns.answered };
 }
 
 /** The workloads a run is made of: the one named, or a mix's components, each with its share of the duration. */
@@ -211,6 +228,10 @@ export async function runProfile(ref: PlacementChoice, options: WorkloadOptions)
     unmodelled: [...new Set(measured.flatMap((m) => m.unmodelled))],
     console: measured.map((m) => m.console).join(''),
     progress,
+    savedByFastPath: {
+      coalescing: sum((m) => m.saved.coalescing), cachedReads: sum((m) => m.saved.cachedReads),
+      kernelCounters: sum((m) => m.saved.kernelCounters), programs: sum((m) => m.saved.programs),
+    },
   };
 }
 

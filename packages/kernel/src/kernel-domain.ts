@@ -68,6 +68,8 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   readonly programRuns = { answered: 0, exited: 0, passed: 0 };
   /** Registrations refused at the boundary, by kind: nothing of them was kept. */
   readonly refused = { coalescedRanges: 0, fastPaths: 0 };
+  /** Counter reads answered from virtual time (seed 002's generic counter). */
+  readonly counterReads = { served: 0 };
   /** Reads answered from a published value (seed 003's cache), and reads of one that had to go on (stale, or a write pending). */
   readonly cachedReads = { served: 0, passed: 0 };
   private ring: CoalescedWrite[] = [];
@@ -208,6 +210,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
       if (descriptor.space !== access.space || descriptor.address !== access.address || descriptor.size !== access.width) continue;
       const value = counterValueAt(descriptor, this.now());
       for (let i = 0; i < access.width; i++) into[i] = Number((value >> BigInt(8 * i)) & 0xffn);
+      this.counterReads.served++;
       return counter.device;
     }
     return undefined;

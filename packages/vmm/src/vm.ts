@@ -442,9 +442,18 @@ export class Vm {
     return this.link.host?.handled;
   }
 
-  /** What the kernel answered from values the device host published (`io.cachedReads`), and the registrations it refused at the boundary. */
-  kernelActivity(): { readonly cachedReads: KernelDomain['cachedReads']; readonly refused: KernelDomain['refused'] } {
-    return { cachedReads: this.kernel.cachedReads, refused: this.kernel.refused };
+  /**
+   * What the kernel answered on the device host's behalf — each a heavyweight
+   * exit it took instead: reads from published values (`io.cachedReads`),
+   * counter reads (`io.kernelCounters`), accesses its programs answered
+   * (`io.programs`) — and the registrations it refused at the boundary.
+   */
+  kernelActivity(): {
+    readonly cachedReads: KernelDomain['cachedReads']; readonly counterReads: KernelDomain['counterReads'];
+    readonly programRuns: KernelDomain['programRuns']; readonly refused: KernelDomain['refused'];
+  } {
+    const { cachedReads, counterReads, programRuns, refused } = this.kernel;
+    return { cachedReads, counterReads, programRuns, refused };
   }
 }
 
