@@ -89,6 +89,15 @@ export class DeviceHost extends DeviceDomain<'user'> {
   private readonly offered = new Map<string, OfferedCounters>();
   private readonly offeredReads = new Map<string, OfferedReads>();
   private readonly offeredPrograms = new Map<string, OfferedPrograms>();
+  /**
+   * Since the last reply: the devices an exit or an ioctl reached, and
+   * whether any timer here ran or the coalesced ring's writes were applied
+   * (then every device may have changed) — what can have changed a
+   * published value or scratch. Only those are looked at again (a status register read a
+   * million times is published once).
+   */
+  private readonly touched = new Set<string>();
+  private allTouched = false;
   /** Writes the kernel queued in its coalesced ring, delivered with the exit that flushed it. */
   private coalesced: CoalescedWrite[] = [];
   /** The time of the exit being served (or of the last one): the hosted devices' now. */
@@ -187,11 +196,28 @@ export class DeviceHost extends DeviceDomain<'user'> {
     this.handled.programScratches++;
     offer.adopt(scratch);
     offer.held = scratch;
+    this.touched.add(name);
   }
 
-  /** Every offered read as it stands now, to the kernel if it changed. */
+  /** Every offered read and program as it stands now, to the kernel if it changed. */
   private refreshAllCachedReads(): void {
     for (const [name, offer] of this.offeredReads) this.refreshCachedReads(name, offer);
+    for (const [name, offer] of this.offeredPrograms) this.refreshPrograms(name, offer);
+  }
+
+  /** What the kernel holds for the devices that may have changed since the last reply: all of them after a timer ran here. */
+  private refreshTouched(): void {
+    if (this.allTouched) this.refreshAllCachedReads();
+    else {
+      for (const name of this.touched) {
+        const reads = this.offeredReads.get(name);
+        if (reads !== undefined) this.refreshCachedReads(name, reads);
+        const programs = this.offeredPrograms.get(name);
+        if (programs !== undefined) this.refreshPrograms(name, programs);
+      }
+    }
+    this.touched.clear();
+    this.allTouched = false;
   }
 
   /**
@@ -237,7 +263,7 @@ export class DeviceHost extends DeviceDomain<'user'> {
   private advanceTo(time: Nanoseconds): void {
     const { served } = this;
     this.reached = Math.max(this.reached, time);
-    this.timers.advanceTo(time, (due) => { served.time = Math.max(served.time, due); });
+    if (this.timers.advanceTo(time, (due) => { served.time = Math.max(served.time, due); }) > 0) this.allTouched = true;
     served.time = Math.max(served.time, time);
   }
 
@@ -266,8 +292,7 @@ export class DeviceHost extends DeviceDomain<'user'> {
       }
     }
     for (const other of this.waiting) if (other !== vcpu && this.interrupts?.pending(other) === true) this.inject(other);
-    if (this.offeredReads.size > 0) this.refreshAllCachedReads();
-    for (const [name, offer] of this.offeredPrograms) this.refreshPrograms(name, offer);
+    if (this.offeredReads.size > 0 || this.offeredPrograms.size > 0) this.refreshTouched();
     return { kind: 'run', vcpu: exit.vcpu, completion, requestInterruptWindow, immediateExit: false, deadline: this.timers.nextDeadline() };
   }
 
@@ -302,6 +327,7 @@ export class DeviceHost extends DeviceDomain<'user'> {
         const access = decodeAccess(exit);
         const completion = access.isWrite ? EMPTY : new Uint8Array(readLength(access));
         const name = this.access(access, completion);
+        if (name != null) this.touched.add(name);
         if (name === undefined) this.bus.openBus(access, completion);
         if (this.offered.size > 0 && access.space !== 'msr') {
           const offer = name == null ? undefined : this.offered.get(name);
@@ -349,11 +375,11 @@ export class DeviceHost extends DeviceDomain<'user'> {
             this.offeredReads.get(message.device)?.registered.clear();
             const programs = this.offeredPrograms.get(message.device);
             if (programs !== undefined) programs.held = undefined;
+            this.touched.add(message.device);
             return this.setDeviceState(message.device, message.state);
           }
           case 'resume':
             this.refreshAllCachedReads();
-            for (const [name, offer] of this.offeredPrograms) this.refreshPrograms(name, offer);
             // The kernel starts (or resumes) the guest: lines set meanwhile — at power-on, by a restore — go now,
             // and the answer is the first KVM_RUN, with this host's earliest deadline.
             for (const message of this.held.splice(0)) this.end.post(message);
@@ -373,6 +399,7 @@ export class DeviceHost extends DeviceDomain<'user'> {
   private applyCoalesced(): void {
     const writes = this.coalesced;
     this.coalesced = [];
+    this.allTouched = true; // writes from the ring reached devices: look at every published value again
     for (const write of writes) {
       this.handled.coalescedWrites++;
       this.bus.write(write.space, write.address, write.data);

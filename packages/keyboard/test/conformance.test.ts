@@ -1,7 +1,7 @@
 // The suites every device runs: state round trip and ≥ 10^5 random operations, here including the host's typing and mouse.
 import type { AccessSize, Device, DeviceContext, IoRegion } from '@splitvisor/abi';
 import type { Op, TestContext } from '@splitvisor/device-testkit';
-import { inertContext, registerFuzzSuite, registerOps, stateRoundTripSuite } from '@splitvisor/device-testkit';
+import { inertContext, programEquivalenceSuite, registerFuzzSuite, registerOps, stateRoundTripSuite } from '@splitvisor/device-testkit';
 import fc from 'fast-check';
 import { describe } from 'vitest';
 import type { I8042Config, I8042State } from '../src/index.ts';
@@ -30,6 +30,18 @@ class HostDriven implements Device<I8042State> {
 
   read(region: string, offset: number, size: AccessSize): number {
     return this.kbc.read(region, offset, size);
+  }
+
+  get programs(): I8042['programs'] {
+    return this.kbc.programs;
+  }
+
+  programScratch(): Uint8Array {
+    return this.kbc.programScratch();
+  }
+
+  adoptProgramScratch(): void {
+    this.kbc.adoptProgramScratch();
   }
 
   write(region: string, offset: number, size: AccessSize, value: number): void {
@@ -117,6 +129,7 @@ for (const mouse of [true, false]) {
       irqOutputs: [0, 1],
     };
     stateRoundTripSuite(subject, mouse ? 300 : 100);
+    programEquivalenceSuite({ ...subject, minTaken: 50 }, mouse ? 200 : 50);
     registerFuzzSuite(subject, invariant, mouse ? { runs: 250, opsPerRun: 400 } : { runs: 50, opsPerRun: 400 });
   });
 }

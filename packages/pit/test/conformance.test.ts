@@ -2,7 +2,7 @@
 import type { DeviceContext } from '@splitvisor/abi';
 import { ticksAt } from '@splitvisor/abi';
 import type { Op } from '@splitvisor/device-testkit';
-import { createTestContext, registerFuzzSuite, registerOps, stateRoundTripSuite } from '@splitvisor/device-testkit';
+import { createTestContext, programEquivalenceSuite, registerFuzzSuite, registerOps, stateRoundTripSuite } from '@splitvisor/device-testkit';
 import fc from 'fast-check';
 import { describe } from 'vitest';
 import type { LostTickPolicy } from '../src/index.ts';
@@ -28,6 +28,20 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     { weight: 1, arbitrary: fc.integer({ min: 0, max: 30_000_000 }) },
   ).map((ns): Op => ({ kind: 'advance', ns })) },
 );
+
+/** Linux's i8253 clocksource read (latch, LSB, MSB) weighted in: the accesses the 8254's program takes. */
+const latchOps: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 3, arbitrary: op },
+  { weight: 2, arbitrary: fc.constant(write('counters', 3, 0x00)) },
+  { weight: 3, arbitrary: fc.constant<Op>({ kind: 'read', region: 'counters', offset: 0, size: 1 }) },
+  { weight: 1, arbitrary: fc.constantFrom(0x34, 0x36, 0x14, 0x24).map((v) => write('counters', 3, v)) },
+);
+
+describe("8254's fast-path program", () => {
+  // The same state but for when the device last looked at OUT0, which it does again on a control word the program took.
+  const linux = [write('counters', 3, 0x34), write('counters', 0, 1193 & 0xff), write('counters', 0, 1193 >> 8)]; // the clockevent's mode 2
+  programEquivalenceSuite({ create: (context: DeviceContext) => new I8254(context), op: latchOps, irqOutputs: [0], ignoreState: ['out0Clock'], minTaken: 300, prelude: linux });
+});
 
 for (const lostTickPolicy of ['discard', 'delay', 'merge'] as const satisfies readonly LostTickPolicy[]) {
   describe(`8254 (${lostTickPolicy})`, () => {

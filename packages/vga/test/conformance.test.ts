@@ -1,7 +1,7 @@
 // The suites every device runs — state round trip and ≥ 10^5 random register and memory operations with invariants —
 // plus the attribute flip-flop against a shadow of it, and memory read-back in every addressing mode.
 import type { Op, TestContext } from '@splitvisor/device-testkit';
-import { apply, createTestContext, registerFuzzSuite, stateRoundTripSuite } from '@splitvisor/device-testkit';
+import { apply, createTestContext, programEquivalenceSuite, registerFuzzSuite, stateRoundTripSuite } from '@splitvisor/device-testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { VgaState } from '../src/index.ts';
@@ -98,6 +98,13 @@ function invariant() {
 describe('VGA', () => {
   const subject = { create: (context: TestContext) => new Vga(context, { initialMode: 0x03 }), op, irqOutputs: [] };
   stateRoundTripSuite(subject, 200);
+  // A retrace wait (Linux's vgacon, BIOSes): input status 1 polled between everything else, with time passing.
+  const polling: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 3, arbitrary: op },
+    { weight: 3, arbitrary: fc.constantFrom(0x0a, 0x2a).map((offset): Op => ({ kind: 'read', region: 'ports', offset, size: 1 })) },
+    { weight: 2, arbitrary: fc.integer({ min: 0, max: 20_000_000 }).map((ns): Op => ({ kind: 'advance', ns })) },
+  );
+  programEquivalenceSuite({ ...subject, op: polling, minTaken: 300 });
   registerFuzzSuite(subject, invariant(), { runs: 250, opsPerRun: 400 });
 
   it('keeps the attribute flip-flop as a shadow of it predicts: flipped by each 3C0h write, reset by reading the active input status 1', () => {

@@ -2,8 +2,8 @@
  * The suites every device package runs: state round trip and register fuzz.
  * (crosvm's suspendable_tests!, QEMU's fuzz_registers.)
  */
-import type { Device } from '@splitvisor/abi';
-import { decodeState, encodeState } from '@splitvisor/abi';
+import type { Device, DeviceState } from '@splitvisor/abi';
+import { decodeState, encodeState, programRunner } from '@splitvisor/abi';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import type { Op } from './ops.ts';
@@ -73,4 +73,71 @@ export function registerFuzzSuite<D extends Device>(
       }
     }), { numRuns: runs });
   }, SUITE_TIMEOUT_MS);
+}
+
+/**
+ * A device's fast-path programs (seed 002's bytecode) answer what they take
+ * exactly as the device would. One instance handles every operation itself;
+ * a second offers each access first to the program covering it, run on the
+ * scratch the device last published (as a kernel would run it), and when
+ * the program exits takes the scratch back, handles the access itself and
+ * publishes again; time passing is an exit too (the host's timers ran). Every
+ * read and, at the end, the state must agree — but for `ignoreState`, fields
+ * of the device's own bookkeeping that a program's access does not touch; or,
+ * given `view`, what it shows of the two —
+ * and the programs must have taken at least `minTaken` of the accesses.
+ * Every run starts with `prelude`: a driver setting the device up.
+ */
+export function programEquivalenceSuite<D extends Device>(
+  subject: DeviceSubject<D> & {
+    readonly ignoreState?: readonly string[];
+    /** What of the two devices must agree at the end, when not their states (a chip that folds time into its state lazily). */
+    readonly view?: (device: D) => unknown;
+    readonly minTaken?: number;
+    readonly prelude?: readonly Op[];
+  },
+  runs = 300,
+): void {
+  it('answers every access its programs take as the device itself would', { timeout: SUITE_TIMEOUT_MS }, () => {
+    let taken = 0;
+    // Each run starts with the prelude (a driver setting the device up the way the programs serve it), then anything.
+    fc.assert(fc.property(fc.array(subject.op, { minLength: 1, maxLength: 80 }).map((ops) => [...(subject.prelude ?? []), ...ops]), (ops) => {
+      const referenceContext = createTestContext();
+      const reference = subject.create(referenceContext);
+      const context = createTestContext();
+      const device = subject.create(context);
+      if (device.programScratch === undefined || device.adoptProgramScratch === undefined) throw new Error(`${device.model} offers programs without a scratch`);
+      const publish = () => device.programScratch?.() ?? new Uint8Array(0);
+      const programs = (device.programs ?? []).map((p) => ({ ...p, run: programRunner(p.program) }));
+      let scratch = publish();
+      const handOver = () => {
+        device.adoptProgramScratch?.(scratch);
+      };
+      for (const op of ops) {
+        const theirs = apply(reference, referenceContext, op);
+        if (op.kind === 'advance') {
+          handOver();
+          context.advance(op.ns);
+          scratch = publish();
+          continue;
+        }
+        const program = programs.find((p) => p.region === op.region && op.offset >= p.offset && op.offset + op.size <= p.offset + p.length);
+        const isWrite = op.kind === 'write';
+        const outcome = program?.run(scratch, { offset: op.offset - program.offset, isWrite, value: isWrite ? op.value : 0, width: op.size }, context.now());
+        if (outcome?.kind === 'answered') {
+          taken++;
+          expect(isWrite ? undefined : outcome.value % 2 ** (8 * op.size), JSON.stringify(op)).toBe(theirs);
+          continue;
+        }
+        handOver();
+        expect(apply(device, context, op), JSON.stringify(op)).toBe(theirs);
+        scratch = publish();
+      }
+      handOver();
+      const without = (state: DeviceState) => Object.fromEntries(Object.entries(state).filter(([key]) => !(subject.ignoreState ?? []).includes(key)));
+      const view = subject.view ?? ((d: D) => without(d.getState()));
+      expect(view(device)).toEqual(view(reference));
+    }), { numRuns: runs });
+    expect(taken).toBeGreaterThanOrEqual(subject.minTaken ?? 1);
+  });
 }

@@ -44,10 +44,11 @@
  * - A second controller answer while the first is still unread waits
  *   behind it (QEMU replaces it); a third replaces the second (counted).
  */
-import type { AccessSize, Device, DeviceContext, FastPathHints, IoRegion } from '@splitvisor/abi';
+import type { AccessSize, Device, DeviceContext, DeviceProgram, FastPathHints, IoRegion } from '@splitvisor/abi';
 import { DeviceStateError, expectState } from '@splitvisor/abi';
 import type { KeyEvent, Ps2KeyboardState } from '../ps2-keyboard/keyboard.ts';
 import { Ps2Keyboard } from '../ps2-keyboard/keyboard.ts';
+import { STATUS_PROGRAM } from './status-program.ts';
 import type { KeyCode } from '../ps2-keyboard/scancodes.ts';
 import { BREAK_PREFIX, TRANSLATION, isKeyCode } from '../ps2-keyboard/scancodes.ts';
 import { strokesFor } from '../ps2-keyboard/us-layout.ts';
@@ -206,6 +207,17 @@ export class I8042 implements Device<I8042State> {
 
   cachedRead(region: string): number | undefined {
     return region === 'command' ? this.status() : undefined;
+  }
+
+  /** The status read as a program (`status-program.ts`): its scratch is the status byte. */
+  readonly programs: readonly DeviceProgram[] = [{ region: 'command', offset: 0, length: 1, program: STATUS_PROGRAM }];
+
+  programScratch(): Uint8Array {
+    return Uint8Array.of(this.status());
+  }
+
+  adoptProgramScratch(): void {
+    // A status read changes nothing: there is nothing to take back.
   }
 
   read(region: string, _offset: number, _size: AccessSize): number {

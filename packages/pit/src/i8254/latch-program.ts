@@ -38,6 +38,7 @@ export const LATCH_PROGRAM: FastPathProgram = new ProgramBuilder(Scratch.bytes)
   .li(r5, 0xf0).mov(r4, r2).and(r4, r5).li(r5, 0).jne(r4, r5, 'exit')
   .ldb(r4, Scratch.latchState).jne(r4, r5, 'done') // a count still latched: the command is ignored (datasheet)
   .ticks(r6, PIT_HZ).ldd(r7, Scratch.periodStart).sub(r6, r7) // CLK edges into the period
+  .li(r5, 0x8000_0000).jlt(r5, r6, 'exit') // published half an hour of CLK ago or more: the device answers, and publishes afresh
   .ldb(r4, Scratch.mode).li(r5, 3).jne(r4, r5, 'count')
   .add(r6, r6) // mode 3 counts down by two
   .label('count').ldd(r7, Scratch.count).mod(r6, r7).sub(r7, r6).li(r5, 0xffff).and(r7, r5)

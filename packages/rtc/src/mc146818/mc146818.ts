@@ -26,7 +26,7 @@
  *   capped at 7) after the acknowledgement. Owed ticks are dropped when the
  *   periodic interrupt is disabled and rescaled when its rate changes.
  */
-import type { AccessSize, Device, DeviceContext, FastPathHints, IoRegion, Nanoseconds, Timer } from '@splitvisor/abi';
+import type { AccessSize, Device, DeviceContext, DeviceProgram, FastPathHints, IoRegion, Nanoseconds, Timer } from '@splitvisor/abi';
 import { expectState } from '@splitvisor/abi';
 import type { PcCmosConfig } from '../pc-cmos/pc-cmos.ts';
 import { CmosByte, pcCmosImage } from '../pc-cmos/pc-cmos.ts';
@@ -40,6 +40,7 @@ import {
   tapEdgesBetween, updateInProgress, updatesBetween,
 } from './divider.ts';
 import { CMOS_BYTES, NVRAM_START, RegA, RegB, RegC, RegD, RtcReg } from './registers.ts';
+import { Holds, TimeScratch, scratchBytes, servedIndices, timePrograms } from './time-program.ts';
 
 export type LostTickPolicy = 'discard' | 'slew';
 
@@ -235,6 +236,8 @@ export class Mc146818 implements Device<Mc146818State> {
   readonly model: 'mc146818' = MODEL;
   readonly regions: readonly IoRegion[] = REGIONS;
   readonly hints: FastPathHints = HINTS;
+  /** The index/data pair for the time registers, answered in the kernel (`time-program.ts`). */
+  readonly programs: readonly DeviceProgram[];
   private readonly context: DeviceContext;
   private readonly timer: Timer;
   private readonly slew: boolean;
@@ -253,6 +256,8 @@ export class Mc146818 implements Device<Mc146818State> {
       throw new RangeError(`the century byte must be a RAM byte (0Eh–7Fh), not ${century}`);
     }
     this.centuryIndex = century ?? undefined;
+    const { index, data } = timePrograms(this.centuryIndex);
+    this.programs = [{ region: 'index', offset: 0, length: 1, program: index }, { region: 'data', offset: 0, length: 1, program: data }];
     const startNs = config.startNanoseconds ?? 0;
     if (!Number.isInteger(startNs) || startNs < 0 || startNs >= 1_000_000_000) throw new RangeError(`startNanoseconds must be 0 ≤ ns < 10^9, not ${startNs}`);
     const cmos = pcCmosImage(config.cmos);
@@ -274,6 +279,31 @@ export class Mc146818 implements Device<Mc146818State> {
   /** Bit 7 of the last index written: the PC's NMI mask (the board may gate NMI with it). */
   get nmiDisabled(): boolean {
     return this.c.nmiDisabled;
+  }
+
+  // --- the fast-path programs ----------------------------------------------------
+
+  /** The index written last, and the time registers' values with how long they hold (until the next update; or, stopped, until a write). */
+  programScratch(): Uint8Array {
+    const scratch = new Uint8Array(scratchBytes(this.centuryIndex));
+    scratch[TimeScratch.index] = this.c.index;
+    scratch[TimeScratch.nmiDisabled] = this.c.nmiDisabled ? 1 : 0;
+    const now = this.context.now();
+    const view = new DataView(scratch.buffer);
+    if (this.running()) {
+      scratch[TimeScratch.holds] = Holds.untilUpdate;
+      view.setUint32(TimeScratch.until, nextUpdate(this.c.chainOrigin, now) % 2 ** 32, true);
+    } else {
+      scratch[TimeScratch.holds] = Holds.untilWrite;
+    }
+    servedIndices(this.centuryIndex).forEach((at, slot) => { scratch[TimeScratch.values + slot] = this.peek(at); });
+    return scratch;
+  }
+
+  /** The index and NMI mask the index program wrote. */
+  adoptProgramScratch(scratch: Uint8Array): void {
+    this.c.index = (scratch[TimeScratch.index] ?? 0) & 0x7f;
+    this.c.nmiDisabled = scratch[TimeScratch.nmiDisabled] === 1;
   }
 
   // --- ports ------------------------------------------------------------------

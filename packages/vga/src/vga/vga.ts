@@ -14,8 +14,8 @@
  * There are no irq outputs (the VGA's vertical retrace interrupt is not
  * wired on the PC boards QEMU models).
  */
-import type { AccessSize, Device, DeviceContext, FastPathHints, IoRegion } from '@splitvisor/abi';
-import { expectState } from '@splitvisor/abi';
+import type { AccessSize, Device, DeviceContext, DeviceProgram, FastPathHints, IoRegion } from '@splitvisor/abi';
+import { expectState, ticksAt } from '@splitvisor/abi';
 import {
   DISPI_ID_FIRST, DISPI_ID_LATEST, DISPI_MAX_BPP, DISPI_MAX_XRES, DISPI_MAX_YRES, DispiEnable, Dispi, fixupGeometry, lineBytes,
 } from '../bochs-vbe/dispi.ts';
@@ -25,6 +25,7 @@ import type { DisplayMode } from './display.ts';
 import { displayMode, vbeEnabled } from './display.ts';
 import { OPEN_BUS, WINDOW_BYTES, peekWindow, readWindow, writeWindow } from './memory-access.ts';
 import { drawGraphics } from './render-graphics.ts';
+import { StatusScratch, statusProgram, statusScratch } from './status-program.ts';
 import type { TextScreen } from './render-text.ts';
 import { drawText, textScreen } from './render-text.ts';
 import {
@@ -68,6 +69,11 @@ const VBE_PORTS = 3;
 
 type Anomaly = 'openBusReads' | 'ignoredWrites' | 'protectedCrtcWrites' | 'lockedPaletteWrites' | 'unmappedWindowAccesses' | 'vbeAdjustments';
 
+const STATUS_PROGRAMS: readonly DeviceProgram[] = [
+  { region: PORTS_REGION, offset: Port.STATUS1_MONO, length: 1, program: statusProgram(false) },
+  { region: PORTS_REGION, offset: Port.STATUS1_COLOR, length: 1, program: statusProgram(true) },
+];
+
 export class Vga implements Device<VgaState> {
   readonly model: typeof VGA_MODEL = VGA_MODEL;
   readonly regions: readonly IoRegion[];
@@ -109,6 +115,20 @@ export class Vga implements Device<VgaState> {
   }
 
   // --- the Device contract ----------------------------------------------------------
+
+  /** Input status 1 at either port, answered in the kernel from the published timing (`status-program.ts`). */
+  readonly programs: readonly DeviceProgram[] = STATUS_PROGRAMS;
+
+  programScratch(): Uint8Array {
+    const timing = this.timing();
+    const color = (this.r.miscOutput & Misc.COLOR) !== 0;
+    return statusScratch(timing, ticksAt(this.context.now(), timing.dotClockHz), color, this.r.attributeDataNext);
+  }
+
+  /** A status read the program answered put the attribute flip-flop back to "address". */
+  adoptProgramScratch(scratch: Uint8Array): void {
+    this.r.attributeDataNext = scratch[StatusScratch.attributeDataNext] === 1;
+  }
 
   /**
    * Misc output (3CCh) reads back what 3C2h wrote and nothing else changes
