@@ -42,6 +42,9 @@ function badRange(range: AddressRange, what: string): string | undefined {
   return undefined;
 }
 
+/** What may serve a port: a program, a cached read, a counter. */
+const Serves = { program: 1, cached: 2, counter: 4 } as const;
+
 export interface KernelDomainOptions {
   /** Guest RAM, for the DMA of devices placed here. */
   readonly memory?: GuestMemory;
@@ -66,6 +69,12 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   private readonly dirtyScratch = new Set<string>();
   /** Accesses a program answered, ones it sent on (`exit`), and ones that could not run it (a host timer due, a write pending). */
   readonly programRuns = { answered: 0, exited: 0, passed: 0 };
+  /**
+   * Per port, which fast paths may serve it (`Serves` bits): a port access
+   * no fast path covers is passed on without a search (an ATA data port read
+   * a million times a second never looks at the status programs).
+   */
+  private readonly servedPorts = new Uint8Array(0x1_0000);
   /** Registrations refused at the boundary, by kind: nothing of them was kept. */
   readonly refused = { coalescedRanges: 0, fastPaths: 0 };
   /** Counter reads answered from virtual time (seed 002's generic counter). */
@@ -119,14 +128,29 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
    * no device named: null). Anything else goes on to userspace (undefined).
    */
   protected override unmapped(access: Access, into: Uint8Array): string | null | undefined {
-    if (this.programs.length > 0) {
+    const serves = access.space === 'port' ? this.servedPorts[access.address] ?? 0 : Serves.program | Serves.cached | Serves.counter;
+    if ((serves & Serves.program) !== 0 && this.programs.length > 0) {
       const ran = this.runProgram(access, into);
       if (ran !== undefined) return ran;
     }
     if (access.isWrite) return this.coalescedRanges.length === 0 ? undefined : this.coalesce(access);
     if (access.count !== 1) return undefined;
-    const counted = this.counters.length === 0 ? undefined : this.readCounter(access, into);
-    return counted ?? (this.cached.length === 0 ? undefined : this.readCached(access, into));
+    const counted = (serves & Serves.counter) === 0 || this.counters.length === 0 ? undefined : this.readCounter(access, into);
+    return counted ?? ((serves & Serves.cached) === 0 || this.cached.length === 0 ? undefined : this.readCached(access, into));
+  }
+
+  /** Marks the ports of `range` as served by `what` (other spaces are searched as they come). */
+  private markPorts(range: AddressRange, what: number): void {
+    if (range.space !== 'port') return;
+    for (let port = range.address; port < Math.min(range.address + range.length, 0x1_0000); port++) this.servedPorts[port] = (this.servedPorts[port] ?? 0) | what;
+  }
+
+  /** The marks again, from what is registered now (after something was taken away). */
+  private remarkPorts(): void {
+    this.servedPorts.fill(0);
+    for (const { range } of this.programs) this.markPorts(range, Serves.program);
+    for (const { descriptor: d } of this.cached) this.markPorts({ space: d.space, address: d.address, length: d.size }, Serves.cached);
+    for (const { descriptor: d } of this.counters) this.markPorts({ space: d.space, address: d.address, length: d.size }, Serves.counter);
   }
 
   override get holdsNothing(): boolean {
@@ -180,6 +204,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
     for (let i = this.programs.length - 1; i >= 0; i--) if (this.programs[i]?.device === device) this.programs.splice(i, 1);
     this.scratchOf.delete(device);
     this.dirtyScratch.delete(device);
+    this.remarkPorts();
     if (this.holdsNothing !== held) this.changed();
   }
 
@@ -236,6 +261,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   forgetCachedReads(device: string): void {
     const held = this.holdsNothing;
     for (let i = this.cached.length - 1; i >= 0; i--) if (this.cached[i]?.device === device) this.cached.splice(i, 1);
+    this.remarkPorts();
     if (this.holdsNothing !== held) this.changed();
   }
 
@@ -295,6 +321,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
         if (existing >= 0) list.splice(existing, 1);
         if (descriptor.kind === 'counter') this.counters.push({ device, descriptor });
         else this.cached.push({ device, descriptor });
+        this.markPorts({ space: descriptor.space, address: descriptor.address, length: descriptor.size }, descriptor.kind === 'counter' ? Serves.counter : Serves.cached);
         if (this.holdsNothing !== held) this.changed();
         return { kind: 'ok' };
       }
@@ -309,6 +336,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
     const existing = this.programs.findIndex((p) => p.device === device && p.range.space === range.space && p.range.address === range.address);
     if (existing >= 0) this.programs.splice(existing, 1);
     this.programs.push({ device, range, run: programRunner(descriptor.program) });
+    this.markPorts(range, Serves.program);
     this.scratchOf.set(device, descriptor.scratch.slice());
     this.dirtyScratch.delete(device);
   }
