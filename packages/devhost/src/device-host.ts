@@ -48,10 +48,11 @@ interface OfferedCounters {
   readonly registered: Map<number, CounterDescriptor>;
 }
 
-/** A device's reads offered to the kernel's cache (seed 003): each one's descriptor as it stands, and what the kernel holds, by address. */
+/** A device's reads offered to the kernel's cache (seed 003): where each is, its value now, and the value the kernel holds (undefined: none yet). */
 interface OfferedReads {
-  readonly describe: () => readonly CachedReadDescriptor[];
-  readonly registered: Map<string, CachedReadDescriptor>;
+  readonly reads: readonly Omit<CachedReadDescriptor, 'value'>[];
+  readonly valueOf: (read: number) => number | null;
+  readonly held: (number | null | undefined)[];
 }
 
 /** A device's programs loaded into the kernel (seed 002): their descriptors with its scratch now, how it takes back what they changed, and the scratch the kernel holds. */
@@ -147,19 +148,21 @@ export class DeviceHost extends DeviceDomain<'user'> {
    * the guest's next entry. The kernel serves one only until this host's
    * next timer and while no write that could change it waits in its ring.
    */
-  offerCachedReads(name: string, describe: () => readonly CachedReadDescriptor[]): void {
-    const offer: OfferedReads = { describe, registered: new Map() };
+  offerCachedReads(name: string, reads: readonly Omit<CachedReadDescriptor, 'value'>[], valueOf: (read: number) => number | null): void {
+    const offer: OfferedReads = { reads, valueOf, held: reads.map(() => undefined) };
     this.offeredReads.set(name, offer);
     this.refreshCachedReads(name, offer);
   }
 
   private refreshCachedReads(name: string, offer: OfferedReads): void {
-    for (const descriptor of offer.describe()) {
-      const key = `${descriptor.space}:${descriptor.address}`;
-      if (offer.registered.get(key)?.value === descriptor.value) continue; // a value is a number or null: never undefined
-      offer.registered.set(key, descriptor);
+    const { reads, valueOf, held } = offer;
+    for (let i = 0; i < reads.length; i++) {
+      const value = valueOf(i);
+      const read = reads[i];
+      if (held[i] === value || read === undefined) continue;
+      held[i] = value;
       this.handled.cachedReads++;
-      this.send({ kind: 'register-fast-path', device: name, descriptor });
+      this.send({ kind: 'register-fast-path', device: name, descriptor: { ...read, value } });
     }
   }
 
@@ -372,7 +375,7 @@ export class DeviceHost extends DeviceDomain<'user'> {
             return this.getDeviceState(message.device);
           case 'set-device-state': {
             // The kernel forgets what it cached of a device given a new state; its next refresh sends it all again.
-            this.offeredReads.get(message.device)?.registered.clear();
+            this.offeredReads.get(message.device)?.held.fill(undefined);
             const programs = this.offeredPrograms.get(message.device);
             if (programs !== undefined) programs.held = undefined;
             this.touched.add(message.device);

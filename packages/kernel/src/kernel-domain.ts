@@ -341,12 +341,13 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
     this.dirtyScratch.delete(device);
   }
 
-  /** Every range a fast path of a device other than `device` serves. */
-  private othersRanges(device: string): { device: string; range: AddressRange }[] {
-    return [
-      ...[...this.counters, ...this.cached].map((o) => ({ device: o.device, range: { space: o.descriptor.space, address: o.descriptor.address, length: o.descriptor.size } })),
-      ...this.programs.map((p) => ({ device: p.device, range: p.range })),
-    ].filter((o) => o.device !== device);
+  /** The device other than `device` whose fast path serves part of `range`, if any (a host re-registering its own is the common case: no copies). */
+  private servedByOther(device: string, range: AddressRange): string | undefined {
+    for (const list of [this.counters, this.cached]) {
+      for (const o of list) if (o.device !== device && overlaps(range, { space: o.descriptor.space, address: o.descriptor.address, length: o.descriptor.size })) return o.device;
+    }
+    for (const p of this.programs) if (p.device !== device && overlaps(range, p.range)) return p.device;
+    return undefined;
   }
 
   /** Why a fast path may not be served as asked, or undefined. */
@@ -357,9 +358,8 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
     const problem = badRange(range, what) ?? this.claimed(range, what);
     if (problem !== undefined) return problem;
     // One device's address: another device's fast path there is a host that lost track of its board.
-    for (const other of this.othersRanges(device)) {
-      if (overlaps(range, other.range)) return `${what}: ${range.space} ${range.address.toString(16)}h is served for ${other.device}`;
-    }
+    const other = this.servedByOther(device, range);
+    if (other !== undefined) return `${what}: ${range.space} ${range.address.toString(16)}h is served for ${other}`;
     if (descriptor.kind === 'counter') return undefined;
     if (descriptor.kind === 'program') {
       const refused = verifyProgram(descriptor.program);

@@ -56,7 +56,14 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
         if (range === undefined || (size !== 1 && size !== 2 && size !== 4)) return [];
         return [{ span, space: range.space, address: range.address, size, invalidatedBy: span.invalidatedBy.flatMap((by) => at(by) ?? []) }];
       });
-      host.offerCachedReads(name, () => described.map(({ span, ...rest }): CachedReadDescriptor => ({ kind: 'cached-read', ...rest, value: device.cachedRead?.(span.region, span.offset) ?? null })));
+      host.offerCachedReads(
+        name,
+        described.map(({ span: _span, ...rest }): Omit<CachedReadDescriptor, 'value'> => ({ kind: 'cached-read', ...rest })),
+        (read) => {
+          const span = described[read]?.span;
+          return span === undefined ? null : device.cachedRead?.(span.region, span.offset) ?? null;
+        },
+      );
     }
   }
   if (placement.io.programs) {
