@@ -7,6 +7,17 @@ import { z } from 'zod';
 import type { DeviceName, DomainName, LostTickPolicies, TimerDevice } from './devices.ts';
 import { ACK_PACED, DEVICES, DOMAINS, KERNEL_PIT_NEEDS_KERNEL_IRQCHIP, LOST_TICK_POLICIES, RULES, TIMER_DEVICES } from './devices.ts';
 
+/** An I/O fast path's reach: every device that offers it (true), none (false), or the devices named. */
+const FastPathDevices = z.union([z.boolean(), z.array(z.enum(DEVICES)).min(1, 'an empty list: name at least one device, or say false')], {
+  error: () => `expected true (every device that offers it), false, or a non-empty list of the board's devices (known: ${DEVICES.join(', ')})`,
+});
+export type FastPathDevices = z.infer<typeof FastPathDevices>;
+
+/** Whether fast path `setting` reaches device `name`. */
+export function fastPathFor(setting: FastPathDevices, name: string): boolean {
+  return setting === true || (Array.isArray(setting) && (setting as readonly string[]).includes(name));
+}
+
 /** A device's domain, or `absent` for a machine that does not have it (Firecracker has no VGA, floppy or IDE). */
 const Domain = z.enum([...DOMAINS, 'absent']);
 export type Where = DomainName | 'absent';
@@ -51,15 +62,16 @@ export const PlacementFile = z.strictObject({
   delivery: EventDelivery.default({ kind: 'exact' }),
   /** Each periodic timer's lost-tick policy, by device (`LOST_TICK_POLICIES`); a device left out keeps its hardware's. */
   lostTicks: z.record(z.string(), z.string()).default({}),
+  // Each I/O fast path: on for every device that offers it (true), for the devices named, or off.
   io: z.strictObject({
     /** Queue port writes the devices allow in a coalesced ring (KVM_REGISTER_COALESCED_MMIO; seed 003). */
-    coalescedWrites: z.boolean().default(false),
+    coalescedWrites: FastPathDevices.default(false),
     /** Answer reads of status registers the devices publish from the kernel, while nothing could have changed them (seed 003). */
-    cachedReads: z.boolean().default(false),
+    cachedReads: FastPathDevices.default(false),
     /** Serve free-running counters from the kernel (seed 002). */
-    kernelCounters: z.boolean().default(false),
+    kernelCounters: FastPathDevices.default(false),
     /** Load the devices' verified fast-path programs into the kernel (seed 002's bytecode). */
-    programs: z.boolean().default(false),
+    programs: FastPathDevices.default(false),
   }).default({ coalescedWrites: false, cachedReads: false, kernelCounters: false, programs: false }),
   costModel: z.string().default('kvm-2020'),
 });

@@ -48,6 +48,14 @@ describe('validation explains itself', () => {
     ]);
   });
 
+  it('takes each I/O fast path for every device that offers it, for the devices named, or none; and names a device it does not know', () => {
+    const io = (set: Record<string, unknown>) => place({ io: { coalescedWrites: true, cachedReads: false, kernelCounters: false, programs: false, ...set } });
+    const some = validatePlacement(io({ cachedReads: ['keyboard', 'disk'], programs: true }));
+    expect(some.ok && some.placement.io).toMatchObject({ cachedReads: ['keyboard', 'disk'], programs: true });
+    expect(problems(io({ programs: ['pit', 'sound'] }))).toEqual([expect.stringMatching(/^io\.programs: expected true \(every device that offers it\), false, or a non-empty list of the board's devices \(known: pic, ioapic/)]);
+    expect(problems(io({ cachedReads: [] }))).toEqual(['io.cachedReads: an empty list: name at least one device, or say false']);
+  });
+
   it('names a device left unplaced', () => {
     const { rtc: _rtc, ...rest } = profile('kvm-irqchip')?.devices ?? {};
     expect(problems(place({ devices: rest }))).toEqual(['devices.rtc: not placed (every device needs a domain — kernel, monitor, user — or absent)']);

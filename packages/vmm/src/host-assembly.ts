@@ -8,6 +8,7 @@
 import type { CachedReadDescriptor, ProgramDescriptor, RegionSpan } from '@splitvisor/abi';
 import type { DeviceHost } from '@splitvisor/devhost';
 import type { Placement } from '@splitvisor/placement';
+import { fastPathFor } from '@splitvisor/placement';
 import type { BoardOptions, Release } from './devices.ts';
 import { createDevices, unmodelledDevices } from './devices.ts';
 import type { IrqObservers } from './irqchip-topology.ts';
@@ -28,10 +29,12 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
     ...(board.tscHz === undefined ? {} : { tscHz: board.tscHz }),
   });
   const created = createDevices(placement, 'user', host, board, releases, observers.console === undefined ? {} : { console: observers.console });
-  if (placement.io.coalescedWrites) {
+  const { io } = placement;
+  if (io.coalescedWrites !== false) {
     // QEMU registers coalesced I/O for what its devices allow (the RTC's index port): the kernel queues those
     // writes and they reach the device with the next heavyweight exit.
-    for (const { device, bases } of created) {
+    for (const { name, device, bases } of created) {
+      if (!fastPathFor(io.coalescedWrites, name)) continue;
       for (const span of device.hints?.coalescedWrites ?? []) {
         const base = bases.get(span.region);
         const space = device.regions.find((r) => r.name === span.region)?.space;
@@ -39,12 +42,12 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
       }
     }
   }
-  if (placement.io.cachedReads) {
+  if (io.cachedReads !== false) {
     // Seed 003's coupled in-port cache: the kernel answers reads of these devices' status registers from the
     // values this host publishes after every exit, while no host timer or pending write could have changed them.
     for (const { name, device, bases } of created) {
       const spans = device.hints?.cachedReads ?? [];
-      if (device.cachedRead === undefined || spans.length === 0) continue;
+      if (!fastPathFor(io.cachedReads, name) || device.cachedRead === undefined || spans.length === 0) continue;
       const at = (span: RegionSpan) => {
         const base = bases.get(span.region);
         const space = device.regions.find((r) => r.name === span.region)?.space;
@@ -66,12 +69,12 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
       );
     }
   }
-  if (placement.io.programs) {
+  if (io.programs !== false) {
     // Seed 002's bytecode: each device's verified programs are loaded into the kernel at the board's addresses,
     // with the device's scratch; what they change goes back to the device ahead of the next exit.
     for (const { name, device, bases } of created) {
       const { programs } = device;
-      if (programs === undefined || device.programScratch === undefined || device.adoptProgramScratch === undefined) continue;
+      if (!fastPathFor(io.programs, name) || programs === undefined || device.programScratch === undefined || device.adoptProgramScratch === undefined) continue;
       const placed = programs.flatMap((p) => {
         const base = bases.get(p.region);
         const space = device.regions.find((r) => r.name === p.region)?.space;
@@ -83,11 +86,11 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
       }, (scratch) => { device.adoptProgramScratch?.(scratch); });
     }
   }
-  if (placement.io.kernelCounters) {
+  if (io.kernelCounters !== false) {
     // Seed 002: the kernel serves these devices' free-running counters from virtual time; reads of them stop
     // at the lightweight path. 32-bit reads, as Linux's acpi_pm and hpet clocksources make them.
     for (const { name, device, bases } of created) {
-      if (device.counterViews === undefined) continue;
+      if (!fastPathFor(io.kernelCounters, name) || device.counterViews === undefined) continue;
       const views = device.counterViews.bind(device);
       host.offerCounters(name, views, (view) => {
         const base = bases.get(view.region);

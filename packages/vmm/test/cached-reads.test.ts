@@ -64,6 +64,12 @@ describe('what the cache saves', () => {
     expect(saved('keyboard-typing')).toBeGreaterThan(0);
     expect(saved('serial-console')).toBeGreaterThan(0);
   });
+
+  it('reaches only the devices the placement names', () => {
+    const only = { coalescedWrites: false, cachedReads: ['keyboard'], kernelCounters: false, programs: false } satisfies Placement['io'];
+    expect(run('keyboard-typing', 'kvm-irqchip', true, only).served).toBeGreaterThan(0);
+    expect(run('ata-pio-read', 'kvm-irqchip', true, only).served).toBe(0); // the disk is not named: its alternate status goes out
+  });
 });
 
 /** A shared trace (`../shared/traces`), replayed open loop at its recorded times: what each read returned. */
