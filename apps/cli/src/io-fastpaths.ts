@@ -10,7 +10,7 @@
  * time is the cycles the guest runs (`guest-cycles`), so every variant does
  * exactly the same work and the exits saved are the mechanisms' alone.
  */
-import { modelledCycles } from '@splitvisor/metrics';
+import { exitReport } from '@splitvisor/metrics';
 import type { Placement } from '@splitvisor/placement';
 import { createWorkload } from '@splitvisor/workloads';
 import { Vm } from '@splitvisor/vmm';
@@ -52,8 +52,7 @@ export function ioFastpaths(o: Resolved): ExperimentReport {
       const made = createWorkload(name, parameters);
       const vm = new Vm({ ...base, io, time: { kind: 'guest-cycles' } }, made.guest, { board: boardOf({}, made) });
       vm.run(o.durationNs);
-      const rows = vm.counts.rows();
-      const heavyweight = rows.filter((r) => r.to === 'user' && r.from !== 'user').reduce((n, r) => n + r.count, 0);
+      const { heavyweightExits: heavyweight, overheadCycles } = exitReport(vm.counts.rows(), vm.costModel, vm.clock.tsc());
       if (mechanism === 'none') none = heavyweight;
       void vm.close();
       o.progress?.(++done, total);
@@ -62,7 +61,7 @@ export function ioFastpaths(o: Resolved): ExperimentReport {
         mechanisms: mechanism,
         'heavyweight exits': heavyweight,
         'saved vs none': none - heavyweight,
-        'modelled cycles': modelledCycles(rows, vm.costModel),
+        'modelled cycles': overheadCycles,
       };
     });
   });

@@ -17,7 +17,7 @@ export { withIrqOutputs } from './device-context.ts';
 export type { Device, DeviceFactory, DeviceProgram } from './device.ts';
 export { DeviceStateError, expectState } from './device.ts';
 export type { DeviceState, PlainValue, StateDecodeResult } from './plain-state.ts';
-export { StateEncodeError, decodeState, encodeState } from './plain-state.ts';
+export { StateEncodeError, decodeState, encodeState, sameBytes } from './plain-state.ts';
 export type { AddressRange, CachedRead, CachedReadDescriptor, ProgramDescriptor, CounterDescriptor, CounterHint, CounterView, FastPathDescriptor, FastPathHints, RegionSpan } from './fast-path.ts';
 export { counterValueAt } from './fast-path.ts';
 export type { FastPathProgram, Instruction, ProgramAccess, ProgramOutcome } from './fast-path-program.ts';

@@ -24,7 +24,7 @@
  * what its place adds is its end of the channel.
  */
 import type { AddressSpace, CachedReadDescriptor, ProgramDescriptor, CoalescedWrite, CounterDescriptor, CounterView, DomainTimers, Exit, GuestMemory, Message, Nanoseconds } from '@splitvisor/abi';
-import { DeviceDomain, ErrorCode, decodeAccess, readLength } from '@splitvisor/abi';
+import { DeviceDomain, ErrorCode, decodeAccess, readLength, sameBytes } from '@splitvisor/abi';
 import type { ChannelEnd, ChannelHandler } from '@splitvisor/channel';
 
 export interface DeviceHostOptions {
@@ -35,10 +35,6 @@ export interface DeviceHostOptions {
 }
 
 const EMPTY = new Uint8Array(0);
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
 
 /** A device's counters offered to the kernel (seed 002): its views, and each one's descriptor at the board's address. */
 interface OfferedCounters {
@@ -55,9 +51,14 @@ interface OfferedReads {
   readonly held: (number | null | undefined)[];
 }
 
-/** A device's programs loaded into the kernel (seed 002): their descriptors with its scratch now, how it takes back what they changed, and the scratch the kernel holds. */
+/**
+ * A device's programs for the kernel (seed 002): where each runs, its
+ * scratch now, how it takes back what they changed, and the scratch the
+ * kernel holds (undefined: the programs are not loaded).
+ */
 interface OfferedPrograms {
-  readonly describe: () => readonly ProgramDescriptor[];
+  readonly programs: readonly Omit<ProgramDescriptor, 'scratch'>[];
+  readonly scratch: () => Uint8Array;
   readonly adopt: (scratch: Uint8Array) => void;
   held: Uint8Array | undefined;
 }
@@ -168,27 +169,32 @@ export class DeviceHost extends DeviceDomain<'user'> {
 
   /**
    * Loads `name`'s programs into the kernel (seed 002's bytecode: the kernel
-   * verifies them), with its scratch; loads them again whenever the device's
-   * scratch differs from the kernel's after an exit this host serves. What
-   * the programs change comes back ahead of the next exit
-   * (`program-scratch`), and the device takes it (`adopt`) before it sees
-   * that exit — so the device and the kernel never disagree where the guest
-   * could tell.
+   * verifies them) with its scratch; after an exit this host serves, sends
+   * the scratch alone (`program-scratch`) whenever the device's differs from
+   * the kernel's. What the programs change comes back the same way ahead of
+   * the next exit, and the device takes it (`adopt`) before it sees that
+   * exit — so the device and the kernel never disagree where the guest could
+   * tell.
    */
-  offerPrograms(name: string, describe: () => readonly ProgramDescriptor[], adopt: (scratch: Uint8Array) => void): void {
-    const offer: OfferedPrograms = { describe, adopt, held: undefined };
+  offerPrograms(name: string, programs: readonly Omit<ProgramDescriptor, 'scratch'>[], scratch: () => Uint8Array, adopt: (scratch: Uint8Array) => void): void {
+    const offer: OfferedPrograms = { programs, scratch, adopt, held: undefined };
     this.offeredPrograms.set(name, offer);
     this.refreshPrograms(name, offer);
   }
 
   private refreshPrograms(name: string, offer: OfferedPrograms): void {
-    const descriptors = offer.describe();
-    const scratch = descriptors[0]?.scratch;
-    if (scratch === undefined || (offer.held !== undefined && sameBytes(offer.held, scratch))) return;
+    const scratch = offer.scratch();
+    if (offer.held !== undefined) {
+      if (sameBytes(offer.held, scratch)) return;
+      offer.held = scratch;
+      this.handled.programScratches++;
+      this.send({ kind: 'program-scratch', device: name, scratch });
+      return;
+    }
     offer.held = scratch;
-    for (const descriptor of descriptors) {
+    for (const program of offer.programs) {
       this.handled.programLoads++;
-      this.send({ kind: 'register-fast-path', device: name, descriptor });
+      this.send({ kind: 'register-fast-path', device: name, descriptor: { ...program, scratch } });
     }
   }
 
@@ -203,14 +209,14 @@ export class DeviceHost extends DeviceDomain<'user'> {
   }
 
   /** Every offered read and program as it stands now, to the kernel if it changed. */
-  private refreshAllCachedReads(): void {
+  private refreshAll(): void {
     for (const [name, offer] of this.offeredReads) this.refreshCachedReads(name, offer);
     for (const [name, offer] of this.offeredPrograms) this.refreshPrograms(name, offer);
   }
 
   /** What the kernel holds for the devices that may have changed since the last reply: all of them after a timer ran here. */
   private refreshTouched(): void {
-    if (this.allTouched) this.refreshAllCachedReads();
+    if (this.allTouched) this.refreshAll();
     else {
       for (const name of this.touched) {
         const reads = this.offeredReads.get(name);
@@ -382,7 +388,7 @@ export class DeviceHost extends DeviceDomain<'user'> {
             return this.setDeviceState(message.device, message.state);
           }
           case 'resume':
-            this.refreshAllCachedReads();
+            this.refreshAll();
             // The kernel starts (or resumes) the guest: lines set meanwhile — at power-on, by a restore — go now,
             // and the answer is the first KVM_RUN, with this host's earliest deadline.
             for (const message of this.held.splice(0)) this.end.post(message);

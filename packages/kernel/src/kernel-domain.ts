@@ -17,10 +17,8 @@ import type { Access, AddressRange, AddressSpace, CachedReadDescriptor, Coalesce
 import { DeviceDomain, ErrorCode, NEVER, NO_MEMORY, counterValueAt, programRunner, verifyProgram } from '@splitvisor/abi';
 import { TimerQueue } from '@splitvisor/clock';
 
-type CoalescedRange = AddressRange;
-
-/** Whether the whole access falls in a coalesced range. */
-function inRange(range: CoalescedRange, access: Access): boolean {
+/** Whether the whole access falls in `range`. */
+function inRange(range: AddressRange, access: Access): boolean {
   return range.space === access.space && access.address >= range.address && access.address + access.width <= range.address + range.length;
 }
 
@@ -61,7 +59,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   /** The values the device host published for reads (null values withdrawn, kept for their device's claim). */
   private readonly cached: { device: string; descriptor: CachedReadDescriptor }[] = [];
   private readonly hostDeadline: () => Nanoseconds;
-  private readonly coalescedRanges: CoalescedRange[] = [];
+  private readonly coalescedRanges: AddressRange[] = [];
   /** Verified programs the device host loaded (seed 002's bytecode), each for a range of its device. */
   private readonly programs: { device: string; range: AddressRange; run: (scratch: Uint8Array, access: ProgramAccess, now: Nanoseconds) => ProgramOutcome }[] = [];
   /** Each device's scratch, shared by its programs; and the devices whose scratch a program changed since the last exit. */
@@ -166,9 +164,9 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   private runProgram(access: Access, into: Uint8Array): string | undefined {
     if (access.count !== 1 || access.width > 4) return undefined;
     for (const { device, range, run } of this.programs) {
-      if (!(range.space === access.space && access.address >= range.address && access.address + access.width <= range.address + range.length)) continue;
+      if (!inRange(range, access)) continue;
       const scratch = this.scratchOf.get(device);
-      if (scratch === undefined || this.now() >= this.hostDeadline() || this.ring.some((w) => overlaps(range, { space: w.space, address: w.address, length: w.data.length }))) {
+      if (scratch === undefined || this.unsettled([range])) {
         this.programRuns.passed++;
         return undefined;
       }
@@ -185,6 +183,16 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
       return device;
     }
     return undefined;
+  }
+
+  /**
+   * Whether what the device host published may no longer hold: a timer of
+   * the host has come due since, or a write to one of `ranges` waits in the
+   * coalesced ring (the access's exit drains it; the device answers after).
+   */
+  private unsettled(ranges: readonly AddressRange[]): boolean {
+    if (this.now() >= this.hostDeadline()) return true;
+    return this.ring.some((w) => ranges.some((r) => overlaps(r, { space: w.space, address: w.address, length: w.data.length })));
   }
 
   /** What the programs changed in their devices' scratch since the last call, to go to the device host ahead of the next heavyweight exit. */
@@ -217,7 +225,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   private readCached(access: Access, into: Uint8Array): string | undefined {
     for (const { device, descriptor } of this.cached) {
       if (descriptor.value === null || descriptor.space !== access.space || descriptor.address !== access.address || descriptor.size !== access.width) continue;
-      if (this.now() >= this.hostDeadline() || this.ring.some((w) => descriptor.invalidatedBy.some((r) => overlaps(r, { space: w.space, address: w.address, length: w.data.length })))) {
+      if (this.unsettled(descriptor.invalidatedBy)) {
         this.cachedReads.passed++;
         return undefined;
       }
@@ -323,6 +331,15 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
         else this.cached.push({ device, descriptor });
         this.markPorts({ space: descriptor.space, address: descriptor.address, length: descriptor.size }, descriptor.kind === 'counter' ? Serves.counter : Serves.cached);
         if (this.holdsNothing !== held) this.changed();
+        return { kind: 'ok' };
+      }
+      case 'program-scratch': {
+        // The device's scratch after an exit its host served: its loaded programs run on it from now.
+        const held = this.scratchOf.get(request.device);
+        if (held === undefined) return this.refuse('fastPaths', `program scratch for ${request.device}: it has no programs loaded`);
+        if (held.length !== request.scratch.length) return this.refuse('fastPaths', `program scratch for ${request.device}: ${request.scratch.length} bytes where its programs share ${held.length}`);
+        this.scratchOf.set(request.device, request.scratch.slice());
+        this.dirtyScratch.delete(request.device);
         return { kind: 'ok' };
       }
       default:

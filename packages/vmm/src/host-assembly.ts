@@ -5,7 +5,7 @@
  * mode) and in the device host's worker (live mode), so both hold the same
  * devices wired the same way.
  */
-import type { CachedReadDescriptor, ProgramDescriptor, RegionSpan } from '@splitvisor/abi';
+import type { AddressRange, CachedReadDescriptor, Device, ProgramDescriptor, RegionSpan } from '@splitvisor/abi';
 import type { DeviceHost } from '@splitvisor/devhost';
 import type { Placement } from '@splitvisor/placement';
 import { fastPathFor } from '@splitvisor/placement';
@@ -18,6 +18,13 @@ import { irqchipTopology, wireHostIrqchip } from './irqchip-topology.ts';
 export interface HostObservers extends IrqObservers {
   /** The guest's console: each byte COM1 transmits. */
   readonly console?: (byte: number) => void;
+}
+
+/** `length` bytes at `offset` of `device`'s `region`, where the board put it; undefined when it is not on the board. */
+function onBoard(device: Device, bases: ReadonlyMap<string, number>, region: string, offset: number, length: number): AddressRange | undefined {
+  const base = bases.get(region);
+  const space = device.regions.find((r) => r.name === region)?.space;
+  return base === undefined || space === undefined ? undefined : { space, address: base + offset, length };
 }
 
 /** Assembles the host's half; what it opened is pushed onto `releases` (flush and close when the VM stops). */
@@ -36,9 +43,8 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
     for (const { name, device, bases } of created) {
       if (!fastPathFor(io.coalescedWrites, name)) continue;
       for (const span of device.hints?.coalescedWrites ?? []) {
-        const base = bases.get(span.region);
-        const space = device.regions.find((r) => r.name === span.region)?.space;
-        if (base !== undefined && space !== undefined) host.coalesce(space, base + span.offset, span.length);
+        const range = onBoard(device, bases, span.region, span.offset, span.length);
+        if (range !== undefined) host.coalesce(range.space, range.address, range.length);
       }
     }
   }
@@ -48,11 +54,7 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
     for (const { name, device, bases } of created) {
       const spans = device.hints?.cachedReads ?? [];
       if (!fastPathFor(io.cachedReads, name) || device.cachedRead === undefined || spans.length === 0) continue;
-      const at = (span: RegionSpan) => {
-        const base = bases.get(span.region);
-        const space = device.regions.find((r) => r.name === span.region)?.space;
-        return base === undefined || space === undefined ? undefined : { space, address: base + span.offset, length: span.length };
-      };
+      const at = (span: RegionSpan) => onBoard(device, bases, span.region, span.offset, span.length);
       const described = spans.flatMap((span): (Omit<CachedReadDescriptor, 'kind' | 'value'> & { span: RegionSpan })[] => {
         const range = at(span);
         const size = range?.length;
@@ -75,15 +77,11 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
     for (const { name, device, bases } of created) {
       const { programs } = device;
       if (!fastPathFor(io.programs, name) || programs === undefined || device.programScratch === undefined || device.adoptProgramScratch === undefined) continue;
-      const placed = programs.flatMap((p) => {
-        const base = bases.get(p.region);
-        const space = device.regions.find((r) => r.name === p.region)?.space;
-        return base === undefined || space === undefined ? [] : [{ space, address: base + p.offset, length: p.length, program: p.program }];
+      const placed = programs.flatMap((p): Omit<ProgramDescriptor, 'scratch'>[] => {
+        const range = onBoard(device, bases, p.region, p.offset, p.length);
+        return range === undefined ? [] : [{ kind: 'program', ...range, program: p.program }];
       });
-      host.offerPrograms(name, () => {
-        const scratch = device.programScratch?.() ?? new Uint8Array(0);
-        return placed.map((p): ProgramDescriptor => ({ kind: 'program', ...p, scratch }));
-      }, (scratch) => { device.adoptProgramScratch?.(scratch); });
+      host.offerPrograms(name, placed, () => device.programScratch?.() ?? new Uint8Array(0), (scratch) => { device.adoptProgramScratch?.(scratch); });
     }
   }
   if (io.kernelCounters !== false) {
@@ -93,11 +91,10 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
       if (!fastPathFor(io.kernelCounters, name) || device.counterViews === undefined) continue;
       const views = device.counterViews.bind(device);
       host.offerCounters(name, views, (view) => {
-        const base = bases.get(view.region);
-        const space = device.regions.find((r) => r.name === view.region)?.space;
-        if (base === undefined || space === undefined) return undefined;
+        const range = onBoard(device, bases, view.region, view.offset, 4);
+        if (range === undefined) return undefined;
         const { widthBits, frequencyHz, base: count, epoch, running } = view;
-        return { kind: 'counter', space, address: base + view.offset, size: 4, widthBits, frequencyHz, base: count, epoch, running };
+        return { kind: 'counter', space: range.space, address: range.address, size: 4, widthBits, frequencyHz, base: count, epoch, running };
       });
     }
   }

@@ -226,9 +226,6 @@ export class Vm {
     this.link.powerOn();
     const user = this.link;
     const deviceAt = (space: AddressSpace, address: number) => names.find((n) => n.space === space && address >= n.base && address < n.base + n.length)?.name ?? null;
-    if (placement.time.kind === 'wall' && this.mode === 'live' && (cpus.length > 1 || options.descheduled !== undefined)) {
-      throw new VmError('time policy wall runs live for one vCPU, not descheduled by the model (its thread sleeps on the host clock)');
-    }
     const timeConfig = runLoopTime(placement, model, this.clock.tscHz, this.mode === 'live' ? options.hostClock ?? new MonotonicHostClock() : undefined);
     const configs: Omit<RunLoopConfig, 'peers' | 'vcpu'>[] = cpus.map((guest, index) => {
       const source = interrupts[index];
@@ -265,23 +262,26 @@ export class Vm {
         ...(cpus.length > 1 ? { timerOwner: (device: string) => { const lapic = LAPIC_OF_CPU.exec(device); return lapic === null ? undefined : Number(lapic[1]); } } : {}),
       };
     });
-    if (options.descheduled !== undefined && configs.length > 1) throw new VmError('descheduling is modelled for one vCPU here (@splitvisor/host schedules many)');
-    const { everyNs, forNs } = options.descheduled ?? { everyNs: 1, forNs: 0 };
-    if (options.descheduled !== undefined && !(forNs > 0 && forNs < everyNs)) throw new VmError(`descheduled ${forNs} ns of every ${everyNs} ns: expected 0 < for < every`);
-    if (configs.length === 1 && configs[0] !== undefined) {
-      this.vcpus = undefined;
-      this.loop = new RunLoop(configs[0]);
-    } else {
-      const vcpus = new Vcpus({
-        vcpus: configs,
-        eventTime: now,
-        select: (index) => {
-          this.running = index;
-          this.lapicWindow?.select(index);
-        },
-      });
-      this.vcpus = vcpus;
-      this.loop = vcpus.loop(0);
+    try {
+      if (configs.length === 1 && configs[0] !== undefined) {
+        this.vcpus = undefined;
+        this.loop = new RunLoop(configs[0]);
+      } else {
+        const vcpus = new Vcpus({
+          vcpus: configs,
+          eventTime: now,
+          select: (index) => {
+            this.running = index;
+            this.lapicWindow?.select(index);
+          },
+        });
+        this.vcpus = vcpus;
+        this.loop = vcpus.loop(0);
+      }
+    } catch (error) {
+      // What the run loop cannot keep (a deschedule window, host-clock time for several vCPUs) is one line for the user.
+      if (error instanceof RangeError) throw new VmError(error.message);
+      throw error;
     }
   }
 
