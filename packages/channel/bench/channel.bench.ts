@@ -1,6 +1,7 @@
 // pnpm bench: what one crossing of the boundary costs on each transport,
-// as medians and as ratios to a raw SharedArrayBuffer+Atomics ping-pong
-// between the same two threads, all measured in this one run.
+// as medians and as ratios to a raw spinning SharedArrayBuffer ping-pong
+// between the same two threads (the floor), with the wait/notify ping-pong
+// beside it, all measured in this one run.
 import { Worker } from 'node:worker_threads';
 import { measureAsync, measureSync, report } from '@splitvisor/bench';
 import type { Measurement } from '@splitvisor/bench';
@@ -24,7 +25,17 @@ function combine(samples: Measurement[]): number {
   return sorted[sorted.length >> 1] ?? Number.NaN;
 }
 
-// Raw ping-pong: the floor.
+// Raw spinning ping-pong: the floor.
+const spinBuffer = new SharedArrayBuffer(8);
+const spin = new Int32Array(spinBuffer);
+const spinWorker = new Worker(new URL('./raw-spin-pingpong.mjs', import.meta.url), { workerData: { buffer: spinBuffer } });
+const spinPingPong = () => {
+  Atomics.store(spin, 0, 1);
+  if (Atomics.load(spin, 1) !== 0) Atomics.notify(spin, 0); // it slept between benchmarks
+  while (Atomics.load(spin, 0) !== 0);
+};
+
+// Raw wait/notify ping-pong: both sides sleep between turns.
 const pingBuffer = new SharedArrayBuffer(4);
 const ping = new Int32Array(pingBuffer);
 const pingWorker = new Worker(new URL('./raw-pingpong.mjs', import.meta.url), { workerData: { buffer: pingBuffer } });
@@ -34,9 +45,11 @@ const pingPong = () => {
   Atomics.wait(ping, 0, 1);
 };
 
-// The ring, to a device host in a worker.
+// The ring, to a device host in a worker: waits spin first (KVM's halt polling), and with spinning off.
 const ring = spawnWorkerChannel(new URL('./echo-peer.mjs', import.meta.url), { name: 'kernel', peer: 'devhost' });
 const ringCall = () => ring.end.call(inExit);
+const sleeper = spawnWorkerChannel(new URL('./echo-peer.mjs', import.meta.url), { name: 'kernel', peer: 'devhost', spin: { maxSpinNs: 0 } });
+const sleeperCall = () => sleeper.end.call(inExit);
 
 // postMessage, to a worker echoing the same exit record.
 const postWorker = new Worker(new URL('./post-message-peer.mjs', import.meta.url));
@@ -60,14 +73,17 @@ const postBurst = () => {
   ring.end.call(inExit);
 };
 
-ringCall(); // the worker is up before anything is timed
+ringCall(); // the workers are up before anything is timed
+sleeperCall();
 await postRoundTrip();
 
 const samples: Record<string, Measurement[]> = {};
 const add = (name: string, m: Measurement) => { (samples[name] ??= []).push(m); };
 for (let round = 0; round < ROUNDS; round++) {
-  add('raw SAB+Atomics ping-pong', measureSync(pingPong, { opsPerBatch: 2000, batches: 9 }));
-  add('worker ring round trip', measureSync(ringCall, { opsPerBatch: 2000, batches: 9 }));
+  add('raw spinning SAB ping-pong', measureSync(spinPingPong, { opsPerBatch: 20_000, batches: 9 }));
+  add('raw SAB wait/notify ping-pong', measureSync(pingPong, { opsPerBatch: 2000, batches: 9 }));
+  add('worker ring round trip', measureSync(ringCall, { opsPerBatch: 20_000, batches: 9 }));
+  add('worker ring round trip, never spinning', measureSync(sleeperCall, { opsPerBatch: 2000, batches: 9 }));
   add('worker postMessage round trip', await measureAsync(postRoundTrip, { opsPerBatch: 500, batches: 9 }));
   add('direct call', measureSync(() => direct.call(inExit), { opsPerBatch: 20_000, batches: 9 }));
   add('direct call through the codec', measureSync(() => coded.call(inExit), { opsPerBatch: 20_000, batches: 9 }));
@@ -80,12 +96,18 @@ const rows = Object.entries(samples).map(([name, list]) => ({
   medianNs: combine(list),
   note: name === 'worker posted write' ? `per write, bursts of ${BURST} then one call` : '',
 }));
-const ratios = report('channel: one boundary crossing (an `in` exit and its completion)', rows, 'raw SAB+Atomics ping-pong');
+const ratios = report('channel: one boundary crossing (an `in` exit and its completion)', rows, 'raw spinning SAB ping-pong');
 const postedNs = rows.find((row) => row.name === 'worker posted write')?.medianNs ?? Number.NaN;
 console.log(`posted-write throughput: ${(1e9 / postedNs / 1e6).toFixed(2)} M writes/s`);
 const ringRatio = ratios['worker ring round trip'] ?? Number.NaN;
-console.log(`ring round trip ${ringRatio.toFixed(2)}× the raw ping-pong (target ≤ 1.5×): ${ringRatio <= 1.5 ? 'met' : 'NOT met'}`);
+console.log(`ring round trip ${ringRatio.toFixed(2)}× the raw spinning ping-pong (target ≤ 1.5×): ${ringRatio <= 1.5 ? 'met' : 'NOT met'}`);
+const codecNs = rows.find((row) => row.name === 'direct call through the codec')?.medianNs ?? Number.NaN;
+console.log(`codec round trip ${codecNs.toFixed(0)} ns (target ≤ 300 ns): ${codecNs <= 300 ? 'met' : 'NOT met'}`);
+const { caughtSpinning, slept } = ring.end.stats;
+console.log(`ring waits caught spinning: ${caughtSpinning}, slept: ${slept}`);
 
 Atomics.store(ping, 0, -1);
 Atomics.notify(ping, 0);
-await Promise.all([ring.shutdown(), postWorker.terminate(), pingWorker.terminate()]);
+Atomics.store(spin, 0, -1);
+Atomics.notify(spin, 0);
+await Promise.all([ring.shutdown(), sleeper.shutdown(), postWorker.terminate(), pingWorker.terminate(), spinWorker.terminate()]);

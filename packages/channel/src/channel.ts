@@ -26,6 +26,9 @@ export interface ChannelStats {
   served: number;
   /** Bytes written to the transport (frames, headers included); 0 for direct. */
   bytesSent: number;
+  /** Waits that ended while spinning, and waits that slept (halt-poll.ts); 0 for direct. */
+  caughtSpinning: number;
+  slept: number;
 }
 
 export interface ChannelEnd {
@@ -64,7 +67,7 @@ export class ChannelError extends Error {
 }
 
 export function emptyStats(): ChannelStats {
-  return { calls: 0, posts: 0, served: 0, bytesSent: 0 };
+  return { calls: 0, posts: 0, served: 0, bytesSent: 0, caughtSpinning: 0, slept: 0 };
 }
 
 /** The answer a side without a handler gives, so the caller is not left waiting. */

@@ -5,7 +5,7 @@
  * modelled run exercises exactly the bytes a worker run would send.
  */
 import type { Message } from '@splitvisor/abi';
-import { decodeMessage, describeDecodeError, encodeMessage } from '@splitvisor/abi';
+import { MessageEncoder, decodeMessage, describeDecodeError } from '@splitvisor/abi';
 import type { ChannelEnd, ChannelHandler, ChannelStats } from './channel.ts';
 import { ChannelError, NO_HANDLER_REPLY, emptyStats } from './channel.ts';
 
@@ -24,13 +24,14 @@ class DirectEnd implements ChannelEnd {
   readonly stats: ChannelStats = emptyStats();
   state: EndState = { kind: 'open' };
   other: DirectEnd | undefined;
-  private handler: ChannelHandler | undefined;
-  private readonly codec: boolean;
+  handler: ChannelHandler | undefined;
+  /** This end's encoder, when messages go through the codec: each is decoded from its buffer before anything else is sent. */
+  private readonly encoder: MessageEncoder | undefined;
 
   constructor(name: string, peer: string, codec: boolean) {
     this.name = name;
     this.peer = peer;
-    this.codec = codec;
+    this.encoder = codec ? new MessageEncoder() : undefined;
   }
 
   setHandler(handler: ChannelHandler): void {
@@ -38,8 +39,10 @@ class DirectEnd implements ChannelEnd {
   }
 
   private transfer(message: Message): Message {
-    if (!this.codec) return message;
-    const decoded = decodeMessage(encodeMessage(message));
+    const encoder = this.encoder;
+    if (encoder === undefined) return message;
+    const length = encoder.encodeInPlace(message); // first: encoding may grow the buffer
+    const decoded = decodeMessage(encoder.buffer, 0, length);
     if (!decoded.ok) throw new ChannelError('bad-message', this.peer, `undecodable message: ${describeDecodeError(decoded)}`);
     return decoded.message;
   }
@@ -54,33 +57,38 @@ class DirectEnd implements ChannelEnd {
     return other;
   }
 
-  /** Runs the peer's handler; an exception there is the peer dying, and the caller is told so. */
-  private enter<T>(other: DirectEnd, dispatch: (handler: ChannelHandler | undefined) => T): T {
-    other.stats.served++;
-    try {
-      return dispatch(other.handler);
-    } catch (error) {
-      // A failure of a channel further in (the peer's own call back to us) is reported as it is.
-      if (error instanceof ChannelError) throw error;
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      other.state = { kind: 'dead', reason };
-      throw new ChannelError('peer-lost', this.peer, `peer died: ${reason}`, { cause: error });
-    }
+  /** An exception in the peer's handler is the peer dying: it is marked so, and the caller is told. */
+  private peerFailed(other: DirectEnd, error: unknown): ChannelError {
+    // A failure of a channel further in (the peer's own call back to us) is reported as it is.
+    if (error instanceof ChannelError) return error;
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    other.state = { kind: 'dead', reason };
+    return new ChannelError('peer-lost', this.peer, `peer died: ${reason}`, { cause: error });
   }
 
   call(message: Message): Message {
     const other = this.reachablePeer();
     this.stats.calls++;
     const request = this.transfer(message);
-    // Encoding the reply is the peer's work: a reply no one could decode is the peer failing.
-    return this.enter(other, (handler) => other.transfer(handler?.onCall(request) ?? NO_HANDLER_REPLY));
+    other.stats.served++;
+    try {
+      // Encoding the reply is the peer's work: a reply no one could decode is the peer failing.
+      return other.transfer(other.handler?.onCall(request) ?? NO_HANDLER_REPLY);
+    } catch (error) {
+      throw this.peerFailed(other, error);
+    }
   }
 
   post(message: Message): void {
     const other = this.reachablePeer();
     this.stats.posts++;
     const sent = this.transfer(message);
-    this.enter(other, (handler) => { handler?.onPost(sent); });
+    other.stats.served++;
+    try {
+      other.handler?.onPost(sent);
+    } catch (error) {
+      throw this.peerFailed(other, error);
+    }
   }
 
   poll(): number {

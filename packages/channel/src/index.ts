@@ -4,3 +4,5 @@ export type { DirectChannelOptions } from './direct.ts';
 export { createDirectChannel } from './direct.ts';
 export type { ParentConnection, WorkerChannel, WorkerChannelOptions } from './worker.ts';
 export { connectParent, spawnWorkerChannel } from './worker.ts';
+export type { HaltPollOptions } from './halt-poll.ts';
+export { DEFAULT_GROW_START_NS, DEFAULT_MAX_SPIN_NS, HaltPoll } from './halt-poll.ts';

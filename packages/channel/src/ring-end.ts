@@ -16,8 +16,10 @@ import type { ChannelEnd, ChannelHandler, ChannelStats } from './channel.ts';
 import { ChannelError, NO_HANDLER_REPLY, emptyStats } from './channel.ts';
 import type { SharedChannel, Side } from './ring-layout.ts';
 import {
-  CONTROL_BYTES, SideState, bellWord, headWord, markSide, readNote, ringOffset, stateWord, tailWord,
+  CONTROL_BYTES, SideState, asleepWord, bellWord, fullWord, headWord, markSide, readNote, ringOffset, stateWord, tailWord,
 } from './ring-layout.ts';
+import type { HaltPollOptions } from './halt-poll.ts';
+import { HaltPoll } from './halt-poll.ts';
 
 const FRAME_HEADER_BYTES = 12;
 /** Larger than any state a device has; a longer length can only be a broken stream. */
@@ -36,6 +38,8 @@ export interface RingEndOptions {
   readonly peer: string;
   /** How long a call (or a wait for ring space) may see no progress from the peer. */
   readonly callTimeoutMs: number;
+  /** How long a wait spins before it sleeps (halt-poll.ts). */
+  readonly spin?: HaltPollOptions;
 }
 
 /** Bytes received but not yet parsed into frames. */
@@ -62,6 +66,17 @@ class Inbox {
   }
 }
 
+/** The little-endian u32 at `at`. */
+function wordAt(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] ?? 0) | ((bytes[at + 1] ?? 0) << 8) | ((bytes[at + 2] ?? 0) << 16) | ((bytes[at + 3] ?? 0) << 24)) >>> 0;
+}
+
+/** Copies `n` bytes: short runs by hand (a view for `set` costs more than the loop). */
+function copy(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+  if (n <= 64) for (let i = 0; i < n; i++) dst[to + i] = src[from + i] ?? 0;
+  else dst.set(src.subarray(from, from + n), to);
+}
+
 export class RingEnd implements ChannelEnd {
   readonly name: string;
   readonly peer: string;
@@ -80,6 +95,9 @@ export class RingEnd implements ChannelEnd {
   private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
   private readonly headerView = new DataView(this.header.buffer);
   private readonly timeoutMs: number;
+  private readonly spin: HaltPoll;
+  /** When the current wait began spinning (performance.now()). */
+  private began = 0;
   private handler: ChannelHandler | undefined;
   private seq = 0;
   /** Our calls still waiting for a reply, innermost last (calls nest while the peer calls back). */
@@ -100,6 +118,7 @@ export class RingEnd implements ChannelEnd {
     this.name = options.name;
     this.peer = options.peer;
     this.timeoutMs = options.callTimeoutMs;
+    this.spin = new HaltPoll(options.spin);
     this.control = new Int32Array(shared.buffer, 0, CONTROL_BYTES / 4);
     this.out = new Uint8Array(shared.buffer, ringOffset(side, shared.ringBytes), shared.ringBytes);
     this.in = new Uint8Array(shared.buffer, ringOffset(this.other, shared.ringBytes), shared.ringBytes);
@@ -117,7 +136,7 @@ export class RingEnd implements ChannelEnd {
     this.checkPeer();
     this.stats.calls++;
     const seq = (this.seq = (this.seq + 1) >>> 0);
-    this.writeFrame(FrameType.call, seq, this.encoder.encode(message));
+    this.writeFrame(FrameType.call, seq, message);
     this.pending.add(seq);
     try {
       for (;;) {
@@ -149,7 +168,7 @@ export class RingEnd implements ChannelEnd {
     this.checkSelf();
     this.checkPeer();
     this.stats.posts++;
-    this.writeFrame(FrameType.post, 0, this.encoder.encode(message));
+    this.writeFrame(FrameType.post, 0, message);
   }
 
   poll(): number {
@@ -212,8 +231,8 @@ export class RingEnd implements ChannelEnd {
       return;
     }
     // A reply no peer could decode is the handler's failure too.
-    const reply = this.guard(() => this.encoder.encode(this.handler?.onCall(frame.message) ?? NO_HANDLER_REPLY));
-    this.writeFrame(FrameType.reply, frame.seq, reply);
+    const length = this.guard(() => this.encoder.encodeInPlace(this.handler?.onCall(frame.message) ?? NO_HANDLER_REPLY));
+    this.writeEncoded(FrameType.reply, frame.seq, length);
   }
 
   /** A handler that throws takes its end down with it: the peer is told, then the error goes on up. */
@@ -228,27 +247,33 @@ export class RingEnd implements ChannelEnd {
 
   // --- writing -------------------------------------------------------------
 
-  private writeFrame(type: FrameType, seq: number, body: Uint8Array): void {
-    this.headerView.setUint32(0, body.length, true);
+  private writeFrame(type: FrameType, seq: number, message: Message): void {
+    this.writeEncoded(type, seq, this.encoder.encodeInPlace(message));
+  }
+
+  /** A frame whose body is the first `length` bytes of the encoder's buffer. */
+  private writeEncoded(type: FrameType, seq: number, length: number): void {
+    this.headerView.setUint32(0, length, true);
     this.headerView.setUint32(4, type, true);
     this.headerView.setUint32(8, seq, true);
     const start = this.outHead;
     try {
-      this.write(this.header);
-      this.write(body);
+      this.write(this.header, FRAME_HEADER_BYTES);
+      this.write(this.encoder.buffer, length);
     } catch (error) {
       // Part of a frame may already be in the ring; the stream cannot be resynchronised.
       if (this.outHead !== start) this.die(`${this.name}: a frame was cut short (${error instanceof Error ? error.message : String(error)})`);
       throw error;
     }
     this.publish();
-    this.stats.bytesSent += FRAME_HEADER_BYTES + body.length;
+    this.stats.bytesSent += FRAME_HEADER_BYTES + length;
   }
 
-  private write(src: Uint8Array): void {
+  /** The first `length` bytes of `src`, into the ring as space allows. */
+  private write(src: Uint8Array, length: number): void {
     const capacity = this.out.length;
     let done = 0;
-    while (done < src.length) {
+    while (done < length) {
       const used = (this.outHead - (Atomics.load(this.control, tailWord(this.side)) >>> 0)) >>> 0;
       const free = capacity - used;
       if (free === 0) {
@@ -256,11 +281,11 @@ export class RingEnd implements ChannelEnd {
         this.waitForSpace();
         continue;
       }
-      const n = Math.min(free, src.length - done);
+      const n = Math.min(free, length - done);
       const at = this.outHead & this.mask;
       const first = Math.min(n, capacity - at);
-      this.out.set(src.subarray(done, done + first), at);
-      if (first < n) this.out.set(src.subarray(done + first, done + n), 0);
+      copy(src, done, this.out, at, first);
+      if (first < n) copy(src, done + first, this.out, 0, n - first);
       this.outHead = (this.outHead + n) >>> 0;
       done += n;
     }
@@ -271,21 +296,68 @@ export class RingEnd implements ChannelEnd {
     this.ring(this.other);
   }
 
+  /** Rings `side`'s doorbell; wakes it only if it sleeps (a spinning side sees the bell move). */
   private ring(side: Side): void {
     Atomics.add(this.control, bellWord(side), 1);
-    Atomics.notify(this.control, bellWord(side));
+    if (Atomics.load(this.control, asleepWord(side)) !== 0) Atomics.notify(this.control, bellWord(side));
+  }
+
+  /**
+   * Spins on this side's doorbell for the halt-polling budget: true when it
+   * moved from `bell` meanwhile (the peer wrote; no sleep, no wake-up). Time
+   * is looked at once every 1024 loads, a µs or so here.
+   */
+  private spinFor(bell: number): boolean {
+    const budget = this.spin.budgetNs;
+    this.began = performance.now();
+    if (budget === 0) return false;
+    const { control } = this;
+    const word = bellWord(this.side);
+    const until = this.began + budget / 1e6;
+    for (let i = 1; ; i++) {
+      if (Atomics.load(control, word) !== bell) {
+        this.stats.caughtSpinning++;
+        return true;
+      }
+      if ((i & 1023) === 0 && performance.now() >= until) return false;
+    }
+  }
+
+  /**
+   * After a spin that caught nothing: asleep in Atomics.wait until the
+   * doorbell moves from `bell` or `until` (performance.now() time) passes —
+   * whose wake-up the peer pays for only now. Throws `timeout` (`what`) if
+   * `until` has passed.
+   */
+  private sleep(bell: number, until: number, what: string): void {
+    const { control } = this;
+    const remaining = until - performance.now();
+    if (remaining <= 0) throw new ChannelError('timeout', this.peer, what);
+    Atomics.store(control, asleepWord(this.side), 1);
+    Atomics.wait(control, bellWord(this.side), bell, remaining);
+    Atomics.store(control, asleepWord(this.side), 0);
+    this.stats.slept++;
+    this.spin.slept((performance.now() - this.began) * 1e6);
   }
 
   private waitForSpace(): void {
     const deadline = performance.now() + this.timeoutMs;
+    // Raised before the space is looked at: a reader that frees space after the look sees it and rings.
+    Atomics.store(this.control, fullWord(this.side), 1);
+    try {
+      this.awaitSpace(deadline);
+    } finally {
+      Atomics.store(this.control, fullWord(this.side), 0);
+    }
+  }
+
+  private awaitSpace(deadline: number): void {
     for (;;) {
       const bell = Atomics.load(this.control, bellWord(this.side));
       if ((this.outHead - (Atomics.load(this.control, tailWord(this.side)) >>> 0)) >>> 0 < this.out.length) return;
       if (this.pump() > 0) continue;
       this.checkPeer();
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) throw new ChannelError('timeout', this.peer, `ring full, peer drained nothing for ${this.timeoutMs} ms`);
-      Atomics.wait(this.control, bellWord(this.side), bell, remaining);
+      if (!this.spinFor(bell)) this.sleep(bell, deadline, `ring full, peer drained nothing for ${this.timeoutMs} ms`);
     }
   }
 
@@ -301,12 +373,12 @@ export class RingEnd implements ChannelEnd {
     const capacity = this.in.length;
     const at = this.inTail & this.mask;
     const first = Math.min(available, capacity - at);
-    inbox.bytes.set(this.in.subarray(at, at + first), inbox.end);
-    if (first < available) inbox.bytes.set(this.in.subarray(0, available - first), inbox.end + first);
+    copy(this.in, at, inbox.bytes, inbox.end, first);
+    if (first < available) copy(this.in, 0, inbox.bytes, inbox.end + first, available - first);
     inbox.end += available;
     this.inTail = (this.inTail + available) >>> 0;
     Atomics.store(this.control, tailWord(this.other), this.inTail | 0);
-    this.ring(this.other);
+    if (Atomics.load(this.control, fullWord(this.other)) !== 0) this.ring(this.other);
     return available;
   }
 
@@ -314,18 +386,18 @@ export class RingEnd implements ChannelEnd {
     const inbox = this.inbox;
     const buffered = inbox.end - inbox.start;
     if (buffered < FRAME_HEADER_BYTES) return undefined;
-    const view = new DataView(inbox.bytes.buffer, inbox.bytes.byteOffset + inbox.start, FRAME_HEADER_BYTES);
-    const length = view.getUint32(0, true);
+    const { bytes, start } = inbox;
+    const length = wordAt(bytes, start);
     if (length > MAX_FRAME_BODY_BYTES) throw this.broken(`frame of ${length} bytes`);
     if (buffered < FRAME_HEADER_BYTES + length) return undefined;
-    const typeWord = view.getUint32(4, true);
-    const seq = view.getUint32(8, true);
+    const typeWord = wordAt(bytes, start + 4);
+    const seq = wordAt(bytes, start + 8);
     const bodyStart = inbox.start + FRAME_HEADER_BYTES;
     inbox.start = bodyStart + length;
     if (typeWord !== FrameType.call && typeWord !== FrameType.reply && typeWord !== FrameType.post) {
       throw this.broken(`frame of unknown type ${typeWord}`);
     }
-    const decoded = decodeMessage(inbox.bytes.subarray(bodyStart, bodyStart + length));
+    const decoded = decodeMessage(inbox.bytes, bodyStart, bodyStart + length);
     if (!decoded.ok) throw this.broken(`undecodable message: ${describeDecodeError(decoded)}`);
     return { type: typeWord, seq, message: decoded.message };
   }
@@ -336,19 +408,20 @@ export class RingEnd implements ChannelEnd {
    * no progress at all from the peer.
    */
   private nextFrame(bounded: boolean): Frame {
-    let deadline = bounded ? performance.now() + this.timeoutMs : Number.POSITIVE_INFINITY;
+    // The timeout counts from the first sleep since the peer last made progress (a spin is far shorter).
+    let deadline = Number.NaN;
     for (;;) {
       const frame = this.parseFrame();
       if (frame !== undefined) return frame;
       const bell = Atomics.load(this.control, bellWord(this.side));
       if (this.pump() > 0) {
-        if (bounded) deadline = performance.now() + this.timeoutMs;
+        deadline = Number.NaN;
         continue;
       }
       this.checkPeer();
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) throw new ChannelError('timeout', this.peer, `no answer within ${this.timeoutMs} ms`);
-      Atomics.wait(this.control, bellWord(this.side), bell, remaining);
+      if (this.spinFor(bell)) continue;
+      if (Number.isNaN(deadline)) deadline = bounded ? this.began + this.timeoutMs : Number.POSITIVE_INFINITY;
+      this.sleep(bell, deadline, `no answer within ${this.timeoutMs} ms`);
     }
   }
 

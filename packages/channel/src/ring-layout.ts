@@ -3,21 +3,36 @@
  * control block, a death note per side, and one single-producer
  * single-consumer byte ring per direction.
  *
- *   bytes 0..63     control words (Int32): ring heads and tails, a doorbell
- *                   and a state per side, death-note lengths
- *   64..575         death notes: 256 bytes per side, UTF-8, why it died
- *   576..           ring 0 (side 0 writes, side 1 reads), then ring 1
+ *   bytes 0..191    control words (Int32) on three 64-byte lines: line s
+ *                   holds every word side s writes on the hot path — the
+ *                   head of its ring, the tail of the ring it reads, the
+ *                   peer's doorbell, its "asleep" and "waiting for space"
+ *                   flags; line 2 the states and death-note lengths
+ *   192..703        death notes: 256 bytes per side, UTF-8, why it died
+ *   704..           ring 0 (side 0 writes, side 1 reads), then ring 1
+ *
+ * A line per writer: what a side waits on (its doorbell, the head of the
+ * ring it reads) and what it checks before writing (its ring's tail) arrive
+ * together in the one line the peer writes, so a round trip moves as few
+ * cache lines between the cores as the layout allows, and no line is
+ * written from both sides.
  *
  * Heads and tails are free-running byte counts that wrap at 2^32; a ring's
  * capacity is a power of two, so the byte at count n is at n & (capacity-1).
  * Each side waits on its own doorbell, and the peer rings it whenever it
  * publishes bytes to that side, frees space that side was waiting for, or
  * changes state — so one Atomics.wait covers "data arrived", "space freed"
- * and "peer gone".
+ * and "peer gone" — space freed only while that side has its "waiting for
+ * space" flag up. A side sets its asleep flag before it sleeps on its
+ * doorbell and clears it after; the peer calls `Atomics.notify` only when
+ * the flag is set (the futex protocol: while a side spins, ringing its bell
+ * is one atomic add).
  */
 export type Side = 0 | 1;
 
-export const CONTROL_BYTES = 64;
+/** Int32 words in a 64-byte cache line. */
+const LINE_WORDS = 16;
+export const CONTROL_BYTES = 3 * LINE_WORDS * 4;
 export const NOTE_BYTES = 256;
 export const RINGS_OFFSET = CONTROL_BYTES + 2 * NOTE_BYTES;
 
@@ -25,11 +40,16 @@ export const RINGS_OFFSET = CONTROL_BYTES + 2 * NOTE_BYTES;
 export const SideState = { open: 0, closed: 1, dead: 2, leaving: 3 } as const;
 
 /** Ring r carries side r's messages to the other side. */
-export const headWord = (ring: Side): number => ring * 2;
-export const tailWord = (ring: Side): number => ring * 2 + 1;
-export const bellWord = (side: Side): number => 4 + side;
-export const stateWord = (side: Side): number => 6 + side;
-export const noteLengthWord = (side: Side): number => 8 + side;
+/** The line of the words `side` writes. */
+const writtenBy = (side: Side): number => side * LINE_WORDS;
+const other = (side: Side): Side => (side === 0 ? 1 : 0);
+export const headWord = (ring: Side): number => writtenBy(ring);
+export const tailWord = (ring: Side): number => writtenBy(other(ring)) + 1;
+export const bellWord = (side: Side): number => writtenBy(other(side)) + 2;
+export const asleepWord = (side: Side): number => writtenBy(side) + 3;
+export const fullWord = (side: Side): number => writtenBy(side) + 4;
+export const stateWord = (side: Side): number => 2 * LINE_WORDS + side;
+export const noteLengthWord = (side: Side): number => 2 * LINE_WORDS + 2 + side;
 export const noteOffset = (side: Side): number => CONTROL_BYTES + side * NOTE_BYTES;
 export const ringOffset = (ring: Side, ringBytes: number): number => RINGS_OFFSET + ring * ringBytes;
 

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, workerData } from 'node:worker_threads';
 import type { ChannelEnd } from './channel.ts';
+import type { HaltPollOptions } from './halt-poll.ts';
 import { RingEnd } from './ring-end.ts';
 import type { SharedChannel } from './ring-layout.ts';
 import {
@@ -30,6 +31,8 @@ export interface WorkerChannelOptions {
   readonly callTimeoutMs?: number;
   /** Handed to the worker's entry module, as `connectParent().data`. */
   readonly data?: unknown;
+  /** How long each end spins before it sleeps (halt-poll.ts; KVM's halt-polling defaults). `{ maxSpinNs: 0 }`: sleep at once. */
+  readonly spin?: HaltPollOptions;
   /**
    * Where the rings' free-running byte counts start. Only tests change it,
    * to cross the 2^32 wrap of those counts without sending 4 GiB.
@@ -49,6 +52,7 @@ interface ChannelBootData {
   readonly name: string;
   readonly peer: string;
   readonly callTimeoutMs: number;
+  readonly spin: HaltPollOptions;
   readonly entry: string;
   readonly tsx: string | null;
   readonly data: unknown;
@@ -109,7 +113,7 @@ export function spawnWorkerChannel(entry: URL, options: WorkerChannelOptions = {
   const callTimeoutMs = options.callTimeoutMs ?? 10_000;
   const shared = createSharedChannel(options.ringBytes ?? 64 * 1024, options.ringPositionBase ?? 0);
   const boot: ChannelBootData = {
-    shared, name: peer, peer: name, callTimeoutMs, entry: entry.href, tsx: tsxLoader(entry), data: options.data,
+    shared, name: peer, peer: name, callTimeoutMs, spin: options.spin ?? {}, entry: entry.href, tsx: tsxLoader(entry), data: options.data,
   };
   const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { [BOOT_KEY]: boot } });
   // A forgotten shutdown must not keep the process alive: the worker sits in Atomics.wait forever.
@@ -123,7 +127,7 @@ export function spawnWorkerChannel(entry: URL, options: WorkerChannelOptions = {
   });
   // The worker's own error is reported through its death note and the pending call's ChannelError.
   worker.on('error', () => undefined);
-  const end = new RingEnd(shared, 0, { name, peer, callTimeoutMs });
+  const end = new RingEnd(shared, 0, { name, peer, callTimeoutMs, spin: options.spin ?? {} });
   return {
     end,
     worker,
@@ -154,6 +158,6 @@ export interface ParentConnection {
 export function connectParent(): ParentConnection {
   const boot = (workerData as Record<string, ChannelBootData | undefined> | null)?.[BOOT_KEY];
   if (boot === undefined) throw new Error('connectParent() called outside a worker started by spawnWorkerChannel()');
-  const end = new RingEnd(boot.shared, WORKER_SIDE, { name: boot.name, peer: boot.peer, callTimeoutMs: boot.callTimeoutMs });
+  const end = new RingEnd(boot.shared, WORKER_SIDE, { name: boot.name, peer: boot.peer, callTimeoutMs: boot.callTimeoutMs, spin: boot.spin });
   return { end, data: boot.data };
 }

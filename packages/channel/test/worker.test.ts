@@ -24,6 +24,23 @@ channelConformance({
   },
 });
 
+// Every wait asleep at once: the futex protocol alone (no spin to hide a missed wake-up).
+channelConformance({
+  name: 'worker, never spinning',
+  peerCanHang: true,
+  encodes: true,
+  async open(options = {}) {
+    const channel = spawnWorkerChannel(peerEntry, { name: 'kernel', peer: 'devhost', spin: { maxSpinNs: 0 }, ...options });
+    await workerReady(channel);
+    return {
+      end: channel.end,
+      close: async () => {
+        await channel.shutdown(1000);
+      },
+    };
+  },
+});
+
 describe('worker transport', () => {
   it('reports a device host that fails to load, with its error', async () => {
     const channel = spawnWorkerChannel(new URL('./fixtures/broken-peer.ts', import.meta.url), { peer: 'devhost' });

@@ -152,8 +152,9 @@ function writeCoalesced(w: ByteWriter, write: CoalescedWrite): void {
 
 /** Appends the encoding of `message` to `w`. Throws EncodeError for a message no peer could decode. */
 export function writeMessage(w: ByteWriter, message: Message): void {
-  w.u16(MessageTag[message.kind]);
-  w.u16(0);
+  // The u16 tag and its zero u16, as one little-endian u32; the hot kinds' tags without a keyed lookup.
+  const kind = message.kind;
+  w.u32(kind === 'io' ? MessageTag.io : kind === 'run' ? MessageTag.run : kind === 'mmio' ? MessageTag.mmio : MessageTag[kind]);
   switch (message.kind) {
     case 'io':
       writeHeader(w, message);
@@ -274,6 +275,20 @@ export class MessageEncoder {
     writeMessage(this.writer, message);
     return this.writer.written();
   }
+
+  /**
+   * Encodes without making a view: the encoding is the first `n` bytes of
+   * `buffer` (valid until the next encode), where `n` is returned.
+   */
+  encodeInPlace(message: Message): number {
+    this.writer.reset();
+    writeMessage(this.writer, message);
+    return this.writer.length;
+  }
+
+  get buffer(): Uint8Array {
+    return this.writer.buffer;
+  }
 }
 
 const scratch = new ByteWriter(512);
@@ -290,13 +305,24 @@ export function encodeMessage(message: Message): Uint8Array {
   return scratch.written().slice();
 }
 
+/**
+ * An exit's header as last read: each reader builds its message from these
+ * fields one by one (object spread on the hot path costs more than the rest
+ * of a decode).
+ */
+const header = { vcpu: 0, ifFlag: false, readyForInterruptInjection: false, time: 0 };
+
 function readHeader(r: ByteReader): ExitHeader {
   const vcpu = r.u16('vcpu');
   const at = r.offset;
   const flags = r.u8('flags');
   if ((flags & ~(FLAG_IF | FLAG_READY)) !== 0) r.fail('flags', at);
   r.zero(1, 'reserved');
-  return { vcpu, ifFlag: (flags & FLAG_IF) !== 0, readyForInterruptInjection: (flags & FLAG_READY) !== 0, time: r.u64('time') };
+  header.vcpu = vcpu;
+  header.ifFlag = (flags & FLAG_IF) !== 0;
+  header.readyForInterruptInjection = (flags & FLAG_READY) !== 0;
+  header.time = r.u64('time');
+  return header;
 }
 
 function readSpace(r: ByteReader, field: string): AddressSpace {
@@ -316,7 +342,7 @@ function readState(r: ByteReader): { device: string; state: DeviceState } {
   return { device, state: decoded.state };
 }
 
-function readIo(r: ByteReader, header: ExitHeader): Exit {
+function readIo(r: ByteReader, h: ExitHeader): Exit {
   let at = r.offset;
   const direction = r.u8('io direction');
   if (direction > 1) r.fail('io direction', at);
@@ -331,10 +357,10 @@ function readIo(r: ByteReader, header: ExitHeader): Exit {
   const length = r.u32('io data');
   if (length !== (direction === 1 ? size * count : 0)) r.fail('io data', at);
   const data = r.raw(length, 'io data');
-  return { kind: 'io', ...header, direction: direction === 1 ? 'out' : 'in', port, size, count, data };
+  return { kind: 'io', vcpu: h.vcpu, time: h.time, ifFlag: h.ifFlag, readyForInterruptInjection: h.readyForInterruptInjection, direction: direction === 1 ? 'out' : 'in', port, size, count, data };
 }
 
-function readMmio(r: ByteReader, header: ExitHeader): Exit {
+function readMmio(r: ByteReader, h: ExitHeader): Exit {
   const address = r.u64('mmio address');
   let at = r.offset;
   const length = r.u8('mmio length');
@@ -344,10 +370,11 @@ function readMmio(r: ByteReader, header: ExitHeader): Exit {
   at = r.offset;
   const dataLength = r.u32('mmio data');
   if (dataLength !== (isWrite ? length : 0)) r.fail('mmio data', at);
-  return { kind: 'mmio', ...header, address, length, isWrite, data: r.raw(dataLength, 'mmio data') };
+  const data = r.raw(dataLength, 'mmio data');
+  return { kind: 'mmio', vcpu: h.vcpu, time: h.time, ifFlag: h.ifFlag, readyForInterruptInjection: h.readyForInterruptInjection, address, length, isWrite, data };
 }
 
-function readMsr(r: ByteReader, header: ExitHeader): Exit {
+function readMsr(r: ByteReader, h: ExitHeader): Exit {
   const index = r.u32('msr index');
   const isWrite = r.bool('msr isWrite');
   r.zero(1, 'reserved');
@@ -355,7 +382,8 @@ function readMsr(r: ByteReader, header: ExitHeader): Exit {
   const at = r.offset;
   const dataLength = r.u32('msr data');
   if (dataLength !== (isWrite ? MSR_BYTES : 0)) r.fail('msr data', at);
-  return { kind: 'msr', ...header, index, isWrite, data: r.raw(dataLength, 'msr data') };
+  const data = r.raw(dataLength, 'msr data');
+  return { kind: 'msr', vcpu: h.vcpu, time: h.time, ifFlag: h.ifFlag, readyForInterruptInjection: h.readyForInterruptInjection, index, isWrite, data };
 }
 
 function readCoalescedWrite(r: ByteReader): CoalescedWrite {
@@ -448,18 +476,20 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
     case 'hlt':
     case 'irq-window-open':
     case 'shutdown':
-    case 'intr':
-      return { kind, ...readHeader(r) };
+    case 'intr': {
+      const h = readHeader(r);
+      return { kind, vcpu: h.vcpu, time: h.time, ifFlag: h.ifFlag, readyForInterruptInjection: h.readyForInterruptInjection };
+    }
     case 'ioapic-eoi': {
-      const header = readHeader(r);
+      const { vcpu, time, ifFlag, readyForInterruptInjection } = readHeader(r);
       const at = r.offset;
       const vector = r.u32('vector');
       if (vector > 0xff) r.fail('vector', at);
-      return { kind, ...header, vector };
+      return { kind, vcpu, time, ifFlag, readyForInterruptInjection, vector };
     }
     case 'internal-error': {
-      const header = readHeader(r);
-      return { kind, ...header, suberror: r.u32('suberror'), detail: r.string('detail') };
+      const { vcpu, time, ifFlag, readyForInterruptInjection } = readHeader(r);
+      return { kind, vcpu, time, ifFlag, readyForInterruptInjection, suberror: r.u32('suberror'), detail: r.string('detail') };
     }
     case 'coalesced-io': {
       const count = r.u32('coalesced count');
@@ -529,9 +559,12 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
   }
 }
 
-/** Decodes exactly one message from `bytes`. Never throws. */
-export function decodeMessage(bytes: Uint8Array): DecodeResult {
-  const r = new ByteReader(bytes);
+/** The one reader: decoding calls nothing that decodes again, so it is never in use twice. */
+const reader = new ByteReader(new Uint8Array(0));
+
+/** Decodes exactly one message from `bytes` (or from its bytes `start` to `end`). Never throws. */
+export function decodeMessage(bytes: Uint8Array, start?: number, end?: number): DecodeResult {
+  const r = reader.reset(bytes, start ?? 0, end ?? bytes.length);
   try {
     const tag = r.u16('tag');
     const kind = tagToKind.get(tag);

@@ -41,6 +41,9 @@ export class EncodeError extends Error {
   override readonly name = 'EncodeError';
 }
 
+/** Copies up to this long go byte by byte: `set` (and the view it may need) costs more than the loop. */
+const SHORT_COPY = 32;
+
 export class ByteWriter {
   private bytes: Uint8Array;
   private view: DataView;
@@ -58,6 +61,11 @@ export class ByteWriter {
   /** The bytes written so far: a view valid until the next write or reset. */
   written(): Uint8Array {
     return this.bytes.subarray(0, this.length);
+  }
+
+  /** The whole buffer, whose first `length` bytes are written: valid until the next write (no view made, for the hot path). */
+  get buffer(): Uint8Array {
+    return this.bytes;
   }
 
   /** Claims `n` bytes, growing the buffer; read `this.view` only after calling it. */
@@ -115,8 +123,11 @@ export class ByteWriter {
   }
 
   raw(data: Uint8Array): void {
-    const at = this.reserve(data.length);
-    this.bytes.set(data, at);
+    const n = data.length;
+    const at = this.reserve(n);
+    const bytes = this.bytes;
+    if (n <= SHORT_COPY) for (let i = 0; i < n; i++) bytes[at + i] = data[i] ?? 0;
+    else bytes.set(data, at);
   }
 
   /** u32 length, then the bytes. */
@@ -141,22 +152,45 @@ export class ByteWriter {
 const scratch = new Uint8Array(8);
 const scratchView = new DataView(scratch.buffer);
 
-export class ByteReader {
-  private readonly bytes: Uint8Array;
-  offset = 0;
+/** What a zero-length field decodes to: one shared empty array (it holds nothing to alias). */
+const NO_BYTES = new Uint8Array(0);
 
-  constructor(bytes: Uint8Array) {
+/** Reads `bytes[start, end)`; offsets (in errors too) count from `start`. */
+export class ByteReader {
+  private bytes: Uint8Array;
+  private start: number;
+  private end: number;
+  private at: number;
+
+  constructor(bytes: Uint8Array, start?: number, end?: number) {
     this.bytes = bytes;
+    this.start = start ?? 0;
+    this.end = end ?? bytes.length;
+    this.at = this.start;
+  }
+
+  /** Reads `bytes[start, end)` from the beginning, as a new reader would (one reader serves a decoder that is never reentered). */
+  reset(bytes: Uint8Array, start: number, end: number): this {
+    this.bytes = bytes;
+    this.start = start;
+    this.end = end;
+    this.at = start;
+    return this;
+  }
+
+  /** Bytes read so far. */
+  get offset(): number {
+    return this.at - this.start;
   }
 
   get remaining(): number {
-    return this.bytes.byteLength - this.offset;
+    return this.end - this.at;
   }
 
   private take(n: number, field: string): number {
-    const at = this.offset;
-    if (n > this.bytes.byteLength - at) throw new Malformed('truncated', field, at);
-    this.offset = at + n;
+    const at = this.at;
+    if (n > this.end - at) throw new Malformed('truncated', field, at - this.start);
+    this.at = at + n;
     return at;
   }
 
@@ -168,7 +202,8 @@ export class ByteReader {
 
   /** The 8 bytes at `at` (already taken), in the scratch view. */
   private eight(at: number): DataView {
-    scratch.set(this.bytes.subarray(at, at + 8));
+    const b = this.bytes;
+    for (let i = 0; i < 8; i++) scratch[i] = b[at + i] ?? 0;
     return scratchView;
   }
 
@@ -199,15 +234,15 @@ export class ByteReader {
     const low = this.word(at);
     const high = this.word(at + 4);
     if (high === NEVER_WORD && low === NEVER_WORD && allowNever) return Number.POSITIVE_INFINITY;
-    if (high > SAFE_HIGH_MAX) throw new Malformed('invalid-field', field, at);
+    if (high > SAFE_HIGH_MAX) throw new Malformed('invalid-field', field, at - this.start);
     return high * TWO_POW_32 + low;
   }
 
   /** A reserved field: must be zero, so that no two byte strings mean one message. */
   zero(width: 1 | 2 | 4, field: string): void {
-    const at = this.offset;
-    const value = width === 1 ? this.u8(field) : width === 2 ? this.u16(field) : this.u32(field);
-    if (value !== 0) throw new Malformed('invalid-field', field, at);
+    const at = this.take(width, field);
+    const b = this.bytes;
+    for (let i = 0; i < width; i++) if (b[at + i] !== 0) throw new Malformed('invalid-field', field, at - this.start);
   }
 
   bool(field: string): boolean {
@@ -220,7 +255,12 @@ export class ByteReader {
   /** `n` bytes, copied: a decoded message never aliases the buffer it came from. */
   raw(n: number, field: string): Uint8Array {
     const at = this.take(n, field);
-    return this.bytes.slice(at, at + n);
+    if (n === 0) return NO_BYTES;
+    const copy = new Uint8Array(n);
+    const b = this.bytes;
+    if (n <= SHORT_COPY) for (let i = 0; i < n; i++) copy[i] = b[at + i] ?? 0;
+    else copy.set(b.subarray(at, at + n));
+    return copy;
   }
 
   blob(field: string): Uint8Array {
