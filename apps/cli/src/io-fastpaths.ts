@@ -6,7 +6,9 @@
  * write coalescing (KVM's coalesced ring, seed 003's batching); + the
  * coupled in-port cache (seed 003); + counters the kernel serves for
  * userspace devices (seed 002); + verified fast-path programs (seed 002's
- * bytecode: the 8254's latch-and-read) — and shows the heavyweight exits and modelled overhead of each. Guest
+ * bytecode: the 8254's latch-and-read); + posted writes (KVM's ioeventfd,
+ * crosvm's one-way writes: every mechanism at once) — and shows the
+ * heavyweight exits and modelled overhead of each. Guest
  * time is the cycles the guest runs (`guest-cycles`), so every variant does
  * exactly the same work and the exits saved are the mechanisms' alone.
  */
@@ -20,11 +22,12 @@ import { boardOf } from './profile-run.ts';
 
 /** The mechanisms, each row adding one to the one before. */
 const MECHANISMS: readonly { readonly name: string; readonly io: Placement['io'] }[] = [
-  { name: 'none', io: { coalescedWrites: false, cachedReads: false, kernelCounters: false, programs: false } },
-  { name: 'coalescing', io: { coalescedWrites: true, cachedReads: false, kernelCounters: false, programs: false } },
-  { name: '+ cached reads', io: { coalescedWrites: true, cachedReads: true, kernelCounters: false, programs: false } },
-  { name: '+ kernel counters', io: { coalescedWrites: true, cachedReads: true, kernelCounters: true, programs: false } },
-  { name: '+ fast-path programs', io: { coalescedWrites: true, cachedReads: true, kernelCounters: true, programs: true } },
+  { name: 'none', io: { coalescedWrites: false, cachedReads: false, kernelCounters: false, programs: false, postedWrites: false } },
+  { name: 'coalescing', io: { coalescedWrites: true, cachedReads: false, kernelCounters: false, programs: false, postedWrites: false } },
+  { name: '+ cached reads', io: { coalescedWrites: true, cachedReads: true, kernelCounters: false, programs: false, postedWrites: false } },
+  { name: '+ kernel counters', io: { coalescedWrites: true, cachedReads: true, kernelCounters: true, programs: false, postedWrites: false } },
+  { name: '+ fast-path programs', io: { coalescedWrites: true, cachedReads: true, kernelCounters: true, programs: true, postedWrites: false } },
+  { name: '+ posted writes (all)', io: { coalescedWrites: true, cachedReads: true, kernelCounters: true, programs: true, postedWrites: true } },
 ];
 
 /** The starter workloads whose devices the mechanisms concern, with the parameters that make them so. */

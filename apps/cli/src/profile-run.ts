@@ -74,6 +74,8 @@ export interface FastPathSavings {
   readonly cachedReads: number;
   readonly kernelCounters: number;
   readonly programs: number;
+  /** Writes sent on one way: the guest did not wait for the device host. */
+  readonly postedWrites: number;
 }
 
 /**
@@ -170,11 +172,11 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
   }
 }
 
-/** What each fast path took in the kernel instead of a heavyweight exit: the coalesced ring's appends (counted as transitions), and what the kernel answered. */
+/** What each fast path took in the kernel instead of a heavyweight exit: the coalesced ring's appends and the posted writes (counted as transitions), and what the kernel answered. */
 function savingsOf(vm: Vm): FastPathSavings {
   const { cachedReads, counterReads, programRuns } = vm.kernelActivity();
-  const coalescing = vm.counts.rows().filter((r) => r.reason === 'coalesced' && r.from === 'kernel' && r.to === 'kernel').reduce((n, r) => n + r.count, 0);
-  return { coalescing, cachedReads: cachedReads.served, kernelCounters: counterReads.served, programs: programRuns.answered };
+  const inKernel = (reason: 'coalesced' | 'posted') => vm.counts.rows().filter((r) => r.reason === reason && r.from === 'kernel' && r.to === 'kernel').reduce((n, r) => n + r.count, 0);
+  return { coalescing: inKernel('coalesced'), cachedReads: cachedReads.served, kernelCounters: counterReads.served, programs: programRuns.answered, postedWrites: inKernel('posted') };
 }
 
 /** The workloads a run is made of: the one named, or a mix's components, each with its share of the duration. */
@@ -230,7 +232,7 @@ export async function runProfile(ref: PlacementChoice, options: WorkloadOptions)
     progress,
     savedByFastPath: {
       coalescing: sum((m) => m.saved.coalescing), cachedReads: sum((m) => m.saved.cachedReads),
-      kernelCounters: sum((m) => m.saved.kernelCounters), programs: sum((m) => m.saved.programs),
+      kernelCounters: sum((m) => m.saved.kernelCounters), programs: sum((m) => m.saved.programs), postedWrites: sum((m) => m.saved.postedWrites),
     },
   };
 }

@@ -74,6 +74,20 @@ export interface RegisterCoalescedRangeRequest {
   readonly enable: boolean;
 }
 
+/**
+ * KVM_IOEVENTFD, generalised: writes to this range are sent on to the device
+ * host one way (a posted write) — the guest does not wait for their
+ * completion; the host's answer comes back one way too.
+ */
+export interface RegisterPostedRangeRequest {
+  readonly kind: 'register-posted-range';
+  readonly space: AddressSpace;
+  readonly address: number;
+  readonly length: number;
+  /** false: unregister. */
+  readonly enable: boolean;
+}
+
 /** Ask the kernel to serve a fast path (seed 002's generic counter) for the named device. */
 export interface RegisterFastPathRequest {
   readonly kind: 'register-fast-path';
@@ -109,6 +123,7 @@ export type Request =
   | GetDeviceStateRequest
   | SetDeviceStateRequest
   | RegisterCoalescedRangeRequest
+  | RegisterPostedRangeRequest
   | RegisterFastPathRequest
   | ProgramScratchRequest
   | PauseRequest

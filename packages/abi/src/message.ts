@@ -31,6 +31,7 @@ export const MessageTag = {
   resume: 0x28,
   msi: 0x29,
   'program-scratch': 0x2a,
+  'register-posted-range': 0x2b,
   ok: 0x40,
   error: 0x41,
   'device-state': 0x42,

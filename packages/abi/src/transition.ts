@@ -33,6 +33,16 @@ export type TransitionReason =
    * cost model charges it as the ring's append and drain.
    */
   | 'coalesced'
+  /**
+   * A write the kernel sent on to the device host one way (a posted write,
+   * as KVM's ioeventfd signals a userspace thread, or crosvm's one-way
+   * proxied writes) instead of exiting to userspace and waiting for its
+   * completion: recorded kernel → kernel as the kernel sends it. The guest
+   * resumes at once; the device host applies it in its own thread, before
+   * anything sent after it. Not a crossing of the vCPU (no exit counted):
+   * the cost model charges the send.
+   */
+  | 'posted'
   /** Returning inward: the access or request is done. */
   | 'resume';
 

@@ -111,6 +111,8 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ device: text, state: deviceState }).map((r) => ({ kind: 'device-state' as const, ...r })),
   fc.record({ space, address: safe, length: safe, enable: fc.boolean() })
     .map((r) => ({ kind: 'register-coalesced-range' as const, ...r })),
+  fc.record({ space, address: safe, length: safe, enable: fc.boolean() })
+    .map((r) => ({ kind: 'register-posted-range' as const, ...r })),
   fc.record({ device: text, descriptor: fc.oneof(counter, cachedRead, program) }).map((r) => ({ kind: 'register-fast-path' as const, ...r })),
   fc.record({ device: text, scratch: fc.uint8Array({ maxLength: 256 }) }).map((r) => ({ kind: 'program-scratch' as const, ...r })),
   fc.constantFrom({ kind: 'pause' as const }, { kind: 'resume' as const }, { kind: 'ok' as const }),

@@ -42,6 +42,11 @@ export interface ChannelEnd {
   call(message: Message): Message;
   /** Sends `message` needing no reply. May block while the transport is full (back-pressure). */
   post(message: Message): void;
+  /**
+   * Blocks until the peer has served everything this end sent before it
+   * (serving the peer meanwhile, so what it posted in answer has arrived).
+   */
+  flush(): void;
   /** Serves whatever the peer has sent, without blocking. Returns how many messages were served. */
   poll(): number;
   /** Serves the peer until it closes this channel (the device host's main loop). */

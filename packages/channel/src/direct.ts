@@ -95,6 +95,10 @@ class DirectEnd implements ChannelEnd {
     return 0;
   }
 
+  flush(): void {
+    // Every call and post was served as it was made.
+  }
+
   serve(): void {
     // Every call and post is served as it is made; there is nothing to wait for.
   }

@@ -24,7 +24,9 @@ import { HaltPoll } from './halt-poll.ts';
 const FRAME_HEADER_BYTES = 12;
 /** Larger than any state a device has; a longer length can only be a broken stream. */
 const MAX_FRAME_BODY_BYTES = 256 * 1024 * 1024;
-const FrameType = { call: 1, reply: 2, post: 3 } as const;
+/** `sync`: a call with no body, answered by the peer's end itself (an `ok` reply) once it has served all before it. */
+const FrameType = { call: 1, reply: 2, post: 3, sync: 4 } as const;
+const OK: Message = { kind: 'ok' };
 type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 interface Frame {
@@ -96,7 +98,7 @@ export class RingEnd implements ChannelEnd {
   private readonly headerView = new DataView(this.header.buffer);
   private readonly timeoutMs: number;
   private readonly spin: HaltPoll;
-  /** When the current wait began spinning (performance.now()). */
+  /** When the current wait began (performance.now()). */
   private began = 0;
   private handler: ChannelHandler | undefined;
   private seq = 0;
@@ -135,8 +137,20 @@ export class RingEnd implements ChannelEnd {
     this.checkSelf();
     this.checkPeer();
     this.stats.calls++;
+    return this.roundTrip(FrameType.call, message);
+  }
+
+  flush(): void {
+    this.checkSelf();
+    this.checkPeer();
+    this.roundTrip(FrameType.sync, OK);
+  }
+
+  /** Sends a call (or a sync) and serves the peer until its reply comes. */
+  private roundTrip(type: FrameType, message: Message): Message {
     const seq = (this.seq = (this.seq + 1) >>> 0);
-    this.writeFrame(FrameType.call, seq, message);
+    if (type === FrameType.sync) this.writeEncoded(type, seq, 0);
+    else this.writeFrame(type, seq, message);
     this.pending.add(seq);
     try {
       for (;;) {
@@ -228,6 +242,11 @@ export class RingEnd implements ChannelEnd {
     this.stats.served++;
     if (frame.type === FrameType.post) {
       this.guard(() => { this.handler?.onPost(frame.message); });
+      return;
+    }
+    if (frame.type === FrameType.sync) {
+      // Everything the peer sent before it has been served (frames are served in order).
+      this.writeFrame(FrameType.reply, frame.seq, OK);
       return;
     }
     // A reply no peer could decode is the handler's failure too.
@@ -394,8 +413,12 @@ export class RingEnd implements ChannelEnd {
     const seq = wordAt(bytes, start + 8);
     const bodyStart = inbox.start + FRAME_HEADER_BYTES;
     inbox.start = bodyStart + length;
-    if (typeWord !== FrameType.call && typeWord !== FrameType.reply && typeWord !== FrameType.post) {
+    if (typeWord !== FrameType.call && typeWord !== FrameType.reply && typeWord !== FrameType.post && typeWord !== FrameType.sync) {
       throw this.broken(`frame of unknown type ${typeWord}`);
+    }
+    if (typeWord === FrameType.sync) {
+      if (length !== 0) throw this.broken(`sync frame of ${length} bytes`);
+      return { type: typeWord, seq, message: OK };
     }
     const decoded = decodeMessage(inbox.bytes, bodyStart, bodyStart + length);
     if (!decoded.ok) throw this.broken(`undecodable message: ${describeDecodeError(decoded)}`);

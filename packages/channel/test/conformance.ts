@@ -117,6 +117,21 @@ export function channelConformance(transport: Transport): void {
       expect(new DataView(data.buffer, data.byteOffset).getUint32(0, true)).toBe(501);
     });
 
+    it('flushes: returns once the peer has served every earlier post, with what it posted in answer arrived', async () => {
+      const end = await open({ ringBytes: 1024 });
+      const handler = counting();
+      end.setHandler(handler);
+      let expected = 0;
+      for (let i = 0; i < 300; i++) {
+        end.post({ kind: 'pause' });
+        expected = fold(expected, { kind: 'irq-line', gsi: i + 1, level: true });
+      }
+      end.flush();
+      expect({ posts: handler.posts, checksum: handler.checksum }).toEqual({ posts: 300, checksum: expected });
+      end.flush(); // nothing outstanding: returns at once
+      expect(handler.posts).toBe(300);
+    });
+
     it('carries small and large messages intact', async () => {
       const end = await open({ ringBytes: 4096 });
       for (const length of [1, 7, 4096, 4097, 100_000]) {

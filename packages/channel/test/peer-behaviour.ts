@@ -41,6 +41,8 @@ export function peerBehaviour(end: ChannelEnd, hooks: PeerHooks): ChannelHandler
       checksum = fold(checksum, message);
       // A post whose handling calls back: with a call of the other side in flight, calls cross.
       if (message.kind === 'resume') end.call({ kind: 'get-device-state', device: 'caller' });
+      // A post answered one way, as the device host answers a posted write.
+      if (message.kind === 'pause') end.post({ kind: 'irq-line', gsi: posts, level: true });
     },
     onCall(message) {
       if (message.kind === 'io') return completion(message.direction === 'out' ? message.data : u32(posts));

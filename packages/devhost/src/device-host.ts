@@ -23,7 +23,7 @@
  * a bus, timers, device states by name, one entry point for an access);
  * what its place adds is its end of the channel.
  */
-import type { AddressSpace, CachedReadDescriptor, ProgramDescriptor, CoalescedWrite, CounterDescriptor, CounterView, DomainTimers, Exit, GuestMemory, Message, Nanoseconds } from '@splitvisor/abi';
+import type { AddressSpace, CachedReadDescriptor, ProgramDescriptor, CoalescedWrite, CounterDescriptor, CounterView, DomainTimers, Exit, GuestMemory, IoExit, Message, MmioExit, Nanoseconds } from '@splitvisor/abi';
 import { DeviceDomain, ErrorCode, decodeAccess, readLength, sameBytes } from '@splitvisor/abi';
 import type { ChannelEnd, ChannelHandler } from '@splitvisor/channel';
 
@@ -35,6 +35,10 @@ export interface DeviceHostOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function isWrite(exit: IoExit | MmioExit): boolean {
+  return exit.kind === 'io' ? exit.direction === 'out' : exit.isWrite;
+}
 
 /** A device's counters offered to the kernel (seed 002): its views, and each one's descriptor at the board's address. */
 interface OfferedCounters {
@@ -106,7 +110,7 @@ export class DeviceHost extends DeviceDomain<'user'> {
   private readonly served: { time: Nanoseconds };
   /** The time of the exit whose arrival fires the timers due by then: when the host got to them. */
   private reached: Nanoseconds = 0;
-  readonly handled = { io: 0, mmio: 0, msr: 0, intr: 0, irqLines: 0, msis: 0, injected: 0, windows: 0, halts: 0, ioapicEois: 0, fastPaths: 0, coalescedWrites: 0, cachedReads: 0, programLoads: 0, programScratches: 0 };
+  readonly handled = { io: 0, mmio: 0, msr: 0, intr: 0, irqLines: 0, msis: 0, injected: 0, windows: 0, halts: 0, ioapicEois: 0, fastPaths: 0, coalescedWrites: 0, cachedReads: 0, programLoads: 0, programScratches: 0, posted: 0 };
 
   constructor(end: ChannelEnd, options: DeviceHostOptions) {
     const served = { time: 0 };
@@ -237,6 +241,18 @@ export class DeviceHost extends DeviceDomain<'user'> {
    */
   coalesce(space: AddressSpace, address: number, length: number): void {
     this.send({ kind: 'register-coalesced-range', space, address, length, enable: true });
+  }
+
+  /**
+   * Asks the kernel to send writes to a range on one way (KVM_IOEVENTFD,
+   * generalised; crosvm's one-way proxied writes): the guest resumes without
+   * waiting, and the host answers each with a posted `run` — its deadline,
+   * and an irq window if its irqchip has an interrupt (a posted write says
+   * the guest is not ready: its vCPU has moved on, so nothing is injected
+   * then).
+   */
+  postWrites(space: AddressSpace, address: number, length: number): void {
+    this.send({ kind: 'register-posted-range', space, address, length, enable: true });
   }
 
   /** The CPU line of an irqchip hosted here, injected through the kernel (see above). */
@@ -400,6 +416,11 @@ export class DeviceHost extends DeviceDomain<'user'> {
       onPost: (message) => {
         if (message.kind === 'coalesced-io') this.coalesced.push(...message.writes);
         else if (message.kind === 'program-scratch') this.programScratch(message.device, message.scratch);
+        else if ((message.kind === 'io' || message.kind === 'mmio') && isWrite(message)) {
+          // A posted write: served like any exit, its answer sent back one way.
+          this.handled.posted++;
+          this.end.post(this.handleExit(message));
+        }
       },
     };
   }

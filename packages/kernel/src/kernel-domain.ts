@@ -8,8 +8,10 @@
  * queued in a ring that goes to userspace ahead of the next heavyweight
  * exit); and reads of status registers the device host published (seed
  * 003's coupled in-port cache), while nothing could have changed them.
- * Everything else goes to userspace. It also answers the device host's
- * ioctls: irq lines, device state, coalesced ranges, fast paths — each
+ * Everything else goes to userspace — writes to ranges registered as posted
+ * (KVM_IOEVENTFD, generalised) one way, without waiting (`posts`). It also
+ * answers the device host's ioctls: irq lines, device state, coalesced and
+ * posted ranges, fast paths — each
  * registration validated here, a bad one refused with nothing changed and
  * counted (`refused`).
  */
@@ -52,6 +54,13 @@ export interface KernelDomainOptions {
    * change it. Default: never (no host).
    */
   readonly hostDeadline?: () => Nanoseconds;
+  /**
+   * Whether a posted write is still on its way through the device host (its
+   * answer, with what it changed, has not come back): until it has, nothing
+   * the host published is served — a counter, a cached value or a program's
+   * scratch may be the one it changes. Default: never (no host).
+   */
+  readonly hostPending?: () => boolean;
 }
 
 export class KernelDomain extends DeviceDomain<'kernel'> {
@@ -60,6 +69,9 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   private readonly cached: { device: string; descriptor: CachedReadDescriptor }[] = [];
   private readonly hostDeadline: () => Nanoseconds;
   private readonly coalescedRanges: AddressRange[] = [];
+  /** Ranges whose writes go on to the device host one way (KVM_IOEVENTFD, generalised). */
+  private readonly postedRanges: AddressRange[] = [];
+  private readonly hostPending: () => boolean;
   /** Verified programs the device host loaded (seed 002's bytecode), each for a range of its device. */
   private readonly programs: { device: string; range: AddressRange; run: (scratch: Uint8Array, access: ProgramAccess, now: Nanoseconds) => ProgramOutcome }[] = [];
   /** Each device's scratch, shared by its programs; and the devices whose scratch a program changed since the last exit. */
@@ -74,7 +86,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
    */
   private readonly servedPorts = new Uint8Array(0x1_0000);
   /** Registrations refused at the boundary, by kind: nothing of them was kept. */
-  readonly refused = { coalescedRanges: 0, fastPaths: 0 };
+  readonly refused = { coalescedRanges: 0, postedRanges: 0, fastPaths: 0 };
   /** Counter reads answered from virtual time (seed 002's generic counter). */
   readonly counterReads = { served: 0 };
   /** Reads answered from a published value (seed 003's cache), and reads of one that had to go on (stale, or a write pending). */
@@ -89,6 +101,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   constructor(now: () => Nanoseconds, options: KernelDomainOptions = {}) {
     super('kernel', { now, timers: new TimerQueue(), memory: options.memory ?? NO_MEMORY });
     this.hostDeadline = options.hostDeadline ?? (() => NEVER);
+    this.hostPending = options.hostPending ?? (() => false);
   }
 
   /** Where MSIs go (KVM_SIGNAL_MSI): the in-kernel local APICs; unset, the ioctl is refused (no in-kernel APICs). */
@@ -126,6 +139,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
    * no device named: null). Anything else goes on to userspace (undefined).
    */
   protected override unmapped(access: Access, into: Uint8Array): string | null | undefined {
+    if (this.hostPending()) return access.isWrite && this.coalescedRanges.length > 0 ? this.coalesce(access) : undefined;
     const serves = access.space === 'port' ? this.servedPorts[access.address] ?? 0 : Serves.program | Serves.cached | Serves.counter;
     if ((serves & Serves.program) !== 0 && this.programs.length > 0) {
       const ran = this.runProgram(access, into);
@@ -149,6 +163,16 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
     for (const { range } of this.programs) this.markPorts(range, Serves.program);
     for (const { descriptor: d } of this.cached) this.markPorts({ space: d.space, address: d.address, length: d.size }, Serves.cached);
     for (const { descriptor: d } of this.counters) this.markPorts({ space: d.space, address: d.address, length: d.size }, Serves.counter);
+  }
+
+  /**
+   * Whether `access` — one no domain answered — is a write to a posted
+   * range: sent on to the device host one way, not a heavyweight exit.
+   */
+  posts(access: Access): boolean {
+    if (!access.isWrite || this.postedRanges.length === 0) return false;
+    for (const r of this.postedRanges) if (inRange(r, access)) return true;
+    return false;
   }
 
   override get holdsNothing(): boolean {
@@ -302,18 +326,10 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
         return this.getDeviceState(request.device);
       case 'set-device-state':
         return this.setDeviceState(request.device, request.state);
-      case 'register-coalesced-range': {
-        const range = { space: request.space, address: request.address, length: request.length };
-        const index = this.coalescedRanges.findIndex((r) => r.space === range.space && r.address === range.address && r.length === range.length);
-        const problem = badRange(range, 'coalesced range') ?? this.claimed(range, 'coalesced range')
-          ?? (request.enable && index < 0 && this.coalescedRanges.some((r) => overlaps(r, range)) ? `coalesced range: ${range.space} ${range.address.toString(16)}h overlaps a range already coalesced` : undefined);
-        if (problem !== undefined) return this.refuse('coalescedRanges', problem);
-        const held = this.holdsNothing;
-        if (request.enable && index < 0) this.coalescedRanges.push(range);
-        if (!request.enable && index >= 0) this.coalescedRanges.splice(index, 1);
-        if (this.holdsNothing !== held) this.changed();
-        return { kind: 'ok' };
-      }
+      case 'register-coalesced-range':
+        return this.registerRange(request, this.coalescedRanges, 'coalescedRanges', 'coalesced range');
+      case 'register-posted-range':
+        return this.registerRange(request, this.postedRanges, 'postedRanges', 'posted range');
       case 'register-fast-path': {
         const { descriptor, device } = request;
         const problem = this.badFastPath(device, descriptor);
@@ -402,6 +418,25 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   private claimed(range: AddressRange, what: string): string | undefined {
     const mapping = this.bus.mappings().find((m) => overlaps(range, { space: m.region.space, address: m.base, length: m.region.length }));
     return mapping === undefined ? undefined : `${what}: ${range.space} ${range.address.toString(16)}h is ${mapping.name}'s, placed in the kernel`;
+  }
+
+  /**
+   * (Un)registers a coalesced or posted range: within its space, clear of
+   * the kernel's own devices, and overlapping no range of either kind
+   * (a write is queued or posted, never both).
+   */
+  private registerRange(request: { readonly space: AddressSpace; readonly address: number; readonly length: number; readonly enable: boolean }, list: AddressRange[], kind: 'coalescedRanges' | 'postedRanges', what: string): Message {
+    const range = { space: request.space, address: request.address, length: request.length };
+    const index = list.findIndex((r) => r.space === range.space && r.address === range.address && r.length === range.length);
+    const taken = request.enable && index < 0 ? [...this.coalescedRanges, ...this.postedRanges].find((r) => overlaps(r, range)) : undefined;
+    const problem = badRange(range, what) ?? this.claimed(range, what)
+      ?? (taken === undefined ? undefined : `${what}: ${range.space} ${range.address.toString(16)}h overlaps a range already ${this.coalescedRanges.includes(taken) ? 'coalesced' : 'posted'}`);
+    if (problem !== undefined) return this.refuse(kind, problem);
+    const held = this.holdsNothing;
+    if (request.enable && index < 0) list.push(range);
+    if (!request.enable && index >= 0) list.splice(index, 1);
+    if (this.holdsNothing !== held) this.changed();
+    return { kind: 'ok' };
   }
 
   private refuse(kind: keyof KernelDomain['refused'], message: string): ErrorReply {

@@ -1,5 +1,5 @@
 // What crosses into the kernel from the device host is checked there: the coupled in-port cache (seed 003) is
-// served only while it holds, and every registration — coalesced range, counter, cached read — that names a
+// served only while it holds, and every registration — coalesced or posted range, counter, cached read — that names a
 // range outside its space, another device's address or a device placed in the kernel is refused with a typed
 // error, counted, and changes nothing.
 import type { Access, CachedReadDescriptor, CounterDescriptor, Instruction, ProgramDescriptor, Request } from '@splitvisor/abi';
@@ -25,8 +25,8 @@ const read = (address: number): Access => ({ space: 'port', address, width: 1, c
 const write = (address: number, value: number): Access => ({ space: 'port', address, width: 1, count: 1, isWrite: true, data: Uint8Array.of(value) });
 
 function kernel() {
-  const clock: { now: number; hostDeadline: number } = { now: 0, hostDeadline: NEVER };
-  const domain = new KernelDomain(() => clock.now, { hostDeadline: () => clock.hostDeadline });
+  const clock: { now: number; hostDeadline: number; pending: boolean } = { now: 0, hostDeadline: NEVER, pending: false };
+  const domain = new KernelDomain(() => clock.now, { hostDeadline: () => clock.hostDeadline, hostPending: () => clock.pending });
   const into = new Uint8Array(1);
   const served = (address: number) => {
     const answer = domain.access(read(address), into);
@@ -70,6 +70,23 @@ describe('the coupled in-port cache', () => {
   });
 });
 
+describe('posted writes', () => {
+  it('posts writes to a posted range (and only writes), and serves nothing the host published while one is out', () => {
+    const { domain, clock, served } = kernel();
+    domain.ioctl({ kind: 'register-fast-path', device: 'keyboard', descriptor: status(0x1c) });
+    expect(domain.ioctl({ kind: 'register-posted-range', space: 'port', address: 0x60, length: 1, enable: true })).toEqual({ kind: 'ok' });
+    expect(domain.posts(write(0x60, 0xf4))).toBe(true);
+    expect(domain.posts(read(0x60))).toBe(false);
+    expect(domain.posts(write(0x61, 0))).toBe(false);
+    clock.pending = true; // the host has not answered a posted write yet: the status may be the one it changes
+    expect(served(STATUS)).toBeUndefined();
+    clock.pending = false;
+    expect(served(STATUS)).toBe(0x1c);
+    domain.ioctl({ kind: 'register-posted-range', space: 'port', address: 0x60, length: 1, enable: false });
+    expect(domain.posts(write(0x60, 0xf4))).toBe(false);
+  });
+});
+
 describe('verified programs', () => {
   it('runs a loaded program for its range, keeps what it did for the device host, and stops at the host\'s next timer', () => {
     const { domain, clock, served } = kernel();
@@ -93,6 +110,11 @@ describe('registrations at the boundary', () => {
     ['an empty coalesced range', { kind: 'register-coalesced-range', space: 'port', address: 0x70, length: 0, enable: true }, 'coalescedRanges'],
     ['a coalesced range over one already coalesced', { kind: 'register-coalesced-range', space: 'port', address: 0x3d5, length: 2, enable: true }, 'coalescedRanges'],
     ['a coalesced range over the kernel\'s own PIT', { kind: 'register-coalesced-range', space: 'port', address: 0x43, length: 1, enable: true }, 'coalescedRanges'],
+    ['a posted range past the last port', { kind: 'register-posted-range', space: 'port', address: 0xfffe, length: 4, enable: true }, 'postedRanges'],
+    ['an empty posted range', { kind: 'register-posted-range', space: 'port', address: 0x70, length: 0, enable: true }, 'postedRanges'],
+    ['a posted range over a coalesced one', { kind: 'register-posted-range', space: 'port', address: 0x3d0, length: 8, enable: true }, 'postedRanges'],
+    ['a posted range over the kernel\'s own PIT', { kind: 'register-posted-range', space: 'port', address: 0x40, length: 4, enable: true }, 'postedRanges'],
+    ['a posted range in no address space', { kind: 'register-posted-range', space: 'pci' as 'port', address: 0, length: 4, enable: true }, 'postedRanges'],
     ['a counter at the kernel\'s own PIT', { kind: 'register-fast-path', device: 'pm-timer', descriptor: { ...counter, address: 0x40 } }, 'fastPaths'],
     ['a counter for no device', { kind: 'register-fast-path', device: '', descriptor: counter }, 'fastPaths'],
     ['a counter past the last port', { kind: 'register-fast-path', device: 'pm-timer', descriptor: { ...counter, address: 0xfffe } }, 'fastPaths'],
@@ -119,5 +141,6 @@ describe('registrations at the boundary', () => {
     expect(served(STATUS)).toBeUndefined(); // no cache entry, no program appeared
     expect(domain.access(write(0x70, 0), new Uint8Array(0))).toBeUndefined(); // no range appeared
     expect(domain.access(write(0x3d4, 0), new Uint8Array(0))).toBeNull(); // the range registered first is still there
+    expect(domain.posts(write(0x70, 0)) || domain.posts(write(0x3d0, 0)) || domain.posts(write(0xfffe, 0))).toBe(false); // no posted range appeared
   });
 });

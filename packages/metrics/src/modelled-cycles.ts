@@ -7,10 +7,12 @@ import type { TransitionRow } from './transition-counts.ts';
  * What one recorded transition from `from` to `to` costs in `model`: an
  * outward crossing its boundary's round trip (the way back is in it); the
  * coalesced ring's work — `reason` 'coalesced' within the kernel (the append)
- * or within userspace (the drain) — its cost; anything else nothing.
+ * or within userspace (the drain) — its cost; a posted write's send, within
+ * the kernel, its cost; anything else nothing.
  */
 export function crossingCycles(model: CostModel, from: Domain, to: Domain, reason?: TransitionReason): number {
   if (reason === 'coalesced' && from === to) return from === 'kernel' ? model.coalescedAppend.cycles : from === 'user' ? model.coalescedDrain.cycles : 0;
+  if (reason === 'posted' && from === to) return from === 'kernel' ? model.postedWrite.cycles : 0;
   const boundary = boundaryOf(from, to);
   return boundary === undefined ? 0 : model.boundaries[boundary].cycles;
 }

@@ -29,7 +29,7 @@ function domainIndex(domain: Domain): number {
 }
 
 /** The reasons, the commonest first (a switch on strings compares in order). */
-const REASONS = 13;
+const REASONS = 14;
 function reasonIndex(reason: TransitionReason): number {
   switch (reason) {
     case 'io': return 0;
@@ -45,6 +45,7 @@ function reasonIndex(reason: TransitionReason): number {
     case 'internal-error': return 10;
     case 'msr': return 11;
     case 'coalesced': return 12;
+    case 'posted': return 13;
   }
 }
 

@@ -63,7 +63,7 @@ describe('cost model', () => {
 
   it('cites a source for every number', () => {
     for (const model of COST_MODELS) {
-      for (const cost of [...Object.values(model.boundaries), model.coalescedAppend, model.coalescedDrain]) expect(cost.source.length).toBeGreaterThan(30);
+      for (const cost of [...Object.values(model.boundaries), model.coalescedAppend, model.coalescedDrain, model.postedWrite]) expect(cost.source.length).toBeGreaterThan(30);
     }
     expect(costModel('kvm-2020')).toBe(KVM_2020);
     expect(costModel('nonesuch')).toBeUndefined();

@@ -58,6 +58,12 @@ export interface LocalDomain {
   /** Tells `watcher` whenever what it answers may have changed. */
   watch(watcher: () => void): void;
   /**
+   * Whether `access`, which no domain answered, is a write it sends on to the
+   * device host one way (a posted range: KVM_IOEVENTFD, generalised) rather
+   * than a heavyweight exit. Only the kernel posts.
+   */
+  posts?(access: Access): boolean;
+  /**
    * The next level-triggered EOI its local APICs owe a userspace I/O APIC,
    * taken (-1: none): it leaves as KVM_EXIT_IOAPIC_EOI before the guest
    * runs again. Only the kernel of a split irqchip owes any.
@@ -65,9 +71,26 @@ export interface LocalDomain {
   takeIoapicEoi?(): number;
 }
 
-/** The device host across the boundary: the run ioctl returns with `exit`; the next `run` brings the completion and its deadline. */
+/** What the device host's `run` tells the loop: the bytes read, its next deadline, whether it wants an irq window. */
+export interface UserReply {
+  readonly completion: Uint8Array;
+  readonly deadline: Nanoseconds;
+  readonly requestInterruptWindow: boolean;
+}
+
+/**
+ * The device host across the boundary: the run ioctl returns with `exit`;
+ * the next `run` brings the completion and its deadline. A posted write
+ * goes one way and its answer comes back one way, when it comes: `post`
+ * returns it if it is back already (a device host in this thread), `poll`
+ * what has come back since, without waiting, `settle` after waiting for
+ * every one still out (the latest answer, or undefined when none came).
+ */
 export interface UserDomain {
-  exit(exit: Exit): { readonly completion: Uint8Array; readonly deadline: Nanoseconds; readonly requestInterruptWindow: boolean };
+  exit(exit: Exit): UserReply;
+  post?(exit: IoExit | MmioExit): UserReply | undefined;
+  poll?(): UserReply | undefined;
+  settle?(): UserReply | undefined;
 }
 
 /** Wherever the irqchip is placed, what the CPU sees of it. */
@@ -210,6 +233,10 @@ export class RunLoop {
   private asked: readonly LocalDomain[] = [];
   /** The domain that owes KVM_EXIT_IOAPIC_EOIs, if any does. */
   private readonly eoiOwer: LocalDomain | undefined;
+  /** The domain that sends posted writes on (the kernel), if the device host can take them. */
+  private readonly poster: LocalDomain | undefined;
+  /** A posted write's answer may still be on its way: the loop looks for it before each entry, and waits for it before a halt. */
+  private posting = false;
   /** The access in progress, decoded once from the CPU's exit. */
   private readonly current: Access = blankAccess();
   private readonly interrupts: InterruptSource;
@@ -263,6 +290,7 @@ export class RunLoop {
     for (const domain of config.domains) domain.watch(() => { this.askAgain(); });
     this.askAgain();
     this.eoiOwer = config.domains.find((d) => d.takeIoapicEoi !== undefined);
+    this.poster = config.user.post === undefined ? undefined : config.domains.find((d) => d.posts !== undefined);
     this.interrupts = config.interrupts;
     this.peers = config.peers;
     const recorder = config.recorder ?? nullRecorder;
@@ -306,6 +334,7 @@ export class RunLoop {
     // tsc() >= tscAt(t) (rounding t up keeps that so for any other t).
     const untilTsc = clock.tscAt(Math.ceil(until));
     for (;;) {
+      if (this.posting) this.collectPosted(this.c.user.poll?.());
       let nextTsc = clock.tscAt(this.deliveryTime(this.nextDeadline()));
       let moved = false;
       if (clock.tsc() >= nextTsc) {
@@ -530,6 +559,8 @@ export class RunLoop {
       case 'hlt': {
         if (!this.inHalt) this.halts++;
         this.inHalt = true;
+        // Nothing runs until the next event: the host's answers to posted writes (its deadline, an irq window) are in first.
+        this.settlePosted();
         // Nothing to run until the next event: time jumps to it (the CPU is idle).
         const now = clock.now();
         // HLT exits even with an interrupt already waiting (KVM intercepts it; kvm_vcpu_halt then finds the
@@ -597,11 +628,11 @@ export class RunLoop {
     return buffer;
   }
 
-  /** The access as the exit record kvm_run would hold, at the current time, for the device host. */
-  private exitRecord(exit: GuestAccess, data: Uint8Array): IoExit | MmioExit | MsrExit {
+  /** The access as the exit record kvm_run would hold, at the current time, for the device host (`ready`: false for a posted write). */
+  private exitRecord(exit: GuestAccess, data: Uint8Array, ready = true): IoExit | MmioExit | MsrExit {
     const time = this.clock.now();
     const ifFlag = this.cpu.interruptible;
-    const ready = ifFlag && !this.interrupts.pending();
+    ready &&= ifFlag && !this.interrupts.pending();
     // Built field by field: object spread here costs more than the rest of the exit.
     switch (exit.kind) {
       case 'io': return { kind: 'io', vcpu: this.vcpu, time, ifFlag, readyForInterruptInjection: ready, direction: exit.direction, port: exit.port, size: exit.size, count: exit.count, data };
@@ -620,7 +651,10 @@ export class RunLoop {
     const { asked } = this;
     let answered = false;
     for (let i = 0; i < asked.length && !answered; i++) answered = asked[i]?.access(access, into) !== undefined;
-    if (!answered) this.heavyweight(exit);
+    if (!answered) {
+      if (this.poster?.posts?.(access) === true) this.post(exit);
+      else this.heavyweight(exit);
+    }
     this.ioapicEois();
     return this.completion;
   }
@@ -642,7 +676,11 @@ export class RunLoop {
       answered = domain.holdsNothing ? undefined : domain.access(access, into);
       if (answered !== undefined) break;
     }
-    if (answered === undefined) {
+    if (answered === undefined && from === 'kernel' && this.poster?.posts?.(access) === true) {
+      // Sent on one way: the kernel's send, then the guest resumes.
+      recorder.record('kernel', 'kernel', 'posted', device, time);
+      this.post(exit);
+    } else if (answered === undefined) {
       recorder.record(from, 'user', reason, device, time);
       this.heavyweight(exit);
       recorder.record('user', from, 'resume', device, time);
@@ -667,15 +705,47 @@ export class RunLoop {
   }
 
   /**
+   * A posted write: sent on to the device host one way, the guest not
+   * waiting. The record says the guest is not ready for an interrupt (its
+   * vCPU has moved on: the host asks for a window instead of injecting).
+   */
+  private post(exit: GuestAccess): void {
+    const record = this.exitRecord(exit, exit.data.slice(), false);
+    if (record.kind === 'msr') throw new RangeError('an MSR write is never posted');
+    this.drainRing(record.time);
+    this.completion = NO_DATA;
+    this.posting = true;
+    this.collectPosted(this.c.user.post?.(record));
+  }
+
+  /** An answer to posted writes, if one came: its deadline and window request hold from now. */
+  private collectPosted(reply: UserReply | undefined): void {
+    if (reply !== undefined) this.reply(reply);
+  }
+
+  /** Waits for the answers to every posted write still out (a device host in another thread). */
+  private settlePosted(): void {
+    if (!this.posting) return;
+    this.collectPosted(this.c.user.settle?.());
+    this.posting = false;
+  }
+
+  /**
    * The run ioctl returns to the device host with `exit`; the writes queued
    * in the coalesced ring go first, each applied there (its drain recorded).
+   * Its answer comes after every posted write's.
    */
-  private userExit(exit: Exit): ReturnType<UserDomain['exit']> {
-    if (this.ring.length > 0) {
-      for (const device of this.ring) this.recorder.record('user', 'user', 'coalesced', device, exit.time);
-      this.ring.length = 0;
-    }
+  private userExit(exit: Exit): UserReply {
+    this.drainRing(exit.time);
+    this.posting = false;
     return this.c.user.exit(exit);
+  }
+
+  /** The coalesced ring's writes go to the device host ahead of what is sent now: each one's drain recorded. */
+  private drainRing(time: Nanoseconds): void {
+    if (this.ring.length === 0) return;
+    for (const device of this.ring) this.recorder.record('user', 'user', 'coalesced', device, time);
+    this.ring.length = 0;
   }
 
   /** KVM_EXIT_IOAPIC_EOI: the EOIs the kernel owes a userspace I/O APIC leave before the guest runs again. */
@@ -688,6 +758,7 @@ export class RunLoop {
   }
 
   private summary(until: Nanoseconds, shutdown: boolean): RunSummary {
+    this.settlePosted(); // a slice ends with the device host caught up
     const hostCycles = this.charge.kind === 'host' ? this.clock.tscAt(Math.floor(this.charge.clock.now())) : this.hostCycles;
     return { hostCycles, descheduled: this.descheduledCount, exits: this.exits, interrupts: this.injected, halts: this.halts, windows: this.windows, until, shutdown };
   }

@@ -72,7 +72,9 @@ export const PlacementFile = z.strictObject({
     kernelCounters: FastPathDevices.default(false),
     /** Load the devices' verified fast-path programs into the kernel (seed 002's bytecode). */
     programs: FastPathDevices.default(false),
-  }).default({ coalescedWrites: false, cachedReads: false, kernelCounters: false, programs: false }),
+    /** Send writes to devices in the device host one way, the guest not waiting for them (KVM's ioeventfd, crosvm's one-way proxied writes). */
+    postedWrites: FastPathDevices.default(false),
+  }).default({ coalescedWrites: false, cachedReads: false, kernelCounters: false, programs: false, postedWrites: false }),
   costModel: z.string().default('kvm-2020'),
 });
 

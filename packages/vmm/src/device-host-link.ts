@@ -8,10 +8,15 @@
  *
  * The coalesced ring the kernel filled goes ahead of the exit that flushes
  * it; in live mode every exit's round trip is also timed on the wall clock.
+ *
+ * A posted write goes one way (`post`), and the host's `run` answering it
+ * comes back one way: at once in this thread, whenever the worker gets to it
+ * in live mode — the vCPU runs on meanwhile, and until every answer is in
+ * (`postsOut`), the kernel serves nothing the host published.
  */
 import { performance } from 'node:perf_hooks';
-import type { DeviceState, DeviceStateReply, DeviceStates, ErrorReply, Exit, GuestMemory, Message, Nanoseconds, OkReply, RunRequest } from '@splitvisor/abi';
-import type { ChannelEnd } from '@splitvisor/channel';
+import type { DeviceState, DeviceStateReply, DeviceStates, ErrorReply, Exit, GuestMemory, IoExit, Message, MmioExit, Nanoseconds, OkReply, RunRequest } from '@splitvisor/abi';
+import type { ChannelEnd, HaltPollOptions } from '@splitvisor/channel';
 import { createDirectChannel, spawnWorkerChannel } from '@splitvisor/channel';
 import { TimerQueue } from '@splitvisor/clock';
 import { DeviceHost, FileBlockBackend } from '@splitvisor/devhost';
@@ -38,6 +43,8 @@ export interface DeviceHostLinkOptions {
   readonly releases: Release[];
   /** Each exit's wall-clock round trip, in live mode. */
   readonly timed?: (kind: Exit['kind'], ms: number) => void;
+  /** Live mode: how long each end of the channel spins before it sleeps. */
+  readonly spin?: HaltPollOptions;
 }
 
 export class DeviceHostLink implements UserDomain, DeviceStates {
@@ -45,6 +52,10 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   readonly host: DeviceHost | undefined;
   /** Its earliest timer deadline, as its last `run` reply gave it. */
   deadline: Nanoseconds = 0;
+  /** Posted writes whose answers have not come back. */
+  postsOut = 0;
+  /** The latest answer to a posted write not yet taken by the run loop. */
+  private answered: RunRequest | undefined;
   private readonly end: ChannelEnd;
   private readonly kernel: KernelDomain;
   private readonly shutdownWorker: (() => Promise<number>) | undefined;
@@ -58,7 +69,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
       // The worker opens the image itself; a bad one is found here first, to be reported in one line.
       if (board.diskImage !== undefined) FileBlockBackend.open(board.diskImage, { readOnly: true }).close();
       // A generous timeout: the worker's first answer waits for it to load every device package (seconds on a loaded machine).
-      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, board, ram: options.ram } });
+      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, board, ram: options.ram }, ...(options.spin === undefined ? {} : { spin: options.spin }) });
       this.end = worker.end;
       this.shutdownWorker = () => worker.shutdown();
       this.host = undefined;
@@ -71,7 +82,48 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
       this.shutdownWorker = undefined;
       this.timed = undefined;
     }
-    this.end.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
+    this.end.setHandler({
+      onCall: (m) => kernel.ioctl(m as never),
+      onPost: (m) => {
+        if (m.kind === 'run') this.postAnswered(m);
+        else kernel.ioctl(m as never);
+      },
+    });
+  }
+
+  /** The host's `run` for a posted write: its deadline holds from now; the run loop takes the rest. */
+  private postAnswered(reply: RunRequest): void {
+    this.postsOut--;
+    this.deadline = reply.deadline;
+    this.answered = reply;
+  }
+
+  /** A posted write, one way, after the ring's writes and the programs' scratch; its answer if it is back already. */
+  post(exit: IoExit | MmioExit): RunRequest | undefined {
+    this.flushProgramScratch();
+    const ring = this.kernel.takeCoalesced();
+    if (ring !== undefined) this.end.post(ring);
+    this.postsOut++;
+    this.end.post(exit);
+    return this.take();
+  }
+
+  /** What has come back of posted writes, without waiting. */
+  poll(): RunRequest | undefined {
+    if (this.postsOut > 0) this.end.poll();
+    return this.take();
+  }
+
+  /** Waits until every posted write's answer is in. */
+  settle(): RunRequest | undefined {
+    if (this.postsOut > 0) this.end.flush();
+    return this.take();
+  }
+
+  private take(): RunRequest | undefined {
+    const answered = this.answered;
+    this.answered = undefined;
+    return answered;
   }
 
   /**
@@ -91,6 +143,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
     if (ring !== undefined) this.end.post(ring);
     const reply = this.end.call(exit);
     this.timed?.(exit.kind, performance.now() - start);
+    this.answered = undefined; // every posted write was answered before this reply, which is newer
     return this.run(reply, 'an exit');
   }
 

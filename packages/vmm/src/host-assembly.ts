@@ -27,6 +27,24 @@ function onBoard(device: Device, bases: ReadonlyMap<string, number>, region: str
   return base === undefined || space === undefined ? undefined : { space, address: base + offset, length };
 }
 
+/** What of `range` lies outside every one of `holes` (ranges of its space), as ranges in address order. */
+function without(range: AddressRange, holes: readonly AddressRange[]): AddressRange[] {
+  let parts = [range];
+  for (const hole of holes) {
+    if (hole.space !== range.space) continue;
+    parts = parts.flatMap((part) => {
+      const end = part.address + part.length;
+      const holeEnd = hole.address + hole.length;
+      if (hole.address >= end || holeEnd <= part.address) return [part];
+      return [
+        ...(hole.address > part.address ? [{ space: part.space, address: part.address, length: hole.address - part.address }] : []),
+        ...(holeEnd < end ? [{ space: part.space, address: holeEnd, length: end - holeEnd }] : []),
+      ];
+    });
+  }
+  return parts;
+}
+
 /** Assembles the host's half; what it opened is pushed onto `releases` (flush and close when the VM stops). */
 export function assembleDeviceHost(host: DeviceHost, placement: Placement, observers: HostObservers = {}, board: BoardOptions = {}, releases: Release[] = []): void {
   wireHostIrqchip(irqchipTopology(placement, unmodelledDevices(placement)), host, {
@@ -45,6 +63,22 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, obser
       for (const span of device.hints?.coalescedWrites ?? []) {
         const range = onBoard(device, bases, span.region, span.offset, span.length);
         if (range !== undefined) host.coalesce(range.space, range.address, range.length);
+      }
+    }
+  }
+  if (io.postedWrites !== false) {
+    // Writes to these devices go one way: the guest does not wait for the host to apply them (KVM's ioeventfd;
+    // crosvm's one-way proxied writes). Every port and MMIO region of the device, where the board put it, less
+    // what is coalesced (a write is queued or posted, never both).
+    for (const { name, device, bases } of created) {
+      if (!fastPathFor(io.postedWrites, name)) continue;
+      const coalesced = io.coalescedWrites !== false && fastPathFor(io.coalescedWrites, name)
+        ? (device.hints?.coalescedWrites ?? []).flatMap((span) => onBoard(device, bases, span.region, span.offset, span.length) ?? [])
+        : [];
+      for (const region of device.regions) {
+        if (region.space === 'msr') continue;
+        const range = onBoard(device, bases, region.name, 0, region.length);
+        for (const part of range === undefined ? [] : without(range, coalesced)) host.postWrites(part.space, part.address, part.length);
       }
     }
   }

@@ -27,6 +27,7 @@
 import type { AddressSpace, DeviceState, DeviceStates, Domain, Exit, Nanoseconds, TransitionReason } from '@splitvisor/abi';
 import { ramMemory } from '@splitvisor/abi';
 import { GuestClock } from '@splitvisor/clock';
+import type { HaltPollOptions } from '@splitvisor/channel';
 import type { DeviceHost } from '@splitvisor/devhost';
 import type { LocalApicWindow } from '@splitvisor/irqchip';
 import { isaIrqOfPin } from '@splitvisor/irqchip';
@@ -87,6 +88,8 @@ export interface VmOptions {
    * a test runs `wall` live on a virtual host.
    */
   readonly hostClock?: HostClock;
+  /** Live mode: how long each end of the channel to the device host spins before it sleeps (default: KVM's halt-polling defaults). */
+  readonly channelSpin?: HaltPollOptions;
 }
 
 export class Vm {
@@ -169,7 +172,7 @@ export class Vm {
     if (!Number.isInteger(memoryBytes) || memoryBytes < 0 || memoryBytes > 4 * 1024 ** 3) throw new VmError(`guest memory of ${memoryBytes} bytes: expected a whole number up to 4 GiB`);
     this.ram = new SharedArrayBuffer(memoryBytes);
     const memory = ramMemory(new Uint8Array(this.ram));
-    const kernel = new KernelDomain(now, { memory, hostDeadline: () => this.link.deadline });
+    const kernel = new KernelDomain(now, { memory, hostDeadline: () => this.link.deadline, hostPending: () => this.link.postsOut > 0 });
     const monitor = new MonitorDomain(now, memory);
     this.kernel = kernel;
     this.monitor = monitor;
@@ -189,6 +192,7 @@ export class Vm {
           ...(mode === 'split' ? { cpuLine: (_cpu: number, level: boolean, acknowledged: boolean) => { this.cpuLine(extIntSlot, level, acknowledged); } } : {}),
         },
         timed: (kind, ms) => { this.recordWall(kind, ms); },
+        ...(options.channelSpin === undefined ? {} : { spin: options.channelSpin }),
       });
     } catch (error) {
       throw this.failedAssembly(error);

@@ -17,8 +17,9 @@ import { recording } from './recording-cpu.ts';
 
 const RUN_NS = 10_000_000;
 
-/** Every I/O fast path at once: the coalesced ring, the cache, kernel counters and the devices' programs. */
-const ALL: Placement['io'] = { coalescedWrites: true, cachedReads: true, kernelCounters: true, programs: true };
+/** Every I/O fast path at once: the coalesced ring, the cache, kernel counters, the devices' programs and posted writes. */
+const ALL: Placement['io'] = { coalescedWrites: true, cachedReads: true, kernelCounters: true, programs: true, postedWrites: true };
+const NONE: Placement['io'] = { coalescedWrites: false, cachedReads: false, kernelCounters: false, programs: false, postedWrites: false };
 
 function run(workload: string, profile: string, cachedReads: boolean, io?: Placement['io']) {
   const base = placement(profile);
@@ -49,7 +50,7 @@ describe.each(WORKLOADS)('%s', (workload) => {
   });
 
   it.each(PROFILES)('%s: the guest reads the same bytes with every I/O fast path at once as with none', (profile) => {
-    const none = run(workload, profile, false, { coalescedWrites: false, cachedReads: false, kernelCounters: false, programs: false });
+    const none = run(workload, profile, false, NONE);
     const all = run(workload, profile, true, ALL);
     expect(all.seen).toEqual(none.seen);
     expect(all.progress).toEqual(none.progress);
@@ -66,7 +67,7 @@ describe('what the cache saves', () => {
   });
 
   it('reaches only the devices the placement names', () => {
-    const only = { coalescedWrites: false, cachedReads: ['keyboard'], kernelCounters: false, programs: false } satisfies Placement['io'];
+    const only = { ...NONE, cachedReads: ['keyboard'] } satisfies Placement['io'];
     expect(run('keyboard-typing', 'kvm-irqchip', true, only).served).toBeGreaterThan(0);
     expect(run('ata-pio-read', 'kvm-irqchip', true, only).served).toBe(0); // the disk is not named: its alternate status goes out
   });
@@ -97,7 +98,7 @@ describe.each(['seabios-post', 'linux-boot-serial', 'linux-boot-vga'])('the %s t
     expect(on.seen).toEqual(off.seen);
     expect(on.served).toBeGreaterThan(0);
     // And with every fast path at once, the programs of the PIT, RTC, i8042 and VGA in the kernel too (QEMU/TCG's placement).
-    const none = replayed(trace, 'qemu-tcg', false, { coalescedWrites: false, cachedReads: false, kernelCounters: false, programs: false });
+    const none = replayed(trace, 'qemu-tcg', false, NONE);
     expect(replayed(trace, 'qemu-tcg', true, ALL).seen).toEqual(none.seen);
   });
 });

@@ -105,6 +105,7 @@ const VARIANTS: Readonly<Record<string, Variant>> = {
   'io.cachedReads': { on: base('kvm-irqchip'), workload: 'ata-pio-read', change: (p) => ({ ...p, io: { ...p.io, cachedReads: true } }) },
   'io.programs': { on: base('kvm-userspace-pit'), workload: 'clocksource-read', parameters: { clocksource: 'pit', reads: 100 }, change: (p) => ({ ...p, io: { ...p.io, programs: true } }) },
   'io.kernelCounters': { on: base('kvm-irqchip'), workload: 'clocksource-read', change: (p) => ({ ...p, io: { ...p.io, kernelCounters: true } }) },
+  'io.postedWrites': { on: base('kvm-irqchip'), workload: 'serial-console', change: (p) => ({ ...p, io: { ...p.io, postedWrites: true } }) },
   costModel: { on: base('kvm-irqchip', { kind: 'guest-and-exits' }), workload: 'clocksource-read', change: (p) => ({ ...p, costModel: 'tcg' }) },
 };
 

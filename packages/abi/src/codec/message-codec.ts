@@ -235,6 +235,7 @@ export function writeMessage(w: ByteWriter, message: Message): void {
       writeState(w, message.device, message.state);
       return;
     case 'register-coalesced-range':
+    case 'register-posted-range':
       w.u8(spaceCode(message.space, 'range space'));
       w.u8(message.enable ? 1 : 0);
       w.u16(0);
@@ -530,7 +531,8 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
     case 'set-device-state':
     case 'device-state':
       return { kind, ...readState(r) };
-    case 'register-coalesced-range': {
+    case 'register-coalesced-range':
+    case 'register-posted-range': {
       const space = readSpace(r, 'range space');
       const enable = r.bool('range enable');
       r.zero(2, 'reserved');
