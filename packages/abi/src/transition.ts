@@ -52,8 +52,18 @@ export const DomainDepth: Readonly<Record<Domain, number>> = { guest: 0, monitor
 /** The names VMM builders use for each outward crossing. */
 export type Boundary = 'exit' | 'lightweight-exit' | 'heavyweight-exit';
 
+/** `DomainDepth` as a switch: a keyed lookup by a domain name is a megamorphic load on the recording hot path. */
+function depth(domain: Domain): number {
+  switch (domain) {
+    case 'guest': return 0;
+    case 'monitor': return 1;
+    case 'kernel': return 2;
+    case 'user': return 3;
+  }
+}
+
 export function boundaryOf(from: Domain, to: Domain): Boundary | undefined {
-  if (DomainDepth[to] <= DomainDepth[from]) return undefined;
+  if (depth(to) <= depth(from)) return undefined;
   if (to === 'user') return 'heavyweight-exit';
   if (to === 'kernel') return 'lightweight-exit';
   return 'exit';

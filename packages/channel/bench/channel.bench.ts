@@ -35,6 +35,21 @@ const spinPingPong = () => {
   while (Atomics.load(spin, 0) !== 0);
 };
 
+// Raw spinning exchange carrying a request and a reply (in lines of their own): what any ring must move.
+const messageBuffer = new SharedArrayBuffer(192);
+const messageWord = new Int32Array(messageBuffer, 0, 2);
+const request = new Uint8Array(messageBuffer, 64, 40);
+const reply = new Uint8Array(messageBuffer, 128, 28);
+const messageWorker = new Worker(new URL('./raw-spin-message.mjs', import.meta.url), { workerData: { buffer: messageBuffer } });
+let replied = 0;
+const spinMessage = () => {
+  for (let i = 0; i < request.length; i++) request[i] = i;
+  Atomics.store(messageWord, 0, 1);
+  if (Atomics.load(messageWord, 1) !== 0) Atomics.notify(messageWord, 0);
+  while (Atomics.load(messageWord, 0) !== 0);
+  for (const byte of reply) replied += byte;
+};
+
 // Raw wait/notify ping-pong: both sides sleep between turns.
 const pingBuffer = new SharedArrayBuffer(4);
 const ping = new Int32Array(pingBuffer);
@@ -81,6 +96,7 @@ const samples: Record<string, Measurement[]> = {};
 const add = (name: string, m: Measurement) => { (samples[name] ??= []).push(m); };
 for (let round = 0; round < ROUNDS; round++) {
   add('raw spinning SAB ping-pong', measureSync(spinPingPong, { opsPerBatch: 20_000, batches: 9 }));
+  add('raw spinning exchange of a 40-byte request and a 28-byte reply', measureSync(spinMessage, { opsPerBatch: 20_000, batches: 9 }));
   add('raw SAB wait/notify ping-pong', measureSync(pingPong, { opsPerBatch: 2000, batches: 9 }));
   add('worker ring round trip', measureSync(ringCall, { opsPerBatch: 20_000, batches: 9 }));
   add('worker ring round trip, never spinning', measureSync(sleeperCall, { opsPerBatch: 2000, batches: 9 }));
@@ -110,4 +126,7 @@ Atomics.store(ping, 0, -1);
 Atomics.notify(ping, 0);
 Atomics.store(spin, 0, -1);
 Atomics.notify(spin, 0);
-await Promise.all([ring.shutdown(), sleeper.shutdown(), postWorker.terminate(), pingWorker.terminate(), spinWorker.terminate()]);
+Atomics.store(messageWord, 0, -1);
+Atomics.notify(messageWord, 0);
+if (replied < 0) console.log('unreachable: keeps the reply reads');
+await Promise.all([ring.shutdown(), sleeper.shutdown(), postWorker.terminate(), pingWorker.terminate(), spinWorker.terminate(), messageWorker.terminate()]);

@@ -333,7 +333,7 @@ export class DeviceHost extends DeviceDomain<'user'> {
   handleExit(exit: Exit): Message {
     this.inExit = true;
     try {
-      for (const message of this.held.splice(0)) this.end.post(message);
+      if (this.held.length > 0) for (const message of this.held.splice(0)) this.end.post(message);
       this.advanceTo(exit.time);
       if (this.coalesced.length > 0) this.applyCoalesced();
       return this.dispatch(exit);

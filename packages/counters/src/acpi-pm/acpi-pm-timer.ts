@@ -67,7 +67,7 @@ export class AcpiPmTimer implements Device<AcpiPmTimerState> {
     const tick = this.tick();
     if (region === 'pm-timer') {
       if (size !== 4) this.odd.narrowPmTimerReads++;
-      const value = ticksAt(this.context.now(), PM_TIMER_HZ) % 2 ** this.widthBits;
+      const value = tick % 2 ** this.widthBits;
       return Math.floor(value / 2 ** (8 * offset)) % 2 ** (8 * size);
     }
     const block = this.pm1Sts(tick) | (this.pm1En << 16);
