@@ -40,7 +40,7 @@ const messageBuffer = new SharedArrayBuffer(192);
 const messageWord = new Int32Array(messageBuffer, 0, 2);
 const request = new Uint8Array(messageBuffer, 64, 40);
 const reply = new Uint8Array(messageBuffer, 128, 28);
-const messageWorker = new Worker(new URL('./raw-spin-message.mjs', import.meta.url), { workerData: { buffer: messageBuffer } });
+const messageWorker = new Worker(new URL('./raw-spin-pingpong.mjs', import.meta.url), { workerData: { buffer: messageBuffer, message: true } });
 let replied = 0;
 const spinMessage = () => {
   for (let i = 0; i < request.length; i++) request[i] = i;
