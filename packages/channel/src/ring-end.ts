@@ -100,6 +100,9 @@ export class RingEnd implements ChannelEnd {
   private readonly spin: HaltPoll;
   /** When the current wait began (performance.now()). */
   private began = 0;
+  /** The last doorbell this end rang found the peer asleep and woke it; and whether the current wait may spin. */
+  private woke = false;
+  private spinAllowed = true;
   private handler: ChannelHandler | undefined;
   private seq = 0;
   /** Our calls still waiting for a reply, innermost last (calls nest while the peer calls back). */
@@ -149,8 +152,12 @@ export class RingEnd implements ChannelEnd {
   /** Sends a call (or a sync) and serves the peer until its reply comes. */
   private roundTrip(type: FrameType, message: Message): Message {
     const seq = (this.seq = (this.seq + 1) >>> 0);
+    this.woke = false;
     if (type === FrameType.sync) this.writeEncoded(type, seq, 0);
     else this.writeFrame(type, seq, message);
+    // A peer this call woke answers only after its wake-up: spinning through that would burn a core (an idle
+    // VM's tick). Its next wait still spins, so a busy pair is back to spinning after one round.
+    const spin = !this.woke;
     this.pending.add(seq);
     try {
       for (;;) {
@@ -159,7 +166,7 @@ export class RingEnd implements ChannelEnd {
           this.early.delete(seq);
           return early;
         }
-        const frame = this.nextFrame(true);
+        const frame = this.nextFrame(true, spin);
         if (frame.type !== FrameType.reply) this.dispatch(frame);
         else if (frame.seq === seq) return frame.message;
         else this.routeReply(frame);
@@ -318,7 +325,10 @@ export class RingEnd implements ChannelEnd {
   /** Rings `side`'s doorbell; wakes it only if it sleeps (a spinning side sees the bell move). */
   private ring(side: Side): void {
     Atomics.add(this.control, bellWord(side), 1);
-    if (Atomics.load(this.control, asleepWord(side)) !== 0) Atomics.notify(this.control, bellWord(side));
+    if (Atomics.load(this.control, asleepWord(side)) !== 0) {
+      Atomics.notify(this.control, bellWord(side));
+      this.woke = true;
+    }
   }
 
   /**
@@ -326,9 +336,10 @@ export class RingEnd implements ChannelEnd {
    * moved from `bell` meanwhile (the peer wrote; no sleep, no wake-up). Time
    * is looked at once every 1024 loads, a µs or so here.
    */
-  private spinFor(bell: number): boolean {
-    const budget = this.spin.budgetNs;
+  private spinFor(bell: number, allowed = true): boolean {
+    const budget = allowed ? this.spin.budgetNs : 0;
     this.began = performance.now();
+    this.spinAllowed = allowed;
     if (budget === 0) return false;
     const { control } = this;
     const word = bellWord(this.side);
@@ -356,7 +367,8 @@ export class RingEnd implements ChannelEnd {
     Atomics.wait(control, bellWord(this.side), bell, remaining);
     Atomics.store(control, asleepWord(this.side), 0);
     this.stats.slept++;
-    this.spin.slept((performance.now() - this.began) * 1e6);
+    // A wait whose length was the peer's wake-up says nothing of how long to spin.
+    if (this.spinAllowed) this.spin.slept((performance.now() - this.began) * 1e6);
   }
 
   private waitForSpace(): void {
@@ -430,7 +442,7 @@ export class RingEnd implements ChannelEnd {
    * the peer is gone, or — for a caller (`bounded`) — after the timeout with
    * no progress at all from the peer.
    */
-  private nextFrame(bounded: boolean): Frame {
+  private nextFrame(bounded: boolean, spin = true): Frame {
     // The timeout counts from the first sleep since the peer last made progress (a spin is far shorter).
     let deadline = Number.NaN;
     for (;;) {
@@ -442,7 +454,7 @@ export class RingEnd implements ChannelEnd {
         continue;
       }
       this.checkPeer();
-      if (this.spinFor(bell)) continue;
+      if (this.spinFor(bell, spin)) continue;
       if (Number.isNaN(deadline)) deadline = bounded ? this.began + this.timeoutMs : Number.POSITIVE_INFINITY;
       this.sleep(bell, deadline, `no answer within ${this.timeoutMs} ms`);
     }
