@@ -75,6 +75,7 @@ export const LAYERS = Object.freeze(Object.fromEntries(Object.entries({
   'eslint-config': null,
   'tsconfig': null,
   'vitest-config': null,
+  'release-check': null,
 }).map(([name, may], _i, all) => [
   name,
   Object.freeze(may ?? all.map(([n]) => n).filter((n) => n !== name && !APP_PACKAGES.includes(n))),
