@@ -2,8 +2,10 @@
 // `workspace:` and `catalog:` specifiers into versions), its manifest and files checked, linted by publint
 // and @arethetypeswrong/core, installed from the tarballs alone into a scratch project outside the workspace
 // with npm (no workspace links), and imported there. A missing file, a wrong export, a dependency declared in
-// the wrong block or a specifier left unresolved fails here, not for the first user.
+// the wrong block or a specifier left unresolved fails here, not for the first user. And each published README's
+// first example runs as printed, there, against the installed packages (tsx strips its types).
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -17,6 +19,14 @@ const PACKAGES = readdirSync(join(root, 'packages')).filter((d) => existsSync(jo
 const DEPENDENCY_BLOCKS = ['dependencies', 'peerDependencies', 'optionalDependencies'];
 /** ESM-only packages: the CommonJS resolutions (node10, node16 from CommonJS) are not offered, so not checked (attw's esm-only profile). */
 const ESM_ONLY_IGNORED = new Set(['node10', 'node16-cjs']);
+
+/** tsx's ESM loader, for `node --import`: README examples are TypeScript. */
+const TSX = new URL('dist/esm/index.mjs', new URL(`file://${createRequire(import.meta.url).resolve('tsx/package.json')}`)).href;
+
+/** The first TypeScript example of a README, or undefined. */
+function firstExample(readme) {
+  return /```ts\n([\s\S]*?)\n```/.exec(readme)?.[1];
+}
 
 /** pnpm as turbo started it (`npm_execpath`), or the one on the PATH. */
 function pnpm(args, cwd) {
@@ -123,5 +133,16 @@ describe.each(PACKAGES)('packages/%s as published', (dir) => {
     if (manifest.exports?.['.'] === undefined) return; // a package of subpaths only
     const loaded = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(manifest.name)}); console.log(Object.keys(m).length);`], { cwd: scratch, encoding: 'utf8' });
     expect(Number(loaded)).toBeGreaterThan(0);
+  });
+
+  it('runs the first example of its published README as printed', () => {
+    const { folder } = of();
+    const example = firstExample(readFileSync(join(folder, 'README.md'), 'utf8'));
+    expect(example, 'a README with a ```ts example').toBeDefined();
+    const file = join(work, 'scratch', 'examples', `${dir}.ts`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, example ?? '');
+    // From the repository root, where an example's paths (../shared/traces) are; its imports resolve from the scratch project.
+    execFileSync(process.execPath, ['--import', TSX, file], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
   });
 });
