@@ -5,16 +5,18 @@ import { ramMemory } from '@splitvisor/abi';
 import { connectParent } from '@splitvisor/channel';
 import { TimerQueue } from '@splitvisor/clock';
 import { DeviceHost } from '@splitvisor/devhost';
-import type { Placement } from '@splitvisor/placement';
+import type { DeviceName, Placement } from '@splitvisor/placement';
+import { registryOf } from './device-factories.ts';
 import type { BoardOptions, Release } from './devices.ts';
 import { assembleDeviceHost } from './host-assembly.ts';
 
 const { end, data } = connectParent();
-const { placement, board, ram } = data as { placement: Placement; board: BoardOptions; ram: SharedArrayBuffer };
+// The devices this VMM can make, by name: the worker takes their factories from its own registry.
+const { placement, board, ram, devices } = data as { placement: Placement; board: BoardOptions; ram: SharedArrayBuffer; devices: readonly DeviceName[] };
 const host = new DeviceHost(end, { timers: new TimerQueue(), memory: ramMemory(new Uint8Array(ram)) }); // the same guest RAM as the VM's thread
 
 const releases: Release[] = [];
-assembleDeviceHost(host, placement, {}, board, releases);
+assembleDeviceHost(host, placement, {}, board, releases, registryOf(devices));
 try {
   end.serve();
 } finally {

@@ -23,6 +23,7 @@ import { DeviceHost, FileBlockBackend } from '@splitvisor/devhost';
 import type { KernelDomain } from '@splitvisor/kernel';
 import type { UserDomain } from '@splitvisor/monitor';
 import type { Placement } from '@splitvisor/placement';
+import type { DeviceRegistry } from './device-factories.ts';
 import type { BoardOptions, Release } from './devices.ts';
 import type { HostObservers } from './host-assembly.ts';
 import { assembleDeviceHost } from './host-assembly.ts';
@@ -45,6 +46,8 @@ export interface DeviceHostLinkOptions {
   readonly timed?: (kind: Exit['kind'], ms: number) => void;
   /** Live mode: how long each end of the channel spins before it sleeps. */
   readonly spin?: HaltPollOptions;
+  /** The devices this VMM can make (the worker is sent their names). */
+  readonly devices: DeviceRegistry;
 }
 
 export class DeviceHostLink implements UserDomain, DeviceStates {
@@ -69,7 +72,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
       // The worker opens the image itself; a bad one is found here first, to be reported in one line.
       if (board.diskImage !== undefined) FileBlockBackend.open(board.diskImage, { readOnly: true }).close();
       // A generous timeout: the worker's first answer waits for it to load every device package (seconds on a loaded machine).
-      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, board, ram: options.ram }, ...(options.spin === undefined ? {} : { spin: options.spin }) });
+      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, board, ram: options.ram, devices: Object.keys(options.devices) }, ...(options.spin === undefined ? {} : { spin: options.spin }) });
       this.end = worker.end;
       this.shutdownWorker = () => worker.shutdown();
       this.host = undefined;
@@ -78,7 +81,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
       const [end, devhostEnd] = createDirectChannel({ names: ['kernel', 'devhost'], codec: true });
       this.end = end;
       this.host = new DeviceHost(devhostEnd, { timers: new TimerQueue(), memory: options.memory });
-      assembleDeviceHost(this.host, placement, options.observers, board, options.releases);
+      assembleDeviceHost(this.host, placement, options.observers, board, options.releases, options.devices);
       this.shutdownWorker = undefined;
       this.timed = undefined;
     }

@@ -10,6 +10,8 @@ import type { DeviceHost } from '@splitvisor/devhost';
 import type { Placement } from '@splitvisor/placement';
 import { fastPathFor } from '@splitvisor/placement';
 import type { BoardOptions, Release } from './devices.ts';
+import type { DeviceRegistry } from './device-factories.ts';
+import { PC_DEVICES } from './device-factories.ts';
 import { createDevices, unmodelledDevices } from './devices.ts';
 import type { IrqObservers } from './irqchip-topology.ts';
 import { irqchipTopology, wireHostIrqchip } from './irqchip-topology.ts';
@@ -45,15 +47,15 @@ function without(range: AddressRange, holes: readonly AddressRange[]): AddressRa
   return parts;
 }
 
-/** Assembles the host's half; what it opened is pushed onto `releases` (flush and close when the VM stops). */
-export function assembleDeviceHost(host: DeviceHost, placement: Placement, observers: HostObservers = {}, board: BoardOptions = {}, releases: Release[] = []): void {
-  wireHostIrqchip(irqchipTopology(placement, unmodelledDevices(placement)), host, {
+/** Assembles the host's half from `registry`'s devices; what it opened is pushed onto `releases` (flush and close when the VM stops). */
+export function assembleDeviceHost(host: DeviceHost, placement: Placement, observers: HostObservers = {}, board: BoardOptions = {}, releases: Release[] = [], registry: DeviceRegistry = PC_DEVICES): void {
+  wireHostIrqchip(irqchipTopology(placement, unmodelledDevices(placement, registry)), host, {
     observers,
     lapicLostTicks: placement.lostTicks.lapic,
     ...(board.cpus === undefined ? {} : { cpus: board.cpus }),
     ...(board.tscHz === undefined ? {} : { tscHz: board.tscHz }),
   });
-  const created = createDevices(placement, 'user', host, board, releases, observers.console === undefined ? {} : { console: observers.console });
+  const created = createDevices(placement, 'user', host, board, releases, observers.console === undefined ? {} : { console: observers.console }, registry);
   const { io } = placement;
   if (io.coalescedWrites !== false) {
     // QEMU registers coalesced I/O for what its devices allow (the RTC's index port): the kernel queues those

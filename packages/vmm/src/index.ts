@@ -5,3 +5,5 @@ export type { DeviceWindow, VmMode, VmOptions } from './vm.ts';
 export { Vm, VmError } from './vm.ts';
 export type { BoardOptions } from './devices.ts';
 export type { Typing } from './typist.ts';
+export type { DeviceFactory, DeviceRegistry, FactoryInput } from './device-factories.ts';
+export { PC_DEVICES } from './device-factories.ts';

@@ -39,7 +39,9 @@ import { MonitorDomain, RunLoop, Vcpus } from '@splitvisor/monitor';
 import type { DeviceName, Placement, Where } from '@splitvisor/placement';
 import { PC_BOARD } from './board.ts';
 import type { BoardOptions, Release } from './devices.ts';
-import { DEFAULT_MEMORY_BYTES, MODELLED, createDevices, unmodelledDevices } from './devices.ts';
+import type { DeviceRegistry } from './device-factories.ts';
+import { PC_DEVICES } from './device-factories.ts';
+import { DEFAULT_MEMORY_BYTES, createDevices, modelledDevices, unmodelledDevices } from './devices.ts';
 import { DeviceHostLink } from './device-host-link.ts';
 import type { IrqchipTopology } from './irqchip-topology.ts';
 import { LAPIC_OF_CPU, irqchipTopology, wireVmIrqchip } from './irqchip-topology.ts';
@@ -90,6 +92,12 @@ export interface VmOptions {
   readonly hostClock?: HostClock;
   /** Live mode: how long each end of the channel to the device host spins before it sleeps (default: KVM's halt-polling defaults). */
   readonly channelSpin?: HaltPollOptions;
+  /**
+   * The devices this VMM can make (default every PC device, `PC_DEVICES`): a
+   * device the placement names that the registry lacks is not modelled — its
+   * ports answer as an empty bus, and `unmodelled` lists it.
+   */
+  readonly devices?: DeviceRegistry;
 }
 
 export class Vm {
@@ -100,6 +108,8 @@ export class Vm {
   readonly placement: Placement;
   readonly mode: VmMode;
   readonly unmodelled: readonly DeviceName[];
+  /** The devices this VMM models: the interrupt controllers and its registry's. */
+  private readonly modelled: readonly DeviceName[];
   readonly irqchip: IrqchipTopology;
   /**
    * Virtual ns from a CPU's interrupt line rising to the CPU taking the
@@ -149,7 +159,9 @@ export class Vm {
   constructor(placement: Placement, cpu: GuestCpu, options: VmOptions = {}) {
     this.placement = placement;
     this.mode = options.mode ?? 'modelled';
-    this.unmodelled = unmodelledDevices(placement);
+    const registry = options.devices ?? PC_DEVICES;
+    this.modelled = modelledDevices(registry);
+    this.unmodelled = unmodelledDevices(placement, registry);
     const mode = irqchipTopology(placement, this.unmodelled);
     this.irqchip = mode;
     const cpus = [cpu, ...(options.aps ?? [])];
@@ -193,6 +205,7 @@ export class Vm {
         },
         timed: (kind, ms) => { this.recordWall(kind, ms); },
         ...(options.channelSpin === undefined ? {} : { spin: options.channelSpin }),
+        devices: registry,
       });
     } catch (error) {
       throw this.failedAssembly(error);
@@ -209,8 +222,8 @@ export class Vm {
     this.lapicWindow = irqchip.apics;
     try {
       const sinks = { console: (byte: number) => { this.consoleBytes.push(byte); } };
-      createDevices(placement, 'kernel', kernel, board, this.releases, sinks);
-      createDevices(placement, 'monitor', monitor, board, this.releases, sinks);
+      createDevices(placement, 'kernel', kernel, board, this.releases, sinks, registry);
+      createDevices(placement, 'monitor', monitor, board, this.releases, sinks, registry);
     } catch (error) {
       throw this.failedAssembly(error);
     }
@@ -224,7 +237,7 @@ export class Vm {
     monitor.watchTimers(late);
     this.link.host?.watchTimers(late);
     // The board's names for transitions: every device's regions, wherever it was placed.
-    const names = boardWindows(placement);
+    const names = boardWindows(placement, this.modelled);
     this.windows = names;
 
     this.link.powerOn();
@@ -414,7 +427,7 @@ export class Vm {
   /** The domain `name` is placed in, or undefined when this VM has no such device (absent, or not modelled). */
   whereIs(name: string): Exclude<Where, 'absent'> | undefined {
     const at = (this.placement.devices as Partial<Record<string, Where>>)[name];
-    if (at === undefined || at === 'absent' || !MODELLED.includes(name as DeviceName)) return undefined;
+    if (at === undefined || at === 'absent' || !this.modelled.includes(name as DeviceName)) return undefined;
     return at;
   }
 
@@ -485,9 +498,9 @@ function runLoopTime(placement: Placement, model: CostModel, tscHz: number, host
   }
 }
 
-/** Every device the placement has, at the board's addresses (the board owns them all, the irqchip's included). */
-function boardWindows(placement: Placement): DeviceWindow[] {
+/** Every device the placement has and the build models, at the board's addresses (the board owns them all, the irqchip's included). */
+function boardWindows(placement: Placement, modelled: readonly DeviceName[]): DeviceWindow[] {
   return (Object.entries(placement.devices) as [DeviceName, Where][])
-    .filter(([name, at]) => at !== 'absent' && MODELLED.includes(name))
+    .filter(([name, at]) => at !== 'absent' && modelled.includes(name))
     .flatMap(([name]) => (PC_BOARD[name]?.regions ?? []).map((r) => ({ space: r.space, base: r.base, length: r.length, name })));
 }

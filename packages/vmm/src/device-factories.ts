@@ -1,0 +1,117 @@
+/**
+ * How each PC device is made for a domain, from the placement (its lost-tick
+ * policies) and the board's media: one factory per device, gathered in a
+ * registry. A domain's assembly creates a device only through its registry,
+ * so a VMM built for one placement — whose registry names only the devices
+ * placed there — need not contain the others.
+ */
+import type { Device, DeviceContext } from '@splitvisor/abi';
+import { AcpiPmTimer, Hpet } from '@splitvisor/counters';
+import { FileBlockBackend } from '@splitvisor/devhost';
+import { AtaChannel, MemoryBlockBackend, SECTOR_SIZE } from '@splitvisor/disk';
+import { I8237Pair } from '@splitvisor/dma';
+import { I82077aa, MemoryFloppyImage } from '@splitvisor/floppy';
+import { I8042 } from '@splitvisor/keyboard';
+import { I8254 } from '@splitvisor/pit';
+import type { DeviceName, Placement } from '@splitvisor/placement';
+import { Mc146818 } from '@splitvisor/rtc';
+import { Mcr, Ns16550a } from '@splitvisor/serial';
+import { Vga } from '@splitvisor/vga';
+import type { BoardOptions, Release, Shared, Sinks } from './devices.ts';
+import { startTyping } from './typist.ts';
+
+/** What a factory is given: the device's context in its domain, and what the board and the domain provide. */
+export interface FactoryInput {
+  readonly context: DeviceContext;
+  readonly placement: Placement;
+  readonly board: BoardOptions;
+  /** What the device opened, to release when the VM stops. */
+  readonly releases: Release[];
+  /** Chips the domain's devices share (the 8237 pair). */
+  readonly shared: Shared;
+  /** Another device's context in the same domain (the floppy's DMA channel is the 8237's). */
+  readonly contextOf: (name: DeviceName) => DeviceContext;
+  readonly sinks: Sinks;
+}
+
+export type DeviceFactory = (input: FactoryInput) => Device;
+
+/** The devices a build can make, by name (the interrupt controllers are the irqchip topology's, not here). */
+export type DeviceRegistry = Readonly<Partial<Record<DeviceName, DeviceFactory>>>;
+
+export const dmaFactory: DeviceFactory = ({ context, shared }) => (shared.dma ??= new I8237Pair(context));
+
+/** On ISA DMA channel 2 (the placement keeps the two in one domain). One empty 1.44 MB drive, as QEMU's default. */
+export const floppyFactory: DeviceFactory = ({ context, board, releases, shared, contextOf }) => {
+  const dma = (shared.dma ??= new I8237Pair(contextOf('dma'))).channel(2);
+  if (board.floppyImage === undefined) {
+    if (board.floppyBlankBytes === undefined) return new I82077aa(context, { dma, drives: [] }); // no image: no drives
+    return new I82077aa(context, { dma, drives: [{ image: new MemoryFloppyImage(new Uint8Array(board.floppyBlankBytes)) }] });
+  }
+  const image = FileBlockBackend.open(board.floppyImage);
+  releases.push(() => { image.close(); });
+  return new I82077aa(context, { dma, drives: [{ image }] });
+};
+
+export const pitFactory: DeviceFactory = ({ context, placement }) => new I8254(context, { lostTickPolicy: placement.lostTicks.pit });
+
+export const pmTimerFactory: DeviceFactory = ({ context }) => new AcpiPmTimer(context);
+
+export const hpetFactory: DeviceFactory = ({ context, placement }) => new Hpet(context, { lostTickPolicy: placement.lostTicks.hpet });
+
+/** A fixed date, never the host's: modelled runs stay byte-identical (the RTC's own default, 2000-01-01 00:00:00 UTC). */
+export const rtcFactory: DeviceFactory = ({ context, placement }) => new Mc146818(context, { lostTickPolicy: placement.lostTicks.rtc });
+
+/** A20 and the 8042's CPU reset have no CPU to act on yet (a scripted guest has no address wrap or reset vector). */
+export const keyboardFactory: DeviceFactory = ({ context, board }) => {
+  const keyboard = new I8042(context);
+  if (board.typing !== undefined) startTyping(keyboard, context, board.typing);
+  return keyboard;
+};
+
+/** QEMU's reset value of MCR has OUT2 set (its serial.c), so the PC's COM irq is enabled from power-on, as guests there expect. */
+export const serialFactory: DeviceFactory = ({ context, sinks }) => {
+  const uart = new Ns16550a(context, { resetMcr: Mcr.OUT2 });
+  if (sinks.console !== undefined) uart.onTransmit(sinks.console);
+  return uart;
+};
+
+/** QEMU's std VGA has 16 MiB of video memory, which its VBE reports (VBE_DISPI_INDEX_VIDEO_MEMORY_64K = 100h). */
+export const vgaFactory: DeviceFactory = ({ context }) => new Vga(context, { memoryBytes: 16 * 1024 * 1024 });
+
+export const diskFactory: DeviceFactory = ({ context, board, releases }) => {
+  if (board.diskImage === undefined) {
+    if (board.diskBlankBytes === undefined) return new AtaChannel(context);
+    if (board.diskBlankBytes % SECTOR_SIZE !== 0) throw new RangeError(`a blank disk is a whole number of ${SECTOR_SIZE}-byte sectors, not ${board.diskBlankBytes} bytes`);
+    return new AtaChannel(context, { master: { backend: new MemoryBlockBackend(board.diskBlankBytes / SECTOR_SIZE) } });
+  }
+  const backend = FileBlockBackend.open(board.diskImage, { readOnly: board.diskReadOnly === true });
+  const channel = new AtaChannel(context, { master: { backend } });
+  releases.push(() => {
+    channel.flushWriteCaches();
+    backend.close();
+  });
+  return channel;
+};
+
+/** Every device of the PC this project models: the registry of a VMM that may place any of them anywhere. */
+export const PC_DEVICES: DeviceRegistry = {
+  'pit': pitFactory,
+  'pm-timer': pmTimerFactory,
+  'hpet': hpetFactory,
+  'rtc': rtcFactory,
+  'keyboard': keyboardFactory,
+  'serial': serialFactory,
+  'disk': diskFactory,
+  'vga': vgaFactory,
+  'floppy': floppyFactory,
+  'dma': dmaFactory,
+};
+
+/** `registry` narrowed to `names` (a worker is sent the names: functions do not cross threads). */
+export function registryOf(names: readonly DeviceName[], registry: DeviceRegistry = PC_DEVICES): DeviceRegistry {
+  return Object.fromEntries(names.flatMap((name) => {
+    const factory = registry[name];
+    return factory === undefined ? [] : [[name, factory]];
+  }));
+}
