@@ -22,16 +22,16 @@ export class CountsReporter {
   onTestRunEnd(testModules, unhandledErrors) {
     const counts = { passed: 0, failed: 0, skipped: 0, errors: unhandledErrors.length };
     for (const module of testModules) {
-      let tests = 0;
+      let failedHere = 0;
       for (const test of module.children.allTests()) {
-        tests++;
         const { state } = test.result();
         if (state === 'passed') counts.passed++;
-        else if (state === 'failed') counts.failed++;
+        else if (state === 'failed') failedHere++;
         else counts.skipped++;
       }
-      // A file that failed to load has no tests to count, but it is a failure.
-      if (tests === 0 && module.state() === 'failed') counts.failed++;
+      // A file that failed to load, or whose beforeAll failed (its tests then all skipped), failed no test of
+      // its own, but it is a failure.
+      counts.failed += failedHere === 0 && module.state() === 'failed' ? 1 : failedHere;
     }
     counts.failed += unhandledErrors.length;
     mkdirSync(join(this.root, '.vitest'), { recursive: true });

@@ -17,6 +17,36 @@ export function crossingCycles(model: CostModel, from: Domain, to: Domain, reaso
   return boundary === undefined ? 0 : model.boundaries[boundary].cycles;
 }
 
+const DOMAINS: readonly Domain[] = ['guest', 'monitor', 'kernel', 'user'];
+
+function domainIndex(domain: Domain): number {
+  switch (domain) {
+    case 'guest': return 0;
+    case 'monitor': return 1;
+    case 'kernel': return 2;
+    case 'user': return 3;
+  }
+}
+
+/**
+ * `crossingCycles` in `model`, looked up from a table made once: the run
+ * loop charges every hop of every exit, and the table answers with two
+ * switches and an index where the function compares its way to the answer.
+ */
+export function crossingCyclesIn(model: CostModel): (from: Domain, to: Domain, reason: TransitionReason) => number {
+  // By (from × 4 + to) × 3 + the reason's class: other, coalesced, posted.
+  const table = new Float64Array(4 * 4 * 3);
+  for (const from of DOMAINS) {
+    for (const to of DOMAINS) {
+      const at = (domainIndex(from) * 4 + domainIndex(to)) * 3;
+      table[at] = crossingCycles(model, from, to, 'io');
+      table[at + 1] = crossingCycles(model, from, to, 'coalesced');
+      table[at + 2] = crossingCycles(model, from, to, 'posted');
+    }
+  }
+  return (from, to, reason) => table[(domainIndex(from) * 4 + domainIndex(to)) * 3 + (reason === 'coalesced' ? 1 : reason === 'posted' ? 2 : 0)] ?? 0;
+}
+
 /** The modelled overhead of a run: each outward crossing charged its boundary's round-trip cost, and the coalesced ring's work. */
 export function modelledCycles(rows: readonly TransitionRow[], model: CostModel): number {
   let cycles = 0;

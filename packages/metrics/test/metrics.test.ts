@@ -1,7 +1,7 @@
 import type { Domain, TransitionReason } from '@splitvisor/abi';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { COST_MODELS, Histogram, KVM_2020, TCG, TransitionCounts, costModel, exitReport, modelledCycles } from '../src/index.ts';
+import { COST_MODELS, Histogram, KVM_2020, TCG, TransitionCounts, costModel, crossingCycles, crossingCyclesIn, exitReport, modelledCycles } from '../src/index.ts';
 
 describe('transition counts', () => {
   it('counts crossings by (from, to, reason, device), with first and last times', () => {
@@ -67,6 +67,19 @@ describe('cost model', () => {
     }
     expect(costModel('kvm-2020')).toBe(KVM_2020);
     expect(costModel('nonesuch')).toBeUndefined();
+  });
+});
+
+describe('the cost of one crossing, from a table', () => {
+  it('answers every crossing as crossingCycles does, in every model', () => {
+    const domains: Domain[] = ['guest', 'monitor', 'kernel', 'user'];
+    const reasons: TransitionReason[] = ['io', 'mmio', 'msr', 'hlt', 'irq-window-open', 'shutdown', 'intr', 'ioapic-eoi', 'internal-error', 'timer', 'ioctl', 'coalesced', 'posted', 'resume'];
+    for (const model of COST_MODELS) {
+      const fromTable = crossingCyclesIn(model);
+      for (const from of domains) for (const to of domains) for (const reason of reasons) {
+        expect(fromTable(from, to, reason), `${model.name} ${from}→${to} ${reason}`).toBe(crossingCycles(model, from, to, reason));
+      }
+    }
   });
 });
 

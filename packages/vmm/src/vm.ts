@@ -24,7 +24,7 @@
  * host selects the APIC of the vCPU whose exit it serves). The devices
  * see one time that never goes back: the running vCPU's.
  */
-import type { AddressSpace, DeviceState, DeviceStates, Domain, Exit, Nanoseconds, TransitionReason } from '@splitvisor/abi';
+import type { AddressSpace, DeviceState, DeviceStates, Exit, Nanoseconds } from '@splitvisor/abi';
 import { ramMemory } from '@splitvisor/abi';
 import { GuestClock } from '@splitvisor/clock';
 import type { HaltPollOptions } from '@splitvisor/channel';
@@ -33,7 +33,7 @@ import type { LocalApicWindow } from '@splitvisor/irqchip';
 import { isaIrqOfPin } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
 import type { CostModel } from '@splitvisor/metrics';
-import { COST_MODELS, Histogram, TransitionCounts, costModel, crossingCycles } from '@splitvisor/metrics';
+import { COST_MODELS, Histogram, TransitionCounts, costModel, crossingCyclesIn } from '@splitvisor/metrics';
 import type { GuestCpu, HostClock, RunLoopConfig, RunSummary } from '@splitvisor/monitor';
 import { MonitorDomain, RunLoop, Vcpus } from '@splitvisor/monitor';
 import type { DeviceName, Placement, Where } from '@splitvisor/placement';
@@ -485,7 +485,7 @@ export class Vm {
 function runLoopTime(placement: Placement, model: CostModel, tscHz: number, host: HostClock | undefined): Pick<RunLoopConfig, 'crossingCycles' | 'charge' | 'hostTickHz'> {
   const { time, delivery } = placement;
   const tick = delivery.kind === 'host-tick' ? { hostTickHz: delivery.hz } : {};
-  const crossings = { crossingCycles: (from: Domain, to: Domain, reason: TransitionReason) => crossingCycles(model, from, to, reason) };
+  const crossings = { crossingCycles: crossingCyclesIn(model) };
   if (time.kind === 'contracted' && host !== undefined) {
     // Live, a compressed halt leaves guest time ahead of the host clock, and a modelled CPU cannot be slowed to repay it.
     throw new VmError('time policy contracted runs modelled only (live, its compressed halts would leave guest time ahead of the host clock for good)');

@@ -28,10 +28,11 @@ function firstExample(readme) {
   return /```ts\n([\s\S]*?)\n```/.exec(readme)?.[1];
 }
 
-/** pnpm as turbo started it (`npm_execpath`), or the one on the PATH. */
+/** pnpm as turbo started it (`npm_execpath`: a script for node, or pnpm's own executable), or the one on the PATH. */
 function pnpm(args, cwd) {
   const execPath = process.env.npm_execpath;
-  const [command, ...rest] = execPath !== undefined && /pnpm/.test(execPath) ? [process.execPath, execPath, ...args] : ['pnpm', ...args];
+  const ours = execPath !== undefined && /pnpm/.test(execPath);
+  const [command, ...rest] = !ours ? ['pnpm', ...args] : /\.[cm]?js$/.test(execPath) ? [process.execPath, execPath, ...args] : [execPath, ...args];
   return execFileSync(command, rest, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
