@@ -46,6 +46,6 @@ export { MessageEncoder, decodeMessage, describeDecodeError, encodeMessage } fro
 export { EncodeError } from './codec/wire.ts';
 export type { DecodeFailure } from './codec/wire.ts';
 export type { Boundary, Domain, TransitionReason, TransitionRecorder } from './transition.ts';
-export { DomainDepth, boundaryOf, nullRecorder } from './transition.ts';
+export { DomainDepth, boundaryOf, domainDepth, nullRecorder } from './transition.ts';
 export type { PacedTicks, TickPacing } from './tick-pacer.ts';
 export { TickPacer } from './tick-pacer.ts';

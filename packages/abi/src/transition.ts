@@ -53,7 +53,7 @@ export const DomainDepth: Readonly<Record<Domain, number>> = { guest: 0, monitor
 export type Boundary = 'exit' | 'lightweight-exit' | 'heavyweight-exit';
 
 /** `DomainDepth` as a switch: a keyed lookup by a domain name is a megamorphic load on the recording hot path. */
-function depth(domain: Domain): number {
+export function domainDepth(domain: Domain): number {
   switch (domain) {
     case 'guest': return 0;
     case 'monitor': return 1;
@@ -63,7 +63,7 @@ function depth(domain: Domain): number {
 }
 
 export function boundaryOf(from: Domain, to: Domain): Boundary | undefined {
-  if (depth(to) <= depth(from)) return undefined;
+  if (domainDepth(to) <= domainDepth(from)) return undefined;
   if (to === 'user') return 'heavyweight-exit';
   if (to === 'kernel') return 'lightweight-exit';
   return 'exit';

@@ -1,5 +1,5 @@
 import type { Domain, TransitionReason } from '@splitvisor/abi';
-import { boundaryOf } from '@splitvisor/abi';
+import { boundaryOf, domainDepth } from '@splitvisor/abi';
 import type { CostModel } from './cost-model.ts';
 import type { TransitionRow } from './transition-counts.ts';
 
@@ -19,15 +19,6 @@ export function crossingCycles(model: CostModel, from: Domain, to: Domain, reaso
 
 const DOMAINS: readonly Domain[] = ['guest', 'monitor', 'kernel', 'user'];
 
-function domainIndex(domain: Domain): number {
-  switch (domain) {
-    case 'guest': return 0;
-    case 'monitor': return 1;
-    case 'kernel': return 2;
-    case 'user': return 3;
-  }
-}
-
 /**
  * `crossingCycles` in `model`, looked up from a table made once: the run
  * loop charges every hop of every exit, and the table answers with two
@@ -38,13 +29,13 @@ export function crossingCyclesIn(model: CostModel): (from: Domain, to: Domain, r
   const table = new Float64Array(4 * 4 * 3);
   for (const from of DOMAINS) {
     for (const to of DOMAINS) {
-      const at = (domainIndex(from) * 4 + domainIndex(to)) * 3;
+      const at = (domainDepth(from) * 4 + domainDepth(to)) * 3;
       table[at] = crossingCycles(model, from, to, 'io');
       table[at + 1] = crossingCycles(model, from, to, 'coalesced');
       table[at + 2] = crossingCycles(model, from, to, 'posted');
     }
   }
-  return (from, to, reason) => table[(domainIndex(from) * 4 + domainIndex(to)) * 3 + (reason === 'coalesced' ? 1 : reason === 'posted' ? 2 : 0)] ?? 0;
+  return (from, to, reason) => table[(domainDepth(from) * 4 + domainDepth(to)) * 3 + (reason === 'coalesced' ? 1 : reason === 'posted' ? 2 : 0)] ?? 0;
 }
 
 /** The modelled overhead of a run: each outward crossing charged its boundary's round-trip cost, and the coalesced ring's work. */

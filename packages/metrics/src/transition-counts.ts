@@ -4,6 +4,7 @@
  * allocating once a kind of crossing has been seen.
  */
 import type { Domain, Nanoseconds, TransitionReason, TransitionRecorder } from '@splitvisor/abi';
+import { domainDepth } from '@splitvisor/abi';
 import { tallyExitsByDevice } from './report.ts';
 
 export interface TransitionRow {
@@ -19,14 +20,6 @@ export interface TransitionRow {
 
 type Cell = { from: Domain; to: Domain; reason: TransitionReason; device: string | null; count: number; first: Nanoseconds; last: Nanoseconds };
 
-function domainIndex(domain: Domain): number {
-  switch (domain) {
-    case 'guest': return 0;
-    case 'monitor': return 1;
-    case 'kernel': return 2;
-    case 'user': return 3;
-  }
-}
 
 /** The reasons, the commonest first (a switch on strings compares in order). */
 const REASONS = 14;
@@ -65,7 +58,7 @@ export class TransitionCounts implements TransitionRecorder {
 
   record(from: Domain, to: Domain, reason: TransitionReason, device: string | null, time: Nanoseconds): void {
     this.total++;
-    const index = ((this.deviceNumber(device) * 4 + domainIndex(from)) * 4 + domainIndex(to)) * REASONS + reasonIndex(reason);
+    const index = ((this.deviceNumber(device) * 4 + domainDepth(from)) * 4 + domainDepth(to)) * REASONS + reasonIndex(reason);
     const cell = this.cells[index];
     if (cell === undefined) {
       const created: Cell = { from, to, reason, device, count: 1, first: time, last: time };
