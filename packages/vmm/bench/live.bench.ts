@@ -17,7 +17,7 @@ import { createDirectChannel } from '@splitvisor/channel';
 import type { Placement } from '@splitvisor/placement';
 import { profile, validatePlacement } from '@splitvisor/placement';
 import { createWorkload, tickCount } from '@splitvisor/workloads';
-import { Vm } from '../dist/index.js';
+import { Vm } from '../src/index.ts';
 
 const ROUNDS = 5;
 const GUEST_NS = 200e6;
