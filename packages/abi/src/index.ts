@@ -43,7 +43,7 @@ export type { Message, MessageKind } from './message.ts';
 export { MessageTag, isExit } from './message.ts';
 export type { DecodeError, DecodeResult } from './codec/message-codec.ts';
 export { MessageEncoder, decodeMessage, describeDecodeError, encodeMessage } from './codec/message-codec.ts';
-export { EncodeError } from './codec/wire.ts';
+export { EncodeError, copyBytes, u32At } from './codec/wire.ts';
 export type { DecodeFailure } from './codec/wire.ts';
 export type { Boundary, Domain, TransitionReason, TransitionRecorder } from './transition.ts';
 export { DomainDepth, boundaryOf, domainDepth, nullRecorder } from './transition.ts';

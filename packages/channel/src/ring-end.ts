@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Message } from '@splitvisor/abi';
-import { MessageEncoder, decodeMessage, describeDecodeError } from '@splitvisor/abi';
+import { MessageEncoder, copyBytes, decodeMessage, describeDecodeError, u32At } from '@splitvisor/abi';
 import type { ChannelEnd, ChannelHandler, ChannelStats } from './channel.ts';
 import { ChannelError, NO_HANDLER_REPLY, emptyStats } from './channel.ts';
 import type { SharedChannel, Side } from './ring-layout.ts';
@@ -66,17 +66,6 @@ class Inbox {
     this.start = 0;
     this.end = used;
   }
-}
-
-/** The little-endian u32 at `at`. */
-function wordAt(bytes: Uint8Array, at: number): number {
-  return ((bytes[at] ?? 0) | ((bytes[at + 1] ?? 0) << 8) | ((bytes[at + 2] ?? 0) << 16) | ((bytes[at + 3] ?? 0) << 24)) >>> 0;
-}
-
-/** Copies `n` bytes: short runs by hand (a view for `set` costs more than the loop). */
-function copy(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
-  if (n <= 64) for (let i = 0; i < n; i++) dst[to + i] = src[from + i] ?? 0;
-  else dst.set(src.subarray(from, from + n), to);
 }
 
 export class RingEnd implements ChannelEnd {
@@ -310,8 +299,8 @@ export class RingEnd implements ChannelEnd {
       const n = Math.min(free, length - done);
       const at = this.outHead & this.mask;
       const first = Math.min(n, capacity - at);
-      copy(src, done, this.out, at, first);
-      if (first < n) copy(src, done + first, this.out, 0, n - first);
+      copyBytes(src, done, this.out, at, first);
+      if (first < n) copyBytes(src, done + first, this.out, 0, n - first);
       this.outHead = (this.outHead + n) >>> 0;
       done += n;
     }
@@ -404,8 +393,8 @@ export class RingEnd implements ChannelEnd {
     const capacity = this.in.length;
     const at = this.inTail & this.mask;
     const first = Math.min(available, capacity - at);
-    copy(this.in, at, inbox.bytes, inbox.end, first);
-    if (first < available) copy(this.in, 0, inbox.bytes, inbox.end + first, available - first);
+    copyBytes(this.in, at, inbox.bytes, inbox.end, first);
+    if (first < available) copyBytes(this.in, 0, inbox.bytes, inbox.end + first, available - first);
     inbox.end += available;
     this.inTail = (this.inTail + available) >>> 0;
     Atomics.store(this.control, tailWord(this.other), this.inTail | 0);
@@ -418,11 +407,11 @@ export class RingEnd implements ChannelEnd {
     const buffered = inbox.end - inbox.start;
     if (buffered < FRAME_HEADER_BYTES) return undefined;
     const { bytes, start } = inbox;
-    const length = wordAt(bytes, start);
+    const length = u32At(bytes, start);
     if (length > MAX_FRAME_BODY_BYTES) throw this.broken(`frame of ${length} bytes`);
     if (buffered < FRAME_HEADER_BYTES + length) return undefined;
-    const typeWord = wordAt(bytes, start + 4);
-    const seq = wordAt(bytes, start + 8);
+    const typeWord = u32At(bytes, start + 4);
+    const seq = u32At(bytes, start + 8);
     const bodyStart = inbox.start + FRAME_HEADER_BYTES;
     inbox.start = bodyStart + length;
     if (typeWord !== FrameType.call && typeWord !== FrameType.reply && typeWord !== FrameType.post && typeWord !== FrameType.sync) {

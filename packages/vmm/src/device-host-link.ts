@@ -103,9 +103,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
 
   /** A posted write, one way, after the ring's writes and the programs' scratch; its answer if it is back already. */
   post(exit: IoExit | MmioExit): RunRequest | undefined {
-    this.flushProgramScratch();
-    const ring = this.kernel.takeCoalesced();
-    if (ring !== undefined) this.end.post(ring);
+    this.sendAhead();
     this.postsOut++;
     this.end.post(exit);
     return this.take();
@@ -141,13 +139,18 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   /** The run ioctl returns with `exit`; the next `run` brings its completion, the host's deadline, and whether it wants an irq window. */
   exit(exit: Exit): RunRequest {
     const start = this.timed === undefined ? 0 : performance.now();
-    this.flushProgramScratch();
-    const ring = this.kernel.takeCoalesced();
-    if (ring !== undefined) this.end.post(ring);
+    this.sendAhead();
     const reply = this.end.call(exit);
     this.timed?.(exit.kind, performance.now() - start);
     this.answered = undefined; // every posted write was answered before this reply, which is newer
     return this.run(reply, 'an exit');
+  }
+
+  /** What must reach the host before an exit or a posted write: the programs' scratch, then the coalesced ring's writes. */
+  private sendAhead(): void {
+    this.flushProgramScratch();
+    const ring = this.kernel.takeCoalesced();
+    if (ring !== undefined) this.end.post(ring);
   }
 
   /** What the kernel's fast-path programs changed in their devices' scratch goes to the host ahead of anything that reads those devices. */

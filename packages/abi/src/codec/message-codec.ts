@@ -435,7 +435,7 @@ function readProgram(r: ByteReader): ProgramDescriptor {
   if (count > MAX_INSTRUCTIONS) r.fail('program length', at);
   const instructions: Instruction[] = [];
   for (let i = 0; i < count; i++) instructions.push([r.u32('program instruction'), r.u32('program instruction'), r.u32('program instruction'), r.u32('program instruction')]);
-  const scratch = r.raw(scratchBytes, 'program scratch').slice();
+  const scratch = r.raw(scratchBytes, 'program scratch');
   return { kind: 'program', space, address, length, program: { instructions, scratchBytes }, scratch };
 }
 

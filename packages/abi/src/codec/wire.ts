@@ -44,6 +44,17 @@ export class EncodeError extends Error {
 /** Copies up to this long go byte by byte: `set` (and the view it may need) costs more than the loop. */
 const SHORT_COPY = 32;
 
+/** Copies `n` bytes of `src` from `from` into `dst` at `to`: short runs by hand, long ones with `set`. */
+export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+  if (n <= SHORT_COPY) for (let i = 0; i < n; i++) dst[to + i] = src[from + i] ?? 0;
+  else dst.set(src.subarray(from, from + n), to);
+}
+
+/** The little-endian u32 at `at` of `bytes` (no view made). */
+export function u32At(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] ?? 0) | ((bytes[at + 1] ?? 0) << 8) | ((bytes[at + 2] ?? 0) << 16) | ((bytes[at + 3] ?? 0) << 24)) >>> 0;
+}
+
 export class ByteWriter {
   private bytes: Uint8Array;
   private view: DataView;
@@ -123,11 +134,8 @@ export class ByteWriter {
   }
 
   raw(data: Uint8Array): void {
-    const n = data.length;
-    const at = this.reserve(n);
-    const bytes = this.bytes;
-    if (n <= SHORT_COPY) for (let i = 0; i < n; i++) bytes[at + i] = data[i] ?? 0;
-    else bytes.set(data, at);
+    const at = this.reserve(data.length);
+    copyBytes(data, 0, this.bytes, at, data.length);
   }
 
   /** u32 length, then the bytes. */
@@ -196,8 +204,7 @@ export class ByteReader {
 
   /** The little-endian u32 at `at` (already taken). */
   private word(at: number): number {
-    const b = this.bytes;
-    return ((b[at] ?? 0) | ((b[at + 1] ?? 0) << 8) | ((b[at + 2] ?? 0) << 16) | ((b[at + 3] ?? 0) << 24)) >>> 0;
+    return u32At(this.bytes, at);
   }
 
   /** The 8 bytes at `at` (already taken), in the scratch view. */
@@ -257,9 +264,7 @@ export class ByteReader {
     const at = this.take(n, field);
     if (n === 0) return NO_BYTES;
     const copy = new Uint8Array(n);
-    const b = this.bytes;
-    if (n <= SHORT_COPY) for (let i = 0; i < n; i++) copy[i] = b[at + i] ?? 0;
-    else copy.set(b.subarray(at, at + n));
+    copyBytes(this.bytes, at, copy, 0, n);
     return copy;
   }
 
