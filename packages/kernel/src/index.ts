@@ -1,1 +1,2 @@
+export type { KernelDomainOptions } from './kernel-domain.ts';
 export { KernelDomain } from './kernel-domain.ts';

@@ -3,20 +3,20 @@
 // flushed and their image files closed.
 import { ramMemory } from '@splitvisor/abi';
 import { connectParent } from '@splitvisor/channel';
-import { TimerQueue } from '@splitvisor/clock';
-import { DeviceHost } from '@splitvisor/devhost';
 import type { DeviceName, Placement } from '@splitvisor/placement';
-import { registryOf } from './device-factories.ts';
+import { DEVHOST_BUILD } from './devhost-build.ts';
 import type { BoardOptions, Release } from './devices.ts';
+import { registryOf } from './devices.ts';
 import { assembleDeviceHost } from './host-assembly.ts';
+import type { IrqchipTopology } from './irqchip-topology.ts';
 
 const { end, data } = connectParent();
-// The devices this VMM can make, by name: the worker takes their factories from its own registry.
-const { placement, board, ram, devices } = data as { placement: Placement; board: BoardOptions; ram: SharedArrayBuffer; devices: readonly DeviceName[] };
-const host = new DeviceHost(end, { timers: new TimerQueue(), memory: ramMemory(new Uint8Array(ram)) }); // the same guest RAM as the VM's thread
+// The devices the VM's build has, by name: the worker takes their factories from its own build.
+const { placement, topology, board, ram, devices } = data as { placement: Placement; topology: IrqchipTopology; board: BoardOptions; ram: SharedArrayBuffer; devices: readonly DeviceName[] };
+const host = DEVHOST_BUILD.create(end, ramMemory(new Uint8Array(ram))); // the same guest RAM as the VM's thread
 
 const releases: Release[] = [];
-assembleDeviceHost(host, placement, {}, board, releases, registryOf(devices));
+assembleDeviceHost(host, placement, topology, { irqchip: DEVHOST_BUILD.irqchip, devices: registryOf(devices, DEVHOST_BUILD.devices) }, {}, board, releases);
 try {
   end.serve();
 } finally {

@@ -107,11 +107,3 @@ export const PC_DEVICES: DeviceRegistry = {
   'floppy': floppyFactory,
   'dma': dmaFactory,
 };
-
-/** `registry` narrowed to `names` (a worker is sent the names: functions do not cross threads). */
-export function registryOf(names: readonly DeviceName[], registry: DeviceRegistry = PC_DEVICES): DeviceRegistry {
-  return Object.fromEntries(names.flatMap((name) => {
-    const factory = registry[name];
-    return factory === undefined ? [] : [[name, factory]];
-  }));
-}

@@ -18,15 +18,16 @@ import { performance } from 'node:perf_hooks';
 import type { DeviceState, DeviceStateReply, DeviceStates, ErrorReply, Exit, GuestMemory, IoExit, Message, MmioExit, Nanoseconds, OkReply, RunRequest } from '@splitvisor/abi';
 import type { ChannelEnd, HaltPollOptions } from '@splitvisor/channel';
 import { createDirectChannel, spawnWorkerChannel } from '@splitvisor/channel';
-import { TimerQueue } from '@splitvisor/clock';
-import { DeviceHost, FileBlockBackend } from '@splitvisor/devhost';
+import type { DeviceHost } from '@splitvisor/devhost';
+import { FileBlockBackend } from '@splitvisor/devhost';
 import type { KernelDomain } from '@splitvisor/kernel';
 import type { UserDomain } from '@splitvisor/monitor';
 import type { Placement } from '@splitvisor/placement';
-import type { DeviceRegistry } from './device-factories.ts';
 import type { BoardOptions, Release } from './devices.ts';
+import type { DevhostBuild } from './domain-build.ts';
 import type { HostObservers } from './host-assembly.ts';
 import { assembleDeviceHost } from './host-assembly.ts';
+import type { IrqchipTopology } from './irqchip-topology.ts';
 import { VmError } from './vm-error.ts';
 
 /** The worker entry next to this module: the TypeScript source under tsx, the built file otherwise. */
@@ -34,6 +35,8 @@ const WORKER_ENTRY = new URL(import.meta.url.endsWith('.ts') ? './devhost-worker
 
 export interface DeviceHostLinkOptions {
   readonly placement: Placement;
+  /** The VM's irqchip topology: the host holds its userspace part, if any. */
+  readonly topology: IrqchipTopology;
   readonly board: BoardOptions;
   /** Guest RAM, shared with the worker in live mode. */
   readonly ram: SharedArrayBuffer;
@@ -46,8 +49,8 @@ export interface DeviceHostLinkOptions {
   readonly timed?: (kind: Exit['kind'], ms: number) => void;
   /** Live mode: how long each end of the channel spins before it sleeps. */
   readonly spin?: HaltPollOptions;
-  /** The devices this VMM can make (the worker is sent their names). */
-  readonly devices: DeviceRegistry;
+  /** The device host's build (the worker has its own, and is sent the names of this one's devices). */
+  readonly build: DevhostBuild;
 }
 
 export class DeviceHostLink implements UserDomain, DeviceStates {
@@ -67,12 +70,12 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   /** Starts the device host in `mode`, its ioctls served by `kernel`; the kernel's end is ready before the guest runs. */
   constructor(mode: 'modelled' | 'live', kernel: KernelDomain, options: DeviceHostLinkOptions) {
     this.kernel = kernel;
-    const { placement, board } = options;
+    const { placement, topology, board, build } = options;
     if (mode === 'live') {
       // The worker opens the image itself; a bad one is found here first, to be reported in one line.
       if (board.diskImage !== undefined) FileBlockBackend.open(board.diskImage, { readOnly: true }).close();
       // A generous timeout: the worker's first answer waits for it to load every device package (seconds on a loaded machine).
-      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, board, ram: options.ram, devices: Object.keys(options.devices) }, ...(options.spin === undefined ? {} : { spin: options.spin }) });
+      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, topology, board, ram: options.ram, devices: Object.keys(build.devices) }, ...(options.spin === undefined ? {} : { spin: options.spin }) });
       this.end = worker.end;
       this.shutdownWorker = () => worker.shutdown();
       this.host = undefined;
@@ -80,8 +83,8 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
     } else {
       const [end, devhostEnd] = createDirectChannel({ names: ['kernel', 'devhost'], codec: true });
       this.end = end;
-      this.host = new DeviceHost(devhostEnd, { timers: new TimerQueue(), memory: options.memory });
-      assembleDeviceHost(this.host, placement, options.observers, board, options.releases, options.devices);
+      this.host = build.create(devhostEnd, options.memory);
+      assembleDeviceHost(this.host, placement, topology, build, options.observers, board, options.releases);
       this.shutdownWorker = undefined;
       this.timed = undefined;
     }

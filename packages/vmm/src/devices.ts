@@ -10,17 +10,8 @@ import type { DeviceName, Placement, Where } from '@splitvisor/placement';
 import type { BoardSlot } from './board.ts';
 import { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
 import type { DeviceRegistry } from './device-factories.ts';
-import { PC_DEVICES } from './device-factories.ts';
+import type { VmBuild } from './domain-build.ts';
 import type { Typing } from './typist.ts';
-
-/**
- * The devices a build of the VMM models: the interrupt controllers, and
- * every device its registry can make. The others a placement names are not
- * created (their ports answer as an empty bus).
- */
-export function modelledDevices(registry: DeviceRegistry = PC_DEVICES): readonly DeviceName[] {
-  return [...IRQCHIP_PARTS, ...(Object.keys(registry) as DeviceName[])];
-}
 
 /** What the board is given beyond the placement: media. Plain data, so the device host's worker gets it too. */
 export interface BoardOptions {
@@ -67,7 +58,7 @@ export interface Created {
 }
 
 /** The devices the placement puts in `where` (the interrupt controllers apart) that `registry` can make, created on `domain`. */
-export function createDevices(placement: Placement, where: Where, domain: DeviceDomain, board: BoardOptions = {}, releases: Release[] = [], sinks: Sinks = {}, registry: DeviceRegistry = PC_DEVICES): Created[] {
+export function createDevices(placement: Placement, where: Where, domain: DeviceDomain, registry: DeviceRegistry, board: BoardOptions = {}, releases: Release[] = [], sinks: Sinks = {}): Created[] {
   const created: Created[] = [];
   const shared: Shared = {};
   const contexts = new Map<DeviceName, DeviceContext>();
@@ -111,10 +102,23 @@ export function placeOnBoard(domain: DeviceDomain, name: DeviceName, device: Dev
   domain.attach(name, device, slot.regions);
 }
 
-/** Devices the placement names that this build (its registry) does not model. */
-export function unmodelledDevices(placement: Placement, registry: DeviceRegistry = PC_DEVICES): DeviceName[] {
-  const modelled = modelledDevices(registry);
+/**
+ * Devices the placement names that the build of their domain cannot make:
+ * they are not created, and their ports answer as an empty bus (the
+ * interrupt controllers are the topology's, which refuses a build without
+ * them).
+ */
+export function unmodelledDevices(placement: Placement, build: VmBuild): DeviceName[] {
+  const registries = { kernel: build.kernel.devices, monitor: build.monitor.devices, user: build.devhost.devices };
   return (Object.entries(placement.devices) as [DeviceName, Where][])
-    .filter(([name, at]) => at !== 'absent' && !modelled.includes(name))
+    .filter(([name, at]) => at !== 'absent' && !IRQCHIP_PARTS.includes(name) && registries[at][name] === undefined)
     .map(([name]) => name);
+}
+
+/** `registry` narrowed to `names` (the device host's worker is sent the names the VM's build has: functions do not cross threads). */
+export function registryOf(names: readonly DeviceName[], registry: DeviceRegistry): DeviceRegistry {
+  return Object.fromEntries(names.flatMap((name) => {
+    const factory = registry[name];
+    return factory === undefined ? [] : [[name, factory]];
+  }));
 }

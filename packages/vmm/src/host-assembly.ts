@@ -10,11 +10,10 @@ import type { DeviceHost } from '@splitvisor/devhost';
 import type { Placement } from '@splitvisor/placement';
 import { fastPathFor } from '@splitvisor/placement';
 import type { BoardOptions, Release } from './devices.ts';
-import type { DeviceRegistry } from './device-factories.ts';
-import { PC_DEVICES } from './device-factories.ts';
-import { createDevices, unmodelledDevices } from './devices.ts';
-import type { IrqObservers } from './irqchip-topology.ts';
-import { irqchipTopology, wireHostIrqchip } from './irqchip-topology.ts';
+import { createDevices } from './devices.ts';
+import type { DevhostBuild } from './domain-build.ts';
+import type { IrqchipTopology, IrqObservers } from './irqchip-topology.ts';
+import { wireHostIrqchip } from './irqchip-topology.ts';
 
 /** In-thread observers of what happens inside the device host (modelled mode only). */
 export interface HostObservers extends IrqObservers {
@@ -47,15 +46,19 @@ function without(range: AddressRange, holes: readonly AddressRange[]): AddressRa
   return parts;
 }
 
-/** Assembles the host's half from `registry`'s devices; what it opened is pushed onto `releases` (flush and close when the VM stops). */
-export function assembleDeviceHost(host: DeviceHost, placement: Placement, observers: HostObservers = {}, board: BoardOptions = {}, releases: Release[] = [], registry: DeviceRegistry = PC_DEVICES): void {
-  wireHostIrqchip(irqchipTopology(placement, unmodelledDevices(placement, registry)), host, {
+/**
+ * Assembles the host's half of the VM's irqchip `topology` from its build's
+ * parts, and its devices from the build's registry; what it opened is
+ * pushed onto `releases` (flush and close when the VM stops).
+ */
+export function assembleDeviceHost(host: DeviceHost, placement: Placement, topology: IrqchipTopology, build: Pick<DevhostBuild, 'devices' | 'irqchip'>, observers: HostObservers = {}, board: BoardOptions = {}, releases: Release[] = []): void {
+  wireHostIrqchip(topology, host, {
     observers,
     lapicLostTicks: placement.lostTicks.lapic,
     ...(board.cpus === undefined ? {} : { cpus: board.cpus }),
     ...(board.tscHz === undefined ? {} : { tscHz: board.tscHz }),
-  });
-  const created = createDevices(placement, 'user', host, board, releases, observers.console === undefined ? {} : { console: observers.console }, registry);
+  }, build.irqchip);
+  const created = createDevices(placement, 'user', host, build.devices, board, releases, observers.console === undefined ? {} : { console: observers.console });
   const { io } = placement;
   if (io.coalescedWrites !== false) {
     // QEMU registers coalesced I/O for what its devices allow (the RTC's index port): the kernel queues those

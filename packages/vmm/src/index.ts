@@ -7,3 +7,7 @@ export type { BoardOptions } from './devices.ts';
 export type { Typing } from './typist.ts';
 export type { DeviceFactory, DeviceRegistry, FactoryInput } from './device-factories.ts';
 export { PC_DEVICES } from './device-factories.ts';
+export type { DevhostBuild, KernelBuild, MonitorBuild, VmBuild } from './domain-build.ts';
+export { KERNEL_BUILD } from './kernel-build.ts';
+export { MONITOR_BUILD } from './monitor-build.ts';
+export { DEVHOST_BUILD } from './devhost-build.ts';

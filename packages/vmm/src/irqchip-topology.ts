@@ -18,12 +18,16 @@
  *
  * Devices in the kernel or the monitor can drive only an irqchip there: with
  * the 8259 and I/O APIC in userspace, nothing else may be placed inside.
+ *
+ * The chips themselves are wired by the parts a domain's build carries
+ * (`irqchip-whole.ts`, `irqchip-split.ts`): a build for one placement
+ * carries only the parts its domains hold.
  */
 import type { DeviceContext, DeviceDomain, TickPacing } from '@splitvisor/abi';
 import { withIrqOutputs } from '@splitvisor/abi';
 import type { DeviceHost } from '@splitvisor/devhost';
-import type { PcInterruptsConfig } from '@splitvisor/irqchip';
-import { DeliveryMode, LapicReg, LocalApicWindow, Lvt, PcInterrupts, fromMsi, toMsi } from '@splitvisor/irqchip';
+import type { LegacyInterruptsConfig, LocalApic } from '@splitvisor/irqchip';
+import { LocalApicWindow } from '@splitvisor/irqchip';
 import type { KernelDomain } from '@splitvisor/kernel';
 import type { InterruptSource } from '@splitvisor/monitor';
 import type { DeviceName, Placement } from '@splitvisor/placement';
@@ -73,10 +77,17 @@ export interface VmIrqchip {
 
 /** CPU n's local APIC is named `lapic#n` in its domain: its timer's lateness and a timer exit are told apart by vCPU. */
 export const LAPIC_OF_CPU = /^lapic#(\d+)$/;
-const lapicContexts = (domain: DeviceDomain) => ({ lapicContext: (cpu: number) => domain.context(`lapic#${cpu}`, () => 0) });
+export const lapicContexts = (domain: DeviceDomain) => ({ lapicContext: (cpu: number) => domain.context(`lapic#${cpu}`, () => 0) });
+
+/** Every CPU's local APIC at the one APIC page of `domain`: the running vCPU's (or, in the device host, the one whose exit is served). */
+export function apicPage(domain: DeviceDomain, lapics: readonly LocalApic[]): LocalApicWindow {
+  const apics = new LocalApicWindow(lapics);
+  placeOnBoard(domain, 'lapic', apics);
+  return apics;
+}
 
 /** Each CPU's interrupt line out of an irqchip placed in `domain`, observed. */
-function cpuLines(domain: DeviceDomain, lines: boolean[], observers: IrqObservers, acknowledging: () => boolean = () => false): DeviceContext {
+export function cpuLines(domain: DeviceDomain, lines: boolean[], observers: IrqObservers, acknowledging: () => boolean = () => false): DeviceContext {
   return withIrqOutputs(domain.context('irqchip', () => 0), (cpu, level) => {
     lines[cpu] = level;
     observers.cpuLine?.(cpu, level, acknowledging());
@@ -84,7 +95,7 @@ function cpuLines(domain: DeviceDomain, lines: boolean[], observers: IrqObserver
 }
 
 /** The board's lines into `chips`, through the legacy replacement select (one per irqchip: every domain's devices feed it). */
-function boardLines(chips: PcInterrupts, observers: IrqObservers): LegacySelect {
+export function boardLines(chips: { setGsi(gsi: number, level: boolean): void }, observers: IrqObservers): LegacySelect {
   return legacyReplacement((gsi, level) => {
     observers.irq?.(gsi, level);
     chips.setGsi(gsi, level);
@@ -97,7 +108,7 @@ function boardLines(chips: PcInterrupts, observers: IrqObservers): LegacySelect 
  * PIT pacing re-injection hears of each tick taken). Bound once the select
  * exists, which comes after the chips it feeds.
  */
-function notifiers(domains: readonly DeviceDomain[]): { readonly config: Pick<PcInterruptsConfig, 'onAck' | 'onUnmask'>; bind(select: LegacySelect): void } {
+export function notifiers(domains: readonly DeviceDomain[]): { readonly config: Pick<LegacyInterruptsConfig, 'onAck' | 'onUnmask'>; bind(select: LegacySelect): void } {
   let select: LegacySelect | undefined;
   const each = (gsi: number, tell: (domain: DeviceDomain, line: number) => void) => {
     for (const line of select?.linesInto(gsi) ?? []) for (const domain of domains) tell(domain, line);
@@ -111,104 +122,84 @@ function notifiers(domains: readonly DeviceDomain[]): { readonly config: Pick<Pc
   };
 }
 
-/** The kernel's and the monitor's side of the topology: the parts placed there, and what each CPU sees. */
-export function wireVmIrqchip(topology: IrqchipTopology, kernel: KernelDomain, monitor: DeviceDomain, options: { readonly tscHz: number; readonly cpus: number; readonly lapicLostTicks: TickPacing; readonly observers: IrqObservers }): VmIrqchip {
-  const { tscHz, cpus, lapicLostTicks, observers } = options;
-  const lines = new Array<boolean>(cpus).fill(false);
-  const window = (domain: DeviceDomain, chips: PcInterrupts) => {
-    const apics = new LocalApicWindow(chips.lapics);
-    placeOnBoard(domain, 'lapic', apics);
-    return apics;
-  };
+/** What the kernel's and the monitor's side of the irqchip is given. */
+export interface VmIrqchipOptions {
+  readonly tscHz: number;
+  readonly cpus: number;
+  readonly lapicLostTicks: TickPacing;
+  readonly observers: IrqObservers;
+}
+
+/** What the device host's side of the irqchip is given. */
+export interface HostIrqchipOptions {
+  readonly tscHz?: number;
+  readonly cpus?: number;
+  readonly lapicLostTicks?: TickPacing;
+  readonly observers: IrqObservers;
+}
+
+/** The 8259 pair, I/O APIC and local APICs wired in `domain` (in-kernel or monitor), every domain's lines reaching them. */
+export type WireWholeIrqchip = (domain: DeviceDomain, kernel: KernelDomain, monitor: DeviceDomain, options: VmIrqchipOptions) => VmIrqchip;
+/** The local APICs of a split irqchip, in the kernel. */
+export type WireSplitApics = (kernel: KernelDomain, options: VmIrqchipOptions) => VmIrqchip;
+/** Every chip in the device host (a userspace irqchip), or its legacy half (the 8259 pair and I/O APIC of a split one). */
+export type WireHostIrqchip = (host: DeviceHost, options: HostIrqchipOptions) => void;
+
+/** The irqchip parts a kernel's or monitor's build can hold. */
+export interface VmIrqchipParts {
+  /** All three chips (the in-kernel irqchip; plex86's in the monitor). */
+  readonly whole?: WireWholeIrqchip;
+  /** The local APICs of a split irqchip (the kernel only). */
+  readonly apics?: WireSplitApics;
+}
+
+/** The irqchip parts a device host's build can hold. */
+export interface HostIrqchipParts {
+  /** All three chips (no KVM_CREATE_IRQCHIP). */
+  readonly whole?: WireHostIrqchip;
+  /** The 8259 pair and I/O APIC of a split irqchip. */
+  readonly legacy?: WireHostIrqchip;
+}
+
+/** A part the topology needs that the build of its domain does not carry: a build for another placement. */
+function missing(part: string, where: string): never {
+  throw new VmError(`this build has no ${part} in the ${where} (it was built for another placement)`);
+}
+
+/** Refuses, before anything is made, a build without the parts `topology` needs. */
+export function checkIrqchipParts(topology: IrqchipTopology, build: { readonly kernel: { readonly irqchip: VmIrqchipParts }; readonly monitor: { readonly irqchip: VmIrqchipParts }; readonly devhost: { readonly irqchip: HostIrqchipParts } }): void {
+  switch (topology) {
+    case 'in-kernel': if (build.kernel.irqchip.whole === undefined) missing('irqchip', 'kernel'); break;
+    case 'monitor': if (build.monitor.irqchip.whole === undefined) missing('irqchip', 'monitor'); break;
+    case 'userspace': if (build.devhost.irqchip.whole === undefined) missing('irqchip', 'device host'); break;
+    case 'split':
+      if (build.kernel.irqchip.apics === undefined) missing('local APICs', 'kernel');
+      if (build.devhost.irqchip.legacy === undefined) missing('8259 pair and I/O APIC', 'device host');
+      break;
+  }
+}
+
+/** The kernel's and the monitor's side of the topology: the parts placed there, from their builds, and what each CPU sees. */
+export function wireVmIrqchip(topology: IrqchipTopology, kernel: KernelDomain, monitor: DeviceDomain, options: VmIrqchipOptions, build: { readonly kernel: { readonly irqchip: VmIrqchipParts }; readonly monitor: { readonly irqchip: VmIrqchipParts } }): VmIrqchip {
   switch (topology) {
     case 'userspace':
       return {
-        interrupts: lines.map((_, cpu) => ({ pending: () => kernel.hasQueuedInterrupt(cpu), acknowledge: () => kernel.takeQueuedInterrupt(cpu) })),
+        interrupts: Array.from({ length: options.cpus }, (_, cpu) => ({ pending: () => kernel.hasQueuedInterrupt(cpu), acknowledge: () => kernel.takeQueuedInterrupt(cpu) })),
         apics: undefined,
       };
-    case 'split': {
-      const chips = new PcInterrupts(cpuLines(kernel, lines, observers), {
-        tscHz, cpus, lapicLostTicks, ...lapicContexts(kernel), split: { half: 'apics', ioapicEoi: (vector) => { kernel.ioapicEoi(vector); } },
-      });
-      const apics = window(kernel, chips);
-      const bsp = chips.lapics[0];
-      kernel.setMsiSink((address, data) => {
-        const message = fromMsi({ address, data });
-        if (message !== undefined) chips.deliver(message); // outside the FEEx_xxxxh window no APIC decodes it
-      });
-      // kvm_apic_accept_pic_intr: LVT0 unmasked in ExtINT mode; kvm_cpu_get_interrupt then takes the 8259's
-      // vector before the APIC's own.
-      const acceptsPic = () => {
-        const lint0 = bsp?.read('registers', LapicReg.LVT_LINT0, 4) ?? Lvt.MASKED;
-        return (lint0 & Lvt.MASKED) === 0 && ((lint0 >> Lvt.DELIVERY_MODE_SHIFT) & Lvt.DELIVERY_MODE_MASK) === DeliveryMode.extInt;
-      };
-      const external = () => kernel.hasQueuedInterrupt() && acceptsPic();
-      return {
-        interrupts: lines.map((_, cpu) => (cpu > 0
-          ? { pending: () => lines[cpu] === true, acknowledge: () => chips.acknowledge(cpu) }
-          : { pending: () => external() || lines[0] === true, acknowledge: () => (external() ? kernel.takeQueuedInterrupt() : chips.acknowledge(0)) })),
-        externalNext: external,
-        apics,
-      };
-    }
-    case 'in-kernel':
-    case 'monitor': {
-      const domain = topology === 'monitor' ? monitor : kernel;
-      const notify = notifiers([kernel, monitor]);
-      const chips = new PcInterrupts(cpuLines(domain, lines, observers), { tscHz, cpus, lapicLostTicks, ...lapicContexts(domain), ...notify.config });
-      placeOnBoard(domain, 'pic', chips.pic);
-      placeOnBoard(domain, 'ioapic', chips.ioapic);
-      const apics = window(domain, chips);
-      const gsis = boardLines(chips, observers);
-      notify.bind(gsis);
-      kernel.routeIrqs(gsis);
-      monitor.routeIrqs(gsis);
-      return { interrupts: lines.map((_, cpu) => ({ pending: () => lines[cpu] === true, acknowledge: () => chips.acknowledge(cpu) })), apics };
-    }
+    case 'split': return (build.kernel.irqchip.apics ?? missing('local APICs', 'kernel'))(kernel, options);
+    case 'in-kernel': return (build.kernel.irqchip.whole ?? missing('irqchip', 'kernel'))(kernel, kernel, monitor, options);
+    case 'monitor': return (build.monitor.irqchip.whole ?? missing('irqchip', 'monitor'))(monitor, kernel, monitor, options);
   }
 }
 
 /**
  * The device host's side: with a userspace or split irqchip, the 8259 pair
- * and I/O APIC hosted there (and, all in userspace, every local APIC), the
- * host's lines going to them, their CPU line injected through the kernel.
- * The same function runs in-thread and in the device host's worker.
+ * and I/O APIC hosted there (and, all in userspace, every local APIC), from
+ * the host's build. The same function runs in-thread and in the device
+ * host's worker.
  */
-export function wireHostIrqchip(topology: IrqchipTopology, host: DeviceHost, options: { readonly tscHz?: number; readonly cpus?: number; readonly lapicLostTicks?: TickPacing; readonly observers: IrqObservers }): void {
-  if (topology !== 'userspace' && topology !== 'split') return;
-  const { observers } = options;
-  // The split irqchip's legacy half has one CPU line: the 8259's INTR, the bootstrap processor's.
-  const cpus = topology === 'split' ? 1 : options.cpus ?? 1;
-  const lines = new Array<boolean>(cpus).fill(false);
-  let acknowledging = false;
-  const context = cpuLines(host, lines, observers, () => acknowledging);
-  const notify = notifiers([host]);
-  const chips = topology === 'split'
-    ? new PcInterrupts(context, { ...notify.config, split: { half: 'legacy', apicBus: (message) => { const msi = toMsi(message); host.signalMsi(msi.address, msi.data); } } })
-    : new PcInterrupts(context, {
-      cpus, ...notify.config, ...lapicContexts(host), ...(options.tscHz === undefined ? {} : { tscHz: options.tscHz }),
-      ...(options.lapicLostTicks === undefined ? {} : { lapicLostTicks: options.lapicLostTicks }),
-    });
-  placeOnBoard(host, 'pic', chips.pic);
-  placeOnBoard(host, 'ioapic', chips.ioapic);
-  // Every CPU's local APIC at the one APIC page: the one of the vCPU whose exit is being served.
-  const apics = chips.lapics.length === 0 ? undefined : new LocalApicWindow(chips.lapics);
-  if (apics !== undefined) placeOnBoard(host, 'lapic', apics);
-  const acknowledge = (vcpu: number) => {
-    acknowledging = true;
-    try {
-      return chips.acknowledge(vcpu);
-    } finally {
-      acknowledging = false;
-    }
-  };
-  host.hostInterrupts({
-    pending: (vcpu) => lines[vcpu] === true,
-    acknowledge,
-    ...(apics === undefined ? {} : { serving: (vcpu: number) => { apics.select(vcpu); } }),
-    ioapicEoi: (vector) => { chips.ioapicEoi(vector); },
-  });
-  const select = boardLines(chips, observers);
-  notify.bind(select);
-  host.routeIrqs(select);
+export function wireHostIrqchip(topology: IrqchipTopology, host: DeviceHost, options: HostIrqchipOptions, parts: HostIrqchipParts): void {
+  if (topology === 'userspace') (parts.whole ?? missing('irqchip', 'device host'))(host, options);
+  else if (topology === 'split') (parts.legacy ?? missing('8259 pair and I/O APIC', 'device host'))(host, options);
 }

@@ -31,20 +31,23 @@ import type { HaltPollOptions } from '@splitvisor/channel';
 import type { DeviceHost } from '@splitvisor/devhost';
 import type { LocalApicWindow } from '@splitvisor/irqchip';
 import { isaIrqOfPin } from '@splitvisor/irqchip';
-import { KernelDomain } from '@splitvisor/kernel';
+import type { KernelDomain } from '@splitvisor/kernel';
 import type { CostModel } from '@splitvisor/metrics';
 import { COST_MODELS, Histogram, TransitionCounts, costModel, crossingCyclesIn } from '@splitvisor/metrics';
 import type { GuestCpu, HostClock, RunLoopConfig, RunSummary } from '@splitvisor/monitor';
-import { MonitorDomain, RunLoop, Vcpus } from '@splitvisor/monitor';
+import type { MonitorDomain } from '@splitvisor/monitor';
+import { RunLoop, Vcpus } from '@splitvisor/monitor';
 import type { DeviceName, Placement, Where } from '@splitvisor/placement';
 import { PC_BOARD } from './board.ts';
 import type { BoardOptions, Release } from './devices.ts';
-import type { DeviceRegistry } from './device-factories.ts';
-import { PC_DEVICES } from './device-factories.ts';
-import { DEFAULT_MEMORY_BYTES, createDevices, modelledDevices, unmodelledDevices } from './devices.ts';
+import { DEFAULT_MEMORY_BYTES, createDevices, unmodelledDevices } from './devices.ts';
+import { DEVHOST_BUILD } from './devhost-build.ts';
 import { DeviceHostLink } from './device-host-link.ts';
+import type { VmBuild } from './domain-build.ts';
 import type { IrqchipTopology } from './irqchip-topology.ts';
-import { LAPIC_OF_CPU, irqchipTopology, wireVmIrqchip } from './irqchip-topology.ts';
+import { KERNEL_BUILD } from './kernel-build.ts';
+import { MONITOR_BUILD } from './monitor-build.ts';
+import { LAPIC_OF_CPU, checkIrqchipParts, irqchipTopology, wireVmIrqchip } from './irqchip-topology.ts';
 import { MonotonicHostClock } from './monotonic-host-clock.ts';
 import { VmError } from './vm-error.ts';
 
@@ -93,11 +96,13 @@ export interface VmOptions {
   /** Live mode: how long each end of the channel to the device host spins before it sleeps (default: KVM's halt-polling defaults). */
   readonly channelSpin?: HaltPollOptions;
   /**
-   * The devices this VMM can make (default every PC device, `PC_DEVICES`): a
-   * device the placement names that the registry lacks is not modelled — its
-   * ports answer as an empty bus, and `unmodelled` lists it.
+   * What each domain is built with (default the full PC build, which can
+   * place any device anywhere): a device the placement puts in a domain
+   * whose build cannot make it is not modelled — its ports answer as an
+   * empty bus, and `unmodelled` lists it. A VMM built for one placement
+   * (`splitvisor build`) has only that placement's.
    */
-  readonly devices?: DeviceRegistry;
+  readonly build?: VmBuild;
 }
 
 export class Vm {
@@ -108,8 +113,6 @@ export class Vm {
   readonly placement: Placement;
   readonly mode: VmMode;
   readonly unmodelled: readonly DeviceName[];
-  /** The devices this VMM models: the interrupt controllers and its registry's. */
-  private readonly modelled: readonly DeviceName[];
   readonly irqchip: IrqchipTopology;
   /**
    * Virtual ns from a CPU's interrupt line rising to the CPU taking the
@@ -159,10 +162,10 @@ export class Vm {
   constructor(placement: Placement, cpu: GuestCpu, options: VmOptions = {}) {
     this.placement = placement;
     this.mode = options.mode ?? 'modelled';
-    const registry = options.devices ?? PC_DEVICES;
-    this.modelled = modelledDevices(registry);
-    this.unmodelled = unmodelledDevices(placement, registry);
+    const build = options.build ?? { kernel: KERNEL_BUILD, monitor: MONITOR_BUILD, devhost: DEVHOST_BUILD };
+    this.unmodelled = unmodelledDevices(placement, build);
     const mode = irqchipTopology(placement, this.unmodelled);
+    checkIrqchipParts(mode, build);
     this.irqchip = mode;
     const cpus = [cpu, ...(options.aps ?? [])];
     this.clock = new GuestClock(options.tscHz ?? 2_000_000_000);
@@ -184,8 +187,8 @@ export class Vm {
     if (!Number.isInteger(memoryBytes) || memoryBytes < 0 || memoryBytes > 4 * 1024 ** 3) throw new VmError(`guest memory of ${memoryBytes} bytes: expected a whole number up to 4 GiB`);
     this.ram = new SharedArrayBuffer(memoryBytes);
     const memory = ramMemory(new Uint8Array(this.ram));
-    const kernel = new KernelDomain(now, { memory, hostDeadline: () => this.link.deadline, hostPending: () => this.link.postsOut > 0 });
-    const monitor = new MonitorDomain(now, memory);
+    const kernel = build.kernel.create(now, { memory, hostDeadline: () => this.link.deadline, hostPending: () => this.link.postsOut > 0 });
+    const monitor = build.monitor.create(now, memory);
     this.kernel = kernel;
     this.monitor = monitor;
 
@@ -194,7 +197,7 @@ export class Vm {
     // LVT0 accepts it, so the latency is the local APIC's.
     try {
       this.link = new DeviceHostLink(this.mode, kernel, {
-        placement, board, ram: this.ram, memory, releases: this.releases,
+        placement, topology: mode, board, ram: this.ram, memory, releases: this.releases,
         observers: {
           irq: (gsi, level) => { this.observeIrq(gsi, level); },
           console: (byte) => { this.consoleBytes.push(byte); },
@@ -205,7 +208,7 @@ export class Vm {
         },
         timed: (kind, ms) => { this.recordWall(kind, ms); },
         ...(options.channelSpin === undefined ? {} : { spin: options.channelSpin }),
-        devices: registry,
+        build: build.devhost,
       });
     } catch (error) {
       throw this.failedAssembly(error);
@@ -216,14 +219,14 @@ export class Vm {
       cpus: cpus.length,
       lapicLostTicks: placement.lostTicks.lapic,
       observers: { irq: (gsi, level) => { this.observeIrq(gsi, level); }, cpuLine: (cpu, level) => { this.cpuLine(cpu, level); } },
-    });
+    }, build);
     const interrupts = irqchip.interrupts;
     const externalNext = irqchip.externalNext;
     this.lapicWindow = irqchip.apics;
     try {
       const sinks = { console: (byte: number) => { this.consoleBytes.push(byte); } };
-      createDevices(placement, 'kernel', kernel, board, this.releases, sinks, registry);
-      createDevices(placement, 'monitor', monitor, board, this.releases, sinks, registry);
+      createDevices(placement, 'kernel', kernel, build.kernel.devices, board, this.releases, sinks);
+      createDevices(placement, 'monitor', monitor, build.monitor.devices, board, this.releases, sinks);
     } catch (error) {
       throw this.failedAssembly(error);
     }
@@ -237,7 +240,7 @@ export class Vm {
     monitor.watchTimers(late);
     this.link.host?.watchTimers(late);
     // The board's names for transitions: every device's regions, wherever it was placed.
-    const names = boardWindows(placement, this.modelled);
+    const names = boardWindows(placement, this.unmodelled);
     this.windows = names;
 
     this.link.powerOn();
@@ -427,7 +430,7 @@ export class Vm {
   /** The domain `name` is placed in, or undefined when this VM has no such device (absent, or not modelled). */
   whereIs(name: string): Exclude<Where, 'absent'> | undefined {
     const at = (this.placement.devices as Partial<Record<string, Where>>)[name];
-    if (at === undefined || at === 'absent' || !this.modelled.includes(name as DeviceName)) return undefined;
+    if (at === undefined || at === 'absent' || this.unmodelled.includes(name as DeviceName)) return undefined;
     return at;
   }
 
@@ -499,8 +502,8 @@ function runLoopTime(placement: Placement, model: CostModel, tscHz: number, host
 }
 
 /** Every device the placement has and the build models, at the board's addresses (the board owns them all, the irqchip's included). */
-function boardWindows(placement: Placement, modelled: readonly DeviceName[]): DeviceWindow[] {
+function boardWindows(placement: Placement, unmodelled: readonly DeviceName[]): DeviceWindow[] {
   return (Object.entries(placement.devices) as [DeviceName, Where][])
-    .filter(([name, at]) => at !== 'absent' && modelled.includes(name))
+    .filter(([name, at]) => at !== 'absent' && !unmodelled.includes(name))
     .flatMap(([name]) => (PC_BOARD[name]?.regions ?? []).map((r) => ({ space: r.space, base: r.base, length: r.length, name })));
 }
