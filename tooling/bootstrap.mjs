@@ -6,6 +6,8 @@
 //                                                without args)
 //   node tooling/bootstrap.mjs test              lint, typecheck and test everything,
 //                                                ending with "N passed, N failed"
+//   node tooling/bootstrap.mjs build-vmm [args]  build the CLI, then a VMM for one placement
+//                                                (splitvisor build --profile NAME: dist/vmm/NAME)
 // Set-up (pnpm install, the build before `start`) writes to stderr: stdout is
 // the job's own, so `npm start -- compare --json` prints only JSON there.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -66,10 +68,11 @@ if (job === 'test') {
   const status = run([...pm, 'exec', 'turbo', 'run', 'lint', 'typecheck', 'test', '--continue', '--output-logs=new-only', `--concurrency=${TURBO_CONCURRENCY}`], { allowFailure: true });
   run(['node', join(root, 'tooling', 'vitest', 'summary.js'), root], { allowFailure: true });
   process.exit(status);
-} else if (job === 'start') {
+} else if (job === 'start' || job === 'build-vmm') {
   run([...pm, 'exec', 'turbo', 'run', 'build', '--filter=@splitvisor/cli...', '--output-logs=errors-only', `--concurrency=${TURBO_CONCURRENCY}`], { setUp: true });
-  process.exit(run(['node', join(root, 'apps', 'cli', 'dist', 'main.js'), ...(rest.length > 0 ? rest : ['compare'])], { allowFailure: true }));
+  const args = job === 'build-vmm' ? ['build', ...rest] : rest.length > 0 ? rest : ['compare'];
+  process.exit(run(['node', join(root, 'apps', 'cli', 'dist', 'main.js'), ...args], { allowFailure: true }));
 } else {
-  console.error(`splitvisor bootstrap: unknown job "${job}" (expected start or test)`);
+  console.error(`splitvisor bootstrap: unknown job "${job}" (expected start, test or build-vmm)`);
   process.exit(2);
 }

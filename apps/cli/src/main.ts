@@ -1,24 +1,26 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { join } from 'node:path';
+import { Command } from 'commander';
 import { DEVICES, DOMAINS, KERNEL_PIT_NEEDS_KERNEL_IRQCHIP, PROFILES, RULES, irqchipMode, validatePlacement } from '@splitvisor/placement';
 import { IRQCHIP_PARTS, PC_BOARD } from '@splitvisor/vmm';
-import { COST_MODELS } from '@splitvisor/metrics';
 import { IdleCpu } from '@splitvisor/scripted-guest';
 import { Vm, VmError } from '@splitvisor/vmm';
-import type { ParameterValue } from '@splitvisor/workloads';
 import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, WORKLOAD_MIXES, workloadDefinition } from '@splitvisor/workloads';
+import { buildVmm, printBuild } from './build-vmm.ts';
 import { printComparison } from './compare.ts';
 import { EXPERIMENTS, printExperiment, runExperiment } from './experiments.ts';
 import { progressBar } from './progress-bar.ts';
-import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
+import type { ProfileRun } from './profile-run.ts';
 import { CliError } from './cli-error.ts';
 import type { PlacementRef } from './placement-file.ts';
 import { choosePlacement, placementRef, profileAsFile } from './placement-file.ts';
 import { boardOf, runProfile } from './profile-run.ts';
 import { serveQtest } from './qtest.ts';
 import { addReplayCommand } from './replay.ts';
-import { printRun } from './run.ts';
+import { runCommand } from './run.ts';
+import type { RunFlags } from './run-flags.ts';
+import { duration, positiveInteger, withRunFlags, workloadOptions } from './run-flags.ts';
 import type { VmexitProfile } from './vmexit-table.ts';
 import { printVmexit, vmexitPlan, vmexitProfile } from './vmexit-table.ts';
 
@@ -29,72 +31,7 @@ const program = new Command()
   .description('A VMM whose devices live in the kernel, the monitor or the device host — and what each placement costs.')
   .version(version);
 
-/** 50ms, 1s, 250us, 1000ns → nanoseconds. */
-function duration(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s)$/.exec(value);
-  if (match === null) throw new InvalidArgumentError('expected a duration such as 50ms, 1s or 250us');
-  const scale = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 }[match[2] as 'ns' | 'us' | 'µs' | 'ms' | 's'];
-  const ns = Math.round(Number(match[1]) * scale);
-  if (ns <= 0 || ns > 3_600e9) throw new InvalidArgumentError('a duration between 1 ns and an hour');
-  return ns;
-}
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
-}
-
 const DEFAULT_PROFILES = 'qemu-tcg,kvm-irqchip,kvm-userspace-pit,kvm-split,plex86';
-
-interface RunFlags {
-  workload: string;
-  hz?: number;
-  reads?: number;
-  param: Record<string, string>;
-  duration: number;
-  live?: boolean;
-  costModel?: string;
-  disk?: string;
-  floppy?: string;
-  json?: boolean;
-}
-
-/** `--param name=value`, repeatable, into the record commander accumulates. */
-function parameter(value: string, previous: Record<string, string>): Record<string, string> {
-  const match = /^([a-z][a-z0-9-]*)=(.*)$/.exec(value);
-  if (match === null) throw new InvalidArgumentError('expected name=value, e.g. --param sectors=8');
-  return { ...previous, [match[1] ?? '']: match[2] ?? '' };
-}
-
-/** The workload's parameters from `--param` and the shortcuts `--hz` and `--reads`. */
-function parametersOf(flags: RunFlags): Record<string, ParameterValue> {
-  return { ...flags.param, ...(flags.hz === undefined ? {} : { hz: flags.hz }), ...(flags.reads === undefined ? {} : { reads: flags.reads }) };
-}
-
-function workloadOptions(flags: RunFlags): WorkloadOptions {
-  return {
-    workload: flags.workload, parameters: parametersOf(flags), durationNs: flags.duration, mode: flags.live === true ? 'live' : 'modelled',
-    ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
-    ...(flags.disk === undefined ? {} : { disk: flags.disk }),
-    ...(flags.floppy === undefined ? {} : { floppy: flags.floppy }),
-  };
-}
-
-/** The flags every run shares, with what each teaches. */
-function withRunFlags(command: Command): Command {
-  return command
-    .option('--workload <name>', `the guest to run: ${[...WORKLOAD_DEFINITIONS, ...WORKLOAD_MIXES].map((w) => w.name).join(', ')} (see splitvisor workloads)`, 'linux-idle-pit')
-    .option('--param <name=value>', "one of the workload's parameters (repeatable; see splitvisor workloads)", parameter, {})
-    .option('--hz <n>', 'shorthand for --param hz=N: the guest\'s tick rate', positiveInteger)
-    .option('--reads <n>', 'shorthand for --param reads=N: clocksource reads before the guest stops', positiveInteger)
-    .option('--duration <time>', 'guest time to run, e.g. 50ms or 1s', duration, 100e6)
-    .option('--cost-model <name>', `charge crossings in this model instead of each profile's own: ${COST_MODELS.map((m) => m.name).join(', ')}`)
-    .option('--disk <image>', 'a raw disk image (a multiple of 512 bytes) for the ATA primary master; written through, flushed on FLUSH CACHE (none: no drives)')
-    .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image in drive A (none: no drives)')
-    .option('--live', 'run the device host in a worker thread and time each heavyweight exit on the wall clock (not byte-reproducible)')
-    .option('--json', 'print as JSON');
-}
 
 withRunFlags(program
   .command('run')
@@ -102,11 +39,7 @@ withRunFlags(program
   .option('--profile <name>', 'the placement (see splitvisor profiles)')
   .option('--placement <file>', 'a placement of your own, as JSON (start from splitvisor profiles --show NAME)'))
   .action(async (flags: RunFlags & { profile?: string; placement?: string }) => {
-    const chosen = choosePlacement(placementRef(flags));
-    const workload = workloadOptions(flags);
-    const run = await runProfile(chosen, workload);
-    if (flags.json === true) console.log(JSON.stringify({ workload, run }, null, 2));
-    else printRun(run, workload);
+    await runCommand(choosePlacement(placementRef(flags)), flags);
   });
 
 withRunFlags(program
@@ -245,6 +178,19 @@ program
     bar.stop();
     if (flags.json === true) console.log(JSON.stringify(report, null, 2));
     else printExperiment(report);
+  });
+
+program
+  .command('build')
+  .description('build a VMM for one placement: one bundle per domain holding only the devices placed there, and a manifest (OUT/NAME)')
+  .option('--profile <name>', 'the placement (see splitvisor profiles)')
+  .option('--placement <file>', 'a placement of your own, as JSON (start from splitvisor profiles --show NAME)')
+  .option('--out <dir>', 'where the VMM goes, as OUT/NAME', join('dist', 'vmm'))
+  .option('--json', 'print the manifest as JSON')
+  .action(async (flags: { profile?: string; placement?: string; out: string; json?: boolean }) => {
+    const built = await buildVmm(choosePlacement(placementRef(flags)), { out: flags.out });
+    if (flags.json === true) console.log(JSON.stringify(built.manifest, null, 2));
+    else printBuild(built);
   });
 
 addReplayCommand(program);

@@ -4,8 +4,11 @@
  * latency percentiles, and in live mode the wall time of each heavyweight
  * exit kind.
  */
+import type { PlacementChoice } from './placement-file.ts';
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
-import { describeWorkload } from './profile-run.ts';
+import { describeWorkload, runProfile } from './profile-run.ts';
+import type { RunFlags } from './run-flags.ts';
+import { workloadOptions } from './run-flags.ts';
 
 export function printRun(run: ProfileRun, options: WorkloadOptions): void {
   console.log(`splitvisor run — profile ${run.profile} (${run.irqchip} irqchip, cost model ${run.costModel}), ${describeWorkload(options)}\n`);
@@ -49,4 +52,12 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
     console.log(`\nGuest console (COM1${lines.length > 40 ? `, last 40 of ${lines.length} lines` : ''}):`);
     console.log(lines.slice(-40).join('\n'));
   }
+}
+
+/** `run`'s action, given its placement: the report as tables, or `{ workload, run }` as JSON. */
+export async function runCommand(chosen: PlacementChoice, flags: RunFlags): Promise<void> {
+  const workload = workloadOptions(flags);
+  const run = await runProfile(chosen, workload);
+  if (flags.json === true) console.log(JSON.stringify({ workload, run }, null, 2));
+  else printRun(run, workload);
 }

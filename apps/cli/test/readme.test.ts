@@ -41,8 +41,10 @@ describe("the READMEs' commands", () => {
     const { bin } = JSON.parse(read('apps/cli/package.json')) as { bin: Record<string, string> };
     expect(scripts.splitvisor).toBe(`node ${normalize(join('apps/cli', bin.splitvisor ?? ''))}`);
     expect(scripts.start).toBe('node tooling/bootstrap.mjs start');
-    // The bootstrap hands its arguments on to the built command (`compare` when there are none).
-    expect(read('tooling/bootstrap.mjs')).toMatch(/join\(root, 'apps', 'cli', 'dist', 'main\.js'\), \.\.\.\(rest\.length > 0 \? rest : \['compare'\]\)/);
+    expect(scripts['build:vmm']).toBe('node tooling/bootstrap.mjs build-vmm');
+    // The bootstrap hands its arguments on to the built command (`compare` when there are none; `build` first for build-vmm).
+    expect(read('tooling/bootstrap.mjs')).toMatch(/const args = job === 'build-vmm' \? \['build', \.\.\.rest\] : rest\.length > 0 \? rest : \['compare'\];/);
+    expect(read('tooling/bootstrap.mjs')).toMatch(/join\(root, 'apps', 'cli', 'dist', 'main\.js'\), \.\.\.args\]/);
   });
 
   it.each(documented)('`%s` runs, printing only its output on stdout', (args) => {

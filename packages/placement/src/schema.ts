@@ -13,11 +13,6 @@ const FastPathDevices = z.union([z.boolean(), z.array(z.enum(DEVICES)).min(1, 'a
 });
 export type FastPathDevices = z.infer<typeof FastPathDevices>;
 
-/** Whether fast path `setting` reaches device `name`. */
-export function fastPathFor(setting: FastPathDevices, name: string): boolean {
-  return setting === true || (Array.isArray(setting) && (setting as readonly string[]).includes(name));
-}
-
 /** A device's domain, or `absent` for a machine that does not have it (Firecracker has no VGA, floppy or IDE). */
 const Domain = z.enum([...DOMAINS, 'absent']);
 export type Where = DomainName | 'absent';
@@ -159,14 +154,4 @@ function lostTickPolicies(given: Readonly<Record<string, string>>, devices: Read
     chosen[device] = policy;
   }
   return Object.fromEntries(TIMER_DEVICES.map((d) => [d, chosen[d] ?? LOST_TICK_POLICIES[d][0]])) as unknown as LostTickPolicies;
-}
-
-/** How the interrupt controllers are placed, in KVM's terms. */
-export function irqchipMode(placement: Placement): 'in-kernel' | 'split' | 'userspace' | 'monitor' | 'mixed' {
-  const { pic, ioapic, lapic } = placement.devices;
-  if (pic === 'kernel' && ioapic === 'kernel' && lapic === 'kernel') return 'in-kernel';
-  if (lapic === 'kernel' && pic === 'user' && ioapic === 'user') return 'split';
-  if (pic === 'user' && ioapic === 'user' && lapic === 'user') return 'userspace';
-  if (pic === 'monitor' && ioapic === 'monitor' && lapic === 'monitor') return 'monitor';
-  return 'mixed';
 }

@@ -1,0 +1,76 @@
+/**
+ * The flags of a run — the workload, its parameters, how long, which cost
+ * model, what media, live or modelled, JSON or tables — shared by `run`,
+ * `compare` and a VMM built for one placement (`splitvisor build`).
+ */
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { COST_MODELS } from '@splitvisor/metrics';
+import type { ParameterValue } from '@splitvisor/workloads';
+import { WORKLOAD_DEFINITIONS, WORKLOAD_MIXES } from '@splitvisor/workloads';
+import type { WorkloadOptions } from './profile-run.ts';
+
+/** 50ms, 1s, 250us, 1000ns → nanoseconds. */
+export function duration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s)$/.exec(value);
+  if (match === null) throw new InvalidArgumentError('expected a duration such as 50ms, 1s or 250us');
+  const scale = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 }[match[2] as 'ns' | 'us' | 'µs' | 'ms' | 's'];
+  const ns = Math.round(Number(match[1]) * scale);
+  if (ns <= 0 || ns > 3_600e9) throw new InvalidArgumentError('a duration between 1 ns and an hour');
+  return ns;
+}
+
+export function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+export interface RunFlags {
+  workload: string;
+  hz?: number;
+  reads?: number;
+  param: Record<string, string>;
+  duration: number;
+  live?: boolean;
+  costModel?: string;
+  disk?: string;
+  floppy?: string;
+  json?: boolean;
+}
+
+/** `--param name=value`, repeatable, into the record commander accumulates. */
+function parameter(value: string, previous: Record<string, string>): Record<string, string> {
+  const match = /^([a-z][a-z0-9-]*)=(.*)$/.exec(value);
+  if (match === null) throw new InvalidArgumentError('expected name=value, e.g. --param sectors=8');
+  return { ...previous, [match[1] ?? '']: match[2] ?? '' };
+}
+
+/** The workload's parameters from `--param` and the shortcuts `--hz` and `--reads`. */
+function parametersOf(flags: RunFlags): Record<string, ParameterValue> {
+  return { ...flags.param, ...(flags.hz === undefined ? {} : { hz: flags.hz }), ...(flags.reads === undefined ? {} : { reads: flags.reads }) };
+}
+
+export function workloadOptions(flags: RunFlags): WorkloadOptions {
+  return {
+    workload: flags.workload, parameters: parametersOf(flags), durationNs: flags.duration, mode: flags.live === true ? 'live' : 'modelled',
+    ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
+    ...(flags.disk === undefined ? {} : { disk: flags.disk }),
+    ...(flags.floppy === undefined ? {} : { floppy: flags.floppy }),
+  };
+}
+
+/** The flags every run shares, with what each teaches. */
+export function withRunFlags(command: Command): Command {
+  return command
+    .option('--workload <name>', `the guest to run: ${[...WORKLOAD_DEFINITIONS, ...WORKLOAD_MIXES].map((w) => w.name).join(', ')} (see splitvisor workloads)`, 'linux-idle-pit')
+    .option('--param <name=value>', "one of the workload's parameters (repeatable; see splitvisor workloads)", parameter, {})
+    .option('--hz <n>', 'shorthand for --param hz=N: the guest\'s tick rate', positiveInteger)
+    .option('--reads <n>', 'shorthand for --param reads=N: clocksource reads before the guest stops', positiveInteger)
+    .option('--duration <time>', 'guest time to run, e.g. 50ms or 1s', duration, 100e6)
+    .option('--cost-model <name>', `charge crossings in this model instead of each profile's own: ${COST_MODELS.map((m) => m.name).join(', ')}`)
+    .option('--disk <image>', 'a raw disk image (a multiple of 512 bytes) for the ATA primary master; written through, flushed on FLUSH CACHE (none: no drives)')
+    .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image in drive A (none: no drives)')
+    .option('--live', 'run the device host in a worker thread and time each heavyweight exit on the wall clock (not byte-reproducible)')
+    .option('--json', 'print as JSON');
+}
