@@ -15,8 +15,7 @@ import { Vm, VmError } from '@splitvisor/vmm';
 import type { ParameterValue, Workload } from '@splitvisor/workloads';
 import { WorkloadError, createWorkload, workloadMix } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
-import type { PlacementChoice } from './placement-file.ts';
-import { choosePlacement } from './placement-file.ts';
+import type { ChosenPlacement } from './placement-file.ts';
 
 export interface WorkloadOptions {
   readonly workload: string;
@@ -192,8 +191,9 @@ function partsOf(options: WorkloadOptions): { readonly label: string; readonly w
   }));
 }
 
-export async function runProfile(ref: PlacementChoice, options: WorkloadOptions): Promise<ProfileRun> {
-  const { label: name, placement } = choosePlacement(ref);
+/** One workload under a placement already read and checked (`choosePlacement`). */
+export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptions): Promise<ProfileRun> {
+  const { label: name, placement } = chosen;
   const modelName = options.costModel ?? placement.costModel;
   const model = costModel(modelName);
   if (model === undefined) throw new CliError(`unknown cost model "${modelName}" (this build has: ${COST_MODELS.map((m) => m.name).join(', ')})`);

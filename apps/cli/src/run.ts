@@ -4,7 +4,7 @@
  * latency percentiles, and in live mode the wall time of each heavyweight
  * exit kind.
  */
-import type { PlacementChoice } from './placement-file.ts';
+import type { ChosenPlacement } from './placement-file.ts';
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
 import { describeWorkload, runProfile } from './profile-run.ts';
 import type { RunFlags } from './run-flags.ts';
@@ -55,7 +55,7 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
 }
 
 /** `run`'s action, given its placement: the report as tables, or `{ workload, run }` as JSON. */
-export async function runCommand(chosen: PlacementChoice, flags: RunFlags): Promise<void> {
+export async function runCommand(chosen: ChosenPlacement, flags: RunFlags): Promise<void> {
   const workload = workloadOptions(flags);
   const run = await runProfile(chosen, workload);
   if (flags.json === true) console.log(JSON.stringify({ workload, run }, null, 2));

@@ -3,6 +3,7 @@
 import { PROFILES } from '@splitvisor/placement';
 import { WORKLOAD_DEFINITIONS } from '@splitvisor/workloads';
 import { describe, expect, it } from 'vitest';
+import { choosePlacement } from '../src/placement-file.ts';
 import { runProfile } from '../src/profile-run.ts';
 
 /** Profiles that have every device the workloads drive (firecracker has no VGA, RTC, HPET, PM timer, floppy or IDE). */
@@ -24,7 +25,7 @@ describe('the workload catalog', () => {
     it(`${workload.name} runs under every profile, and makes progress where the board has its devices`, async () => {
       const durationNs = DURATION_NS[workload.name] ?? 20e6;
       for (const { name } of PROFILES) {
-        const run = await runProfile(name, { workload: workload.name, parameters: PARAMETERS[workload.name] ?? {}, durationNs });
+        const run = await runProfile(choosePlacement(name), { workload: workload.name, parameters: PARAMETERS[workload.name] ?? {}, durationNs });
         expect(run.guestNs, `${workload.name} under ${name}`).toBeGreaterThan(0);
         if (COMPLETE.has(name)) {
           const counts = Object.values(run.progress);

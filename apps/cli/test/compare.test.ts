@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { choosePlacement } from '../src/placement-file.ts';
 import { runProfile } from '../src/profile-run.ts';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -10,8 +11,8 @@ const splitvisor = (...args: string[]) => spawnSync(process.execPath, ['--import
 describe('compare', () => {
   it('answers "what does moving the PIT to userspace cost a Linux guest at HZ=1000?"', async () => {
     const options = { workload: 'pit-tick', parameters: { hz: 1000 }, durationNs: 100e6 };
-    const kernel = await runProfile('kvm-irqchip', options);
-    const user = await runProfile('kvm-userspace-pit', options);
+    const kernel = await runProfile(choosePlacement('kvm-irqchip'), options);
+    const user = await runProfile(choosePlacement('kvm-userspace-pit'), options);
     expect(user.interrupts).toBe(kernel.interrupts); // the guest sees the same
     expect(kernel.exitsByDevice.pit).toEqual({ monitor: 3, kernel: 3 });
     expect(user.exitsByDevice.pit).toEqual({ monitor: 3, kernel: 3, user: 3 });
@@ -22,7 +23,7 @@ describe('compare', () => {
 
   it('puts the PIT\'s and PIC\'s exits where qemu-tcg, kvm-irqchip, kvm-split and plex86 put them, and charges each accordingly', async () => {
     const options = { workload: 'pit-tick', parameters: { hz: 1000 }, durationNs: 100e6 };
-    const runs = Object.fromEntries(await Promise.all(['qemu-tcg', 'kvm-irqchip', 'kvm-split', 'plex86'].map(async (name) => [name, await runProfile(name, options)] as const)));
+    const runs = Object.fromEntries(await Promise.all(['qemu-tcg', 'kvm-irqchip', 'kvm-split', 'plex86'].map(async (name) => [name, await runProfile(choosePlacement(name), options)] as const)));
     const where = (name: string, device: string) => Object.keys(runs[name]?.exitsByDevice[device] ?? {}).at(-1);
     expect(['qemu-tcg', 'kvm-irqchip', 'kvm-split', 'plex86'].map((name) => [where(name, 'pit'), where(name, 'pic')])).toEqual([
       ['user', 'user'], ['kernel', 'kernel'], ['user', 'user'], ['monitor', 'monitor'],
@@ -36,7 +37,7 @@ describe('compare', () => {
 
   it('counts what each I/O fast path took in the kernel instead of a heavyweight exit', async () => {
     const options = { workload: 'rtc-read', parameters: {}, durationNs: 100e6 };
-    const [tcg, kvm] = await Promise.all(['qemu-tcg', 'kvm-irqchip'].map(async (name) => runProfile(name, options)));
+    const [tcg, kvm] = await Promise.all(['qemu-tcg', 'kvm-irqchip'].map(async (name) => runProfile(choosePlacement(name), options)));
     expect(tcg?.savedByFastPath).toEqual({ coalescing: 0, cachedReads: 0, kernelCounters: 0, programs: 0, postedWrites: 0 }); // QEMU's TCG has no ring
     expect(kvm?.savedByFastPath.coalescing).toBeGreaterThan(0); // the CMOS index writes to 70h
   });
