@@ -33,6 +33,7 @@ import type { IrqchipTopology } from '@splitvisor/vmm';
 import { IRQCHIP_PARTS, PC_DEVICES, Vm, VmError } from '@splitvisor/vmm';
 import { CliError } from './cli-error.ts';
 import type { ChosenPlacement } from './placement-file.ts';
+import { printTable } from './table.ts';
 
 export type Domain = 'kernel' | 'monitor' | 'devhost';
 export const BUILT_DOMAINS: readonly Domain[] = ['kernel', 'monitor', 'devhost'];
@@ -276,7 +277,7 @@ export async function buildVmm(chosen: ChosenPlacement, options: BuildOptions = 
 export function printBuild(built: BuiltVmm): void {
   const { manifest } = built;
   console.log(`splitvisor build — ${manifest.name} (${manifest.irqchip} irqchip), ${manifest.bundler}: ${built.dir}\n`);
-  console.table(manifest.bundles.map((b) => ({
+  printTable(manifest.bundles.map((b) => ({
     bundle: b.file,
     devices: b.file === 'vmm.js' ? '(the run loop; loads the domains)' : b.file === 'devhost-worker.js' ? '(runs devhost.js in a worker: live runs)' : manifest.devices[b.domain === 'vmm' ? 'kernel' : b.domain].join(', ') || '(none)',
     'KiB': Number((b.bytes / 1024).toFixed(1)),

@@ -29,6 +29,7 @@ import { tickCount } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
 import { ioFastpaths } from './io-fastpaths.ts';
 import { choosePlacement } from './placement-file.ts';
+import { printTable } from './table.ts';
 
 export const EXPERIMENTS = ['xen-vtimer', 'lost-ticks', 'event-resolution', 'time-policies', 'io-fastpaths'] as const;
 export type ExperimentName = (typeof EXPERIMENTS)[number];
@@ -258,6 +259,6 @@ export function printExperiment(report: ExperimentReport): void {
   console.log(`splitvisor experiment ${report.experiment} — from ${report.seed}\n`);
   for (const table of report.tables) {
     console.log(table.title);
-    console.table(table.rows);
+    printTable(table.rows);
   }
 }

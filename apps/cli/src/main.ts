@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import type { CostModel } from '@splitvisor/metrics';
+import { COST_MODELS, costTable } from '@splitvisor/metrics';
 import { DEVICES, DOMAINS, KERNEL_PIT_NEEDS_KERNEL_IRQCHIP, PROFILES, RULES, irqchipMode, validatePlacement } from '@splitvisor/placement';
 import { IRQCHIP_PARTS, PC_BOARD } from '@splitvisor/vmm';
 import { IdleCpu } from '@splitvisor/scripted-guest';
 import { Vm, VmError } from '@splitvisor/vmm';
 import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, WORKLOAD_MIXES, workloadDefinition } from '@splitvisor/workloads';
 import { buildVmm, printBuild } from './build-vmm.ts';
+import { readCostFile } from './cost-file.ts';
+import { printTable } from './table.ts';
+import type { CompareBy } from './compare.ts';
 import { printComparison } from './compare.ts';
 import { EXPERIMENTS, printExperiment, runExperiment } from './experiments.ts';
 import { progressBar } from './progress-bar.ts';
@@ -15,7 +20,7 @@ import type { ProfileRun } from './profile-run.ts';
 import { CliError } from './cli-error.ts';
 import type { PlacementRef } from './placement-file.ts';
 import { choosePlacement, placementRef, profileAsFile } from './placement-file.ts';
-import { boardOf, runProfile } from './profile-run.ts';
+import { boardOf, modelOf, runProfile } from './profile-run.ts';
 import { serveQtest } from './qtest.ts';
 import { addReplayCommand } from './replay.ts';
 import { runCommand } from './run.ts';
@@ -37,22 +42,25 @@ withRunFlags(program
   .command('run')
   .description('run one workload under one placement: exits per device and domain, modelled overhead, interrupts and their latency')
   .option('--profile <name>', 'the placement (see splitvisor profiles)')
-  .option('--placement <file>', 'a placement of your own, as JSON (start from splitvisor profiles --show NAME)'))
-  .action(async (flags: RunFlags & { profile?: string; placement?: string }) => {
-    await runCommand(choosePlacement(placementRef(flags)), flags);
+  .option('--placement <file>', 'a placement of your own, as JSON (start from splitvisor profiles --show NAME)')
+  .option('--costs <file>', 'charge crossings in a cost model of your own (JSON: see splitvisor costs --help)'))
+  .action(async (flags: RunFlags & { profile?: string; placement?: string; costs?: string }) => {
+    await runCommand(choosePlacement(placementRef(flags)), flags, costsOf(flags));
   });
 
 withRunFlags(program
   .command('compare')
   .description('run one workload under several placements and show where the exits land and what they cost, side by side')
   .option('--profiles <names>', `comma-separated profile names (see splitvisor profiles; default ${DEFAULT_PROFILES}, or none when --placement is given)`)
-  .option('--placement <file>', 'a placement of your own, as JSON, compared after the profiles (repeatable)', (file: string, files: string[]) => [...files, file], []))
-  .action(async (flags: RunFlags & { profiles?: string; placement: string[] }) => {
+  .option('--placement <file>', 'a placement of your own, as JSON, compared after the profiles (repeatable)', (file: string, files: string[]) => [...files, file], [])
+  .addOption(new Option('--by <what>', 'break the exits down by device (with their cost) or by reason').choices(['device', 'reason']).default('device'))
+  .option('--costs <file>', 'charge crossings in a cost model of your own (JSON: see splitvisor costs --help)'))
+  .action(async (flags: RunFlags & { profiles?: string; placement: string[]; by: CompareBy; costs?: string }) => {
     // The profiles asked for (an empty name is an unknown profile); by default five, or none beside --placement files.
     const names = flags.profiles?.split(',').map((name) => name.trim()) ?? (flags.placement.length > 0 ? [] : DEFAULT_PROFILES.split(','));
     const refs: PlacementRef[] = [...names.map((name) => ({ profile: name })), ...flags.placement.map((file) => ({ file }))];
     const chosen = refs.map(choosePlacement); // every one read and checked before anything runs
-    const workload = workloadOptions(flags);
+    const workload = { ...workloadOptions(flags), ...costsOf(flags) };
     if (workloadDefinition(workload.workload)?.name === 'vmexit') {
       const { tests, iterations } = vmexitPlan(workload);
       const profiles: VmexitProfile[] = [];
@@ -62,9 +70,14 @@ withRunFlags(program
       return;
     }
     const runs: ProfileRun[] = [];
-    for (const placement of chosen) runs.push(await runProfile(placement, workload));
+    const bar = progressBar('compare', flags.json === true);
+    for (const placement of chosen) {
+      bar.update(runs.length, chosen.length);
+      runs.push(await runProfile(placement, workload));
+    }
+    bar.stop();
     if (flags.json === true) console.log(JSON.stringify({ workload, runs }, null, 2));
-    else printComparison(runs, workload);
+    else printComparison(runs, workload, flags.by);
   });
 
 program
@@ -169,15 +182,33 @@ program
   .option('--vms <n>', 'xen-vtimer: VMs on the host', positiveInteger, 16)
   .option('--vcpus <n>', 'xen-vtimer: vCPUs per VM', positiveInteger, 4)
   .option('--pcpus <n>', 'xen-vtimer, lost-ticks: host CPUs', positiveInteger, 4)
-  .option('--slice <time>', "the host scheduler's round-robin slice", duration, 10e6)
+  .addOption(new Option('--slice <time>', "the host scheduler's round-robin slice").argParser(duration).default(10e6, '10ms'))
   .option('--duration <time>', 'time to run each case (default 1s; io-fastpaths 20ms)', duration)
   .option('--json', 'print as JSON')
   .action((name: string, flags: { vms: number; vcpus: number; pcpus: number; slice: number; duration?: number; json?: boolean }) => {
-    const bar = progressBar(`experiment ${name}`);
+    const bar = progressBar(`experiment ${name}`, flags.json === true);
     const report = runExperiment(name, { vms: flags.vms, vcpus: flags.vcpus, pcpus: flags.pcpus, sliceNs: flags.slice, ...(flags.duration === undefined ? {} : { durationNs: flags.duration }), progress: bar.update });
     bar.stop();
     if (flags.json === true) console.log(JSON.stringify(report, null, 2));
     else printExperiment(report);
+  });
+
+program
+  .command('costs')
+  .description('print the cost model in force: every kind of transition, what it is charged and where the number comes from')
+  .option('--cost-model <name>', `a built-in model: ${COST_MODELS.map((m) => m.name).join(', ')}`)
+  .option('--profile <name>', "the model a profile's runs are charged in (see splitvisor profiles)")
+  .option('--costs <file>', 'a model of your own: JSON {"name", "base": a built-in, "costs": {"exit" | "lightweight-exit" | "heavyweight-exit" | "coalesced-append" | "coalesced-drain" | "posted-write": {"cycles", "source"}}}')
+  .option('--json', 'print as JSON')
+  .action((flags: { costModel?: string; profile?: string; costs?: string; json?: boolean }) => {
+    if ([flags.costModel, flags.profile, flags.costs].filter((f) => f !== undefined).length > 1) throw new CliError('give one of --cost-model, --profile and --costs');
+    const model = flags.costs !== undefined ? readCostFile(flags.costs) : modelOf(flags.costModel ?? (flags.profile === undefined ? 'kvm-2020' : choosePlacement(flags.profile).placement.costModel));
+    const rows = costTable(model);
+    if (flags.json === true) console.log(JSON.stringify({ model: model.name, description: model.description, transitions: rows }, null, 2));
+    else {
+      console.log(`Cost model ${model.name}: ${model.description}\n`);
+      printTable(rows.map((r) => ({ transition: r.transition, 'charged as': r.charged, cycles: r.cycles, source: r.source })), { transition: 34, 'charged as': 22, source: 72 });
+    }
   });
 
 program
@@ -194,6 +225,13 @@ program
   });
 
 addReplayCommand(program);
+
+/** `--costs FILE`, in place of `--cost-model`: a model of the user's own for the run's crossings. */
+function costsOf(flags: { readonly costs?: string; readonly costModel?: string }): { readonly costModel?: CostModel } {
+  if (flags.costs === undefined) return {};
+  if (flags.costModel !== undefined) throw new CliError('give --cost-model NAME or --costs FILE, not both');
+  return { costModel: readCostFile(flags.costs) };
+}
 
 try {
   await program.parseAsync();

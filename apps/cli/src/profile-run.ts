@@ -7,7 +7,7 @@
  * side. Modelled runs are deterministic: the same arguments give the same
  * report, byte for byte.
  */
-import type { ExitReport, TransitionRow } from '@splitvisor/metrics';
+import type { CostModel, ExitReport, TransitionRow } from '@splitvisor/metrics';
 import { COST_MODELS, Histogram, costModel, exitReport } from '@splitvisor/metrics';
 import type { Placement } from '@splitvisor/placement';
 import type { BoardOptions, VmMode } from '@splitvisor/vmm';
@@ -23,8 +23,8 @@ export interface WorkloadOptions {
   readonly parameters: Readonly<Record<string, ParameterValue>>;
   readonly durationNs: number;
   readonly mode?: VmMode;
-  /** Charge every crossing in this cost model instead of the profile's own. */
-  readonly costModel?: string;
+  /** Charge every crossing in this cost model (a built-in's name, or a model of the user's own) instead of the profile's own. */
+  readonly costModel?: string | CostModel;
   /** A raw image for the ATA disk's primary master. */
   readonly disk?: string;
   /** A raw diskette image for floppy drive A. */
@@ -191,12 +191,18 @@ function partsOf(options: WorkloadOptions): { readonly label: string; readonly w
   }));
 }
 
+/** The cost model a run is charged in: a built-in by name (one line when there is none), or the user's own. */
+export function modelOf(model: string | CostModel): CostModel {
+  if (typeof model !== 'string') return model;
+  const found = costModel(model);
+  if (found === undefined) throw new CliError(`unknown cost model "${model}" (this build has: ${COST_MODELS.map((m) => m.name).join(', ')})`);
+  return found;
+}
+
 /** One workload under a placement already read and checked (`choosePlacement`). */
 export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptions): Promise<ProfileRun> {
   const { label: name, placement } = chosen;
-  const modelName = options.costModel ?? placement.costModel;
-  const model = costModel(modelName);
-  if (model === undefined) throw new CliError(`unknown cost model "${modelName}" (this build has: ${COST_MODELS.map((m) => m.name).join(', ')})`);
+  const model = modelOf(options.costModel ?? placement.costModel);
   const mode = options.mode ?? 'modelled';
   const measured: (Measured & { readonly label: string })[] = [];
   for (const part of partsOf(options)) measured.push({ label: part.label, ...await measure(placement, part.workload, options, part.durationNs, mode) });
@@ -235,12 +241,6 @@ export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptio
       kernelCounters: sum((m) => m.saved.kernelCounters), programs: sum((m) => m.saved.programs), postedWrites: sum((m) => m.saved.postedWrites),
     },
   };
-}
-
-/** Where each device's exits land, one cell per run. */
-export function deviceCell(run: ProfileRun, device: string): string {
-  const cell = run.exitsByDevice[device] ?? {};
-  return (['monitor', 'kernel', 'user'] as const).filter((d) => cell[d] !== undefined).map((d) => `${d} ${cell[d] ?? 0}`).join(', ');
 }
 
 export function describeWorkload(options: WorkloadOptions): string {

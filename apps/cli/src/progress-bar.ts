@@ -1,7 +1,8 @@
 /**
  * A progress bar for slow commands, on stderr and only when stderr is a
- * terminal (cli-progress): piped or under a test, nothing is drawn, so what
- * the command prints on stdout is the same either way.
+ * terminal and the output is not JSON (cli-progress): piped, under a test or
+ * with --json, nothing is drawn, so what the command prints on stdout is the
+ * same either way.
  */
 import { SingleBar } from 'cli-progress';
 
@@ -11,8 +12,8 @@ export interface ProgressBar {
   readonly stop: () => void;
 }
 
-export function progressBar(label: string): ProgressBar {
-  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+export function progressBar(label: string, quiet = false): ProgressBar {
+  if (quiet || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
   const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} runs · {eta_formatted} left`, stream: process.stderr, hideCursor: true, clearOnComplete: true });
   let started = false;
   return {

@@ -400,9 +400,10 @@ export function printReplay(report: ReplayReport, log: (line: string) => void = 
   log(`replay of ${report.trace} under ${report.profile} (${report.irqchip} irqchip, cost model ${report.costModel})`);
   log(`${report.records} records (${report.reads} reads, ${report.writes} writes) over ${(report.spanNs / 1e9).toFixed(3)} s${report.interruptMessagesDropped > 0 ? `; ${report.interruptMessagesDropped} interrupt messages left out` : ''}`);
   log(`exits ${report.exits}, lightweight ${report.lightweightExits}, heavyweight ${report.heavyweightExits}; modelled overhead ${report.overheadCycles} cycles (${report.overheadPercent}% of guest time)`);
-  log('exits by device:');
+  log('exits by device, each once, by the domain that handled it (kicks: crossings into the device host with no exit of their own):');
   for (const [device, cell] of Object.entries(report.exitsByDevice)) {
-    log(`  ${device}: ${(['monitor', 'kernel', 'user'] as const).filter((d) => cell[d] !== undefined).map((d) => `${d} ${cell[d] ?? 0}`).join(', ')}`);
+    const kicks = report.kicksByDevice[device]?.user ?? 0;
+    log(`  ${device}: ${(['monitor', 'kernel', 'user'] as const).filter((d) => cell[d] !== undefined).map((d) => `${d} ${cell[d] ?? 0}`).join(', ')}${kicks > 0 ? `; ${kicks} kicks` : ''}`);
   }
   log(`fidelity (reads: identical / time-dependent / configuration-dependent / memory-dependent / image-dependent / QEMU departs from the datasheet / mismatches; target ${report.target.percent}% identical of the rest):`);
   for (const f of report.fidelity) {

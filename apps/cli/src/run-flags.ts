@@ -4,7 +4,7 @@
  * `compare` and a VMM built for one placement (`splitvisor build`).
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { COST_MODELS } from '@splitvisor/metrics';
 import type { ParameterValue } from '@splitvisor/workloads';
 import { WORKLOAD_DEFINITIONS, WORKLOAD_MIXES } from '@splitvisor/workloads';
@@ -67,7 +67,7 @@ export function withRunFlags(command: Command): Command {
     .option('--param <name=value>', "one of the workload's parameters (repeatable; see splitvisor workloads)", parameter, {})
     .option('--hz <n>', 'shorthand for --param hz=N: the guest\'s tick rate', positiveInteger)
     .option('--reads <n>', 'shorthand for --param reads=N: clocksource reads before the guest stops', positiveInteger)
-    .option('--duration <time>', 'guest time to run, e.g. 50ms or 1s', duration, 100e6)
+    .addOption(new Option('--duration <time>', 'guest time to run, e.g. 50ms or 1s').argParser(duration).default(100e6, '100ms'))
     .option('--cost-model <name>', `charge crossings in this model instead of each profile's own: ${COST_MODELS.map((m) => m.name).join(', ')}`)
     .option('--disk <image>', 'a raw disk image (a multiple of 512 bytes) for the ATA primary master; written through, flushed on FLUSH CACHE (none: no drives)')
     .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image in drive A (none: no drives)')

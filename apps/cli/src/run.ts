@@ -1,6 +1,7 @@
 /**
  * `splitvisor run`: one workload under one placement, reported in full —
- * exits per device × domain, modelled overhead, interrupts and their
+ * each exit once by device and the domain that handled it, the kicks apart,
+ * modelled overhead, interrupts and their
  * latency percentiles, and in live mode the wall time of each heavyweight
  * exit kind.
  */
@@ -9,42 +10,71 @@ import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
 import { describeWorkload, runProfile } from './profile-run.ts';
 import type { RunFlags } from './run-flags.ts';
 import { workloadOptions } from './run-flags.ts';
+import type { Cell, Row } from './table.ts';
+import { printTable } from './table.ts';
+
+/** A count that was measured, or `n/a` when nothing was (no interrupt taken, no timer run). */
+export function measured(count: number, value: number): Cell {
+  return count === 0 ? 'n/a' : value;
+}
+
+/** The exits table: each exit once by device and the domain that handled it, the kicks, the crossings and what they cost; a total row. */
+export function exitRows(run: ProfileRun): Row[] {
+  const devices = [...new Set([...Object.keys(run.exitsByDevice), ...Object.keys(run.kicksByDevice)])].sort();
+  const rows: Row[] = devices.map((device) => {
+    const exits = run.exitsByDevice[device] ?? {};
+    const kicks = run.kicksByDevice[device] ?? {};
+    return {
+      device,
+      exits: (exits.monitor ?? 0) + (exits.kernel ?? 0) + (exits.user ?? 0),
+      'handled in monitor': exits.monitor ?? 0,
+      kernel: exits.kernel ?? 0,
+      user: exits.user ?? 0,
+      'kicks to user': kicks.user ?? 0,
+      'modelled cycles': run.cyclesByDevice[device] ?? 0,
+    };
+  });
+  const sum = (column: string) => rows.reduce((n, row) => n + Number(row[column] ?? 0), 0);
+  rows.push({
+    device: 'total', exits: sum('exits'), 'handled in monitor': sum('handled in monitor'), kernel: sum('kernel'), user: sum('user'),
+    'kicks to user': sum('kicks to user'), 'modelled cycles': sum('modelled cycles'),
+  });
+  return rows;
+}
 
 export function printRun(run: ProfileRun, options: WorkloadOptions): void {
   console.log(`splitvisor run — profile ${run.profile} (${run.irqchip} irqchip, cost model ${run.costModel}), ${describeWorkload(options)}\n`);
-  const domains = ['monitor', 'kernel', 'user'] as const;
-  console.log('Exits by device, and how far each went (crossings into each domain):');
-  console.table(Object.entries(run.exitsByDevice).map(([device, cell]) => {
-    const row: Record<string, string | number> = { device };
-    for (const d of domains) row[d] = cell[d] ?? 0;
-    return row;
-  }));
-  const latency = run.interruptLatencyNs;
-  console.table([{
+  console.log('Exits by device, each once, by the domain that handled it (cpu: the CPU\'s own, hlt and irq windows); kicks: crossings into');
+  console.log('the device host with no exit of their own (its timers\' while the guest waits, an EOI sent on):');
+  printTable(exitRows(run));
+  console.log(`Exits by reason: ${Object.entries(run.exitsByReason).map(([reason, n]) => `${reason} ${n}`).join(', ') || 'none'}`);
+  printTable([{
     'guest ms': run.guestNs / 1e6,
     'guest cycles': run.guestCycles,
     exits: run.exits,
-    'to kernel': run.lightweightExits,
-    'to user': run.heavyweightExits,
+    'crossings to kernel': run.lightweightExits,
+    'crossings to user': run.heavyweightExits,
     'overhead cycles': run.overheadCycles,
     '% of guest time': Number(run.overheadPercent.toFixed(3)),
     interrupts: run.interrupts,
     'irq windows': run.irqWindows,
   }]);
+  const latency = run.interruptLatencyNs;
   const progress = Object.entries(run.progress);
   if (progress.length > 0) console.log(`The guest's own count: ${progress.map(([what, n]) => `${what} ${n}`).join(', ')}`);
   if (run.mode === 'live' && run.irqchip === 'userspace') console.log('Interrupt latency: not measured live with the irqchip in the device host\'s worker (run modelled for it)');
+  else if (latency.count === 0) console.log('Interrupt latency (line rise → CPU takes it, guest ns): n/a (no interrupt taken)');
   else console.log(`Interrupt latency (line rise → CPU takes it, guest ns): p50 ${latency.p50}, p90 ${latency.p90}, p99 ${latency.p99}, max ${latency.max} over ${latency.count}`);
   const lateness = Object.entries(run.timerLatenessNs);
   if (run.mode === 'live') console.log('Timer lateness: measured for the timers in this thread (the device host\'s worker keeps its own)');
   if (lateness.length > 0) {
     console.log('Timer lateness (deadline → its domain runs the timer, guest ns):');
-    console.table(lateness.map(([device, p]) => ({ device, count: p.count, p50: p.p50, p99: p.p99, max: p.max })));
+    printTable(lateness.map(([device, p]) => ({ device, count: p.count, p50: measured(p.count, p.p50), p99: measured(p.count, p.p99), max: measured(p.count, p.max) })));
   }
   if (run.wallNs !== undefined && Object.keys(run.wallNs).length === 0) console.log('Wall time per heavyweight exit round trip to the device host (live): none made');
   else if (run.wallNs !== undefined) {
     console.log('Wall time per heavyweight exit round trip to the device host (live), ns:');
-    console.table(Object.entries(run.wallNs).map(([kind, p]) => ({ exit: kind, count: p.count, p50: p.p50, p90: p.p90, p99: p.p99, max: p.max })));
+    printTable(Object.entries(run.wallNs).map(([kind, p]) => ({ exit: kind, count: p.count, p50: p.p50, p90: p.p90, p99: p.p99, max: p.max })));
   }
   if (run.unmodelled.length > 0) console.log(`Not modelled yet (absent from this run): ${run.unmodelled.join(', ')}`);
   if (run.console !== '') {
@@ -55,8 +85,8 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
 }
 
 /** `run`'s action, given its placement: the report as tables, or `{ workload, run }` as JSON. */
-export async function runCommand(chosen: ChosenPlacement, flags: RunFlags): Promise<void> {
-  const workload = workloadOptions(flags);
+export async function runCommand(chosen: ChosenPlacement, flags: RunFlags, costs: Pick<WorkloadOptions, 'costModel'> = {}): Promise<void> {
+  const workload = { ...workloadOptions(flags), ...costs };
   const run = await runProfile(chosen, workload);
   if (flags.json === true) console.log(JSON.stringify({ workload, run }, null, 2));
   else printRun(run, workload);

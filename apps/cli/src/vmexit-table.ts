@@ -13,6 +13,7 @@ import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
 import { CliError } from './cli-error.ts';
 import type { PlacementChoice } from './placement-file.ts';
 import { choosePlacement } from './placement-file.ts';
+import { printTable } from './table.ts';
 import { runProfile } from './profile-run.ts';
 
 export interface VmexitResult {
@@ -76,7 +77,7 @@ export function printVmexit(profiles: readonly VmexitProfile[], iterations: numb
   }
   const tests = profiles[0]?.results.map((r) => r.test) ?? [];
   console.log('Side by side, cycles per iteration (exits per iteration, of them to userspace):');
-  console.table(tests.map((test) => {
+  printTable(tests.map((test) => {
     const row: Record<string, string> = { test };
     for (const p of profiles) {
       const r = p.results.find((x) => x.test === test);

@@ -22,11 +22,20 @@ const DURATION_NS: Readonly<Record<string, number>> = {
 
 describe('the workload catalog', () => {
   for (const workload of WORKLOAD_DEFINITIONS) {
-    it(`${workload.name} runs under every profile, and makes progress where the board has its devices`, async () => {
+    it(`${workload.name} runs under every profile, makes progress where the board has its devices, and its report adds up`, async () => {
       const durationNs = DURATION_NS[workload.name] ?? 20e6;
       for (const { name } of PROFILES) {
         const run = await runProfile(choosePlacement(name), { workload: workload.name, parameters: PARAMETERS[workload.name] ?? {}, durationNs });
         expect(run.guestNs, `${workload.name} under ${name}`).toBeGreaterThan(0);
+        // The report adds up: each exit once under one device and domain; with the kicks, the crossings; every cycle a device's.
+        const total = (table: Readonly<Record<string, Readonly<Partial<Record<string, number>>>>>, domain?: string) =>
+          Object.values(table).flatMap((cell) => Object.entries(cell)).filter(([d]) => domain === undefined || d === domain).reduce((n, [, v]) => n + (v ?? 0), 0);
+        const where = `${workload.name} under ${name}`;
+        expect(total(run.exitsByDevice), where).toBe(run.exits);
+        expect(Object.values(run.exitsByReason).reduce((a, b) => a + b, 0), where).toBe(run.exits);
+        expect(total(run.exitsByDevice, 'user') + total(run.kicksByDevice, 'user'), where).toBe(run.heavyweightExits);
+        expect(total(run.crossingsByDevice, 'kernel'), where).toBe(run.lightweightExits);
+        expect(Object.values(run.cyclesByDevice).reduce((a, b) => a + b, 0), where).toBe(run.overheadCycles);
         if (COMPLETE.has(name)) {
           const counts = Object.values(run.progress);
           expect(counts.some((n) => n > 0), `${workload.name} under ${name}: ${JSON.stringify(run.progress)}`).toBe(true);

@@ -17,7 +17,8 @@ describe('splitvisor run', () => {
     expect(first.stdout).toBe(second.stdout);
     const { run } = JSON.parse(first.stdout) as { run: ProfileRun };
     expect(run).toMatchObject({ profile: 'kvm-split', irqchip: 'split', mode: 'modelled', interrupts: 20 });
-    expect(Object.keys(run.exitsByDevice.lapic ?? {})).toEqual(['monitor', 'kernel']); // the LAPIC stays in the kernel under split
+    expect(Object.keys(run.exitsByDevice.lapic ?? {})).toEqual(['kernel']); // the LAPIC stays in the kernel under split
+    expect(Object.keys(run.crossingsByDevice.lapic ?? {})).toEqual(['monitor', 'kernel']);
     expect(run.interruptLatencyNs.count).toBe(20);
     const table = splitvisor(['run', '--profile', 'qemu-tcg', '--duration', '10ms']);
     expect(table.status).toBe(0);

@@ -21,6 +21,7 @@ import type { DeviceStateReply, ErrorReply, OkReply } from './ioctl.ts';
 import { ErrorCode } from './ioctl.ts';
 import type { DeviceState } from './plain-state.ts';
 import type { Nanoseconds } from './time.ts';
+import { NEVER } from './time.ts';
 
 /** The places a device can be put: the three domains. */
 export type Place = 'kernel' | 'monitor' | 'user';
@@ -124,6 +125,12 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
    */
   watchTimers(watcher: (device: string, lateNs: Nanoseconds) => void): void {
     this.timerWatcher = watcher;
+  }
+
+  /** The earliest deadline of a timer here (NEVER: none armed) and whose timer it is ('' when none; of several due together, the first). */
+  nextTimer(): { readonly deadline: Nanoseconds; readonly deadlineOwner: string } {
+    const deadline = this.timers.nextDeadline();
+    return { deadline, deadlineOwner: deadline === NEVER ? '' : this.dueTimerNames(deadline)[0] ?? '' };
   }
 
   /** The names of the devices whose timers are due by `now` (without firing them). */

@@ -22,6 +22,12 @@ export interface RunRequest {
   /** kvm_run.immediate_exit: return an `intr` exit before entering the guest. */
   readonly immediateExit: boolean;
   readonly deadline: Nanoseconds;
+  /**
+   * Whose timer `deadline` is: its name in the device host (a device's, or
+   * `device#n` for one of several, as each CPU's local APIC), '' when none —
+   * the kick that deadline brings is that device's.
+   */
+  readonly deadlineOwner: string;
 }
 
 /** KVM_IRQ_LINE: set an input of the in-kernel irqchip (a GSI) high or low. */

@@ -101,7 +101,7 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   fc.array(coalescedWrite, { maxLength: 20 }).map((writes) => ({ kind: 'coalesced-io' as const, writes })),
   fc.record({
     vcpu: u16, completion: fc.uint8Array({ maxLength: 600 }), requestInterruptWindow: fc.boolean(),
-    immediateExit: fc.boolean(), deadline: fc.oneof(safe, fc.constant(NEVER)),
+    immediateExit: fc.boolean(), deadline: fc.oneof(safe, fc.constant(NEVER)), deadlineOwner: text,
   }).map((r) => ({ kind: 'run' as const, ...r })),
   fc.record({ gsi: u32, level: fc.boolean() }).map((r) => ({ kind: 'irq-line' as const, ...r })),
   fc.record({ vcpu: u16, vector: u8 }).map((r) => ({ kind: 'interrupt' as const, ...r })),

@@ -104,7 +104,7 @@ describe('message codec', () => {
   });
 
   it('carries a deadline of NEVER as all-ones', () => {
-    const run = { kind: 'run', vcpu: 0, completion: new Uint8Array(0), requestInterruptWindow: false, immediateExit: false, deadline: NEVER } as const;
+    const run = { kind: 'run', vcpu: 0, completion: new Uint8Array(0), requestInterruptWindow: false, immediateExit: false, deadline: NEVER, deadlineOwner: '' } as const;
     expect(encodeMessage(run).subarray(8, 16)).toEqual(new Uint8Array(8).fill(0xff));
     expect(roundTrip(run)).toEqual(run);
   });

@@ -17,6 +17,7 @@ const outExit: Message = { ...inExit, direction: 'out', port: 0x80, data: Uint8A
 const completion: Message = {
   kind: 'run', vcpu: 0, completion: Uint8Array.of(0xff), requestInterruptWindow: false, immediateExit: false,
   deadline: Number.POSITIVE_INFINITY,
+  deadlineOwner: '',
 };
 
 /** Median over rounds, with the contenders interleaved round by round so drift hits them all alike. */

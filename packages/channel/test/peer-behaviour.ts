@@ -29,7 +29,7 @@ function u32(value: number): Uint8Array {
 }
 
 function completion(data: Uint8Array): Message {
-  return { kind: 'run', vcpu: 0, completion: data, requestInterruptWindow: false, immediateExit: false, deadline: Number.POSITIVE_INFINITY };
+  return { kind: 'run', vcpu: 0, completion: data, requestInterruptWindow: false, immediateExit: false, deadline: Number.POSITIVE_INFINITY, deadlineOwner: '' };
 }
 
 export function peerBehaviour(end: ChannelEnd, hooks: PeerHooks): ChannelHandler {

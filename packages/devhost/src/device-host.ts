@@ -318,7 +318,7 @@ export class DeviceHost extends DeviceDomain<'user'> {
     }
     for (const other of this.waiting) if (other !== vcpu && this.interrupts?.pending(other) === true) this.inject(other);
     if (this.offeredReads.size > 0 || this.offeredPrograms.size > 0) this.refreshTouched();
-    return { kind: 'run', vcpu: exit.vcpu, completion, requestInterruptWindow, immediateExit: false, deadline: this.timers.nextDeadline() };
+    return { kind: 'run', vcpu: exit.vcpu, completion, requestInterruptWindow, immediateExit: false, ...this.nextTimer() };
   }
 
   /** KVM_INTERRUPT for `vcpu`: the vector its thread acknowledged, injected at its next entry. */
@@ -408,7 +408,7 @@ export class DeviceHost extends DeviceDomain<'user'> {
             // The kernel starts (or resumes) the guest: lines set meanwhile — at power-on, by a restore — go now,
             // and the answer is the first KVM_RUN, with this host's earliest deadline.
             for (const message of this.held.splice(0)) this.end.post(message);
-            return { kind: 'run', vcpu: 0, completion: EMPTY, requestInterruptWindow: false, immediateExit: false, deadline: this.timers.nextDeadline() };
+            return { kind: 'run', vcpu: 0, completion: EMPTY, requestInterruptWindow: false, immediateExit: false, ...this.nextTimer() };
           default:
             return { kind: 'error', code: ErrorCode.Unsupported, message: `${message.kind} is not served by the device host` };
         }

@@ -1,8 +1,10 @@
 export type { Cost, CostModel } from './cost-model.ts';
 export { COST_MODELS, KVM_2020, TCG, costModel } from './cost-model.ts';
+export type { TransitionCost } from './cost-table.ts';
+export { costTable } from './cost-table.ts';
 export { Histogram } from './histogram.ts';
 export { crossingCycles, crossingCyclesIn, modelledCycles } from './modelled-cycles.ts';
 export type { TransitionRow } from './transition-counts.ts';
 export { TransitionCounts } from './transition-counts.ts';
-export type { ExitReport, ExitReportOptions, ExitsByDevice } from './report.ts';
-export { exitReport, tallyExitsByDevice } from './report.ts';
+export type { ExitAttribution, ExitReport, ExitReportOptions, ExitsByDevice } from './report.ts';
+export { CPU_EXITS, attributeExits, exitReport, tallyExitsByDevice } from './report.ts';

@@ -53,6 +53,8 @@ export interface LocalDomain {
   /** The names of the devices whose timers are due by `now`, none fired (needed with `timerOwner`). */
   dueTimerNames?(now: Nanoseconds): readonly string[];
   nextDeadline(): Nanoseconds;
+  /** The earliest deadline and whose timer it is ('' when none): a timer exit is its device's. */
+  nextTimer?(): { readonly deadline: Nanoseconds; readonly deadlineOwner: string };
   /** Whether it answers no access at all: the loop passes it by without asking (read again when `watch` says it changed). */
   readonly holdsNothing: boolean;
   /** Tells `watcher` whenever what it answers may have changed. */
@@ -75,7 +77,14 @@ export interface LocalDomain {
 export interface UserReply {
   readonly completion: Uint8Array;
   readonly deadline: Nanoseconds;
+  /** Whose timer the deadline is (its timer's name; '' or unset: unknown): the kick it brings is that device's. */
+  readonly deadlineOwner?: string;
   readonly requestInterruptWindow: boolean;
+}
+
+/** The device a timer belongs to: its name, less the `#n` that tells one of several apart (each CPU's local APIC). */
+function deviceOfTimer(name: string | undefined): string | null {
+  return name === undefined || name === '' ? null : name.replace(/#\d+$/, '');
 }
 
 /**
@@ -112,6 +121,8 @@ export interface RunLoopConfig {
   readonly vcpu?: number;
   /** The device host's earliest timer deadline before the first exit (it arms its timers at power-on). */
   readonly userDeadline?: Nanoseconds;
+  /** Whose timer that deadline is (the device host's `run` says). */
+  readonly userDeadlineOwner?: string;
   /**
    * Where `hlt` exits to, recorded as such: the monitor (an irqchip there, as plex86), the kernel (KVM with its
    * local APIC: the VM exit blocks in the kernel until an interrupt), or userspace (no local APIC in the kernel:
@@ -179,7 +190,7 @@ export interface RunLoopConfig {
    * another vCPU may wake it before the next deadline.
    */
   readonly peers?: {
-    readonly shared: { userDeadline: Nanoseconds };
+    readonly shared: { userDeadline: Nanoseconds; userDeadlineOwner: string | undefined };
     readonly yieldNow: () => boolean;
   };
 }
@@ -246,7 +257,7 @@ export class RunLoop {
   private readonly recording: boolean;
   private readonly vcpu: number;
   /** The device host's next deadline (the scheduler's cell when there are several vCPUs). */
-  private readonly shared: { userDeadline: Nanoseconds };
+  private readonly shared: { userDeadline: Nanoseconds; userDeadlineOwner: string | undefined };
   /** The device host asked to be told when the guest can take an interrupt. */
   private windowRequested = false;
   /** The vCPU thread waits in userspace after KVM_EXIT_HLT: the host's timers fire without kicking it. */
@@ -324,7 +335,7 @@ export class RunLoop {
       throw new RangeError('guest time on the host clock is kept for one vCPU in its own thread, never descheduled by the model (the host does that)');
     }
     this.vcpu = config.vcpu ?? 0;
-    this.shared = config.peers?.shared ?? { userDeadline: config.userDeadline ?? 0 };
+    this.shared = config.peers?.shared ?? { userDeadline: config.userDeadline ?? 0, userDeadlineOwner: config.userDeadlineOwner };
   }
 
   /** Runs the guest until virtual time `until` (or its shutdown). */
@@ -491,21 +502,38 @@ export class RunLoop {
     const outward = this.recording && this.stoppedByDeadline && !this.cpu.halted && !this.onlyOthersDue(now, userDue);
     this.stoppedByDeadline = false;
     const toKernel = outward && (userDue || this.dueBeyondMonitor(now));
+    // The exit and the kick are the device's whose timer is due first (a host timer interrupt is its timer's).
+    const device = outward ? this.dueTimerDevice(now, userDue) : null;
     if (outward) {
-      this.recorder.record('guest', 'monitor', 'timer', null, now);
-      if (toKernel) this.recorder.record('monitor', 'kernel', 'timer', null, now);
+      this.recorder.record('guest', 'monitor', 'timer', device, now);
+      if (toKernel) this.recorder.record('monitor', 'kernel', 'timer', device, now);
     }
+    const kicker = userDue ? deviceOfTimer(this.shared.userDeadlineOwner) : null;
     for (const domain of this.domains) domain.runDue(now);
     if (userDue) {
       const ready = this.ready();
       const kick: Exit = { kind: 'intr', vcpu: this.vcpu, time: now, ifFlag: this.cpu.interruptible, readyForInterruptInjection: ready };
       if (this.haltedInUser) this.reply(this.userExit(kick)); // the vCPU thread is already out: no kick, no exit
-      else this.toUser(kick, 'intr');
+      else this.toUser(kick, 'intr', kicker);
     }
     if (outward) {
-      if (toKernel) this.recorder.record('kernel', 'monitor', 'resume', null, now);
-      this.recorder.record('monitor', 'guest', 'resume', null, now);
+      if (toKernel) this.recorder.record('kernel', 'monitor', 'resume', device, now);
+      this.recorder.record('monitor', 'guest', 'resume', device, now);
     }
+  }
+
+  /** The device whose timer, due by `now`, is the earliest: a domain's here, or the device host's when `userDue`. */
+  private dueTimerDevice(now: Nanoseconds, userDue: boolean): string | null {
+    let deadline = userDue ? this.shared.userDeadline : NEVER;
+    let owner = userDue ? this.shared.userDeadlineOwner : undefined;
+    for (const domain of this.domains) {
+      const next = domain.nextTimer?.();
+      if (next !== undefined && next.deadline <= now && next.deadline < deadline) {
+        deadline = next.deadline;
+        owner = next.deadlineOwner;
+      }
+    }
+    return deviceOfTimer(owner);
   }
 
   /** Whether every timer due now is another vCPU's (and none of the device host's). */
@@ -534,16 +562,17 @@ export class RunLoop {
     return this.cpu.interruptible && !this.interrupts.pending();
   }
 
-  /** A heavyweight exit that no device names (a kick, a halt, a window, an EOI): out to the device host and back. */
-  private toUser(exit: Exit, reason: 'intr' | 'hlt' | 'irq-window-open' | 'ioapic-eoi'): void {
+  /** A heavyweight exit that is no access (a kick — the device's whose timer it is —, a halt, a window, an EOI): out to the device host and back. */
+  private toUser(exit: Exit, reason: 'intr' | 'hlt' | 'irq-window-open' | 'ioapic-eoi', device: string | null = null): void {
     const time = exit.time;
-    this.recorder.record('kernel', 'user', reason, null, time);
+    this.recorder.record('kernel', 'user', reason, device, time);
     this.reply(this.userExit(exit));
-    this.recorder.record('user', 'kernel', 'resume', null, time);
+    this.recorder.record('user', 'kernel', 'resume', device, time);
   }
 
-  private reply(reply: { readonly deadline: Nanoseconds; readonly requestInterruptWindow: boolean }): void {
+  private reply(reply: Pick<UserReply, 'deadline' | 'deadlineOwner' | 'requestInterruptWindow'>): void {
     this.shared.userDeadline = reply.deadline;
+    this.shared.userDeadlineOwner = reply.deadlineOwner;
     this.windowRequested = reply.requestInterruptWindow;
   }
 

@@ -39,7 +39,7 @@ export class Vcpus {
   private readonly vcpus: Vcpu[];
   private readonly eventTime: () => Nanoseconds;
   private readonly select: (index: number) => void;
-  private readonly shared: { userDeadline: Nanoseconds };
+  private readonly shared: { userDeadline: Nanoseconds; userDeadlineOwner: string | undefined };
   private running = 0;
   /** Which vCPUs were runnable when the running one's slice began (its end was set by them). */
   private runnableAtStart: boolean[] = [];
@@ -49,7 +49,7 @@ export class Vcpus {
     if (config.vcpus.length === 0) throw new RangeError('a machine needs at least one vCPU');
     this.eventTime = config.eventTime;
     this.select = config.select;
-    this.shared = { userDeadline: config.vcpus[0]?.userDeadline ?? 0 };
+    this.shared = { userDeadline: config.vcpus[0]?.userDeadline ?? 0, userDeadlineOwner: config.vcpus[0]?.userDeadlineOwner };
     const yieldNow = () => this.wokenSinceStart();
     this.vcpus = config.vcpus.map((vcpu, index) => ({
       loop: new RunLoop({ ...vcpu, vcpu: index, peers: { shared: this.shared, yieldNow } }),

@@ -100,7 +100,7 @@ console.log(`idle VM CPU with halt polling ${spinningIdle.toFixed(2)} % (target 
 
 // Modelled: heavyweight exits per wall second on clocksource-read under qemu-tcg, and the codec's floor.
 const [coded, peer] = createDirectChannel({ codec: true });
-const completion = { kind: 'run', vcpu: 0, completion: Uint8Array.of(0, 0, 0, 0), requestInterruptWindow: false, immediateExit: false, deadline: Number.POSITIVE_INFINITY } as const;
+const completion = { kind: 'run', vcpu: 0, completion: Uint8Array.of(0, 0, 0, 0), requestInterruptWindow: false, immediateExit: false, deadline: Number.POSITIVE_INFINITY, deadlineOwner: '' } as const;
 peer.setHandler({ onCall: () => completion, onPost: () => undefined });
 const pmRead = { kind: 'io', vcpu: 0, time: 1e6, ifFlag: true, readyForInterruptInjection: true, direction: 'in', port: 0x608, size: 4, count: 1, data: new Uint8Array(0) } as const;
 const perExit: number[] = [];

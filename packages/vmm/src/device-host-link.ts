@@ -58,6 +58,8 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   readonly host: DeviceHost | undefined;
   /** Its earliest timer deadline, as its last `run` reply gave it. */
   deadline: Nanoseconds = 0;
+  /** Whose timer that deadline is. */
+  deadlineOwner = '';
   /** Posted writes whose answers have not come back. */
   postsOut = 0;
   /** The latest answer to a posted write not yet taken by the run loop. */
@@ -101,6 +103,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   private postAnswered(reply: RunRequest): void {
     this.postsOut--;
     this.deadline = reply.deadline;
+    this.deadlineOwner = reply.deadlineOwner;
     this.answered = reply;
   }
 
@@ -183,6 +186,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   private run(reply: Message, what: string): RunRequest {
     if (reply.kind !== 'run') throw new VmError(`the device host answered ${what} with ${reply.kind}${reply.kind === 'error' ? `: ${reply.message}` : ''}`);
     this.deadline = reply.deadline;
+    this.deadlineOwner = reply.deadlineOwner;
     return reply;
   }
 }

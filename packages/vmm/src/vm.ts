@@ -73,8 +73,9 @@ export interface VmOptions {
    * The cost model the guest's clock runs on through its exits when the
    * placement's time policy is `guest-and-exits` (default: the placement's):
    * each exit takes its round trip in guest time, as on the host it describes.
+   * A name of the built-in models, or a model of the user's own.
    */
-  readonly costModel?: string;
+  readonly costModel?: string | CostModel;
   /**
    * Application processors: vCPUs 1, 2, … beside the bootstrap processor,
    * each with its own local APIC (APIC ID = its index). The local APICs must
@@ -180,8 +181,8 @@ export class Vm {
     // The guest's TSC rate travels with the board: the local APIC's TSC-deadline mode compares against it.
     const board: BoardOptions = { ...options.board, tscHz: this.clock.tscHz, cpus: cpus.length };
     const modelName = options.costModel ?? placement.costModel;
-    const model = costModel(modelName);
-    if (model === undefined) throw new VmError(`unknown cost model "${modelName}" (this build has: ${COST_MODELS.map((m) => m.name).join(', ')})`);
+    const model = typeof modelName === 'string' ? costModel(modelName) : modelName;
+    if (model === undefined) throw new VmError(`unknown cost model "${typeof modelName === 'string' ? modelName : modelName.name}" (this build has: ${COST_MODELS.map((m) => m.name).join(', ')})`);
     this.costModel = model;
     const memoryBytes = board.memoryBytes ?? DEFAULT_MEMORY_BYTES;
     if (!Number.isInteger(memoryBytes) || memoryBytes < 0 || memoryBytes > 4 * 1024 ** 3) throw new VmError(`guest memory of ${memoryBytes} bytes: expected a whole number up to 4 GiB`);
@@ -276,6 +277,7 @@ export class Vm {
         deviceAt,
         recorder: this.counts,
         userDeadline: this.link.deadline,
+        userDeadlineOwner: this.link.deadlineOwner,
         haltIn: mode === 'userspace' ? 'user' : mode === 'monitor' ? 'monitor' : 'kernel',
         ...timeConfig,
         ...(options.descheduled === undefined ? {} : { descheduled: options.descheduled }),

@@ -26,7 +26,7 @@ describe('a VM assembled from a placement', () => {
     expect(kvm.exits.pic).toEqual({ monitor: 55, kernel: 55 });
     expect(plex86.exits.pit).toEqual({ monitor: 3 });
     expect(plex86.exits.pic).toEqual({ monitor: 55 });
-    expect(userPit.exits.pit).toEqual({ monitor: 3, kernel: 3, user: 3 });
+    expect(userPit.exits.pit).toEqual({ monitor: 3, kernel: 3, user: 3 + 100 }); // and its timer's kicks, two a tick: the PIT's
     expect(kvm.vm.unmodelled).toEqual([]);
   });
 

@@ -20,6 +20,7 @@ import { SERIAL_CONSOLE } from './serial-console.ts';
 import { TICK_COUNT } from './tick-count.ts';
 import { VGA_MODE13H_FILL } from './vga-mode13h-fill.ts';
 import { VGA_TEXT_CONSOLE } from './vga-text-console.ts';
+import { WORKLOAD_MIXES } from './mixes.ts';
 import { VMEXIT } from './vmexit.ts';
 import type { ParameterValue, Workload, WorkloadDefinition } from './workload.ts';
 import { WorkloadError, numberParameter, resolveParameters, stringParameter } from './workload.ts';
@@ -84,7 +85,7 @@ export function workloadDefinition(name: string): WorkloadDefinition | undefined
 export function createWorkload(name: string, given: Readonly<Record<string, ParameterValue | undefined>> = {}): Workload {
   const definition = workloadDefinition(name);
   if (definition === undefined) {
-    throw new WorkloadError(`unknown workload "${name}" (this build has: ${WORKLOAD_DEFINITIONS.map((w) => w.name).join(', ')})`);
+    throw new WorkloadError(`unknown workload "${name}" (this build has: ${WORKLOAD_DEFINITIONS.map((w) => w.name).join(', ')}; mixes: ${WORKLOAD_MIXES.map((m) => m.name).join(', ')})`);
   }
   return definition.create(resolveParameters(definition, given));
 }

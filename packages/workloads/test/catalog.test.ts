@@ -18,7 +18,7 @@ describe('the workload catalog', () => {
   });
 
   it('refuses an unknown workload, an unknown parameter and a value out of bounds, naming each', () => {
-    expect(() => createWorkload('doom')).toThrow(/unknown workload "doom" \(this build has: linux-idle-pit, /);
+    expect(() => createWorkload('doom')).toThrow(/unknown workload "doom" \(this build has: linux-idle-pit, .*; mixes: mixed-desktop, mixed-server\)$/);
     expect(() => createWorkload('linux-idle-pit', { sectors: 8 })).toThrow('workload linux-idle-pit has no parameter sectors (it takes hz)');
     expect(() => createWorkload('linux-idle-pit', { hz: '99' })).toThrow('workload linux-idle-pit: parameter hz takes one of 100, 250, 300, 1000, not "99"');
     expect(() => createWorkload('vmexit', { iterations: '-1' })).toThrow(/parameter iterations takes a whole number of at least 0/);

@@ -210,6 +210,7 @@ export function writeMessage(w: ByteWriter, message: Message): void {
       w.u8((message.requestInterruptWindow ? FLAG_REQUEST_WINDOW : 0) | (message.immediateExit ? FLAG_IMMEDIATE_EXIT : 0));
       w.u8(0);
       w.u64(message.deadline, 'deadline', true);
+      w.string(message.deadlineOwner, 'deadlineOwner');
       w.blob(message.completion);
       return;
     case 'irq-line':
@@ -505,8 +506,9 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
       if ((flags & ~(FLAG_REQUEST_WINDOW | FLAG_IMMEDIATE_EXIT)) !== 0) r.fail('flags', at);
       r.zero(1, 'reserved');
       const deadline = r.u64('deadline', true);
+      const deadlineOwner = r.string('deadlineOwner');
       return {
-        kind, vcpu, deadline, completion: r.blob('completion'),
+        kind, vcpu, deadline, deadlineOwner, completion: r.blob('completion'),
         requestInterruptWindow: (flags & FLAG_REQUEST_WINDOW) !== 0,
         immediateExit: (flags & FLAG_IMMEDIATE_EXIT) !== 0,
       };
