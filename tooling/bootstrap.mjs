@@ -65,7 +65,9 @@ run([...pm, 'install', '--frozen-lockfile'], { setUp: true });
 
 if (job === 'test') {
   clearTestResults();
-  const status = run([...pm, 'exec', 'turbo', 'run', 'lint', 'typecheck', 'test', '--continue', '--output-logs=new-only', `--concurrency=${TURBO_CONCURRENCY}`], { allowFailure: true });
+  // The run's summary (--summarize) says which tasks failed: the closing line counts a failed lint or typecheck too.
+  rmSync(join(root, '.turbo', 'runs'), { recursive: true, force: true });
+  const status = run([...pm, 'exec', 'turbo', 'run', 'lint', 'typecheck', 'test', '--continue', '--summarize', '--output-logs=new-only', `--concurrency=${TURBO_CONCURRENCY}`], { allowFailure: true });
   run(['node', join(root, 'tooling', 'vitest', 'summary.js'), root], { allowFailure: true });
   process.exit(status);
 } else if (job === 'start' || job === 'build-vmm') {

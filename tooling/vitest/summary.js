@@ -2,8 +2,10 @@
 // Sums every workspace package's .vitest/results.json into the plain line
 // CI reads: "N passed, N failed". A package with a test script but no
 // results (its task never ran, or crashed before reporting) counts as one
-// failure, named, so a broken package cannot pass by silence.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+// failure, named, so a broken package cannot pass by silence; so does every
+// other task (lint, typecheck) that turbo's run summary (.turbo/runs, from
+// --summarize) says failed.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = process.argv[2] ?? process.cwd();
@@ -32,4 +34,12 @@ for (const group of ['packages', 'apps', 'tooling']) {
   }
 }
 if (missing.length > 0) console.log(`no test results from: ${missing.join(', ')}`);
+const runs = join(root, '.turbo', 'runs');
+if (existsSync(runs)) {
+  const latest = readdirSync(runs).filter((f) => f.endsWith('.json')).map((f) => join(runs, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  const tasks = latest === undefined ? [] : JSON.parse(readFileSync(latest, 'utf8')).tasks ?? [];
+  const broken = tasks.filter((t) => t.task !== 'test' && t.execution?.exitCode !== undefined && t.execution.exitCode !== 0).map((t) => t.taskId);
+  if (broken.length > 0) console.log(`failed tasks: ${broken.join(', ')}`);
+  failed += broken.length;
+}
 console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
