@@ -12,6 +12,7 @@ import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, WORKLOAD_MIXES, workloadDefinit
 import { buildVmm, printBuild } from './build-vmm.ts';
 import { readCostFile } from './cost-file.ts';
 import { printTable } from './table.ts';
+import { timelineWindow } from './timeline.ts';
 import type { CompareBy } from './compare.ts';
 import { printComparison } from './compare.ts';
 import { EXPERIMENTS, printExperiment, runExperiment } from './experiments.ts';
@@ -43,9 +44,10 @@ withRunFlags(program
   .description('run one workload under one placement: exits per device and domain, modelled overhead, interrupts and their latency')
   .option('--profile <name>', 'the placement (see splitvisor profiles)')
   .option('--placement <file>', 'a placement of your own, as JSON (start from splitvisor profiles --show NAME)')
-  .option('--costs <file>', 'charge crossings in a cost model of your own (JSON: see splitvisor costs --help)'))
-  .action(async (flags: RunFlags & { profile?: string; placement?: string; costs?: string }) => {
-    await runCommand(choosePlacement(placementRef(flags)), flags, costsOf(flags));
+  .option('--costs <file>', 'charge crossings in a cost model of your own (JSON: see splitvisor costs --help)')
+  .option('--timeline <window>', "draw a window of guest time as seed 001 does, rows H K M G (e.g. 0ms..2ms)", timelineWindow))
+  .action(async (flags: RunFlags & { profile?: string; placement?: string; costs?: string; timeline?: { fromNs: number; toNs: number } }) => {
+    await runCommand(choosePlacement(placementRef(flags)), flags, { ...costsOf(flags), ...(flags.timeline === undefined ? {} : { timeline: flags.timeline }) });
   });
 
 withRunFlags(program

@@ -15,6 +15,7 @@ import { Vm, VmError } from '@splitvisor/vmm';
 import type { ParameterValue, Workload } from '@splitvisor/workloads';
 import { WorkloadError, createWorkload, workloadMix } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
+import type { RunTimeline } from './timeline.ts';
 import type { ChosenPlacement } from './placement-file.ts';
 
 export interface WorkloadOptions {
@@ -29,6 +30,8 @@ export interface WorkloadOptions {
   readonly disk?: string;
   /** A raw diskette image for floppy drive A. */
   readonly floppy?: string;
+  /** Keep the crossings of this window of guest time (the first part's, for a mix) for a timeline. */
+  readonly timeline?: { readonly fromNs: number; readonly toNs: number };
 }
 
 export interface Percentiles {
@@ -66,6 +69,8 @@ export interface ProfileRun extends ExitReport {
   readonly progress: Readonly<Record<string, number>>;
   /** Heavyweight exits each I/O fast path took in the kernel instead (seeds 002, 003): writes queued, reads answered. */
   readonly savedByFastPath: FastPathSavings;
+  /** The window asked for (`timeline`): the bootstrap processor's crossings in it. */
+  readonly timeline?: RunTimeline;
 }
 
 export interface FastPathSavings {
@@ -145,6 +150,7 @@ interface Measured {
   readonly console: string;
   readonly progress: Readonly<Record<string, number>>;
   readonly saved: FastPathSavings;
+  readonly timeline: RunTimeline | undefined;
 }
 
 /** One workload on a VM of the placement for `durationNs`. */
@@ -155,6 +161,7 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
       mode, board: boardOf(options, workload),
       ...(options.costModel === undefined ? {} : { costModel: options.costModel }),
       ...(workload.aps === undefined ? {} : { aps: workload.aps }),
+      ...(options.timeline === undefined ? {} : { timeline: options.timeline }),
     });
   } catch (error) {
     if (error instanceof VmError) throw new CliError(error.message);
@@ -164,6 +171,7 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
     const summary = vm.run(durationNs);
     return {
       irqchip: vm.irqchip, interrupts: summary.interrupts, irqWindows: summary.windows, guestCycles: vm.clock.tsc(), guestNs: vm.clock.now(),
+      timeline: vm.timeline === undefined || options.timeline === undefined ? undefined : { ...options.timeline, startsIn: vm.timeline.startsIn, ...(vm.timeline.startsHaltedIn === undefined ? {} : { startsHaltedIn: vm.timeline.startsHaltedIn }), events: vm.timeline.events, dropped: vm.timeline.dropped },
       saved: savingsOf(vm), rows: vm.counts.rows(), latency: vm.interruptLatency, lateness: mergedByDevice(vm.timerLateness), wall: vm.wallTimes, unmodelled: vm.unmodelled, console: vm.console(), progress: workload.progress(),
     };
   } finally {
@@ -236,6 +244,7 @@ export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptio
     unmodelled: [...new Set(measured.flatMap((m) => m.unmodelled))],
     console: measured.map((m) => m.console).join(''),
     progress,
+    ...(measured[0]?.timeline === undefined ? {} : { timeline: measured[0].timeline }),
     savedByFastPath: {
       coalescing: sum((m) => m.saved.coalescing), cachedReads: sum((m) => m.saved.cachedReads),
       kernelCounters: sum((m) => m.saved.kernelCounters), programs: sum((m) => m.saved.programs), postedWrites: sum((m) => m.saved.postedWrites),

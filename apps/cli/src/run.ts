@@ -11,6 +11,8 @@ import { describeWorkload, runProfile } from './profile-run.ts';
 import type { RunFlags } from './run-flags.ts';
 import { workloadOptions } from './run-flags.ts';
 import type { Cell, Row } from './table.ts';
+import type { RunTimeline } from './timeline.ts';
+import { renderTimeline } from './timeline.ts';
 import { printTable } from './table.ts';
 
 /** A count that was measured, or `n/a` when nothing was (no interrupt taken, no timer run). */
@@ -76,6 +78,10 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
     console.log('Wall time per heavyweight exit round trip to the device host (live), ns:');
     printTable(Object.entries(run.wallNs).map(([kind, p]) => ({ exit: kind, count: p.count, p50: p.p50, p90: p.p90, p99: p.p99, max: p.max })));
   }
+  if (run.timeline !== undefined) {
+    console.log(`\nTimeline of the bootstrap processor, ${describeWindow(run.timeline)} (seed 001's picture):`);
+    for (const line of renderTimeline(run.timeline)) console.log(line);
+  }
   if (run.unmodelled.length > 0) console.log(`Not modelled yet (absent from this run): ${run.unmodelled.join(', ')}`);
   if (run.console !== '') {
     const lines = run.console.split(/\r?\n/);
@@ -85,9 +91,13 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
 }
 
 /** `run`'s action, given its placement: the report as tables, or `{ workload, run }` as JSON. */
-export async function runCommand(chosen: ChosenPlacement, flags: RunFlags, costs: Pick<WorkloadOptions, 'costModel'> = {}): Promise<void> {
-  const workload = { ...workloadOptions(flags), ...costs };
+export async function runCommand(chosen: ChosenPlacement, flags: RunFlags, extra: Pick<WorkloadOptions, 'costModel' | 'timeline'> = {}): Promise<void> {
+  const workload = { ...workloadOptions(flags), ...extra };
   const run = await runProfile(chosen, workload);
   if (flags.json === true) console.log(JSON.stringify({ workload, run }, null, 2));
   else printRun(run, workload);
+}
+
+function describeWindow(timeline: RunTimeline): string {
+  return `${timeline.fromNs / 1e6} ms to ${timeline.toNs / 1e6} ms of guest time`;
 }

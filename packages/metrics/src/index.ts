@@ -8,3 +8,5 @@ export type { TransitionRow } from './transition-counts.ts';
 export { TransitionCounts } from './transition-counts.ts';
 export type { ExitAttribution, ExitReport, ExitReportOptions, ExitsByDevice } from './report.ts';
 export { CPU_EXITS, attributeExits, exitReport, tallyExitsByDevice } from './report.ts';
+export type { TimelineEvent, TimelineWindow } from './timeline.ts';
+export { TimelineRecorder } from './timeline.ts';

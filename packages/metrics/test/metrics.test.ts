@@ -1,7 +1,7 @@
 import type { Domain, TransitionReason } from '@splitvisor/abi';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { COST_MODELS, Histogram, KVM_2020, TCG, TransitionCounts, costModel, crossingCycles, crossingCyclesIn, exitReport, modelledCycles } from '../src/index.ts';
+import { COST_MODELS, Histogram, KVM_2020, TCG, TimelineRecorder, TransitionCounts, costModel, crossingCycles, crossingCyclesIn, exitReport, modelledCycles } from '../src/index.ts';
 
 describe('transition counts', () => {
   it('counts crossings by (from, to, reason, device), with first and last times', () => {
@@ -200,5 +200,21 @@ describe('histogram', () => {
     [5, 10, 15].forEach((v) => { h.record(v); });
     expect([h.count, h.min, h.max, h.mean()]).toEqual([3, 5, 15, 10]);
     expect(() => { h.record(-1); }).toThrow(RangeError);
+  });
+});
+
+describe('timeline recorder', () => {
+  it('keeps the window\'s crossings, counts every one, and knows where the vCPU was when the window opened', () => {
+    const counts = new TransitionCounts();
+    const timeline = new TimelineRecorder({ fromNs: 100, toNs: 200 }, counts, 2);
+    timeline.record('guest', 'monitor', 'hlt', null, 50); // halted before the window, not woken by a crossing since
+    timeline.record('monitor', 'guest', 'resume', null, 50);
+    for (const t of [120, 130, 140]) timeline.record('guest', 'monitor', 'io', 'pit', t);
+    timeline.record('guest', 'monitor', 'io', 'pit', 250);
+    expect(counts.total).toBe(6);
+    expect(timeline.events.map((e) => e.time)).toEqual([120, 130]);
+    expect(timeline.dropped).toBe(1);
+    expect(timeline.startsIn).toBe('guest');
+    expect(timeline.startsHaltedIn).toBe('monitor');
   });
 });

@@ -32,8 +32,8 @@ import type { DeviceHost } from '@splitvisor/devhost';
 import type { LocalApicWindow } from '@splitvisor/irqchip';
 import { isaIrqOfPin } from '@splitvisor/irqchip';
 import type { KernelDomain } from '@splitvisor/kernel';
-import type { CostModel } from '@splitvisor/metrics';
-import { COST_MODELS, Histogram, TransitionCounts, costModel, crossingCyclesIn } from '@splitvisor/metrics';
+import type { CostModel, TimelineWindow } from '@splitvisor/metrics';
+import { COST_MODELS, Histogram, TimelineRecorder, TransitionCounts, costModel, crossingCyclesIn } from '@splitvisor/metrics';
 import type { GuestCpu, HostClock, RunLoopConfig, RunSummary } from '@splitvisor/monitor';
 import type { MonitorDomain } from '@splitvisor/monitor';
 import { RunLoop, Vcpus } from '@splitvisor/monitor';
@@ -104,11 +104,15 @@ export interface VmOptions {
    * (`splitvisor build`) has only that placement's.
    */
   readonly build?: VmBuild;
+  /** Keep the bootstrap processor's crossings in this window of guest time (`timeline`), each still counted. */
+  readonly timeline?: TimelineWindow;
 }
 
 export class Vm {
   readonly clock: GuestClock;
   readonly counts = new TransitionCounts();
+  /** The bootstrap processor's crossings in the window asked for (`VmOptions.timeline`). */
+  readonly timeline: TimelineRecorder | undefined;
   /** The cost model the guest's time runs on. */
   readonly costModel: CostModel;
   readonly placement: Placement;
@@ -163,6 +167,7 @@ export class Vm {
   constructor(placement: Placement, cpu: GuestCpu, options: VmOptions = {}) {
     this.placement = placement;
     this.mode = options.mode ?? 'modelled';
+    this.timeline = options.timeline === undefined ? undefined : new TimelineRecorder(options.timeline, this.counts);
     const build = options.build ?? { kernel: KERNEL_BUILD, monitor: MONITOR_BUILD, devhost: DEVHOST_BUILD };
     this.unmodelled = unmodelledDevices(placement, build);
     const mode = irqchipTopology(placement, this.unmodelled);
@@ -275,7 +280,7 @@ export class Vm {
           },
         },
         deviceAt,
-        recorder: this.counts,
+        recorder: index === 0 && this.timeline !== undefined ? this.timeline : this.counts,
         userDeadline: this.link.deadline,
         userDeadlineOwner: this.link.deadlineOwner,
         haltIn: mode === 'userspace' ? 'user' : mode === 'monitor' ? 'monitor' : 'kernel',
