@@ -2,8 +2,8 @@
 // The README's two commands start here, on a machine that has only node and
 // npm: find (or fetch through npm) the pinned pnpm, install the workspace from
 // its lockfile, then run the job.
-//   node tooling/bootstrap.mjs start [args...]   build the CLI and run it (the main job, `compare`,
-//                                                without args)
+//   node tooling/bootstrap.mjs start [args...]   build the CLI and run it (the main job, `compare`
+//                                                with its HTML report in reports/, without args)
 //   node tooling/bootstrap.mjs test              lint, typecheck and test everything,
 //                                                ending with "N passed, N failed"
 //   node tooling/bootstrap.mjs build-vmm [args]  build the CLI, then a VMM for one placement
@@ -72,7 +72,8 @@ if (job === 'test') {
   process.exit(status);
 } else if (job === 'start' || job === 'build-vmm') {
   run([...pm, 'exec', 'turbo', 'run', 'build', '--filter=@splitvisor/cli...', '--output-logs=errors-only', `--concurrency=${TURBO_CONCURRENCY}`], { setUp: true });
-  const args = job === 'build-vmm' ? ['build', ...rest] : rest.length > 0 ? rest : ['compare'];
+  // The main job ends with the comparison's tables and the path of its HTML report (reports/, git-ignored).
+  const args = job === 'build-vmm' ? ['build', ...rest] : rest.length > 0 ? rest : ['compare', '--html', join('reports', 'compare.html')];
   process.exit(run(['node', join(root, 'apps', 'cli', 'dist', 'main.js'), ...args], { allowFailure: true }));
 } else {
   console.error(`splitvisor bootstrap: unknown job "${job}" (expected start, test or build-vmm)`);

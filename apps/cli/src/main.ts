@@ -11,6 +11,9 @@ import { Vm, VmError } from '@splitvisor/vmm';
 import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, WORKLOAD_MIXES, workloadDefinition } from '@splitvisor/workloads';
 import { buildVmm, printBuild } from './build-vmm.ts';
 import { readCostFile } from './cost-file.ts';
+import { writeReport } from './html-report.ts';
+import { ResultFile, readResult, resultSchema } from './result-file.ts';
+import { asResult } from './result-format.ts';
 import { printTable } from './table.ts';
 import { timelineWindow } from './timeline.ts';
 import type { CompareBy } from './compare.ts';
@@ -45,9 +48,11 @@ withRunFlags(program
   .option('--profile <name>', 'the placement (see splitvisor profiles)')
   .option('--placement <file>', 'a placement of your own, as JSON (start from splitvisor profiles --show NAME)')
   .option('--costs <file>', 'charge crossings in a cost model of your own (JSON: see splitvisor costs --help)')
-  .option('--timeline <window>', "draw a window of guest time as seed 001 does, rows H K M G (e.g. 0ms..2ms)", timelineWindow))
-  .action(async (flags: RunFlags & { profile?: string; placement?: string; costs?: string; timeline?: { fromNs: number; toNs: number } }) => {
-    await runCommand(choosePlacement(placementRef(flags)), flags, { ...costsOf(flags), ...(flags.timeline === undefined ? {} : { timeline: flags.timeline }) });
+  .option('--timeline <window>', "draw a window of guest time as seed 001 does, rows H K M G (e.g. 0ms..2ms)", timelineWindow)
+  .option('--html <file>', 'also write the report as a self-contained HTML page'))
+  .action(async (flags: RunFlags & { profile?: string; placement?: string; costs?: string; timeline?: { fromNs: number; toNs: number }; html?: string }) => {
+    const result = await runCommand(choosePlacement(placementRef(flags)), flags, { ...costsOf(flags), ...(flags.timeline === undefined ? {} : { timeline: flags.timeline }) });
+    await html(flags, result);
   });
 
 withRunFlags(program
@@ -56,8 +61,9 @@ withRunFlags(program
   .option('--profiles <names>', `comma-separated profile names (see splitvisor profiles; default ${DEFAULT_PROFILES}, or none when --placement is given)`)
   .option('--placement <file>', 'a placement of your own, as JSON, compared after the profiles (repeatable)', (file: string, files: string[]) => [...files, file], [])
   .addOption(new Option('--by <what>', 'break the exits down by device (with their cost) or by reason').choices(['device', 'reason']).default('device'))
-  .option('--costs <file>', 'charge crossings in a cost model of your own (JSON: see splitvisor costs --help)'))
-  .action(async (flags: RunFlags & { profiles?: string; placement: string[]; by: CompareBy; costs?: string }) => {
+  .option('--costs <file>', 'charge crossings in a cost model of your own (JSON: see splitvisor costs --help)')
+  .option('--html <file>', 'also write the comparison as a self-contained HTML page'))
+  .action(async (flags: RunFlags & { profiles?: string; placement: string[]; by: CompareBy; costs?: string; html?: string }) => {
     // The profiles asked for (an empty name is an unknown profile); by default five, or none beside --placement files.
     const names = flags.profiles?.split(',').map((name) => name.trim()) ?? (flags.placement.length > 0 ? [] : DEFAULT_PROFILES.split(','));
     const refs: PlacementRef[] = [...names.map((name) => ({ profile: name })), ...flags.placement.map((file) => ({ file }))];
@@ -78,8 +84,10 @@ withRunFlags(program
       runs.push(await runProfile(placement, workload));
     }
     bar.stop();
-    if (flags.json === true) console.log(JSON.stringify({ workload, runs }, null, 2));
+    const result = asResult('compare', { workload, runs });
+    if (flags.json === true) console.log(JSON.stringify(result, null, 2));
     else printComparison(runs, workload, flags.by);
+    await html(flags, result);
   });
 
 program
@@ -187,12 +195,31 @@ program
   .addOption(new Option('--slice <time>', "the host scheduler's round-robin slice").argParser(duration).default(10e6, '10ms'))
   .option('--duration <time>', 'time to run each case (default 1s; io-fastpaths 20ms)', duration)
   .option('--json', 'print as JSON')
-  .action((name: string, flags: { vms: number; vcpus: number; pcpus: number; slice: number; duration?: number; json?: boolean }) => {
+  .option('--html <file>', 'also write the tables and their curves as a self-contained HTML page')
+  .action(async (name: string, flags: { vms: number; vcpus: number; pcpus: number; slice: number; duration?: number; json?: boolean; html?: string }) => {
     const bar = progressBar(`experiment ${name}`, flags.json === true);
     const report = runExperiment(name, { vms: flags.vms, vcpus: flags.vcpus, pcpus: flags.pcpus, sliceNs: flags.slice, ...(flags.duration === undefined ? {} : { durationNs: flags.duration }), progress: bar.update });
     bar.stop();
-    if (flags.json === true) console.log(JSON.stringify(report, null, 2));
+    const result = asResult('experiment', report);
+    if (flags.json === true) console.log(JSON.stringify(result, null, 2));
     else printExperiment(report);
+    await html(flags, result);
+  });
+
+program
+  .command('report')
+  .description('draw results (what run, compare and experiment print with --json) as one self-contained HTML page')
+  .argument('[results...]', 'result files (JSON)')
+  .option('-o, --output <file>', 'the page to write', join('reports', 'report.html'))
+  .option('--schema', 'print the JSON Schema of the result format instead')
+  .action(async (files: string[], flags: { output: string; schema?: boolean }) => {
+    if (flags.schema === true) {
+      console.log(JSON.stringify(resultSchema(), null, 2));
+      return;
+    }
+    if (files.length === 0) throw new CliError('give the result files to draw (splitvisor run … --json > result.json)');
+    const results = files.map((file) => ({ file, result: readResult(file) })); // every one read and checked before anything is written
+    console.log(`HTML report: ${await writeReport(results, flags.output)}`);
   });
 
 program
@@ -227,6 +254,14 @@ program
   });
 
 addReplayCommand(program);
+
+/** `--html FILE`: the result drawn as a page, through the same checks `report` makes of a file; its path said (on stderr beside JSON). */
+async function html(flags: { readonly html?: string; readonly json?: boolean }, result: object): Promise<void> {
+  if (flags.html === undefined) return;
+  const checked = ResultFile.parse(JSON.parse(JSON.stringify(result)));
+  const path = await writeReport([{ file: `splitvisor ${process.argv.slice(2).join(' ')}`, result: checked }], flags.html);
+  (flags.json === true ? console.error : console.log)(`HTML report: ${path}`);
+}
 
 /** `--costs FILE`, in place of `--cost-model`: a model of the user's own for the run's crossings. */
 function costsOf(flags: { readonly costs?: string; readonly costModel?: string }): { readonly costModel?: CostModel } {

@@ -8,6 +8,7 @@
 import type { ChosenPlacement } from './placement-file.ts';
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
 import { describeWorkload, runProfile } from './profile-run.ts';
+import { asResult } from './result-format.ts';
 import type { RunFlags } from './run-flags.ts';
 import { workloadOptions } from './run-flags.ts';
 import type { Cell, Row } from './table.ts';
@@ -91,11 +92,13 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
 }
 
 /** `run`'s action, given its placement: the report as tables, or `{ workload, run }` as JSON. */
-export async function runCommand(chosen: ChosenPlacement, flags: RunFlags, extra: Pick<WorkloadOptions, 'costModel' | 'timeline'> = {}): Promise<void> {
+export async function runCommand(chosen: ChosenPlacement, flags: RunFlags, extra: Pick<WorkloadOptions, 'costModel' | 'timeline'> = {}): Promise<ReturnType<typeof asResult<{ workload: WorkloadOptions; run: ProfileRun }>>> {
   const workload = { ...workloadOptions(flags), ...extra };
   const run = await runProfile(chosen, workload);
-  if (flags.json === true) console.log(JSON.stringify({ workload, run }, null, 2));
+  const result = asResult('run', { workload, run });
+  if (flags.json === true) console.log(JSON.stringify(result, null, 2));
   else printRun(run, workload);
+  return result;
 }
 
 function describeWindow(timeline: RunTimeline): string {

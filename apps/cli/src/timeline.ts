@@ -19,8 +19,9 @@ export interface RunTimeline {
   /** Where the vCPU was when the window opened. */
   readonly startsIn: Domain;
   /** When it opened halted, the domain that waits. */
-  readonly startsHaltedIn?: Domain;
-  readonly events: readonly TimelineEvent[];
+  readonly startsHaltedIn?: Domain | undefined;
+  /** The window's crossings, in order (a result file's reasons are plain strings). */
+  readonly events: readonly (Omit<TimelineEvent, 'reason'> & { readonly reason: string })[];
   /** Crossings in the window past the ones kept. */
   readonly dropped: number;
 }
@@ -41,32 +42,50 @@ function ms(ns: number): string {
   return `${Number((ns / 1e6).toPrecision(4))}ms`;
 }
 
+/** A stay of the vCPU in one domain, from `fromNs` to `toNs` (equal for an exit's instant). */
+export interface Stay {
+  readonly domain: Domain;
+  readonly fromNs: number;
+  readonly toNs: number;
+}
+
+/**
+ * Where the vCPU was through the window. A halt's crossings are over in an
+ * instant and the vCPU then waits, out of the guest, in the innermost domain
+ * it reached, until its next crossing (the wake-up itself crosses nothing).
+ */
+export function stays(timeline: RunTimeline): Stay[] {
+  const found: Stay[] = [];
+  let at = timeline.startsIn;
+  let since = timeline.fromNs;
+  let halted: { readonly in: Domain; readonly at: number } | undefined = timeline.startsHaltedIn === undefined ? undefined : { in: timeline.startsHaltedIn, at: -1 };
+  for (const event of timeline.events) {
+    if (halted !== undefined && event.time > halted.at) {
+      found.push({ domain: halted.in, fromNs: since, toNs: event.time });
+      halted = undefined;
+    } else found.push({ domain: at, fromNs: since, toNs: event.time });
+    if (event.reason === 'hlt') halted = { in: event.to, at: event.time };
+    at = event.to;
+    since = event.time;
+  }
+  found.push({ domain: halted?.in ?? at, fromNs: since, toNs: timeline.toNs });
+  return found;
+}
+
+/** The letter and the name of each domain's row, outermost first. */
+export const TIMELINE_ROWS = ROWS;
+
 /** The timeline's lines: the four rows, an axis, a legend. */
 export function renderTimeline(timeline: RunTimeline, width = 100): string[] {
   const { fromNs, toNs } = timeline;
   const span = toNs - fromNs;
   const column = (t: number) => Math.min(width - 1, Math.max(0, Math.floor(((t - fromNs) / span) * width)));
   const marks = new Map<Domain, boolean[]>(ROWS.map(([domain]) => [domain, new Array<boolean>(width).fill(false)]));
-  const stay = (domain: Domain, from: number, to: number) => {
-    const row = marks.get(domain);
-    if (row === undefined) return;
-    for (let c = column(from); c <= column(to); c++) row[c] = true;
-  };
-  // A halt's crossings are over in an instant and the vCPU then waits, out of the guest, in the innermost domain
-  // it reached, until its next crossing (the wake-up itself crosses nothing): drawn there.
-  let at = timeline.startsIn;
-  let since = fromNs;
-  let halted: { readonly in: Domain; readonly at: number } | undefined = timeline.startsHaltedIn === undefined ? undefined : { in: timeline.startsHaltedIn, at: -1 };
-  for (const event of timeline.events) {
-    if (halted !== undefined && event.time > halted.at) {
-      stay(halted.in, since, event.time);
-      halted = undefined;
-    } else stay(at, since, event.time);
-    if (event.reason === 'hlt') halted = { in: event.to, at: event.time };
-    at = event.to;
-    since = event.time;
+  for (const stay of stays(timeline)) {
+    const row = marks.get(stay.domain);
+    if (row === undefined) continue;
+    for (let c = column(stay.fromNs); c <= column(stay.toNs); c++) row[c] = true;
   }
-  stay(halted?.in ?? at, since, toNs);
   const lines = ROWS.map(([domain, letter]) => `${letter} ${(marks.get(domain) ?? []).map((on) => (on ? letter : ' ')).join('')}`);
   const axis = new Array<string>(width).fill('─');
   for (let c = 0; c < width; c += 25) axis[c] = '┬';

@@ -43,7 +43,7 @@ describe("the READMEs' commands", () => {
     expect(scripts.start).toBe('node tooling/bootstrap.mjs start');
     expect(scripts['build:vmm']).toBe('node tooling/bootstrap.mjs build-vmm');
     // The bootstrap hands its arguments on to the built command (`compare` when there are none; `build` first for build-vmm).
-    expect(read('tooling/bootstrap.mjs')).toMatch(/const args = job === 'build-vmm' \? \['build', \.\.\.rest\] : rest\.length > 0 \? rest : \['compare'\];/);
+    expect(read('tooling/bootstrap.mjs')).toMatch(/const args = job === 'build-vmm' \? \['build', \.\.\.rest\] : rest\.length > 0 \? rest : \['compare', '--html', join\('reports', 'compare\.html'\)\];/);
     expect(read('tooling/bootstrap.mjs')).toMatch(/join\(root, 'apps', 'cli', 'dist', 'main\.js'\), \.\.\.args\]/);
   });
 
