@@ -10,6 +10,7 @@ import { IdleCpu } from '@splitvisor/scripted-guest';
 import { Vm, VmError } from '@splitvisor/vmm';
 import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, WORKLOAD_MIXES, workloadDefinition } from '@splitvisor/workloads';
 import { buildVmm, printBuild } from './build-vmm.ts';
+import { calibrate, calibrationRows } from './calibrate.ts';
 import { readCostFile } from './cost-file.ts';
 import { writeReport } from './html-report.ts';
 import { ResultFile, readResult, resultSchema } from './result-file.ts';
@@ -204,6 +205,25 @@ program
     if (flags.json === true) console.log(JSON.stringify(result, null, 2));
     else printExperiment(report);
     await html(flags, result);
+  });
+
+program
+  .command('calibrate')
+  .description('measure what the transitions cost on this machine (vmexit loops, direct and worker transports, and the bare SharedArrayBuffer ping-pong), beside the cost model')
+  .option('--profile <name>', 'where the loops run (its PM timer must be in the device host; default kvm-irqchip)', 'kvm-irqchip')
+  .addOption(new Option('--iterations <n>', 'iterations of each loop').argParser(positiveInteger).default(20_000))
+  .option('--cost-model <name>', `the model to set beside the measurements (default the profile's): ${COST_MODELS.map((m) => m.name).join(', ')}`)
+  .option('--json', 'print as JSON')
+  .action(async (flags: { profile: string; iterations: number; costModel?: string; json?: boolean }) => {
+    const bar = progressBar('calibrate', flags.json === true);
+    const calibration = await calibrate(choosePlacement(flags.profile), { iterations: flags.iterations, ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }), progress: bar.update });
+    bar.stop();
+    if (flags.json === true) console.log(JSON.stringify(calibration, null, 2));
+    else {
+      console.log(`splitvisor calibrate — ${flags.iterations} iterations of each vmexit loop under ${flags.profile}, on this machine\n`);
+      printTable(calibrationRows(calibration), { transition: 44, how: 40 });
+      console.log('Wall-clock figures of this run, this machine (not reproducible); the model\'s are the ones modelled runs charge.');
+    }
   });
 
 program

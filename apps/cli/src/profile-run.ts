@@ -7,6 +7,7 @@
  * side. Modelled runs are deterministic: the same arguments give the same
  * report, byte for byte.
  */
+import { performance } from 'node:perf_hooks';
 import type { CostModel, ExitReport, TransitionRow } from '@splitvisor/metrics';
 import { COST_MODELS, Histogram, costModel, exitReport } from '@splitvisor/metrics';
 import type { Placement } from '@splitvisor/placement';
@@ -30,6 +31,8 @@ export interface WorkloadOptions {
   readonly disk?: string;
   /** A raw diskette image for floppy drive A. */
   readonly floppy?: string;
+  /** Modelled: time the direct transport's round trips and the guest's run on the wall clock too (this machine's figures: `wallNs`, `runWallNs`). */
+  readonly timeCrossings?: boolean;
   /** Keep the crossings of this window of guest time (the first part's, for a mix) for a timeline. */
   readonly timeline?: { readonly fromNs: number; readonly toNs: number };
 }
@@ -60,8 +63,10 @@ export interface ProfileRun extends ExitReport {
   readonly interruptLatencyNs: Percentiles;
   /** Each timer device's lateness: virtual ns from its deadline to its domain running it (every vCPU's; modelled mode). */
   readonly timerLatenessNs: Readonly<Record<string, Percentiles>>;
-  /** Live mode only: wall-clock ns per heavyweight exit round trip, by exit kind. */
+  /** Live mode (or `timeCrossings`) only: wall-clock ns per heavyweight exit round trip, by exit kind. */
   readonly wallNs?: Readonly<Record<string, Percentiles>>;
+  /** With `timeCrossings`: the wall-clock ns the guest's run took (the VM's assembly apart). */
+  readonly runWallNs?: number;
   readonly unmodelled: readonly string[];
   /** What the guest wrote to COM1 (empty live with COM1 in the device host's worker). */
   readonly console: string;
@@ -151,6 +156,7 @@ interface Measured {
   readonly progress: Readonly<Record<string, number>>;
   readonly saved: FastPathSavings;
   readonly timeline: RunTimeline | undefined;
+  readonly runWallNs: number;
 }
 
 /** One workload on a VM of the placement for `durationNs`. */
@@ -162,15 +168,19 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
       ...(options.costModel === undefined ? {} : { costModel: options.costModel }),
       ...(workload.aps === undefined ? {} : { aps: workload.aps }),
       ...(options.timeline === undefined ? {} : { timeline: options.timeline }),
+      ...(options.timeCrossings === true ? { timeCrossings: true } : {}),
     });
   } catch (error) {
     if (error instanceof VmError) throw new CliError(error.message);
     throw error;
   }
   try {
+    const start = performance.now();
     const summary = vm.run(durationNs);
+    const runWallNs = (performance.now() - start) * 1e6;
     return {
       irqchip: vm.irqchip, interrupts: summary.interrupts, irqWindows: summary.windows, guestCycles: vm.clock.tsc(), guestNs: vm.clock.now(),
+      runWallNs,
       timeline: vm.timeline === undefined || options.timeline === undefined ? undefined : { ...options.timeline, startsIn: vm.timeline.startsIn, ...(vm.timeline.startsHaltedIn === undefined ? {} : { startsHaltedIn: vm.timeline.startsHaltedIn }), events: vm.timeline.events, dropped: vm.timeline.dropped },
       saved: savingsOf(vm), rows: vm.counts.rows(), latency: vm.interruptLatency, lateness: mergedByDevice(vm.timerLateness), wall: vm.wallTimes, unmodelled: vm.unmodelled, console: vm.console(), progress: workload.progress(),
     };
@@ -240,7 +250,8 @@ export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptio
     ...exitReport(rows, model, guestCycles),
     interruptLatencyNs: percentiles(latency),
     timerLatenessNs: byName(lateness),
-    ...(mode === 'live' ? { wallNs: byName(wall) } : {}),
+    ...(mode === 'live' || options.timeCrossings === true ? { wallNs: byName(wall) } : {}),
+    ...(options.timeCrossings === true ? { runWallNs: sum((m) => m.runWallNs) } : {}),
     unmodelled: [...new Set(measured.flatMap((m) => m.unmodelled))],
     console: measured.map((m) => m.console).join(''),
     progress,

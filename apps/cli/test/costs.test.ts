@@ -59,3 +59,19 @@ describe('splitvisor costs', () => {
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
   }, 30_000);
 });
+
+describe('splitvisor calibrate', () => {
+  it('measures each transition here beside the model: the kernel\'s answer, the direct and worker transports, the ping-pong floor', () => {
+    const { stdout, status, stderr } = splitvisor('calibrate', '--iterations', '300', '--json');
+    expect(status, stderr).toBe(0);
+    const calibration = JSON.parse(stdout) as { iterations: number; model: string; rows: { transition: string; modelCycles?: number; measuredNs: number }[] };
+    expect(calibration).toMatchObject({ iterations: 300, model: 'kvm-2020' });
+    expect(calibration.rows.map((r) => r.transition)).toEqual([
+      expect.stringMatching(/^exit answered in the kernel/), expect.stringMatching(/^heavyweight exit, direct transport/),
+      expect.stringMatching(/^heavyweight exit, worker transport/), expect.stringMatching(/^SharedArrayBuffer ping-pong/),
+    ]);
+    // Wall-clock figures: only that each was measured (a number above zero), never how fast.
+    for (const row of calibration.rows) expect(row.measuredNs, row.transition).toBeGreaterThan(0);
+    expect(calibration.rows.slice(0, 3).map((r) => r.modelCycles)).toEqual([2_000, 2_528, 2_528]);
+  }, 120_000);
+});

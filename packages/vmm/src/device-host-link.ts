@@ -7,7 +7,8 @@
  * never asks which.
  *
  * The coalesced ring the kernel filled goes ahead of the exit that flushes
- * it; in live mode every exit's round trip is also timed on the wall clock.
+ * it; in live mode every exit's round trip is also timed on the wall clock
+ * (in modelled mode when asked).
  *
  * A posted write goes one way (`post`), and the host's `run` answering it
  * comes back one way: at once in this thread, whenever the worker gets to it
@@ -45,7 +46,7 @@ export interface DeviceHostLinkOptions {
   readonly observers: HostObservers;
   /** What the in-thread device host opened, to release when the VM stops. */
   readonly releases: Release[];
-  /** Each exit's wall-clock round trip, in live mode. */
+  /** Each exit's wall-clock round trip (live mode; modelled too when given, the direct transport's). */
   readonly timed?: (kind: Exit['kind'], ms: number) => void;
   /** Live mode: how long each end of the channel spins before it sleeps. */
   readonly spin?: HaltPollOptions;
@@ -88,7 +89,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
       this.host = build.create(devhostEnd, options.memory);
       assembleDeviceHost(this.host, placement, topology, build, options.observers, board, options.releases);
       this.shutdownWorker = undefined;
-      this.timed = undefined;
+      this.timed = options.timed;
     }
     this.end.setHandler({
       onCall: (m) => kernel.ioctl(m as never),

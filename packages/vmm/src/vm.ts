@@ -104,6 +104,12 @@ export interface VmOptions {
    * (`splitvisor build`) has only that placement's.
    */
   readonly build?: VmBuild;
+  /**
+   * Modelled mode: time each heavyweight exit's round trip through the direct
+   * transport on the wall clock too (`wallTimes`), as live mode always does.
+   * What the guest sees is unchanged; the figures are this machine's.
+   */
+  readonly timeCrossings?: boolean;
   /** Keep the bootstrap processor's crossings in this window of guest time (`timeline`), each still counted. */
   readonly timeline?: TimelineWindow;
 }
@@ -133,7 +139,7 @@ export class Vm {
    * thread (the device host's in modelled mode).
    */
   readonly timerLateness = new Map<string, Histogram[]>();
-  /** Live mode: wall-clock ns of each heavyweight exit's round trip to the device host, by exit kind. */
+  /** Live mode (and modelled with `timeCrossings`): wall-clock ns of each heavyweight exit's round trip to the device host, by exit kind. */
   readonly wallTimes = new Map<Exit['kind'], Histogram>();
   /** The bootstrap processor's run loop (qtest's accesses go through it). */
   private readonly loop: RunLoop;
@@ -212,7 +218,7 @@ export class Vm {
           ...(mode === 'userspace' ? { cpuLine: (cpu: number, level: boolean, acknowledged: boolean) => { this.cpuLine(cpu, level, acknowledged); } } : {}),
           ...(mode === 'split' ? { cpuLine: (_cpu: number, level: boolean, acknowledged: boolean) => { this.cpuLine(extIntSlot, level, acknowledged); } } : {}),
         },
-        timed: (kind, ms) => { this.recordWall(kind, ms); },
+        ...(this.mode === 'live' || options.timeCrossings === true ? { timed: (kind: Exit['kind'], ms: number) => { this.recordWall(kind, ms); } } : {}),
         ...(options.channelSpin === undefined ? {} : { spin: options.channelSpin }),
         build: build.devhost,
       });
