@@ -29,7 +29,7 @@ async function render(spec: TopLevelSpec): Promise<string> {
 }
 
 /** Each run's exits by device and the domain that handled them, the device host's kicks stacked on: one bar segment per cell. */
-export async function exitsChart(runs: readonly ResultRun[], id: string): Promise<Chart> {
+export async function exitsChart(runs: readonly Pick<ResultRun, 'profile' | 'exitsByDevice' | 'kicksByDevice'>[], id: string): Promise<Chart> {
   const values = runs.flatMap((run) => [
     ...Object.entries(run.exitsByDevice).flatMap(([device, cell]) => Object.entries(cell).map(([domain, exits]) => ({ profile: run.profile, device, domain, exits }))),
     ...Object.entries(run.kicksByDevice).flatMap(([device, cell]) => (cell.user === undefined ? [] : [{ profile: run.profile, device, domain: 'kicks to user', exits: cell.user }])),
@@ -51,7 +51,7 @@ export async function exitsChart(runs: readonly ResultRun[], id: string): Promis
 }
 
 /** Each run's modelled overhead: one bar a run. */
-export async function overheadChart(runs: readonly ResultRun[], id: string): Promise<Chart> {
+export async function overheadChart(runs: readonly Pick<ResultRun, 'profile' | 'overheadCycles' | 'costModel' | 'overheadPercent'>[], id: string): Promise<Chart> {
   const values = runs.map((run) => ({ profile: run.profile, cycles: run.overheadCycles, model: run.costModel, percent: run.overheadPercent }));
   const svg = await render({
     data: { values },

@@ -9,7 +9,8 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Chart } from './charts.ts';
 import { exitsChart, experimentChart, latenessChart, overheadChart, timelineChart } from './charts.ts';
-import type { ResultFile, ResultRun } from './result-file.ts';
+import type { ResultRun } from './result-file.ts';
+import { ResultFile } from './result-file.ts';
 
 const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #1d1d1f; padding: 0 1rem; }
@@ -55,6 +56,13 @@ async function sections(results: readonly { readonly file: string; readonly resu
       }
       continue;
     }
+    if (result.kind === 'replay') {
+      out.push(`<h2>replay of ${escape(result.trace)} under ${escape(result.profile)}</h2><p class="note">${escape(file)}</p>`);
+      out.push(htmlTable([{ profile: result.profile, irqchip: result.irqchip, 'cost model': result.costModel, exits: result.exits, 'into kernel': result.lightweightExits, 'into user': result.heavyweightExits, 'overhead cycles': result.overheadCycles, '% of guest time': result.overheadPercent }]));
+      out.push(figure(await exitsChart([result], id('exits'))));
+      out.push('<h3>Fidelity: reads identical to QEMU\'s, by device</h3>', htmlTable(result.fidelity.map((f) => ({ device: f.device, region: f.mr, reads: f.reads, identical: f.identical, mismatches: f.mismatches, '% identical': f.identicalPercent }))));
+      continue;
+    }
     const runs = result.kind === 'run' ? [result.run] : result.runs;
     const title = result.kind === 'run' ? `run — ${result.run.profile}` : `compare — ${runs.map((r) => r.profile).join(', ')}`;
     out.push(`<h2>${escape(title)}, workload ${escape(result.workload.workload)}</h2><p class="note">${escape(file)}</p>`, runsTable(runs));
@@ -78,6 +86,14 @@ export async function reportHtml(results: readonly { readonly file: string; read
 ${body.join('\n')}
 </body></html>
 `;
+}
+
+/** `--html FILE`: a command's result drawn as a page, through the same checks `report` makes of a file; its path said (on stderr beside JSON). */
+export async function writeResultHtml(flags: { readonly html?: string; readonly json?: boolean }, result: object): Promise<void> {
+  if (flags.html === undefined) return;
+  const checked = ResultFile.parse(JSON.parse(JSON.stringify(result)));
+  const path = await writeReport([{ file: `splitvisor ${process.argv.slice(2).join(' ')}`, result: checked }], flags.html);
+  (flags.json === true ? console.error : console.log)(`HTML report: ${path}`);
 }
 
 /** Writes the page for `results` to `file`, whole or not at all; returns its absolute path. */

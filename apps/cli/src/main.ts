@@ -12,8 +12,8 @@ import { WORKLOAD_ALIASES, WORKLOAD_DEFINITIONS, WORKLOAD_MIXES, workloadDefinit
 import { buildVmm, printBuild } from './build-vmm.ts';
 import { calibrate, calibrationRows } from './calibrate.ts';
 import { readCostFile } from './cost-file.ts';
-import { writeReport } from './html-report.ts';
-import { ResultFile, readResult, resultSchema } from './result-file.ts';
+import { writeReport, writeResultHtml } from './html-report.ts';
+import { readResult, resultSchema } from './result-file.ts';
 import { asResult } from './result-format.ts';
 import { printTable } from './table.ts';
 import { timelineWindow } from './timeline.ts';
@@ -53,7 +53,7 @@ withRunFlags(program
   .option('--html <file>', 'also write the report as a self-contained HTML page'))
   .action(async (flags: RunFlags & { profile?: string; placement?: string; costs?: string; timeline?: { fromNs: number; toNs: number }; html?: string }) => {
     const result = await runCommand(choosePlacement(placementRef(flags)), flags, { ...costsOf(flags), ...(flags.timeline === undefined ? {} : { timeline: flags.timeline }) });
-    await html(flags, result);
+    await writeResultHtml(flags, result);
   });
 
 withRunFlags(program
@@ -88,7 +88,7 @@ withRunFlags(program
     const result = asResult('compare', { workload, runs });
     if (flags.json === true) console.log(JSON.stringify(result, null, 2));
     else printComparison(runs, workload, flags.by);
-    await html(flags, result);
+    await writeResultHtml(flags, result);
   });
 
 program
@@ -204,7 +204,7 @@ program
     const result = asResult('experiment', report);
     if (flags.json === true) console.log(JSON.stringify(result, null, 2));
     else printExperiment(report);
-    await html(flags, result);
+    await writeResultHtml(flags, result);
   });
 
 program
@@ -274,14 +274,6 @@ program
   });
 
 addReplayCommand(program);
-
-/** `--html FILE`: the result drawn as a page, through the same checks `report` makes of a file; its path said (on stderr beside JSON). */
-async function html(flags: { readonly html?: string; readonly json?: boolean }, result: object): Promise<void> {
-  if (flags.html === undefined) return;
-  const checked = ResultFile.parse(JSON.parse(JSON.stringify(result)));
-  const path = await writeReport([{ file: `splitvisor ${process.argv.slice(2).join(' ')}`, result: checked }], flags.html);
-  (flags.json === true ? console.error : console.log)(`HTML report: ${path}`);
-}
 
 /** `--costs FILE`, in place of `--cost-model`: a model of the user's own for the run's crossings. */
 function costsOf(flags: { readonly costs?: string; readonly costModel?: string }): { readonly costModel?: CostModel } {

@@ -22,6 +22,8 @@ import type { DeviceName } from '@splitvisor/placement';
 import type { TraceRecord } from '@splitvisor/traces';
 import { Vm, VmError } from '@splitvisor/vmm';
 import { CliError } from './cli-error.ts';
+import { writeResultHtml } from './html-report.ts';
+import { asResult } from './result-format.ts';
 import type { PlacementChoice } from './placement-file.ts';
 import { choosePlacement, placementRef } from './placement-file.ts';
 import { readAnyTrace } from './qemu-trace-log.ts';
@@ -437,7 +439,8 @@ export function addReplayCommand(program: Command): void {
     .option('--disk <image>', 'a raw image for the ATA primary master, opened read-only, or "blank" for a blank 16 MiB one as the shared traces were recorded with (default: no drives)')
     .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image for drive A, or "blank" for a blank 1.44 MB one as the shared SeaBIOS trace had (default: no drives)')
     .option('--json', 'print the report as JSON')
-    .action(async (trace: string, flags: { profile?: string; placement?: string; limit?: number; costModel?: string; disk?: string; floppy?: string; json?: boolean }) => {
+    .option('--html <file>', 'also write the report as a self-contained HTML page')
+    .action(async (trace: string, flags: { profile?: string; placement?: string; limit?: number; costModel?: string; disk?: string; floppy?: string; json?: boolean; html?: string }) => {
       const chosen = choosePlacement(placementRef(flags)); // a bad placement is found before the trace is read
       const report = await replayTrace(trace, {
         profile: chosen,
@@ -446,7 +449,9 @@ export function addReplayCommand(program: Command): void {
         ...(flags.disk === undefined ? {} : { disk: flags.disk }),
         ...(flags.floppy === undefined ? {} : { floppy: flags.floppy }),
       });
-      if (flags.json === true) console.log(JSON.stringify(report, null, 2));
+      const result = asResult('replay', report);
+      if (flags.json === true) console.log(JSON.stringify(result, null, 2));
       else printReplay(report);
+      await writeResultHtml(flags, result);
     });
 }

@@ -47,11 +47,20 @@ const Run = z.looseObject({
 
 const Cell = z.union([z.string(), z.number()]);
 
+/** A QEMU trace replayed under a placement (`ReplayReport`), the fields a report draws. */
+const Replay = {
+  trace: z.string(), profile: z.string(), irqchip: z.string(), costModel: z.string(),
+  exits: z.number(), lightweightExits: z.number(), heavyweightExits: z.number(),
+  exitsByDevice: ByDomain, kicksByDevice: ByDomain, overheadCycles: z.number(), overheadPercent: z.number(),
+  fidelity: z.array(z.looseObject({ mr: z.string(), device: z.string(), reads: z.number(), identical: z.number(), mismatches: z.number(), identicalPercent: z.number() })),
+};
+
 const Header = { format: z.literal(RESULT_FORMAT), version: z.literal(RESULT_VERSION) };
 
 export const ResultFile = z.discriminatedUnion('kind', [
   z.looseObject({ ...Header, kind: z.literal('run'), workload: z.looseObject({ workload: z.string() }), run: Run }),
   z.looseObject({ ...Header, kind: z.literal('compare'), workload: z.looseObject({ workload: z.string() }), runs: z.array(Run).min(1) }),
+  z.looseObject({ ...Header, kind: z.literal('replay'), ...Replay }),
   z.looseObject({
     ...Header, kind: z.literal('experiment'), experiment: z.string(), seed: z.string(),
     tables: z.array(z.object({ title: z.string(), rows: z.array(z.record(z.string(), Cell)) })),
@@ -80,7 +89,7 @@ export function readResult(file: string): ResultFile {
     throw new CliError(`${file}: not JSON, or cut short (${error instanceof Error ? error.message : String(error)})`);
   }
   if (typeof input !== 'object' || input === null || (input as { format?: unknown }).format !== RESULT_FORMAT) {
-    throw new CliError(`${file}: not a splitvisor result (what run, compare or experiment print with --json)`);
+    throw new CliError(`${file}: not a splitvisor result (what run, compare, replay or experiment print with --json)`);
   }
   const { version } = input as { version?: unknown };
   if (version !== RESULT_VERSION) throw new CliError(`${file}: a result of format version ${JSON.stringify(version)}; this splitvisor reads version ${RESULT_VERSION}`);

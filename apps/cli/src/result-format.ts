@@ -3,7 +3,7 @@
 export const RESULT_FORMAT = 'splitvisor-result';
 export const RESULT_VERSION = 1;
 
-export type ResultKind = 'run' | 'compare' | 'experiment';
+export type ResultKind = 'run' | 'compare' | 'replay' | 'experiment';
 
 /** A result as `--json` prints it: the format, its version and kind first. */
 export function asResult<T extends object>(kind: ResultKind, body: T): { readonly format: typeof RESULT_FORMAT; readonly version: typeof RESULT_VERSION; readonly kind: ResultKind } & T {

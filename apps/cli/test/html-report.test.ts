@@ -30,13 +30,16 @@ function result(name: string, ...args: string[]): { file: string; json: ResultFi
 let compare: ReturnType<typeof result>;
 let timeline: ReturnType<typeof result>;
 let experiment: ReturnType<typeof result>;
+let replay: ReturnType<typeof result>;
+const SEABIOS = fileURLToPath(new URL('../../../../shared/traces/seabios-post.jsonl.gz', import.meta.url));
 const page = join(dir, 'report.html');
 
 beforeAll(() => {
   compare = result('compare', 'compare', '--profiles', 'kvm-irqchip,kvm-userspace-pit,kvm-split', '--workload', 'linux-idle-pit', '--duration', '20ms');
   timeline = result('run', 'run', '--profile', 'kvm-userspace-pit', '--workload', 'linux-idle-pit', '--duration', '5ms', '--timeline', '0ms..3ms');
   experiment = result('experiment', 'experiment', 'xen-vtimer', '--duration', '50ms');
-  const report = splitvisor('report', compare.file, timeline.file, experiment.file, '-o', page);
+  replay = result('replay', 'replay', SEABIOS, '--profile', 'kvm-irqchip', '--disk', 'blank', '--floppy', 'blank', '--limit', '3000');
+  const report = splitvisor('report', compare.file, timeline.file, replay.file, experiment.file, '-o', page);
   if (report.status !== 0) throw new Error(report.stderr);
 }, 120_000);
 
@@ -89,10 +92,11 @@ describe('the HTML report', () => {
         expect(chart.height, chart.id).toBeGreaterThan(50);
       }
       const kinds = (what: string) => charts.filter((c) => c.id.endsWith(`-${what}`));
-      if (compare.json.kind !== 'compare' || timeline.json.kind !== 'run' || experiment.json.kind !== 'experiment') throw new Error('unexpected result kinds');
-      const [compareExits, runExits] = kinds('exits');
+      if (compare.json.kind !== 'compare' || timeline.json.kind !== 'run' || replay.json.kind !== 'replay' || experiment.json.kind !== 'experiment') throw new Error('unexpected result kinds');
+      const [compareExits, runExits, replayExits] = kinds('exits');
       expect(compareExits?.bars).toBe(exitBars(compare.json.runs));
       expect(runExits?.bars).toBe(exitBars([timeline.json.run]));
+      expect(replayExits?.bars).toBe(exitBars([replay.json]));
       expect(kinds('overhead').map((c) => c.bars)).toEqual([3, 1]);
       expect(kinds('timeline')).toHaveLength(1);
       expect(kinds('timeline')[0]?.bars).toBeGreaterThan(timeline.json.run.timeline?.events.length === undefined ? 0 : 3);
@@ -117,7 +121,7 @@ describe('splitvisor report, given bad input', () => {
   it.each([
     ['a result of another version', (text: string) => text.replace('"version": 1', '"version": 2'), /: a result of format version 2; this splitvisor reads version 1$/],
     ['a cut-short file', (text: string) => text.slice(0, text.length / 2), /: not JSON, or cut short \(/],
-    ['a file that is not a result', () => '{"hello": "world"}', /: not a splitvisor result \(what run, compare or experiment print with --json\)$/],
+    ['a file that is not a result', () => '{"hello": "world"}', /: not a splitvisor result \(what run, compare, replay or experiment print with --json\)$/],
     ['a result missing its runs', (text: string) => text.replace('"runs"', '"rums"'), /: runs: /],
   ])('refuses %s in one line, writing no page', (_what, spoil, message) => {
     const bad = join(dir, `bad-${_what.replace(/\W+/g, '-')}.json`);
