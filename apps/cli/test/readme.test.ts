@@ -55,3 +55,29 @@ describe("the READMEs' commands", () => {
     if (args.split(' ').includes('--json')) expect(() => JSON.parse(result.stdout) as unknown).not.toThrow();
   });
 });
+
+describe("the README's figures", () => {
+  /** 416000 → "416 000", as the README writes numbers. */
+  const spaced = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+
+  it('are what the main job prints at this commit', () => {
+    const result = spawnSync(process.execPath, ['--import', tsx, main, 'compare', '--json'], { cwd: root, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    type Run = { profile: string; exits: number; heavyweightExits: number; overheadCycles: number; guestCycles: number; interrupts: number; kicksByDevice: Record<string, { user?: number }> };
+    const runs = Object.fromEntries((JSON.parse(result.stdout) as { runs: Run[] }).runs.map((r) => [r.profile, r]));
+    const [tcg, kvm, userPit, split, plex86] = ['qemu-tcg', 'kvm-irqchip', 'kvm-userspace-pit', 'kvm-split', 'plex86'].map((name) => runs[name] ?? expect.unreachable(name));
+    const readme = read('README.md').replace(/\s+/g, ' ');
+    for (const run of [tcg, kvm, userPit, split, plex86]) {
+      expect(run?.interrupts).toBe(100);
+      expect(readme).toContain(`the same ${spaced(run?.guestCycles ?? 0)} guest cycles`);
+    }
+    expect(readme).toContain(`makes ${kvm?.exits ?? 0} exits`);
+    expect(readme).toContain(`${split?.exits ?? 0} under the split irqchip`);
+    expect(readme).toContain(`kvm-irqchip costs ${spaced(kvm?.overheadCycles ?? 0)} cycles per 100 ms, as plex86 does`);
+    expect(plex86?.overheadCycles).toBe(kvm?.overheadCycles);
+    expect(readme).toContain(`adds ${userPit?.heavyweightExits ?? 0} heavyweight exits`);
+    expect(readme).toContain(`and ${spaced((userPit?.overheadCycles ?? 0) - (kvm?.overheadCycles ?? 0))} cycles`);
+    expect(readme).toContain(`has ${split?.heavyweightExits ?? 0} heavyweight exits and costs ${spaced((split?.overheadCycles ?? 0) - (kvm?.overheadCycles ?? 0))} cycles more than kvm-irqchip`);
+    expect(readme).toContain(`(${userPit?.kicksByDevice.pit?.user ?? 0} of those heavyweight crossings)`);
+  }, 60_000);
+});
