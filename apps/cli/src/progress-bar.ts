@@ -12,9 +12,9 @@ export interface ProgressBar {
   readonly stop: () => void;
 }
 
-export function progressBar(label: string, quiet = false): ProgressBar {
+export function progressBar(label: string, quiet = false, unit = 'runs'): ProgressBar {
   if (quiet || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
-  const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} runs · {eta_formatted} left`, stream: process.stderr, hideCursor: true, clearOnComplete: true });
+  const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} ${unit} · {eta_formatted} left`, stream: process.stderr, hideCursor: true, clearOnComplete: true });
   let started = false;
   return {
     update: (done, total) => {

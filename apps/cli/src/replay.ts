@@ -23,6 +23,7 @@ import type { TraceRecord } from '@splitvisor/traces';
 import { Vm, VmError } from '@splitvisor/vmm';
 import { CliError } from './cli-error.ts';
 import { writeResultHtml } from './html-report.ts';
+import { progressBar } from './progress-bar.ts';
 import { asResult } from './result-format.ts';
 import type { PlacementChoice } from './placement-file.ts';
 import { choosePlacement, placementRef } from './placement-file.ts';
@@ -250,6 +251,8 @@ export interface ReplayOptions {
   readonly disk?: string;
   /** A raw diskette image for drive A, or `blank`: a blank 1.44 MB one, as the shared SeaBIOS trace had. None: no drives. */
   readonly floppy?: string;
+  /** Told every few thousand records how many of them are replayed. */
+  readonly progress?: (done: number, total: number) => void;
 }
 
 /** Size of the blank disk the shared traces' QEMU had (`truncate -s 16M disk.img`, see their README). */
@@ -305,7 +308,9 @@ export async function replayRecords(trace: string, records: readonly TraceRecord
   let identifyWord = -1;
   let reads = 0;
   try {
+    let done = 0;
     for (const record of replayed) {
+      if (++done % 4096 === 0) options.progress?.(done, replayed.length);
       vm.advanceTo(record.t);
       const isRead = record.op === 'r';
       if (isRead) reads++;
@@ -442,13 +447,16 @@ export function addReplayCommand(program: Command): void {
     .option('--html <file>', 'also write the report as a self-contained HTML page')
     .action(async (trace: string, flags: { profile?: string; placement?: string; limit?: number; costModel?: string; disk?: string; floppy?: string; json?: boolean; html?: string }) => {
       const chosen = choosePlacement(placementRef(flags)); // a bad placement is found before the trace is read
+      const bar = progressBar(`replay ${basename(trace)}`, flags.json === true, 'records');
       const report = await replayTrace(trace, {
         profile: chosen,
+        progress: bar.update,
         ...(flags.limit === undefined ? {} : { limit: flags.limit }),
         ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
         ...(flags.disk === undefined ? {} : { disk: flags.disk }),
         ...(flags.floppy === undefined ? {} : { floppy: flags.floppy }),
       });
+      bar.stop();
       const result = asResult('replay', report);
       if (flags.json === true) console.log(JSON.stringify(result, null, 2));
       else printReplay(report);
