@@ -5,6 +5,7 @@
  */
 import type { ProfileRun, WorkloadOptions } from './profile-run.ts';
 import { describeWorkload } from './profile-run.ts';
+import { workloadDefinition } from '@splitvisor/workloads';
 import type { Cell } from './table.ts';
 import { colour, printTable } from './table.ts';
 
@@ -40,6 +41,22 @@ function workDone(runs: readonly ProfileRun[]): { readonly unit: string | undefi
 
 export type CompareBy = 'device' | 'reason';
 
+/** The guest's own tick counters: a timer workload's count of the interrupts it took. */
+const TICK_COUNTS = ['jiffies', 'ticks', 'interrupts'] as const;
+
+/**
+ * A periodic-timer workload's drift: the ticks its guest counted less the
+ * ticks due at its rate in the guest time it ran (0: none lost, none extra).
+ * Undefined for a workload without a tick rate.
+ */
+export function tickDrift(run: ProfileRun, options: WorkloadOptions): number | undefined {
+  const rate = workloadDefinition(options.workload)?.parameters.find((p) => p.name === 'hz');
+  const hz = Number(options.parameters.hz ?? rate?.default);
+  const counted = TICK_COUNTS.map((key) => run.progress[key]).find((n) => n !== undefined);
+  if (rate === undefined || !(hz > 0) || counted === undefined) return undefined;
+  return counted - Math.floor((run.guestNs * hz) / 1e9);
+}
+
 export function printComparison(runs: readonly ProfileRun[], options: WorkloadOptions, by: CompareBy = 'device'): void {
   console.log(`splitvisor compare — ${describeWorkload(options)}\n`);
   // Cycles compare only within one cost model: the reference is the model most runs are charged in.
@@ -49,7 +66,8 @@ export function printComparison(runs: readonly ProfileRun[], options: WorkloadOp
   const cheapest = Math.min(...comparable.map((r) => r.overheadCycles));
   const allEqual = comparable.every((r) => r.overheadCycles === cheapest);
   const { unit, differs } = workDone(runs);
-  console.log('Exits, each once; crossings into the kernel and into the device host; modelled overhead cycles, per guest second and per unit of the guest\'s work:');
+  const drifts = runs.some((r) => tickDrift(r, options) !== undefined);
+  console.log(`Exits, each once; crossings into the kernel and into the device host; modelled overhead cycles, per guest second and per unit of the guest's work${drifts ? '; tick drift: the ticks the guest counted less those due at its rate in the guest time it ran' : ''}:`);
   printTable(runs.map((r) => ({
     profile: r.costModel === reference && r.overheadCycles === cheapest && !allEqual ? `${r.profile} ◀ cheapest` : r.profile,
     model: r.costModel,
@@ -64,6 +82,7 @@ export function printComparison(runs: readonly ProfileRun[], options: WorkloadOp
     'exits/s': r.guestNs === 0 ? 'n/a' : Math.round((r.exits * 1e9) / r.guestNs),
     ...(unit === undefined ? {} : { [`cyc/${singular(unit)}`]: Math.round(r.overheadCycles / (r.progress[unit] ?? 1)) }),
     'irq p50/p99 ns': r.interruptLatencyNs.count === 0 ? 'n/a' : `${r.interruptLatencyNs.p50} / ${r.interruptLatencyNs.p99}`,
+    ...(tickDrift(r, options) === undefined ? {} : { 'tick drift': tickDrift(r, options) ?? 0 }),
   })));
   if (differs.length > 0) {
     const counts = differs.map((u) => `${u}: ${runs.map((r) => `${r.profile} ${r.progress[u] ?? 0}`).join(', ')}`).join('; ');

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { choosePlacement } from '../src/placement-file.ts';
+import { tickDrift } from '../src/compare.ts';
 import { runProfile } from '../src/profile-run.ts';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -79,4 +80,15 @@ describe('devices and profiles', () => {
     const profiles = splitvisor('profiles', '--json');
     expect((JSON.parse(profiles.stdout) as { name: string }[]).map((p) => p.name)).toContain('kvm-userspace-pit');
   }, 30_000);
+});
+
+describe('tick drift', () => {
+  it('is the ticks a periodic-timer guest counted less the ticks due at its rate; none for a workload without one', async () => {
+    const options = { workload: 'linux-idle-pit', parameters: {}, durationNs: 100e6 };
+    const run = await runProfile(choosePlacement('kvm-irqchip'), options);
+    expect(tickDrift(run, options)).toBe(run.progress.jiffies === undefined ? Number.NaN : run.progress.jiffies - Math.floor((run.guestNs * 1000) / 1e9));
+    expect(Math.abs(tickDrift(run, options) ?? 99)).toBeLessThanOrEqual(1);
+    const serial = { workload: 'serial-console', parameters: {}, durationNs: 5e6 };
+    expect(tickDrift(await runProfile(choosePlacement('kvm-irqchip'), serial), serial)).toBeUndefined();
+  });
 });
