@@ -66,26 +66,25 @@ export async function overheadChart(runs: readonly Pick<ResultRun, 'profile' | '
   return { title: 'Modelled overhead per placement (cycles of the run, in each run\'s cost model)', id, marks: values.length, svg };
 }
 
-/** Each timer's lateness percentiles under each run: one bar per timer, run and percentile measured. */
+/** Each timer's lateness under each run as its histogram: one bar per bucket that holds a timer run, by how late. */
 export async function latenessChart(runs: readonly ResultRun[], id: string): Promise<Chart | undefined> {
-  const values = runs.flatMap((run) => Object.entries(run.timerLatenessNs).flatMap(([device, p]) => (p.count === 0 ? [] : (['p50', 'p99', 'max'] as const).map((percentile) => ({ profile: run.profile, device, percentile, ns: p[percentile] })))));
+  const values = runs.flatMap((run) => Object.entries(run.timerLatenessNs).flatMap(([device, p]) => p.bins.map(([fromNs, count]) => ({ profile: run.profile, device, late: fromNs === 0 ? 'on time' : `≥ ${fromNs.toLocaleString('en-US')} ns`, fromNs, count }))));
   // Every timer run at its deadline: nothing to draw (the page says so).
-  if (values.every((v) => v.ns === 0)) return undefined;
+  if (values.every((v) => v.fromNs === 0)) return undefined;
+  const order = [...new Set([...values].sort((a, b) => a.fromNs - b.fromNs).map((v) => v.late))];
   const svg = await render({
     data: { values },
-    facet: { column: { field: 'percentile', type: 'nominal', title: null, sort: ['p50', 'p99', 'max'] } },
+    facet: { row: { field: 'device', type: 'nominal', title: null }, column: { field: 'profile', type: 'nominal', title: null, sort: runs.map((r) => r.profile) } },
     spec: {
-      width: 160, height: 160,
+      width: 180, height: 120,
       mark: 'bar',
       encoding: {
-        x: { field: 'device', type: 'nominal', title: null },
-        xOffset: { field: 'profile', type: 'nominal' },
-        y: { field: 'ns', type: 'quantitative', title: 'guest ns late' },
-        color: { field: 'profile', type: 'nominal', sort: runs.map((r) => r.profile) },
+        x: { field: 'late', type: 'ordinal', sort: order, title: 'late by' },
+        y: { field: 'count', type: 'quantitative', title: 'timer runs' },
       },
     },
   });
-  return { title: 'Timer lateness: deadline → its domain runs the timer (p50, p99, max)', id, marks: values.length, svg };
+  return { title: 'Timer lateness histograms: how late each timer ran after its deadline (guest ns), by device and placement', id, marks: values.length, svg };
 }
 
 /** A run's window as seed 001 draws it: a row per domain, each stay a bar from when it began to when it ended. */

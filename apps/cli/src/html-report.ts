@@ -69,7 +69,7 @@ async function sections(results: readonly { readonly file: string; readonly resu
     out.push(figure(await exitsChart(runs, id('exits'))), figure(await overheadChart(runs, id('overhead'))));
     const lateness = await latenessChart(runs, id('lateness'));
     if (lateness !== undefined) out.push(figure(lateness));
-    else if (runs.some((r) => Object.keys(r.timerLatenessNs).length > 0)) out.push('<p class="note">Every timer ran at its deadline (lateness 0 at p50, p99 and max).</p>');
+    else if (runs.some((r) => Object.keys(r.timerLatenessNs).length > 0)) out.push('<p class="note">Every timer ran at its deadline (no lateness to draw).</p>');
     for (const run of runs) if (run.timeline !== undefined) out.push(figure(await timelineChart(run.profile, run.timeline, id('timeline'))));
   }
   return out;

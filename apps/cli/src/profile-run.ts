@@ -43,6 +43,8 @@ export interface Percentiles {
   readonly p90: number;
   readonly p99: number;
   readonly max: number;
+  /** The histogram: each bucket that holds a value, as [its smallest value, how many]. */
+  readonly bins: readonly (readonly [number, number])[];
 }
 
 /** With the exits by boundary and by device and their modelled overhead (unrounded share of guest time). */
@@ -112,7 +114,7 @@ export function workloadFor(options: WorkloadOptions): Workload {
 }
 
 function percentiles(histogram: Histogram): Percentiles {
-  return { count: histogram.count, p50: histogram.percentile(50), p90: histogram.percentile(90), p99: histogram.percentile(99), max: histogram.count === 0 ? 0 : histogram.max };
+  return { count: histogram.count, p50: histogram.percentile(50), p90: histogram.percentile(90), p99: histogram.percentile(99), max: histogram.count === 0 ? 0 : histogram.max, bins: histogram.bins() };
 }
 
 /** Histograms by name, sorted, as percentiles. */

@@ -14,7 +14,7 @@ import { RESULT_FORMAT, RESULT_VERSION } from './result-format.ts';
 
 const Domain = z.enum(['guest', 'monitor', 'kernel', 'user']);
 const ByDomain = z.record(z.string(), z.partialRecord(Domain, z.number().int().nonnegative()));
-const Percentiles = z.object({ count: z.number(), p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() });
+const Percentiles = z.object({ count: z.number(), p50: z.number(), p90: z.number(), p99: z.number(), max: z.number(), bins: z.array(z.tuple([z.number(), z.number()])) });
 
 const Timeline = z.object({
   fromNs: z.number(),

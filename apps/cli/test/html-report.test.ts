@@ -35,7 +35,11 @@ const SEABIOS = fileURLToPath(new URL('../../../../shared/traces/seabios-post.js
 const page = join(dir, 'report.html');
 
 beforeAll(() => {
-  compare = result('compare', 'compare', '--profiles', 'kvm-irqchip,kvm-userspace-pit,kvm-split', '--workload', 'linux-idle-pit', '--duration', '20ms');
+  // plex86 with events delivered at a 300 Hz host tick: its PIT runs late, so the lateness histograms have bars.
+  const plex86 = JSON.parse(splitvisor('profiles', '--show', 'plex86').stdout) as Record<string, unknown>;
+  const hostTick = join(dir, 'host-tick.json');
+  writeFileSync(hostTick, JSON.stringify({ ...plex86, name: 'plex86-host-tick', delivery: { kind: 'host-tick', hz: 300 } }));
+  compare = result('compare', 'compare', '--profiles', 'kvm-irqchip,kvm-userspace-pit,kvm-split', '--placement', hostTick, '--workload', 'linux-idle-pit', '--duration', '20ms');
   timeline = result('run', 'run', '--profile', 'kvm-userspace-pit', '--workload', 'linux-idle-pit', '--duration', '5ms', '--timeline', '0ms..3ms');
   experiment = result('experiment', 'experiment', 'xen-vtimer', '--duration', '50ms');
   replay = result('replay', 'replay', SEABIOS, '--profile', 'kvm-irqchip', '--disk', 'blank', '--floppy', 'blank', '--limit', '3000');
@@ -97,7 +101,9 @@ describe('the HTML report', () => {
       expect(compareExits?.bars).toBe(exitBars(compare.json.runs));
       expect(runExits?.bars).toBe(exitBars([timeline.json.run]));
       expect(replayExits?.bars).toBe(exitBars([replay.json]));
-      expect(kinds('overhead').map((c) => c.bars)).toEqual([3, 1]);
+      expect(kinds('overhead').map((c) => c.bars)).toEqual([4, 1]);
+      // One bar per histogram bucket of every timer under every placement.
+      expect(kinds('lateness').map((c) => c.bars)).toEqual([compare.json.runs.reduce((n, r) => n + Object.values(r.timerLatenessNs).reduce((m, p) => m + p.bins.length, 0), 0)]);
       expect(kinds('timeline')).toHaveLength(1);
       expect(kinds('timeline')[0]?.bars).toBeGreaterThan(timeline.json.run.timeline?.events.length === undefined ? 0 : 3);
       // The sweep: one line per varying numeric column and strategy.

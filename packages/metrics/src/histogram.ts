@@ -62,6 +62,11 @@ export class Histogram {
     for (const [index, n] of other.buckets) this.buckets.set(index, (this.buckets.get(index) ?? 0) + n);
   }
 
+  /** Each bucket that holds a value, lowest first: its smallest value and how many values fell in it. */
+  bins(): [lowerBound: number, count: number][] {
+    return [...this.buckets].sort(([a], [b]) => a - b).map(([index, n]) => [Histogram.lowerBound(index), n]);
+  }
+
   mean(): number {
     return this.count === 0 ? 0 : this.sum / this.count;
   }

@@ -218,3 +218,12 @@ describe('timeline recorder', () => {
     expect(timeline.startsHaltedIn).toBe('monitor');
   });
 });
+
+describe('histogram bins', () => {
+  it('gives each bucket that holds a value, lowest first, by its smallest value', () => {
+    const h = new Histogram();
+    for (const v of [3, 3, 100, 1000, 1001]) h.record(v);
+    expect(h.bins()).toEqual([[3, 2], [96, 1], [960, 2]]);
+    expect(new Histogram().bins()).toEqual([]);
+  });
+});
