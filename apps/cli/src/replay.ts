@@ -14,7 +14,6 @@
  */
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import type { ExitReport } from '@splitvisor/metrics';
 import { COST_MODELS, costModel, exitReport } from '@splitvisor/metrics';
 import { IdleCpu } from '@splitvisor/scripted-guest';
@@ -24,6 +23,7 @@ import { Vm, VmError } from '@splitvisor/vmm';
 import { CliError } from './cli-error.ts';
 import { writeResultHtml } from './html-report.ts';
 import { progressBar } from './progress-bar.ts';
+import { positiveInteger } from './run-flags.ts';
 import { asResult } from './result-format.ts';
 import type { PlacementChoice } from './placement-file.ts';
 import { choosePlacement, placementRef } from './placement-file.ts';
@@ -423,12 +423,6 @@ export function printReplay(report: ReplayReport, log: (line: string) => void = 
     for (const e of report.explainedBy) log(`  ${e.class}: ${e.device} ${e.register} (${e.reads} reads): ${e.why}`);
   }
   if (report.unmodelled.length > 0) log(`unmodelled (by QEMU region): ${report.unmodelled.map((u) => `${u.mr} ${u.reads}r/${u.writes}w`).join(', ')}`);
-}
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
 }
 
 /** `splitvisor replay TRACE (--profile P | --placement FILE) [--json] [--limit N] [--cost-model M] [--disk IMAGE]`. */
