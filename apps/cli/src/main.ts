@@ -52,7 +52,9 @@ withRunFlags(program
   .option('--timeline <window>', "draw a window of guest time as seed 001 does, rows H K M G (e.g. 0ms..2ms)", timelineWindow)
   .option('--html <file>', 'also write the report as a self-contained HTML page'))
   .action(async (flags: RunFlags & { profile?: string; placement?: string; costs?: string; timeline?: { fromNs: number; toNs: number }; html?: string }) => {
-    const result = await runCommand(choosePlacement(placementRef(flags)), flags, { ...costsOf(flags), ...(flags.timeline === undefined ? {} : { timeline: flags.timeline }) });
+    const bar = progressBar('run', flags.json === true, 'ms of guest time');
+    const result = await runCommand(choosePlacement(placementRef(flags)), flags, { ...costsOf(flags), ...(flags.timeline === undefined ? {} : { timeline: flags.timeline }) }, (done, total) => { bar.update(Math.round(done / 1e6), Math.round(total / 1e6)); });
+    bar.stop();
     await writeResultHtml(flags, result);
   });
 

@@ -162,7 +162,7 @@ interface Measured {
 }
 
 /** One workload on a VM of the placement for `durationNs`. */
-async function measure(placement: Placement, workload: Workload, options: WorkloadOptions, durationNs: number, mode: VmMode): Promise<Measured> {
+async function measure(placement: Placement, workload: Workload, options: WorkloadOptions, durationNs: number, mode: VmMode, progress?: (nowNs: number) => void): Promise<Measured> {
   let vm: Vm;
   try {
     vm = new Vm(placement, workload.guest, {
@@ -171,6 +171,7 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
       ...(workload.aps === undefined ? {} : { aps: workload.aps }),
       ...(options.timeline === undefined ? {} : { timeline: options.timeline }),
       ...(options.timeCrossings === true ? { timeCrossings: true } : {}),
+      ...(progress === undefined ? {} : { progress }),
     });
   } catch (error) {
     if (error instanceof VmError) throw new CliError(error.message);
@@ -220,12 +221,18 @@ export function modelOf(model: string | CostModel): CostModel {
 }
 
 /** One workload under a placement already read and checked (`choosePlacement`). */
-export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptions): Promise<ProfileRun> {
+export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptions, onProgress?: (doneNs: number, totalNs: number) => void): Promise<ProfileRun> {
   const { label: name, placement } = chosen;
   const model = modelOf(options.costModel ?? placement.costModel);
   const mode = options.mode ?? 'modelled';
   const measured: (Measured & { readonly label: string })[] = [];
-  for (const part of partsOf(options)) measured.push({ label: part.label, ...await measure(placement, part.workload, options, part.durationNs, mode) });
+  // A mix's parts run one after another: the progress is the guest time of those done and of the one running.
+  let before = 0;
+  for (const part of partsOf(options)) {
+    const base = before;
+    measured.push({ label: part.label, ...await measure(placement, part.workload, options, part.durationNs, mode, onProgress === undefined ? undefined : (now) => { onProgress(base + now, options.durationNs); }) });
+    before += part.durationNs;
+  }
 
   const rows = measured.flatMap((m) => m.rows);
   const sum = (of: (m: Measured) => number) => measured.reduce((total, m) => total + of(m), 0);

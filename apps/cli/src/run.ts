@@ -92,9 +92,9 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
 }
 
 /** `run`'s action, given its placement: the report as tables, or `{ workload, run }` as JSON. */
-export async function runCommand(chosen: ChosenPlacement, flags: RunFlags, extra: Pick<WorkloadOptions, 'costModel' | 'timeline'> = {}): Promise<ReturnType<typeof asResult<{ workload: WorkloadOptions; run: ProfileRun }>>> {
+export async function runCommand(chosen: ChosenPlacement, flags: RunFlags, extra: Pick<WorkloadOptions, 'costModel' | 'timeline'> = {}, progress?: (doneNs: number, totalNs: number) => void): Promise<ReturnType<typeof asResult<{ workload: WorkloadOptions; run: ProfileRun }>>> {
   const workload = { ...workloadOptions(flags), ...extra };
-  const run = await runProfile(chosen, workload);
+  const run = await runProfile(chosen, workload, progress);
   const result = asResult('run', { workload, run });
   if (flags.json === true) console.log(JSON.stringify(result, null, 2));
   else printRun(run, workload);

@@ -123,6 +123,8 @@ export interface RunLoopConfig {
   readonly userDeadline?: Nanoseconds;
   /** Whose timer that deadline is (the device host's `run` says). */
   readonly userDeadlineOwner?: string;
+  /** Told the guest's time every 65 536 turns of the loop (a progress bar's; it changes nothing the guest sees). */
+  readonly progress?: (now: Nanoseconds) => void;
   /**
    * Where `hlt` exits to, recorded as such: the monitor (an irqchip there, as plex86), the kernel (KVM with its
    * local APIC: the VM exit blocks in the kernel until an interrupt), or userspace (no local APIC in the kernel:
@@ -344,7 +346,10 @@ export class RunLoop {
     // Deadlines are tested against the TSC, not the time: for whole nanoseconds, now() >= t exactly when
     // tsc() >= tscAt(t) (rounding t up keeps that so for any other t).
     const untilTsc = clock.tscAt(Math.ceil(until));
+    const progress = this.c.progress;
+    let turns = 0;
     for (;;) {
+      if (progress !== undefined && (++turns & 0xffff) === 0) progress(clock.now());
       if (this.posting) this.collectPosted(this.c.user.poll?.());
       let nextTsc = clock.tscAt(this.deliveryTime(this.nextDeadline()));
       let moved = false;

@@ -110,6 +110,8 @@ export interface VmOptions {
    * What the guest sees is unchanged; the figures are this machine's.
    */
   readonly timeCrossings?: boolean;
+  /** Told the bootstrap processor's guest time now and then while it runs (a progress bar's; the guest sees nothing of it). */
+  readonly progress?: (nowNs: Nanoseconds) => void;
   /** Keep the bootstrap processor's crossings in this window of guest time (`timeline`), each still counted. */
   readonly timeline?: TimelineWindow;
 }
@@ -287,6 +289,7 @@ export class Vm {
         },
         deviceAt,
         recorder: index === 0 && this.timeline !== undefined ? this.timeline : this.counts,
+        ...(index === 0 && options.progress !== undefined ? { progress: options.progress } : {}),
         userDeadline: this.link.deadline,
         userDeadlineOwner: this.link.deadlineOwner,
         haltIn: mode === 'userspace' ? 'user' : mode === 'monitor' ? 'monitor' : 'kernel',
