@@ -53,7 +53,7 @@ describe("the READMEs' commands", () => {
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout.length).toBeGreaterThan(0);
     if (args.split(' ').includes('--json')) expect(() => JSON.parse(result.stdout) as unknown).not.toThrow();
-  });
+  }, 180_000); // experiment io-fastpaths runs every workload under every mechanism: half a minute alone, longer on a loaded CI
 });
 
 describe("the README's figures", () => {

@@ -37,6 +37,8 @@ export interface DomainTimers {
   advanceTo(time: Nanoseconds, at: (deadline: Nanoseconds) => void): number;
   /** The earliest deadline (NEVER if none). */
   nextDeadline(): Nanoseconds;
+  /** The timer with the earliest deadline, if one is armed (of several due together, the first armed). */
+  nextTimer?(): Timer | undefined;
 }
 
 /** What a domain keeps of a device beyond its regions: its state, by the board's name for it. */
@@ -130,7 +132,10 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   /** The earliest deadline of a timer here (NEVER: none armed) and whose timer it is ('' when none; of several due together, the first). */
   nextTimer(): { readonly deadline: Nanoseconds; readonly deadlineOwner: string } {
     const deadline = this.timers.nextDeadline();
-    return { deadline, deadlineOwner: deadline === NEVER ? '' : this.dueTimerNames(deadline)[0] ?? '' };
+    if (deadline === NEVER) return { deadline, deadlineOwner: '' };
+    // The queue's first timer in O(1) (every exit's reply carries it); a queue without that, by looking.
+    const first = this.timers.nextTimer?.();
+    return { deadline, deadlineOwner: first === undefined ? this.dueTimerNames(deadline)[0] ?? '' : this.timerNames.get(first) ?? '' };
   }
 
   /** The names of the devices whose timers are due by `now` (without firing them). */

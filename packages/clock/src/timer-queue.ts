@@ -54,6 +54,11 @@ export class TimerQueue {
     return this.heap[0]?.deadline ?? NEVER;
   }
 
+  /** The timer with the earliest deadline (of equal ones, the first armed), or undefined. */
+  nextTimer(): QueuedTimer | undefined {
+    return this.heap[0];
+  }
+
   schedule(timer: QueuedTimer, deadline: Nanoseconds): void {
     if (timer.slot >= 0) this.remove(timer);
     timer.deadline = deadline;
