@@ -66,9 +66,10 @@ export function printComparison(runs: readonly ProfileRun[], options: WorkloadOp
   const cheapest = Math.min(...comparable.map((r) => r.overheadCycles));
   const allEqual = comparable.every((r) => r.overheadCycles === cheapest);
   const { unit, differs } = workDone(runs);
-  const drifts = runs.some((r) => tickDrift(r, options) !== undefined);
+  const drift = runs.map((r) => tickDrift(r, options));
+  const drifts = drift.some((d) => d !== undefined);
   console.log(`Exits, each once; crossings into the kernel and into the device host; modelled overhead cycles, per guest second and per unit of the guest's work${drifts ? '; tick drift: the ticks the guest counted less those due at its rate in the guest time it ran' : ''}:`);
-  printTable(runs.map((r) => ({
+  printTable(runs.map((r, i) => ({
     profile: r.costModel === reference && r.overheadCycles === cheapest && !allEqual ? `${r.profile} ◀ cheapest` : r.profile,
     model: r.costModel,
     irqchip: r.irqchip,
@@ -82,7 +83,7 @@ export function printComparison(runs: readonly ProfileRun[], options: WorkloadOp
     'exits/s': r.guestNs === 0 ? 'n/a' : Math.round((r.exits * 1e9) / r.guestNs),
     ...(unit === undefined ? {} : { [`cyc/${singular(unit)}`]: Math.round(r.overheadCycles / (r.progress[unit] ?? 1)) }),
     'irq p50/p99 ns': r.interruptLatencyNs.count === 0 ? 'n/a' : `${r.interruptLatencyNs.p50} / ${r.interruptLatencyNs.p99}`,
-    ...(tickDrift(r, options) === undefined ? {} : { 'tick drift': tickDrift(r, options) ?? 0 }),
+    ...(drift[i] === undefined ? {} : { 'tick drift': drift[i] }),
   })));
   if (differs.length > 0) {
     const counts = differs.map((u) => `${u}: ${runs.map((r) => `${r.profile} ${r.progress[u] ?? 0}`).join(', ')}`).join('; ');

@@ -7,11 +7,11 @@
  *   { "name": "my-epyc", "base": "kvm-2020",
  *     "costs": { "exit": { "cycles": 1400, "source": "perf kvm stat on my host" } } }
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Cost, CostModel } from '@splitvisor/metrics';
 import { COST_MODELS, costModel } from '@splitvisor/metrics';
 import { CliError } from './cli-error.ts';
+import { readJsonFile } from './json-file.ts';
 
 const CostEntry = z.strictObject({
   cycles: z.number().int('a whole number of cycles').min(0, 'cycles cannot be negative').max(1e9, 'more than a billion cycles'),
@@ -30,19 +30,7 @@ const CostFile = z.strictObject({
 
 /** The model `file` describes: its base with the entries it gives replaced. */
 export function readCostFile(file: string): CostModel {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CliError(`cannot read cost file ${file}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  let input: unknown;
-  try {
-    input = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`${file}: not JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
-  const parsed = CostFile.safeParse(input);
+  const parsed = CostFile.safeParse(readJsonFile(file, 'cost file'));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(the file)'}: ${issue.message}`);
     throw new CliError(`${file}: ${problems.join('; ')}`);

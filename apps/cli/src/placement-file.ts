@@ -4,10 +4,10 @@
  * profiles --show NAME` prints, checked by the placement schema. A bad file
  * is one line naming the file, the field and the problem; nothing runs.
  */
-import { readFileSync } from 'node:fs';
 import type { Placement, PlacementFile } from '@splitvisor/placement';
 import { profile, validatePlacement } from '@splitvisor/placement';
 import { CliError } from './cli-error.ts';
+import { readJsonFile } from './json-file.ts';
 
 export type PlacementRef = { readonly profile: string } | { readonly file: string };
 
@@ -31,19 +31,7 @@ export function choosePlacement(ref: PlacementChoice): ChosenPlacement {
     if (!result.ok) throw new CliError(`profile ${ref.profile} is invalid: ${result.problems.join('; ')}`);
     return { label: ref.profile, placement: result.placement };
   }
-  let text: string;
-  try {
-    text = readFileSync(ref.file, 'utf8');
-  } catch (error) {
-    throw new CliError(`cannot read placement file ${ref.file}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  let input: unknown;
-  try {
-    input = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`${ref.file}: not JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
-  const result = validatePlacement(input);
+  const result = validatePlacement(readJsonFile(ref.file, 'placement file'));
   if (!result.ok) throw new CliError(`${ref.file}: ${result.problems.join('; ')}`);
   return { label: result.placement.name, placement: result.placement };
 }

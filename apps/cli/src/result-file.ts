@@ -6,9 +6,9 @@
  * another version, a truncated file or something else is refused in one
  * line naming the file.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CliError } from './cli-error.ts';
+import { readJsonFile } from './json-file.ts';
 import { RESULT_FORMAT, RESULT_VERSION } from './result-format.ts';
 
 
@@ -76,18 +76,7 @@ export function resultSchema(): unknown {
 
 /** `file` read and checked as a result; one line naming the file and the problem otherwise. */
 export function readResult(file: string): ResultFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CliError(`cannot read result ${file}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  let input: unknown;
-  try {
-    input = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`${file}: not JSON, or cut short (${error instanceof Error ? error.message : String(error)})`);
-  }
+  const input = readJsonFile(file, 'result', 'not JSON, or cut short');
   if (typeof input !== 'object' || input === null || (input as { format?: unknown }).format !== RESULT_FORMAT) {
     throw new CliError(`${file}: not a splitvisor result (what run, compare, replay or experiment print with --json)`);
   }

@@ -21,7 +21,6 @@ import type { DeviceStateReply, ErrorReply, OkReply } from './ioctl.ts';
 import { ErrorCode } from './ioctl.ts';
 import type { DeviceState } from './plain-state.ts';
 import type { Nanoseconds } from './time.ts';
-import { NEVER } from './time.ts';
 
 /** The places a device can be put: the three domains. */
 export type Place = 'kernel' | 'monitor' | 'user';
@@ -38,7 +37,7 @@ export interface DomainTimers {
   /** The earliest deadline (NEVER if none). */
   nextDeadline(): Nanoseconds;
   /** The timer with the earliest deadline, if one is armed (of several due together, the first armed). */
-  nextTimer?(): Timer | undefined;
+  nextTimer(): Timer | undefined;
 }
 
 /** What a domain keeps of a device beyond its regions: its state, by the board's name for it. */
@@ -131,11 +130,8 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
 
   /** The earliest deadline of a timer here (NEVER: none armed) and whose timer it is ('' when none; of several due together, the first). */
   nextTimer(): { readonly deadline: Nanoseconds; readonly deadlineOwner: string } {
-    const deadline = this.timers.nextDeadline();
-    if (deadline === NEVER) return { deadline, deadlineOwner: '' };
-    // The queue's first timer in O(1) (every exit's reply carries it); a queue without that, by looking.
-    const first = this.timers.nextTimer?.();
-    return { deadline, deadlineOwner: first === undefined ? this.dueTimerNames(deadline)[0] ?? '' : this.timerNames.get(first) ?? '' };
+    const first = this.timers.nextTimer();
+    return { deadline: this.timers.nextDeadline(), deadlineOwner: first === undefined ? '' : this.timerNames.get(first) ?? '' };
   }
 
   /** The names of the devices whose timers are due by `now` (without firing them). */

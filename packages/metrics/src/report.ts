@@ -7,7 +7,7 @@
 import type { Domain, TransitionReason } from '@splitvisor/abi';
 import { boundaryOf } from '@splitvisor/abi';
 import type { CostModel } from './cost-model.ts';
-import { modelledCycles } from './modelled-cycles.ts';
+import { crossingCycles, modelledCycles } from './modelled-cycles.ts';
 import type { TransitionRow } from './transition-counts.ts';
 
 /** A count by device and domain. */
@@ -161,7 +161,7 @@ export function exitReport(rows: readonly TransitionRow[], model: CostModel, gue
 function cyclesByDevice(rows: readonly TransitionRow[], model: CostModel): Record<string, number> {
   const cycles = new Map<string, number>();
   for (const row of rows) {
-    const charged = modelledCycles([row], model);
+    const charged = row.count * crossingCycles(model, row.from, row.to, row.reason);
     if (charged === 0) continue;
     const device = row.device ?? CPU_EXITS;
     cycles.set(device, (cycles.get(device) ?? 0) + charged);

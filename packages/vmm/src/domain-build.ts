@@ -9,9 +9,11 @@
  */
 import type { GuestMemory, Nanoseconds } from '@splitvisor/abi';
 import type { ChannelEnd } from '@splitvisor/channel';
-import type { DeviceHost } from '@splitvisor/devhost';
-import type { KernelDomain, KernelDomainOptions } from '@splitvisor/kernel';
-import type { MonitorDomain } from '@splitvisor/monitor';
+import { TimerQueue } from '@splitvisor/clock';
+import { DeviceHost } from '@splitvisor/devhost';
+import type { KernelDomainOptions } from '@splitvisor/kernel';
+import { KernelDomain } from '@splitvisor/kernel';
+import { MonitorDomain } from '@splitvisor/monitor';
 import type { DeviceRegistry } from './device-factories.ts';
 import type { HostIrqchipParts, VmIrqchipParts } from './irqchip-topology.ts';
 
@@ -40,3 +42,8 @@ export interface VmBuild {
   readonly monitor: MonitorBuild;
   readonly devhost: DevhostBuild;
 }
+
+/** How each domain is made: the full build's and every build generated for a placement. */
+export const makeKernel: KernelBuild['create'] = (now, options) => new KernelDomain(now, options);
+export const makeMonitor: MonitorBuild['create'] = (now, memory) => new MonitorDomain(now, memory);
+export const makeDeviceHost: DevhostBuild['create'] = (end, memory) => new DeviceHost(end, { timers: new TimerQueue(), memory });
