@@ -20,6 +20,8 @@ import { timelineWindow } from './timeline.ts';
 import type { CompareBy } from './compare.ts';
 import { printComparison } from './compare.ts';
 import { EXPERIMENTS, printExperiment, runExperiment } from './experiments.ts';
+import type { FuzzFlags } from './fuzz.ts';
+import { deviceList, fuzzCommand, opCount, seedValue } from './fuzz.ts';
 import { progressBar } from './progress-bar.ts';
 import type { ProfileRun } from './profile-run.ts';
 import { CliError } from './cli-error.ts';
@@ -28,6 +30,7 @@ import { choosePlacement, placementRef, profileAsFile } from './placement-file.t
 import { boardOf, modelOf, runProfile } from './profile-run.ts';
 import { serveQtest } from './qtest.ts';
 import { addReplayCommand } from './replay.ts';
+import { addResumeCommand } from './resume.ts';
 import { runCommand } from './run.ts';
 import type { RunFlags } from './run-flags.ts';
 import { duration, positiveInteger, withRunFlags, workloadOptions } from './run-flags.ts';
@@ -50,6 +53,8 @@ withRunFlags(program
   .option('--placement <file>', 'a placement of your own, as JSON (start from splitvisor profiles --show NAME)')
   .option('--costs <file>', 'charge crossings in a cost model of your own (JSON: see splitvisor costs --help)')
   .option('--timeline <window>', "draw a window of guest time as seed 001 does, rows H K M G (e.g. 0ms..2ms)", timelineWindow)
+  .option('--snapshot-at <time>', 'snapshot the whole VM at this guest time (with --snapshot-to), then run on', duration)
+  .option('--snapshot-to <dir>', 'the new folder the snapshot is written to (splitvisor resume DIR continues it, under any placement)')
   .option('--html <file>', 'also write the report as a self-contained HTML page'))
   .action(async (flags: RunFlags & { profile?: string; placement?: string; costs?: string; timeline?: { fromNs: number; toNs: number }; html?: string }) => {
     const bar = progressBar('run', flags.json === true, 'ms of guest time');
@@ -57,6 +62,8 @@ withRunFlags(program
     bar.stop();
     await writeResultHtml(flags, result);
   });
+
+addResumeCommand(program);
 
 withRunFlags(program
   .command('compare')
@@ -274,6 +281,15 @@ program
     if (flags.json === true) console.log(JSON.stringify(built.manifest, null, 2));
     else printBuild(built);
   });
+
+program
+  .command('fuzz')
+  .description("drive the board's devices through their registers with seeded random reads, writes and time, as QEMU's fuzz_registers does: what each ignores, the DMA guest memory refuses, and every throw or broken invariant (exit status 1)")
+  .addOption(new Option('--device <names>', `the device (${DEVICES.join(', ')}), several separated by commas, or all`).argParser(deviceList).default([...DEVICES], 'all'))
+  .addOption(new Option('--ops <n>', 'operations per device').argParser(opCount).default(100_000))
+  .addOption(new Option('--seed <n>', 'the seed (a whole number): the same one gives the same operations and the same report').argParser(seedValue).default(1))
+  .option('--json', 'print as JSON')
+  .action((flags: FuzzFlags) => { fuzzCommand(flags); });
 
 addReplayCommand(program);
 

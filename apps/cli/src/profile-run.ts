@@ -11,8 +11,8 @@ import { performance } from 'node:perf_hooks';
 import type { CostModel, ExitReport, TransitionRow } from '@splitvisor/metrics';
 import { COST_MODELS, Histogram, costModel, exitReport } from '@splitvisor/metrics';
 import type { Placement } from '@splitvisor/placement';
-import type { BoardOptions, VmMode } from '@splitvisor/vmm';
-import { Vm, VmError } from '@splitvisor/vmm';
+import type { BoardOptions, SnapshotSizes, VmMode, VmSnapshot } from '@splitvisor/vmm';
+import { SnapshotFileError, Vm, VmError, writeSnapshot } from '@splitvisor/vmm';
 import type { ParameterValue, Workload } from '@splitvisor/workloads';
 import { WorkloadError, createWorkload, workloadMix } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
@@ -27,7 +27,7 @@ export interface WorkloadOptions {
   readonly mode?: VmMode;
   /** Charge every crossing in this cost model (a built-in's name, or a model of the user's own) instead of the profile's own. */
   readonly costModel?: string | CostModel;
-  /** A raw image for the ATA disk's primary master. */
+  /** A raw image for the ATA disk's primary master; `FILE:ro` opens it read-only. */
   readonly disk?: string;
   /** A raw diskette image for floppy drive A. */
   readonly floppy?: string;
@@ -35,6 +35,14 @@ export interface WorkloadOptions {
   readonly timeCrossings?: boolean;
   /** Keep the crossings of this window of guest time (the first part's, for a mix) for a timeline. */
   readonly timeline?: { readonly fromNs: number; readonly toNs: number };
+  /** Snapshot the whole VM at `atNs` of guest time into the folder `dir`, then run on (one workload, not a mix). */
+  readonly snapshot?: { readonly atNs: number; readonly dir: string };
+}
+
+/** Where a run's VM comes from when it continues a snapshot (`splitvisor resume`): the snapshot, and where it was read. */
+export interface Resume {
+  readonly dir: string;
+  readonly snapshot: VmSnapshot;
 }
 
 export interface Percentiles {
@@ -78,6 +86,10 @@ export interface ProfileRun extends ExitReport {
   readonly savedByFastPath: FastPathSavings;
   /** The window asked for (`timeline`): the bootstrap processor's crossings in it. */
   readonly timeline?: RunTimeline;
+  /** The snapshot this run took (`--snapshot-at`): where, when, and its size by part. */
+  readonly snapshot?: { readonly dir: string; readonly atNs: number; readonly sizes: SnapshotSizes };
+  /** The snapshot this run continued (`resume`): its exits and interrupts are counted from there. */
+  readonly resumedFrom?: { readonly dir: string; readonly placement: string; readonly atNs: number };
 }
 
 export interface FastPathSavings {
@@ -89,6 +101,14 @@ export interface FastPathSavings {
   readonly postedWrites: number;
 }
 
+/** `--disk FILE:ro`: the image opened read-only (the guest's writes end in an ATA error, the file keeps its bytes). */
+const READ_ONLY_SUFFIX = ':ro';
+
+/** The disk a `--disk` value names: `FILE`, or `FILE:ro` read-only. */
+function diskOf(value: string): BoardOptions {
+  return value.endsWith(READ_ONLY_SUFFIX) ? { diskImage: value.slice(0, -READ_ONLY_SUFFIX.length), diskReadOnly: true } : { diskImage: value };
+}
+
 /**
  * The media a run's flags put on the board, else the blank ones its workload
  * asks for (in memory: nothing written to the host), and the workload's host
@@ -97,7 +117,7 @@ export interface FastPathSavings {
 export function boardOf(options: { readonly disk?: string; readonly floppy?: string }, workload?: Workload): BoardOptions {
   const needs = workload?.board ?? {};
   return {
-    ...(options.disk !== undefined ? { diskImage: options.disk } : needs.diskBytes !== undefined ? { diskBlankBytes: needs.diskBytes } : {}),
+    ...(options.disk !== undefined ? diskOf(options.disk) : needs.diskBytes !== undefined ? { diskBlankBytes: needs.diskBytes } : {}),
     ...(options.floppy !== undefined ? { floppyImage: options.floppy } : needs.floppyBytes !== undefined ? { floppyBlankBytes: needs.floppyBytes } : {}),
     ...(needs.typing === undefined ? {} : { typing: needs.typing }),
   };
@@ -159,13 +179,16 @@ interface Measured {
   readonly saved: FastPathSavings;
   readonly timeline: RunTimeline | undefined;
   readonly runWallNs: number;
+  readonly snapshot?: { readonly dir: string; readonly atNs: number; readonly sizes: SnapshotSizes };
 }
 
-/** One workload on a VM of the placement for `durationNs`. */
-async function measure(placement: Placement, workload: Workload, options: WorkloadOptions, durationNs: number, mode: VmMode, progress?: (nowNs: number) => void): Promise<Measured> {
+/** One workload on a VM of the placement for `durationNs` (continuing `resume`'s machine, when given). */
+async function measure(placement: Placement, workload: Workload, options: WorkloadOptions, durationNs: number, mode: VmMode, progress?: (nowNs: number) => void, resume?: Resume): Promise<Measured> {
   let vm: Vm;
+  const snapshots = options.snapshot !== undefined || resume !== undefined;
   try {
     vm = new Vm(placement, workload.guest, {
+      ...(snapshots ? { snapshots: true } : {}),
       mode, board: boardOf(options, workload),
       ...(options.costModel === undefined ? {} : { costModel: options.costModel }),
       ...(workload.aps === undefined ? {} : { aps: workload.aps }),
@@ -178,11 +201,21 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
     throw error;
   }
   try {
+    if (resume !== undefined) restoreInto(vm, resume);
+    // A resumed run reports what it ran itself: its exits, and the guest time from the snapshot on.
+    const fromTsc = vm.clock.tsc();
+    const fromNs = vm.clock.now();
     const start = performance.now();
+    let taken: Measured['snapshot'];
+    if (options.snapshot !== undefined) {
+      vm.run(options.snapshot.atNs);
+      taken = takeSnapshot(vm, options, placement);
+    }
     const summary = vm.run(durationNs);
     const runWallNs = (performance.now() - start) * 1e6;
     return {
-      irqchip: vm.irqchip, interrupts: summary.interrupts, irqWindows: summary.windows, guestCycles: vm.clock.tsc(), guestNs: vm.clock.now(),
+      ...(taken === undefined ? {} : { snapshot: taken }),
+      irqchip: vm.irqchip, interrupts: summary.interrupts, irqWindows: summary.windows, guestCycles: vm.clock.tsc() - fromTsc, guestNs: vm.clock.now() - fromNs,
       runWallNs,
       timeline: vm.timeline === undefined || options.timeline === undefined ? undefined : { ...options.timeline, startsIn: vm.timeline.startsIn, ...(vm.timeline.startsHaltedIn === undefined ? {} : { startsHaltedIn: vm.timeline.startsHaltedIn }), events: vm.timeline.events, dropped: vm.timeline.dropped },
       saved: savingsOf(vm), rows: vm.counts.rows(), latency: vm.interruptLatency, lateness: mergedByDevice(vm.timerLateness), wall: vm.wallTimes, unmodelled: vm.unmodelled, console: vm.console(), progress: workload.progress(),
@@ -191,6 +224,32 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
     await vm.close();
   }
 }
+
+/** `resume`'s machine into `vm`; one line naming the snapshot when it cannot be (another workload, a device this placement lacks). */
+function restoreInto(vm: Vm, resume: Resume): void {
+  try {
+    vm.restore(resume.snapshot);
+  } catch (error) {
+    if (error instanceof VmError || error instanceof RangeError) throw new CliError(`${resume.dir}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The VM as it stands, into `--snapshot-to`'s folder, with what `resume` needs to run it on. */
+function takeSnapshot(vm: Vm, options: WorkloadOptions, placement: Placement): NonNullable<Measured['snapshot']> {
+  const { dir } = options.snapshot ?? { dir: '' };
+  const { snapshot: _snapshot, mode: _mode, ...run } = options;
+  try {
+    const manifest = writeSnapshot(dir, vm.snapshot(), { ...run, placement } satisfies SnapshotRun);
+    return { dir, atNs: manifest.timeNs, sizes: manifest.sizes };
+  } catch (error) {
+    if (error instanceof SnapshotFileError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** What a snapshot's manifest keeps of the run that took it: the workload, its parameters, its length, its media, its placement. */
+export type SnapshotRun = Omit<WorkloadOptions, 'snapshot' | 'mode'> & { readonly placement: Placement };
 
 /** What each fast path took in the kernel instead of a heavyweight exit: the coalesced ring's appends and the posted writes (counted as transitions), and what the kernel answered. */
 function savingsOf(vm: Vm): FastPathSavings {
@@ -221,16 +280,19 @@ export function modelOf(model: string | CostModel): CostModel {
 }
 
 /** One workload under a placement already read and checked (`choosePlacement`). */
-export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptions, onProgress?: (doneNs: number, totalNs: number) => void): Promise<ProfileRun> {
+export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptions, onProgress?: (doneNs: number, totalNs: number) => void, resume?: Resume): Promise<ProfileRun> {
   const { label: name, placement } = chosen;
   const model = modelOf(options.costModel ?? placement.costModel);
   const mode = options.mode ?? 'modelled';
   const measured: (Measured & { readonly label: string })[] = [];
+  const parts = partsOf(options);
+  if ((options.snapshot !== undefined || resume !== undefined) && parts.length > 1) throw new CliError(`workload ${options.workload} is a mix of VMs run one after another: snapshot one workload`);
+  if (options.snapshot !== undefined && options.snapshot.atNs >= options.durationNs) throw new CliError(`--snapshot-at ${options.snapshot.atNs / 1e6} ms is not before the end of the run (--duration ${options.durationNs / 1e6} ms)`);
   // A mix's parts run one after another: the progress is the guest time of those done and of the one running.
   let before = 0;
-  for (const part of partsOf(options)) {
+  for (const part of parts) {
     const base = before;
-    measured.push({ label: part.label, ...await measure(placement, part.workload, options, part.durationNs, mode, onProgress === undefined ? undefined : (now) => { onProgress(base + now, options.durationNs); }) });
+    measured.push({ label: part.label, ...await measure(placement, part.workload, options, part.durationNs, mode, onProgress === undefined ? undefined : (now) => { onProgress(base + now, options.durationNs); }, resume) });
     before += part.durationNs;
   }
 
@@ -265,6 +327,8 @@ export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptio
     console: measured.map((m) => m.console).join(''),
     progress,
     ...(measured[0]?.timeline === undefined ? {} : { timeline: measured[0].timeline }),
+    ...(measured[0]?.snapshot === undefined ? {} : { snapshot: measured[0].snapshot }),
+    ...(resume === undefined ? {} : { resumedFrom: { dir: resume.dir, placement: resume.snapshot.placement, atNs: resume.snapshot.timeNs } }),
     savedByFastPath: {
       coalescing: sum((m) => m.saved.coalescing), cachedReads: sum((m) => m.saved.cachedReads),
       kernelCounters: sum((m) => m.saved.kernelCounters), programs: sum((m) => m.saved.programs), postedWrites: sum((m) => m.saved.postedWrites),

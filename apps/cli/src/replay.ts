@@ -51,6 +51,8 @@ export interface VolatileRegister {
   readonly matches: (c: ReadContext) => boolean;
   /** The bits that depend on when the register was read. */
   readonly bits: number;
+  /** Where the bits sit in this read, when that depends on the read (which IDENTIFY words it holds); default `bits`. */
+  readonly bitsIn?: (c: ReadContext) => number;
   /** Further condition on the two values (default: none). */
   readonly when?: (ours: number, qemu: number) => boolean;
   readonly why: string;
@@ -101,7 +103,8 @@ export const TIME_DEPENDENT: readonly VolatileRegister[] = [
 /**
  * CMOS bytes QEMU's `pc` machine fills from its configuration at power-on
  * (memory size, drives, boot order, CPUs); a bare MC146818 holds whatever
- * firmware last wrote. Listed in the report when they explain a difference.
+ * firmware last wrote. And the optional commands a drive says it offers.
+ * Listed in the report when they explain a difference.
  */
 export const CONFIGURATION_DEPENDENT: readonly VolatileRegister[] = [
   { device: 'rtc', register: 'CMOS 10h floppy types, 12h/19h/1Ah fixed-disk types, 14h equipment', matches: cmos(0x10, 0x12, 0x14, 0x19, 0x1a), bits: 0xff,
@@ -116,7 +119,17 @@ export const CONFIGURATION_DEPENDENT: readonly VolatileRegister[] = [
     why: 'Bochs/SeaBIOS CMOS layout: boot devices, from -boot' },
   { device: 'rtc', register: 'CMOS 5Fh CPU count', matches: cmos(0x5f), bits: 0xff,
     why: 'Bochs/SeaBIOS CMOS layout: CPUs less one, from -smp' },
+  { device: 'disk', register: 'IDENTIFY DEVICE words 84 and 87 bit 6 (WRITE DMA FUA EXT, WRITE MULTIPLE FUA EXT)', matches: (c) => fuaBitsIn(c) !== 0, bits: 0, bitsIn: fuaBitsIn,
+    why: 'ATA/ATAPI-7 IDENTIFY DEVICE: the FUA write commands are optional; this build\'s drive offers them, QEMU\'s IDE disk does not (the disk package can build it without: forceUnitAccess false)' },
 ];
+
+/** IDENTIFY words 84 and 87 bit 6, where a data-port read holds them (a 32-bit read holds two words). */
+function fuaBitsIn(c: ReadContext): number {
+  if (c.identifyWord < 0) return 0;
+  let bits = 0;
+  for (let i = 0; i < c.record.size / 2; i++) if (c.identifyWord + i === 84 || c.identifyWord + i === 87) bits |= 0x0040 << (16 * i);
+  return bits;
+}
 
 /**
  * IDENTIFY DEVICE words that describe the drive's image and its product
@@ -159,7 +172,7 @@ export const QEMU_DEVIATES: readonly VolatileRegister[] = [
 export type ReadClass = 'identical' | 'time-dependent' | 'configuration-dependent' | 'memory-dependent' | 'image-dependent' | 'qemu-deviates' | 'mismatch';
 
 function explained(table: readonly VolatileRegister[], c: ReadContext, ours: number): VolatileRegister | undefined {
-  return table.find((r) => r.matches(c) && ((ours ^ c.record.value) & ~r.bits) === 0 && (r.when?.(ours, c.record.value) ?? true));
+  return table.find((r) => r.matches(c) && ((ours ^ c.record.value) & ~(r.bitsIn?.(c) ?? r.bits)) === 0 && (r.when?.(ours, c.record.value) ?? true));
 }
 
 /** Which class a modelled read falls in, and the register that explains it. */

@@ -8,6 +8,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { COST_MODELS } from '@splitvisor/metrics';
 import type { ParameterValue } from '@splitvisor/workloads';
 import { WORKLOAD_DEFINITIONS, WORKLOAD_MIXES } from '@splitvisor/workloads';
+import { CliError } from './cli-error.ts';
 import type { WorkloadOptions } from './profile-run.ts';
 
 /** 50ms, 1s, 250us, 1000ns → nanoseconds. */
@@ -37,6 +38,8 @@ export interface RunFlags {
   disk?: string;
   floppy?: string;
   json?: boolean;
+  snapshotAt?: number;
+  snapshotTo?: string;
 }
 
 /** `--param name=value`, repeatable, into the record commander accumulates. */
@@ -57,7 +60,15 @@ export function workloadOptions(flags: RunFlags): WorkloadOptions {
     ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
     ...(flags.disk === undefined ? {} : { disk: flags.disk }),
     ...(flags.floppy === undefined ? {} : { floppy: flags.floppy }),
+    ...snapshotOf(flags),
   };
+}
+
+/** `--snapshot-at T --snapshot-to DIR`: both or neither. */
+function snapshotOf(flags: RunFlags): Pick<WorkloadOptions, 'snapshot'> {
+  if (flags.snapshotAt === undefined && flags.snapshotTo === undefined) return {};
+  if (flags.snapshotAt === undefined || flags.snapshotTo === undefined) throw new CliError('give --snapshot-at TIME and --snapshot-to DIR together');
+  return { snapshot: { atNs: flags.snapshotAt, dir: flags.snapshotTo } };
 }
 
 /** The flags every run shares, with what each teaches. */
@@ -69,7 +80,7 @@ export function withRunFlags(command: Command): Command {
     .option('--reads <n>', 'shorthand for --param reads=N: clocksource reads before the guest stops', positiveInteger)
     .addOption(new Option('--duration <time>', 'guest time to run, e.g. 50ms or 1s').argParser(duration).default(100e6, '100ms'))
     .option('--cost-model <name>', `charge crossings in this model instead of each profile's own: ${COST_MODELS.map((m) => m.name).join(', ')}`)
-    .option('--disk <image>', 'a raw disk image (a multiple of 512 bytes) for the ATA primary master; written through, flushed on FLUSH CACHE (none: no drives)')
+    .option('--disk <image>', 'a raw disk image (a multiple of 512 bytes) for the ATA primary master; written through, flushed on FLUSH CACHE; IMAGE:ro opens it read-only, the guest\'s writes aborted (none: no drives)')
     .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image in drive A (none: no drives)')
     .option('--live', 'run the device host in a worker thread and time each heavyweight exit on the wall clock (not byte-reproducible)')
     .option('--json', 'print as JSON');

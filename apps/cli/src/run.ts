@@ -47,6 +47,10 @@ export function exitRows(run: ProfileRun): Row[] {
 
 export function printRun(run: ProfileRun, options: WorkloadOptions): void {
   console.log(`splitvisor run — profile ${run.profile} (${run.irqchip} irqchip, cost model ${run.costModel}), ${describeWorkload(options)}\n`);
+  if (run.resumedFrom !== undefined) {
+    const from = run.resumedFrom;
+    console.log(`Resumed from ${from.dir}, taken at ${from.atNs / 1e6} ms under ${from.placement}: what follows counts from there.\n`);
+  }
   console.log('Exits by device, each once, by the domain that handled it (cpu: the CPU\'s own, hlt and irq windows); kicks: crossings into');
   console.log('the device host with no exit of their own (its timers\' while the guest waits, an EOI sent on):');
   printTable(exitRows(run));
@@ -83,6 +87,7 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
     console.log(`\nTimeline of the bootstrap processor, ${describeWindow(run.timeline)} (seed 001's picture):`);
     for (const line of renderTimeline(run.timeline)) console.log(line);
   }
+  if (run.snapshot !== undefined) printSnapshot(run.snapshot);
   if (run.unmodelled.length > 0) console.log(`Not modelled yet (absent from this run): ${run.unmodelled.join(', ')}`);
   if (run.console !== '') {
     const lines = run.console.split(/\r?\n/);
@@ -99,6 +104,18 @@ export async function runCommand(chosen: ChosenPlacement, flags: RunFlags, extra
   if (flags.json === true) console.log(JSON.stringify(result, null, 2));
   else printRun(run, workload);
   return result;
+}
+
+/** Where the snapshot went and what each part of it takes. */
+function printSnapshot(snapshot: NonNullable<ProfileRun['snapshot']>): void {
+  const { sizes } = snapshot;
+  console.log(`\nSnapshot at ${snapshot.atNs / 1e6} ms of guest time: ${snapshot.dir} (${sizes.total} bytes; splitvisor resume ${snapshot.dir} continues it)`);
+  printTable([
+    ...Object.entries(sizes.devices).map(([part, bytes]) => ({ part, bytes })),
+    ...sizes.vcpus.map((bytes, i) => ({ part: `vCPU ${i}`, bytes })),
+    { part: 'RAM (pages written)', bytes: sizes.ram },
+    { part: 'console', bytes: sizes.console },
+  ]);
 }
 
 function describeWindow(timeline: RunTimeline): string {

@@ -100,6 +100,16 @@ describe('read classification', () => {
     expect(classifyRead({ ...context(data), identifyWord: 10 }, 0x5356).class).toBe('image-dependent'); // serial number
     expect(classifyRead({ ...context(data), identifyWord: 49 }, 0x5356).class).toBe('mismatch'); // capabilities
   });
+
+  it('counts the FUA bit of IDENTIFY words 84 and 87 (offered here, not by QEMU\'s disk) as configuration, and nothing beside it', () => {
+    const word84 = { ...context(pio(0, 'r', 0x1f0, 0x4000, 'ide', 2)), identifyWord: 84 };
+    expect(classifyRead(word84, 0x4040).class).toBe('configuration-dependent');
+    expect(classifyRead(word84, 0x4041).class).toBe('mismatch');
+    const words86and87 = { ...context(pio(0, 'r', 0x1f0, 0x4000_3400, 'ide', 4)), identifyWord: 86 }; // a 32-bit read: 87 is the high half
+    expect(classifyRead(words86and87, 0x4040_3400).class).toBe('configuration-dependent');
+    expect(classifyRead(words86and87, 0x4000_3440).class).toBe('mismatch'); // word 86's bit 6 is another feature's
+    expect(classifyRead({ ...word84, identifyWord: -1 }, 0x4040).class).toBe('mismatch'); // not IDENTIFY data
+  });
 });
 
 describe('the replay command', () => {

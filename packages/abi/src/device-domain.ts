@@ -16,6 +16,7 @@ import type { Access } from './access.ts';
 import type { DeviceContext, GuestMemory, Timer } from './device-context.ts';
 import { NO_MEMORY } from './device-context.ts';
 import type { Device } from './device.ts';
+import { DeviceStateError, expectState } from './device.ts';
 import { IoBus } from './io-bus.ts';
 import type { DeviceStateReply, ErrorReply, OkReply } from './ioctl.ts';
 import { ErrorCode } from './ioctl.ts';
@@ -73,6 +74,21 @@ export interface DomainOptions {
 }
 
 const PLACE_NAMES: Readonly<Record<Place, string>> = { kernel: 'the kernel', monitor: 'the monitor', user: 'the device host' };
+
+/**
+ * The name a domain's own state has among its devices' (get/set device
+ * state): which device raised each line last, where the irqchip's
+ * acknowledgement of that line goes back to — machine state a snapshot
+ * carries, since a tick in flight is acknowledged after it.
+ */
+export const DOMAIN_STATE = 'domain';
+
+/** Each line with the device (by name) and output that raised it last. */
+export type DomainState = {
+  readonly model: 'device-domain';
+  readonly version: 1;
+  readonly raisedBy: readonly (readonly [number, string, number])[];
+};
 
 export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   readonly place: P;
@@ -192,6 +208,7 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   }
 
   getDeviceState(name: string): DeviceStateReply | ErrorReply {
+    if (name === DOMAIN_STATE) return { kind: 'device-state', device: name, state: this.domainState() };
     const device = this.devices.get(name);
     if (device === undefined) return this.noDevice(name);
     return { kind: 'device-state', device: name, state: device.getState() };
@@ -199,7 +216,7 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
 
   /** Restores `name`'s state; a state of another model or version is refused (EINVAL), the device left as it was. */
   setDeviceState(name: string, state: DeviceState): OkReply | ErrorReply {
-    const device = this.devices.get(name);
+    const device = name === DOMAIN_STATE ? { setState: (s: DeviceState) => { this.setDomainState(s); } } : this.devices.get(name);
     if (device === undefined) return this.noDevice(name);
     try {
       device.setState(state);
@@ -208,6 +225,22 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
     }
     this.restored(name);
     return { kind: 'ok' };
+  }
+
+  /** This domain's own state (`DOMAIN_STATE`): which device raised each line last. */
+  private domainState(): DomainState {
+    return { model: 'device-domain', version: 1, raisedBy: [...this.raisedBy].map(([line, { name, output }]) => [line, name, output] as const) };
+  }
+
+  /** Takes, of `state`'s lines, those raised by devices placed here (the others are another domain's). */
+  private setDomainState(state: DeviceState): void {
+    expectState(state, 'device-domain', 1);
+    const given: unknown = (state as { readonly raisedBy?: unknown }).raisedBy;
+    const entry = (e: unknown): e is readonly [number, string, number] => Array.isArray(e) && e.length === 3 && Number.isInteger(e[0]) && typeof e[1] === 'string' && Number.isInteger(e[2]);
+    // Checked whole before anything changes: a state that does not fit is refused with the domain as it was.
+    if (!Array.isArray(given) || !given.every(entry)) throw new DeviceStateError('a domain state\'s raisedBy is a list of [line, device, output]');
+    this.raisedBy.clear();
+    for (const [line, name, output] of given) if (this.placed.has(name)) this.raisedBy.set(line, { name, output });
   }
 
   /** A device's state was restored (the device host re-offers its counters). */

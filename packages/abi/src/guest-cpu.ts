@@ -6,6 +6,7 @@
  * addresses, the interrupt flag, vectors.
  */
 import type { AccessSize, GuestAccessSize } from './io-region.ts';
+import type { DeviceState } from './plain-state.ts';
 
 export type GuestExit =
   /** `out`/`in` (count > 1 for string I/O). A read waits for `complete` before the CPU runs on. */
@@ -62,4 +63,15 @@ export interface GuestCpu {
   readonly halted: boolean;
   /** Takes an external interrupt at an instruction boundary: its handler for `vector` runs next (and `hlt` ends). */
   inject(vector: number): void;
+  /**
+   * Keep what a snapshot needs from the first instruction on (a scripted
+   * guest's journal of the values it was given); called before the first
+   * `run` of a VM that may be snapshotted. A CPU that keeps its whole state
+   * in registers and RAM needs nothing.
+   */
+  recordForSnapshots?(): void;
+  /** The CPU's whole state as plain data (registers; a scripted guest's position), for a VM snapshot: taken between runs. */
+  saveState?(): DeviceState;
+  /** Restores `saveState`'s record into a fresh CPU of the same program; throws `DeviceStateError` when it is another's. */
+  restoreState?(state: DeviceState): void;
 }

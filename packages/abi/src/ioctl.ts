@@ -112,9 +112,17 @@ export interface ProgramScratchRequest {
   readonly scratch: Uint8Array;
 }
 
-/** Stop every vCPU at its next exit (to snapshot or move devices between domains). */
+/**
+ * The guest is stopped at `time` (to snapshot, restore, or move devices
+ * between domains): the other side applies what it holds for its devices —
+ * the coalesced ring's writes — and takes `time` as its devices' now,
+ * running no timer (one due and not yet delivered stays due), so the
+ * device states it answers next are whole and its restores happen at the
+ * guest's time.
+ */
 export interface PauseRequest {
   readonly kind: 'pause';
+  readonly time: Nanoseconds;
 }
 
 export interface ResumeRequest {

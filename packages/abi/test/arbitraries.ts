@@ -115,6 +115,7 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     .map((r) => ({ kind: 'register-posted-range' as const, ...r })),
   fc.record({ device: text, descriptor: fc.oneof(counter, cachedRead, program) }).map((r) => ({ kind: 'register-fast-path' as const, ...r })),
   fc.record({ device: text, scratch: fc.uint8Array({ maxLength: 256 }) }).map((r) => ({ kind: 'program-scratch' as const, ...r })),
-  fc.constantFrom({ kind: 'pause' as const }, { kind: 'resume' as const }, { kind: 'ok' as const }),
+  fc.record({ time: safe }).map((r) => ({ kind: 'pause' as const, ...r })),
+  fc.constantFrom({ kind: 'resume' as const }, { kind: 'ok' as const }),
   fc.record({ code: errorCode, message: text }).map((r) => ({ kind: 'error' as const, ...r })),
 );

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../src/index.ts';
-import { EncodeError, MessageEncoder, MessageTag, NEVER, decodeMessage, encodeMessage } from '../src/index.ts';
+import { EncodeError, ErrorCode, MessageEncoder, MessageTag, NEVER, badMessageReply, decodeMessage, encodeMessage } from '../src/index.ts';
 import { message } from './arbitraries.ts';
 
 // fast-check prints the failing seed and path on failure; pin runs so CI stays quick.
@@ -125,5 +125,34 @@ describe('message codec', () => {
       .toThrow(/range length/);
     expect(() => encodeMessage({ kind: 'register-coalesced-range', space: 'pci' as 'port', address: 0, length: 8, enable: true }))
       .toThrow(/range space/);
+  });
+});
+
+describe('message codec, given bytes from a peer it does not trust', () => {
+  it('reads only bytes that are there: a span past the end (or backwards, or fractional) is truncated, never read as zeros', () => {
+    const resume = Uint8Array.of(MessageTag.resume, 0x00); // the tag, without its reserved half-word
+    expect(decodeMessage(resume, 0, 4)).toEqual({ ok: false, reason: 'truncated', field: 'frame', offset: 0 });
+    const ok = encodeMessage({ kind: 'ok' });
+    for (const [start, end] of [[0, ok.length + 1], [-1, ok.length], [2, 1], [0.5, ok.length], [0, Number.NaN]]) {
+      expect(decodeMessage(ok, start, end)).toMatchObject({ ok: false, reason: 'truncated', field: 'frame' });
+    }
+    expect(decodeMessage(ok, 0, ok.length)).toEqual({ ok: true, message: { kind: 'ok' } });
+    expect(decodeMessage(null as unknown as Uint8Array)).toMatchObject({ ok: false, reason: 'truncated' });
+  });
+
+  it('decodes a span exactly as the bytes of that span alone, wherever the span is asked for', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), fc.integer({ min: -4, max: 70 }), fc.integer({ min: -4, max: 70 }), (bytes, start, end) => {
+      const decoded = decodeMessage(bytes, start, end);
+      if (start >= 0 && start <= end && end <= bytes.length) expect(decoded).toEqual(decodeMessage(bytes.slice(start, end)));
+      else expect(decoded).toMatchObject({ ok: false, reason: 'truncated', field: 'frame' });
+    }), { numRuns: 5_000 });
+  });
+
+  it('answers what it cannot decode with EBADMSG, naming why — a reply the codec itself carries', () => {
+    const decoded = decodeMessage(Uint8Array.of(0xff, 0xff, 0, 0));
+    if (decoded.ok) throw new Error('decoded an unknown tag');
+    const reply = badMessageReply(decoded);
+    expect(reply).toEqual({ kind: 'error', code: ErrorCode.BadMessage, message: 'undecodable message: unknown-tag at byte 0 (tag)' });
+    expect(decodeMessage(encodeMessage(reply))).toEqual({ ok: true, message: reply });
   });
 });

@@ -123,7 +123,7 @@ export function channelConformance(transport: Transport): void {
       end.setHandler(handler);
       let expected = 0;
       for (let i = 0; i < 300; i++) {
-        end.post({ kind: 'pause' });
+        end.post({ kind: 'pause', time: 0 });
         expected = fold(expected, { kind: 'irq-line', gsi: i + 1, level: true });
       }
       end.flush();
@@ -211,7 +211,7 @@ export function channelConformance(transport: Transport): void {
       });
       expect(() => end.call({ kind: 'get-device-state', device: 'die:3' })).toThrow(lost);
       expect(() => end.call(exitIn(0x60))).toThrow(lost);
-      expect(() => { end.post({ kind: 'pause' }); }).toThrow(lost);
+      expect(() => { end.post({ kind: 'pause', time: 0 }); }).toThrow(lost);
     });
 
     it('reports a peer whose handler throws as dead, with the reason', async () => {

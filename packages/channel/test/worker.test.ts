@@ -47,7 +47,7 @@ describe('worker transport', () => {
     // However long loading it takes, the call finds it failed (a call made while it loads would race the load against the call's timeout).
     await new Promise((resolve) => channel.worker.once('exit', resolve));
     try {
-      channel.end.call({ kind: 'pause' });
+      channel.end.call({ kind: 'pause', time: 0 });
       expect.unreachable('a call to a peer that never started returned');
     } catch (error) {
       expect(error).toBeInstanceOf(ChannelError);

@@ -329,6 +329,19 @@ export class DeviceHost extends DeviceDomain<'user'> {
     this.end.post({ kind: 'interrupt', vcpu, vector: this.interrupts.acknowledge(vcpu) });
   }
 
+  /**
+   * The guest stopped at `time` (a snapshot, a restore, a device moving
+   * out): the coalesced ring's writes are applied now, and `time` is the
+   * devices' now from here — no timer runs (one due and not yet delivered,
+   * as under host-tick delivery, stays due and fires when the guest runs
+   * again). The device states answered next are whole; states set next are
+   * set at the guest's time.
+   */
+  private pause(time: Nanoseconds): void {
+    this.served.time = Math.max(this.served.time, time);
+    if (this.coalesced.length > 0) this.applyCoalesced();
+  }
+
   /** Answers one exit: the `run` that resumes the vCPU. */
   handleExit(exit: Exit): Message {
     this.inExit = true;
@@ -403,6 +416,9 @@ export class DeviceHost extends DeviceDomain<'user'> {
             this.touched.add(message.device);
             return this.setDeviceState(message.device, message.state);
           }
+          case 'pause':
+            this.pause(message.time);
+            return { kind: 'ok' };
           case 'resume':
             this.refreshAll();
             // The kernel starts (or resumes) the guest: lines set meanwhile — at power-on, by a restore — go now,

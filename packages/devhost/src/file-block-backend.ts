@@ -13,6 +13,11 @@
  * Failures never throw once the image is open: they come back as `false`
  * and the disk turns them into ATA errors (UNC, ABRT) for the guest. The
  * image never grows: reads and writes past its end fail.
+ *
+ * A floppy drive's image is served the same way (the floppy package's
+ * `FloppyImage` is this shape less `flush`); the composition root, which
+ * knows the diskette formats, gives their sizes, so an image of another size
+ * is refused when opened, naming them.
  */
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 
@@ -24,9 +29,19 @@ export class FileBlockBackendError extends Error {
   override readonly name = 'FileBlockBackendError';
 }
 
+/** A size an image may have, and its name for the user (`1474560` bytes, `1.44M`). */
+export interface ImageSize {
+  readonly bytes: number;
+  readonly name: string;
+}
+
 export interface FileBlockBackendOptions {
-  /** Open the image read-only: every write fails (the guest sees ABRT), and flush has nothing to do. */
+  /** Open the image read-only (`readOnly` reads true): every write fails, and flush has nothing to do. */
   readonly readOnly?: boolean;
+  /** What the image is, in errors. Default `disk image`. */
+  readonly medium?: string;
+  /** The only sizes the image may have (a diskette's formats), each a multiple of 512 bytes. Default: any non-zero multiple of 512 bytes. */
+  readonly sizes?: readonly ImageSize[];
 }
 
 export class FileBlockBackend {
@@ -45,28 +60,36 @@ export class FileBlockBackend {
 
   /**
    * Opens and checks a raw image: a regular file whose size is a non-zero
-   * multiple of 512 bytes. Anything else is one `FileBlockBackendError`
-   * naming the path and the reason.
+   * multiple of 512 bytes, or one of `sizes`. Anything else is one
+   * `FileBlockBackendError` naming the medium, the path and the reason.
+   * Nothing is written to the file.
    */
   static open(path: string, options: FileBlockBackendOptions = {}): FileBlockBackend {
     const readOnly = options.readOnly ?? false;
+    const medium = options.medium ?? 'disk image';
+    const sizes = options.sizes;
+    const odd = sizes?.find((size) => !Number.isSafeInteger(size.bytes) || size.bytes <= 0 || size.bytes % IMAGE_SECTOR_SIZE !== 0);
+    if (odd !== undefined) throw new RangeError(`${medium} size ${odd.name} (${odd.bytes} bytes) is not a whole number of ${IMAGE_SECTOR_SIZE}-byte sectors`);
     let fd: number;
     try {
       fd = openSync(path, readOnly ? 'r' : 'r+');
     } catch (error) {
-      throw new FileBlockBackendError(`cannot open disk image ${path}${readOnly ? '' : ' for reading and writing'}: ${reason(error)}`, { cause: error });
+      throw new FileBlockBackendError(`cannot open ${medium} ${path}${readOnly ? '' : ' for reading and writing'}: ${reason(error)}`, { cause: error });
     }
     try {
       const stat = fstatSync(fd);
-      if (!stat.isFile()) throw new FileBlockBackendError(`disk image ${path} is not a regular file`);
+      if (!stat.isFile()) throw new FileBlockBackendError(`${medium} ${path} is not a regular file`);
+      if (sizes !== undefined && !sizes.some((size) => size.bytes === stat.size)) {
+        throw new FileBlockBackendError(`${medium} ${path} is ${stat.size} bytes, not ${listed(sizes)}`);
+      }
       if (stat.size === 0 || stat.size % IMAGE_SECTOR_SIZE !== 0) {
-        throw new FileBlockBackendError(`disk image ${path} is ${stat.size} bytes, which is not a non-zero multiple of ${IMAGE_SECTOR_SIZE}`);
+        throw new FileBlockBackendError(`${medium} ${path} is ${stat.size} bytes, which is not a non-zero multiple of ${IMAGE_SECTOR_SIZE}`);
       }
       return new FileBlockBackend(path, fd, stat.size / IMAGE_SECTOR_SIZE, readOnly);
     } catch (error) {
       closeSync(fd);
       if (error instanceof FileBlockBackendError) throw error;
-      throw new FileBlockBackendError(`cannot use disk image ${path}: ${reason(error)}`, { cause: error });
+      throw new FileBlockBackendError(`cannot use ${medium} ${path}: ${reason(error)}`, { cause: error });
     }
   }
 
@@ -127,6 +150,13 @@ export class FileBlockBackend {
     this.fd = undefined;
     closeSync(fd);
   }
+}
+
+/** `737280 (720K), 1474560 (1.44M) or 2949120 (2.88M)`. */
+function listed(sizes: readonly ImageSize[]): string {
+  const each = sizes.map((size) => `${size.bytes} (${size.name})`);
+  const last = each.pop() ?? 'any size';
+  return each.length === 0 ? last : `${each.join(', ')} or ${last}`;
 }
 
 function reason(error: unknown): string {

@@ -74,7 +74,7 @@ describe('device host', () => {
     const [kernel, devhost] = createDirectChannel();
     pitHost(devhost);
     expect(kernel.call({ kind: 'get-device-state', device: 'vga' })).toMatchObject({ kind: 'error', code: 1 });
-    expect(kernel.call({ kind: 'pause' })).toMatchObject({ kind: 'error', code: 3 });
+    expect(kernel.call({ kind: 'program-scratch', device: 'pit', scratch: new Uint8Array(0) })).toMatchObject({ kind: 'error', code: 3 });
     expect(kernel.call({ kind: 'resume' })).toMatchObject({ kind: 'run', deadline: expect.any(Number) as unknown });
     expect(kernel.call({ kind: 'set-device-state', device: 'pit', state: { model: 'rtc', version: 1 } })).toMatchObject({ kind: 'error', code: 2 });
   });

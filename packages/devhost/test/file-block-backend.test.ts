@@ -2,7 +2,7 @@
 // image's descriptor (seen through a spy on node:fs, and the bytes through a second descriptor), failures as false,
 // and one clear error for an image that cannot be a disk.
 import type * as fs from 'node:fs';
-import { closeSync, fsyncSync, mkdtempSync, openSync, readSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -100,6 +100,27 @@ describe('FileBlockBackend', () => {
     expect(disk.flush()).toBe(true);
     expect(fsyncSync).not.toHaveBeenCalled();
     disk.close();
+  });
+
+  it('opens a file it may not write read-only, and says so when asked to write it', () => {
+    const path = image(4 * 512);
+    chmodSync(path, 0o444);
+    const disk = FileBlockBackend.open(path, { readOnly: true });
+    expect([disk.readOnly, disk.read(0, 4, new Uint8Array(4 * 512))]).toEqual([true, true]);
+    disk.close();
+    if (process.getuid?.() !== 0) expect(() => FileBlockBackend.open(path)).toThrow(/^cannot open disk image .*disk\.img for reading and writing: EACCES/);
+  });
+
+  it('takes only the sizes it is given (a diskette\'s), naming the medium and each size; the file is left as it was', () => {
+    const sizes = [{ bytes: 737_280, name: '720K' }, { bytes: 1_474_560, name: '1.44M' }, { bytes: 2_949_120, name: '2.88M' }];
+    const floppy = (bytes: number) => FileBlockBackend.open(image(bytes), { medium: 'floppy image', sizes });
+    expect(floppy(1_474_560).sectors).toBe(2880);
+    for (const bytes of [1_000_000, 1024 * 1024, 0]) {
+      expect(() => floppy(bytes)).toThrow(new RegExp(`^floppy image .*disk\\.img is ${bytes} bytes, not 737280 \\(720K\\), 1474560 \\(1\\.44M\\) or 2949120 \\(2\\.88M\\)$`));
+    }
+    expect(readFileSync(join(dir, 'disk.img'))).toEqual(Buffer.alloc(0)); // the last, refused, still empty
+    expect(() => FileBlockBackend.open(join(dir, 'missing.img'), { medium: 'floppy image', sizes })).toThrow(/^cannot open floppy image .*missing\.img/);
+    expect(() => FileBlockBackend.open(image(512), { sizes: [{ bytes: 1000, name: 'odd' }] })).toThrow(RangeError);
   });
 
   it('gives one clear error for a missing path, a directory, an empty image or one not of whole sectors', () => {

@@ -14,7 +14,7 @@ const read = (region: string, offset: number, size: 1 | 2 | 4 = 1): Op => ({ kin
 const COMMANDS = [
   Command.IDENTIFY_DEVICE, Command.READ_SECTORS, Command.READ_SECTORS_EXT, Command.WRITE_SECTORS, Command.WRITE_SECTORS_EXT,
   Command.READ_MULTIPLE, Command.WRITE_MULTIPLE, Command.READ_MULTIPLE_EXT, Command.SET_MULTIPLE_MODE, Command.READ_DMA,
-  Command.WRITE_DMA, Command.READ_DMA_EXT, Command.WRITE_DMA_EXT, Command.READ_VERIFY_SECTORS, Command.FLUSH_CACHE,
+  Command.WRITE_DMA, Command.READ_DMA_EXT, Command.WRITE_DMA_EXT, Command.WRITE_DMA_FUA_EXT, Command.WRITE_MULTIPLE_FUA_EXT, Command.READ_VERIFY_SECTORS, Command.FLUSH_CACHE,
   Command.FLUSH_CACHE_EXT, Command.SET_FEATURES, Command.INITIALIZE_DEVICE_PARAMETERS, Command.EXECUTE_DEVICE_DIAGNOSTIC,
   Command.CHECK_POWER_MODE, Command.STANDBY_IMMEDIATE, Command.SLEEP, Command.SMART, Command.DATA_SET_MANAGEMENT,
   Command.READ_NATIVE_MAX_ADDRESS_EXT, Command.IDENTIFY_PACKET_DEVICE, Command.NOP,
@@ -98,6 +98,31 @@ function invariant(ata: AtaChannel, context: TestContext): void {
 describe('ATA channel, master only', () => {
   stateRoundTripSuite(subject(false), 300);
   registerFuzzSuite(subject(false), invariant, { runs: 250, opsPerRun: 400 });
+});
+
+/** A master on a read-only image: whatever the guest sends, nothing is written, nothing is even cached. */
+const readOnlyImages = new WeakMap<AtaChannel, { image: MemoryBlockBackend; original: Uint8Array }>();
+const readOnlySubject = {
+  create(context: TestContext): AtaChannel {
+    const original = patternedDisk(64).image;
+    const image = new MemoryBlockBackend(original.slice(), { readOnly: true });
+    const ata = new AtaChannel(context, { master: { backend: image, writeCacheSectors: 8 } });
+    readOnlyImages.set(ata, { image, original });
+    return ata;
+  },
+  op,
+  irqOutputs: [0],
+};
+
+function readOnlyInvariant(ata: AtaChannel, context: TestContext): void {
+  invariant(ata, context);
+  const media = readOnlyImages.get(ata);
+  if (media === undefined || !Buffer.from(media.image.image.buffer).equals(media.original)) throw new Error(`the read-only image changed by ${context.now()} ns`);
+  if ((ata.getState().drives[0].cache?.dirty.length ?? 0) > 0) throw new Error('a read-only drive cached a write');
+}
+
+describe('ATA channel, master on a read-only image', () => {
+  registerFuzzSuite(readOnlySubject, readOnlyInvariant, { runs: 250, opsPerRun: 400 });
 });
 
 describe('ATA channel, master and slave', () => {

@@ -50,6 +50,27 @@ describe('WriteBackCache', () => {
     expect(copy.getState()).toEqual(cache.getState());
   });
 
+  it('writes a FUA write through: the backend has it, an older dirty copy is dropped only once it does, the rest stays dirty', () => {
+    const backend = new RecordingBackend(32);
+    const cache = new WriteBackCache(backend, 16);
+    cache.write(1, Uint8Array.from([...sector(1), ...sector(2)]));
+    backend.failWrites = true;
+    expect(cache.writeThrough(2, sector(0x22))).toEqual({ ok: false, lba: 2 });
+    expect(cache.dirtySectors).toBe(2); // the guest's earlier data is still held
+    backend.failWrites = false;
+    expect(cache.writeThrough(2, sector(0x22))).toEqual({ ok: true });
+    expect([cache.dirtySectors, backend.writes, backend.flushes]).toEqual([1, 1, 0]);
+    expect(cache.flushBackend()).toEqual({ ok: true });
+    expect([backend.stable[512], backend.stable[1024]]).toEqual([0, 0x22]); // sector 1 still only cached
+    expect(cache.flush()).toEqual({ ok: true });
+    expect([backend.stable[512], backend.stable[1024]]).toEqual([1, 0x22]);
+  });
+
+  it('a read-only memory image refuses every write', () => {
+    const backend = new MemoryBlockBackend(4, { readOnly: true });
+    expect([backend.readOnly, backend.write(0, sector(1)), backend.flush(), backend.image[0]]).toEqual([true, false, true, 0]);
+  });
+
   it('a memory image must be whole sectors', () => {
     expect(() => new MemoryBlockBackend(new Uint8Array(700))).toThrow(BlockBackendError);
     expect(() => new MemoryBlockBackend(0)).toThrow(BlockBackendError);

@@ -18,3 +18,4 @@ export type { PcInterruptsConfig } from './pc-interrupts.ts';
 export { PcInterrupts } from './pc-interrupts.ts';
 export type { Msi } from './msi.ts';
 export { MSI_ADDRESS_BASE, fromMsi, toMsi } from './msi.ts';
+export { ioapicWithInputs, picWithInputs } from './input-levels.ts';

@@ -10,14 +10,21 @@
  * 003's coupled in-port cache), while nothing could have changed them.
  * Everything else goes to userspace — writes to ranges registered as posted
  * (KVM_IOEVENTFD, generalised) one way, without waiting (`posts`). It also
- * answers the device host's ioctls: irq lines, device state, coalesced and
- * posted ranges, fast paths — each
- * registration validated here, a bad one refused with nothing changed and
- * counted (`refused`).
+ * answers the device host's ioctls: irq lines, interrupts, MSIs, device
+ * state, coalesced and posted ranges, fast paths, programs' scratch. The
+ * device host is not trusted: every request is checked before it acts, and
+ * one that fails is answered with a typed error, counted (`refused`), and
+ * changes nothing.
  */
-import type { Access, AddressRange, AddressSpace, CachedReadDescriptor, CoalescedIo, CoalescedWrite, CounterDescriptor, ErrorReply, FastPathDescriptor, GuestMemory, Message, Nanoseconds, ProgramAccess, ProgramDescriptor, ProgramOutcome, Request } from '@splitvisor/abi';
-import { DeviceDomain, ErrorCode, NEVER, NO_MEMORY, counterValueAt, programRunner, verifyProgram } from '@splitvisor/abi';
+import type {
+  Access, AddressRange, AddressSpace, CachedReadDescriptor, CoalescedIo, CoalescedWrite, CounterDescriptor, DeviceState, ErrorCode as ErrorCodeType,
+  ErrorReply, FastPathDescriptor, FastPathProgram, GuestMemory, Instruction, Message, Nanoseconds, OkReply, ProgramAccess, ProgramDescriptor, ProgramOutcome, StatefulDevice,
+} from '@splitvisor/abi';
+import { DeviceDomain, ErrorCode, NEVER, NO_MEMORY, counterValueAt, programRunner } from '@splitvisor/abi';
 import { TimerQueue } from '@splitvisor/clock';
+import type { IrqchipInputs } from './request-checks.ts';
+import { KVM_IRQCHIP_INPUTS, badDescriptor, badLine, badMsi, badName, badRange, badVector, hex, isRecord, isUint, shown } from './request-checks.ts';
+import { unlikeState } from './state-shape.ts';
 
 /** Whether the whole access falls in `range`. */
 function inRange(range: AddressRange, access: Access): boolean {
@@ -29,18 +36,43 @@ function overlaps(a: AddressRange, b: AddressRange): boolean {
   return a.space === b.space && a.address < b.address + b.length && b.address < a.address + a.length;
 }
 
-/** The bytes of each space an access can reach: 16-bit ports, MMIO below 2^52, 32-bit MSR indices. */
-const SPACE_BYTES: Readonly<Record<AddressSpace, number>> = { port: 0x1_0000, mmio: 2 ** 52, msr: 2 ** 32 };
-
-/** Why `range` is no range of its space, or undefined. */
-function badRange(range: AddressRange, what: string): string | undefined {
-  const { space, address, length } = range;
-  if (!(space in SPACE_BYTES)) return `${what}: no address space ${space}`;
-  if (!Number.isInteger(address) || !Number.isInteger(length) || address < 0 || length < 1 || address + length > SPACE_BYTES[space]) {
-    return `${what}: ${length} bytes at ${space} ${address.toString(16)}h are not within the ${space} space`;
+/** Whether `windows` (of one device) cover every byte of `range`, joined end to end. */
+function covers(windows: readonly AddressRange[], range: AddressRange): boolean {
+  let from = range.address;
+  const end = range.address + range.length;
+  for (let moved = true; from < end && moved;) {
+    moved = false;
+    for (const w of windows) {
+      if (w.space === range.space && w.address <= from && from < w.address + w.length) {
+        from = w.address + w.length;
+        moved = true;
+      }
+    }
   }
-  return undefined;
+  return from >= end;
 }
+
+/** A device the device host holds, at one of its board windows. */
+export interface HostWindow extends AddressRange {
+  readonly device: string;
+}
+
+/** Everything the kernel holds for the device host, as plain data (a copy): what it registered, and what waits to go back to it. */
+export interface KernelHoldings {
+  readonly coalescedRanges: readonly AddressRange[];
+  readonly postedRanges: readonly AddressRange[];
+  readonly counters: readonly { readonly device: string; readonly descriptor: CounterDescriptor }[];
+  readonly cachedReads: readonly { readonly device: string; readonly descriptor: CachedReadDescriptor }[];
+  readonly programs: readonly { readonly device: string; readonly range: AddressRange; readonly program: FastPathProgram }[];
+  /** Each device's programs' scratch, and whether a program changed it since it was last taken. */
+  readonly scratch: readonly { readonly device: string; readonly bytes: Uint8Array; readonly dirty: boolean }[];
+  /** KVM_INTERRUPT vectors waiting for their vCPU's next entry. */
+  readonly queuedInterrupts: readonly { readonly vcpu: number; readonly vector: number }[];
+  readonly coalescedRing: readonly CoalescedWrite[];
+  readonly ioapicEois: readonly number[];
+}
+
+const OK: OkReply = { kind: 'ok' };
 
 /** What may serve a port: a program, a cached read, a counter. */
 const Serves = { program: 1, cached: 2, counter: 4 } as const;
@@ -73,7 +105,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   private readonly postedRanges: AddressRange[] = [];
   private readonly hostPending: () => boolean;
   /** Verified programs the device host loaded (seed 002's bytecode), each for a range of its device. */
-  private readonly programs: { device: string; range: AddressRange; run: (scratch: Uint8Array, access: ProgramAccess, now: Nanoseconds) => ProgramOutcome }[] = [];
+  private readonly programs: { device: string; range: AddressRange; program: FastPathProgram; run: (scratch: Uint8Array, access: ProgramAccess, now: Nanoseconds) => ProgramOutcome }[] = [];
   /** Each device's scratch, shared by its programs; and the devices whose scratch a program changed since the last exit. */
   private readonly scratchOf = new Map<string, Uint8Array>();
   private readonly dirtyScratch = new Set<string>();
@@ -85,8 +117,17 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
    * a million times a second never looks at the status programs).
    */
   private readonly servedPorts = new Uint8Array(0x1_0000);
-  /** Registrations refused at the boundary, by kind: nothing of them was kept. */
-  readonly refused = { coalescedRanges: 0, postedRanges: 0, fastPaths: 0 };
+  /**
+   * Requests from the device host refused at the boundary, by the kind of
+   * request — `unsupported`: a kind the kernel does not serve (an exit, a
+   * reply, `pause`, none at all); `undecodable`: bytes that are no message,
+   * or a request that is no record. Each was answered with an error reply,
+   * and nothing of it was kept.
+   */
+  readonly refused = {
+    irqLines: 0, interrupts: 0, msis: 0, deviceStates: 0, coalescedRanges: 0, postedRanges: 0, fastPaths: 0, programScratch: 0,
+    unsupported: 0, undecodable: 0,
+  };
   /** Counter reads answered from virtual time (seed 002's generic counter). */
   readonly counterReads = { served: 0 };
   /** Reads answered from a published value (seed 003's cache), and reads of one that had to go on (stale, or a write pending). */
@@ -97,6 +138,14 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   private readonly queued = new Map<number, number>();
   /** Level-triggered EOIs for a userspace I/O APIC, each to leave as a KVM_EXIT_IOAPIC_EOI before the guest runs again. */
   private readonly ioapicEois: number[] = [];
+  /** The inputs of the irqchip this kernel's lines go to; undefined while none takes them (its 8259 is in userspace, or absent). */
+  private irqInputs: IrqchipInputs | undefined;
+  /** The VM's vCPUs: a vCPU ioctl for another index is refused. */
+  private vcpus = 1;
+  /** The device host's devices at their board windows, by name; undefined until told (then any name is taken at its word). */
+  private hostWindows: ReadonlyMap<string, readonly AddressRange[]> | undefined;
+  /** The names of the devices whose state is held here, in the order they came. */
+  private readonly names: string[] = [];
 
   constructor(now: () => Nanoseconds, options: KernelDomainOptions = {}) {
     super('kernel', { now, timers: new TimerQueue(), memory: options.memory ?? NO_MEMORY });
@@ -107,6 +156,39 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   /** Where MSIs go (KVM_SIGNAL_MSI): the in-kernel local APICs; unset, the ioctl is refused (no in-kernel APICs). */
   setMsiSink(sink: (address: number, data: number) => void): void {
     this.msiSink = sink;
+  }
+
+  /**
+   * An irqchip here (or in the monitor) takes this domain's lines, and the
+   * device host's KVM_IRQ_LINE, on `inputs` (default: the 24 GSIs of KVM's
+   * in-kernel irqchip); an irq line for another input is refused. With an
+   * irqchip taking lines here, KVM_INTERRUPT is refused (KVM's ENXIO: its
+   * vectors come from that irqchip, not from userspace).
+   */
+  override routeIrqs(sink: (gsi: number, level: boolean) => void, inputs: IrqchipInputs = KVM_IRQCHIP_INPUTS): void {
+    super.routeIrqs(sink);
+    this.irqInputs = inputs;
+  }
+
+  /** The VM has `count` vCPUs (KVM_CREATE_VCPU, indices 0 to count - 1; default 1): a vCPU ioctl for another is refused. */
+  setVcpus(count: number): void {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`${count} vCPUs: expected a whole number from 1`);
+    this.vcpus = count;
+  }
+
+  /**
+   * The device host's devices, each at its board windows: a fast path it
+   * registers must be for one of them and lie within that device's
+   * windows. Until told, any device name is taken at its word.
+   */
+  hostDevices(windows: readonly HostWindow[]): void {
+    const byDevice = new Map<string, AddressRange[]>();
+    for (const { device, space, address, length } of windows) {
+      const held = byDevice.get(device) ?? [];
+      held.push({ space, address, length });
+      byDevice.set(device, held);
+    }
+    this.hostWindows = byDevice;
   }
 
   /** Whether a KVM_INTERRUPT vector waits to be injected into `vcpu`. */
@@ -305,62 +387,147 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
     return { kind: 'coalesced-io', writes };
   }
 
+  override register(device: StatefulDevice): void {
+    super.register(device);
+    if (!this.names.includes(device.name)) this.names.push(device.name);
+  }
+
+  /** The names of the devices whose state the kernel holds (each placed here, or registered without regions). */
+  deviceNames(): readonly string[] {
+    return [...this.names];
+  }
+
+  /** Everything held for the device host now, as plain data (a copy): for inspection, and for checking that a refused ioctl changed nothing. */
+  holdings(): KernelHoldings {
+    const range = (r: AddressRange): AddressRange => ({ space: r.space, address: r.address, length: r.length });
+    return {
+      coalescedRanges: this.coalescedRanges.map(range),
+      postedRanges: this.postedRanges.map(range),
+      counters: this.counters.map(({ device, descriptor }) => ({ device, descriptor: { ...descriptor } })),
+      cachedReads: this.cached.map(({ device, descriptor }) => ({ device, descriptor: { ...descriptor, invalidatedBy: descriptor.invalidatedBy.map(range) } })),
+      programs: this.programs.map(({ device, range: r, program }) => ({ device, range: range(r), program })),
+      scratch: [...this.scratchOf].map(([device, bytes]) => ({ device, bytes: bytes.slice(), dirty: this.dirtyScratch.has(device) })),
+      queuedInterrupts: [...this.queued].map(([vcpu, vector]) => ({ vcpu, vector })),
+      coalescedRing: this.ring.map((w) => ({ space: w.space, address: w.address, data: w.data.slice() })),
+      ioapicEois: [...this.ioapicEois],
+    };
+  }
+
   // --- ioctls from the device host --------------------------------------------------
 
-  ioctl(request: Request): Message {
+  /**
+   * An ioctl from the device host. Each request is checked before it acts —
+   * its fields first, then against what the kernel holds — and one that
+   * fails is answered with an error reply (EINVAL, ENOENT, ENOTTY, EBADMSG)
+   * naming why, counted in `refused` by its kind, and changes nothing.
+   * Whatever the host sends, this does not throw.
+   */
+  ioctl(request: Message): Message {
+    if (!isRecord(request)) return this.refuse('undecodable', `a request is a record, not ${shown(request)}`, ErrorCode.BadMessage);
     switch (request.kind) {
-      case 'irq-line':
+      case 'irq-line': {
+        // KVM_IRQ_LINE: into the irqchip that takes this domain's lines.
+        const inputs = this.irqInputs;
+        if (inputs === undefined) return this.refuse('irqLines', 'no irqchip in the kernel takes irq lines (its 8259 and I/O APIC are in userspace)', ErrorCode.Unsupported);
+        const problem = badLine(request.gsi, request.level, inputs);
+        if (problem !== undefined) return this.refuse('irqLines', problem);
         this.setIrq(request.gsi, request.level);
-        return { kind: 'ok' };
-      case 'interrupt':
+        return OK;
+      }
+      case 'interrupt': {
         // KVM_INTERRUPT: userspace acknowledged its irqchip because the last exit said the guest was ready.
         // A vCPU ioctl: each vCPU has its own queued vector.
-        if (this.queued.has(request.vcpu)) return { kind: 'error', code: ErrorCode.Invalid, message: `vector ${this.queued.get(request.vcpu)} is already queued for injection into vCPU ${request.vcpu}` };
-        this.queued.set(request.vcpu, request.vector);
-        return { kind: 'ok' };
-      case 'msi':
-        if (this.msiSink === undefined) return { kind: 'error', code: ErrorCode.Unsupported, message: 'no local APICs in the kernel to signal' };
-        this.msiSink(request.address, request.data);
-        return { kind: 'ok' };
-      case 'get-device-state':
-        return this.getDeviceState(request.device);
+        const { vcpu, vector } = request;
+        if (this.irqInputs !== undefined) return this.refuse('interrupts', 'KVM_INTERRUPT with the irqchip in the kernel: its vectors come from there', ErrorCode.Unsupported);
+        if (!isUint(vcpu, this.vcpus - 1)) return this.refuse('interrupts', `no vCPU ${shown(vcpu)} (the VM has ${this.vcpus})`);
+        const problem = badVector(vector);
+        if (problem !== undefined) return this.refuse('interrupts', problem);
+        if (this.queued.has(vcpu)) return this.refuse('interrupts', `vector ${this.queued.get(vcpu)} is already queued for injection into vCPU ${vcpu}`);
+        this.queued.set(vcpu, vector);
+        return OK;
+      }
+      case 'msi': {
+        const sink = this.msiSink;
+        if (sink === undefined) return this.refuse('msis', 'no local APICs in the kernel to signal', ErrorCode.Unsupported);
+        const problem = badMsi(request.address, request.data);
+        if (problem !== undefined) return this.refuse('msis', problem);
+        sink(request.address, request.data);
+        return OK;
+      }
+      case 'get-device-state': {
+        const { device } = request;
+        const reply = typeof device === 'string' ? this.getDeviceState(device) : undefined;
+        if (reply === undefined || reply.kind === 'error') return this.refuse('deviceStates', reply?.message ?? `get device state: ${shown(device)} names no device`, ErrorCode.NoDevice);
+        return reply;
+      }
       case 'set-device-state':
+        if (typeof request.device !== 'string') return this.refuse('deviceStates', `set device state: ${shown(request.device)} names no device`, ErrorCode.NoDevice);
         return this.setDeviceState(request.device, request.state);
       case 'register-coalesced-range':
         return this.registerRange(request, this.coalescedRanges, 'coalescedRanges', 'coalesced range');
       case 'register-posted-range':
         return this.registerRange(request, this.postedRanges, 'postedRanges', 'posted range');
-      case 'register-fast-path': {
-        const { descriptor, device } = request;
-        const problem = this.badFastPath(device, descriptor);
-        if (problem !== undefined) return this.refuse('fastPaths', problem);
-        const held = this.holdsNothing;
-        if (descriptor.kind === 'program') {
-          this.loadProgram(device, descriptor);
-          if (this.holdsNothing !== held) this.changed();
-          return { kind: 'ok' };
-        }
-        const list: { device: string; descriptor: CounterDescriptor | CachedReadDescriptor }[] = descriptor.kind === 'counter' ? this.counters : this.cached;
-        const existing = list.findIndex((c) => c.descriptor.space === descriptor.space && c.descriptor.address === descriptor.address);
-        if (existing >= 0) list.splice(existing, 1);
-        if (descriptor.kind === 'counter') this.counters.push({ device, descriptor });
-        else this.cached.push({ device, descriptor });
-        this.markPorts({ space: descriptor.space, address: descriptor.address, length: descriptor.size }, descriptor.kind === 'counter' ? Serves.counter : Serves.cached);
-        if (this.holdsNothing !== held) this.changed();
-        return { kind: 'ok' };
-      }
+      case 'register-fast-path':
+        return this.registerFastPath(request.device, request.descriptor);
       case 'program-scratch': {
         // The device's scratch after an exit its host served: its loaded programs run on it from now.
-        const held = this.scratchOf.get(request.device);
-        if (held === undefined) return this.refuse('fastPaths', `program scratch for ${request.device}: it has no programs loaded`);
-        if (held.length !== request.scratch.length) return this.refuse('fastPaths', `program scratch for ${request.device}: ${request.scratch.length} bytes where its programs share ${held.length}`);
-        this.scratchOf.set(request.device, request.scratch.slice());
-        this.dirtyScratch.delete(request.device);
-        return { kind: 'ok' };
+        const { device, scratch } = request;
+        const held = typeof device === 'string' ? this.scratchOf.get(device) : undefined;
+        if (held === undefined) return this.refuse('programScratch', `program scratch for ${shown(device)}: it has no programs loaded`);
+        if (!(scratch instanceof Uint8Array) || held.length !== scratch.length) return this.refuse('programScratch', `program scratch for ${device}: ${shown(scratch)} where its programs share ${held.length} bytes`);
+        this.scratchOf.set(device, scratch.slice());
+        this.dirtyScratch.delete(device);
+        return OK;
       }
-      default:
-        return { kind: 'error', code: ErrorCode.Unsupported, message: `${request.kind} is not a kernel ioctl` };
+      default: {
+        const kind: unknown = (request as { readonly kind?: unknown }).kind;
+        return this.refuse('unsupported', `${shown(kind)} is not a kernel ioctl`, ErrorCode.Unsupported);
+      }
     }
+  }
+
+  /**
+   * Restores `name`'s state — whoever asks, the device host or the VM — only
+   * if it is a state that device could have given (its model, version and
+   * form: `state-shape.ts`); one it still throws on leaves the device as it
+   * was. A refusal is counted.
+   */
+  override setDeviceState(name: string, state: DeviceState): OkReply | ErrorReply {
+    const held = this.getDeviceState(name);
+    if (held.kind === 'error') return this.refuse('deviceStates', held.message, ErrorCode.NoDevice);
+    const problem = unlikeState(held.state, state);
+    if (problem !== undefined) return this.refuse('deviceStates', problem);
+    const reply = super.setDeviceState(name, state);
+    if (reply.kind === 'error') {
+      super.setDeviceState(name, held.state); // what it adopted before it threw goes back
+      this.refused.deviceStates++;
+    }
+    return reply;
+  }
+
+  /** A fast path for `device` (replacing its own at the same address): well-formed, for a device of the host, at that device's address. */
+  private registerFastPath(device: unknown, descriptor: unknown): Message {
+    const problem = badName(device, 'fast path') ?? badDescriptor(descriptor, `fast path for ${shown(device)}`);
+    if (problem !== undefined) return this.refuse('fastPaths', problem);
+    const name = device as string;
+    const d = descriptor as FastPathDescriptor;
+    const placed = this.badFastPath(name, d);
+    if (placed !== undefined) return this.refuse('fastPaths', placed);
+    const held = this.holdsNothing;
+    if (d.kind === 'program') {
+      this.loadProgram(name, d);
+      if (this.holdsNothing !== held) this.changed();
+      return OK;
+    }
+    const list: { device: string; descriptor: CounterDescriptor | CachedReadDescriptor }[] = d.kind === 'counter' ? this.counters : this.cached;
+    const existing = list.findIndex((c) => c.descriptor.space === d.space && c.descriptor.address === d.address);
+    if (existing >= 0) list.splice(existing, 1);
+    // Copies: what the host sent stays the host's (a caller in this thread may change it after).
+    if (d.kind === 'counter') this.counters.push({ device: name, descriptor: { ...d } });
+    else this.cached.push({ device: name, descriptor: { ...d, invalidatedBy: d.invalidatedBy.map((r) => ({ space: r.space, address: r.address, length: r.length })) } });
+    this.markPorts({ space: d.space, address: d.address, length: d.size }, d.kind === 'counter' ? Serves.counter : Serves.cached);
+    if (this.holdsNothing !== held) this.changed();
+    return OK;
   }
 
   /** A verified program for `device` (replacing one at the same range), its scratch the device's as sent. */
@@ -368,7 +535,8 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
     const range = { space: descriptor.space, address: descriptor.address, length: descriptor.length };
     const existing = this.programs.findIndex((p) => p.device === device && p.range.space === range.space && p.range.address === range.address);
     if (existing >= 0) this.programs.splice(existing, 1);
-    this.programs.push({ device, range, run: programRunner(descriptor.program) });
+    const program: FastPathProgram = { instructions: descriptor.program.instructions.map(([op, a, b, c]): Instruction => [op, a, b, c]), scratchBytes: descriptor.program.scratchBytes };
+    this.programs.push({ device, range, program, run: programRunner(program) });
     this.markPorts(range, Serves.program);
     this.scratchOf.set(device, descriptor.scratch.slice());
     this.dirtyScratch.delete(device);
@@ -383,33 +551,25 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
     return undefined;
   }
 
-  /** Why a fast path may not be served as asked, or undefined. */
+  /** Why a well-formed fast path may not be served where it asks, or undefined. */
   private badFastPath(device: string, descriptor: FastPathDescriptor): string | undefined {
     const what = `${descriptor.kind} for ${device}`;
-    if (device === '') return `${what}: no device named`;
     const range = { space: descriptor.space, address: descriptor.address, length: descriptor.kind === 'program' ? descriptor.length : descriptor.size };
     const problem = badRange(range, what) ?? this.claimed(range, what);
     if (problem !== undefined) return problem;
+    if (this.hostWindows !== undefined) {
+      const windows = this.hostWindows.get(device);
+      if (windows === undefined) return `${what}: the device host has no device ${device}`;
+      if (!covers(windows, range)) return `${what}: ${range.length} bytes at ${range.space} ${hex(range.address)} are not ${device}'s`;
+    }
     // One device's address: another device's fast path there is a host that lost track of its board.
     const other = this.servedByOther(device, range);
-    if (other !== undefined) return `${what}: ${range.space} ${range.address.toString(16)}h is served for ${other}`;
-    if (descriptor.kind === 'counter') return undefined;
+    if (other !== undefined) return `${what}: ${range.space} ${hex(range.address)} is served for ${other}`;
     if (descriptor.kind === 'program') {
-      const refused = verifyProgram(descriptor.program);
-      if (refused !== undefined) return `${what}: the verifier refuses it: ${refused}`;
-      if (descriptor.scratch.length !== descriptor.program.scratchBytes) return `${what}: ${descriptor.scratch.length} bytes of scratch for a program of ${descriptor.program.scratchBytes}`;
       const shared = this.scratchOf.get(device);
       if (shared !== undefined && shared.length !== descriptor.scratch.length && this.programs.some((p) => p.device === device && !(p.range.space === range.space && p.range.address === range.address))) {
         return `${what}: ${descriptor.scratch.length} bytes of scratch where ${device}'s other programs share ${shared.length}`;
       }
-      return undefined;
-    }
-    if (descriptor.value !== null && !(Number.isInteger(descriptor.value) && descriptor.value >= 0 && descriptor.value < 2 ** (8 * descriptor.size))) {
-      return `${what}: value ${descriptor.value} does not fit ${descriptor.size} bytes`;
-    }
-    for (const r of descriptor.invalidatedBy) {
-      const bad = badRange(r, `${what}, invalidated by`);
-      if (bad !== undefined) return bad;
     }
     return undefined;
   }
@@ -417,7 +577,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   /** Why `range` is not the device host's to register (a device placed here answers there), or undefined. */
   private claimed(range: AddressRange, what: string): string | undefined {
     const mapping = this.bus.mappings().find((m) => overlaps(range, { space: m.region.space, address: m.base, length: m.region.length }));
-    return mapping === undefined ? undefined : `${what}: ${range.space} ${range.address.toString(16)}h is ${mapping.name}'s, placed in the kernel`;
+    return mapping === undefined ? undefined : `${what}: ${range.space} ${hex(range.address)} is ${mapping.name}'s, placed in the kernel`;
   }
 
   /**
@@ -426,21 +586,24 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
    * (a write is queued or posted, never both).
    */
   private registerRange(request: { readonly space: AddressSpace; readonly address: number; readonly length: number; readonly enable: boolean }, list: AddressRange[], kind: 'coalescedRanges' | 'postedRanges', what: string): Message {
+    const problem = badRange(request, what) ?? (typeof request.enable === 'boolean' ? undefined : `${what}: enable is ${shown(request.enable)}`);
+    if (problem !== undefined) return this.refuse(kind, problem);
     const range = { space: request.space, address: request.address, length: request.length };
     const index = list.findIndex((r) => r.space === range.space && r.address === range.address && r.length === range.length);
     const taken = request.enable && index < 0 ? [...this.coalescedRanges, ...this.postedRanges].find((r) => overlaps(r, range)) : undefined;
-    const problem = badRange(range, what) ?? this.claimed(range, what)
-      ?? (taken === undefined ? undefined : `${what}: ${range.space} ${range.address.toString(16)}h overlaps a range already ${this.coalescedRanges.includes(taken) ? 'coalesced' : 'posted'}`);
-    if (problem !== undefined) return this.refuse(kind, problem);
+    const refused = this.claimed(range, what)
+      ?? (taken === undefined ? undefined : `${what}: ${range.space} ${hex(range.address)} overlaps a range already ${this.coalescedRanges.includes(taken) ? 'coalesced' : 'posted'}`);
+    if (refused !== undefined) return this.refuse(kind, refused);
     const held = this.holdsNothing;
     if (request.enable && index < 0) list.push(range);
     if (!request.enable && index >= 0) list.splice(index, 1);
     if (this.holdsNothing !== held) this.changed();
-    return { kind: 'ok' };
+    return OK;
   }
 
-  private refuse(kind: keyof KernelDomain['refused'], message: string): ErrorReply {
+  /** The error reply for a refused request (EINVAL unless said otherwise), counted by its kind. */
+  private refuse(kind: keyof KernelDomain['refused'], message: string, code: ErrorCodeType = ErrorCode.Invalid): ErrorReply {
     this.refused[kind]++;
-    return { kind: 'error', code: ErrorCode.Invalid, message };
+    return { kind: 'error', code, message };
   }
 }

@@ -34,6 +34,13 @@ function kernel() {
   return { domain, lines, setNow: (t: number) => { now = t; } };
 }
 
+/** A kernel with no irqchip of its own (the 8259 in userspace), for a VM of `vcpus` vCPUs: KVM_INTERRUPT is its. */
+function userspaceIrqchip(vcpus: number): KernelDomain {
+  const domain = new KernelDomain(() => 0);
+  domain.setVcpus(vcpus);
+  return domain;
+}
+
 describe('kernel domain', () => {
   it('handles its own devices on the lightweight path, and their timers raise irq lines into the irqchip', () => {
     const { domain, lines, setNow } = kernel();
@@ -48,7 +55,7 @@ describe('kernel domain', () => {
     expect(handle(domain, inb(0x60))).toEqual({ kind: 'to-user' });
     expect(domain.ioctl({ kind: 'get-device-state', device: 'pit' })).toMatchObject({ kind: 'device-state', state: { model: 'i8254' } });
     expect(domain.ioctl({ kind: 'get-device-state', device: 'rtc' })).toMatchObject({ kind: 'error', code: 1 });
-    expect(domain.ioctl({ kind: 'pause' })).toMatchObject({ kind: 'error', code: 3 });
+    expect(domain.ioctl({ kind: 'pause', time: 0 })).toMatchObject({ kind: 'error', code: 3 });
   });
 
   it('serves the PM timer registered by the device host exactly as the device would answer (seed 002)', () => {
@@ -95,7 +102,7 @@ describe('kernel domain', () => {
   });
 
   it('queues one KVM_INTERRUPT vector for the next entry and refuses a second until it is taken', () => {
-    const { domain } = kernel();
+    const domain = userspaceIrqchip(1);
     expect(domain.hasQueuedInterrupt()).toBe(false);
     expect(domain.ioctl({ kind: 'interrupt', vcpu: 0, vector: 0x20 })).toEqual({ kind: 'ok' });
     expect(domain.ioctl({ kind: 'interrupt', vcpu: 0, vector: 0x21 })).toMatchObject({ kind: 'error' });
@@ -104,7 +111,7 @@ describe('kernel domain', () => {
   });
 
   it('keeps one KVM_INTERRUPT vector per vCPU (a vCPU ioctl)', () => {
-    const { domain } = kernel();
+    const domain = userspaceIrqchip(2);
     expect(domain.ioctl({ kind: 'interrupt', vcpu: 1, vector: 0x30 })).toEqual({ kind: 'ok' });
     expect(domain.hasQueuedInterrupt(0)).toBe(false);
     expect(domain.ioctl({ kind: 'interrupt', vcpu: 0, vector: 0x20 })).toEqual({ kind: 'ok' });

@@ -233,6 +233,24 @@ export interface RunSummary {
   readonly shutdown: boolean;
 }
 
+/**
+ * What a run loop carries from one `runUntil` to the next beyond the CPU,
+ * the clock and the domains, as plain data for a snapshot: crossings owed
+ * to guest time, the modelled host time, the host's deschedule windows, and
+ * where the vCPU is in a halt or an irq window. Its counts are the run's
+ * report, not the machine's, and start again in a restored loop.
+ */
+export type RunLoopState = {
+  readonly owed: number;
+  readonly hostCycles: number;
+  readonly nextDeschedule: Nanoseconds;
+  readonly windowRequested: boolean;
+  readonly haltedInUser: boolean;
+  readonly haltRecorded: boolean;
+  readonly inHalt: boolean;
+  readonly stoppedByDeadline: boolean;
+};
+
 type GuestAccess = Extract<GuestExit, { kind: 'io' | 'mmio' | 'msr' }>;
 
 const NO_DATA = new Uint8Array(0);
@@ -399,6 +417,32 @@ export class RunLoop {
       }
       if (peers?.yieldNow() === true) return this.summary(clock.now(), false);
     }
+  }
+
+  /** What this loop carries between runs (see `RunLoopState`), taken between runs with every posted write answered. */
+  getState(): RunLoopState {
+    this.settlePosted();
+    return {
+      owed: this.owed, hostCycles: this.hostCycles, nextDeschedule: this.nextDeschedule, windowRequested: this.windowRequested,
+      haltedInUser: this.haltedInUser, haltRecorded: this.haltRecorded, inHalt: this.inHalt, stoppedByDeadline: this.stoppedByDeadline,
+    };
+  }
+
+  /**
+   * Restores what a loop carried between runs, before this one first runs;
+   * `user` is the device host's `run` as it resumes (its deadline and
+   * whether it wants an irq window, which `state` may ask too).
+   */
+  setState(state: RunLoopState, user: Pick<UserReply, 'deadline' | 'deadlineOwner' | 'requestInterruptWindow'>): void {
+    this.owed = state.owed;
+    this.hostCycles = state.hostCycles;
+    if (this.deschedule !== undefined) this.nextDeschedule = state.nextDeschedule;
+    this.haltedInUser = state.haltedInUser;
+    this.haltRecorded = state.haltRecorded;
+    this.inHalt = state.inHalt;
+    this.stoppedByDeadline = state.stoppedByDeadline;
+    this.reply(user);
+    this.windowRequested ||= state.windowRequested;
   }
 
   /** Looks again at which domains hold anything to ask. */

@@ -58,7 +58,7 @@ export function machineWith(guest: GuestCpu, clock: GuestClock, pitIn: Where, re
   kernel.bus.map('pic', chips.pic, 'slave', 0xa0);
 
   const [kernelEnd, devhostEnd] = createDirectChannel({ codec: true });
-  kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m as never), onPost: (m) => { kernel.ioctl(m as never); } });
+  kernelEnd.setHandler({ onCall: (m) => kernel.ioctl(m), onPost: (m) => { kernel.ioctl(m); } });
   const host = new DeviceHost(devhostEnd, { timers: new TimerQueue() });
   const GSI_IRQ0 = 2; // ISA irq 0 arrives on GSI 2 (the MADT override)
   const pitContext = pitIn === 'kernel' ? kernel.context('pit', () => GSI_IRQ0)

@@ -10,8 +10,10 @@
  * message): read them before running again. Nothing is allocated per
  * operation beyond the program's own step.
  */
-import type { AccessSize, GuestAccessSize, GuestCpu, GuestExit, GuestRun } from '@splitvisor/abi';
+import type { AccessSize, DeviceState, GuestAccessSize, GuestCpu, GuestExit, GuestRun } from '@splitvisor/abi';
 import { BUDGET, HLT, IRQ_WINDOW, NO_DATA, OP_CYCLES, SHUTDOWN, WriteBuffers, ioExitRecord, mmioExitRecord, msrExitRecord, runRecord } from '@splitvisor/abi';
+import type { ScriptedGuestState } from './guest-journal.ts';
+import { JournalRecorder, READS, replayJournal, scriptedGuestState } from './guest-journal.ts';
 
 export type GuestOp =
   | { readonly op: 'out'; readonly port: number; readonly value: number; readonly size?: AccessSize }
@@ -65,7 +67,7 @@ interface Frame {
    */
   readonly step: (value: number) => IteratorResult<GuestOp, void>;
   /** RFLAGS.IF to restore when a handler returns (iret). */
-  readonly savedIf: boolean;
+  savedIf: boolean;
   /** Cycles of a `compute` still to run. */
   computeLeft: number;
   /** The value to send into the program at its next step. */
@@ -99,6 +101,10 @@ export class ScriptedGuest implements GuestCpu {
   /** The TSC at the current run's entry, and the cycles run since. */
   private entryTsc = 0;
   private runCycles = 0;
+  /** What a snapshot needs to bring a fresh guest of the same program to this one's position (`recordForSnapshots`). */
+  private journal: JournalRecorder | undefined;
+  /** Steps taken so far (the journal's clock). */
+  private steps = 0;
 
   constructor(main: GuestProgram) {
     this.stack.push(frame(main, false));
@@ -119,6 +125,7 @@ export class ScriptedGuest implements GuestCpu {
   }
 
   inject(vector: number): void {
+    this.journal?.injected(this.steps, vector);
     const handler = this.handlers.get(vector);
     this.taken.set(vector, (this.taken.get(vector) ?? 0) + 1);
     this.isHalted = false;
@@ -130,8 +137,84 @@ export class ScriptedGuest implements GuestCpu {
 
   complete(data: Uint8Array): void {
     const top = this.stack[this.stack.length - 1];
-    if (top !== undefined) top.pending = value(data);
+    const read = value(data);
+    if (top !== undefined) top.pending = read;
+    this.journal?.read(read);
     this.awaitingData = false;
+  }
+
+  /**
+   * Journals, from here on, what the program is given — every value read
+   * and every interrupt taken, by the step it came at — which is what a
+   * snapshot needs: a generator's position cannot be saved, but the same
+   * program given the same values reaches it again (record and replay).
+   * Only before the first run.
+   */
+  recordForSnapshots(): void {
+    if (this.journal !== undefined) return;
+    if (this.steps > 0) throw new RangeError('a scripted guest journals from its first step: call recordForSnapshots before it runs');
+    this.journal = new JournalRecorder();
+  }
+
+  /** The guest's position (its journal) and its flags; needs `recordForSnapshots` from the start. */
+  saveState(): ScriptedGuestState {
+    if (this.journal === undefined) throw new RangeError('this scripted guest keeps no journal (recordForSnapshots was not called before it ran)');
+    return scriptedGuestState(this.journal.journal(this.steps), {
+      frames: this.stack.map((f) => ({ savedIf: f.savedIf, computeLeft: f.computeLeft, pending: f.pending })),
+      interruptFlag: this.interruptFlag, windowOpened: this.windowOpened, stiShadow: this.stiShadow, halted: this.isHalted,
+      awaitingData: this.awaitingData, finished: this.finished, taken: [...this.taken].map(([vector, count]) => [vector, count]),
+      entryTsc: this.entryTsc, runCycles: this.runCycles,
+    });
+  }
+
+  /**
+   * Brings this fresh guest (the same program, never run) to the position
+   * `state` was saved at, by replaying its journal — every step taken with
+   * the value it was given, every handler entered where it was — then sets
+   * the flags as they were. A journal the program does not replay to the
+   * same frames (another program, other parameters) is refused.
+   */
+  restoreState(state: DeviceState): void {
+    if (this.steps > 0) throw new RangeError('a scripted guest is restored before it runs');
+    const saved = replayJournal(state, { step: (read) => this.replayStep(read), inject: (vector) => { this.inject(vector); } });
+    const { cpu } = saved;
+    if (this.stack.length !== cpu.frames.length) {
+      throw new RangeError(`the program does not replay to the snapshot's position (${this.stack.length} frames, the snapshot has ${cpu.frames.length}): another workload or other parameters`);
+    }
+    this.stack.forEach((frame, i) => {
+      const f = cpu.frames[i];
+      if (f === undefined) return;
+      frame.savedIf = f.savedIf;
+      frame.computeLeft = f.computeLeft;
+      frame.pending = f.pending;
+    });
+    this.interruptFlag = cpu.interruptFlag;
+    this.windowOpened = cpu.windowOpened;
+    this.stiShadow = cpu.stiShadow;
+    this.isHalted = cpu.halted;
+    this.awaitingData = cpu.awaitingData;
+    this.finished = cpu.finished;
+    this.taken.clear();
+    for (const [vector, count] of cpu.taken) this.taken.set(vector, count);
+    this.entryTsc = cpu.entryTsc;
+    this.runCycles = cpu.runCycles;
+    if (this.journal !== undefined) this.journal = JournalRecorder.from(saved.journal);
+  }
+
+  /** One step of the top frame in replay: no cycles, no exit; a read's value from the journal, a finished handler left. */
+  private replayStep(read: () => number): boolean {
+    const top = this.stack[this.stack.length - 1];
+    if (top === undefined) return false;
+    this.steps++;
+    const next = top.step(top.pending);
+    top.pending = 0;
+    if (next.done === true) {
+      this.stack.pop();
+      if (this.stack.length > 0) this.interruptFlag = top.savedIf;
+    } else if (READS.has(next.value.op)) {
+      top.pending = read();
+    }
+    return true;
   }
 
   /** Runs for at most `budget` cycles; the result and its exit are rewritten by the next run. */
@@ -155,6 +238,7 @@ export class ScriptedGuest implements GuestCpu {
         continue;
       }
       if (cycles + OP_CYCLES > budget) return this.stop(BUDGET, cycles);
+      this.steps++;
       const next = top.step(top.pending);
       top.pending = 0;
       if (next.done === true) {
@@ -248,6 +332,7 @@ export class ScriptedGuest implements GuestCpu {
       case 'rdtsc':
         // Read as the instruction retires: its own cycle counted.
         frame.pending = this.entryTsc + this.runCycles;
+        this.journal?.read(frame.pending);
         return undefined;
       case 'hlt':
         this.isHalted = true;

@@ -1,7 +1,7 @@
 export type { Framebuffer, VgaConfig } from './vga/vga.ts';
 export { Vga } from './vga/vga.ts';
-export type { DacState, VbeState, VgaState } from './vga/state.ts';
-export { MAX_MEMORY_BYTES, PLANAR_BYTES, VGA_MODEL, VGA_STATE_VERSION } from './vga/state.ts';
+export type { DacState, VbeState, VgaState, VgaStateV1 } from './vga/state.ts';
+export { MAX_MEMORY_BYTES, PLANAR_BYTES, VGA_MODEL, VGA_STATE_VERSION, VRAM_PAGE_BYTES } from './vga/state.ts';
 export type { DisplayMode } from './vga/display.ts';
 export type { TextCursor, TextScreen } from './vga/render-text.ts';
 export type { CrtcTiming } from './vga/crtc-timing.ts';

@@ -1,7 +1,7 @@
 // The device host's worker entry (live mode): the devices the placement puts in userspace, in a thread of
 // their own, answering the kernel side over the worker channel until it closes — then their write caches are
 // flushed and their image files closed.
-import { ramMemory } from '@splitvisor/abi';
+import { ErrorCode, ramMemory } from '@splitvisor/abi';
 import { connectParent } from '@splitvisor/channel';
 import type { DeviceName, Placement } from '@splitvisor/placement';
 import { DEVHOST_BUILD } from './devhost-build.ts';
@@ -16,7 +16,16 @@ const { placement, topology, board, ram, devices } = data as { placement: Placem
 const host = DEVHOST_BUILD.create(end, ramMemory(new Uint8Array(ram))); // the same guest RAM as the VM's thread
 
 const releases: Release[] = [];
-assembleDeviceHost(host, placement, topology, { irqchip: DEVHOST_BUILD.irqchip, devices: registryOf(devices, DEVHOST_BUILD.devices) }, {}, board, releases);
+try {
+  assembleDeviceHost(host, placement, topology, { irqchip: DEVHOST_BUILD.irqchip, devices: registryOf(devices, DEVHOST_BUILD.devices) }, {}, board, releases);
+} catch (error) {
+  // What the in-thread host's assembly would throw — an image that is not there or of a size its drive cannot take —
+  // is the answer to the kernel's first call, one line for the user as in modelled mode; a worker that died of it
+  // would be a dead peer. What was opened is closed; the worker leaves when the VM closes the channel.
+  for (const release of releases.splice(0)) release();
+  const message = error instanceof Error ? error.message : String(error);
+  end.setHandler({ onCall: () => ({ kind: 'error', code: ErrorCode.Invalid, message }), onPost: () => undefined });
+}
 try {
   end.serve();
 } finally {

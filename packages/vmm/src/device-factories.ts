@@ -5,12 +5,13 @@
  * so a VMM built for one placement — whose registry names only the devices
  * placed there — need not contain the others.
  */
-import type { Device, DeviceContext } from '@splitvisor/abi';
+import type { Device, DeviceContext, StatefulDevice } from '@splitvisor/abi';
 import { AcpiPmTimer, Hpet } from '@splitvisor/counters';
+import type { ImageSize } from '@splitvisor/devhost';
 import { FileBlockBackend } from '@splitvisor/devhost';
 import { AtaChannel, MemoryBlockBackend, SECTOR_SIZE } from '@splitvisor/disk';
 import { I8237Pair } from '@splitvisor/dma';
-import { I82077aa, MemoryFloppyImage } from '@splitvisor/floppy';
+import { I82077aa, MEDIA_FORMATS, MemoryFloppyImage, SECTOR_BYTES } from '@splitvisor/floppy';
 import { I8042 } from '@splitvisor/keyboard';
 import { I8254 } from '@splitvisor/pit';
 import type { DeviceName, Placement } from '@splitvisor/placement';
@@ -18,6 +19,7 @@ import { Mc146818 } from '@splitvisor/rtc';
 import { Mcr, Ns16550a } from '@splitvisor/serial';
 import { Vga } from '@splitvisor/vga';
 import type { BoardOptions, Release, Shared, Sinks } from './devices.ts';
+import { memoryMedia } from './memory-media.ts';
 import { startTyping } from './typist.ts';
 
 /** What a factory is given: the device's context in its domain, and what the board and the domain provide. */
@@ -32,6 +34,8 @@ export interface FactoryInput {
   /** Another device's context in the same domain (the floppy's DMA channel is the 8237's). */
   readonly contextOf: (name: DeviceName) => DeviceContext;
   readonly sinks: Sinks;
+  /** Makes state beside the device's reachable by name in its domain (the host's typing at the keyboard), for snapshots. */
+  readonly register: (state: StatefulDevice) => void;
 }
 
 export type DeviceFactory = (input: FactoryInput) => Device;
@@ -41,14 +45,20 @@ export type DeviceRegistry = Readonly<Partial<Record<DeviceName, DeviceFactory>>
 
 export const dmaFactory: DeviceFactory = ({ context, shared }) => (shared.dma ??= new I8237Pair(context));
 
+/** The sizes a diskette image may have: one per format the floppy drive reads (720K, 1.44M, 2.88M). */
+export const FLOPPY_IMAGE_SIZES: readonly ImageSize[] = Object.values(MEDIA_FORMATS).map((format) => ({ bytes: format.sectors * SECTOR_BYTES, name: format.name }));
+
 /** On ISA DMA channel 2 (the placement keeps the two in one domain). One empty 1.44 MB drive, as QEMU's default. */
-export const floppyFactory: DeviceFactory = ({ context, board, releases, shared, contextOf }) => {
+export const floppyFactory: DeviceFactory = ({ context, board, releases, shared, contextOf, register }) => {
   const dma = (shared.dma ??= new I8237Pair(contextOf('dma'))).channel(2);
   if (board.floppyImage === undefined) {
     if (board.floppyBlankBytes === undefined) return new I82077aa(context, { dma, drives: [] }); // no image: no drives
-    return new I82077aa(context, { dma, drives: [{ image: new MemoryFloppyImage(new Uint8Array(board.floppyBlankBytes)) }] });
+    const image = new MemoryFloppyImage(new Uint8Array(board.floppyBlankBytes));
+    register(memoryMedia('floppy', image.bytes));
+    return new I82077aa(context, { dma, drives: [{ image }] });
   }
-  const image = FileBlockBackend.open(board.floppyImage);
+  // A size no diskette has is refused here, naming the file and the sizes (not the hard disk's 512-byte rule).
+  const image = FileBlockBackend.open(board.floppyImage, { medium: 'floppy image', sizes: FLOPPY_IMAGE_SIZES });
   releases.push(() => { image.close(); });
   return new I82077aa(context, { dma, drives: [{ image }] });
 };
@@ -63,9 +73,9 @@ export const hpetFactory: DeviceFactory = ({ context, placement }) => new Hpet(c
 export const rtcFactory: DeviceFactory = ({ context, placement }) => new Mc146818(context, { lostTickPolicy: placement.lostTicks.rtc });
 
 /** A20 and the 8042's CPU reset have no CPU to act on yet (a scripted guest has no address wrap or reset vector). */
-export const keyboardFactory: DeviceFactory = ({ context, board }) => {
+export const keyboardFactory: DeviceFactory = ({ context, board, register }) => {
   const keyboard = new I8042(context);
-  if (board.typing !== undefined) startTyping(keyboard, context, board.typing);
+  if (board.typing !== undefined) register(startTyping(keyboard, context, board.typing));
   return keyboard;
 };
 
@@ -79,12 +89,15 @@ export const serialFactory: DeviceFactory = ({ context, sinks }) => {
 /** QEMU's std VGA has 16 MiB of video memory, which its VBE reports (VBE_DISPI_INDEX_VIDEO_MEMORY_64K = 100h). */
 export const vgaFactory: DeviceFactory = ({ context }) => new Vga(context, { memoryBytes: 16 * 1024 * 1024 });
 
-export const diskFactory: DeviceFactory = ({ context, board, releases }) => {
+export const diskFactory: DeviceFactory = ({ context, board, releases, register }) => {
   if (board.diskImage === undefined) {
     if (board.diskBlankBytes === undefined) return new AtaChannel(context);
     if (board.diskBlankBytes % SECTOR_SIZE !== 0) throw new RangeError(`a blank disk is a whole number of ${SECTOR_SIZE}-byte sectors, not ${board.diskBlankBytes} bytes`);
-    return new AtaChannel(context, { master: { backend: new MemoryBlockBackend(board.diskBlankBytes / SECTOR_SIZE) } });
+    const backend = new MemoryBlockBackend(board.diskBlankBytes / SECTOR_SIZE);
+    register(memoryMedia('disk', backend.image));
+    return new AtaChannel(context, { master: { backend } });
   }
+  // Read-only: the file is opened O_RDONLY, and the drive on it (the backend says `readOnly`) aborts write commands.
   const backend = FileBlockBackend.open(board.diskImage, { readOnly: board.diskReadOnly === true });
   const channel = new AtaChannel(context, { master: { backend } });
   releases.push(() => {

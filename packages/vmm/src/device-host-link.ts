@@ -20,10 +20,10 @@ import type { DeviceState, DeviceStateReply, DeviceStates, ErrorReply, Exit, Gue
 import type { ChannelEnd, HaltPollOptions } from '@splitvisor/channel';
 import { createDirectChannel, spawnWorkerChannel } from '@splitvisor/channel';
 import type { DeviceHost } from '@splitvisor/devhost';
-import { FileBlockBackend } from '@splitvisor/devhost';
 import type { KernelDomain } from '@splitvisor/kernel';
 import type { UserDomain } from '@splitvisor/monitor';
-import type { Placement } from '@splitvisor/placement';
+import type { DeviceName, Placement, Where } from '@splitvisor/placement';
+import { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
 import type { BoardOptions, Release } from './devices.ts';
 import type { DevhostBuild } from './domain-build.ts';
 import type { HostObservers } from './host-assembly.ts';
@@ -75,8 +75,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
     this.kernel = kernel;
     const { placement, topology, board, build } = options;
     if (mode === 'live') {
-      // The worker opens the image itself; a bad one is found here first, to be reported in one line.
-      if (board.diskImage !== undefined) FileBlockBackend.open(board.diskImage, { readOnly: true }).close();
+      // The worker opens the images itself: one it cannot take is the answer to `powerOn`'s first call.
       // A generous timeout: the worker's first answer waits for it to load every device package (seconds on a loaded machine).
       const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, topology, board, ram: options.ram, devices: Object.keys(build.devices) }, ...(options.spin === undefined ? {} : { spin: options.spin }) });
       this.end = worker.end;
@@ -91,11 +90,15 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
       this.shutdownWorker = undefined;
       this.timed = options.timed;
     }
+    // The host's devices at their board windows: a fast path it registers must be one of theirs, where it sits.
+    kernel.hostDevices((Object.entries(placement.devices) as [DeviceName, Where][])
+      .filter(([name, at]) => at === 'user' && (IRQCHIP_PARTS.includes(name) || build.devices[name] !== undefined))
+      .flatMap(([device]) => (PC_BOARD[device]?.regions ?? []).map((r) => ({ device, space: r.space, address: r.base, length: r.length }))));
     this.end.setHandler({
-      onCall: (m) => kernel.ioctl(m as never),
+      onCall: (m) => kernel.ioctl(m),
       onPost: (m) => {
         if (m.kind === 'run') this.postAnswered(m);
-        else kernel.ioctl(m as never);
+        else kernel.ioctl(m);
       },
     });
   }
@@ -137,10 +140,28 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   /**
    * Power-on: lines the host's devices raised reach the irqchip before the
    * guest runs (QEMU's reset before the first KVM_RUN), and the answer
-   * carries the host's first deadline.
+   * carries the host's first deadline. A worker that could not assemble its
+   * devices (an image it cannot take) answers with its error: one VmError
+   * saying what, as the in-thread assembly gives, and the worker is let go.
    */
   powerOn(): void {
-    this.run(this.end.call({ kind: 'resume' }), 'resume');
+    const reply = this.end.call({ kind: 'resume' });
+    if (reply.kind === 'error' && this.shutdownWorker !== undefined) {
+      void this.shutdownWorker();
+      throw new VmError(reply.message);
+    }
+    this.run(reply, 'resume');
+  }
+
+  /**
+   * The guest stopped at `time` (a snapshot, a restore): what the kernel
+   * holds for the host — the programs' scratch, the coalesced ring — goes
+   * to it, and the host applies it and takes `time` as its devices' now.
+   */
+  pause(time: Nanoseconds): void {
+    this.sendAhead();
+    const reply = this.end.call({ kind: 'pause', time });
+    if (reply.kind !== 'ok') unexpected(reply, 'pause');
   }
 
   /** The run ioctl returns with `exit`; the next `run` brings its completion, the host's deadline, and whether it wants an irq window. */

@@ -17,7 +17,7 @@ import type { Typing } from './typist.ts';
 export interface BoardOptions {
   /** A raw disk image for the primary master (a multiple of 512 bytes); none: the channel has no drives. */
   readonly diskImage?: string;
-  /** Open the image read-only (writes fail with an ATA error). */
+  /** Open `diskImage` read-only (O_RDONLY): the drive aborts every write command (ABRT), FLUSH CACHE succeeds, nothing is written to the file. */
   readonly diskReadOnly?: boolean;
   /** A raw diskette image (720 KB, 1.44 MB or 2.88 MB) in floppy drive A; none: the controller has no drives. */
   readonly floppyImage?: string;
@@ -78,7 +78,7 @@ export function createDevices(placement: Placement, where: Where, domain: Device
     if (slot === undefined) continue;
     const factory = registry[name];
     if (factory === undefined) continue;
-    const device = factory({ context: contextOf(name), placement, board, releases, shared, contextOf, sinks });
+    const device = factory({ context: contextOf(name), placement, board, releases, shared, contextOf, sinks, register: (state) => { domain.register(state); } });
     placeOnBoard(domain, name, device);
     created.push({ name, device, bases: new Map(slot.regions.map((r) => [r.region, r.base])) });
   }

@@ -2,6 +2,7 @@ export type { BoardRegion, BoardSlot } from './board.ts';
 export { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
 export type { IrqchipTopology } from './irqchip-topology.ts';
 export type { DeviceWindow, VmMode, VmOptions } from './vm.ts';
+export type { DeviceSnapshot, VcpuSnapshot, VmSnapshot } from './vm-snapshot.ts';
 export { Vm, VmError } from './vm.ts';
 export type { BoardOptions } from './devices.ts';
 export type { Typing } from './typist.ts';
@@ -11,3 +12,7 @@ export type { DevhostBuild, KernelBuild, MonitorBuild, VmBuild } from './domain-
 export { KERNEL_BUILD } from './kernel-build.ts';
 export { MONITOR_BUILD } from './monitor-build.ts';
 export { DEVHOST_BUILD } from './devhost-build.ts';
+export type { SnapshotManifest, SnapshotSizes } from './snapshot-file.ts';
+export { SNAPSHOT_FILE_VERSION, SnapshotFileError, readManifest, readSnapshot, writeSnapshot } from './snapshot-file.ts';
+export type { LoneDevice, LoneDeviceCounts, LoneDeviceMaker, LoneDeviceOptions, StateCheck } from './lone-device.ts';
+export { MAX_FIRINGS_AT_ONE_INSTANT, boardDeviceMaker, loneDevice, loneDeviceOf } from './lone-device.ts';

@@ -26,7 +26,7 @@
 import type { DeviceContext, DeviceDomain, TickPacing } from '@splitvisor/abi';
 import { withIrqOutputs } from '@splitvisor/abi';
 import type { DeviceHost } from '@splitvisor/devhost';
-import type { LegacyInterruptsConfig, LocalApic } from '@splitvisor/irqchip';
+import type { LegacyInterruptsConfig, LocalApic, LocalApicState } from '@splitvisor/irqchip';
 import { LocalApicWindow } from '@splitvisor/irqchip';
 import type { KernelDomain } from '@splitvisor/kernel';
 import type { InterruptSource } from '@splitvisor/monitor';
@@ -79,10 +79,18 @@ export interface VmIrqchip {
 export const LAPIC_OF_CPU = /^lapic#(\d+)$/;
 export const lapicContexts = (domain: DeviceDomain) => ({ lapicContext: (cpu: number) => domain.context(`lapic#${cpu}`, () => 0) });
 
-/** Every CPU's local APIC at the one APIC page of `domain`: the running vCPU's (or, in the device host, the one whose exit is served). */
+/**
+ * Every CPU's local APIC at the one APIC page of `domain`: the running
+ * vCPU's (or, in the device host, the one whose exit is served). Each one's
+ * state is reachable by its own name too (`lapic#n`), whichever is selected:
+ * a snapshot takes them all.
+ */
 export function apicPage(domain: DeviceDomain, lapics: readonly LocalApic[]): LocalApicWindow {
   const apics = new LocalApicWindow(lapics);
   placeOnBoard(domain, 'lapic', apics);
+  lapics.forEach((lapic, cpu) => {
+    domain.register({ name: `lapic#${cpu}`, getState: () => lapic.getState(), setState: (state) => { lapic.setState(state as LocalApicState); } });
+  });
   return apics;
 }
 
@@ -181,6 +189,7 @@ export function checkIrqchipParts(topology: IrqchipTopology, build: { readonly k
 
 /** The kernel's and the monitor's side of the topology: the parts placed there, from their builds, and what each CPU sees. */
 export function wireVmIrqchip(topology: IrqchipTopology, kernel: KernelDomain, monitor: DeviceDomain, options: VmIrqchipOptions, build: { readonly kernel: { readonly irqchip: VmIrqchipParts }; readonly monitor: { readonly irqchip: VmIrqchipParts } }): VmIrqchip {
+  kernel.setVcpus(options.cpus); // the vCPUs a KVM_INTERRUPT may name
   switch (topology) {
     case 'userspace':
       return {

@@ -7,11 +7,12 @@
  */
 import type { DeviceDomain } from '@splitvisor/abi';
 import type { DeviceHost } from '@splitvisor/devhost';
-import { PcInterrupts } from '@splitvisor/irqchip';
+import { IOAPIC_PINS, PcInterrupts } from '@splitvisor/irqchip';
 import type { KernelDomain } from '@splitvisor/kernel';
 import { placeOnBoard } from './devices.ts';
 import type { HostIrqchipOptions, VmIrqchip, VmIrqchipOptions } from './irqchip-topology.ts';
 import { apicPage, boardLines, cpuLines, lapicContexts, notifiers } from './irqchip-topology.ts';
+import { LegacyLine } from './legacy-replacement.ts';
 
 /** The chips in the kernel or the monitor (`domain`); the kernel's and the monitor's lines both reach them. */
 export function wholeIrqchip(domain: DeviceDomain, kernel: KernelDomain, monitor: DeviceDomain, options: VmIrqchipOptions): VmIrqchip {
@@ -24,7 +25,8 @@ export function wholeIrqchip(domain: DeviceDomain, kernel: KernelDomain, monitor
   const apics = apicPage(domain, chips.lapics);
   const gsis = boardLines(chips, observers);
   notify.bind(gsis);
-  kernel.routeIrqs(gsis);
+  // The device host's irq lines reach the select: the I/O APIC's GSIs, and the board lines the select takes.
+  kernel.routeIrqs(gsis, { gsis: IOAPIC_PINS, boardLines: Object.values(LegacyLine) });
   monitor.routeIrqs(gsis);
   return { interrupts: lines.map((_, cpu) => ({ pending: () => lines[cpu] === true, acknowledge: () => chips.acknowledge(cpu) })), apics };
 }

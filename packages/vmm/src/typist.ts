@@ -6,7 +6,8 @@
  * the device host's worker included — and a modelled run stays
  * byte-identical.
  */
-import type { DeviceContext } from '@splitvisor/abi';
+import type { DeviceContext, DeviceState, StatefulDevice } from '@splitvisor/abi';
+import { expectState } from '@splitvisor/abi';
 import type { I8042 } from '@splitvisor/keyboard';
 import { strokesFor } from '@splitvisor/keyboard';
 
@@ -18,13 +19,20 @@ export interface Typing {
   readonly intervalNs: number;
 }
 
+/** The name the typist's state has in the keyboard's domain (host input, not a device: a snapshot carries it beside the 8042's). */
+export const TYPIST = 'keyboard-typist';
+
+/** Where the typing is: the next character to type, and when (undefined: done). */
+type TypistState = { readonly model: 'typist'; readonly version: 1; readonly next: number; readonly at: number | null };
+
 /**
  * Starts typing `typing.text` into `keyboard`. A character the keyboard's
  * queue has no room for is typed again at the next interval (a held key
  * repeats into a full buffer no faster). Throws before anything is typed if
- * a character has no key on a US layout.
+ * a character has no key on a US layout. Returns where the typing is, as
+ * state a snapshot keeps.
  */
-export function startTyping(keyboard: I8042, context: DeviceContext, typing: Typing): void {
+export function startTyping(keyboard: I8042, context: DeviceContext, typing: Typing): StatefulDevice {
   const characters = Array.from(typing.text); // by code point: a character is one key stroke
   if (!Number.isFinite(typing.startNs) || typing.startNs < 0 || !Number.isFinite(typing.intervalNs) || typing.intervalNs <= 0) {
     throw new RangeError(`typing starts at a time ≥ 0 and steps by a positive interval, not ${typing.startNs} and ${typing.intervalNs} ns`);
@@ -39,4 +47,16 @@ export function startTyping(keyboard: I8042, context: DeviceContext, typing: Typ
     if (next < characters.length) timer.arm(now + typing.intervalNs);
   });
   if (characters.length > 0) timer.arm(typing.startNs);
+  return {
+    name: TYPIST,
+    getState: (): TypistState => ({ model: 'typist', version: 1, next, at: timer.deadline ?? null }),
+    setState: (state: DeviceState) => {
+      expectState(state, 'typist', 1);
+      const { next: at, at: deadline } = state as TypistState;
+      if (!Number.isInteger(at) || at < 0 || at > characters.length) throw new RangeError(`the typist's next character ${at} is not in its text of ${characters.length}`);
+      next = at;
+      if (deadline === null) timer.cancel();
+      else timer.arm(deadline);
+    },
+  };
 }

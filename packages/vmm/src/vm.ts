@@ -24,13 +24,14 @@
  * host selects the APIC of the vCPU whose exit it serves). The devices
  * see one time that never goes back: the running vCPU's.
  */
-import type { AddressSpace, DeviceState, DeviceStates, Exit, Nanoseconds } from '@splitvisor/abi';
-import { ramMemory } from '@splitvisor/abi';
+import type { AddressSpace, DeviceState, DeviceStates, DomainState, Exit, Nanoseconds } from '@splitvisor/abi';
+import { DOMAIN_STATE, layOutPages, pagesProblem, ramMemory, writtenPages } from '@splitvisor/abi';
 import { GuestClock } from '@splitvisor/clock';
 import type { HaltPollOptions } from '@splitvisor/channel';
 import type { DeviceHost } from '@splitvisor/devhost';
 import type { LocalApicWindow } from '@splitvisor/irqchip';
-import { isaIrqOfPin } from '@splitvisor/irqchip';
+import type { IoapicState, PicPairState } from '@splitvisor/irqchip';
+import { ioapicWithInputs, isaIrqOfPin, picWithInputs } from '@splitvisor/irqchip';
 import type { KernelDomain } from '@splitvisor/kernel';
 import type { CostModel, TimelineWindow } from '@splitvisor/metrics';
 import { COST_MODELS, Histogram, TimelineRecorder, TransitionCounts, costModel, crossingCyclesIn } from '@splitvisor/metrics';
@@ -49,6 +50,10 @@ import { KERNEL_BUILD } from './kernel-build.ts';
 import { MONITOR_BUILD } from './monitor-build.ts';
 import { LAPIC_OF_CPU, checkIrqchipParts, irqchipTopology, wireVmIrqchip } from './irqchip-topology.ts';
 import { MonotonicHostClock } from './monotonic-host-clock.ts';
+import type { VmSnapshot } from './vm-snapshot.ts';
+import { CONSOLE_KEPT, IRQCHIP_STATES, SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from './vm-snapshot.ts';
+import { mediaName } from './memory-media.ts';
+import { TYPIST } from './typist.ts';
 import { VmError } from './vm-error.ts';
 
 export { VmError } from './vm-error.ts';
@@ -114,6 +119,12 @@ export interface VmOptions {
   readonly progress?: (nowNs: Nanoseconds) => void;
   /** Keep the bootstrap processor's crossings in this window of guest time (`timeline`), each still counted. */
   readonly timeline?: TimelineWindow;
+  /**
+   * The VM may be snapshotted (`snapshot`) or restored (`restore`): each
+   * vCPU keeps what its snapshot needs from its first instruction (a
+   * scripted guest's journal), which costs memory as the run goes on.
+   */
+  readonly snapshots?: boolean;
 }
 
 export class Vm {
@@ -171,6 +182,22 @@ export class Vm {
   /** When each CPU's interrupt line last rose and has not been taken since (-1: it is low or taken). */
   private readonly lineRoseAt: number[];
   private readonly lineUp: boolean[];
+  /** Each vCPU's guest. */
+  private readonly cpus: readonly GuestCpu[];
+  /**
+   * A vector each vCPU must take before anything else (-1: none): one a
+   * restore brought that was queued for injection under another irqchip
+   * (KVM_GET/SET_VCPU_EVENTS' injected interrupt).
+   */
+  private readonly carried: number[];
+  /** The run loop of each vCPU. */
+  private readonly loops: readonly RunLoop[];
+  /** Whether the VM has run (a restore comes first). */
+  private started = false;
+  /** Whether the host types at the keyboard (its typist's state is the machine's). */
+  private readonly typing: boolean;
+  /** The board's media as given (a blank one in memory is the machine's, and a snapshot's). */
+  private readonly board: BoardOptions;
 
   constructor(placement: Placement, cpu: GuestCpu, options: VmOptions = {}) {
     this.placement = placement;
@@ -182,6 +209,16 @@ export class Vm {
     checkIrqchipParts(mode, build);
     this.irqchip = mode;
     const cpus = [cpu, ...(options.aps ?? [])];
+    this.cpus = cpus;
+    this.carried = cpus.map(() => -1);
+    if (options.snapshots === true) {
+      for (const [index, guest] of cpus.entries()) {
+        if (guest.saveState === undefined || guest.restoreState === undefined) throw new VmError(`vCPU ${index}'s CPU cannot be snapshotted (it has no saveState)`);
+        guest.recordForSnapshots?.();
+      }
+    }
+    this.board = options.board ?? {};
+    this.typing = this.board.typing !== undefined;
     this.clock = new GuestClock(options.tscHz ?? 2_000_000_000);
     this.clocks = cpus.map((_, i) => (i === 0 ? this.clock : new GuestClock(this.clock.tscHz)));
     this.interruptLatencyByVcpu = cpus.map(() => new Histogram());
@@ -257,7 +294,11 @@ export class Vm {
     const names = boardWindows(placement, this.unmodelled);
     this.windows = names;
 
-    this.link.powerOn();
+    try {
+      this.link.powerOn();
+    } catch (error) {
+      throw this.failedAssembly(error); // a device host that could not start (a bad image in the live worker)
+    }
     const user = this.link;
     const deviceAt = (space: AddressSpace, address: number) => names.find((n) => n.space === space && address >= n.base && address < n.base + n.length)?.name ?? null;
     const timeConfig = runLoopTime(placement, model, this.clock.tscHz, this.mode === 'live' ? options.hostClock ?? new MonotonicHostClock() : undefined);
@@ -271,8 +312,13 @@ export class Vm {
         domains: [monitor, kernel],
         user,
         interrupts: {
-          pending: () => source.pending(),
+          pending: () => this.carried[index] !== -1 || source.pending(),
           acknowledge: () => {
+            const carried = this.carried[index] ?? -1;
+            if (carried !== -1) {
+              this.carried[index] = -1;
+              return carried;
+            }
             const line = index === 0 && externalNext?.() === true ? extIntSlot : index;
             const rose = this.lineRoseAt[line] ?? -1; // the acknowledge may lower the line
             const vector = source.acknowledge();
@@ -302,6 +348,7 @@ export class Vm {
       if (configs.length === 1 && configs[0] !== undefined) {
         this.vcpus = undefined;
         this.loop = new RunLoop(configs[0]);
+        this.loops = [this.loop];
       } else {
         const vcpus = new Vcpus({
           vcpus: configs,
@@ -313,6 +360,7 @@ export class Vm {
         });
         this.vcpus = vcpus;
         this.loop = vcpus.loop(0);
+        this.loops = configs.map((_, index) => vcpus.loop(index));
       }
     } catch (error) {
       // What the run loop cannot keep (a deschedule window, host-clock time for several vCPUs) is one line for the user.
@@ -373,7 +421,158 @@ export class Vm {
   }
 
   run(until: Nanoseconds): RunSummary {
+    this.started = true;
     return this.vcpus?.runUntil(until) ?? this.loop.runUntil(until);
+  }
+
+  // --- snapshots -----------------------------------------------------------------------
+
+  /**
+   * The whole machine as plain data, between runs: every device's state
+   * wherever it lives (each local APIC's, the irqchip's, the host's typing),
+   * each vCPU (its CPU, its clock, its run loop, a vector queued for it), the
+   * devices' time, guest RAM and the console so far. The device host is
+   * paused at the guest's time first (`pause`): the coalesced ring's writes
+   * are applied, posted writes answered, the programs' scratch folded back.
+   * Needs `snapshots` at construction.
+   */
+  snapshot(): VmSnapshot {
+    const saved = this.cpus.map((cpu, index) => {
+      if (cpu.saveState === undefined) throw new VmError(`vCPU ${index}'s CPU cannot be snapshotted (it has no saveState)`);
+      return cpu.saveState();
+    });
+    const loops = this.loops.map((loop) => loop.getState());
+    const time = this.devicesNow();
+    this.link.pause(time);
+    const devices = this.stateNames().map(({ name, device }) => ({ name, at: this.whereIs(device) ?? 'user', state: this.deviceState(name, device) }));
+    const queued = this.cpus.map((_, vcpu) => this.queuedFor(vcpu));
+    const lines = this.domainStates().flatMap((domain) => {
+      const reply = domain.getDeviceState(DOMAIN_STATE);
+      return reply.kind === 'device-state' ? (reply.state as DomainState).raisedBy : [];
+    });
+    return {
+      model: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION,
+      placement: this.placement.name, topology: this.irqchip,
+      tscHz: this.clock.tscHz, memoryBytes: this.ram.byteLength,
+      timeNs: time, deviceTime: this.deviceTime,
+      vcpus: this.cpus.map((_, index) => ({
+        cpu: saved[index] ?? { model: 'none', version: 0 },
+        tsc: this.cpuClock(index).tsc(),
+        loop: loops[index] ?? null,
+        queued: queued[index] ?? -1,
+      })),
+      devices,
+      lines,
+      console: Uint8Array.from(this.consoleBytes.slice(-CONSOLE_KEPT)),
+      ram: writtenPages(new Uint8Array(this.ram)),
+    };
+  }
+
+  /**
+   * Continues the machine `snapshot` describes, in this VM — made for the
+   * same guest (a fresh one: its CPUs replay to the snapshot's position),
+   * board and vCPU count, under any placement that has the same devices.
+   * Before the first run. Each device's state is set in whichever domain
+   * this placement puts it (the irqchip's last, so the lines its devices
+   * re-drive find it as it was); a vector queued for a vCPU under another
+   * irqchip is carried to its next entry.
+   */
+  restore(snapshot: VmSnapshot): void {
+    if (this.started) throw new VmError('a VM is restored before it first runs');
+    // A record read from a file may claim anything its type says it holds.
+    const { model, version } = snapshot as { readonly model: unknown; readonly version: unknown };
+    if (model !== SNAPSHOT_FORMAT || version !== SNAPSHOT_VERSION) throw new VmError(`not a VM snapshot of version ${SNAPSHOT_VERSION} (${String(model)} version ${String(version)})`);
+    if (snapshot.vcpus.length !== this.cpus.length) throw new VmError(`the snapshot has ${snapshot.vcpus.length} vCPUs, this VM ${this.cpus.length}`);
+    if (snapshot.tscHz !== this.clock.tscHz) throw new VmError(`the snapshot's TSC runs at ${snapshot.tscHz} Hz, this VM's at ${this.clock.tscHz} Hz`);
+    if (snapshot.memoryBytes !== this.ram.byteLength) throw new VmError(`the snapshot has ${snapshot.memoryBytes} bytes of RAM, this VM ${this.ram.byteLength}`);
+    const ramProblem = pagesProblem(snapshot.ram, snapshot.memoryBytes);
+    if (ramProblem !== undefined) throw new VmError(`the snapshot's RAM: ${ramProblem}`);
+    const here = this.stateNames();
+    const theirs = new Set(snapshot.devices.map((d) => d.name));
+    const missing = here.find(({ name }) => !theirs.has(name));
+    if (missing !== undefined) throw new VmError(`the snapshot has no state for ${missing.name}, which ${this.placement.name} has`);
+    const extra = snapshot.devices.find((d) => !here.some(({ name }) => name === d.name));
+    if (extra !== undefined) throw new VmError(`the snapshot's ${extra.name} has no place in ${this.placement.name} (it does not have that device)`);
+    for (const [index, vcpu] of snapshot.vcpus.entries()) {
+      const cpu = this.cpus[index];
+      if (cpu?.restoreState === undefined) throw new VmError(`vCPU ${index}'s CPU cannot be restored (it has no restoreState)`);
+      try {
+        cpu.restoreState(vcpu.cpu);
+      } catch (error) {
+        throw new VmError(`vCPU ${index}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const clock = this.cpuClock(index);
+      if (vcpu.tsc < clock.tsc()) throw new VmError(`vCPU ${index}'s TSC ${vcpu.tsc} is behind this VM's`);
+      clock.addCycles(vcpu.tsc - clock.tsc());
+    }
+    this.deviceTime = snapshot.deviceTime;
+    layOutPages(snapshot.ram, new Uint8Array(this.ram));
+    this.link.pause(snapshot.timeNs);
+    const byName = new Map(here.map((entry) => [entry.name, entry.device]));
+    const restoreOne = (name: string, state: DeviceState) => { this.setDeviceState(name, state, byName.get(name)); };
+    for (const { name, state } of snapshot.devices) if (!IRQCHIP_STATES.test(name)) restoreOne(name, state);
+    const lines: DomainState = { model: 'device-domain', version: 1, raisedBy: snapshot.lines };
+    for (const domain of this.domainStates()) {
+      const reply = domain.setDeviceState(DOMAIN_STATE, lines);
+      if (reply.kind === 'error') throw new VmError(`the snapshot's lines: ${reply.message}`);
+    }
+    // The lines the devices re-drove reach the chips (the device host's go with `resume`); the chips then take their
+    // saved state with the levels those wires have now.
+    this.link.powerOn();
+    for (const { name, state } of snapshot.devices) {
+      if (!IRQCHIP_STATES.test(name)) continue;
+      if (name === 'pic') restoreOne(name, picWithInputs(state as PicPairState, this.deviceState(name) as PicPairState));
+      else if (name === 'ioapic') restoreOne(name, ioapicWithInputs(state as IoapicState, this.deviceState(name) as IoapicState));
+      else restoreOne(name, state);
+    }
+    const same = snapshot.topology === this.irqchip;
+    for (const [vcpu, { queued }] of snapshot.vcpus.entries()) {
+      if (queued < 0) continue;
+      if (same && (this.irqchip === 'userspace' || this.irqchip === 'split')) this.kernel.ioctl({ kind: 'interrupt', vcpu, vector: queued });
+      else this.carried[vcpu] = queued;
+    }
+    this.consoleBytes.length = 0;
+    this.consoleBytes.push(...snapshot.console);
+    this.link.powerOn(); // the lines the restored devices set go now, and the host's first deadline comes back
+    // Under another irqchip the host cannot know the guest was not ready for an interrupt its chips hold: it is asked
+    // for a window, which the guest opens as soon as it can take one.
+    const askWindow = !same && (this.irqchip === 'userspace' || this.irqchip === 'split');
+    for (const [index, loop] of this.loops.entries()) {
+      const state = snapshot.vcpus[index]?.loop;
+      if (state === null || state === undefined) continue;
+      const kept = same ? state : { ...state, windowRequested: askWindow && (this.irqchip === 'userspace' || index === 0), haltedInUser: false };
+      loop.setState(kept, { deadline: this.link.deadline, deadlineOwner: this.link.deadlineOwner, requestInterruptWindow: false });
+    }
+  }
+
+  /** The names of every state this VM holds, each with the placement's device it belongs to: each local APIC's apart, the host's typing beside the keyboard. */
+  private stateNames(): { readonly name: string; readonly device: string }[] {
+    const names: { name: string; device: string }[] = [];
+    for (const device of Object.keys(this.placement.devices)) {
+      if (this.whereIs(device) === undefined) continue;
+      if (device === 'lapic') for (let cpu = 0; cpu < this.cpus.length; cpu++) names.push({ name: `lapic#${cpu}`, device });
+      else names.push({ name: device, device });
+      if (device === 'keyboard' && this.typing) names.push({ name: TYPIST, device });
+      if ((device === 'disk' && this.board.diskImage === undefined && this.board.diskBlankBytes !== undefined)
+        || (device === 'floppy' && this.board.floppyImage === undefined && this.board.floppyBlankBytes !== undefined)) names.push({ name: mediaName(device), device });
+    }
+    return names;
+  }
+
+  /** The three domains' states by name: the kernel's, the monitor's, the device host's across the channel. */
+  private domainStates(): readonly DeviceStates[] {
+    return [this.kernel, this.monitor, this.link];
+  }
+
+  /** The vector queued for `vcpu`'s next entry (-1: none), left queued. */
+  private queuedFor(vcpu: number): number {
+    const carried = this.carried[vcpu] ?? -1;
+    if (carried !== -1) return carried;
+    if (this.irqchip !== 'userspace' && this.irqchip !== 'split') return -1;
+    if (!this.kernel.hasQueuedInterrupt(vcpu)) return -1;
+    const vector = this.kernel.takeQueuedInterrupt(vcpu);
+    this.kernel.ioctl({ kind: 'interrupt', vcpu, vector });
+    return vector;
   }
 
   /** vCPU `index`'s clock: the cycles it ran (its guest time), and the TSC it reads. */
@@ -450,16 +649,20 @@ export class Vm {
     return at;
   }
 
-  /** `name`'s whole state, from whichever domain holds it (the device host's through KVM_GET_*-style ioctls). */
-  deviceState(name: string): DeviceState {
-    const reply = this.statesOf(name).getDeviceState(name);
+  /**
+   * `name`'s whole state, from whichever domain holds it (the device host's
+   * through KVM_GET_*-style ioctls); a state beside a device (`lapic#1`, the
+   * keyboard's typist) is found where `device` is.
+   */
+  deviceState(name: string, device = name): DeviceState {
+    const reply = this.statesOf(device).getDeviceState(name);
     if (reply.kind === 'error') throw new VmError(`${name}: ${reply.message}`);
     return reply.state;
   }
 
   /** Restores `name`'s state in whichever domain holds it; a state of another model or version is refused with a VmError. */
-  setDeviceState(name: string, state: DeviceState): void {
-    const reply = this.statesOf(name).setDeviceState(name, state);
+  setDeviceState(name: string, state: DeviceState, device = name): void {
+    const reply = this.statesOf(device).setDeviceState(name, state);
     if (reply.kind === 'error') throw new VmError(`${name}: ${reply.message}`);
   }
 

@@ -14,6 +14,7 @@ import { MAX_INSTRUCTIONS, MAX_SCRATCH_BYTES } from '../fast-path-program.ts';
 import { MSR_BYTES, isAccessSize, isGuestAccessSize } from '../io-region.ts';
 import type { AddressSpace } from '../io-region.ts';
 import { ErrorCode } from '../ioctl.ts';
+import type { ErrorReply } from '../ioctl.ts';
 import type { Message } from '../message.ts';
 import { MessageTag } from '../message.ts';
 import { decodeState, encodeState } from '../plain-state.ts';
@@ -253,6 +254,8 @@ export function writeMessage(w: ByteWriter, message: Message): void {
       w.blob(message.scratch);
       return;
     case 'pause':
+      w.u64(message.time, 'time');
+      return;
     case 'resume':
     case 'ok':
       return;
@@ -550,6 +553,7 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
       return { kind, device, scratch };
     }
     case 'pause':
+      return { kind, time: r.u64('time') };
     case 'resume':
     case 'ok':
       return { kind };
@@ -566,9 +570,18 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
 /** The one reader: decoding calls nothing that decodes again, so it is never in use twice. */
 const reader = new ByteReader(new Uint8Array(0));
 
-/** Decodes exactly one message from `bytes` (or from its bytes `start` to `end`). Never throws. */
+/**
+ * Decodes exactly one message from `bytes` (or from its bytes `start` to
+ * `end`). Never throws: a span that is not inside `bytes` is `truncated`
+ * (nothing past the end is read as zeros).
+ */
 export function decodeMessage(bytes: Uint8Array, start?: number, end?: number): DecodeResult {
-  const r = reader.reset(bytes, start ?? 0, end ?? bytes.length);
+  const from = start ?? 0;
+  const to = end ?? (bytes instanceof Uint8Array ? bytes.length : 0);
+  if (!(bytes instanceof Uint8Array) || !Number.isInteger(from) || !Number.isInteger(to) || from < 0 || from > to || to > bytes.length) {
+    return { ok: false, reason: 'truncated', field: 'frame', offset: 0 };
+  }
+  const r = reader.reset(bytes, from, to);
   try {
     const tag = r.u16('tag');
     const kind = tagToKind.get(tag);
@@ -587,4 +600,9 @@ export function decodeMessage(bytes: Uint8Array, start?: number, end?: number): 
 /** A one-line description of a decode error, for logs and exceptions. */
 export function describeDecodeError(error: DecodeError): string {
   return `${error.reason} at byte ${error.offset} (${error.field})`;
+}
+
+/** The answer to bytes that do not decode (EBADMSG), saying why: what a side replies to a call it cannot read. */
+export function badMessageReply(error: DecodeError): ErrorReply {
+  return { kind: 'error', code: ErrorCode.BadMessage, message: `undecodable message: ${describeDecodeError(error)}` };
 }

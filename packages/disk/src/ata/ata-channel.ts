@@ -37,9 +37,10 @@ export interface AtaChannelConfig {
   readonly slave?: AtaDriveConfig;
 }
 
+/** Version 2: each drive's transfer says whether it is a FUA write (`fua`). */
 export type AtaChannelState = {
   readonly model: 'ata-channel';
-  readonly version: 1;
+  readonly version: 2;
   /** The Device Control register as last written (HOB, SRST, nIEN). */
   readonly deviceControl: number;
   /** The drive the DEV bit last selected. */
@@ -49,7 +50,7 @@ export type AtaChannelState = {
 };
 
 const MODEL = 'ata-channel' as const;
-const VERSION = 1;
+const VERSION = 2;
 
 const REGIONS: readonly IoRegion[] = [
   { name: 'command', space: 'port', length: 8, sizes: [1, 2, 4] },
@@ -96,7 +97,7 @@ export class AtaChannel implements Device<AtaChannelState> {
     byteDataPortAccesses: 0, wideRegisterAccesses: 0, registerWritesWhileBusy: 0, commandsWhileBusy: 0,
     commandsToAbsentDevice: 0, commandsWhileAsleep: 0, dataReadsWithoutDrq: 0, dataWritesWithoutDrq: 0,
     straddlingDataAccesses: 0, unsupportedCommands: 0, addressesNotFound: 0, backendReadErrors: 0,
-    backendWriteErrors: 0, backendFlushErrors: 0, dmaDirectionMismatches: 0, dmaMemoryErrors: 0,
+    backendWriteErrors: 0, backendFlushErrors: 0, writesWhileWriteProtected: 0, dmaDirectionMismatches: 0, dmaMemoryErrors: 0,
     dmaTablesExhausted: 0, unknownRegionAccesses: 0,
   };
 

@@ -40,6 +40,12 @@ export interface AtaDriveConfig {
   readonly writeCache?: boolean;
   /** READ/WRITE MULTIPLE block at power-on: 0 (disabled) or a power of two up to 16. Default 16, as QEMU. */
   readonly multipleSectors?: number;
+  /**
+   * Whether the drive offers WRITE DMA FUA EXT and WRITE MULTIPLE FUA EXT
+   * (IDENTIFY words 84 and 87 bit 6). Default true; QEMU's IDE disk does not
+   * offer them (false gives its IDENTIFY block, and aborts the two commands as it does).
+   */
+  readonly forceUnitAccess?: boolean;
 }
 
 /** A configuration the host got wrong: thrown when the channel is built, never at guest input. */
@@ -57,7 +63,9 @@ export type PowerMode = 'active' | 'idle' | 'standby' | 'sleep';
  * - `dma-in` / `dma-out`: `lba` is the command's first sector, `length` its
  *   bytes, `position` those transferred; `data` holds a partly received sector.
  * `target` says what the bytes are: sectors of the medium, a block the drive
- * made (IDENTIFY, SMART data), or DATA SET MANAGEMENT range entries.
+ * made (IDENTIFY, SMART data), or DATA SET MANAGEMENT range entries. `fua`:
+ * a Forced Unit Access write, its sectors written through to the backend and
+ * flushed before the command completes.
  */
 export type AtaTransferState = {
   readonly phase: 'idle' | 'pio-in' | 'pio-out' | 'dma-in' | 'dma-out';
@@ -71,6 +79,7 @@ export type AtaTransferState = {
   readonly data: Uint8Array;
   /** A TRIM range entry named sectors past the end: the command ends in ABRT. */
   readonly trimRejected: boolean;
+  readonly fua: boolean;
 };
 
 export type AtaDriveState = {
@@ -101,13 +110,15 @@ export type DriveAnomalies = {
   backendReadErrors: number;
   backendWriteErrors: number;
   backendFlushErrors: number;
+  /** Write commands (and TRIM) to a drive on a read-only image: aborted, nothing taken. */
+  writesWhileWriteProtected: number;
 };
 
 type Transfer = { -readonly [K in keyof AtaTransferState]: AtaTransferState[K] };
 
 const IDLE_TRANSFER: AtaTransferState = {
   phase: 'idle', target: 'media', addressing: 'lba28', lba: 0, remaining: 0, blockSectors: 1, position: 0, length: 0,
-  data: new Uint8Array(0), trimRejected: false,
+  data: new Uint8Array(0), trimRejected: false, fua: false,
 };
 
 /** Sectors read per backend call when verifying. */
@@ -124,6 +135,7 @@ interface Identity {
   readonly writeCacheSectors: number;
   readonly writeCacheAtPowerOn: boolean;
   readonly multipleAtPowerOn: number;
+  readonly forceUnitAccess: boolean;
 }
 
 function checkedIdentity(unit: 0 | 1, config: AtaDriveConfig): Identity {
@@ -147,7 +159,10 @@ function checkedIdentity(unit: 0 | 1, config: AtaDriveConfig): Identity {
   if (!Number.isSafeInteger(writeCacheSectors) || writeCacheSectors < 1 || writeCacheSectors > 0xffff) {
     throw new AtaConfigError(`drive ${unit} write cache of ${writeCacheSectors} sectors is not 1–65535`);
   }
-  return { serial, firmware, model, geometry, writeCacheSectors, writeCacheAtPowerOn: config.writeCache ?? true, multipleAtPowerOn: multiple };
+  return {
+    serial, firmware, model, geometry, writeCacheSectors, writeCacheAtPowerOn: config.writeCache ?? true, multipleAtPowerOn: multiple,
+    forceUnitAccess: config.forceUnitAccess ?? true,
+  };
 }
 
 function isValidMultiple(count: number): boolean {
@@ -166,6 +181,8 @@ export class AtaDrive {
   private readonly identity: Identity | undefined;
   private readonly cache: WriteBackCache | undefined;
   private readonly sectors: number;
+  /** The image refuses writes: write commands abort before taking data (a write-protected medium). */
+  private readonly writeProtected: boolean;
   private readonly odd: DriveAnomalies;
   private readonly log: DeviceLogger;
   private multipleCount: number;
@@ -183,6 +200,7 @@ export class AtaDrive {
     this.present = config !== undefined;
     this.odd = odd;
     this.log = log;
+    this.writeProtected = config?.backend.readOnly === true;
     if (config === undefined) {
       this.sectors = 0;
       this.multipleCount = 0;
@@ -227,12 +245,14 @@ export class AtaDrive {
       case Command.WRITE_SECTORS_EXT: this.startPio('pio-out', true, 1); return;
       case Command.WRITE_MULTIPLE: this.startMultiple('pio-out', false); return;
       case Command.WRITE_MULTIPLE_EXT: this.startMultiple('pio-out', true); return;
+      case Command.WRITE_MULTIPLE_FUA_EXT: if (this.offersFua()) this.startMultiple('pio-out', true, true); return;
       case Command.READ_DMA:
       case Command.READ_DMA_NO_RETRY: this.startDma('dma-in', false); return;
       case Command.READ_DMA_EXT: this.startDma('dma-in', true); return;
       case Command.WRITE_DMA:
       case Command.WRITE_DMA_NO_RETRY: this.startDma('dma-out', false); return;
       case Command.WRITE_DMA_EXT: this.startDma('dma-out', true); return;
+      case Command.WRITE_DMA_FUA_EXT: if (this.offersFua()) this.startDma('dma-out', true, true); return;
       case Command.READ_VERIFY_SECTORS:
       case Command.READ_VERIFY_SECTORS_NO_RETRY: this.verify(false); return;
       case Command.READ_VERIFY_SECTORS_EXT: this.verify(true); return;
@@ -268,6 +288,27 @@ export class AtaDrive {
           this.abort();
         }
     }
+  }
+
+  /** Whether the FUA commands are offered; the command is aborted as unsupported when they are not. */
+  private offersFua(): boolean {
+    if (this.identity?.forceUnitAccess === true) return true;
+    this.odd.unsupportedCommands++;
+    this.abort();
+    return false;
+  }
+
+  /**
+   * A command that would change the medium, on a drive whose image refuses
+   * writes: aborted before any data moves (ABRT, the error of a command the
+   * device cannot do; ATA has no write-protect status for a fixed disk, and
+   * Linux's libata reports it as an I/O error without retrying it forever).
+   */
+  private refusedAsWriteProtected(): boolean {
+    if (!this.writeProtected) return false;
+    this.odd.writesWhileWriteProtected++;
+    this.abort();
+    return true;
   }
 
   /** Ends a command well: ready, and an interrupt for the host. */
@@ -341,7 +382,7 @@ export class AtaDrive {
       unit: this.unit, sectors: this.sectors, defaultGeometry: identity.geometry, currentGeometry: this.chs,
       serial: identity.serial, firmware: identity.firmware, model: identity.model, multipleCount: this.multipleCount,
       writeCacheEnabled: this.cache?.enabled ?? false, writeCacheSectors: identity.writeCacheSectors,
-      smartEnabled: this.smartEnabled, transferMode: this.transferMode,
+      smartEnabled: this.smartEnabled, transferMode: this.transferMode, forceUnitAccess: identity.forceUnitAccess,
     });
   }
 
@@ -353,20 +394,21 @@ export class AtaDrive {
     this.interruptPending = true;
   }
 
-  private startMultiple(phase: 'pio-in' | 'pio-out', lba48: boolean): void {
+  private startMultiple(phase: 'pio-in' | 'pio-out', lba48: boolean, fua = false): void {
     // READ/WRITE MULTIPLE before a valid SET MULTIPLE MODE is aborted.
     if (this.multipleCount === 0) {
       this.abort();
       return;
     }
-    this.startPio(phase, lba48, this.multipleCount);
+    this.startPio(phase, lba48, this.multipleCount, fua);
   }
 
-  private startPio(phase: 'pio-in' | 'pio-out', lba48: boolean, blockSectors: number): void {
+  private startPio(phase: 'pio-in' | 'pio-out', lba48: boolean, blockSectors: number, fua = false): void {
+    if (phase === 'pio-out' && this.refusedAsWriteProtected()) return;
     const range = this.mediaRange(lba48);
     if (range === undefined) return;
     this.transfer = {
-      ...IDLE_TRANSFER, phase, target: 'media', addressing: range.addressing, lba: range.lba, remaining: range.count, blockSectors,
+      ...IDLE_TRANSFER, phase, target: 'media', addressing: range.addressing, lba: range.lba, remaining: range.count, blockSectors, fua,
     };
     if (phase === 'pio-in') {
       this.loadReadBlock();
@@ -409,12 +451,9 @@ export class AtaDrive {
   private commitWriteBlock(): void {
     const t = this.transfer;
     const count = t.length / SECTOR_SIZE;
-    const cache = this.cache;
-    const result: WriteBackResult = cache === undefined ? { ok: false, lba: t.lba } : cache.write(t.lba, this.block.subarray(0, t.length));
-    if (!result.ok) {
-      this.writeFailed(result, t.addressing, t.lba);
-      return;
-    }
+    const data = this.block.subarray(0, t.length);
+    if (!this.storeSectors(t.lba, data)) return;
+    if (t.remaining === count && !this.madeDurable(t.lba)) return;
     t.lba += count;
     t.remaining -= count;
     storeAddress(this.taskFile, t.addressing, t.lba, this.chs, t.remaining);
@@ -424,6 +463,32 @@ export class AtaDrive {
       this.transfer = { ...IDLE_TRANSFER };
       this.complete();
     }
+  }
+
+  /** Sectors of a write command to the cache (through it to the backend for FUA); false after ending the command in error. */
+  private storeSectors(lba: number, data: Uint8Array): boolean {
+    const t = this.transfer;
+    const cache = this.cache;
+    const result: WriteBackResult = cache === undefined ? { ok: false, lba } : t.fua ? cache.writeThrough(lba, data) : cache.write(lba, data);
+    if (result.ok) return true;
+    this.writeFailed(result, t.addressing, lba);
+    return false;
+  }
+
+  /**
+   * A write command's last sector is in: a FUA write's sectors reach stable
+   * storage before it completes (ATA/ATAPI-7, WRITE DMA FUA EXT); a failed
+   * flush ends it as FLUSH CACHE's would (ABRT with DF), the address
+   * registers naming `lba` (a DMA command's first sector, a PIO command's
+   * last block). False after ending the command in error.
+   */
+  private madeDurable(lba: number): boolean {
+    const t = this.transfer;
+    if (!t.fua || this.cache === undefined) return true;
+    const result = this.cache.flushBackend();
+    if (result.ok) return true;
+    this.writeFailed(result, t.addressing, lba);
+    return false;
   }
 
   private verify(lba48: boolean): void {
@@ -463,14 +528,15 @@ export class AtaDrive {
 
   // --- DMA (the DMA protocol; the bus master moves the bytes) -----------------------------------------
 
-  private startDma(phase: 'dma-in' | 'dma-out', lba48: boolean): void {
+  private startDma(phase: 'dma-in' | 'dma-out', lba48: boolean, fua = false): void {
+    if (phase === 'dma-out' && this.refusedAsWriteProtected()) return;
     const range = this.mediaRange(lba48);
     if (range === undefined) return;
-    this.beginDma(phase, 'media', range.addressing, range.lba, range.count);
+    this.beginDma(phase, 'media', range.addressing, range.lba, range.count, fua);
   }
 
-  private beginDma(phase: 'dma-in' | 'dma-out', target: 'media' | 'trim', addressing: Addressing, lba: number, count: number): void {
-    this.transfer = { ...IDLE_TRANSFER, phase, target, addressing, lba, remaining: count, position: 0, length: count * SECTOR_SIZE };
+  private beginDma(phase: 'dma-in' | 'dma-out', target: 'media' | 'trim', addressing: Addressing, lba: number, count: number, fua = false): void {
+    this.transfer = { ...IDLE_TRANSFER, phase, target, addressing, lba, remaining: count, position: 0, length: count * SECTOR_SIZE, fua };
     // Waiting for the bus master: DRQ without BSY, no interrupt until the transfer ends (QEMU: 58h).
     this.status = Status.DRDY | Status.DSC | Status.DRQ;
   }
@@ -554,12 +620,7 @@ export class AtaDrive {
       }
       return true;
     }
-    const result: WriteBackResult = this.cache === undefined ? { ok: false, lba } : this.cache.write(lba, data);
-    if (!result.ok) {
-      this.writeFailed(result, t.addressing, lba);
-      return false;
-    }
-    return true;
+    return this.storeSectors(lba, data);
   }
 
   /** Every byte moved: the command ends, with an interrupt (DMA protocol). */
@@ -572,6 +633,7 @@ export class AtaDrive {
         return;
       }
     } else {
+      if (!this.madeDurable(t.lba)) return;
       storeAddress(this.taskFile, t.addressing, t.lba + t.remaining, this.chs, 0);
     }
     this.transfer = { ...IDLE_TRANSFER };
@@ -584,6 +646,7 @@ export class AtaDrive {
   }
 
   private dataSetManagement(): void {
+    if (this.refusedAsWriteProtected()) return;
     if ((this.taskFile.features & DSM_TRIM) === 0) {
       this.abort();
       return;

@@ -1,6 +1,6 @@
 /**
- * IDENTIFY DEVICE data (ATA/ATAPI-6, IDENTIFY DEVICE; words 69, 106 and 169
- * from ACS-2): 256 little-endian words describing the drive. Values
+ * IDENTIFY DEVICE data (ATA/ATAPI-6, IDENTIFY DEVICE; words 84 and 87 bit 6
+ * from ATA/ATAPI-7; words 69, 106 and 169 from ACS-2): 256 little-endian words describing the drive. Values
  * the specification leaves to the vendor, and retired words older drivers
  * still read, are those QEMU's IDE disk gives, so a guest that probed one
  * sees the same drive here; every feature claimed is implemented.
@@ -55,6 +55,8 @@ export type IdentifyInput = {
   /** Sectors the write cache holds before it writes back (word 21). */
   readonly writeCacheSectors: number;
   readonly smartEnabled: boolean;
+  /** WRITE DMA FUA EXT and WRITE MULTIPLE FUA EXT offered (words 84 and 87 bit 6). */
+  readonly forceUnitAccess: boolean;
   /** The last SET FEATURES transfer mode value (Sector Count of subcommand 03h). */
   readonly transferMode: number;
 };
@@ -134,10 +136,11 @@ export function identifyDevice(input: IdentifyInput): Uint8Array {
   put(81, 0x0016); // minor version
   put(82, 0x4000 | 0x0020 | 0x0001); // supported: NOP (14), write cache (5), SMART (0)
   put(83, 0x4000 | 0x2000 | 0x1000 | 0x0400); // one (14), FLUSH CACHE EXT (13), FLUSH CACHE (12), 48-bit address (10)
-  put(84, 0x4000);
+  const fua = input.forceUnitAccess ? 0x0040 : 0;
+  put(84, 0x4000 | fua); // one (14), WRITE DMA FUA EXT and WRITE MULTIPLE FUA EXT (6)
   put(85, 0x4000 | (input.writeCacheEnabled ? 0x0020 : 0) | (input.smartEnabled ? 0x0001 : 0)); // enabled: NOP, write cache, SMART
   put(86, 0x2000 | 0x1000 | 0x0400); // enabled: FLUSH CACHE EXT, FLUSH CACHE, 48-bit address
-  put(87, 0x4000);
+  put(87, 0x4000 | fua); // one (14), the FUA commands (6): a copy of word 84's, as nothing enables them
   put(88, 0x003f | selectedIf(TransferModeClass.ULTRA_DMA)); // UDMA 0–5 supported, the selected one in bits 13:8
   // Hardware reset result: one (14), 80-conductor cable detected (13), and this device's field (bit 0 device 0, bit 8 device 1).
   put(93, 0x4000 | 0x2000 | (input.unit === 0 ? 0x0001 : 0x0100));

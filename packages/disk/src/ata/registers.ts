@@ -103,7 +103,7 @@ export const DeviceHead = {
   HEAD: 0x0f,
 } as const;
 
-/** Command codes (ATA/ATAPI-6 Table B.2; the EXT forms from the 48-bit Address feature set). */
+/** Command codes (ATA/ATAPI-6 Table B.2; the EXT forms from the 48-bit Address feature set; the FUA forms from ATA/ATAPI-7). */
 export const Command = {
   NOP: 0x00,
   DATA_SET_MANAGEMENT: 0x06,
@@ -121,6 +121,8 @@ export const Command = {
   WRITE_SECTORS_EXT: 0x34,
   WRITE_DMA_EXT: 0x35,
   WRITE_MULTIPLE_EXT: 0x39,
+  /** ATA/ATAPI-7: WRITE DMA EXT whose data is on the medium before the command completes (Forced Unit Access). */
+  WRITE_DMA_FUA_EXT: 0x3d,
   READ_VERIFY_SECTORS: 0x40,
   READ_VERIFY_SECTORS_NO_RETRY: 0x41,
   READ_VERIFY_SECTORS_EXT: 0x42,
@@ -145,6 +147,8 @@ export const Command = {
   READ_DMA_NO_RETRY: 0xc9,
   WRITE_DMA: 0xca,
   WRITE_DMA_NO_RETRY: 0xcb,
+  /** ATA/ATAPI-7: WRITE MULTIPLE EXT with Forced Unit Access. */
+  WRITE_MULTIPLE_FUA_EXT: 0xce,
   STANDBY_IMMEDIATE: 0xe0,
   IDLE_IMMEDIATE: 0xe1,
   STANDBY: 0xe2,

@@ -28,6 +28,12 @@ export interface BlockBackend {
   write(lba: number, data: Uint8Array): boolean;
   /** Makes every write completed so far durable (fsync for a file); false when it could not. */
   flush(): boolean;
+  /**
+   * True when the image refuses every write (a file opened read-only): the
+   * disk on it is write-protected and aborts write commands before taking
+   * any data. Absent means writable.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** A host configuration error: a backend that cannot be (an image of no whole sectors). */
@@ -48,10 +54,12 @@ export function inImage(lba: number, count: number, sectors: number): boolean {
 export class MemoryBlockBackend implements BlockBackend {
   readonly image: Uint8Array;
   readonly sectors: number;
+  readonly readOnly: boolean;
   flushes = 0;
 
-  /** A zero-filled disk of `sectors`, or an existing image (a whole number of sectors; used in place, not copied). */
-  constructor(source: number | Uint8Array) {
+  /** A zero-filled disk of `sectors`, or an existing image (a whole number of sectors; used in place, not copied); `readOnly`: every write refused. */
+  constructor(source: number | Uint8Array, options: { readonly readOnly?: boolean } = {}) {
+    this.readOnly = options.readOnly ?? false;
     if (typeof source === 'number') {
       if (!Number.isSafeInteger(source) || source <= 0) throw new BlockBackendError(`a disk needs a positive whole number of sectors, not ${source}`);
       this.image = new Uint8Array(source * SECTOR_SIZE);
@@ -71,7 +79,7 @@ export class MemoryBlockBackend implements BlockBackend {
   }
 
   write(lba: number, data: Uint8Array): boolean {
-    if (data.length % SECTOR_SIZE !== 0 || !inImage(lba, data.length / SECTOR_SIZE, this.sectors)) return false;
+    if (this.readOnly || data.length % SECTOR_SIZE !== 0 || !inImage(lba, data.length / SECTOR_SIZE, this.sectors)) return false;
     this.image.set(data, lba * SECTOR_SIZE);
     return true;
   }

@@ -6,6 +6,8 @@
  * reach stable storage only on FLUSH CACHE, which writes back what is dirty
  * and then flushes the backend (fsync for a file) — so data written before a
  * FLUSH CACHE survives a host crash after it, and nothing promises more.
+ * A Forced Unit Access write (ATA/ATAPI-7) goes past the cache to the
+ * backend and is flushed before its command completes.
  *
  * With the cache disabled every write goes through to the backend and is
  * flushed before the command completes.
@@ -72,6 +74,26 @@ export class WriteBackCache {
     }
     for (let i = 0; i < count; i++) this.dirty.set(lba + i, data.slice(i * SECTOR_SIZE, (i + 1) * SECTOR_SIZE));
     return this.dirty.size > this.capacity ? this.writeBack() : OK;
+  }
+
+  /**
+   * A Forced Unit Access write (WRITE DMA FUA EXT, WRITE MULTIPLE FUA EXT):
+   * `data` straight to the backend, whether or not the cache is enabled; a
+   * dirty copy of any of its sectors is older, and is dropped once the
+   * backend has the new one. The command makes it durable with
+   * `flushBackend` before it completes; the rest of the cache stays as it is.
+   */
+  writeThrough(lba: number, data: Uint8Array): WriteBackResult {
+    const count = data.length / SECTOR_SIZE;
+    if (!Number.isInteger(count) || !inImage(lba, count, this.backend.sectors)) return { ok: false, lba };
+    if (!this.backend.write(lba, data)) return { ok: false, lba };
+    for (let i = 0; i < count; i++) this.dirty.delete(lba + i);
+    return OK;
+  }
+
+  /** The backend to stable storage, without writing back what the cache holds: the end of a FUA write. */
+  flushBackend(): WriteBackResult {
+    return this.backend.flush() ? OK : { ok: false, lba: undefined };
   }
 
   /** FLUSH CACHE: every dirty sector to the backend, then the backend to stable storage. */

@@ -4,12 +4,17 @@
  * the video memory. Nothing else is kept: what the screen shows and what
  * input status 1 reads are functions of this record and virtual time.
  */
-import { DeviceStateError } from '@splitvisor/abi';
+import type { ImagePages } from '@splitvisor/abi';
+import { DeviceStateError, IMAGE_PAGE_BYTES, layOutPages, pagesProblem, writtenPages } from '@splitvisor/abi';
 import { DISPI_ID_LATEST, DISPI_REGISTER_COUNT, Dispi } from '../bochs-vbe/dispi.ts';
 import { ATTR_COUNT, CRTC_COUNT, DacMode, GFX_COUNT, SEQ_COUNT } from './registers.ts';
 
 export const VGA_MODEL = 'vga' as const;
-export const VGA_STATE_VERSION = 1;
+/** Version 2 keeps video memory as its written pages; version 1's whole image is still taken (`migrateState`). */
+export const VGA_STATE_VERSION = 2;
+
+/** The page video memory is kept in, in a state record: only pages with a byte other than zero are written. */
+export const VRAM_PAGE_BYTES: number = IMAGE_PAGE_BYTES;
 
 /** The smallest video memory: four planes of 64 KiB. */
 export const PLANAR_BYTES: number = 256 * 1024;
@@ -56,14 +61,46 @@ export type VgaState = {
   /** The four latches, plane n in bits 8n+7 … 8n. */
   readonly latch: number;
   readonly vbe: VbeState;
-  /** Video memory, packed as QEMU packs it: byte 4a + p is plane p at plane address a. */
-  readonly memory: Uint8Array;
+  /** Video memory's size in bytes. */
+  readonly memoryBytes: number;
+  /**
+   * Video memory, packed as QEMU packs it (byte 4a + p is plane p at plane
+   * address a), as the 4 KiB pages holding anything but zeros: [page
+   * number, its bytes], in page order. Most of 16 MiB is never touched: a
+   * text console's state is a few pages, not 16 MiB.
+   */
+  readonly pages: ImagePages;
 };
+
+/** Version 1: the registers of version 2, and video memory whole. */
+export type VgaStateV1 = Omit<VgaState, 'version' | 'memoryBytes' | 'pages'> & { readonly version: 1; readonly memory: Uint8Array };
+
+/** The registers as the model works on them: video memory whole. */
+type Working = Omit<VgaState, 'model' | 'version' | 'memoryBytes' | 'pages'> & { readonly memory: Uint8Array };
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer E)[] ? E[] : T[K] extends Uint8Array ? Uint8Array : T[K] extends object ? Mutable<T[K]> : T[K] };
 
-/** The model's working copy of its state: the same record, writable. */
-export type VgaRegisters = Mutable<Omit<VgaState, 'model' | 'version'>>;
+/** The model's working copy of its state: the same record, writable, with video memory whole. */
+export type VgaRegisters = Mutable<Working>;
+
+/** The record of the working registers: a copy, video memory as its written pages. */
+export function exportRegisters(r: VgaRegisters): Omit<VgaState, 'model' | 'version'> {
+  const { memory: _memory, ...registers } = copyRegisters({ ...r, memory: new Uint8Array(0) });
+  return { ...registers, memoryBytes: r.memory.length, pages: writtenPages(r.memory) };
+}
+
+/** The working registers of a record (checked): a copy, video memory whole again. */
+export function importRegisters(state: VgaState): VgaRegisters {
+  const { model: _model, version: _version, memoryBytes, pages, ...registers } = state;
+  return { ...copyRegisters({ ...(registers as Omit<VgaRegisters, 'memory'>), memory: new Uint8Array(0) }), memory: layOutPages(pages, new Uint8Array(memoryBytes)) };
+}
+
+/** A version 1 record as version 2 (the same registers; its whole video memory as written pages). */
+export function migrateState(state: VgaStateV1): VgaState {
+  const { memory, version: _version, ...registers } = state;
+  if (!(memory instanceof Uint8Array)) throw new DeviceStateError('vga state version 1 holds no video memory');
+  return { ...registers, version: VGA_STATE_VERSION, memoryBytes: memory.length, pages: writtenPages(memory) };
+}
 
 /**
  * Power-on: every register zero (so decoding is monochrome until the BIOS
@@ -119,8 +156,8 @@ export function checkState(state: VgaState, memoryBytes: number): void {
   expectBytes('attribute', state.attribute, ATTR_COUNT);
   expectBytes('dac.staged', state.dac.staged, 3);
   expectBytes('vbe.registers', state.vbe.registers, DISPI_REGISTER_COUNT, 0xffff);
-  if (!(state.memory instanceof Uint8Array) || state.memory.length !== memoryBytes) {
-    throw new DeviceStateError(`vga state holds ${String(state.memory.length)} bytes of video memory, this VGA has ${memoryBytes}`);
-  }
+  if (state.memoryBytes !== memoryBytes) throw new DeviceStateError(`vga state holds ${String(state.memoryBytes)} bytes of video memory, this VGA has ${memoryBytes}`);
+  const problem = pagesProblem(state.pages, memoryBytes);
+  if (problem !== undefined) throw new DeviceStateError(`vga state: video memory ${problem}`);
   if (!(state.dac.palette instanceof Uint8Array) || state.dac.palette.length !== 768) throw new DeviceStateError('vga state: dac.palette must be 768 bytes');
 }

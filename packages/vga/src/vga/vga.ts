@@ -34,7 +34,8 @@ import {
 } from './registers.ts';
 import { STANDARD_MODES, egaPalette, mode13Palette } from './standard-modes.ts';
 import type { VgaRegisters, VgaState } from './state.ts';
-import { MAX_MEMORY_BYTES, PLANAR_BYTES, VGA_MODEL, VGA_STATE_VERSION, checkState, copyRegisters, powerOnRegisters } from './state.ts';
+import type { VgaStateV1 } from './state.ts';
+import { MAX_MEMORY_BYTES, PLANAR_BYTES, VGA_MODEL, VGA_STATE_VERSION, checkState, exportRegisters, importRegisters, migrateState, powerOnRegisters } from './state.ts';
 
 export interface VgaConfig {
   /**
@@ -157,14 +158,15 @@ export class Vga implements Device<VgaState> {
   }
 
   getState(): VgaState {
-    return { model: VGA_MODEL, version: VGA_STATE_VERSION, ...copyRegisters(this.r) };
+    return { model: VGA_MODEL, version: VGA_STATE_VERSION, ...exportRegisters(this.r) };
   }
 
-  setState(state: VgaState): void {
-    expectState(state, VGA_MODEL, VGA_STATE_VERSION);
-    checkState(state, this.memoryBytes);
-    const { model: _model, version: _version, ...registers } = state;
-    this.r = copyRegisters(registers as VgaRegisters);
+  /** Takes a version 2 record, or a version 1 record migrated (its whole video memory as written pages). */
+  setState(state: VgaState | VgaStateV1): void {
+    const current = state.version === 1 ? migrateState(state) : state;
+    expectState(current, VGA_MODEL, VGA_STATE_VERSION);
+    checkState(current, this.memoryBytes);
+    this.r = importRegisters(current);
   }
 
   anomalies(): Readonly<Record<string, number>> {
