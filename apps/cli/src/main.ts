@@ -33,7 +33,7 @@ import { addReplayCommand } from './replay.ts';
 import { addResumeCommand } from './resume.ts';
 import { runCommand } from './run.ts';
 import type { RunFlags } from './run-flags.ts';
-import { duration, positiveInteger, withRunFlags, workloadOptions } from './run-flags.ts';
+import { duration, moveRequest, positiveInteger, withRunFlags, workloadOptions } from './run-flags.ts';
 import type { VmexitProfile } from './vmexit-table.ts';
 import { printVmexit, vmexitPlan, vmexitProfile } from './vmexit-table.ts';
 
@@ -53,6 +53,7 @@ withRunFlags(program
   .option('--placement <file>', 'a placement of your own, as JSON (start from splitvisor profiles --show NAME)')
   .option('--costs <file>', 'charge crossings in a cost model of your own (JSON: see splitvisor costs --help)')
   .option('--timeline <window>', "draw a window of guest time as seed 001 does, rows H K M G (e.g. 0ms..2ms)", timelineWindow)
+  .option('--move <device:place@time>', 'move a device to another domain at a guest time while the run goes on, e.g. pit:user@50ms (repeatable; modelled)', moveRequest)
   .option('--snapshot-at <time>', 'snapshot the whole VM at this guest time (with --snapshot-to), then run on', duration)
   .option('--snapshot-to <dir>', 'the new folder the snapshot is written to (splitvisor resume DIR continues it, under any placement)')
   .option('--html <file>', 'also write the report as a self-contained HTML page'))

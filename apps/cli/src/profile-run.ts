@@ -11,7 +11,8 @@ import { performance } from 'node:perf_hooks';
 import type { CostModel, ExitReport, TransitionRow } from '@splitvisor/metrics';
 import { COST_MODELS, Histogram, costModel, exitReport } from '@splitvisor/metrics';
 import type { Placement } from '@splitvisor/placement';
-import type { BoardOptions, SnapshotSizes, VmMode, VmSnapshot } from '@splitvisor/vmm';
+import type { DeviceName, Where } from '@splitvisor/placement';
+import type { BoardOptions, DeviceMove, SnapshotSizes, VmMode, VmSnapshot } from '@splitvisor/vmm';
 import { SnapshotFileError, Vm, VmError, writeSnapshot } from '@splitvisor/vmm';
 import type { ParameterValue, Workload } from '@splitvisor/workloads';
 import { WorkloadError, createWorkload, workloadMix } from '@splitvisor/workloads';
@@ -37,6 +38,15 @@ export interface WorkloadOptions {
   readonly timeline?: { readonly fromNs: number; readonly toNs: number };
   /** Snapshot the whole VM at `atNs` of guest time into the folder `dir`, then run on (one workload, not a mix). */
   readonly snapshot?: { readonly atNs: number; readonly dir: string };
+  /** Move devices between domains at these guest times while the run goes on (`--move pit:user@1s`). */
+  readonly moves?: readonly MoveRequest[];
+}
+
+/** A device to move, where, and when (guest time). */
+export interface MoveRequest {
+  readonly device: DeviceName;
+  readonly to: Exclude<Where, 'absent'>;
+  readonly atNs: number;
 }
 
 /** Where a run's VM comes from when it continues a snapshot (`splitvisor resume`): the snapshot, and where it was read. */
@@ -86,6 +96,8 @@ export interface ProfileRun extends ExitReport {
   readonly savedByFastPath: FastPathSavings;
   /** The window asked for (`timeline`): the bootstrap processor's crossings in it. */
   readonly timeline?: RunTimeline;
+  /** The devices moved while it ran (`--move`), in order. */
+  readonly moves?: readonly DeviceMove[];
   /** The snapshot this run took (`--snapshot-at`): where, when, and its size by part. */
   readonly snapshot?: { readonly dir: string; readonly atNs: number; readonly sizes: SnapshotSizes };
   /** The snapshot this run continued (`resume`): its exits and interrupts are counted from there. */
@@ -180,6 +192,7 @@ interface Measured {
   readonly timeline: RunTimeline | undefined;
   readonly runWallNs: number;
   readonly snapshot?: { readonly dir: string; readonly atNs: number; readonly sizes: SnapshotSizes };
+  readonly moves?: readonly DeviceMove[];
 }
 
 /** One workload on a VM of the placement for `durationNs` (continuing `resume`'s machine, when given). */
@@ -207,14 +220,20 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
     const fromNs = vm.clock.now();
     const start = performance.now();
     let taken: Measured['snapshot'];
-    if (options.snapshot !== undefined) {
-      vm.run(options.snapshot.atNs);
-      taken = takeSnapshot(vm, options, placement);
+    // The stops the run makes on its way, in guest-time order: each move, and the snapshot.
+    const stops = [
+      ...(options.moves ?? []).map((move) => ({ atNs: move.atNs, act: () => { moveIn(vm, move); } })),
+      ...(options.snapshot === undefined ? [] : [{ atNs: options.snapshot.atNs, act: () => { taken = takeSnapshot(vm, options, placement); } }]),
+    ].sort((a, b) => a.atNs - b.atNs);
+    for (const stop of stops) {
+      vm.run(stop.atNs);
+      stop.act();
     }
     const summary = vm.run(durationNs);
     const runWallNs = (performance.now() - start) * 1e6;
     return {
       ...(taken === undefined ? {} : { snapshot: taken }),
+      ...(vm.moves.length === 0 ? {} : { moves: [...vm.moves] }),
       irqchip: vm.irqchip, interrupts: summary.interrupts, irqWindows: summary.windows, guestCycles: vm.clock.tsc() - fromTsc, guestNs: vm.clock.now() - fromNs,
       runWallNs,
       timeline: vm.timeline === undefined || options.timeline === undefined ? undefined : { ...options.timeline, startsIn: vm.timeline.startsIn, ...(vm.timeline.startsHaltedIn === undefined ? {} : { startsHaltedIn: vm.timeline.startsHaltedIn }), events: vm.timeline.events, dropped: vm.timeline.dropped },
@@ -222,6 +241,16 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
     };
   } finally {
     await vm.close();
+  }
+}
+
+/** One `--move`: one line for the user when the device cannot go there. */
+function moveIn(vm: Vm, move: MoveRequest): void {
+  try {
+    vm.move(move.device, move.to);
+  } catch (error) {
+    if (error instanceof VmError) throw new CliError(`--move ${move.device}:${move.to}@${move.atNs / 1e6}ms: ${error.message}`);
+    throw error;
   }
 }
 
@@ -286,7 +315,10 @@ export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptio
   const mode = options.mode ?? 'modelled';
   const measured: (Measured & { readonly label: string })[] = [];
   const parts = partsOf(options);
-  if ((options.snapshot !== undefined || resume !== undefined) && parts.length > 1) throw new CliError(`workload ${options.workload} is a mix of VMs run one after another: snapshot one workload`);
+  if ((options.snapshot !== undefined || resume !== undefined || options.moves !== undefined) && parts.length > 1) throw new CliError(`workload ${options.workload} is a mix of VMs run one after another: snapshot or move devices in one workload`);
+  const late = (options.moves ?? []).find((m) => m.atNs >= options.durationNs);
+  if (late !== undefined) throw new CliError(`--move ${late.device}:${late.to}@${late.atNs / 1e6}ms is not before the end of the run (--duration ${options.durationNs / 1e6} ms)`);
+  if (options.moves !== undefined && mode === 'live') throw new CliError('--move runs modelled (live, the device host\'s worker would have to make the device)');
   if (options.snapshot !== undefined && options.snapshot.atNs >= options.durationNs) throw new CliError(`--snapshot-at ${options.snapshot.atNs / 1e6} ms is not before the end of the run (--duration ${options.durationNs / 1e6} ms)`);
   // A mix's parts run one after another: the progress is the guest time of those done and of the one running.
   let before = 0;
@@ -328,6 +360,7 @@ export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptio
     progress,
     ...(measured[0]?.timeline === undefined ? {} : { timeline: measured[0].timeline }),
     ...(measured[0]?.snapshot === undefined ? {} : { snapshot: measured[0].snapshot }),
+    ...(measured[0]?.moves === undefined ? {} : { moves: measured[0].moves }),
     ...(resume === undefined ? {} : { resumedFrom: { dir: resume.dir, placement: resume.snapshot.placement, atNs: resume.snapshot.timeNs } }),
     savedByFastPath: {
       coalescing: sum((m) => m.saved.coalescing), cachedReads: sum((m) => m.saved.cachedReads),

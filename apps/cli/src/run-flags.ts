@@ -6,10 +6,12 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { COST_MODELS } from '@splitvisor/metrics';
+import type { DeviceName, Where } from '@splitvisor/placement';
+import { DEVICES } from '@splitvisor/placement';
 import type { ParameterValue } from '@splitvisor/workloads';
 import { WORKLOAD_DEFINITIONS, WORKLOAD_MIXES } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
-import type { WorkloadOptions } from './profile-run.ts';
+import type { MoveRequest, WorkloadOptions } from './profile-run.ts';
 
 /** 50ms, 1s, 250us, 1000ns → nanoseconds. */
 export function duration(value: string): number {
@@ -40,6 +42,7 @@ export interface RunFlags {
   json?: boolean;
   snapshotAt?: number;
   snapshotTo?: string;
+  move?: MoveRequest[];
 }
 
 /** `--param name=value`, repeatable, into the record commander accumulates. */
@@ -61,7 +64,20 @@ export function workloadOptions(flags: RunFlags): WorkloadOptions {
     ...(flags.disk === undefined ? {} : { disk: flags.disk }),
     ...(flags.floppy === undefined ? {} : { floppy: flags.floppy }),
     ...snapshotOf(flags),
+    ...(flags.move === undefined ? {} : { moves: flags.move }),
   };
+}
+
+const PLACES: readonly string[] = ['kernel', 'monitor', 'user'];
+
+/** `--move DEVICE:PLACE@TIME`, repeatable: a device to move between domains at a guest time. */
+export function moveRequest(value: string, previous: MoveRequest[] = []): MoveRequest[] {
+  const match = /^([a-z-]+):([a-z]+)@(.+)$/.exec(value);
+  if (match === null) throw new InvalidArgumentError('expected DEVICE:PLACE@TIME, e.g. pit:user@1s');
+  const [, device = '', to = '', at = ''] = match;
+  if (!(DEVICES as readonly string[]).includes(device)) throw new InvalidArgumentError(`unknown device "${device}" (the board's: ${DEVICES.join(', ')})`);
+  if (!PLACES.includes(to)) throw new InvalidArgumentError(`a device moves to kernel, monitor or user, not "${to}"`);
+  return [...previous, { device: device as DeviceName, to: to as Exclude<Where, 'absent'>, atNs: duration(at) }];
 }
 
 /** `--snapshot-at T --snapshot-to DIR`: both or neither. */

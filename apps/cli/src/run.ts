@@ -87,6 +87,10 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
     console.log(`\nTimeline of the bootstrap processor, ${describeWindow(run.timeline)} (seed 001's picture):`);
     for (const line of renderTimeline(run.timeline)) console.log(line);
   }
+  if (run.moves !== undefined) {
+    console.log('\nDevices moved while the guest ran (what follows each move counts in its new domain):');
+    printTable(run.moves.map((m) => ({ 'guest ms': m.atNs / 1e6, device: m.device, from: m.from, to: m.to, 'lost-tick policy': m.lostTicks ?? 'kept' })));
+  }
   if (run.snapshot !== undefined) printSnapshot(run.snapshot);
   if (run.unmodelled.length > 0) console.log(`Not modelled yet (absent from this run): ${run.unmodelled.join(', ')}`);
   if (run.console !== '') {

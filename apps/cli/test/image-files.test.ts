@@ -42,7 +42,7 @@ describe('an image the board cannot take', () => {
     const disk = file('odd-disk.img', 1000);
     refused(['--workload', 'ata-pio-read', '--disk', disk.path], new RegExp(`^splitvisor: disk image ${escaped(disk.path)} is 1000 bytes, which is not a non-zero multiple of 512$`));
     expect(readFileSync(disk.path)).toEqual(disk.bytes);
-  }, 30_000);
+  }, 120_000);
 
   // Not whole sectors (the disk's rule would name 512), and whole sectors of no diskette (the floppy would name no file).
   it.each([['modelled', 'odd-floppy.img', 1_000_000], ['live', 'megabyte.img', 1 << 20]] as const)('a diskette of no floppy format\'s size, %s: the floppy\'s sizes', (mode, name, bytes) => {
@@ -50,13 +50,13 @@ describe('an image the board cannot take', () => {
     const sizes = 'not 737280 \\(720K\\), 1474560 \\(1\\.44M\\) or 2949120 \\(2\\.88M\\)';
     refused(['--workload', 'floppy-read', '--floppy', floppy.path, ...(mode === 'live' ? ['--live'] : [])], new RegExp(`^splitvisor: floppy image ${escaped(floppy.path)} is ${bytes} bytes, ${sizes}$`));
     expect(readFileSync(floppy.path)).toEqual(floppy.bytes);
-  }, 30_000);
+  }, 120_000);
 
   it('a file that is not there, modelled and live', () => {
     const missing = join(dir, 'missing.img');
     refused(['--workload', 'ata-pio-read', '--disk', missing], new RegExp(`^splitvisor: cannot open disk image ${escaped(missing)} for reading and writing: ENOENT`));
     refused(['--workload', 'floppy-read', '--floppy', missing, '--live'], new RegExp(`^splitvisor: cannot open floppy image ${escaped(missing)} for reading and writing: ENOENT`));
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('--disk IMAGE:ro', () => {
@@ -74,5 +74,5 @@ describe('--disk IMAGE:ro', () => {
     expect(modelled.errors).toBeGreaterThanOrEqual(modelled.writes ?? 0);
     expect(progress(['--live'])).toEqual(modelled);
     expect(readFileSync(disk.path)).toEqual(disk.bytes);
-  }, 60_000);
+  }, 180_000); // two runs through tsx: seconds each on a loaded 2-core machine
 });

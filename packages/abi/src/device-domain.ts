@@ -110,6 +110,8 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   private timerWatcher: ((device: string, lateNs: Nanoseconds) => void) | undefined;
   /** Each timer armed here, by the name of the device (or context) that made it. */
   private readonly timerNames = new WeakMap<Timer, string>();
+  /** The timers each device (or context) made here, by its name: cancelled when it leaves. */
+  private readonly timersOf = new Map<string, Timer[]>();
 
   constructor(place: P, options: DomainOptions) {
     this.place = place;
@@ -182,6 +184,12 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
           callback(due);
         });
         this.timerNames.set(timer, name);
+        let timers = this.timersOf.get(name);
+        if (timers === undefined) {
+          timers = [];
+          this.timersOf.set(name, timers);
+        }
+        timers.push(timer);
         return timer;
       },
       setIrq: (output, level) => {
@@ -200,6 +208,32 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
     for (const { region, base } of regions) this.bus.map(name, device, region, base);
     this.placed.set(name, device);
     this.register({ name, getState: () => device.getState(), setState: (state) => { device.setState(state); } });
+  }
+
+  /**
+   * Takes the device placed here as `name` out of this domain — its
+   * regions off the bus, its state no longer here, its timers cancelled
+   * (a move: the device's state goes with it, and its new domain re-arms
+   * them) — along with what the place holds for it (`detached`).
+   */
+  detach(name: string): void {
+    this.bus.unmap(name);
+    this.devices.delete(name);
+    this.placed.delete(name);
+    for (const timer of this.timersOf.get(name) ?? []) timer.cancel();
+    this.timersOf.delete(name);
+    const lines: number[] = [];
+    for (const [line, raiser] of this.raisedBy) {
+      if (raiser.name !== name) continue;
+      lines.push(line);
+      this.raisedBy.delete(line);
+    }
+    this.detached(name, lines);
+  }
+
+  /** A device left this domain, having raised `lines`: what the place holds for it goes too (the device host's fast paths in the kernel). */
+  protected detached(_name: string, _lines: readonly number[]): void {
+    // nothing held beyond the device in a plain domain
   }
 
   /** Makes a device's state reachable by name (one whose regions are mapped otherwise, or that has none). */

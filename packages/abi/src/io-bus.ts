@@ -36,7 +36,7 @@ export class IoBus {
   private readonly spaces: Record<AddressSpace, Mapping[]> = { port: [], mmio: [], msr: [] };
   /** Per port: 1 + the index in `portMappings` of the mapping holding it, or 0 (nothing mapped). */
   private readonly portSlots = new Int32Array(PORTS);
-  /** Port mappings in the order they were mapped (slots index into this; mappings are never removed). */
+  /** Port mappings in the order they were mapped (slots index into this; an unmapped one stays, its slots cleared). */
   private readonly portMappings: Mapping[] = [];
   /** A port region was mapped at a base that is not a whole port: lookups the table misses fall back to the search. */
   private oddPortBase = false;
@@ -64,6 +64,23 @@ export class IoBus {
       else this.oddPortBase = true;
     }
     for (const watcher of this.watchers) watcher();
+  }
+
+  /** Takes every region of the device named `name` off this bus (it moves to another domain); returns how many. */
+  unmap(name: string): number {
+    let removed = 0;
+    for (const space of ['port', 'mmio', 'msr'] as const) {
+      const list = this.spaces[space];
+      for (let i = list.length - 1; i >= 0; i--) {
+        const m = list[i];
+        if (m?.name !== name) continue;
+        list.splice(i, 1);
+        removed++;
+        if (space === 'port' && Number.isInteger(m.base)) this.portSlots.fill(0, Math.max(0, m.base), Math.max(0, Math.min(PORTS, Math.ceil(m.base + m.region.length))));
+      }
+    }
+    if (removed > 0) for (const watcher of this.watchers) watcher();
+    return removed;
   }
 
   /** The mapping holding `address`, or undefined. */
@@ -134,14 +151,14 @@ export class IoBus {
     }
   }
 
-  /** Calls `watcher` after every mapping from now on. */
+  /** Calls `watcher` after every mapping and unmapping from now on. */
   watch(watcher: () => void): void {
     this.watchers.push(watcher);
   }
 
   /** Whether nothing is mapped here at all. */
   get empty(): boolean {
-    return this.portMappings.length === 0 && this.spaces.mmio.length === 0 && this.spaces.msr.length === 0;
+    return this.spaces.port.length === 0 && this.spaces.mmio.length === 0 && this.spaces.msr.length === 0;
   }
 
   mappings(): readonly Mapping[] {

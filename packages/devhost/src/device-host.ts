@@ -95,6 +95,8 @@ export class DeviceHost extends DeviceDomain<'user'> {
   private readonly offered = new Map<string, OfferedCounters>();
   private readonly offeredReads = new Map<string, OfferedReads>();
   private readonly offeredPrograms = new Map<string, OfferedPrograms>();
+  /** The coalesced and posted ranges registered for each device (by name, when the assembly named it). */
+  private readonly ranges = new Map<string, Extract<Message, { kind: 'register-coalesced-range' | 'register-posted-range' }>[]>();
   /**
    * Since the last reply: the devices an exit or an ioctl reached, and
    * whether any timer here ran or the coalesced ring's writes were applied
@@ -239,8 +241,29 @@ export class DeviceHost extends DeviceDomain<'user'> {
    * the RTC's index port): they arrive here, in order, ahead of the next
    * heavyweight exit, and are applied at that exit's time.
    */
-  coalesce(space: AddressSpace, address: number, length: number): void {
-    this.send({ kind: 'register-coalesced-range', space, address, length, enable: true });
+  coalesce(space: AddressSpace, address: number, length: number, device?: string): void {
+    this.rangeOf(device, { kind: 'register-coalesced-range', space, address, length, enable: true });
+  }
+
+  /** Sends a range's registration, kept by `device` (when named) to be taken back if the device leaves. */
+  private rangeOf(device: string | undefined, registration: Extract<Message, { kind: 'register-coalesced-range' | 'register-posted-range' }>): void {
+    if (device !== undefined) this.ranges.set(device, [...this.ranges.get(device) ?? [], registration]);
+    this.send(registration);
+  }
+
+  /**
+   * A device left this host (a move): the ranges registered for it are
+   * unregistered, and what this host offered the kernel for it is forgotten
+   * here (the kernel forgets its side: `forgetHostDevice`).
+   */
+  protected override detached(name: string, lines: readonly number[]): void {
+    for (const range of this.ranges.get(name) ?? []) this.send({ ...range, enable: false });
+    for (const line of lines) this.lineLevels.delete(line); // the level it set is its new domain's to drive
+    this.ranges.delete(name);
+    this.offered.delete(name);
+    this.offeredReads.delete(name);
+    this.offeredPrograms.delete(name);
+    this.touched.delete(name);
   }
 
   /**
@@ -251,8 +274,8 @@ export class DeviceHost extends DeviceDomain<'user'> {
    * the guest is not ready: its vCPU has moved on, so nothing is injected
    * then).
    */
-  postWrites(space: AddressSpace, address: number, length: number): void {
-    this.send({ kind: 'register-posted-range', space, address, length, enable: true });
+  postWrites(space: AddressSpace, address: number, length: number, device?: string): void {
+    this.rangeOf(device, { kind: 'register-posted-range', space, address, length, enable: true });
   }
 
   /** The CPU line of an irqchip hosted here, injected through the kernel (see above). */

@@ -143,7 +143,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   /** The VM's vCPUs: a vCPU ioctl for another index is refused. */
   private vcpus = 1;
   /** The device host's devices at their board windows, by name; undefined until told (then any name is taken at its word). */
-  private hostWindows: ReadonlyMap<string, readonly AddressRange[]> | undefined;
+  private hostWindows: Map<string, AddressRange[]> | undefined;
   /** The names of the devices whose state is held here, in the order they came. */
   private readonly names: string[] = [];
 
@@ -189,6 +189,29 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
       byDevice.set(device, held);
     }
     this.hostWindows = byDevice;
+  }
+
+  /**
+   * A device left the device host (a move): the counters, published reads
+   * and programs it registered here go (its ranges go by their own
+   * unregistrations), and so does its place among the host's devices.
+   */
+  forgetHostDevice(device: string): void {
+    const held = this.holdsNothing;
+    for (let i = this.counters.length - 1; i >= 0; i--) if (this.counters[i]?.device === device) this.counters.splice(i, 1);
+    this.hostWindows?.delete(device);
+    this.forgetCachedReads(device);
+    this.forgetPrograms(device);
+    this.remarkPorts();
+    if (this.holdsNothing !== held) this.changed();
+  }
+
+  /** A device came to the device host (a move): its board windows are where its fast paths may lie. */
+  addHostDevice(windows: readonly HostWindow[]): void {
+    for (const { device, space, address, length } of windows) {
+      const held = this.hostWindows?.get(device) ?? [];
+      this.hostWindows?.set(device, [...held, { space, address, length }]);
+    }
   }
 
   /** Whether a KVM_INTERRUPT vector waits to be injected into `vcpu`. */

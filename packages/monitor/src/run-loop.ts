@@ -445,6 +445,12 @@ export class RunLoop {
     this.windowRequested ||= state.windowRequested;
   }
 
+  /** The device host resumed after a pause (a device moved in or out): its deadline holds from now; an irq window asked stays asked. */
+  userResumed(user: Pick<UserReply, 'deadline' | 'deadlineOwner'>): void {
+    this.shared.userDeadline = user.deadline;
+    this.shared.userDeadlineOwner = user.deadlineOwner;
+  }
+
   /** Looks again at which domains hold anything to ask. */
   private askAgain(): void {
     this.asked = this.domains.filter((d) => !d.holdsNothing);

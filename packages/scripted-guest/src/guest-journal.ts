@@ -110,7 +110,7 @@ export function replayJournal(state: DeviceState, guest: Replayer): ScriptedGues
   let next = 0;
   const read = (): number => {
     const value = values[next++];
-    if (value === undefined) throw new RangeError('the program reads more values than the journal holds: another workload or other parameters');
+    if (value === undefined) throw new RangeError('the program reads more values than the journal holds: another workload, other parameters, or vCPUs whose programs share state outside the machine');
     return value;
   };
   let interrupt = 0;
@@ -118,8 +118,8 @@ export function replayJournal(state: DeviceState, guest: Replayer): ScriptedGues
   for (let step = 0; step <= steps; step++) {
     for (let at = interrupts[interrupt]; at?.[0] === step; at = interrupts[++interrupt]) guest.inject(at[1]);
     if (step === steps) break;
-    if (!guest.step(read)) throw new RangeError(`the program ended after ${step} of the journal's ${steps} steps: another workload or other parameters`);
+    if (!guest.step(read)) throw new RangeError(`the program ended after ${step} of the journal's ${steps} steps: another workload, other parameters, or vCPUs whose programs share state outside the machine`);
   }
-  if (next !== values.length || interrupt !== interrupts.length) throw new RangeError('the program does not take the journal\'s values and interrupts where it did: another workload or other parameters');
+  if (next !== values.length || interrupt !== interrupts.length) throw new RangeError('the program does not take the journal\'s values and interrupts where it did: another workload, other parameters, or vCPUs whose programs share state outside the machine');
   return saved;
 }

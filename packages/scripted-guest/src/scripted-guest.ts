@@ -179,7 +179,7 @@ export class ScriptedGuest implements GuestCpu {
     const saved = replayJournal(state, { step: (read) => this.replayStep(read), inject: (vector) => { this.inject(vector); } });
     const { cpu } = saved;
     if (this.stack.length !== cpu.frames.length) {
-      throw new RangeError(`the program does not replay to the snapshot's position (${this.stack.length} frames, the snapshot has ${cpu.frames.length}): another workload or other parameters`);
+      throw new RangeError(`the program does not replay to the snapshot's position (${this.stack.length} frames, the snapshot has ${cpu.frames.length}): another workload, other parameters, or vCPUs whose programs share state outside the machine`);
     }
     this.stack.forEach((frame, i) => {
       const f = cpu.frames[i];

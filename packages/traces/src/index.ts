@@ -1,3 +1,3 @@
 export type { TraceRecord } from './record.ts';
 export { TraceError, TraceParser, TraceRecordSchema, parseTrace } from './record.ts';
-export { linesOf, readTrace, readTraceSync } from './read.ts';
+export { isText, linesOf, readTrace, readTraceSync } from './read.ts';

@@ -43,9 +43,14 @@ export async function* linesOf(path: string): AsyncGenerator<string> {
   let streamError: unknown;
   file.on('error', (error) => { streamError = error; source.destroy(error); });
   let count = 0;
+  let binary = false;
   try {
     for await (const text of createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY })) {
       count++;
+      if (!isText(text)) {
+        binary = true;
+        break;
+      }
       yield text;
     }
   } catch (error) {
@@ -54,6 +59,17 @@ export async function* linesOf(path: string): AsyncGenerator<string> {
     source.destroy();
     file.destroy();
   }
+  // Named, never printed: its bytes would garble the terminal.
+  if (binary) throw new TraceError(`${path} is a binary file, not a trace (line ${count} holds bytes no text line has); a trace is QEMU's log lines or JSON Lines, plain or gzipped`);
+}
+
+/** Whether a line is text: no NUL or other C0 control but tab to carriage return, no DEL, nothing that was not UTF-8 (U+FFFD). */
+export function isText(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if ((c < 0x20 && (c < 0x09 || c > 0x0d)) || c === 0x7f || c === 0xfffd) return false;
+  }
+  return true;
 }
 
 /** The records of a trace file, streamed. */

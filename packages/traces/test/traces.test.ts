@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { TraceError, parseTrace, readTrace, readTraceSync } from '../src/index.ts';
+import { TraceError, isText, parseTrace, readTrace, readTraceSync } from '../src/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'splitvisor-trace-'));
 let n = 0;
@@ -61,5 +61,18 @@ describe('parseTrace', () => {
   it('counts blank lines in the line numbers it reports, as the file has them', () => {
     expect(parseTrace(`\n${lines}\n\n`)).toHaveLength(3);
     expect(() => parseTrace(`\n\n{"t":0}`, 'x.jsonl')).toThrow(/^x\.jsonl line 3: not a trace record/);
+  });
+});
+
+describe('a binary file given as a trace', () => {
+  it('is named as such, plain or gzipped, without its bytes in the message', async () => {
+    const bytes = Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 37 + 11) & 0xff));
+    for (const path of [file(bytes), file(gzipSync(bytes))]) {
+      const refused = await readTrace(path).then(() => undefined, (error: unknown) => error);
+      expect(refused).toBeInstanceOf(TraceError);
+      const message = (refused as TraceError).message;
+      expect(message).toMatch(/is a binary file, not a trace/);
+      expect(isText(message)).toBe(true);
+    }
   });
 });

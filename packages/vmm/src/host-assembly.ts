@@ -9,7 +9,7 @@ import type { AddressRange, CachedReadDescriptor, Device, ProgramDescriptor, Reg
 import type { DeviceHost } from '@splitvisor/devhost';
 import type { Placement } from '@splitvisor/placement';
 import { fastPathFor } from '@splitvisor/placement';
-import type { BoardOptions, Release } from './devices.ts';
+import type { BoardOptions, Created, Release } from './devices.ts';
 import { createDevices } from './devices.ts';
 import type { DevhostBuild } from './domain-build.ts';
 import type { IrqchipTopology, IrqObservers } from './irqchip-topology.ts';
@@ -59,6 +59,16 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, topol
     ...(board.tscHz === undefined ? {} : { tscHz: board.tscHz }),
   }, build.irqchip);
   const created = createDevices(placement, 'user', host, build.devices, board, releases, observers.console === undefined ? {} : { console: observers.console });
+  offerFastPaths(host, placement, created);
+}
+
+/**
+ * What the device host offers the kernel for `created` devices, as the
+ * placement's I/O policies allow: coalesced and posted ranges, published
+ * reads, programs, counters — at power-on for all of them, and for one
+ * that moves in.
+ */
+export function offerFastPaths(host: DeviceHost, placement: Placement, created: readonly Created[]): void {
   const { io } = placement;
   if (io.coalescedWrites !== false) {
     // QEMU registers coalesced I/O for what its devices allow (the RTC's index port): the kernel queues those
@@ -67,7 +77,7 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, topol
       if (!fastPathFor(io.coalescedWrites, name)) continue;
       for (const span of device.hints?.coalescedWrites ?? []) {
         const range = onBoard(device, bases, span.region, span.offset, span.length);
-        if (range !== undefined) host.coalesce(range.space, range.address, range.length);
+        if (range !== undefined) host.coalesce(range.space, range.address, range.length, name);
       }
     }
   }
@@ -83,7 +93,7 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, topol
       for (const region of device.regions) {
         if (region.space === 'msr') continue;
         const range = onBoard(device, bases, region.name, 0, region.length);
-        for (const part of range === undefined ? [] : without(range, coalesced)) host.postWrites(part.space, part.address, part.length);
+        for (const part of range === undefined ? [] : without(range, coalesced)) host.postWrites(part.space, part.address, part.length, name);
       }
     }
   }

@@ -3,6 +3,7 @@ export { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
 export type { IrqchipTopology } from './irqchip-topology.ts';
 export type { DeviceWindow, VmMode, VmOptions } from './vm.ts';
 export type { DeviceSnapshot, VcpuSnapshot, VmSnapshot } from './vm-snapshot.ts';
+export type { DeviceMove } from './device-move.ts';
 export { Vm, VmError } from './vm.ts';
 export type { BoardOptions } from './devices.ts';
 export type { Typing } from './typist.ts';

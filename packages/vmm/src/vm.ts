@@ -24,7 +24,7 @@
  * host selects the APIC of the vCPU whose exit it serves). The devices
  * see one time that never goes back: the running vCPU's.
  */
-import type { AddressSpace, DeviceState, DeviceStates, DomainState, Exit, Nanoseconds } from '@splitvisor/abi';
+import type { AddressSpace, DeviceState, DeviceStates, DomainState, Exit, Nanoseconds, Place } from '@splitvisor/abi';
 import { DOMAIN_STATE, layOutPages, pagesProblem, ramMemory, writtenPages } from '@splitvisor/abi';
 import { GuestClock } from '@splitvisor/clock';
 import type { HaltPollOptions } from '@splitvisor/channel';
@@ -39,8 +39,8 @@ import type { GuestCpu, HostClock, RunLoopConfig, RunSummary } from '@splitvisor
 import type { MonitorDomain } from '@splitvisor/monitor';
 import { RunLoop, Vcpus } from '@splitvisor/monitor';
 import type { DeviceName, Placement, Where } from '@splitvisor/placement';
-import { PC_BOARD } from './board.ts';
-import type { BoardOptions, Release } from './devices.ts';
+import { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
+import type { BoardOptions, Release, Sinks } from './devices.ts';
 import { DEFAULT_MEMORY_BYTES, createDevices, unmodelledDevices } from './devices.ts';
 import { DEVHOST_BUILD } from './devhost-build.ts';
 import { DeviceHostLink } from './device-host-link.ts';
@@ -50,6 +50,9 @@ import { KERNEL_BUILD } from './kernel-build.ts';
 import { MONITOR_BUILD } from './monitor-build.ts';
 import { LAPIC_OF_CPU, checkIrqchipParts, irqchipTopology, wireVmIrqchip } from './irqchip-topology.ts';
 import { MonotonicHostClock } from './monotonic-host-clock.ts';
+import type { DeviceMove } from './device-move.ts';
+import { UNMOVABLE, movedPlacement } from './device-move.ts';
+import { offerFastPaths } from './host-assembly.ts';
 import type { VmSnapshot } from './vm-snapshot.ts';
 import { CONSOLE_KEPT, IRQCHIP_STATES, SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from './vm-snapshot.ts';
 import { mediaName } from './memory-media.ts';
@@ -134,7 +137,17 @@ export class Vm {
   readonly timeline: TimelineRecorder | undefined;
   /** The cost model the guest's time runs on. */
   readonly costModel: CostModel;
-  readonly placement: Placement;
+  /** Where each device is now (a move changes it). */
+  get placement(): Placement {
+    return this.where;
+  }
+  private where: Placement;
+  /** The devices moved while the VM ran, in order. */
+  readonly moves: DeviceMove[] = [];
+  /** What each domain is built with. */
+  private readonly build: VmBuild;
+  /** The board as each domain's devices were made with (the VM's TSC rate and vCPU count in). */
+  private readonly madeBoard: BoardOptions;
   readonly mode: VmMode;
   readonly unmodelled: readonly DeviceName[];
   readonly irqchip: IrqchipTopology;
@@ -200,10 +213,11 @@ export class Vm {
   private readonly board: BoardOptions;
 
   constructor(placement: Placement, cpu: GuestCpu, options: VmOptions = {}) {
-    this.placement = placement;
+    this.where = placement;
     this.mode = options.mode ?? 'modelled';
     this.timeline = options.timeline === undefined ? undefined : new TimelineRecorder(options.timeline, this.counts);
     const build = options.build ?? { kernel: KERNEL_BUILD, monitor: MONITOR_BUILD, devhost: DEVHOST_BUILD };
+    this.build = build;
     this.unmodelled = unmodelledDevices(placement, build);
     const mode = irqchipTopology(placement, this.unmodelled);
     checkIrqchipParts(mode, build);
@@ -230,6 +244,7 @@ export class Vm {
     // Guest RAM, shared with the device host's worker in live mode: DMA from any domain lands in the same bytes.
     // The guest's TSC rate travels with the board: the local APIC's TSC-deadline mode compares against it.
     const board: BoardOptions = { ...options.board, tscHz: this.clock.tscHz, cpus: cpus.length };
+    this.madeBoard = board;
     const modelName = options.costModel ?? placement.costModel;
     const model = typeof modelName === 'string' ? costModel(modelName) : modelName;
     if (model === undefined) throw new VmError(`unknown cost model "${typeof modelName === 'string' ? modelName : modelName.name}" (this build has: ${COST_MODELS.map((m) => m.name).join(', ')})`);
@@ -275,9 +290,8 @@ export class Vm {
     const externalNext = irqchip.externalNext;
     this.lapicWindow = irqchip.apics;
     try {
-      const sinks = { console: (byte: number) => { this.consoleBytes.push(byte); } };
-      createDevices(placement, 'kernel', kernel, build.kernel.devices, board, this.releases, sinks);
-      createDevices(placement, 'monitor', monitor, build.monitor.devices, board, this.releases, sinks);
+      createDevices(placement, 'kernel', kernel, build.kernel.devices, board, this.releases, this.sinks());
+      createDevices(placement, 'monitor', monitor, build.monitor.devices, board, this.releases, this.sinks());
     } catch (error) {
       throw this.failedAssembly(error);
     }
@@ -423,6 +437,78 @@ export class Vm {
   run(until: Nanoseconds): RunSummary {
     this.started = true;
     return this.vcpus?.runUntil(until) ?? this.loop.runUntil(until);
+  }
+
+  /** Where the board's outputs go in this thread: COM1's bytes to the console. */
+  private sinks(): Sinks {
+    return { console: (byte: number) => { this.consoleBytes.push(byte); } };
+  }
+
+  // --- live moves ----------------------------------------------------------------------
+
+  /**
+   * Moves `name` to the domain `to` while the guest is stopped between runs:
+   * its traffic paused (`pause`: the ring's writes applied, the host at the
+   * guest's time), its state — and what is kept beside it — taken from where
+   * it is, the device taken out there (its regions, timers, the fast paths
+   * its host registered), made anew in `to` on the board's addresses and
+   * lines, given the state (its timers re-armed, its lines re-driven), and
+   * the host resumed. The guest sees what it would have seen; only where
+   * its exits land changes. A lost-tick policy that paces by the irqchip's
+   * ack notifier cannot follow a device out of the irqchip's domain: it
+   * becomes the device's default there (said in the move). Modelled mode;
+   * not the irqchip's chips, nor a device with media (its image goes with it,
+   * not yet) or the 8237 the floppy shares.
+   */
+  move(name: DeviceName, to: Place): DeviceMove {
+    const from = this.whereIs(name);
+    if (from === undefined) throw new VmError(`this VM has no device ${name} to move`);
+    if (from === to) throw new VmError(`${name} is in ${to} already`);
+    if (this.mode === 'live') throw new VmError('a device moves with the device host in this thread (modelled mode); live, the worker would have to make it');
+    if (IRQCHIP_PARTS.includes(name)) throw new VmError(`${name} is part of the irqchip, which does not move (its topology is the VM's)`);
+    if (UNMOVABLE.includes(name)) throw new VmError(`${name} does not move yet: its medium (or the floppy's DMA) would have to go with it`);
+    const registry = { kernel: this.build.kernel.devices, monitor: this.build.monitor.devices, user: this.build.devhost.devices }[to];
+    if (registry[name] === undefined) throw new VmError(`the ${to} domain's build cannot make ${name}`);
+    const { placement: next, policy } = movedPlacement(this.where, name, to);
+    if (irqchipTopology(next, this.unmodelled) !== this.irqchip) throw new VmError(`${name} in ${to} would change the irqchip topology`);
+    const atNs = this.devicesNow();
+    for (const loop of this.loops) loop.getState(); // every posted write answered
+    this.link.pause(atNs);
+    const states = this.stateNames().filter((entry) => entry.device === name).map((entry) => ({ name: entry.name, state: this.deviceState(entry.name, name) }));
+    if (from === 'user') {
+      this.hostDomain().detach(name);
+      this.kernel.forgetHostDevice(name);
+    } else {
+      (from === 'kernel' ? this.kernel : this.monitor).detach(name);
+    }
+    this.where = next;
+    // The chips as they stand: a device made anew drives its lines at power-on and again at its state, edges the
+    // running machine never had (and one whose pacing changed drives them otherwise); the chips keep their state,
+    // and take the levels the wires have once it is in.
+    const chips = this.irqchip === 'in-kernel' || this.irqchip === 'monitor' ? { pic: this.deviceState('pic'), ioapic: this.deviceState('ioapic') } : undefined;
+    const domain = to === 'user' ? this.hostDomain() : to === 'kernel' ? this.kernel : this.monitor;
+    const created = createDevices({ ...next, devices: { [name]: to } as Placement['devices'] }, to, domain, registry, this.madeBoard, this.releases, this.sinks());
+    if (to === 'user') {
+      this.kernel.addHostDevice((PC_BOARD[name]?.regions ?? []).map((r) => ({ device: name, space: r.space, address: r.base, length: r.length })));
+      offerFastPaths(this.hostDomain(), next, created);
+    }
+    for (const { name: state, state: value } of states) this.setDeviceState(state, value, name);
+    this.link.powerOn(); // the lines it set and what its host registered go now; the host's deadline comes back
+    if (chips !== undefined) {
+      this.setDeviceState('pic', picWithInputs(chips.pic as PicPairState, this.deviceState('pic') as PicPairState));
+      this.setDeviceState('ioapic', ioapicWithInputs(chips.ioapic as IoapicState, this.deviceState('ioapic') as IoapicState));
+    }
+    for (const loop of this.loops) loop.userResumed({ deadline: this.link.deadline, deadlineOwner: this.link.deadlineOwner });
+    const move: DeviceMove = { device: name, from, to, atNs, ...(policy === undefined ? {} : { lostTicks: policy }) };
+    this.moves.push(move);
+    return move;
+  }
+
+  /** The device host in this thread (modelled mode). */
+  private hostDomain(): DeviceHost {
+    const host = this.link.host;
+    if (host === undefined) throw new VmError('the device host runs in its worker: nothing in this thread to move into or out of it');
+    return host;
   }
 
   // --- snapshots -----------------------------------------------------------------------
