@@ -49,6 +49,13 @@ export interface MoveRequest {
   readonly atNs: number;
 }
 
+/** A snapshot a run took: its folder, the guest time it was taken at, its size by part. */
+export interface TakenSnapshot {
+  readonly dir: string;
+  readonly atNs: number;
+  readonly sizes: SnapshotSizes;
+}
+
 /** Where a run's VM comes from when it continues a snapshot (`splitvisor resume`): the snapshot, and where it was read. */
 export interface Resume {
   readonly dir: string;
@@ -99,7 +106,7 @@ export interface ProfileRun extends ExitReport {
   /** The devices moved while it ran (`--move`), in order. */
   readonly moves?: readonly DeviceMove[];
   /** The snapshot this run took (`--snapshot-at`): where, when, and its size by part. */
-  readonly snapshot?: { readonly dir: string; readonly atNs: number; readonly sizes: SnapshotSizes };
+  readonly snapshot?: TakenSnapshot;
   /** The snapshot this run continued (`resume`): its exits and interrupts are counted from there. */
   readonly resumedFrom?: { readonly dir: string; readonly placement: string; readonly atNs: number };
 }
@@ -191,7 +198,7 @@ interface Measured {
   readonly saved: FastPathSavings;
   readonly timeline: RunTimeline | undefined;
   readonly runWallNs: number;
-  readonly snapshot?: { readonly dir: string; readonly atNs: number; readonly sizes: SnapshotSizes };
+  readonly snapshot?: TakenSnapshot;
   readonly moves?: readonly DeviceMove[];
 }
 
@@ -219,11 +226,12 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
     const fromTsc = vm.clock.tsc();
     const fromNs = vm.clock.now();
     const start = performance.now();
-    let taken: Measured['snapshot'];
+    let taken: TakenSnapshot | undefined;
+    const { snapshot } = options;
     // The stops the run makes on its way, in guest-time order: each move, and the snapshot.
     const stops = [
       ...(options.moves ?? []).map((move) => ({ atNs: move.atNs, act: () => { moveIn(vm, move); } })),
-      ...(options.snapshot === undefined ? [] : [{ atNs: options.snapshot.atNs, act: () => { taken = takeSnapshot(vm, options, placement); } }]),
+      ...(snapshot === undefined ? [] : [{ atNs: snapshot.atNs, act: () => { taken = takeSnapshot(vm, snapshot.dir, options, placement); } }]),
     ].sort((a, b) => a.atNs - b.atNs);
     for (const stop of stops) {
       vm.run(stop.atNs);
@@ -265,8 +273,7 @@ function restoreInto(vm: Vm, resume: Resume): void {
 }
 
 /** The VM as it stands, into `--snapshot-to`'s folder, with what `resume` needs to run it on. */
-function takeSnapshot(vm: Vm, options: WorkloadOptions, placement: Placement): NonNullable<Measured['snapshot']> {
-  const { dir } = options.snapshot ?? { dir: '' };
+function takeSnapshot(vm: Vm, dir: string, options: WorkloadOptions, placement: Placement): TakenSnapshot {
   const { snapshot: _snapshot, mode: _mode, ...run } = options;
   try {
     const manifest = writeSnapshot(dir, vm.snapshot(), { ...run, placement } satisfies SnapshotRun);

@@ -419,6 +419,11 @@ export class RunLoop {
     }
   }
 
+  /** Waits until every posted write's answer is in (a pause: the device host's state is then whole). */
+  settle(): void {
+    this.settlePosted();
+  }
+
   /** What this loop carries between runs (see `RunLoopState`), taken between runs with every posted write answered. */
   getState(): RunLoopState {
     this.settlePosted();

@@ -209,8 +209,7 @@ export class ScriptedGuest implements GuestCpu {
     const next = top.step(top.pending);
     top.pending = 0;
     if (next.done === true) {
-      this.stack.pop();
-      if (this.stack.length > 0) this.interruptFlag = top.savedIf;
+      this.stack.pop(); // the flags are set from the snapshot once replay is over
     } else if (READS.has(next.value.op)) {
       top.pending = read();
     }

@@ -22,7 +22,7 @@ export type VcpuSnapshot = {
   readonly cpu: DeviceState;
   /** Its clock: the cycles it ran (guest time). */
   readonly tsc: number;
-  readonly loop: RunLoopState | null;
+  readonly loop: RunLoopState;
   /** A vector queued for its next entry (KVM_INTERRUPT, or carried from another irqchip); -1: none. */
   readonly queued: number;
 };

@@ -53,7 +53,7 @@ import { MonotonicHostClock } from './monotonic-host-clock.ts';
 import type { DeviceMove } from './device-move.ts';
 import { UNMOVABLE, movedPlacement } from './device-move.ts';
 import { offerFastPaths } from './host-assembly.ts';
-import type { VmSnapshot } from './vm-snapshot.ts';
+import type { VcpuSnapshot, VmSnapshot } from './vm-snapshot.ts';
 import { CONSOLE_KEPT, IRQCHIP_STATES, SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from './vm-snapshot.ts';
 import { mediaName } from './memory-media.ts';
 import { TYPIST } from './typist.ts';
@@ -146,7 +146,7 @@ export class Vm {
   readonly moves: DeviceMove[] = [];
   /** What each domain is built with. */
   private readonly build: VmBuild;
-  /** The board as each domain's devices were made with (the VM's TSC rate and vCPU count in). */
+  /** The board as each domain's devices were made with (the VM's TSC rate and vCPU count in): its media, its typing. */
   private readonly madeBoard: BoardOptions;
   readonly mode: VmMode;
   readonly unmodelled: readonly DeviceName[];
@@ -207,10 +207,6 @@ export class Vm {
   private readonly loops: readonly RunLoop[];
   /** Whether the VM has run (a restore comes first). */
   private started = false;
-  /** Whether the host types at the keyboard (its typist's state is the machine's). */
-  private readonly typing: boolean;
-  /** The board's media as given (a blank one in memory is the machine's, and a snapshot's). */
-  private readonly board: BoardOptions;
 
   constructor(placement: Placement, cpu: GuestCpu, options: VmOptions = {}) {
     this.where = placement;
@@ -231,8 +227,6 @@ export class Vm {
         guest.recordForSnapshots?.();
       }
     }
-    this.board = options.board ?? {};
-    this.typing = this.board.typing !== undefined;
     this.clock = new GuestClock(options.tscHz ?? 2_000_000_000);
     this.clocks = cpus.map((_, i) => (i === 0 ? this.clock : new GuestClock(this.clock.tscHz)));
     this.interruptLatencyByVcpu = cpus.map(() => new Histogram());
@@ -472,7 +466,7 @@ export class Vm {
     const { placement: next, policy } = movedPlacement(this.where, name, to);
     if (irqchipTopology(next, this.unmodelled) !== this.irqchip) throw new VmError(`${name} in ${to} would change the irqchip topology`);
     const atNs = this.devicesNow();
-    for (const loop of this.loops) loop.getState(); // every posted write answered
+    for (const loop of this.loops) loop.settle();
     this.link.pause(atNs);
     const states = this.stateNames().filter((entry) => entry.device === name).map((entry) => ({ name: entry.name, state: this.deviceState(entry.name, name) }));
     if (from === 'user') {
@@ -495,8 +489,8 @@ export class Vm {
     for (const { name: state, state: value } of states) this.setDeviceState(state, value, name);
     this.link.powerOn(); // the lines it set and what its host registered go now; the host's deadline comes back
     if (chips !== undefined) {
-      this.setDeviceState('pic', picWithInputs(chips.pic as PicPairState, this.deviceState('pic') as PicPairState));
-      this.setDeviceState('ioapic', ioapicWithInputs(chips.ioapic as IoapicState, this.deviceState('ioapic') as IoapicState));
+      this.restoreChip('pic', chips.pic);
+      this.restoreChip('ioapic', chips.ioapic);
     }
     for (const loop of this.loops) loop.userResumed({ deadline: this.link.deadline, deadlineOwner: this.link.deadlineOwner });
     const move: DeviceMove = { device: name, from, to, atNs, ...(policy === undefined ? {} : { lostTicks: policy }) };
@@ -523,15 +517,14 @@ export class Vm {
    * Needs `snapshots` at construction.
    */
   snapshot(): VmSnapshot {
-    const saved = this.cpus.map((cpu, index) => {
-      if (cpu.saveState === undefined) throw new VmError(`vCPU ${index}'s CPU cannot be snapshotted (it has no saveState)`);
-      return cpu.saveState();
+    const vcpus = this.cpus.map((cpu, index): Omit<VcpuSnapshot, 'queued'> => {
+      const loop = this.loops[index];
+      if (cpu.saveState === undefined || loop === undefined) throw new VmError(`vCPU ${index}'s CPU cannot be snapshotted (it has no saveState)`);
+      return { cpu: cpu.saveState(), tsc: this.cpuClock(index).tsc(), loop: loop.getState() };
     });
-    const loops = this.loops.map((loop) => loop.getState());
     const time = this.devicesNow();
     this.link.pause(time);
     const devices = this.stateNames().map(({ name, device }) => ({ name, at: this.whereIs(device) ?? 'user', state: this.deviceState(name, device) }));
-    const queued = this.cpus.map((_, vcpu) => this.queuedFor(vcpu));
     const lines = this.domainStates().flatMap((domain) => {
       const reply = domain.getDeviceState(DOMAIN_STATE);
       return reply.kind === 'device-state' ? (reply.state as DomainState).raisedBy : [];
@@ -541,12 +534,7 @@ export class Vm {
       placement: this.placement.name, topology: this.irqchip,
       tscHz: this.clock.tscHz, memoryBytes: this.ram.byteLength,
       timeNs: time, deviceTime: this.deviceTime,
-      vcpus: this.cpus.map((_, index) => ({
-        cpu: saved[index] ?? { model: 'none', version: 0 },
-        tsc: this.cpuClock(index).tsc(),
-        loop: loops[index] ?? null,
-        queued: queued[index] ?? -1,
-      })),
+      vcpus: vcpus.map((vcpu, index) => ({ ...vcpu, queued: this.queuedFor(index) })),
       devices,
       lines,
       console: Uint8Array.from(this.consoleBytes.slice(-CONSOLE_KEPT)),
@@ -595,8 +583,7 @@ export class Vm {
     layOutPages(snapshot.ram, new Uint8Array(this.ram));
     this.link.pause(snapshot.timeNs);
     const byName = new Map(here.map((entry) => [entry.name, entry.device]));
-    const restoreOne = (name: string, state: DeviceState) => { this.setDeviceState(name, state, byName.get(name)); };
-    for (const { name, state } of snapshot.devices) if (!IRQCHIP_STATES.test(name)) restoreOne(name, state);
+    for (const { name, state } of snapshot.devices) if (!IRQCHIP_STATES.test(name)) this.setDeviceState(name, state, byName.get(name));
     const lines: DomainState = { model: 'device-domain', version: 1, raisedBy: snapshot.lines };
     for (const domain of this.domainStates()) {
       const reply = domain.setDeviceState(DOMAIN_STATE, lines);
@@ -605,12 +592,7 @@ export class Vm {
     // The lines the devices re-drove reach the chips (the device host's go with `resume`); the chips then take their
     // saved state with the levels those wires have now.
     this.link.powerOn();
-    for (const { name, state } of snapshot.devices) {
-      if (!IRQCHIP_STATES.test(name)) continue;
-      if (name === 'pic') restoreOne(name, picWithInputs(state as PicPairState, this.deviceState(name) as PicPairState));
-      else if (name === 'ioapic') restoreOne(name, ioapicWithInputs(state as IoapicState, this.deviceState(name) as IoapicState));
-      else restoreOne(name, state);
-    }
+    for (const { name, state } of snapshot.devices) if (IRQCHIP_STATES.test(name)) this.restoreChip(name, state, byName.get(name));
     const same = snapshot.topology === this.irqchip;
     for (const [vcpu, { queued }] of snapshot.vcpus.entries()) {
       if (queued < 0) continue;
@@ -625,7 +607,7 @@ export class Vm {
     const askWindow = !same && (this.irqchip === 'userspace' || this.irqchip === 'split');
     for (const [index, loop] of this.loops.entries()) {
       const state = snapshot.vcpus[index]?.loop;
-      if (state === null || state === undefined) continue;
+      if (state === undefined) continue;
       const kept = same ? state : { ...state, windowRequested: askWindow && (this.irqchip === 'userspace' || index === 0), haltedInUser: false };
       loop.setState(kept, { deadline: this.link.deadline, deadlineOwner: this.link.deadlineOwner, requestInterruptWindow: false });
     }
@@ -638,11 +620,25 @@ export class Vm {
       if (this.whereIs(device) === undefined) continue;
       if (device === 'lapic') for (let cpu = 0; cpu < this.cpus.length; cpu++) names.push({ name: `lapic#${cpu}`, device });
       else names.push({ name: device, device });
-      if (device === 'keyboard' && this.typing) names.push({ name: TYPIST, device });
-      if ((device === 'disk' && this.board.diskImage === undefined && this.board.diskBlankBytes !== undefined)
-        || (device === 'floppy' && this.board.floppyImage === undefined && this.board.floppyBlankBytes !== undefined)) names.push({ name: mediaName(device), device });
+      const board = this.madeBoard;
+      if (device === 'keyboard' && board.typing !== undefined) names.push({ name: TYPIST, device });
+      if ((device === 'disk' && board.diskImage === undefined && board.diskBlankBytes !== undefined)
+        || (device === 'floppy' && board.floppyImage === undefined && board.floppyBlankBytes !== undefined)) names.push({ name: mediaName(device), device });
     }
     return names;
+  }
+
+  /**
+   * Gives a chip of the irqchip its saved state, the 8259 pair and the I/O
+   * APIC with the input levels the wires have now (`picWithInputs`): the
+   * devices beside it were made anew or moved, and drive their lines as
+   * they do, not as the saved chip last saw them.
+   */
+  private restoreChip(name: string, saved: DeviceState, device = name): void {
+    const state = name === 'pic' ? picWithInputs(saved as PicPairState, this.deviceState(name) as PicPairState)
+      : name === 'ioapic' ? ioapicWithInputs(saved as IoapicState, this.deviceState(name) as IoapicState)
+        : saved;
+    this.setDeviceState(name, state, device);
   }
 
   /** The three domains' states by name: the kernel's, the monitor's, the device host's across the channel. */
