@@ -12,8 +12,8 @@ import type { CostModel, ExitReport, TransitionRow } from '@splitvisor/metrics';
 import { COST_MODELS, Histogram, costModel, exitReport } from '@splitvisor/metrics';
 import type { Placement } from '@splitvisor/placement';
 import type { DeviceName, Where } from '@splitvisor/placement';
-import type { BoardOptions, DeviceMove, SnapshotSizes, VmMode, VmSnapshot } from '@splitvisor/vmm';
-import { SnapshotFileError, Vm, VmError, writeSnapshot } from '@splitvisor/vmm';
+import type { BoardOptions, DeviceMove, LiveTransport, Recovery, RunTotals, SnapshotSizes, VmMode, VmSnapshot } from '@splitvisor/vmm';
+import { DeviceHostLost, SnapshotFileError, Vm, VmError, runRecovering, writeSnapshot } from '@splitvisor/vmm';
 import type { ParameterValue, Workload } from '@splitvisor/workloads';
 import { WorkloadError, createWorkload, workloadMix } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
@@ -40,6 +40,27 @@ export interface WorkloadOptions {
   readonly snapshot?: { readonly atNs: number; readonly dir: string };
   /** Move devices between domains at these guest times while the run goes on (`--move pit:user@1s`). */
   readonly moves?: readonly MoveRequest[];
+  /** Live: the device host in a worker thread (default) or a child process of its own (`--devhost process`). */
+  readonly transport?: LiveTransport;
+  /** Live: checkpoint the VM this often (guest time) and, when the device host is lost, go on from the last checkpoint (`--recover`). */
+  readonly recover?: { readonly checkpointEveryNs: number };
+  /** Live, fault injection: the (first) device host dies as it takes this message from the kernel (`--kill-devhost-at N`). */
+  readonly killDevhostAt?: number;
+}
+
+/** A loss of the device host the run recovered from (`--recover`). */
+export interface RecoveryReport {
+  /** Guest ms the VM had reached when the loss was found. */
+  readonly atNs: number;
+  /** The access the host never answered, and its device. */
+  readonly inFlight: string;
+  readonly reason: string;
+  /** Wall ms the VM waited on the host before it knew. */
+  readonly detectedMs: number;
+  /** The checkpoint the VM was made again from (0: power-on). */
+  readonly fromNs: number;
+  /** Guest time run again. */
+  readonly replayedNs: number;
 }
 
 /** A device to move, where, and when (guest time). */
@@ -109,6 +130,8 @@ export interface ProfileRun extends ExitReport {
   readonly snapshot?: TakenSnapshot;
   /** The snapshot this run continued (`resume`): its exits and interrupts are counted from there. */
   readonly resumedFrom?: { readonly dir: string; readonly placement: string; readonly atNs: number };
+  /** `--recover`: the checkpoints taken and each loss of the device host recovered from (the counts above are the whole run's). */
+  readonly recovery?: { readonly checkpointEveryNs: number; readonly checkpoints: number; readonly recoveries: readonly RecoveryReport[] };
 }
 
 export interface FastPathSavings {
@@ -200,14 +223,13 @@ interface Measured {
   readonly runWallNs: number;
   readonly snapshot?: TakenSnapshot;
   readonly moves?: readonly DeviceMove[];
+  readonly recovery?: ProfileRun['recovery'];
 }
 
-/** One workload on a VM of the placement for `durationNs` (continuing `resume`'s machine, when given). */
-async function measure(placement: Placement, workload: Workload, options: WorkloadOptions, durationNs: number, mode: VmMode, progress?: (nowNs: number) => void, resume?: Resume): Promise<Measured> {
-  let vm: Vm;
-  const snapshots = options.snapshot !== undefined || resume !== undefined;
+/** A VM of the placement for `workload`, as the options make it; one line for the user when it cannot be. */
+function vmFor(placement: Placement, workload: Workload, options: WorkloadOptions, mode: VmMode, snapshots: boolean, progress: ((nowNs: number) => void) | undefined, faulty: boolean): Vm {
   try {
-    vm = new Vm(placement, workload.guest, {
+    return new Vm(placement, workload.guest, {
       ...(snapshots ? { snapshots: true } : {}),
       mode, board: boardOf(options, workload),
       ...(options.costModel === undefined ? {} : { costModel: options.costModel }),
@@ -215,11 +237,21 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
       ...(options.timeline === undefined ? {} : { timeline: options.timeline }),
       ...(options.timeCrossings === true ? { timeCrossings: true } : {}),
       ...(progress === undefined ? {} : { progress }),
+      ...(options.transport === undefined ? {} : { transport: options.transport }),
+      ...(faulty && options.killDevhostAt !== undefined ? { faults: { dieAtMessage: options.killDevhostAt } } : {}),
     });
   } catch (error) {
+    if (error instanceof DeviceHostLost) throw error;
     if (error instanceof VmError) throw new CliError(error.message);
     throw error;
   }
+}
+
+/** One workload on a VM of the placement for `durationNs` (continuing `resume`'s machine, when given). */
+async function measure(placement: Placement, workload: Workload, options: WorkloadOptions, durationNs: number, mode: VmMode, progress?: (nowNs: number) => void, resume?: Resume): Promise<Measured> {
+  if (options.recover !== undefined) return measureRecovering(placement, options, options.recover.checkpointEveryNs, durationNs, mode, progress);
+  const snapshots = options.snapshot !== undefined || resume !== undefined;
+  const vm = lostAsCliError(() => vmFor(placement, workload, options, mode, snapshots, progress, true));
   try {
     if (resume !== undefined) restoreInto(vm, resume);
     // A resumed run reports what it ran itself: its exits, and the guest time from the snapshot on.
@@ -233,23 +265,76 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
       ...(options.moves ?? []).map((move) => ({ atNs: move.atNs, act: () => { moveIn(vm, move); } })),
       ...(snapshot === undefined ? [] : [{ atNs: snapshot.atNs, act: () => { taken = takeSnapshot(vm, snapshot.dir, options, placement); } }]),
     ].sort((a, b) => a.atNs - b.atNs);
-    for (const stop of stops) {
-      vm.run(stop.atNs);
-      stop.act();
-    }
-    const summary = vm.run(durationNs);
-    const runWallNs = (performance.now() - start) * 1e6;
+    const summary = lostAsCliError(() => {
+      for (const stop of stops) {
+        vm.run(stop.atNs);
+        stop.act();
+      }
+      return vm.run(durationNs);
+    });
     return {
       ...(taken === undefined ? {} : { snapshot: taken }),
-      ...(vm.moves.length === 0 ? {} : { moves: [...vm.moves] }),
-      irqchip: vm.irqchip, interrupts: summary.interrupts, irqWindows: summary.windows, guestCycles: vm.clock.tsc() - fromTsc, guestNs: vm.clock.now() - fromNs,
-      runWallNs,
-      timeline: vm.timeline === undefined || options.timeline === undefined ? undefined : { ...options.timeline, startsIn: vm.timeline.startsIn, ...(vm.timeline.startsHaltedIn === undefined ? {} : { startsHaltedIn: vm.timeline.startsHaltedIn }), events: vm.timeline.events, dropped: vm.timeline.dropped },
-      saved: savingsOf(vm), rows: vm.counts.rows(), latency: vm.interruptLatency, lateness: mergedByDevice(vm.timerLateness), wall: vm.wallTimes, unmodelled: vm.unmodelled, console: vm.console(), progress: workload.progress(),
+      ...measuredOf(vm, workload, options, summary, fromTsc, fromNs, (performance.now() - start) * 1e6),
     };
   } finally {
     await vm.close();
   }
+}
+
+/** A device host lost without `--recover`: its one line (the access in flight, why), exit ≠ 0. */
+function lostAsCliError<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof DeviceHostLost) throw new CliError(`${error.message} (--recover goes on from a checkpoint)`);
+    throw error;
+  }
+}
+
+/** What a finished VM measured, for the report. */
+function measuredOf(vm: Vm, workload: Workload, options: WorkloadOptions, summary: RunTotals, fromTsc: number, fromNs: number, runWallNs: number): Omit<Measured, 'snapshot'> {
+  return {
+    ...(vm.moves.length === 0 ? {} : { moves: [...vm.moves] }),
+    irqchip: vm.irqchip, interrupts: summary.interrupts, irqWindows: summary.windows, guestCycles: vm.clock.tsc() - fromTsc, guestNs: vm.clock.now() - fromNs,
+    runWallNs,
+    timeline: vm.timeline === undefined || options.timeline === undefined ? undefined : { ...options.timeline, startsIn: vm.timeline.startsIn, ...(vm.timeline.startsHaltedIn === undefined ? {} : { startsHaltedIn: vm.timeline.startsHaltedIn }), events: vm.timeline.events, dropped: vm.timeline.dropped },
+    saved: savingsOf(vm), rows: vm.counts.rows(), latency: vm.interruptLatency, lateness: mergedByDevice(vm.timerLateness), wall: vm.wallTimes, unmodelled: vm.unmodelled, console: vm.console(), progress: workload.progress(),
+  };
+}
+
+/**
+ * `--recover`: the run checkpointed every `everyNs` of guest time; a device
+ * host lost on the way is replaced by a VM made again from the last
+ * checkpoint (a fresh guest replaying from there), and the report counts
+ * the whole run and lists each loss.
+ */
+async function measureRecovering(placement: Placement, options: WorkloadOptions, everyNs: number, durationNs: number, mode: VmMode, progress?: (nowNs: number) => void): Promise<Measured> {
+  let made = 0;
+  const start = performance.now();
+  const { run, recoveries, checkpoints, totals } = await runRecovering(() => {
+    const workload = workloadFor(options);
+    return { workload, vm: vmFor(placement, workload, options, mode, true, progress, made++ === 0) };
+  }, durationNs, { checkpointEveryNs: everyNs });
+  try {
+    return {
+      ...measuredOf(run.vm, run.workload, options, totals, 0, 0, (performance.now() - start) * 1e6),
+      recovery: { checkpointEveryNs: everyNs, checkpoints, recoveries: recoveries.map(recoveryReport) },
+    };
+  } finally {
+    await run.vm.close();
+  }
+}
+
+function recoveryReport(recovery: Recovery): RecoveryReport {
+  const first = recovery.lost.inFlight[0];
+  return {
+    atNs: recovery.atNs,
+    inFlight: first === undefined ? 'none' : `${first.access}${first.device === undefined ? '' : ` (${first.device})`}${recovery.lost.inFlight.length > 1 ? ` and ${recovery.lost.inFlight.length - 1} more` : ''}`,
+    reason: recovery.lost.reason,
+    detectedMs: Number(recovery.lost.waitedMs.toFixed(3)),
+    fromNs: recovery.fromNs,
+    replayedNs: recovery.replayedNs,
+  };
 }
 
 /** One `--move`: one line for the user when the device cannot go there. */
@@ -307,6 +392,16 @@ function partsOf(options: WorkloadOptions): { readonly label: string; readonly w
   }));
 }
 
+/** What `--recover` cannot go with: one line each. */
+function checkRecoverable(options: WorkloadOptions, mode: VmMode, parts: number): void {
+  if (mode !== 'live') throw new CliError('--recover recovers a live device host: add --live (or --devhost process)');
+  if (parts > 1) throw new CliError(`workload ${options.workload} is a mix of VMs run one after another: recover one workload`);
+  if (options.snapshot !== undefined || options.moves !== undefined) throw new CliError('--recover goes with neither --snapshot-at nor --move');
+  // A checkpoint cannot take back what reached a file: the guest replaying from it would read its own later writes.
+  if (options.disk !== undefined && !options.disk.endsWith(READ_ONLY_SUFFIX)) throw new CliError(`--recover needs the disk image read-only (--disk ${options.disk}:ro): writes made since a checkpoint are already in the file`);
+  if (options.floppy !== undefined) throw new CliError('--recover cannot take a floppy image file (writes made since a checkpoint would already be in it): use the workload\'s blank diskette');
+}
+
 /** The cost model a run is charged in: a built-in by name (one line when there is none), or the user's own. */
 export function modelOf(model: string | CostModel): CostModel {
   if (typeof model !== 'string') return model;
@@ -326,6 +421,7 @@ export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptio
   const late = (options.moves ?? []).find((m) => m.atNs >= options.durationNs);
   if (late !== undefined) throw new CliError(`--move ${late.device}:${late.to}@${late.atNs / 1e6}ms is not before the end of the run (--duration ${options.durationNs / 1e6} ms)`);
   if (options.moves !== undefined && mode === 'live') throw new CliError('--move runs modelled (live, the device host\'s worker would have to make the device)');
+  if (options.recover !== undefined) checkRecoverable(options, mode, parts.length);
   if (options.snapshot !== undefined && options.snapshot.atNs >= options.durationNs) throw new CliError(`--snapshot-at ${options.snapshot.atNs / 1e6} ms is not before the end of the run (--duration ${options.durationNs / 1e6} ms)`);
   // A mix's parts run one after another: the progress is the guest time of those done and of the one running.
   let before = 0;
@@ -368,6 +464,7 @@ export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptio
     ...(measured[0]?.timeline === undefined ? {} : { timeline: measured[0].timeline }),
     ...(measured[0]?.snapshot === undefined ? {} : { snapshot: measured[0].snapshot }),
     ...(measured[0]?.moves === undefined ? {} : { moves: measured[0].moves }),
+    ...(measured[0]?.recovery === undefined ? {} : { recovery: measured[0].recovery }),
     ...(resume === undefined ? {} : { resumedFrom: { dir: resume.dir, placement: resume.snapshot.placement, atNs: resume.snapshot.timeNs } }),
     savedByFastPath: {
       coalescing: sum((m) => m.saved.coalescing), cachedReads: sum((m) => m.saved.cachedReads),

@@ -11,6 +11,7 @@ import { DEVICES } from '@splitvisor/placement';
 import type { ParameterValue } from '@splitvisor/workloads';
 import { WORKLOAD_DEFINITIONS, WORKLOAD_MIXES } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
+import type { LiveTransport } from '@splitvisor/vmm';
 import type { MoveRequest, WorkloadOptions } from './profile-run.ts';
 
 /** 50ms, 1s, 250us, 1000ns → nanoseconds. */
@@ -43,6 +44,10 @@ export interface RunFlags {
   snapshotAt?: number;
   snapshotTo?: string;
   move?: MoveRequest[];
+  devhost?: LiveTransport;
+  recover?: boolean;
+  checkpointEvery?: number;
+  killDevhostAt?: number;
 }
 
 /** `--param name=value`, repeatable, into the record commander accumulates. */
@@ -58,13 +63,29 @@ function parametersOf(flags: RunFlags): Record<string, ParameterValue> {
 }
 
 export function workloadOptions(flags: RunFlags): WorkloadOptions {
+  const live = flags.live === true || flags.devhost !== undefined;
   return {
-    workload: flags.workload, parameters: parametersOf(flags), durationNs: flags.duration, mode: flags.live === true ? 'live' : 'modelled',
+    workload: flags.workload, parameters: parametersOf(flags), durationNs: flags.duration, mode: live ? 'live' : 'modelled',
     ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
     ...(flags.disk === undefined ? {} : { disk: flags.disk }),
     ...(flags.floppy === undefined ? {} : { floppy: flags.floppy }),
     ...snapshotOf(flags),
     ...(flags.move === undefined ? {} : { moves: flags.move }),
+    ...(flags.devhost === undefined ? {} : { transport: flags.devhost }),
+    ...recoveryOf(flags, live),
+  };
+}
+
+/** The default period of `--recover`'s checkpoints. */
+const CHECKPOINT_EVERY_NS = 100e6;
+
+/** `--recover [--checkpoint-every T]` and `--kill-devhost-at N`: live only. */
+function recoveryOf(flags: RunFlags, live: boolean): Pick<WorkloadOptions, 'recover' | 'killDevhostAt'> {
+  if (flags.checkpointEvery !== undefined && flags.recover !== true) throw new CliError('--checkpoint-every sets how often --recover checkpoints: give --recover too');
+  if (!live && (flags.recover === true || flags.killDevhostAt !== undefined)) throw new CliError(`${flags.recover === true ? '--recover' : '--kill-devhost-at'} is for a live device host: add --live (or --devhost process)`);
+  return {
+    ...(flags.recover === true ? { recover: { checkpointEveryNs: flags.checkpointEvery ?? CHECKPOINT_EVERY_NS } } : {}),
+    ...(flags.killDevhostAt === undefined ? {} : { killDevhostAt: flags.killDevhostAt }),
   };
 }
 
@@ -99,5 +120,9 @@ export function withRunFlags(command: Command): Command {
     .option('--disk <image>', 'a raw disk image (a multiple of 512 bytes) for the ATA primary master; written through, flushed on FLUSH CACHE; IMAGE:ro opens it read-only, the guest\'s writes aborted (none: no drives)')
     .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image in drive A (none: no drives)')
     .option('--live', 'run the device host in a worker thread and time each heavyweight exit on the wall clock (not byte-reproducible)')
+    .addOption(new Option('--devhost <where>', 'live: the device host in a worker thread, or in a child process of its own under Node\'s permission model (only its images readable; DMA through the kernel)').choices(['worker', 'process']))
+    .option('--recover', 'live: checkpoint the VM and, if the device host dies or stops answering, go on from the last checkpoint (the guest replays from there)')
+    .addOption(new Option('--checkpoint-every <time>', 'guest time between --recover\'s checkpoints').argParser(duration).default(undefined, '100ms'))
+    .option('--kill-devhost-at <n>', 'fault injection, live: the device host dies as it takes its N-th message from the kernel (the first host only, under --recover)', positiveInteger)
     .option('--json', 'print as JSON');
 }

@@ -92,6 +92,7 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
     printTable(run.moves.map((m) => ({ 'guest ms': m.atNs / 1e6, device: m.device, from: m.from, to: m.to, 'lost-tick policy': m.lostTicks ?? 'kept' })));
   }
   if (run.snapshot !== undefined) printSnapshot(run.snapshot);
+  if (run.recovery !== undefined) printRecovery(run.recovery);
   if (run.unmodelled.length > 0) console.log(`Not modelled yet (absent from this run): ${run.unmodelled.join(', ')}`);
   if (run.console !== '') {
     const lines = run.console.split(/\r?\n/);
@@ -108,6 +109,17 @@ export async function runCommand(chosen: ChosenPlacement, flags: RunFlags, extra
   if (flags.json === true) console.log(JSON.stringify(result, null, 2));
   else printRun(run, workload);
   return result;
+}
+
+/** `--recover`: the checkpoints, and each loss of the device host with the way back. */
+function printRecovery(recovery: NonNullable<ProfileRun['recovery']>): void {
+  const { recoveries } = recovery;
+  console.log(`\nCheckpoints: ${recovery.checkpoints}, every ${recovery.checkpointEveryNs / 1e6} ms of guest time. Device host lost ${recoveries.length} time${recoveries.length === 1 ? '' : 's'}${recoveries.length === 0 ? '.' : ', each time the VM made again from the last checkpoint (the counts above are the whole run\'s):'}`);
+  if (recoveries.length === 0) return;
+  printTable(recoveries.map((r) => ({
+    'lost at guest ms': r.atNs / 1e6, 'access in flight': r.inFlight, why: r.reason, 'found after wall ms': r.detectedMs,
+    'from checkpoint ms': r.fromNs / 1e6, 'guest ms replayed': r.replayedNs / 1e6,
+  })));
 }
 
 /** Where the snapshot went and what each part of it takes. */

@@ -34,11 +34,12 @@ export type { GuestCpu, GuestExit, GuestRun } from './guest-cpu.ts';
 export { OP_CYCLES } from './guest-cpu.ts';
 export { BUDGET, HLT, IRQ_WINDOW, NO_DATA, SHUTDOWN, WriteBuffers, ioExitRecord, mmioExitRecord, msrExitRecord, runRecord } from './guest-exit-records.ts';
 export type {
-  DeviceStateReply, ErrorReply, GetDeviceStateRequest, InterruptRequest, IrqLineRequest, MsiRequest, OkReply, PauseRequest,
-  ProgramScratchRequest, RegisterCoalescedRangeRequest, RegisterFastPathRequest, Reply, Request, ResumeRequest, RunRequest,
-  SetDeviceStateRequest,
+  DeviceStateReply, ErrorReply, GetDeviceStateRequest, InterruptRequest, IrqLineRequest, MemoryReply, MsiRequest, OkReply, PauseRequest,
+  ProgramScratchRequest, ReadMemoryRequest, RegisterCoalescedRangeRequest, RegisterFastPathRequest, Reply, Request, ResumeRequest, RunRequest,
+  SetDeviceStateRequest, WriteMemoryRequest,
 } from './ioctl.ts';
-export { ErrorCode } from './ioctl.ts';
+export { ErrorCode, MAX_MEMORY_BYTES } from './ioctl.ts';
+export { ioctlMemory } from './ioctl-memory.ts';
 export type { Message, MessageKind } from './message.ts';
 export { MessageTag, isExit } from './message.ts';
 export type { DecodeError, DecodeResult } from './codec/message-codec.ts';

@@ -129,6 +129,38 @@ export interface ResumeRequest {
   readonly kind: 'resume';
 }
 
+/**
+ * The most bytes one `read-memory` or `write-memory` moves (16 MiB): a
+ * larger DMA is several requests, and no request makes the other side
+ * allocate more than this.
+ */
+export const MAX_MEMORY_BYTES = 0x100_0000;
+
+/**
+ * Xen's GNTTABOP_copy (xen/include/public/grant_table.h), from the guest:
+ * `length` bytes of guest physical memory from `address`, answered with a
+ * `memory` reply — how a device host that shares no RAM with the guest (a
+ * separate process) does its devices' DMA reads. A run not wholly inside
+ * guest RAM, or longer than MAX_MEMORY_BYTES, is refused (EINVAL).
+ */
+export interface ReadMemoryRequest {
+  readonly kind: 'read-memory';
+  readonly address: number;
+  readonly length: number;
+}
+
+/**
+ * GNTTABOP_copy, to the guest: `bytes` into guest physical memory at
+ * `address` (a device's DMA write), answered `ok`. A run not wholly inside
+ * guest RAM, or longer than MAX_MEMORY_BYTES, is refused (EINVAL) and
+ * writes nothing.
+ */
+export interface WriteMemoryRequest {
+  readonly kind: 'write-memory';
+  readonly address: number;
+  readonly bytes: Uint8Array;
+}
+
 export type Request =
   | RunRequest
   | IrqLineRequest
@@ -141,7 +173,9 @@ export type Request =
   | RegisterFastPathRequest
   | ProgramScratchRequest
   | PauseRequest
-  | ResumeRequest;
+  | ResumeRequest
+  | ReadMemoryRequest
+  | WriteMemoryRequest;
 
 export interface OkReply {
   readonly kind: 'ok';
@@ -174,4 +208,10 @@ export interface DeviceStateReply {
   readonly state: DeviceState;
 }
 
-export type Reply = OkReply | ErrorReply | DeviceStateReply;
+/** The bytes a `read-memory` asked for: `length` of them, from its `address` on. */
+export interface MemoryReply {
+  readonly kind: 'memory';
+  readonly bytes: Uint8Array;
+}
+
+export type Reply = OkReply | ErrorReply | DeviceStateReply | MemoryReply;

@@ -32,9 +32,12 @@ export const MessageTag = {
   msi: 0x29,
   'program-scratch': 0x2a,
   'register-posted-range': 0x2b,
+  'read-memory': 0x2c,
+  'write-memory': 0x2d,
   ok: 0x40,
   error: 0x41,
   'device-state': 0x42,
+  memory: 0x43,
 } as const;
 
 // Every kind has a tag (a missing one fails to compile).

@@ -4,7 +4,7 @@ import type {
   AccessSize, CoalescedWrite, DeviceState, ErrorCode as ErrorCodeType, ExitHeader, FastPathDescriptor, GuestAccessSize,
   Message, PlainValue,
 } from '../src/index.ts';
-import { ErrorCode, NEVER } from '../src/index.ts';
+import { ErrorCode, MAX_MEMORY_BYTES, NEVER } from '../src/index.ts';
 
 const u8 = fc.integer({ min: 0, max: 0xff });
 const u16 = fc.integer({ min: 0, max: 0xffff });
@@ -116,6 +116,9 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ device: text, descriptor: fc.oneof(counter, cachedRead, program) }).map((r) => ({ kind: 'register-fast-path' as const, ...r })),
   fc.record({ device: text, scratch: fc.uint8Array({ maxLength: 256 }) }).map((r) => ({ kind: 'program-scratch' as const, ...r })),
   fc.record({ time: safe }).map((r) => ({ kind: 'pause' as const, ...r })),
+  fc.record({ address: safe, length: fc.integer({ min: 0, max: MAX_MEMORY_BYTES }) }).map((r) => ({ kind: 'read-memory' as const, ...r })),
+  fc.record({ address: safe, bytes: fc.uint8Array({ maxLength: 256 }) }).map((r) => ({ kind: 'write-memory' as const, ...r })),
+  fc.uint8Array({ maxLength: 256 }).map((bytes) => ({ kind: 'memory' as const, bytes })),
   fc.constantFrom({ kind: 'resume' as const }, { kind: 'ok' as const }),
   fc.record({ code: errorCode, message: text }).map((r) => ({ kind: 'error' as const, ...r })),
 );

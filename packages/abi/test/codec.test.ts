@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../src/index.ts';
-import { EncodeError, ErrorCode, MessageEncoder, MessageTag, NEVER, badMessageReply, decodeMessage, encodeMessage } from '../src/index.ts';
+import { EncodeError, ErrorCode, MAX_MEMORY_BYTES, MessageEncoder, MessageTag, NEVER, badMessageReply, decodeMessage, encodeMessage, sameBytes } from '../src/index.ts';
 import { message } from './arbitraries.ts';
 
 // fast-check prints the failing seed and path on failure; pin runs so CI stays quick.
@@ -125,6 +125,65 @@ describe('message codec', () => {
       .toThrow(/range length/);
     expect(() => encodeMessage({ kind: 'register-coalesced-range', space: 'pci' as 'port', address: 0, length: 8, enable: true }))
       .toThrow(/range space/);
+  });
+});
+
+describe('guest memory requests (read-memory, write-memory) and their memory reply', () => {
+  it('round-trips each, from no bytes to the most one request moves', () => {
+    for (const m of [
+      { kind: 'read-memory', address: 0xf_fff0, length: 16 },
+      { kind: 'read-memory', address: Number.MAX_SAFE_INTEGER, length: 0 },
+      { kind: 'read-memory', address: 0, length: MAX_MEMORY_BYTES },
+      { kind: 'write-memory', address: 0x7c00, bytes: Uint8Array.of(0xeb, 0xfe, 0x55, 0xaa) },
+      { kind: 'write-memory', address: 0, bytes: new Uint8Array(0) },
+      { kind: 'memory', bytes: Uint8Array.of(1, 2, 3) },
+      { kind: 'memory', bytes: new Uint8Array(0) },
+    ] as const satisfies readonly Message[]) {
+      expect(roundTrip(m)).toEqual(m);
+    }
+    // 16 MiB, compared as bytes (toEqual walks a typed array element by element).
+    const big = new Uint8Array(MAX_MEMORY_BYTES);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+    const write = roundTrip({ kind: 'write-memory', address: 0x10_0000, bytes: big });
+    expect(write.kind === 'write-memory' && write.address === 0x10_0000 && sameBytes(write.bytes, big)).toBe(true);
+    const reply = roundTrip({ kind: 'memory', bytes: big });
+    expect(reply.kind === 'memory' && sameBytes(reply.bytes, big)).toBe(true);
+  });
+
+  it('lays them out as documented: a u64 address, then a u32 length or u32-prefixed bytes', () => {
+    expect([...encodeMessage({ kind: 'read-memory', address: 0x1_0000_7c00, length: 0x200 })]).toEqual([
+      MessageTag['read-memory'], 0x00, 0x00, 0x00,
+      0x00, 0x7c, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, // address
+      0x00, 0x02, 0x00, 0x00, // length
+    ]);
+    expect([...encodeMessage({ kind: 'write-memory', address: 0x500, bytes: Uint8Array.of(0xaa, 0xbb) })]).toEqual([
+      MessageTag['write-memory'], 0x00, 0x00, 0x00,
+      0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // address
+      0x02, 0x00, 0x00, 0x00, 0xaa, 0xbb, // bytes
+    ]);
+    expect([...encodeMessage({ kind: 'memory', bytes: Uint8Array.of(0x42) })]).toEqual([MessageTag.memory, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x42]);
+  });
+
+  it('refuses to encode, and to decode, more than one request moves or an address that is no u64 integer', () => {
+    expect(() => encodeMessage({ kind: 'read-memory', address: 0, length: MAX_MEMORY_BYTES + 1 })).toThrow(/memory length/);
+    expect(() => encodeMessage({ kind: 'read-memory', address: -1, length: 1 })).toThrow(/memory address/);
+    expect(() => encodeMessage({ kind: 'read-memory', address: 0.5, length: 1 })).toThrow(/memory address/);
+    expect(() => encodeMessage({ kind: 'write-memory', address: 0, bytes: new Uint8Array(MAX_MEMORY_BYTES + 1) })).toThrow(/memory bytes/);
+    expect(() => encodeMessage({ kind: 'memory', bytes: new Uint8Array(MAX_MEMORY_BYTES + 1) })).toThrow(/memory bytes/);
+    const read = encodeMessage({ kind: 'read-memory', address: 0, length: MAX_MEMORY_BYTES });
+    new DataView(read.buffer).setUint32(12, MAX_MEMORY_BYTES + 1, true);
+    expect(decodeMessage(read)).toMatchObject({ ok: false, reason: 'invalid-field', field: 'memory length', offset: 12 });
+    // A length past the limit is refused as such, before the bytes it claims are looked for.
+    const write = encodeMessage({ kind: 'write-memory', address: 0, bytes: new Uint8Array(0) });
+    new DataView(write.buffer).setUint32(12, MAX_MEMORY_BYTES + 1, true);
+    expect(decodeMessage(write)).toMatchObject({ ok: false, reason: 'invalid-field', field: 'memory bytes', offset: 12 });
+    const reply = Uint8Array.of(MessageTag.memory, 0, 0, 0, 0xff, 0xff, 0xff, 0xff);
+    expect(decodeMessage(reply)).toMatchObject({ ok: false, reason: 'invalid-field', field: 'memory bytes', offset: 4 });
+    const short = encodeMessage({ kind: 'memory', bytes: Uint8Array.of(1, 2) });
+    expect(decodeMessage(short.subarray(0, short.length - 1))).toMatchObject({ ok: false, reason: 'truncated', field: 'memory bytes' });
+    const huge = encodeMessage({ kind: 'read-memory', address: 0, length: 1 });
+    huge[11] = 0x20; // the address's high word past 2^53
+    expect(decodeMessage(huge)).toMatchObject({ ok: false, reason: 'invalid-field', field: 'memory address', offset: 4 });
   });
 });
 

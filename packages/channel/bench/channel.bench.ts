@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { measureAsync, measureSync, report } from '@splitvisor/bench';
 import type { Measurement } from '@splitvisor/bench';
 import type { Message } from '@splitvisor/abi';
-import { createDirectChannel, spawnWorkerChannel } from '../src/index.ts';
+import { createDirectChannel, spawnProcessChannel, spawnWorkerChannel } from '../src/index.ts';
 
 const ROUNDS = 5;
 const inExit: Message = {
@@ -67,6 +67,10 @@ const ringCall = () => ring.end.call(inExit);
 const sleeper = spawnWorkerChannel(new URL('./echo-peer.mjs', import.meta.url), { name: 'kernel', peer: 'devhost', spin: { maxSpinNs: 0 } });
 const sleeperCall = () => sleeper.end.call(inExit);
 
+// The same peer in a child process under the permission model, through the relay thread and a socket.
+const child = spawnProcessChannel(new URL('./echo-peer.mjs', import.meta.url), { name: 'kernel', peer: 'devhost' });
+const processCall = () => child.end.call(inExit);
+
 // postMessage, to a worker echoing the same exit record.
 const postWorker = new Worker(new URL('./post-message-peer.mjs', import.meta.url));
 let answer: (value: unknown) => void = () => undefined;
@@ -91,6 +95,7 @@ const postBurst = () => {
 
 ringCall(); // the workers are up before anything is timed
 sleeperCall();
+processCall();
 await postRoundTrip();
 
 const samples: Record<string, Measurement[]> = {};
@@ -101,6 +106,7 @@ for (let round = 0; round < ROUNDS; round++) {
   add('raw SAB wait/notify ping-pong', measureSync(pingPong, { opsPerBatch: 2000, batches: 9 }));
   add('worker ring round trip', measureSync(ringCall, { opsPerBatch: 20_000, batches: 9 }));
   add('worker ring round trip, never spinning', measureSync(sleeperCall, { opsPerBatch: 2000, batches: 9 }));
+  add('process round trip (relay thread, socket)', measureSync(processCall, { opsPerBatch: 500, batches: 9 }));
   add('worker postMessage round trip', await measureAsync(postRoundTrip, { opsPerBatch: 500, batches: 9 }));
   add('direct call', measureSync(() => direct.call(inExit), { opsPerBatch: 20_000, batches: 9 }));
   add('direct call through the codec', measureSync(() => coded.call(inExit), { opsPerBatch: 20_000, batches: 9 }));
@@ -120,6 +126,8 @@ const ringRatio = ratios['worker ring round trip'] ?? Number.NaN;
 console.log(`ring round trip ${ringRatio.toFixed(2)}× the raw spinning ping-pong (target ≤ 1.5×): ${ringRatio <= 1.5 ? 'met' : 'NOT met'}`);
 const codecNs = rows.find((row) => row.name === 'direct call through the codec')?.medianNs ?? Number.NaN;
 console.log(`codec round trip ${codecNs.toFixed(0)} ns (target ≤ 300 ns): ${codecNs <= 300 ? 'met' : 'NOT met'}`);
+const processRatio = (ratios['process round trip (relay thread, socket)'] ?? Number.NaN) / ringRatio;
+console.log(`process round trip ${processRatio.toFixed(1)}× the worker ring's`);
 const { caughtSpinning, slept } = ring.end.stats;
 console.log(`ring waits caught spinning: ${caughtSpinning}, slept: ${slept}`);
 
@@ -130,4 +138,4 @@ Atomics.notify(spin, 0);
 Atomics.store(messageWord, 0, -1);
 Atomics.notify(messageWord, 0);
 if (replied < 0) console.log('unreachable: keeps the reply reads');
-await Promise.all([ring.shutdown(), sleeper.shutdown(), postWorker.terminate(), pingWorker.terminate(), spinWorker.terminate(), messageWorker.terminate()]);
+await Promise.all([ring.shutdown(), sleeper.shutdown(), child.shutdown(), postWorker.terminate(), pingWorker.terminate(), spinWorker.terminate(), messageWorker.terminate()]);

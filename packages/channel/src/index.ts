@@ -6,3 +6,5 @@ export type { ParentConnection, WorkerChannel, WorkerChannelOptions } from './wo
 export { connectParent, spawnWorkerChannel } from './worker.ts';
 export type { HaltPollOptions } from './halt-poll.ts';
 export { DEFAULT_GROW_START_NS, DEFAULT_MAX_SPIN_NS, HaltPoll } from './halt-poll.ts';
+export type { ProcessChannel, ProcessChannelOptions } from './process.ts';
+export { spawnProcessChannel } from './process.ts';

@@ -7,7 +7,8 @@
  *                   holds every word side s writes on the hot path — the
  *                   head of its ring, the tail of the ring it reads, the
  *                   peer's doorbell, its "asleep" and "waiting for space"
- *                   flags; line 2 the states and death-note lengths
+ *                   flags; line 2 the states, death-note lengths and a
+ *                   child peer's process id
  *   192..703        death notes: 256 bytes per side, UTF-8, why it died
  *   704..           ring 0 (side 0 writes, side 1 reads), then ring 1
  *
@@ -50,6 +51,8 @@ export const asleepWord = (side: Side): number => writtenBy(side) + 3;
 export const fullWord = (side: Side): number => writtenBy(side) + 4;
 export const stateWord = (side: Side): number => 2 * LINE_WORDS + side;
 export const noteLengthWord = (side: Side): number => 2 * LINE_WORDS + 2 + side;
+/** The process id of the peer behind side 1 when it is a child process (process.ts), 0 before it starts. */
+export const pidWord = 2 * LINE_WORDS + 4;
 export const noteOffset = (side: Side): number => CONTROL_BYTES + side * NOTE_BYTES;
 export const ringOffset = (ring: Side, ringBytes: number): number => RINGS_OFFSET + ring * ringBytes;
 

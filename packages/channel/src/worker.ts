@@ -15,9 +15,10 @@ import { Worker, workerData } from 'node:worker_threads';
 import type { ChannelEnd } from './channel.ts';
 import type { HaltPollOptions } from './halt-poll.ts';
 import { RingEnd } from './ring-end.ts';
+import { connectSocketParent } from './socket-end.ts';
 import type { SharedChannel } from './ring-layout.ts';
 import {
-  CONTROL_BYTES, NOTE_BYTES, SideState, bellWord, createSharedChannel, markSide, noteLengthWord, noteOffset, stateWord,
+  CONTROL_BYTES, NOTE_BYTES, SideState, bellWord, createSharedChannel, markSide, noteLengthWord, noteOffset, pidWord, stateWord,
 } from './ring-layout.ts';
 
 export interface WorkerChannelOptions {
@@ -45,6 +46,8 @@ export interface WorkerChannel {
   readonly worker: Worker;
   /** Closes the channel and waits for the worker to leave; terminates it if it has not after `graceMs`. */
   shutdown(graceMs?: number): Promise<number>;
+  /** The id of the child process the worker relays to (the process transport), once started; undefined otherwise. */
+  pid(): number | undefined;
 }
 
 interface ChannelBootData {
@@ -128,9 +131,11 @@ export function spawnWorkerChannel(entry: URL, options: WorkerChannelOptions = {
   // The worker's own error is reported through its death note and the pending call's ChannelError.
   worker.on('error', () => undefined);
   const end = new RingEnd(shared, 0, { name, peer, callTimeoutMs, spin: options.spin ?? {} });
+  const control = new Int32Array(shared.buffer, 0, CONTROL_BYTES / 4);
   return {
     end,
     worker,
+    pid: () => Atomics.load(control, pidWord) || undefined,
     async shutdown(graceMs = 2_000): Promise<number> {
       // Waiting for the exit must keep the process alive until it comes.
       worker.ref();
@@ -154,10 +159,23 @@ export interface ParentConnection {
   readonly data: unknown;
 }
 
-/** In a worker started by `spawnWorkerChannel`: this side's end of the channel to the parent. */
+/** In a worker started by `spawnWorkerChannel`, what its parent passed: the ring, the names, the data. */
+export function workerBoot(): Pick<ChannelBootData, 'shared' | 'name' | 'peer' | 'data'> | undefined {
+  return (workerData as Record<string, ChannelBootData | undefined> | null)?.[BOOT_KEY];
+}
+
+/**
+ * In a worker started by `spawnWorkerChannel`, or a child process started by
+ * `spawnProcessChannel`: this side's end of the channel to the parent. One
+ * entry module serves either transport.
+ */
 export function connectParent(): ParentConnection {
   const boot = (workerData as Record<string, ChannelBootData | undefined> | null)?.[BOOT_KEY];
-  if (boot === undefined) throw new Error('connectParent() called outside a worker started by spawnWorkerChannel()');
+  if (boot === undefined) {
+    const child = connectSocketParent();
+    if (child !== undefined) return child;
+    throw new Error('connectParent() called outside a worker started by spawnWorkerChannel() or a process started by spawnProcessChannel()');
+  }
   const end = new RingEnd(boot.shared, WORKER_SIDE, { name: boot.name, peer: boot.peer, callTimeoutMs: boot.callTimeoutMs, spin: boot.spin });
   return { end, data: boot.data };
 }

@@ -9,7 +9,7 @@ import type { WorkerChannel } from '../src/index.ts';
  * call made before the peer is up would race its start-up against the
  * call's no-progress timeout. The test's own timeout bounds the wait.
  */
-export function workerReady(channel: WorkerChannel): Promise<void> {
+export function workerReady(channel: Pick<WorkerChannel, 'end' | 'worker'>): Promise<void> {
   const { end, worker } = channel;
   let ready = false;
   end.setHandler({ onPost: (message) => { ready ||= message.kind === 'ok'; }, onCall: () => ({ kind: 'ok' }) });

@@ -11,10 +11,11 @@
  * Everything else goes to userspace — writes to ranges registered as posted
  * (KVM_IOEVENTFD, generalised) one way, without waiting (`posts`). It also
  * answers the device host's ioctls: irq lines, interrupts, MSIs, device
- * state, coalesced and posted ranges, fast paths, programs' scratch. The
- * device host is not trusted: every request is checked before it acts, and
- * one that fails is answered with a typed error, counted (`refused`), and
- * changes nothing.
+ * state, coalesced and posted ranges, fast paths, programs' scratch, and
+ * reads and writes of guest memory (Xen's grant copy: the DMA of a device
+ * host that shares no RAM with the guest). The device host is not trusted:
+ * every request is checked before it acts, and one that fails is answered
+ * with a typed error, counted (`refused`), and changes nothing.
  */
 import type {
   Access, AddressRange, AddressSpace, CachedReadDescriptor, CoalescedIo, CoalescedWrite, CounterDescriptor, DeviceState, ErrorCode as ErrorCodeType,
@@ -23,7 +24,9 @@ import type {
 import { DeviceDomain, ErrorCode, NEVER, NO_MEMORY, counterValueAt, programRunner } from '@splitvisor/abi';
 import { TimerQueue } from '@splitvisor/clock';
 import type { IrqchipInputs } from './request-checks.ts';
-import { KVM_IRQCHIP_INPUTS, badDescriptor, badLine, badMsi, badName, badRange, badVector, hex, isRecord, isUint, shown } from './request-checks.ts';
+import {
+  KVM_IRQCHIP_INPUTS, badDescriptor, badLine, badMemoryRead, badMemoryWrite, badMsi, badName, badRange, badVector, hex, isRecord, isUint, shown,
+} from './request-checks.ts';
 import { unlikeState } from './state-shape.ts';
 
 /** Whether the whole access falls in `range`. */
@@ -126,7 +129,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
    */
   readonly refused = {
     irqLines: 0, interrupts: 0, msis: 0, deviceStates: 0, coalescedRanges: 0, postedRanges: 0, fastPaths: 0, programScratch: 0,
-    unsupported: 0, undecodable: 0,
+    memoryReads: 0, memoryWrites: 0, unsupported: 0, undecodable: 0,
   };
   /** Counter reads answered from virtual time (seed 002's generic counter). */
   readonly counterReads = { served: 0 };
@@ -500,6 +503,23 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
         if (!(scratch instanceof Uint8Array) || held.length !== scratch.length) return this.refuse('programScratch', `program scratch for ${device}: ${shown(scratch)} where its programs share ${held.length} bytes`);
         this.scratchOf.set(device, scratch.slice());
         this.dirtyScratch.delete(device);
+        return OK;
+      }
+      case 'read-memory': {
+        // GNTTABOP_copy from the guest: a DMA read by a device of a host that shares no RAM with it.
+        const { address, length } = request;
+        const problem = badMemoryRead(address, length, this.memory.size);
+        if (problem !== undefined) return this.refuse('memoryReads', problem);
+        const bytes = new Uint8Array(length);
+        if (!this.memory.read(address, bytes)) return this.refuse('memoryReads', `read-memory: ${length} bytes at ${hex(address)} are not guest RAM`);
+        return { kind: 'memory', bytes };
+      }
+      case 'write-memory': {
+        // GNTTABOP_copy to the guest: a DMA write (guest memory copies the bytes; the request keeps its own).
+        const { address, bytes } = request;
+        const problem = badMemoryWrite(address, bytes, this.memory.size);
+        if (problem !== undefined) return this.refuse('memoryWrites', problem);
+        if (!this.memory.write(address, bytes)) return this.refuse('memoryWrites', `write-memory: ${bytes.length} bytes at ${hex(address)} are not guest RAM`);
         return OK;
       }
       default: {

@@ -6,7 +6,7 @@
  * so nothing here assumes the types the abi declares, and nothing throws.
  */
 import type { AddressSpace, FastPathDescriptor } from '@splitvisor/abi';
-import { MAX_INSTRUCTIONS, MAX_SCRATCH_BYTES, verifyProgram } from '@splitvisor/abi';
+import { MAX_INSTRUCTIONS, MAX_MEMORY_BYTES, MAX_SCRATCH_BYTES, verifyProgram } from '@splitvisor/abi';
 
 /** The bytes of each space an access can reach: 16-bit ports, MMIO below 2^52, 32-bit MSR indices. */
 const SPACE_BYTES: Readonly<Record<AddressSpace, number>> = { port: 0x1_0000, mmio: 2 ** 52, msr: 2 ** 32 };
@@ -115,6 +115,31 @@ export function badMsi(address: unknown, data: unknown): string | undefined {
   if ((address & MSI_ADDRESS_RESERVED) !== 0) return `MSI address ${hex(address)} sets reserved bits 11:4`;
   if ((data & MSI_DATA_RESERVED) >>> 0 !== 0) return `MSI data ${hex(data)} sets reserved bits (31:16, 13:11)`;
   return undefined;
+}
+
+/**
+ * Why `length` bytes at `address` are no run of guest memory one request
+ * may move — a non-negative integer address, 0 to MAX_MEMORY_BYTES bytes,
+ * all inside the `ramBytes` of guest RAM — or undefined.
+ */
+function badMemoryRun(what: string, address: unknown, length: unknown, ramBytes: number): string | undefined {
+  if (!isUint(address, Number.MAX_SAFE_INTEGER)) return `${what}: address ${shown(address)} is not a non-negative integer`;
+  if (!isUint(length, MAX_MEMORY_BYTES)) return `${what}: ${shown(length)} bytes at ${hex(address)} (one request moves 0 to ${MAX_MEMORY_BYTES})`;
+  if (address > ramBytes || length > ramBytes - address) {
+    return `${what}: ${length} bytes at ${hex(address)} to ${hex(address + length)} are not inside guest RAM (0h to ${hex(ramBytes)})`;
+  }
+  return undefined;
+}
+
+/** Why a `read-memory` of `length` bytes at `address` is none the kernel serves from `ramBytes` of guest RAM, or undefined. */
+export function badMemoryRead(address: unknown, length: unknown, ramBytes: number): string | undefined {
+  return badMemoryRun('read-memory', address, length, ramBytes);
+}
+
+/** Why a `write-memory` of `bytes` at `address` is none the kernel serves into `ramBytes` of guest RAM, or undefined. */
+export function badMemoryWrite(address: unknown, bytes: unknown, ramBytes: number): string | undefined {
+  if (!(bytes instanceof Uint8Array)) return `write-memory at ${hex(address)}: ${shown(bytes)} where bytes go`;
+  return badMemoryRun('write-memory', address, bytes.length, ramBytes);
 }
 
 /** The widths a counter and a cached read serve (the codec's). */

@@ -1,10 +1,11 @@
 // Every ioctl the device host sends is checked before it acts: an irq line the irqchip has, a vCPU the VM has, a
 // vector, an MSI in the local APICs' window, a well-formed fast path for one of the host's devices at its own address,
-// a program's scratch of its length, a device state of its device's model, version and form. A request that fails is
+// a program's scratch of its length, a device state of its device's model, version and form, a run of guest memory
+// inside guest RAM. A request that fails is
 // answered with a typed error (EINVAL, ENOENT, ENOTTY, EBADMSG) and a sentence, counted by its kind in `refused`, and
 // changes nothing — neither what the kernel holds nor any device's state.
 import type { CounterDescriptor, Device, DeviceState, ErrorCode as ErrorCodeType, Message, ProgramDescriptor } from '@splitvisor/abi';
-import { ErrorCode, MessageTag, ProgramBuilder, encodeMessage, r4 } from '@splitvisor/abi';
+import { ErrorCode, MAX_MEMORY_BYTES, MessageTag, ProgramBuilder, encodeMessage, ioctlMemory, r4, ramMemory } from '@splitvisor/abi';
 import { I8254 } from '@splitvisor/pit';
 import { describe, expect, it } from 'vitest';
 import type { KernelDomain as KernelDomainType } from '../src/index.ts';
@@ -264,10 +265,116 @@ describe('device states', () => {
   });
 });
 
+describe('guest memory (read-memory, write-memory: Xen\'s grant copy)', () => {
+  const RAM_BYTES = 0x1_0000;
+
+  /** A kernel over 64 KiB of guest RAM, as the VM gives it the RAM its devices DMA to. */
+  function withRam() {
+    const ram = new Uint8Array(RAM_BYTES);
+    const domain = new KernelDomain(() => 0, { memory: ramMemory(ram) });
+    return { domain, ram };
+  }
+
+  /** Refused as `expectRefused` says, and guest RAM as it was. */
+  function expectRefusedRam(request: unknown, kind: Refusal, message?: RegExp): void {
+    const { domain, ram } = withRam();
+    ram.fill(0x5a);
+    expectRefused(domain, request, kind, ErrorCode.Invalid, message);
+    expect(ram.every((b) => b === 0x5a)).toBe(true);
+  }
+
+  it('reads and writes guest RAM, to its last byte, as typed requests and as bytes', () => {
+    const { domain, ram } = withRam();
+    expect(domain.ioctl({ kind: 'write-memory', address: 0x7c00, bytes: Uint8Array.of(0xeb, 0xfe) })).toEqual({ kind: 'ok' });
+    expect([ram[0x7c00], ram[0x7c01]]).toEqual([0xeb, 0xfe]);
+    expect(domain.ioctl({ kind: 'read-memory', address: 0x7bff, length: 4 })).toEqual({ kind: 'memory', bytes: Uint8Array.of(0, 0xeb, 0xfe, 0) });
+    expect(ioctlBytes(domain, encodeMessage({ kind: 'write-memory', address: RAM_BYTES - 2, bytes: Uint8Array.of(0x55, 0xaa) }))).toEqual({ kind: 'ok' });
+    expect(ioctlBytes(domain, encodeMessage({ kind: 'read-memory', address: RAM_BYTES - 2, length: 2 }))).toEqual({ kind: 'memory', bytes: Uint8Array.of(0x55, 0xaa) });
+    expect(domain.ioctl({ kind: 'read-memory', address: RAM_BYTES, length: 0 })).toEqual({ kind: 'memory', bytes: new Uint8Array(0) });
+    expect(domain.ioctl({ kind: 'write-memory', address: RAM_BYTES, bytes: new Uint8Array(0) })).toEqual({ kind: 'ok' });
+    expect(Object.values(domain.refused).every((n) => n === 0)).toBe(true);
+  });
+
+  it('keeps nothing of a request, and gives nothing of guest RAM away: the bytes are copies', () => {
+    const { domain, ram } = withRam();
+    const bytes = Uint8Array.of(1, 2, 3);
+    domain.ioctl({ kind: 'write-memory', address: 0x100, bytes });
+    bytes[0] = 0xff;
+    expect(ram[0x100]).toBe(1);
+    const reply = domain.ioctl({ kind: 'read-memory', address: 0x100, length: 3 });
+    if (reply.kind !== 'memory') throw new Error(`answered ${reply.kind}`);
+    reply.bytes[1] = 0xff;
+    expect(ram[0x101]).toBe(2);
+  });
+
+  it('moves up to MAX_MEMORY_BYTES in one request', () => {
+    const ram = new Uint8Array(MAX_MEMORY_BYTES + 1);
+    const domain = new KernelDomain(() => 0, { memory: ramMemory(ram) });
+    expect(domain.ioctl({ kind: 'write-memory', address: 1, bytes: new Uint8Array(MAX_MEMORY_BYTES).fill(7) })).toEqual({ kind: 'ok' });
+    const reply = domain.ioctl({ kind: 'read-memory', address: 1, length: MAX_MEMORY_BYTES });
+    expect(reply.kind === 'memory' && reply.bytes.length === MAX_MEMORY_BYTES && reply.bytes.every((b) => b === 7)).toBe(true);
+    expect(ram[0]).toBe(0);
+  });
+
+  it('is guest memory to a device host that shares no RAM with the guest (ioctlMemory)', () => {
+    const { domain, ram } = withRam();
+    const memory = ioctlMemory((message) => domain.ioctl(message), RAM_BYTES);
+    expect(memory.write(0x500, Uint8Array.of(9, 8, 7))).toBe(true);
+    expect([...ram.subarray(0x500, 0x503)]).toEqual([9, 8, 7]);
+    const into = new Uint8Array(3);
+    expect(memory.read(0x500, into)).toBe(true);
+    expect([...into]).toEqual([9, 8, 7]);
+    expect(ioctlMemory((message) => domain.ioctl(message), 2 * RAM_BYTES).read(RAM_BYTES, into)).toBe(false); // told more RAM than the kernel has
+    expect(domain.refused.memoryReads).toBe(1);
+  });
+
+  it.each<[string, number, number]>([
+    ['running past the end', RAM_BYTES - 2, 4],
+    ['starting at the end', RAM_BYTES, 1],
+    ['starting past the end', RAM_BYTES + 1, 0],
+    ['far past the end', Number.MAX_SAFE_INTEGER, 16],
+  ])('refuses a run %s of guest RAM, naming it', (_what, address, length) => {
+    expectRefusedRam({ kind: 'read-memory', address, length }, 'memoryReads', /read-memory: \d+ bytes at [0-9a-f]+h to [0-9a-f]+h are not inside guest RAM \(0h to 10000h\)/);
+    expectRefusedRam({ kind: 'write-memory', address, bytes: new Uint8Array(length) }, 'memoryWrites', /write-memory: \d+ bytes at [0-9a-f]+h to [0-9a-f]+h are not inside guest RAM \(0h to 10000h\)/);
+  });
+
+  it('refuses any run of guest memory when it was given none', () => {
+    expectRefused(new KernelDomain(() => 0), { kind: 'read-memory', address: 0, length: 1 }, 'memoryReads', ErrorCode.Invalid, /not inside guest RAM \(0h to 0h\)/);
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['a negative address', { address: -1, length: 1 }, /address -1 is not a non-negative integer/],
+    ['a fractional address', { address: 0.5, length: 1 }, /address 0\.5/],
+    ['an address past 2^53', { address: 2 ** 53, length: 1 }, /address/],
+    ['an address that is no number', { address: '16', length: 1 }, /address "16"/],
+    ['no address', { length: 1 }, /address nothing/],
+    ['a negative length', { address: 0, length: -1 }, /-1 bytes at 0h \(one request moves 0 to 16777216\)/],
+    ['a fractional length', { address: 0, length: 1.5 }, /1\.5 bytes/],
+    ['a length of NaN', { address: 0, length: Number.NaN }, /NaN bytes/],
+    ['a length that is no number', { address: 0, length: '4' }, /"4" bytes/],
+    ['more than one request moves', { address: 0, length: MAX_MEMORY_BYTES + 1 }, /16777217 bytes/],
+  ])('refuses a read of guest memory with %s', (_what, fields, message) => {
+    expectRefusedRam({ kind: 'read-memory', ...fields }, 'memoryReads', message);
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['a negative address', { address: -1, bytes: Uint8Array.of(1) }, /address -1/],
+    ['a fractional address', { address: 0.5, bytes: Uint8Array.of(1) }, /address 0\.5/],
+    ['bytes that are an array', { address: 0, bytes: [1, 2] }, /an array where bytes go/],
+    ['bytes that are a string', { address: 0, bytes: 'ab' }, /"ab" where bytes go/],
+    ['bytes of 16-bit words', { address: 0, bytes: new Uint16Array(2) }, /a record where bytes go/],
+    ['no bytes', { address: 0 }, /nothing where bytes go/],
+    ['more than one request moves', { address: 0, bytes: new Uint8Array(MAX_MEMORY_BYTES + 1) }, /16777217 bytes at 0h \(one request moves/],
+  ])('refuses a write of guest memory with %s, writing nothing', (_what, fields, message) => {
+    expectRefusedRam({ kind: 'write-memory', ...fields }, 'memoryWrites', message);
+  });
+});
+
 describe('what is no kernel ioctl', () => {
   it.each<[string, unknown]>([
     ['an exit', { kind: 'hlt', vcpu: 0, time: 0, ifFlag: true, readyForInterruptInjection: true }],
     ['a reply', { kind: 'ok' }],
+    ['a memory reply', { kind: 'memory', bytes: new Uint8Array(4) }],
     ['pause', { kind: 'pause', time: 0 }],
     ['a kind the protocol has not', { kind: 'frobnicate', gsi: 3 }],
     ['no kind', { gsi: 3, level: true }],

@@ -61,15 +61,38 @@ export class TransitionCounts implements TransitionRecorder {
     const index = ((this.deviceNumber(device) * 4 + domainDepth(from)) * 4 + domainDepth(to)) * REASONS + reasonIndex(reason);
     const cell = this.cells[index];
     if (cell === undefined) {
-      const created: Cell = { from, to, reason, device, count: 1, first: time, last: time };
-      // Filled in order up to the index: the array stays packed.
-      while (this.cells.length < index) this.cells.push(undefined);
-      this.cells[index] = created;
-      this.seen.push(created);
+      this.create(index, { from, to, reason, device, count: 1, first: time, last: time });
       return;
     }
     cell.count++;
     cell.last = time;
+  }
+
+  /**
+   * The counts of a run this one continues — a VM restored from a
+   * checkpoint after its device host was lost — added to its own, so the
+   * totals are the whole run's.
+   */
+  carry(rows: readonly TransitionRow[]): void {
+    for (const row of rows) {
+      this.total += row.count;
+      const index = ((this.deviceNumber(row.device) * 4 + domainDepth(row.from)) * 4 + domainDepth(row.to)) * REASONS + reasonIndex(row.reason);
+      const cell = this.cells[index];
+      if (cell === undefined) {
+        this.create(index, { ...row });
+        continue;
+      }
+      cell.count += row.count;
+      cell.first = Math.min(cell.first, row.first);
+      cell.last = Math.max(cell.last, row.last);
+    }
+  }
+
+  private create(index: number, cell: Cell): void {
+    // Filled in order up to the index: the array stays packed.
+    while (this.cells.length < index) this.cells.push(undefined);
+    this.cells[index] = cell;
+    this.seen.push(cell);
   }
 
   private deviceNumber(device: string | null): number {

@@ -9,6 +9,9 @@
 //    for a second: the process's CPU time (both threads) over that second — the PIT in the kernel (no crossing: the
 //    VM's own cost of a tick), and in the device host (every tick a heavyweight `intr` exit) with the channel's
 //    waits never spinning and spinning first (KVM's halt polling).
+// 4. The device host in a process of its own (issue 18): the same live runs with the host in a worker and in a
+//    child process under the permission model — serial-console (port I/O) and floppy-read (its DMA through the
+//    kernel's memory ioctls in a process, the shared RAM in a worker) — rounds alternating.
 // 3. Modelled heavyweight exits per second (§6): clocksource-read (the ACPI PM timer) under qemu-tcg, every read
 //    a heavyweight exit through the codec — against a direct call through the codec, its floor.
 import { performance } from 'node:perf_hooks';
@@ -17,6 +20,7 @@ import { createDirectChannel } from '@splitvisor/channel';
 import type { Placement } from '@splitvisor/placement';
 import { profile, validatePlacement } from '@splitvisor/placement';
 import { createWorkload, tickCount } from '@splitvisor/workloads';
+import type { LiveTransport } from '../src/index.ts';
 import { Vm } from '../src/index.ts';
 
 const ROUNDS = 5;
@@ -35,13 +39,14 @@ function placementOf(name: string, changes: { io?: Partial<Placement['io']>; tim
   return checked.placement;
 }
 
-/** Wall ms of one live run of `workload` for GUEST_NS, the worker already up; and what it did. */
-async function liveRun(workload: string, posted: boolean): Promise<{ ms: number; posted: number; heavyweight: number }> {
+/** Wall ms of one live run of `workload` for `guestNs`, the device host already up; and what it did. */
+async function liveRun(workload: string, posted: boolean, transport: LiveTransport = 'worker', guestNs = GUEST_NS): Promise<{ ms: number; posted: number; heavyweight: number }> {
   const made = createWorkload(workload);
-  const vm = new Vm(placementOf('kvm-irqchip', { io: { postedWrites: posted } }), made.guest, { mode: 'live' });
+  const board = made.board?.floppyBytes === undefined ? {} : { floppyBlankBytes: made.board.floppyBytes };
+  const vm = new Vm(placementOf('kvm-irqchip', { io: { postedWrites: posted } }), made.guest, { mode: 'live', transport, board });
   try {
     const start = performance.now();
-    vm.run(GUEST_NS);
+    vm.run(guestNs);
     const ms = performance.now() - start;
     const rows = vm.counts.rows();
     const count = (test: (r: (typeof rows)[number]) => boolean) => rows.filter(test).reduce((n, r) => n + r.count, 0);
@@ -66,6 +71,22 @@ for (const workload of ['serial-console', 'vga-text-console']) {
     { name: 'writes waited for', medianNs: median(waited) * 1e6, note: `${counts.waited} heavyweight exits` },
     { name: 'writes posted', medianNs: median(postedMs) * 1e6, note: `${counts.posted} heavyweight exits, ${counts.sent} writes posted` },
   ], 'writes waited for');
+}
+
+for (const [workload, guestNs] of [['serial-console', 50e6], ['floppy-read', 1e6]] as const) {
+  const inWorker: number[] = [];
+  const inProcess: number[] = [];
+  let heavyweight = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    inWorker.push((await liveRun(workload, false, 'worker', guestNs)).ms);
+    const run = await liveRun(workload, false, 'process', guestNs);
+    inProcess.push(run.ms);
+    heavyweight = run.heavyweight;
+  }
+  report(`live ${workload}, ${guestNs / 1e6} ms of guest time under kvm-irqchip: the device host in a worker or a process (wall time of the run, median of ${ROUNDS})`, [
+    { name: 'device host in a worker thread', medianNs: median(inWorker) * 1e6, note: `${heavyweight} heavyweight exits` },
+    { name: 'device host in a child process', medianNs: median(inProcess) * 1e6, note: workload === 'floppy-read' ? 'DMA through read/write-memory ioctls' : '' },
+  ], 'device host in a worker thread');
 }
 
 /** CPU time (both threads) over wall time of a live idle second, in percent: the guest halts between PIT ticks at 100 Hz. */

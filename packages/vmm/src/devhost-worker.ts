@@ -1,27 +1,45 @@
-// The device host's worker entry (live mode): the devices the placement puts in userspace, in a thread of
-// their own, answering the kernel side over the worker channel until it closes — then their write caches are
-// flushed and their image files closed.
-import { ErrorCode, ramMemory } from '@splitvisor/abi';
+// The device host's entry in live mode — a worker thread, or a child process of its own: the devices the
+// placement puts in userspace, answering the kernel side over the channel until it closes — then their write
+// caches are flushed and their image files closed. In a worker, guest RAM is the VM's own bytes; in a process,
+// which shares no memory with the VM, every DMA goes through the kernel's read-memory and write-memory ioctls.
+import type { GuestMemory } from '@splitvisor/abi';
+import { ErrorCode, ioctlMemory, ramMemory } from '@splitvisor/abi';
 import { connectParent } from '@splitvisor/channel';
 import type { DeviceName, Placement } from '@splitvisor/placement';
 import { DEVHOST_BUILD } from './devhost-build.ts';
 import type { BoardOptions, Release } from './devices.ts';
 import { registryOf } from './devices.ts';
+import type { DeviceHostFaults } from './fault-injection.ts';
+import { failingEnd } from './fault-injection.ts';
 import { assembleDeviceHost } from './host-assembly.ts';
 import type { IrqchipTopology } from './irqchip-topology.ts';
 
-const { end, data } = connectParent();
-// The devices the VM's build has, by name: the worker takes their factories from its own build.
-const { placement, topology, board, ram, devices } = data as { placement: Placement; topology: IrqchipTopology; board: BoardOptions; ram: SharedArrayBuffer; devices: readonly DeviceName[] };
-const host = DEVHOST_BUILD.create(end, ramMemory(new Uint8Array(ram))); // the same guest RAM as the VM's thread
+interface DevhostData {
+  readonly placement: Placement;
+  readonly topology: IrqchipTopology;
+  readonly board: BoardOptions;
+  /** Worker: the VM's guest RAM. */
+  readonly ram?: SharedArrayBuffer;
+  /** Process: the size of guest RAM, reached through the kernel. */
+  readonly memoryBytes?: number;
+  /** The devices the VM's build has, by name: the host takes their factories from its own build. */
+  readonly devices: readonly DeviceName[];
+  readonly faults?: DeviceHostFaults;
+}
+
+const connection = connectParent();
+const { placement, topology, board, ram, memoryBytes, devices, faults } = connection.data as DevhostData;
+const end = faults === undefined ? connection.end : failingEnd(connection.end, faults);
+const memory: GuestMemory = ram !== undefined ? ramMemory(new Uint8Array(ram)) : ioctlMemory((message) => end.call(message), memoryBytes ?? 0);
+const host = DEVHOST_BUILD.create(end, memory);
 
 const releases: Release[] = [];
 try {
   assembleDeviceHost(host, placement, topology, { irqchip: DEVHOST_BUILD.irqchip, devices: registryOf(devices, DEVHOST_BUILD.devices) }, {}, board, releases);
 } catch (error) {
   // What the in-thread host's assembly would throw — an image that is not there or of a size its drive cannot take —
-  // is the answer to the kernel's first call, one line for the user as in modelled mode; a worker that died of it
-  // would be a dead peer. What was opened is closed; the worker leaves when the VM closes the channel.
+  // is the answer to the kernel's first call, one line for the user as in modelled mode; a host that died of it
+  // would be a dead peer. What was opened is closed; the host leaves when the VM closes the channel.
   for (const release of releases.splice(0)) release();
   const message = error instanceof Error ? error.message : String(error);
   end.setHandler({ onCall: () => ({ kind: 'error', code: ErrorCode.Invalid, message }), onPost: () => undefined });

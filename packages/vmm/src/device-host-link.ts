@@ -1,7 +1,10 @@
 /**
  * The device host as the kernel reaches it: across the channel, in this
- * thread behind the direct transport through the codec (modelled), or in a
- * worker thread over the worker transport (live). Either way it answers the
+ * thread behind the direct transport through the codec (modelled), or live
+ * in a worker thread (the worker transport) or in a child process of its own
+ * under Node's permission model (the process transport: it may open only
+ * the images it was given, and reaches guest RAM only through the kernel's
+ * read-memory and write-memory ioctls). Either way it answers the
  * same calls a local domain does — an exit (the run ioctl returning), a
  * device's state by name (the get/set device state ioctls) — so the VM
  * never asks which.
@@ -14,11 +17,15 @@
  * comes back one way: at once in this thread, whenever the worker gets to it
  * in live mode — the vCPU runs on meanwhile, and until every answer is in
  * (`postsOut`), the kernel serves nothing the host published.
+ *
+ * A host that dies (or stops answering) fails whatever was waiting on it
+ * with a DeviceHostLost naming the accesses it had not answered; the link
+ * stays lost, so the guest stays paused at that access.
  */
 import { performance } from 'node:perf_hooks';
 import type { DeviceState, DeviceStateReply, DeviceStates, ErrorReply, Exit, GuestMemory, IoExit, Message, MmioExit, Nanoseconds, OkReply, RunRequest } from '@splitvisor/abi';
-import type { ChannelEnd, HaltPollOptions } from '@splitvisor/channel';
-import { createDirectChannel, spawnWorkerChannel } from '@splitvisor/channel';
+import type { ChannelEnd, ChannelStats, HaltPollOptions } from '@splitvisor/channel';
+import { ChannelError, createDirectChannel, spawnProcessChannel, spawnWorkerChannel } from '@splitvisor/channel';
 import type { DeviceHost } from '@splitvisor/devhost';
 import type { KernelDomain } from '@splitvisor/kernel';
 import type { UserDomain } from '@splitvisor/monitor';
@@ -29,6 +36,9 @@ import type { DevhostBuild } from './domain-build.ts';
 import type { HostObservers } from './host-assembly.ts';
 import { assembleDeviceHost } from './host-assembly.ts';
 import type { IrqchipTopology } from './irqchip-topology.ts';
+import type { InFlight } from './device-host-lost.ts';
+import type { DeviceHostFaults } from './fault-injection.ts';
+import { DeviceHostLost, describeExit } from './device-host-lost.ts';
 import { VmError } from './vm-error.ts';
 
 /** The worker entry next to this module: the TypeScript source under tsx, the built file otherwise. */
@@ -52,6 +62,23 @@ export interface DeviceHostLinkOptions {
   readonly spin?: HaltPollOptions;
   /** The device host's build (the worker has its own, and is sent the names of this one's devices). */
   readonly build: DevhostBuild;
+  /** Live mode: the device host in a worker thread (default) or in a child process of its own. */
+  readonly transport?: LiveTransport;
+  /** Live mode: how long a call may see no progress from the device host before it counts as lost (default 60 s). */
+  readonly callTimeoutMs?: number;
+  /** Live mode: the host dies at a given message (fault injection). */
+  readonly faults?: DeviceHostFaults;
+}
+
+/** Where a live device host runs. */
+export type LiveTransport = 'worker' | 'process';
+
+/** One of the host's windows, to name the device an access in flight was for. */
+interface HostWindow {
+  readonly device: string;
+  readonly space: 'port' | 'mmio' | 'msr';
+  readonly address: number;
+  readonly length: number;
 }
 
 export class DeviceHostLink implements UserDomain, DeviceStates {
@@ -65,9 +92,16 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   postsOut = 0;
   /** The latest answer to a posted write not yet taken by the run loop. */
   private answered: RunRequest | undefined;
+  /** Sends a signal to the device host's process (the process transport; fault injection): false when there is none. */
+  readonly kill: (signal?: NodeJS.Signals) => boolean;
   private readonly end: ChannelEnd;
   private readonly kernel: KernelDomain;
   private readonly shutdownWorker: (() => Promise<number>) | undefined;
+  private readonly windows: readonly HostWindow[];
+  /** Posted writes the host has not answered, oldest first. */
+  private readonly postedInFlight: (IoExit | MmioExit)[] = [];
+  /** Set once the host is gone: every later use fails with it. */
+  private lostWith: DeviceHostLost | undefined;
   private readonly timed: ((kind: Exit['kind'], ms: number) => void) | undefined;
 
   /** Starts the device host in `mode`, its ioctls served by `kernel`; the kernel's end is ready before the guest runs. */
@@ -77,9 +111,25 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
     if (mode === 'live') {
       // The worker opens the images itself: one it cannot take is the answer to `powerOn`'s first call.
       // A generous timeout: the worker's first answer waits for it to load every device package (seconds on a loaded machine).
-      const worker = spawnWorkerChannel(WORKER_ENTRY, { name: 'kernel', peer: 'devhost', callTimeoutMs: 60_000, data: { placement, topology, board, ram: options.ram, devices: Object.keys(build.devices) }, ...(options.spin === undefined ? {} : { spin: options.spin }) });
-      this.end = worker.end;
-      this.shutdownWorker = () => worker.shutdown();
+      const common = { name: 'kernel', peer: 'devhost', callTimeoutMs: options.callTimeoutMs ?? 60_000, ...(options.spin === undefined ? {} : { spin: options.spin }) };
+      const data = { placement, topology, board, devices: Object.keys(build.devices), ...(options.faults === undefined ? {} : { faults: options.faults }) };
+      if (options.transport === 'process') {
+        // Its own process: no shared RAM (DMA goes through the kernel's memory ioctls), and only its images to open.
+        const images = [board.diskImage, board.floppyImage].filter((image): image is string => image !== undefined);
+        const readOnly = board.diskReadOnly === true ? [board.diskImage] : [];
+        const child = spawnProcessChannel(WORKER_ENTRY, {
+          ...common, data: { ...data, memoryBytes: options.memory.size },
+          allowRead: images.filter((image) => readOnly.includes(image)), allowWrite: images.filter((image) => !readOnly.includes(image)),
+        });
+        this.end = child.end;
+        this.shutdownWorker = () => child.shutdown();
+        this.kill = (signal) => child.kill(signal);
+      } else {
+        const worker = spawnWorkerChannel(WORKER_ENTRY, { ...common, data: { ...data, ram: options.ram } });
+        this.end = worker.end;
+        this.shutdownWorker = () => worker.shutdown();
+        this.kill = () => false;
+      }
       this.host = undefined;
       this.timed = options.timed;
     } else {
@@ -88,12 +138,14 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
       this.host = build.create(devhostEnd, options.memory);
       assembleDeviceHost(this.host, placement, topology, build, options.observers, board, options.releases);
       this.shutdownWorker = undefined;
+      this.kill = () => false;
       this.timed = options.timed;
     }
     // The host's devices at their board windows: a fast path it registers must be one of theirs, where it sits.
-    kernel.hostDevices((Object.entries(placement.devices) as [DeviceName, Where][])
+    this.windows = (Object.entries(placement.devices) as [DeviceName, Where][])
       .filter(([name, at]) => at === 'user' && (IRQCHIP_PARTS.includes(name) || build.devices[name] !== undefined))
-      .flatMap(([device]) => (PC_BOARD[device]?.regions ?? []).map((r) => ({ device, space: r.space, address: r.base, length: r.length }))));
+      .flatMap(([device]) => (PC_BOARD[device]?.regions ?? []).map((r) => ({ device, space: r.space, address: r.base, length: r.length })));
+    kernel.hostDevices(this.windows);
     this.end.setHandler({
       onCall: (m) => kernel.ioctl(m),
       onPost: (m) => {
@@ -106,6 +158,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   /** The host's `run` for a posted write: its deadline holds from now; the run loop takes the rest. */
   private postAnswered(reply: RunRequest): void {
     this.postsOut--;
+    this.postedInFlight.shift();
     this.deadline = reply.deadline;
     this.deadlineOwner = reply.deadlineOwner;
     this.answered = reply;
@@ -113,21 +166,34 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
 
   /** A posted write, one way, after the ring's writes and the programs' scratch; its answer if it is back already. */
   post(exit: IoExit | MmioExit): RunRequest | undefined {
-    this.sendAhead();
+    const began = performance.now();
     this.postsOut++;
-    this.end.post(exit);
+    this.postedInFlight.push(exit);
+    this.guarded(began, undefined, () => {
+      this.sendAhead();
+      this.end.post(exit);
+    });
     return this.take();
   }
 
   /** What has come back of posted writes, without waiting. */
   poll(): RunRequest | undefined {
-    if (this.postsOut > 0) this.end.poll();
+    if (this.postsOut > 0) this.guarded(performance.now(), undefined, () => this.end.poll());
     return this.take();
+  }
+
+  /**
+   * Live mode: a round trip to the host, which finds it lost if it died
+   * since the VM last needed it (a guest that did not touch its devices
+   * meanwhile would not have noticed). In this thread there is nothing to lose.
+   */
+  check(): void {
+    if (this.host === undefined) this.guarded(performance.now(), undefined, () => { this.end.flush(); });
   }
 
   /** Waits until every posted write's answer is in. */
   settle(): RunRequest | undefined {
-    if (this.postsOut > 0) this.end.flush();
+    if (this.postsOut > 0) this.guarded(performance.now(), undefined, () => { this.end.flush(); });
     return this.take();
   }
 
@@ -145,7 +211,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
    * saying what, as the in-thread assembly gives, and the worker is let go.
    */
   powerOn(): void {
-    const reply = this.end.call({ kind: 'resume' });
+    const reply = this.guarded(performance.now(), undefined, () => this.end.call({ kind: 'resume' }));
     if (reply.kind === 'error' && this.shutdownWorker !== undefined) {
       void this.shutdownWorker();
       throw new VmError(reply.message);
@@ -159,16 +225,20 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
    * to it, and the host applies it and takes `time` as its devices' now.
    */
   pause(time: Nanoseconds): void {
-    this.sendAhead();
-    const reply = this.end.call({ kind: 'pause', time });
+    const reply = this.guarded(performance.now(), undefined, () => {
+      this.sendAhead();
+      return this.end.call({ kind: 'pause', time });
+    });
     if (reply.kind !== 'ok') unexpected(reply, 'pause');
   }
 
   /** The run ioctl returns with `exit`; the next `run` brings its completion, the host's deadline, and whether it wants an irq window. */
   exit(exit: Exit): RunRequest {
-    const start = this.timed === undefined ? 0 : performance.now();
-    this.sendAhead();
-    const reply = this.end.call(exit);
+    const start = performance.now();
+    const reply = this.guarded(start, exit, () => {
+      this.sendAhead();
+      return this.end.call(exit);
+    });
     this.timed?.(exit.kind, performance.now() - start);
     this.answered = undefined; // every posted write was answered before this reply, which is newer
     return this.run(reply, 'an exit');
@@ -187,22 +257,62 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   }
 
   getDeviceState(name: string): DeviceStateReply | ErrorReply {
-    this.flushProgramScratch(); // a snapshot holds what the programs did
-    const reply = this.end.call({ kind: 'get-device-state', device: name });
+    const reply = this.guarded(performance.now(), undefined, () => {
+      this.flushProgramScratch(); // a snapshot holds what the programs did
+      return this.end.call({ kind: 'get-device-state', device: name });
+    });
     return reply.kind === 'device-state' || reply.kind === 'error' ? reply : unexpected(reply, 'get-device-state');
   }
 
   setDeviceState(name: string, state: DeviceState): OkReply | ErrorReply {
-    this.flushProgramScratch();
-    this.kernel.forgetCachedReads(name); // what it published of the old state no longer holds
-    this.kernel.forgetPrograms(name);
-    const reply = this.end.call({ kind: 'set-device-state', device: name, state });
+    const reply = this.guarded(performance.now(), undefined, () => {
+      this.flushProgramScratch();
+      this.kernel.forgetCachedReads(name); // what it published of the old state no longer holds
+      this.kernel.forgetPrograms(name);
+      return this.end.call({ kind: 'set-device-state', device: name, state });
+    });
     return reply.kind === 'ok' || reply.kind === 'error' ? reply : unexpected(reply, 'set-device-state');
   }
 
   /** Stops the worker (it flushes and closes what it opened); in-thread, nothing to stop. */
   async close(): Promise<void> {
     await this.shutdownWorker?.();
+  }
+
+  /**
+   * `use` of the channel; a host found gone (dead, closed, or silent for the
+   * call timeout) makes this link lost for good, naming what it had been
+   * given and not answered: the posted writes still out, then `exit`.
+   */
+  private guarded<T>(began: number, exit: Exit | undefined, use: () => T): T {
+    if (this.lostWith !== undefined) throw this.lostWith;
+    try {
+      return use();
+    } catch (error) {
+      if (!(error instanceof ChannelError)) throw error;
+      const accesses: Exit[] = [...this.postedInFlight, ...(exit === undefined ? [] : [exit])];
+      const inFlight: InFlight[] = accesses.map((access) => ({ device: this.deviceOf(access), access: describeExit(access), timeNs: access.time }));
+      const reason = error.message.replace(/^channel to devhost: /, '');
+      this.lostWith = new DeviceHostLost(reason, inFlight, performance.now() - began);
+      throw this.lostWith;
+    }
+  }
+
+  /** The host's device whose window `exit` falls in. */
+  private deviceOf(exit: Exit): string | undefined {
+    const at = exit.kind === 'io' ? { space: 'port', address: exit.port } : exit.kind === 'mmio' ? { space: 'mmio', address: exit.address } : exit.kind === 'msr' ? { space: 'msr', address: exit.index } : undefined;
+    if (at === undefined) return undefined;
+    return this.windows.find((w) => w.space === at.space && at.address >= w.address && at.address < w.address + w.length)?.device;
+  }
+
+  /** What crossed to the device host and back: calls, posts, bytes. */
+  get stats(): Readonly<ChannelStats> {
+    return this.end.stats;
+  }
+
+  /** The host is gone: the VM can only report it. */
+  get lost(): DeviceHostLost | undefined {
+    return this.lostWith;
   }
 
   private run(reply: Message, what: string): RunRequest {

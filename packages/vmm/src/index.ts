@@ -1,10 +1,16 @@
 export type { BoardRegion, BoardSlot } from './board.ts';
 export { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
 export type { IrqchipTopology } from './irqchip-topology.ts';
-export type { DeviceWindow, VmMode, VmOptions } from './vm.ts';
+export type { DeviceWindow, VmMode, VmOptions, VmTallies } from './vm.ts';
 export type { DeviceSnapshot, VcpuSnapshot, VmSnapshot } from './vm-snapshot.ts';
 export type { DeviceMove } from './device-move.ts';
 export { Vm, VmError } from './vm.ts';
+export type { LiveTransport } from './device-host-link.ts';
+export type { InFlight } from './device-host-lost.ts';
+export { DeviceHostLost } from './device-host-lost.ts';
+export type { DeviceHostFaults } from './fault-injection.ts';
+export type { Recovery, RecoveredRun, RecoveryOptions, RunTotals } from './recovery.ts';
+export { runRecovering } from './recovery.ts';
 export type { BoardOptions } from './devices.ts';
 export type { Typing } from './typist.ts';
 export type { DeviceFactory, DeviceRegistry, FactoryInput } from './device-factories.ts';

@@ -27,13 +27,13 @@
 import type { AddressSpace, DeviceState, DeviceStates, DomainState, Exit, Nanoseconds, Place } from '@splitvisor/abi';
 import { DOMAIN_STATE, layOutPages, pagesProblem, ramMemory, writtenPages } from '@splitvisor/abi';
 import { GuestClock } from '@splitvisor/clock';
-import type { HaltPollOptions } from '@splitvisor/channel';
+import type { ChannelStats, HaltPollOptions } from '@splitvisor/channel';
 import type { DeviceHost } from '@splitvisor/devhost';
 import type { LocalApicWindow } from '@splitvisor/irqchip';
 import type { IoapicState, PicPairState } from '@splitvisor/irqchip';
 import { ioapicWithInputs, isaIrqOfPin, picWithInputs } from '@splitvisor/irqchip';
 import type { KernelDomain } from '@splitvisor/kernel';
-import type { CostModel, TimelineWindow } from '@splitvisor/metrics';
+import type { CostModel, TimelineWindow, TransitionRow } from '@splitvisor/metrics';
 import { COST_MODELS, Histogram, TimelineRecorder, TransitionCounts, costModel, crossingCyclesIn } from '@splitvisor/metrics';
 import type { GuestCpu, HostClock, RunLoopConfig, RunSummary } from '@splitvisor/monitor';
 import type { MonitorDomain } from '@splitvisor/monitor';
@@ -43,6 +43,7 @@ import { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
 import type { BoardOptions, Release, Sinks } from './devices.ts';
 import { DEFAULT_MEMORY_BYTES, createDevices, unmodelledDevices } from './devices.ts';
 import { DEVHOST_BUILD } from './devhost-build.ts';
+import type { LiveTransport } from './device-host-link.ts';
 import { DeviceHostLink } from './device-host-link.ts';
 import type { VmBuild } from './domain-build.ts';
 import type { IrqchipTopology } from './irqchip-topology.ts';
@@ -58,6 +59,8 @@ import { CONSOLE_KEPT, IRQCHIP_STATES, SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from 
 import { mediaName } from './memory-media.ts';
 import { TYPIST } from './typist.ts';
 import { VmError } from './vm-error.ts';
+import type { DeviceHostLost } from './device-host-lost.ts';
+import type { DeviceHostFaults } from './fault-injection.ts';
 
 export { VmError } from './vm-error.ts';
 
@@ -69,6 +72,15 @@ export interface DeviceWindow {
   readonly base: number;
   readonly length: number;
   readonly name: string;
+}
+
+/** A VM's counts and histograms so far (`Vm.tallies`), for a VM that continues its run (`Vm.carry`). */
+export interface VmTallies {
+  readonly rows: readonly TransitionRow[];
+  readonly latency: Histogram;
+  readonly latencyByVcpu: readonly Histogram[];
+  readonly lateness: ReadonlyMap<string, readonly Histogram[]>;
+  readonly wall: ReadonlyMap<Exit['kind'], Histogram>;
 }
 
 export interface VmOptions {
@@ -104,6 +116,16 @@ export interface VmOptions {
   readonly hostClock?: HostClock;
   /** Live mode: how long each end of the channel to the device host spins before it sleeps (default: KVM's halt-polling defaults). */
   readonly channelSpin?: HaltPollOptions;
+  /**
+   * Live mode: the device host in a worker thread (default), or in a child
+   * process of its own under Node's permission model — it may open only the
+   * images it is given, and reaches guest RAM through the kernel's ioctls.
+   */
+  readonly transport?: LiveTransport;
+  /** Live mode: how long the VM waits on a device host that makes no progress before it counts as lost (default 60 s). */
+  readonly callTimeoutMs?: number;
+  /** Live mode: make the device host die at a given message (fault-injection tests). */
+  readonly faults?: DeviceHostFaults;
   /**
    * What each domain is built with (default the full PC build, which can
    * place any device anywhere): a device the placement puts in a domain
@@ -268,6 +290,9 @@ export class Vm {
         },
         ...(this.mode === 'live' || options.timeCrossings === true ? { timed: (kind: Exit['kind'], ms: number) => { this.recordWall(kind, ms); } } : {}),
         ...(options.channelSpin === undefined ? {} : { spin: options.channelSpin }),
+        ...(options.transport === undefined ? {} : { transport: options.transport }),
+        ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
+        ...(options.faults === undefined ? {} : { faults: options.faults }),
         build: build.devhost,
       });
     } catch (error) {
@@ -401,13 +426,7 @@ export class Vm {
   }
 
   private recordLateness(device: string, ns: Nanoseconds, vcpu: number): void {
-    let byVcpu = this.timerLateness.get(device);
-    if (byVcpu === undefined) {
-      byVcpu = [];
-      this.timerLateness.set(device, byVcpu);
-    }
-    const histogram = (byVcpu[vcpu] ??= new Histogram());
-    histogram.record(ns);
+    this.histogramOf(this.timerLateness, device, vcpu).record(ns);
   }
 
   private recordWall(kind: Exit['kind'], ms: number): void {
@@ -428,9 +447,21 @@ export class Vm {
     this.irqListener(irq, level);
   }
 
+  /**
+   * Runs the guest to `until`. A device host lost on the way throws its
+   * DeviceHostLost, and so does every later run: the guest stays paused at
+   * the access the host never answered. Live, the run ends with a round
+   * trip to the host, so one that died unneeded is found by the end of the
+   * run that outlived it.
+   */
   run(until: Nanoseconds): RunSummary {
+    const lost = this.link.lost;
+    if (lost !== undefined) throw lost;
     this.started = true;
-    return this.vcpus?.runUntil(until) ?? this.loop.runUntil(until);
+    const summary = this.vcpus?.runUntil(until) ?? this.loop.runUntil(until);
+    // A live host that died while the guest left it alone is found now, not at some later access.
+    this.link.check();
+    return summary;
   }
 
   /** Where the board's outputs go in this thread: COM1's bytes to the console. */
@@ -662,6 +693,65 @@ export class Vm {
     const clock = this.clocks[index];
     if (clock === undefined) throw new RangeError(`no vCPU ${index}`);
     return clock;
+  }
+
+  /** What this VM has counted so far, copied: a checkpoint's, for a VM that continues from it (`carry`). */
+  tallies(): VmTallies {
+    const copy = (h: Histogram) => {
+      const c = new Histogram();
+      c.merge(h);
+      return c;
+    };
+    return {
+      rows: this.counts.rows(),
+      latency: copy(this.interruptLatency),
+      latencyByVcpu: this.interruptLatencyByVcpu.map(copy),
+      lateness: new Map([...this.timerLateness].map(([device, byVcpu]) => [device, byVcpu.map(copy)])),
+      wall: new Map([...this.wallTimes].map(([kind, h]) => [kind, copy(h)])),
+    };
+  }
+
+  /**
+   * Adds what another VM counted — the one whose checkpoint this VM was
+   * restored from, before its device host was lost — so this VM's counts
+   * and histograms are the whole run's.
+   */
+  carry(tallies: VmTallies): void {
+    this.counts.carry(tallies.rows);
+    this.interruptLatency.merge(tallies.latency);
+    tallies.latencyByVcpu.forEach((h, vcpu) => { this.interruptLatencyByVcpu[vcpu]?.merge(h); });
+    for (const [device, byVcpu] of tallies.lateness) {
+      byVcpu.forEach((h, vcpu) => { this.histogramOf(this.timerLateness, device, vcpu).merge(h); });
+    }
+    for (const [kind, h] of tallies.wall) {
+      const mine = this.wallTimes.get(kind);
+      if (mine === undefined) this.wallTimes.set(kind, h);
+      else mine.merge(h);
+    }
+  }
+
+  private histogramOf(map: Map<string, Histogram[]>, device: string, vcpu: number): Histogram {
+    let byVcpu = map.get(device);
+    if (byVcpu === undefined) {
+      byVcpu = [];
+      map.set(device, byVcpu);
+    }
+    return (byVcpu[vcpu] ??= new Histogram());
+  }
+
+  /** The device host died or stopped answering (live mode): what it left unanswered, and why; undefined while it serves. */
+  get deviceHostLost(): DeviceHostLost | undefined {
+    return this.link.lost;
+  }
+
+  /** The kernel's end of the channel to the device host: the calls and posts it sent, the bytes. */
+  get deviceHostChannel(): Readonly<ChannelStats> {
+    return this.link.stats;
+  }
+
+  /** Kills the live device host's process with `signal` (the process transport; fault injection). False when there is none. */
+  killDeviceHost(signal: NodeJS.Signals = 'SIGKILL'): boolean {
+    return this.link.kill(signal);
   }
 
   /** Flushes write caches and closes image files (in live mode, the worker does so for its own as it stops). */

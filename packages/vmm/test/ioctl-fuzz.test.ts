@@ -3,11 +3,12 @@
 // host in this thread registering every fast path it offers — and then sent 100,000 seeded-random messages that are
 // each wrong: random bytes, corrupted encodings, kinds it does not serve, irq lines its irqchip has not, vCPUs and
 // vectors and MSIs out of range, device states of another model, version or form, ranges that overlap, fast paths
-// that are malformed or not their device's, programs' scratch of the wrong length. Each must be refused with a typed
-// error, counted by its kind, and change nothing: the kernel's whole observable state — every device's state, what
-// it holds for the host, its counters but the refusals — is the same after each message as before the first.
+// that are malformed or not their device's, programs' scratch of the wrong length, reads and writes of guest memory
+// outside guest RAM or malformed. Each must be refused with a typed error, counted by its kind, and change nothing:
+// the kernel's whole observable state — every device's state, what it holds for the host, its counters but the
+// refusals — is the same after each message as before the first, and guest RAM is the same after the last.
 import type { AddressRange, AddressSpace, DeviceState, ErrorCode as ErrorCodeType, Message } from '@splitvisor/abi';
-import { ErrorCode, MessageTag, Op, encodeMessage, ramMemory, sameBytes } from '@splitvisor/abi';
+import { ErrorCode, MAX_MEMORY_BYTES, MessageTag, Op, encodeMessage, ramMemory, sameBytes } from '@splitvisor/abi';
 import type { KernelDomain } from '@splitvisor/kernel';
 import { ioctlBytes } from '@splitvisor/kernel';
 import type { DeviceName, Placement, Where } from '@splitvisor/placement';
@@ -51,7 +52,7 @@ function assemble(where: Placement) {
   const hostNames = (Object.entries(where.devices) as [DeviceName, Where][])
     .filter(([name, at]) => at === 'user' && (IRQCHIP_PARTS.includes(name) || DEVHOST_BUILD.devices[name] !== undefined))
     .map(([name]): string => name);
-  return { kernel, topology, irqs, hostNames, close: async () => { await link.close(); for (const release of releases) release(); } };
+  return { kernel, topology, irqs, hostNames, ram: new Uint8Array(ram), close: async () => { await link.close(); for (const release of releases) release(); } };
 }
 
 type Fixture = ReturnType<typeof assemble>;
@@ -123,6 +124,8 @@ const SPACE_BYTES: Readonly<Record<AddressSpace, number>> = { port: 0x1_0000, mm
 const REQUEST_TAGS = Object.values(MessageTag);
 const KNOWN_TAGS: ReadonlySet<number> = new Set(REQUEST_TAGS);
 const ERROR_CODES: ReadonlySet<number> = new Set(Object.values(ErrorCode));
+/** Bytes of one write past the most one request moves: made once, sent by many messages (the kernel refuses it unread). */
+const TOO_MANY_BYTES = new Uint8Array(MAX_MEMORY_BYTES + 1);
 /** Board lines in front of the irqchip (the legacy replacement select's inputs, 10000h–10004h). */
 const BOARD_LINES = [0x1_0000, 0x1_0004];
 
@@ -232,6 +235,8 @@ function families(fixture: Fixture, f: Facts): Record<string, (rng: Rng) => Case
     ...f.ranges.map((r): Message => ({ kind: r.list === 'coalesced' ? 'register-coalesced-range' : 'register-posted-range', space: r.space, address: r.address, length: r.length, enable: true })),
     ...f.descriptors.map(({ device, descriptor }) => ({ kind: 'register-fast-path', device, descriptor }) as unknown as Message),
     ...f.holdings.scratch.map(({ device, bytes }): Message => ({ kind: 'program-scratch', device, scratch: bytes })),
+    { kind: 'read-memory', address: 0x7c00, length: 0x200 },
+    { kind: 'write-memory', address: 0x7c00, bytes: Uint8Array.of(0xeb, 0xfe, 0x55, 0xaa) },
   ];
   const validBytes = valid.map((m) => encodeMessage(m));
   const rangeKind = (rng: Rng) => rng.pick([['register-coalesced-range', 'coalescedRanges'], ['register-posted-range', 'postedRanges']] as const);
@@ -410,6 +415,34 @@ function families(fixture: Fixture, f: Facts): Record<string, (rng: Rng) => Case
       const device = rng.pick(['', 'pit', 'serial', 'pm-timer', `d${rng.u32()}`].filter((d) => !loaded.some((s) => s.device === d)));
       return { family: 'program scratch', message: { kind: 'program-scratch', device, scratch: rng.bytes(rng.below(8)) }, counter: 'programScratch', code: ErrorCode.Invalid };
     },
+
+    'guest memory': (rng) => {
+      const size = fixture.ram.length;
+      const read = rng.chance(0.5);
+      const counter: Refusal = read ? 'memoryReads' : 'memoryWrites';
+      const run = (address: unknown, length: number) => (read ? { kind: 'read-memory', address, length } : { kind: 'write-memory', address, bytes: rng.bytes(length) });
+      switch (rng.below(3)) {
+        case 0: { // not wholly inside guest RAM: across its end, past it, far past it
+          const length = 1 + rng.below(64);
+          const address = rng.pick([() => size - rng.below(length), () => size + rng.below(0x1_0000), () => size + rng.below(2 ** 40), () => Number.MAX_SAFE_INTEGER - rng.below(64)])();
+          return { family: 'guest memory', message: run(address, length), counter, code: ErrorCode.Invalid };
+        }
+        case 1: // more than one request moves (the codec would not carry it)
+          return {
+            family: 'guest memory', typedOnly: true, counter, code: ErrorCode.Invalid,
+            message: read ? { kind: 'read-memory', address: rng.below(size), length: MAX_MEMORY_BYTES + 1 + rng.below(2 ** 32) } : { kind: 'write-memory', address: rng.below(size), bytes: TOO_MANY_BYTES },
+          };
+        default: { // fields no run of guest memory has
+          const address = rng.pick([-1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, '16', null]);
+          const message = rng.chance(0.5)
+            ? (read ? { kind: 'read-memory', address, length: 4 } : { kind: 'write-memory', address, bytes: rng.bytes(4) })
+            : read
+              ? { kind: 'read-memory', address: rng.below(size), length: rng.pick([-1, 2.5, Number.NaN, Number.POSITIVE_INFINITY, '4', null]) }
+              : { kind: 'write-memory', address: rng.below(size), bytes: rng.pick([[1, 2], 'ab', null, new Uint16Array(2), { length: 4 }]) };
+          return { family: 'guest memory', message, typedOnly: true, counter, code: ErrorCode.Invalid };
+        }
+      }
+    },
   };
 }
 
@@ -426,6 +459,8 @@ async function fuzz(profile: string, seed: number, count: number) {
     expect(totalRefused(kernel)).toBe(0);
     expect(f.ranges.length).toBeGreaterThan(0);
     expect(f.descriptors.map((d) => d.descriptor.kind)).toEqual(expect.arrayContaining(['counter', 'cached-read', 'program']));
+    for (let i = 0; i < fixture.ram.length; i++) fixture.ram[i] = (i * 31 + 7) & 0xff;
+    const ramBefore = fixture.ram.slice();
     const before = observe(kernel);
     let changes = 0;
     kernel.watch(() => { changes++; });
@@ -468,6 +503,7 @@ async function fuzz(profile: string, seed: number, count: number) {
     expect(totalRefused(kernel)).toBe(count);
     expect(changes).toBe(0);
     expect(fixture.irqs.length).toBe(irqsBefore);
+    expect(sameBytes(fixture.ram, ramBefore)).toBe(true);
     return { byFamily, byCode, refused: { ...kernel.refused } };
   } finally {
     await fixture.close();
@@ -478,7 +514,7 @@ describe('the kernel, sent hostile ioctls by the device host', () => {
   it('refuses 60,000 of them, under the in-kernel irqchip, each counted and changing nothing', async () => {
     const { byFamily, refused } = await fuzz('kvm-irqchip', 0x18, 60_000);
     for (const n of Object.values(byFamily)) expect(n).toBeGreaterThan(3_000);
-    for (const kind of ['irqLines', 'interrupts', 'msis', 'deviceStates', 'coalescedRanges', 'postedRanges', 'fastPaths', 'programScratch', 'unsupported', 'undecodable'] as const) {
+    for (const kind of ['irqLines', 'interrupts', 'msis', 'deviceStates', 'coalescedRanges', 'postedRanges', 'fastPaths', 'programScratch', 'memoryReads', 'memoryWrites', 'unsupported', 'undecodable'] as const) {
       expect(refused[kind]).toBeGreaterThan(500);
     }
   }, 120_000);

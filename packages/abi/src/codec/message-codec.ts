@@ -13,7 +13,7 @@ import type { Instruction } from '../fast-path-program.ts';
 import { MAX_INSTRUCTIONS, MAX_SCRATCH_BYTES } from '../fast-path-program.ts';
 import { MSR_BYTES, isAccessSize, isGuestAccessSize } from '../io-region.ts';
 import type { AddressSpace } from '../io-region.ts';
-import { ErrorCode } from '../ioctl.ts';
+import { ErrorCode, MAX_MEMORY_BYTES } from '../ioctl.ts';
 import type { ErrorReply } from '../ioctl.ts';
 import type { Message } from '../message.ts';
 import { MessageTag } from '../message.ts';
@@ -256,6 +256,19 @@ export function writeMessage(w: ByteWriter, message: Message): void {
     case 'pause':
       w.u64(message.time, 'time');
       return;
+    case 'read-memory':
+      w.u64(message.address, 'memory address');
+      w.u32(uint(message.length, MAX_MEMORY_BYTES, 'memory length'));
+      return;
+    case 'write-memory':
+      w.u64(message.address, 'memory address');
+      check(message.bytes.length <= MAX_MEMORY_BYTES, 'memory bytes');
+      w.blob(message.bytes);
+      return;
+    case 'memory':
+      check(message.bytes.length <= MAX_MEMORY_BYTES, 'memory bytes');
+      w.blob(message.bytes);
+      return;
     case 'resume':
     case 'ok':
       return;
@@ -470,6 +483,14 @@ function readFastPath(r: ByteReader): FastPathDescriptor {
   return { kind: 'counter', space, address, size, widthBits, frequencyHz, base, epoch, running };
 }
 
+/** Guest memory's bytes as a request or reply carries them: no more than one request moves (checked before anything is copied). */
+function readMemoryBytes(r: ByteReader): Uint8Array {
+  const at = r.offset;
+  const length = r.u32('memory bytes');
+  if (length > MAX_MEMORY_BYTES) r.fail('memory bytes', at);
+  return r.raw(length, 'memory bytes');
+}
+
 function readBody(r: ByteReader, kind: Message['kind']): Message {
   switch (kind) {
     case 'io':
@@ -554,6 +575,19 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
     }
     case 'pause':
       return { kind, time: r.u64('time') };
+    case 'read-memory': {
+      const address = r.u64('memory address');
+      const at = r.offset;
+      const length = r.u32('memory length');
+      if (length > MAX_MEMORY_BYTES) r.fail('memory length', at);
+      return { kind, address, length };
+    }
+    case 'write-memory': {
+      const address = r.u64('memory address');
+      return { kind, address, bytes: readMemoryBytes(r) };
+    }
+    case 'memory':
+      return { kind, bytes: readMemoryBytes(r) };
     case 'resume':
     case 'ok':
       return { kind };
