@@ -24,7 +24,6 @@ import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type * as Esbuild from 'esbuild';
 import type { ChannelEnd } from './channel.ts';
-import type { HaltPollOptions } from './halt-poll.ts';
 import type { WorkerChannel, WorkerChannelOptions } from './worker.ts';
 import { spawnWorkerChannel } from './worker.ts';
 
