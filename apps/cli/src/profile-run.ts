@@ -420,7 +420,6 @@ export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptio
   if ((options.snapshot !== undefined || resume !== undefined || options.moves !== undefined) && parts.length > 1) throw new CliError(`workload ${options.workload} is a mix of VMs run one after another: snapshot or move devices in one workload`);
   const late = (options.moves ?? []).find((m) => m.atNs >= options.durationNs);
   if (late !== undefined) throw new CliError(`--move ${late.device}:${late.to}@${late.atNs / 1e6}ms is not before the end of the run (--duration ${options.durationNs / 1e6} ms)`);
-  if (options.moves !== undefined && mode === 'live') throw new CliError('--move runs modelled (live, the device host\'s worker would have to make the device)');
   if (options.recover !== undefined) checkRecoverable(options, mode, parts.length);
   if (options.snapshot !== undefined && options.snapshot.atNs >= options.durationNs) throw new CliError(`--snapshot-at ${options.snapshot.atNs / 1e6} ms is not before the end of the run (--duration ${options.durationNs / 1e6} ms)`);
   // A mix's parts run one after another: the progress is the guest time of those done and of the one running.

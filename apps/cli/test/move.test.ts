@@ -33,10 +33,22 @@ describe('run --move', () => {
     expect(table.stdout).toMatch(/delay → discard/);
   }, 120_000);
 
+  it('moves live too, the device host in a process making the device moving in', () => {
+    const args = ['run', '--profile', 'kvm-irqchip', '--workload', 'rtc-periodic', '--duration', '20ms', '--devhost', 'process', '--json'];
+    const still = splitvisor(args);
+    const moved = splitvisor([...args, '--move', 'rtc:monitor@5ms', '--move', 'rtc:user@10ms', '--move', 'pit:user@12ms']);
+    expect(moved.status, moved.stderr).toBe(0);
+    const a = (JSON.parse(still.stdout) as { run: ProfileRun }).run;
+    const b = (JSON.parse(moved.stdout) as { run: ProfileRun }).run;
+    expect(b.progress).toEqual(a.progress);
+    expect(b.guestCycles).toBe(a.guestCycles);
+    expect(b.moves?.map((m) => [m.device, m.from, m.to])).toEqual([['rtc', 'user', 'monitor'], ['rtc', 'monitor', 'user'], ['pit', 'kernel', 'user']]);
+  }, 120_000);
+
   it('refuses a move that cannot be, in one line', () => {
     for (const [move, message] of [
       ['pic:kernel@5ms', /pic is part of the irqchip/],
-      ['disk:kernel@5ms', /disk does not move yet/],
+      ['disk:kernel@5ms', /disk in the kernel cannot raise its irq line/],
       ['vga:kernel@5ms', /vga cannot move to kernel|would change the irqchip topology|cannot raise its irq line/],
       ['nothing:user@5ms', /unknown device "nothing"/],
       ['pit:cloud@5ms', /moves to kernel, monitor or user/],

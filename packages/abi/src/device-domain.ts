@@ -99,6 +99,8 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   protected readonly now: () => Nanoseconds;
   protected readonly memory: GuestMemory;
   private readonly devices = new Map<string, StatefulDevice>();
+  /** The state-only registrations each placed device owns (`register`'s `owner`), which go when it does. */
+  private readonly owned = new Map<string, string[]>();
   /** The devices placed here by name, for the irqchip's notifiers. */
   private readonly placed = new Map<string, Device>();
   /** Which device output last raised each line: where an acknowledgement of that line goes back to. */
@@ -219,6 +221,8 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   detach(name: string): void {
     this.bus.unmap(name);
     this.devices.delete(name);
+    for (const owned of this.owned.get(name) ?? []) this.devices.delete(owned);
+    this.owned.delete(name);
     this.placed.delete(name);
     for (const timer of this.timersOf.get(name) ?? []) timer.cancel();
     this.timersOf.delete(name);
@@ -236,9 +240,14 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
     // nothing held beyond the device in a plain domain
   }
 
-  /** Makes a device's state reachable by name (one whose regions are mapped otherwise, or that has none). */
-  register(device: StatefulDevice): void {
+  /**
+   * Makes a device's state reachable by name (one whose regions are mapped
+   * otherwise, or that has none). `owner`: the placed device it belongs to
+   * (a disk's medium in memory), which takes it along when it is detached.
+   */
+  register(device: StatefulDevice, owner?: string): void {
     this.devices.set(device.name, device);
+    if (owner !== undefined) this.owned.set(owner, [...this.owned.get(owner) ?? [], device.name]);
   }
 
   getDeviceState(name: string): DeviceStateReply | ErrorReply {

@@ -34,7 +34,7 @@ export type { GuestCpu, GuestExit, GuestRun } from './guest-cpu.ts';
 export { OP_CYCLES } from './guest-cpu.ts';
 export { BUDGET, HLT, IRQ_WINDOW, NO_DATA, SHUTDOWN, WriteBuffers, ioExitRecord, mmioExitRecord, msrExitRecord, runRecord } from './guest-exit-records.ts';
 export type {
-  DeviceStateReply, ErrorReply, GetDeviceStateRequest, InterruptRequest, IrqLineRequest, MemoryReply, MsiRequest, OkReply, PauseRequest,
+  DeviceStateReply, ErrorReply, GetDeviceStateRequest, InterruptRequest, IrqLineRequest, MemoryReply, MsiRequest, OkReply, PauseRequest, PlaceDeviceRequest, RemoveDeviceRequest,
   ProgramScratchRequest, ReadMemoryRequest, RegisterCoalescedRangeRequest, RegisterFastPathRequest, Reply, Request, ResumeRequest, RunRequest,
   SetDeviceStateRequest, WriteMemoryRequest,
 } from './ioctl.ts';

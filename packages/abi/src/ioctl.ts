@@ -125,6 +125,29 @@ export interface PauseRequest {
   readonly time: Nanoseconds;
 }
 
+/**
+ * The kernel to the device host, in a live move of `device` into it: make
+ * the device here, at the board's addresses and lines, configured as
+ * `placement` (the VM's placement after the move, as JSON) says, and offer
+ * the kernel its fast paths; its state follows with set-device-state. The
+ * host answers ok, or an error when its build cannot make the device.
+ */
+export interface PlaceDeviceRequest {
+  readonly kind: 'place-device';
+  readonly device: string;
+  readonly placement: string;
+}
+
+/**
+ * The kernel to the device host, in a live move of `device` out of it: take
+ * the device out — its regions unregistered, its timers cancelled, its lines
+ * forgotten (its state was read first).
+ */
+export interface RemoveDeviceRequest {
+  readonly kind: 'remove-device';
+  readonly device: string;
+}
+
 export interface ResumeRequest {
   readonly kind: 'resume';
 }
@@ -174,6 +197,8 @@ export type Request =
   | ProgramScratchRequest
   | PauseRequest
   | ResumeRequest
+  | PlaceDeviceRequest
+  | RemoveDeviceRequest
   | ReadMemoryRequest
   | WriteMemoryRequest;
 

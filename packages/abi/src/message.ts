@@ -34,6 +34,8 @@ export const MessageTag = {
   'register-posted-range': 0x2b,
   'read-memory': 0x2c,
   'write-memory': 0x2d,
+  'place-device': 0x2e,
+  'remove-device': 0x2f,
   ok: 0x40,
   error: 0x41,
   'device-state': 0x42,

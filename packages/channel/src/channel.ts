@@ -24,6 +24,13 @@ export interface ChannelStats {
   posts: number;
   /** Calls and posts received from the peer and dispatched to the handler. */
   served: number;
+  /**
+   * Calls and posts from the peer whose frame was whole but whose body no
+   * decoder could read: a call answered with a BadMessage error, a post
+   * dropped — the stream goes on. (An unreadable reply, or a broken frame,
+   * ends the channel: nothing after it can be trusted.)
+   */
+  refused: number;
   /** Bytes written to the transport (frames, headers included); 0 for direct. */
   bytesSent: number;
   /** Waits that ended while spinning, and waits that slept (halt-poll.ts); 0 for direct. */
@@ -72,7 +79,7 @@ export class ChannelError extends Error {
 }
 
 export function emptyStats(): ChannelStats {
-  return { calls: 0, posts: 0, served: 0, bytesSent: 0, caughtSpinning: 0, slept: 0 };
+  return { calls: 0, posts: 0, served: 0, refused: 0, bytesSent: 0, caughtSpinning: 0, slept: 0 };
 }
 
 /** The answer a side without a handler gives, so the caller is not left waiting. */

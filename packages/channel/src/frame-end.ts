@@ -10,8 +10,8 @@
  * transport supplies only the bytes: how they go out, how they come in, and
  * how an end waits for them and learns the peer is gone.
  */
-import type { Message } from '@splitvisor/abi';
-import { MessageEncoder, decodeMessage, describeDecodeError, u32At } from '@splitvisor/abi';
+import type { ErrorReply, Message } from '@splitvisor/abi';
+import { MessageEncoder, badMessageReply, decodeMessage, describeDecodeError, u32At } from '@splitvisor/abi';
 import type { ChannelEnd, ChannelHandler, ChannelStats } from './channel.ts';
 import { ChannelError, NO_HANDLER_REPLY, emptyStats } from './channel.ts';
 
@@ -27,6 +27,8 @@ interface Frame {
   readonly type: FrameType;
   readonly seq: number;
   readonly message: Message;
+  /** A call or post whose body no decoder could read (its framing intact): the answer it gets; the message is a stand-in. */
+  readonly undecodable?: ErrorReply;
 }
 
 /** Bytes received but not yet parsed into frames. */
@@ -181,8 +183,7 @@ export abstract class FramedEnd implements ChannelEnd {
     for (let frame = this.parseFrame(); frame !== undefined; frame = this.parseFrame()) {
       if (frame.type === FrameType.reply) {
         this.routeReply(frame);
-      } else {
-        this.dispatch(frame);
+      } else if (this.dispatch(frame)) {
         served++;
       }
       this.pump();
@@ -211,20 +212,26 @@ export abstract class FramedEnd implements ChannelEnd {
     return error;
   }
 
-  private dispatch(frame: Frame): void {
+  /** Serves a call, post or sync from the peer; false when it was refused instead (its body no message). */
+  private dispatch(frame: Frame): boolean {
+    if (frame.undecodable !== undefined) {
+      // EBADMSG, as the kernel answers an ioctl it cannot parse: counted, and a call still gets its answer.
+      this.stats.refused++;
+      if (frame.type === FrameType.call) this.writeFrame(FrameType.reply, frame.seq, frame.undecodable);
+      return false;
+    }
     this.stats.served++;
     if (frame.type === FrameType.post) {
       this.guard(() => { this.handler?.onPost(frame.message); });
-      return;
-    }
-    if (frame.type === FrameType.sync) {
+    } else if (frame.type === FrameType.sync) {
       // Everything the peer sent before it has been served (frames are served in order).
       this.writeFrame(FrameType.reply, frame.seq, OK);
-      return;
+    } else {
+      // A reply no peer could decode is the handler's failure too.
+      const length = this.guard(() => this.encoder.encodeInPlace(this.handler?.onCall(frame.message) ?? NO_HANDLER_REPLY));
+      this.writeEncoded(FrameType.reply, frame.seq, length);
     }
-    // A reply no peer could decode is the handler's failure too.
-    const length = this.guard(() => this.encoder.encodeInPlace(this.handler?.onCall(frame.message) ?? NO_HANDLER_REPLY));
-    this.writeEncoded(FrameType.reply, frame.seq, length);
+    return true;
   }
 
   /** A handler that throws takes its end down with it: the peer is told, then the error goes on up. */
@@ -261,6 +268,19 @@ export abstract class FramedEnd implements ChannelEnd {
     this.stats.bytesSent += FRAME_HEADER_BYTES + length;
   }
 
+  /**
+   * A frame of any type and body, unchecked — how a broken or hostile
+   * peer's bytes look (the tests' peer that sends them).
+   */
+  protected writeRawFrame(type: number, seq: number, body: Uint8Array): void {
+    this.headerView.setUint32(0, body.length, true);
+    this.headerView.setUint32(4, type, true);
+    this.headerView.setUint32(8, seq, true);
+    this.write(this.header, FRAME_HEADER_BYTES);
+    this.write(body, body.length);
+    this.publish();
+  }
+
   // --- reading -------------------------------------------------------------
 
   private parseFrame(): Frame | undefined {
@@ -283,8 +303,11 @@ export abstract class FramedEnd implements ChannelEnd {
       return { type: typeWord, seq, message: OK };
     }
     const decoded = decodeMessage(inbox.bytes, bodyStart, bodyStart + length);
-    if (!decoded.ok) throw this.broken(`undecodable message: ${describeDecodeError(decoded)}`);
-    return { type: typeWord, seq, message: decoded.message };
+    if (decoded.ok) return { type: typeWord, seq, message: decoded.message };
+    // A reply that cannot be read leaves its call without an answer: the peer is broken. A call or post whose
+    // frame is whole but whose body is not a message is the peer's bad request: refused, and the stream goes on.
+    if (typeWord === FrameType.reply) throw this.broken(`undecodable reply: ${describeDecodeError(decoded)}`);
+    return { type: typeWord, seq, message: OK, undecodable: badMessageReply(decoded) };
   }
 
   /** The next frame from the peer, blocking until one arrives (see `receive`). */

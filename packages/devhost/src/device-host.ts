@@ -32,6 +32,14 @@ export interface DeviceHostOptions {
   readonly timers: DomainTimers;
   /** Guest RAM as this process maps it (a SharedArrayBuffer shared with the VM), for its devices' DMA. */
   readonly memory?: GuestMemory;
+  /**
+   * Makes `device` in this host as `placement` (JSON) configures it, and
+   * offers its fast paths — a live move into the host (`place-device`).
+   * Throws when it cannot; without it, the host makes no devices.
+   */
+  readonly place?: (host: DeviceHost, device: string, placement: string) => void;
+  /** Told of a device taken out (`remove-device`), once it is: what the host opened for it is released. */
+  readonly removed?: (device: string) => void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -114,11 +122,16 @@ export class DeviceHost extends DeviceDomain<'user'> {
   private reached: Nanoseconds = 0;
   readonly handled = { io: 0, mmio: 0, msr: 0, intr: 0, irqLines: 0, msis: 0, injected: 0, windows: 0, halts: 0, ioapicEois: 0, fastPaths: 0, coalescedWrites: 0, cachedReads: 0, programLoads: 0, programScratches: 0, posted: 0 };
 
+  private readonly maker: DeviceHostOptions['place'];
+  private readonly removed: DeviceHostOptions['removed'];
+
   constructor(end: ChannelEnd, options: DeviceHostOptions) {
     const served = { time: 0 };
     super('user', { now: () => served.time, timers: options.timers, ...(options.memory === undefined ? {} : { memory: options.memory }) });
     this.served = served;
     this.end = end;
+    this.maker = options.place;
+    this.removed = options.removed;
     end.setHandler(this.handler());
   }
 
@@ -442,6 +455,13 @@ export class DeviceHost extends DeviceDomain<'user'> {
           case 'pause':
             this.pause(message.time);
             return { kind: 'ok' };
+          case 'remove-device':
+            if (this.getDeviceState(message.device).kind === 'error') return { kind: 'error', code: ErrorCode.NoDevice, message: `no device ${message.device} in the device host to remove` };
+            this.detach(message.device);
+            this.removed?.(message.device);
+            return { kind: 'ok' };
+          case 'place-device':
+            return this.placeDevice(message.device, message.placement);
           case 'resume':
             this.refreshAll();
             // The kernel starts (or resumes) the guest: lines set meanwhile — at power-on, by a restore — go now,
@@ -462,6 +482,18 @@ export class DeviceHost extends DeviceDomain<'user'> {
         }
       },
     };
+  }
+
+  /** `place-device`: the device made here by the hook the host was given, or why not. */
+  private placeDevice(device: string, placement: string): Message {
+    if (this.maker === undefined) return { kind: 'error', code: ErrorCode.Unsupported, message: 'this device host makes no devices' };
+    if (this.getDeviceState(device).kind !== 'error') return { kind: 'error', code: ErrorCode.Invalid, message: `${device} is in the device host already` };
+    try {
+      this.maker(this, device, placement);
+    } catch (error) {
+      return { kind: 'error', code: ErrorCode.Invalid, message: `${device} cannot be made in the device host: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    return { kind: 'ok' };
   }
 
   /** The ring's writes, in the order the guest made them, at the time of the exit that brought them. */

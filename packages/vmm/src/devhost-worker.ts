@@ -8,10 +8,10 @@ import { connectParent } from '@splitvisor/channel';
 import type { DeviceName, Placement } from '@splitvisor/placement';
 import { DEVHOST_BUILD } from './devhost-build.ts';
 import type { BoardOptions, Release } from './devices.ts';
-import { registryOf } from './devices.ts';
+import { registryOf, releaseDevice } from './devices.ts';
 import type { DeviceHostFaults } from './fault-injection.ts';
 import { failingEnd } from './fault-injection.ts';
-import { assembleDeviceHost } from './host-assembly.ts';
+import { assembleDeviceHost, placeInHost } from './host-assembly.ts';
 import type { IrqchipTopology } from './irqchip-topology.ts';
 
 interface DevhostData {
@@ -31,11 +31,17 @@ const connection = connectParent();
 const { placement, topology, board, ram, memoryBytes, devices, faults } = connection.data as DevhostData;
 const end = faults === undefined ? connection.end : failingEnd(connection.end, faults);
 const memory: GuestMemory = ram !== undefined ? ramMemory(new Uint8Array(ram)) : ioctlMemory((message) => end.call(message), memoryBytes ?? 0);
-const host = DEVHOST_BUILD.create(end, memory);
-
 const releases: Release[] = [];
+const registry = registryOf(devices, DEVHOST_BUILD.devices);
+// A device moving in (`place-device`): made here as the VM's placement after the move configures it; one moving
+// out (`remove-device`): its medium's file flushed and closed, for its new domain to open.
+const host = DEVHOST_BUILD.create(end, memory, {
+  place: (into, device, moved) => { placeInHost(into, JSON.parse(moved) as Placement, device as DeviceName, registry, board, releases); },
+  removed: (device) => { releaseDevice(releases, device as DeviceName); },
+});
+
 try {
-  assembleDeviceHost(host, placement, topology, { irqchip: DEVHOST_BUILD.irqchip, devices: registryOf(devices, DEVHOST_BUILD.devices) }, {}, board, releases);
+  assembleDeviceHost(host, placement, topology, { irqchip: DEVHOST_BUILD.irqchip, devices: registry }, {}, board, releases);
 } catch (error) {
   // What the in-thread host's assembly would throw — an image that is not there or of a size its drive cannot take —
   // is the answer to the kernel's first call, one line for the user as in modelled mode; a host that died of it

@@ -274,6 +274,20 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
     return reply.kind === 'ok' || reply.kind === 'error' ? reply : unexpected(reply, 'set-device-state');
   }
 
+  /** A device moving in: the host makes it as `placement` (the VM's, after the move) configures it. */
+  placeDevice(name: string, placement: Placement): void {
+    const reply = this.guarded(performance.now(), undefined, () => this.end.call({ kind: 'place-device', device: name, placement: JSON.stringify(placement) }));
+    if (reply.kind === 'error') throw new VmError(reply.message);
+    if (reply.kind !== 'ok') unexpected(reply, 'place-device');
+  }
+
+  /** A device moving out: the host takes it out (its state was read first). */
+  removeDevice(name: string): void {
+    const reply = this.guarded(performance.now(), undefined, () => this.end.call({ kind: 'remove-device', device: name }));
+    if (reply.kind === 'error') throw new VmError(reply.message);
+    if (reply.kind !== 'ok') unexpected(reply, 'remove-device');
+  }
+
   /** Stops the worker (it flushes and closes what it opened); in-thread, nothing to stop. */
   async close(): Promise<void> {
     await this.shutdownWorker?.();

@@ -37,8 +37,22 @@ export interface BoardOptions {
 
 export const DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;
 
-/** What a domain must release when the VM stops: write caches flushed, image files closed. */
-export type Release = () => void;
+/**
+ * What a domain must release when the VM stops: write caches flushed, image
+ * files closed — tagged with the device whose it is, which releases it
+ * early when it moves away (`releaseDevice`).
+ */
+export type Release = (() => void) & { readonly device?: DeviceName };
+
+/** Runs and drops `device`'s releases: it leaves its domain, its caches flushed and its files closed before another opens them. */
+export function releaseDevice(releases: Release[], device: DeviceName): void {
+  for (let i = releases.length - 1; i >= 0; i--) {
+    const release = releases[i];
+    if (release?.device !== device) continue;
+    releases.splice(i, 1);
+    release();
+  }
+}
 
 /** Chips one domain's devices share: the 8237 pair the floppy controller moves its data through. */
 export interface Shared {
@@ -78,7 +92,9 @@ export function createDevices(placement: Placement, where: Where, domain: Device
     if (slot === undefined) continue;
     const factory = registry[name];
     if (factory === undefined) continue;
-    const device = factory({ context: contextOf(name), placement, board, releases, shared, contextOf, sinks, register: (state) => { domain.register(state); } });
+    const own: Release[] = [];
+    const device = factory({ context: contextOf(name), placement, board, releases: own, shared, contextOf, sinks, register: (state) => { domain.register(state, name); } });
+    for (const release of own) releases.push(Object.assign(() => { release(); }, { device: name }));
     placeOnBoard(domain, name, device);
     created.push({ name, device, bases: new Map(slot.regions.map((r) => [r.region, r.base])) });
   }

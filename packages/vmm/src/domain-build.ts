@@ -10,6 +10,7 @@
 import type { GuestMemory, Nanoseconds } from '@splitvisor/abi';
 import type { ChannelEnd } from '@splitvisor/channel';
 import { TimerQueue } from '@splitvisor/clock';
+import type { DeviceHostOptions } from '@splitvisor/devhost';
 import { DeviceHost } from '@splitvisor/devhost';
 import type { KernelDomainOptions } from '@splitvisor/kernel';
 import { KernelDomain } from '@splitvisor/kernel';
@@ -30,8 +31,8 @@ export interface MonitorBuild {
 }
 
 export interface DevhostBuild {
-  /** The device host on its end of the channel, its devices' DMA into `memory`. */
-  readonly create: (end: ChannelEnd, memory: GuestMemory) => DeviceHost;
+  /** The device host on its end of the channel, its devices' DMA into `memory`; `moves` make a device moving in and release one moving out. */
+  readonly create: (end: ChannelEnd, memory: GuestMemory, moves?: Pick<DeviceHostOptions, 'place' | 'removed'>) => DeviceHost;
   readonly devices: DeviceRegistry;
   readonly irqchip: HostIrqchipParts;
 }
@@ -46,4 +47,4 @@ export interface VmBuild {
 /** How each domain is made: the full build's and every build generated for a placement. */
 export const makeKernel: KernelBuild['create'] = (now, options) => new KernelDomain(now, options);
 export const makeMonitor: MonitorBuild['create'] = (now, memory) => new MonitorDomain(now, memory);
-export const makeDeviceHost: DevhostBuild['create'] = (end, memory) => new DeviceHost(end, { timers: new TimerQueue(), memory });
+export const makeDeviceHost: DevhostBuild['create'] = (end, memory, moves = {}) => new DeviceHost(end, { timers: new TimerQueue(), memory, ...moves });

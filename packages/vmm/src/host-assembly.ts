@@ -7,10 +7,12 @@
  */
 import type { AddressRange, CachedReadDescriptor, Device, ProgramDescriptor, RegionSpan } from '@splitvisor/abi';
 import type { DeviceHost } from '@splitvisor/devhost';
-import type { Placement } from '@splitvisor/placement';
+import type { DeviceName, Placement } from '@splitvisor/placement';
 import { fastPathFor } from '@splitvisor/placement';
-import type { BoardOptions, Created, Release } from './devices.ts';
+import type { DeviceRegistry } from './device-factories.ts';
+import type { BoardOptions, Created, Release, Sinks } from './devices.ts';
 import { createDevices } from './devices.ts';
+import { moveGroup } from './device-move.ts';
 import type { DevhostBuild } from './domain-build.ts';
 import type { IrqchipTopology, IrqObservers } from './irqchip-topology.ts';
 import { wireHostIrqchip } from './irqchip-topology.ts';
@@ -59,6 +61,19 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, topol
     ...(board.tscHz === undefined ? {} : { tscHz: board.tscHz }),
   }, build.irqchip);
   const created = createDevices(placement, 'user', host, build.devices, board, releases, observers.console === undefined ? {} : { console: observers.console });
+  offerFastPaths(host, placement, created);
+}
+
+/**
+ * `name` — with the devices that share its domain — made in the device host
+ * as `placement` places and configures it: a device moving into the host,
+ * in this thread or through `place-device` in the host's worker or process.
+ * Their fast paths are offered.
+ */
+export function placeInHost(host: DeviceHost, placement: Placement, name: DeviceName, registry: DeviceRegistry, board: BoardOptions, releases: Release[], sinks: Sinks = {}): void {
+  const devices = Object.fromEntries(moveGroup(name).filter((device) => placement.devices[device] === 'user').map((device) => [device, 'user'])) as Placement['devices'];
+  const created = createDevices({ ...placement, devices }, 'user', host, registry, board, releases, sinks);
+  if (created.length === 0) throw new Error(`this device host's build cannot make ${name}`);
   offerFastPaths(host, placement, created);
 }
 

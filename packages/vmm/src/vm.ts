@@ -41,7 +41,7 @@ import { RunLoop, Vcpus } from '@splitvisor/monitor';
 import type { DeviceName, Placement, Where } from '@splitvisor/placement';
 import { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
 import type { BoardOptions, Release, Sinks } from './devices.ts';
-import { DEFAULT_MEMORY_BYTES, createDevices, unmodelledDevices } from './devices.ts';
+import { DEFAULT_MEMORY_BYTES, createDevices, releaseDevice, unmodelledDevices } from './devices.ts';
 import { DEVHOST_BUILD } from './devhost-build.ts';
 import type { LiveTransport } from './device-host-link.ts';
 import { DeviceHostLink } from './device-host-link.ts';
@@ -52,8 +52,8 @@ import { MONITOR_BUILD } from './monitor-build.ts';
 import { LAPIC_OF_CPU, checkIrqchipParts, irqchipTopology, wireVmIrqchip } from './irqchip-topology.ts';
 import { MonotonicHostClock } from './monotonic-host-clock.ts';
 import type { DeviceMove } from './device-move.ts';
-import { UNMOVABLE, movedPlacement } from './device-move.ts';
-import { offerFastPaths } from './host-assembly.ts';
+import { moveGroup, movedPlacement } from './device-move.ts';
+import { placeInHost } from './host-assembly.ts';
 import type { VcpuSnapshot, VmSnapshot } from './vm-snapshot.ts';
 import { CONSOLE_KEPT, IRQCHIP_STATES, SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from './vm-snapshot.ts';
 import { mediaName } from './memory-media.ts';
@@ -481,59 +481,66 @@ export class Vm {
    * the host resumed. The guest sees what it would have seen; only where
    * its exits land changes. A lost-tick policy that paces by the irqchip's
    * ack notifier cannot follow a device out of the irqchip's domain: it
-   * becomes the device's default there (said in the move). Modelled mode;
-   * not the irqchip's chips, nor a device with media (its image goes with it,
-   * not yet) or the 8237 the floppy shares.
+   * becomes the device's default there (said in the move). Modelled or live
+   * (a live host makes a device moving in with its own build, `place-device`,
+   * and takes one moving out, `remove-device`); not the irqchip's chips. A
+   * device moves with those that must share its domain (the floppy with its
+   * 8237), and with its medium: one in memory as its state, an image file
+   * flushed and closed where it was and opened where it goes.
    */
   move(name: DeviceName, to: Place): DeviceMove {
     const from = this.whereIs(name);
     if (from === undefined) throw new VmError(`this VM has no device ${name} to move`);
     if (from === to) throw new VmError(`${name} is in ${to} already`);
-    if (this.mode === 'live') throw new VmError('a device moves with the device host in this thread (modelled mode); live, the worker would have to make it');
     if (IRQCHIP_PARTS.includes(name)) throw new VmError(`${name} is part of the irqchip, which does not move (its topology is the VM's)`);
-    if (UNMOVABLE.includes(name)) throw new VmError(`${name} does not move yet: its medium (or the floppy's DMA) would have to go with it`);
+    // The devices that share its domain go with it: the floppy controller and its 8237, made together there.
+    const group = moveGroup(name).filter((device) => this.whereIs(device) === from);
     const registry = { kernel: this.build.kernel.devices, monitor: this.build.monitor.devices, user: this.build.devhost.devices }[to];
-    if (registry[name] === undefined) throw new VmError(`the ${to} domain's build cannot make ${name}`);
-    const { placement: next, policy } = movedPlacement(this.where, name, to);
+    const unmade = group.find((device) => registry[device] === undefined);
+    if (unmade !== undefined) throw new VmError(`the ${to} domain's build cannot make ${unmade}`);
+    const { placement: next, policy } = movedPlacement(this.where, group, to);
     if (irqchipTopology(next, this.unmodelled) !== this.irqchip) throw new VmError(`${name} in ${to} would change the irqchip topology`);
     const atNs = this.devicesNow();
     for (const loop of this.loops) loop.settle();
     this.link.pause(atNs);
-    const states = this.stateNames().filter((entry) => entry.device === name).map((entry) => ({ name: entry.name, state: this.deviceState(entry.name, name) }));
-    if (from === 'user') {
-      this.hostDomain().detach(name);
-      this.kernel.forgetHostDevice(name);
-    } else {
-      (from === 'kernel' ? this.kernel : this.monitor).detach(name);
+    const states = this.stateNames().filter((entry) => group.includes(entry.device as DeviceName)).map((entry) => ({ name: entry.name, device: entry.device, state: this.deviceState(entry.name, entry.device) }));
+    for (const device of group) {
+      // Out of its domain: regions, timers, lines, what it registered — and its medium's file flushed and closed
+      // before its new domain opens it.
+      if (from === 'user') {
+        if (this.link.host !== undefined) this.link.host.detach(device);
+        else this.link.removeDevice(device);
+        this.kernel.forgetHostDevice(device);
+      } else {
+        (from === 'kernel' ? this.kernel : this.monitor).detach(device);
+      }
+      if (from !== 'user' || this.link.host !== undefined) releaseDevice(this.releases, device);
     }
     this.where = next;
     // The chips as they stand: a device made anew drives its lines at power-on and again at its state, edges the
     // running machine never had (and one whose pacing changed drives them otherwise); the chips keep their state,
     // and take the levels the wires have once it is in.
     const chips = this.irqchip === 'in-kernel' || this.irqchip === 'monitor' ? { pic: this.deviceState('pic'), ioapic: this.deviceState('ioapic') } : undefined;
-    const domain = to === 'user' ? this.hostDomain() : to === 'kernel' ? this.kernel : this.monitor;
-    const created = createDevices({ ...next, devices: { [name]: to } as Placement['devices'] }, to, domain, registry, this.madeBoard, this.releases, this.sinks());
     if (to === 'user') {
-      this.kernel.addHostDevice((PC_BOARD[name]?.regions ?? []).map((r) => ({ device: name, space: r.space, address: r.base, length: r.length })));
-      offerFastPaths(this.hostDomain(), next, created);
+      // Its windows first: the fast paths it is offered as it is made are checked against them.
+      this.kernel.addHostDevice(group.flatMap((device) => (PC_BOARD[device]?.regions ?? []).map((r) => ({ device, space: r.space, address: r.base, length: r.length }))));
+      if (this.link.host !== undefined) placeInHost(this.link.host, next, name, registry, this.madeBoard, this.releases, this.sinks());
+      else this.link.placeDevice(name, next); // the host's worker or process makes it (and its partners) with its own build
+    } else {
+      const devices = Object.fromEntries(group.map((device) => [device, to])) as Placement['devices'];
+      createDevices({ ...next, devices }, to, to === 'kernel' ? this.kernel : this.monitor, registry, this.madeBoard, this.releases, this.sinks());
     }
-    for (const { name: state, state: value } of states) this.setDeviceState(state, value, name);
+    for (const { name: state, device, state: value } of states) this.setDeviceState(state, value, device);
     this.link.powerOn(); // the lines it set and what its host registered go now; the host's deadline comes back
     if (chips !== undefined) {
       this.restoreChip('pic', chips.pic);
       this.restoreChip('ioapic', chips.ioapic);
     }
     for (const loop of this.loops) loop.userResumed({ deadline: this.link.deadline, deadlineOwner: this.link.deadlineOwner });
-    const move: DeviceMove = { device: name, from, to, atNs, ...(policy === undefined ? {} : { lostTicks: policy }) };
-    this.moves.push(move);
+    const moves: DeviceMove[] = group.map((device) => ({ device, from, to, atNs, ...(policy === undefined || device !== name ? {} : { lostTicks: policy }) }));
+    this.moves.push(...moves);
+    const [move] = moves as [DeviceMove];
     return move;
-  }
-
-  /** The device host in this thread (modelled mode). */
-  private hostDomain(): DeviceHost {
-    const host = this.link.host;
-    if (host === undefined) throw new VmError('the device host runs in its worker: nothing in this thread to move into or out of it');
-    return host;
   }
 
   // --- snapshots -----------------------------------------------------------------------

@@ -256,6 +256,13 @@ export function writeMessage(w: ByteWriter, message: Message): void {
     case 'pause':
       w.u64(message.time, 'time');
       return;
+    case 'place-device':
+      w.string(message.device, 'device');
+      w.string(message.placement, 'placement');
+      return;
+    case 'remove-device':
+      w.string(message.device, 'device');
+      return;
     case 'read-memory':
       w.u64(message.address, 'memory address');
       w.u32(uint(message.length, MAX_MEMORY_BYTES, 'memory length'));
@@ -575,6 +582,10 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
     }
     case 'pause':
       return { kind, time: r.u64('time') };
+    case 'place-device':
+      return { kind, device: r.string('device'), placement: r.string('placement') };
+    case 'remove-device':
+      return { kind, device: r.string('device') };
     case 'read-memory': {
       const address = r.u64('memory address');
       const at = r.offset;
