@@ -129,7 +129,7 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
    */
   readonly refused = {
     irqLines: 0, interrupts: 0, msis: 0, deviceStates: 0, coalescedRanges: 0, postedRanges: 0, fastPaths: 0, programScratch: 0,
-    memoryReads: 0, memoryWrites: 0, unsupported: 0, undecodable: 0,
+    memoryReads: 0, memoryWrites: 0, pauses: 0, unsupported: 0, undecodable: 0,
   };
   /** Counter reads answered from virtual time (seed 002's generic counter). */
   readonly counterReads = { served: 0 };
@@ -149,11 +149,22 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
   private hostWindows: Map<string, AddressRange[]> | undefined;
   /** The names of the devices whose state is held here, in the order they came. */
   private readonly names: string[] = [];
+  /** `pause`: the guest's stop, its devices' now until `resume`; undefined while the guest may run. */
+  private readonly stop: { at: Nanoseconds | undefined };
+  private readonly guestNow: () => Nanoseconds;
 
   constructor(now: () => Nanoseconds, options: KernelDomainOptions = {}) {
-    super('kernel', { now, timers: new TimerQueue(), memory: options.memory ?? NO_MEMORY });
+    const stop: { at: Nanoseconds | undefined } = { at: undefined };
+    super('kernel', { now: () => stop.at ?? now(), timers: new TimerQueue(), memory: options.memory ?? NO_MEMORY });
+    this.stop = stop;
+    this.guestNow = now;
     this.hostDeadline = options.hostDeadline ?? (() => NEVER);
     this.hostPending = options.hostPending ?? (() => false);
+  }
+
+  /** Paused (`pause` until `resume`): no timer of the in-kernel devices runs, whatever time the caller names. */
+  override runDue(now: Nanoseconds): void {
+    if (this.stop.at === undefined) super.runDue(now);
   }
 
   /** Where MSIs go (KVM_SIGNAL_MSI): the in-kernel local APICs; unset, the ioctl is refused (no in-kernel APICs). */
@@ -522,6 +533,19 @@ export class KernelDomain extends DeviceDomain<'kernel'> {
         if (!this.memory.write(address, bytes)) return this.refuse('memoryWrites', `write-memory: ${bytes.length} bytes at ${hex(address)} are not guest RAM`);
         return OK;
       }
+      case 'pause': {
+        // The guest stopped at `time` (a snapshot, a device moving): the in-kernel devices' now, and no timer of
+        // theirs runs (one due stays due) until `resume`. A guest cannot be stopped where it has not been.
+        const { time } = request;
+        if (!isUint(time, Number.MAX_SAFE_INTEGER)) return this.refuse('pauses', `pause: ${shown(time)} is no time`);
+        if (time > this.guestNow()) return this.refuse('pauses', `pause: the guest is at ${this.guestNow()} ns, not yet at ${time}`);
+        this.stop.at = time;
+        return OK;
+      }
+      case 'resume':
+        // The guest runs again: its devices' time is its clock's, their timers run as they fall due.
+        this.stop.at = undefined;
+        return OK;
       default: {
         const kind: unknown = (request as { readonly kind?: unknown }).kind;
         return this.refuse('unsupported', `${shown(kind)} is not a kernel ioctl`, ErrorCode.Unsupported);

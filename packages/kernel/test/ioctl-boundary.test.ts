@@ -370,12 +370,37 @@ describe('guest memory (read-memory, write-memory: Xen\'s grant copy)', () => {
   });
 });
 
+describe('pause and resume', () => {
+  it('stops the in-kernel devices at the guest\'s time: their now is the stop, no timer of theirs runs, until resume', () => {
+    let guest = 1_000_000;
+    const domain = new KernelDomain(() => guest);
+    const fired: number[] = [];
+    const context = domain.context('timer', () => 0);
+    context.timer(() => { fired.push(context.now()); }).arm(1_500_000);
+    expect(domain.ioctl({ kind: 'pause', time: 1_000_000 })).toEqual({ kind: 'ok' });
+    guest = 3_000_000; // whatever the caller's clock says meanwhile
+    expect(context.now()).toBe(1_000_000);
+    domain.runDue(3_000_000);
+    expect(fired).toEqual([]); // due, and not run while paused
+    expect(domain.ioctl({ kind: 'resume' })).toEqual({ kind: 'ok' });
+    expect(context.now()).toBe(3_000_000);
+    domain.runDue(3_000_000);
+    expect(fired).toEqual([3_000_000]);
+  });
+
+  it('refuses a stop where the guest has not been, or no time at all', () => {
+    const domain = new KernelDomain(() => 5_000);
+    expectRefused(domain, { kind: 'pause', time: 5_001 }, 'pauses', ErrorCode.Invalid, /the guest is at 5000 ns, not yet at 5001/);
+    for (const time of [-1, 0.5, Number.NaN, '7', null]) expectRefused(domain, { kind: 'pause', time }, 'pauses', ErrorCode.Invalid, /is no time/);
+  });
+});
+
 describe('what is no kernel ioctl', () => {
   it.each<[string, unknown]>([
     ['an exit', { kind: 'hlt', vcpu: 0, time: 0, ifFlag: true, readyForInterruptInjection: true }],
     ['a reply', { kind: 'ok' }],
     ['a memory reply', { kind: 'memory', bytes: new Uint8Array(4) }],
-    ['pause', { kind: 'pause', time: 0 }],
+    ['a device-state reply', { kind: 'device-state', device: 'pit', state: { model: 'i8254', version: 1 } }],
     ['a kind the protocol has not', { kind: 'frobnicate', gsi: 3 }],
     ['no kind', { gsi: 3, level: true }],
   ])('refuses %s with ENOTTY', (_what, request) => {

@@ -502,45 +502,63 @@ export class Vm {
     if (irqchipTopology(next, this.unmodelled) !== this.irqchip) throw new VmError(`${name} in ${to} would change the irqchip topology`);
     const atNs = this.devicesNow();
     for (const loop of this.loops) loop.settle();
-    this.link.pause(atNs);
-    const states = this.stateNames().filter((entry) => group.includes(entry.device as DeviceName)).map((entry) => ({ name: entry.name, device: entry.device, state: this.deviceState(entry.name, entry.device) }));
-    for (const device of group) {
-      // Out of its domain: regions, timers, lines, what it registered — and its medium's file flushed and closed
-      // before its new domain opens it.
-      if (from === 'user') {
-        if (this.link.host !== undefined) this.link.host.detach(device);
-        else this.link.removeDevice(device);
-        this.kernel.forgetHostDevice(device);
-      } else {
-        (from === 'kernel' ? this.kernel : this.monitor).detach(device);
+    return this.whilePaused(atNs, () => {
+      const states = this.stateNames().filter((entry) => group.includes(entry.device as DeviceName)).map((entry) => ({ name: entry.name, device: entry.device, state: this.deviceState(entry.name, entry.device) }));
+      for (const device of group) {
+        // Out of its domain: regions, timers, lines, what it registered — and its medium's file flushed and closed
+        // before its new domain opens it.
+        if (from === 'user') {
+          if (this.link.host !== undefined) this.link.host.detach(device);
+          else this.link.removeDevice(device);
+          this.kernel.forgetHostDevice(device);
+        } else {
+          (from === 'kernel' ? this.kernel : this.monitor).detach(device);
+        }
+        if (from !== 'user' || this.link.host !== undefined) releaseDevice(this.releases, device);
       }
-      if (from !== 'user' || this.link.host !== undefined) releaseDevice(this.releases, device);
+      this.where = next;
+      // The chips as they stand: a device made anew drives its lines at power-on and again at its state, edges the
+      // running machine never had (and one whose pacing changed drives them otherwise); the chips keep their state,
+      // and take the levels the wires have once it is in.
+      const chips = this.irqchip === 'in-kernel' || this.irqchip === 'monitor' ? { pic: this.deviceState('pic'), ioapic: this.deviceState('ioapic') } : undefined;
+      if (to === 'user') {
+        // Its windows first: the fast paths it is offered as it is made are checked against them.
+        this.kernel.addHostDevice(group.flatMap((device) => (PC_BOARD[device]?.regions ?? []).map((r) => ({ device, space: r.space, address: r.base, length: r.length }))));
+        if (this.link.host !== undefined) placeInHost(this.link.host, next, name, registry, this.madeBoard, this.releases, this.sinks());
+        else this.link.placeDevice(name, next); // the host's worker or process makes it (and its partners) with its own build
+      } else {
+        const devices = Object.fromEntries(group.map((device) => [device, to])) as Placement['devices'];
+        createDevices({ ...next, devices }, to, to === 'kernel' ? this.kernel : this.monitor, registry, this.madeBoard, this.releases, this.sinks());
+      }
+      for (const { name: state, device, state: value } of states) this.setDeviceState(state, value, device);
+      this.link.powerOn(); // the lines it set and what its host registered go now; the host's deadline comes back
+      if (chips !== undefined) {
+        this.restoreChip('pic', chips.pic);
+        this.restoreChip('ioapic', chips.ioapic);
+      }
+      for (const loop of this.loops) loop.userResumed({ deadline: this.link.deadline, deadlineOwner: this.link.deadlineOwner });
+      const moves: DeviceMove[] = group.map((device) => ({ device, from, to, atNs, ...(policy === undefined || device !== name ? {} : { lostTicks: policy }) }));
+      this.moves.push(...moves);
+      const [move] = moves as [DeviceMove];
+      return move;
+    });
+  }
+
+  /**
+   * `body` with the guest stopped at `time` in every domain: the device host
+   * paused (`pause`: its ring applied, `time` its devices' now) and the
+   * kernel too (`pause`: its devices' now, no timer of theirs run) — resumed
+   * after, the host by its next exit.
+   */
+  private whilePaused<T>(time: Nanoseconds, body: () => T): T {
+    this.link.pause(time);
+    const paused = this.kernel.ioctl({ kind: 'pause', time });
+    if (paused.kind !== 'ok') throw new VmError(`the kernel would not pause at ${time} ns: ${paused.kind === 'error' ? paused.message : paused.kind}`);
+    try {
+      return body();
+    } finally {
+      this.kernel.ioctl({ kind: 'resume' });
     }
-    this.where = next;
-    // The chips as they stand: a device made anew drives its lines at power-on and again at its state, edges the
-    // running machine never had (and one whose pacing changed drives them otherwise); the chips keep their state,
-    // and take the levels the wires have once it is in.
-    const chips = this.irqchip === 'in-kernel' || this.irqchip === 'monitor' ? { pic: this.deviceState('pic'), ioapic: this.deviceState('ioapic') } : undefined;
-    if (to === 'user') {
-      // Its windows first: the fast paths it is offered as it is made are checked against them.
-      this.kernel.addHostDevice(group.flatMap((device) => (PC_BOARD[device]?.regions ?? []).map((r) => ({ device, space: r.space, address: r.base, length: r.length }))));
-      if (this.link.host !== undefined) placeInHost(this.link.host, next, name, registry, this.madeBoard, this.releases, this.sinks());
-      else this.link.placeDevice(name, next); // the host's worker or process makes it (and its partners) with its own build
-    } else {
-      const devices = Object.fromEntries(group.map((device) => [device, to])) as Placement['devices'];
-      createDevices({ ...next, devices }, to, to === 'kernel' ? this.kernel : this.monitor, registry, this.madeBoard, this.releases, this.sinks());
-    }
-    for (const { name: state, device, state: value } of states) this.setDeviceState(state, value, device);
-    this.link.powerOn(); // the lines it set and what its host registered go now; the host's deadline comes back
-    if (chips !== undefined) {
-      this.restoreChip('pic', chips.pic);
-      this.restoreChip('ioapic', chips.ioapic);
-    }
-    for (const loop of this.loops) loop.userResumed({ deadline: this.link.deadline, deadlineOwner: this.link.deadlineOwner });
-    const moves: DeviceMove[] = group.map((device) => ({ device, from, to, atNs, ...(policy === undefined || device !== name ? {} : { lostTicks: policy }) }));
-    this.moves.push(...moves);
-    const [move] = moves as [DeviceMove];
-    return move;
   }
 
   // --- snapshots -----------------------------------------------------------------------
@@ -561,23 +579,24 @@ export class Vm {
       return { cpu: cpu.saveState(), tsc: this.cpuClock(index).tsc(), loop: loop.getState() };
     });
     const time = this.devicesNow();
-    this.link.pause(time);
-    const devices = this.stateNames().map(({ name, device }) => ({ name, at: this.whereIs(device) ?? 'user', state: this.deviceState(name, device) }));
-    const lines = this.domainStates().flatMap((domain) => {
-      const reply = domain.getDeviceState(DOMAIN_STATE);
-      return reply.kind === 'device-state' ? (reply.state as DomainState).raisedBy : [];
+    return this.whilePaused(time, () => {
+      const devices = this.stateNames().map(({ name, device }) => ({ name, at: this.whereIs(device) ?? 'user', state: this.deviceState(name, device) }));
+      const lines = this.domainStates().flatMap((domain) => {
+        const reply = domain.getDeviceState(DOMAIN_STATE);
+        return reply.kind === 'device-state' ? (reply.state as DomainState).raisedBy : [];
+      });
+      return {
+        model: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION,
+        placement: this.placement.name, topology: this.irqchip,
+        tscHz: this.clock.tscHz, memoryBytes: this.ram.byteLength,
+        timeNs: time, deviceTime: this.deviceTime,
+        vcpus: vcpus.map((vcpu, index) => ({ ...vcpu, queued: this.queuedFor(index) })),
+        devices,
+        lines,
+        console: Uint8Array.from(this.consoleBytes.slice(-CONSOLE_KEPT)),
+        ram: writtenPages(new Uint8Array(this.ram)),
+      };
     });
-    return {
-      model: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION,
-      placement: this.placement.name, topology: this.irqchip,
-      tscHz: this.clock.tscHz, memoryBytes: this.ram.byteLength,
-      timeNs: time, deviceTime: this.deviceTime,
-      vcpus: vcpus.map((vcpu, index) => ({ ...vcpu, queued: this.queuedFor(index) })),
-      devices,
-      lines,
-      console: Uint8Array.from(this.consoleBytes.slice(-CONSOLE_KEPT)),
-      ram: writtenPages(new Uint8Array(this.ram)),
-    };
   }
 
   /**
