@@ -55,7 +55,10 @@ describe('kernel domain', () => {
     expect(handle(domain, inb(0x60))).toEqual({ kind: 'to-user' });
     expect(domain.ioctl({ kind: 'get-device-state', device: 'pit' })).toMatchObject({ kind: 'device-state', state: { model: 'i8254' } });
     expect(domain.ioctl({ kind: 'get-device-state', device: 'rtc' })).toMatchObject({ kind: 'error', code: 1 });
-    expect(domain.ioctl({ kind: 'pause', time: 0 })).toMatchObject({ kind: 'error', code: 3 });
+    expect(domain.ioctl({ kind: 'place-device', device: 'rtc', placement: '{}' })).toMatchObject({ kind: 'error', code: 3 }); // the device host's ioctl, not the kernel's
+    expect(domain.ioctl({ kind: 'pause', time: 3_000_000 })).toMatchObject({ kind: 'error', code: 2 }); // the guest is not there yet
+    expect(domain.ioctl({ kind: 'pause', time: 2_000_000 })).toEqual({ kind: 'ok' });
+    expect(domain.ioctl({ kind: 'resume' })).toEqual({ kind: 'ok' });
   });
 
   it('serves the PM timer registered by the device host exactly as the device would answer (seed 002)', () => {
