@@ -252,19 +252,7 @@ export abstract class FramedEnd implements ChannelEnd {
 
   /** A frame whose body is the first `length` bytes of the encoder's buffer. */
   private writeEncoded(type: FrameType, seq: number, length: number): void {
-    this.headerView.setUint32(0, length, true);
-    this.headerView.setUint32(4, type, true);
-    this.headerView.setUint32(8, seq, true);
-    const start = this.sentPosition();
-    try {
-      this.write(this.header, FRAME_HEADER_BYTES);
-      this.write(this.encoder.buffer, length);
-    } catch (error) {
-      // Part of a frame may already be on its way; the stream cannot be resynchronised.
-      if (this.sentPosition() !== start) this.die(`${this.name}: a frame was cut short (${error instanceof Error ? error.message : String(error)})`);
-      throw error;
-    }
-    this.publish();
+    this.writeBody(type, seq, this.encoder.buffer, length);
     this.stats.bytesSent += FRAME_HEADER_BYTES + length;
   }
 
@@ -273,11 +261,23 @@ export abstract class FramedEnd implements ChannelEnd {
    * peer's bytes look (the tests' peer that sends them).
    */
   protected writeRawFrame(type: number, seq: number, body: Uint8Array): void {
-    this.headerView.setUint32(0, body.length, true);
+    this.writeBody(type, seq, body, body.length);
+  }
+
+  /** The header, then the first `length` bytes of `body`, published. */
+  private writeBody(type: number, seq: number, body: Uint8Array, length: number): void {
+    this.headerView.setUint32(0, length, true);
     this.headerView.setUint32(4, type, true);
     this.headerView.setUint32(8, seq, true);
-    this.write(this.header, FRAME_HEADER_BYTES);
-    this.write(body, body.length);
+    const start = this.sentPosition();
+    try {
+      this.write(this.header, FRAME_HEADER_BYTES);
+      this.write(body, length);
+    } catch (error) {
+      // Part of a frame may already be on its way; the stream cannot be resynchronised.
+      if (this.sentPosition() !== start) this.die(`${this.name}: a frame was cut short (${error instanceof Error ? error.message : String(error)})`);
+      throw error;
+    }
     this.publish();
   }
 

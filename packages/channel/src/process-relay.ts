@@ -17,7 +17,7 @@ import type { Duplex } from 'node:stream';
 import { serialize } from 'node:v8';
 import type { RelayData } from './process.ts';
 import {
-  CONTROL_BYTES, SideState, asleepWord, bellWord, fullWord, headWord, markSide, pidWord, ringOffset, stateWord, tailWord,
+  CONTROL_BYTES, SideState, asleepWord, bellWord, copyFromRing, copyToRing, fullWord, headWord, markSide, pidWord, ringOffset, stateWord, tailWord,
 } from './ring-layout.ts';
 import type { SocketBoot } from './socket-end.ts';
 import { CHANNEL_FD_VARIABLE, NOTE_PREFIX } from './socket-end.ts';
@@ -33,7 +33,6 @@ const { shared } = boot;
 const relay = boot.data as RelayData;
 const control = new Int32Array(shared.buffer, 0, CONTROL_BYTES / 4);
 const capacity = shared.ringBytes;
-const mask = capacity - 1;
 const fromParent = new Uint8Array(shared.buffer, ringOffset(0, capacity), capacity);
 const toParentRing = new Uint8Array(shared.buffer, ringOffset(1, capacity), capacity);
 let tail0 = Atomics.load(control, tailWord(0)) >>> 0;
@@ -113,10 +112,7 @@ function toChild(): void {
   const available = (head - tail0) >>> 0;
   if (available === 0) return;
   const chunk = Buffer.allocUnsafe(available);
-  const at = tail0 & mask;
-  const first = Math.min(available, capacity - at);
-  chunk.set(fromParent.subarray(at, at + first), 0);
-  if (first < available) chunk.set(fromParent.subarray(0, available - first), first);
+  copyFromRing(fromParent, tail0, chunk, 0, available);
   tail0 = (tail0 + available) >>> 0;
   Atomics.store(control, tailWord(0), tail0 | 0);
   if (Atomics.load(control, fullWord(0)) !== 0) ringParent();
@@ -135,10 +131,7 @@ function toParent(): void {
       if (free === 0) break;
     }
     const n = Math.min(free, chunk.length - pendingOffset);
-    const at = head1 & mask;
-    const first = Math.min(n, capacity - at);
-    toParentRing.set(chunk.subarray(pendingOffset, pendingOffset + first), at);
-    if (first < n) toParentRing.set(chunk.subarray(pendingOffset + first, pendingOffset + n), 0);
+    copyToRing(chunk, pendingOffset, toParentRing, head1, n);
     head1 = (head1 + n) >>> 0;
     pendingOffset += n;
     if (pendingOffset === chunk.length) {

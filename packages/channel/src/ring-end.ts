@@ -7,12 +7,11 @@
  * cannot deadlock.
  */
 import { performance } from 'node:perf_hooks';
-import { copyBytes } from '@splitvisor/abi';
 import { ChannelError } from './channel.ts';
 import { FramedEnd } from './frame-end.ts';
 import type { SharedChannel, Side } from './ring-layout.ts';
 import {
-  CONTROL_BYTES, SideState, asleepWord, bellWord, fullWord, headWord, markSide, readNote, ringOffset, stateWord, tailWord,
+  CONTROL_BYTES, SideState, asleepWord, bellWord, copyFromRing, copyToRing, fullWord, headWord, markSide, readNote, ringOffset, stateWord, tailWord,
 } from './ring-layout.ts';
 import type { HaltPollOptions } from './halt-poll.ts';
 import { HaltPoll } from './halt-poll.ts';
@@ -33,7 +32,6 @@ export class RingEnd extends FramedEnd {
   private readonly control: Int32Array;
   private readonly out: Uint8Array;
   private readonly in: Uint8Array;
-  private readonly mask: number;
   private outHead: number;
   private inTail: number;
   /** Bytes pumped from the peer so far (any origin): what a wait watches for. */
@@ -55,7 +53,6 @@ export class RingEnd extends FramedEnd {
     this.control = new Int32Array(shared.buffer, 0, CONTROL_BYTES / 4);
     this.out = new Uint8Array(shared.buffer, ringOffset(side, shared.ringBytes), shared.ringBytes);
     this.in = new Uint8Array(shared.buffer, ringOffset(this.other, shared.ringBytes), shared.ringBytes);
-    this.mask = shared.ringBytes - 1;
     this.outHead = Atomics.load(this.control, headWord(side)) >>> 0;
     this.inTail = Atomics.load(this.control, tailWord(this.other)) >>> 0;
   }
@@ -108,10 +105,7 @@ export class RingEnd extends FramedEnd {
         continue;
       }
       const n = Math.min(free, length - done);
-      const at = this.outHead & this.mask;
-      const first = Math.min(n, capacity - at);
-      copyBytes(src, done, this.out, at, first);
-      if (first < n) copyBytes(src, done + first, this.out, 0, n - first);
+      copyToRing(src, done, this.out, this.outHead, n);
       this.outHead = (this.outHead + n) >>> 0;
       done += n;
     }
@@ -199,11 +193,7 @@ export class RingEnd extends FramedEnd {
     if (available === 0) return 0;
     const inbox = this.inbox;
     inbox.reserve(available);
-    const capacity = this.in.length;
-    const at = this.inTail & this.mask;
-    const first = Math.min(available, capacity - at);
-    copyBytes(this.in, at, inbox.bytes, inbox.end, first);
-    if (first < available) copyBytes(this.in, 0, inbox.bytes, inbox.end + first, available - first);
+    copyFromRing(this.in, this.inTail, inbox.bytes, inbox.end, available);
     inbox.end += available;
     this.received += available;
     this.inTail = (this.inTail + available) >>> 0;

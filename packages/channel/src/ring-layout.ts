@@ -29,6 +29,8 @@
  * the flag is set (the futex protocol: while a side spins, ringing its bell
  * is one atomic add).
  */
+import { copyBytes } from '@splitvisor/abi';
+
 export type Side = 0 | 1;
 
 /** Int32 words in a 64-byte cache line. */
@@ -55,6 +57,22 @@ export const noteLengthWord = (side: Side): number => 2 * LINE_WORDS + 2 + side;
 export const pidWord = 2 * LINE_WORDS + 4;
 export const noteOffset = (side: Side): number => CONTROL_BYTES + side * NOTE_BYTES;
 export const ringOffset = (ring: Side, ringBytes: number): number => RINGS_OFFSET + ring * ringBytes;
+
+/** Copies `n` bytes of `ring` from the byte at free-running count `at` on (wrapping at its end) into `into` at `offset`. */
+export function copyFromRing(ring: Uint8Array, at: number, into: Uint8Array, offset: number, n: number): void {
+  const from = at & (ring.length - 1);
+  const first = Math.min(n, ring.length - from);
+  copyBytes(ring, from, into, offset, first);
+  if (first < n) copyBytes(ring, 0, into, offset + first, n - first);
+}
+
+/** Copies `n` bytes of `src` from `offset` into `ring` from the byte at free-running count `at` on (wrapping at its end). */
+export function copyToRing(src: Uint8Array, offset: number, ring: Uint8Array, at: number, n: number): void {
+  const to = at & (ring.length - 1);
+  const first = Math.min(n, ring.length - to);
+  copyBytes(src, offset, ring, to, first);
+  if (first < n) copyBytes(src, offset + first, ring, 0, n - first);
+}
 
 /** What one side needs to join a channel: plain, structured-cloneable data. */
 export interface SharedChannel {

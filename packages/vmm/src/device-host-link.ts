@@ -166,10 +166,9 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
 
   /** A posted write, one way, after the ring's writes and the programs' scratch; its answer if it is back already. */
   post(exit: IoExit | MmioExit): RunRequest | undefined {
-    const began = performance.now();
     this.postsOut++;
     this.postedInFlight.push(exit);
-    this.guarded(began, undefined, () => {
+    this.guarded(undefined, () => {
       this.sendAhead();
       this.end.post(exit);
     });
@@ -178,7 +177,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
 
   /** What has come back of posted writes, without waiting. */
   poll(): RunRequest | undefined {
-    if (this.postsOut > 0) this.guarded(performance.now(), undefined, () => this.end.poll());
+    if (this.postsOut > 0) this.guarded(undefined, () => this.end.poll());
     return this.take();
   }
 
@@ -188,12 +187,12 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
    * meanwhile would not have noticed). In this thread there is nothing to lose.
    */
   check(): void {
-    if (this.host === undefined) this.guarded(performance.now(), undefined, () => { this.end.flush(); });
+    if (this.host === undefined) this.guarded(undefined, () => { this.end.flush(); });
   }
 
   /** Waits until every posted write's answer is in. */
   settle(): RunRequest | undefined {
-    if (this.postsOut > 0) this.guarded(performance.now(), undefined, () => { this.end.flush(); });
+    if (this.postsOut > 0) this.guarded(undefined, () => { this.end.flush(); });
     return this.take();
   }
 
@@ -211,7 +210,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
    * saying what, as the in-thread assembly gives, and the worker is let go.
    */
   powerOn(): void {
-    const reply = this.guarded(performance.now(), undefined, () => this.end.call({ kind: 'resume' }));
+    const reply = this.guarded(undefined, () => this.end.call({ kind: 'resume' }));
     if (reply.kind === 'error' && this.shutdownWorker !== undefined) {
       void this.shutdownWorker();
       throw new VmError(reply.message);
@@ -225,7 +224,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
    * to it, and the host applies it and takes `time` as its devices' now.
    */
   pause(time: Nanoseconds): void {
-    const reply = this.guarded(performance.now(), undefined, () => {
+    const reply = this.guarded(undefined, () => {
       this.sendAhead();
       return this.end.call({ kind: 'pause', time });
     });
@@ -234,8 +233,8 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
 
   /** The run ioctl returns with `exit`; the next `run` brings its completion, the host's deadline, and whether it wants an irq window. */
   exit(exit: Exit): RunRequest {
-    const start = performance.now();
-    const reply = this.guarded(start, exit, () => {
+    const start = this.timed === undefined ? 0 : performance.now();
+    const reply = this.guarded(exit, () => {
       this.sendAhead();
       return this.end.call(exit);
     });
@@ -257,7 +256,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   }
 
   getDeviceState(name: string): DeviceStateReply | ErrorReply {
-    const reply = this.guarded(performance.now(), undefined, () => {
+    const reply = this.guarded(undefined, () => {
       this.flushProgramScratch(); // a snapshot holds what the programs did
       return this.end.call({ kind: 'get-device-state', device: name });
     });
@@ -265,7 +264,7 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   }
 
   setDeviceState(name: string, state: DeviceState): OkReply | ErrorReply {
-    const reply = this.guarded(performance.now(), undefined, () => {
+    const reply = this.guarded(undefined, () => {
       this.flushProgramScratch();
       this.kernel.forgetCachedReads(name); // what it published of the old state no longer holds
       this.kernel.forgetPrograms(name);
@@ -276,14 +275,14 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
 
   /** A device moving in: the host makes it as `placement` (the VM's, after the move) configures it. */
   placeDevice(name: string, placement: Placement): void {
-    const reply = this.guarded(performance.now(), undefined, () => this.end.call({ kind: 'place-device', device: name, placement: JSON.stringify(placement) }));
+    const reply = this.guarded(undefined, () => this.end.call({ kind: 'place-device', device: name, placement: JSON.stringify(placement) }));
     if (reply.kind === 'error') throw new VmError(reply.message);
     if (reply.kind !== 'ok') unexpected(reply, 'place-device');
   }
 
   /** A device moving out: the host takes it out (its state was read first). */
   removeDevice(name: string): void {
-    const reply = this.guarded(performance.now(), undefined, () => this.end.call({ kind: 'remove-device', device: name }));
+    const reply = this.guarded(undefined, () => this.end.call({ kind: 'remove-device', device: name }));
     if (reply.kind === 'error') throw new VmError(reply.message);
     if (reply.kind !== 'ok') unexpected(reply, 'remove-device');
   }
@@ -294,12 +293,15 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
   }
 
   /**
-   * `use` of the channel; a host found gone (dead, closed, or silent for the
-   * call timeout) makes this link lost for good, naming what it had been
-   * given and not answered: the posted writes still out, then `exit`.
+   * `use` of the channel to a live host; one found gone (dead, closed, or
+   * silent for the call timeout) makes this link lost for good, naming what
+   * it had been given and not answered: the posted writes still out, then
+   * `exit`.
    */
-  private guarded<T>(began: number, exit: Exit | undefined, use: () => T): T {
+  private guarded<T>(exit: Exit | undefined, use: () => T): T {
     if (this.lostWith !== undefined) throw this.lostWith;
+    if (this.host !== undefined) return use(); // in this thread: nothing to lose, nothing to time on the hot path
+    const began = performance.now();
     try {
       return use();
     } catch (error) {

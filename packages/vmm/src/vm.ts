@@ -750,9 +750,12 @@ export class Vm {
       byVcpu.forEach((h, vcpu) => { this.histogramOf(this.timerLateness, device, vcpu).merge(h); });
     }
     for (const [kind, h] of tallies.wall) {
-      const mine = this.wallTimes.get(kind);
-      if (mine === undefined) this.wallTimes.set(kind, h);
-      else mine.merge(h);
+      let mine = this.wallTimes.get(kind);
+      if (mine === undefined) {
+        mine = new Histogram();
+        this.wallTimes.set(kind, mine); // its own: a checkpoint's tallies may be carried again
+      }
+      mine.merge(h);
     }
   }
 
