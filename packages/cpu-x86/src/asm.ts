@@ -1,5 +1,5 @@
 /**
- * A small real-mode assembler: the mnemonics RealModeCpu decodes, to their
+ * A small real-mode assembler: a useful part of the mnemonics X86Cpu decodes, to their
  * bytes (Intel SDM vol. 2: the one-byte opcode map, Table A-2; the 16-bit
  * ModRM forms, Table 2-1; 66h, the operand-size prefix), with labels for the
  * branches. Guests for tests and benches are written in it rather than as

@@ -1,7 +1,8 @@
 // The suites every device runs: state round trip and ≥ 10^5 random register operations, on the controller wired to
 // DMA channel 2 of an 8237 pair (the pair's state travels with the controller's, as a domain taking over the floppy
 // takes over both). Invariants: never throws; irq 6 is the pending interrupt let through by the DMA gate; MSR agrees
-// with the phase; DRQ is up exactly while a DMA execution phase waits for the channel, and never on a granted channel.
+// with the phase; DRQ is up exactly while a DMA execution phase waits for the channel, and never on a granted channel;
+// a reset's ready changes are never pending beside a later interrupt's status.
 import type { AccessSize, Device, IoRegion } from '@splitvisor/abi';
 import type { Op, TestContext } from '@splitvisor/device-testkit';
 import { inertContext, registerFuzzSuite, registerOps, stateRoundTripSuite } from '@splitvisor/device-testkit';
@@ -191,6 +192,9 @@ function invariant(fuzz: FuzzBoard, context: TestContext): void {
     if (exec.command === 'read-id' && (s.readIdDeadline === null || context.nextDeadline() === undefined)) fail('READ ID without its timer');
   }
   if (s.phase !== 'execution' && (dma.getState().requestLines & 0x04) !== 0) fail('DRQ outside the execution phase');
+  // A reset's ready changes (IC 11b) are superseded by the next interrupt: never pending beside another status.
+  const readyChanges = s.pendingSense.filter((st0) => (st0 & 0xc0) === 0xc0).length;
+  if (readyChanges !== 0 && readyChanges !== s.pendingSense.length) fail('a ready change pending beside a later interrupt');
 }
 
 describe('82077AA on DMA channel 2', () => {

@@ -1,7 +1,7 @@
 // The floppy controller as the PC wires it — on DMA channel 2 of an 8237 pair — and port helpers in a driver's words.
 import type { AccessSize, Device, IoRegion } from '@splitvisor/abi';
 import { expectState } from '@splitvisor/abi';
-import type { TestContext } from '@splitvisor/device-testkit';
+import type { Placement, TestContext, TraceAccess } from '@splitvisor/device-testkit';
 import type { I8237PairState } from '@splitvisor/dma';
 import { I8237Pair } from '@splitvisor/dma';
 import type { FloppyDriveConfig, I82077aaState } from '../src/index.ts';
@@ -13,6 +13,18 @@ export type FdcBoardState = {
   readonly dma: I8237PairState;
   readonly fdc: I82077aaState;
 };
+
+/** The PC's decoding (QEMU regions `dma-chan`/`dma-cont` at 00h and C0h, `dma-page` at 81h–8Fh, `fdc` at 3F1h–3F5h and 3F7h). */
+export const PLACEMENTS: readonly Placement[] = [
+  { space: 'port', base: 0x00, length: 16, region: 'controller-8' },
+  { space: 'port', base: 0x81, length: 15, region: 'page' },
+  { space: 'port', base: 0xc0, length: 32, region: 'controller-16' },
+  { space: 'port', base: 0x3f0, length: 6, region: 'registers' },
+  { space: 'port', base: 0x3f7, length: 1, region: 'dir-ccr' },
+];
+
+/** A trace record of the floppy controller's ports (3F0h–3F5h, 3F7h; 3F6h is the IDE controller's). */
+export const isFloppy = (a: TraceAccess): boolean => a.kind === 'pio' && ((a.addr >= 0x3f0 && a.addr <= 0x3f5) || a.addr === 0x3f7);
 
 /** Both chips as one device (regions keep their own names), so suites and replays drive them together. */
 export class FdcBoard implements Device<FdcBoardState> {

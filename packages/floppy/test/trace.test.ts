@@ -7,22 +7,10 @@
 // No read here depends on when it is made: QEMU completes seeks and resets at once, answers READ ID after a fixed
 // 20 ms of virtual time (the guest waits for irq 6 before reading MSR again, 20.1 ms later), and runs the DMA
 // transfer of READ DATA before SeaBIOS's irq 6 wait ends. So every read is compared exactly.
-import type { TraceAccess } from '@splitvisor/device-testkit';
 import { TRACE_NAMES, createTestContext, loadTrace, replayTrace } from '@splitvisor/device-testkit';
 import { describe, expect, it } from 'vitest';
 import { MemoryFloppyImage } from '../src/index.ts';
-import { FdcBoard } from './fdc-board.ts';
-
-/** The PC's decoding (QEMU regions `dma-chan`/`dma-cont` at 00h and C0h, `dma-page` at 81h–8Fh, `fdc` at 3F1h–3F5h and 3F7h). */
-const PLACEMENTS = [
-  { space: 'port', base: 0x00, length: 16, region: 'controller-8' },
-  { space: 'port', base: 0x81, length: 15, region: 'page' },
-  { space: 'port', base: 0xc0, length: 32, region: 'controller-16' },
-  { space: 'port', base: 0x3f0, length: 6, region: 'registers' },
-  { space: 'port', base: 0x3f7, length: 1, region: 'dir-ccr' },
-] as const;
-
-const isFloppy = (a: TraceAccess) => a.kind === 'pio' && ((a.addr >= 0x3f0 && a.addr <= 0x3f5) || a.addr === 0x3f7);
+import { FdcBoard, PLACEMENTS, isFloppy } from './fdc-board.ts';
 
 describe.each(TRACE_NAMES)('trace %s', (name) => {
   it('answers every floppy and DMA read as QEMU did', () => {

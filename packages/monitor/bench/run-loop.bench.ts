@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { measureSync, report } from '@splitvisor/bench';
 import { GuestClock } from '@splitvisor/clock';
-import { RealModeCpu } from '@splitvisor/cpu-x86';
+import { UNIT_CPI, X86Cpu } from '@splitvisor/cpu-x86';
 import { PcInterrupts } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
 import { TransitionCounts } from '@splitvisor/metrics';
@@ -36,10 +36,10 @@ function machine(monitorHolds = false) {
 }
 
 /** The same loop in machine code at 1000h: `out 21h, al; in al, 21h; jmp` — 1.5 instructions an exit. */
-function x86Loop(): RealModeCpu {
+function x86Loop(): X86Cpu {
   const memory = new Uint8Array(0x1_0000);
   memory.set([0xe6, 0x21, 0xe4, 0x21, 0xeb, 0xfa], 0x1000);
-  return new RealModeCpu(memory, { cs: 0, ip: 0x1000 });
+  return new X86Cpu(memory, { cs: 0, ip: 0x1000, cpi: UNIT_CPI });
 }
 
 /** The guest: `out 21h, v; in 21h` forever, one cycle of work between. */

@@ -2,7 +2,7 @@
 // RunLoop, ticking as the scripted Linux tick does, and the bench's guest against the 8259's IMR in the kernel.
 import { NEVER, withIrqOutputs } from '@splitvisor/abi';
 import { GuestClock } from '@splitvisor/clock';
-import { Asm, RealModeCpu } from '@splitvisor/cpu-x86';
+import { Asm, UNIT_CPI, X86Cpu } from '@splitvisor/cpu-x86';
 import { PcInterrupts } from '@splitvisor/irqchip';
 import { KernelDomain } from '@splitvisor/kernel';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ function word(memory: Uint8Array, address: number): number {
 const JIFFIES = 0x500;
 
 /** A boot sector's worth of real code: the IVT entry, init_8259A with irq 0 unmasked, the PIT at HZ=1000, then sti; hlt. */
-function tickKernel(): { cpu: RealModeCpu; jiffies: () => number } {
+function tickKernel(): { cpu: X86Cpu; jiffies: () => number } {
   const memory = new Uint8Array(0x1_0000);
   const a = new Asm(0x7c00);
   a.mov('ax', 0).mov('ds', 'ax').mov('ss', 'ax').mov('sp', 0x7c00);
@@ -32,7 +32,7 @@ function tickKernel(): { cpu: RealModeCpu; jiffies: () => number } {
   const code = a.bytes();
   code.set([a.at('timer') & 0xff, a.at('timer') >> 8], a.at('ivt') - a.origin);
   memory.set(code, 0x7c00);
-  return { cpu: new RealModeCpu(memory, { cs: 0, ip: 0x7c00 }), jiffies: () => word(memory, JIFFIES) };
+  return { cpu: new X86Cpu(memory, { cs: 0, ip: 0x7c00, cpi: UNIT_CPI }), jiffies: () => word(memory, JIFFIES) };
 }
 
 describe('real-mode cpu under the run loop', () => {
@@ -56,7 +56,7 @@ describe('real-mode cpu under the run loop', () => {
     const memory = new Uint8Array(0x1_0000);
     const a = new Asm(0x7c00).mov('al', 0).label('top').out(0x21, 'al').in('al', 0x21).inc('ax').jmp('top');
     memory.set(a.bytes(), 0x7c00);
-    const cpu = new RealModeCpu(memory, { cs: 0, ip: 0x7c00 });
+    const cpu = new X86Cpu(memory, { cs: 0, ip: 0x7c00, cpi: UNIT_CPI });
     const clock = new GuestClock(2_000_000_000);
     const kernel = new KernelDomain(() => clock.now());
     const chips = new PcInterrupts(withIrqOutputs(kernel.context('irqchip', () => 0), () => undefined));

@@ -16,6 +16,13 @@
  * interrupt whose status SENSE INTERRUPT STATUS reads. An invalid command
  * answers ST0 = 80h without an interrupt.
  *
+ * Sense order after a reset ("SENSE INTERRUPT STATUS", Table 5-9; "Drive
+ * Polling"): leaving reset, the controller holds a ready change (C0h–C3h)
+ * per drive for SENSE INTERRUPT STATUS. Commands without an interrupt leave
+ * them; the next interrupt (a seek's end, a result phase, a non-DMA
+ * request) supersedes those not yet sensed, as in QEMU, and is the one the
+ * next sense reports (a recalibrate's 20h + drive).
+ *
  * Media. A drive holds a raw image of 720 KB, 1.44 MB or 2.88 MB (80
  * cylinders, 2 heads, 9/18/36 sectors of 512 bytes, recorded at 250 kb/s,
  * 500 kb/s, 1 Mb/s). A data command finds its sector by the ID fields of the
@@ -45,7 +52,9 @@
  * MSR reads 0 while the controller is held in reset (QEMU returns RQM and
  * leaves reset); DUMPREG's sixth byte is HLT and ND (QEMU puts DMA-enabled
  * there); FORMAT TRACK fills the sectors whose IDs it is given (QEMU
- * formats nothing). SCAN commands are not implemented (invalid command).
+ * formats nothing); a seek's end after a reset not sensed is ST0 20h + drive
+ * (QEMU keeps the reset's IC bits: E0h). SCAN commands are not implemented
+ * (invalid command).
  */
 import type { AccessSize, Device, DeviceContext, IoRegion, Timer } from '@splitvisor/abi';
 import { DeviceStateError, expectState } from '@splitvisor/abi';
@@ -134,7 +143,7 @@ export type I82077aaState = {
   readonly resultIndex: number;
   readonly execution: FloppyExecutionState | null;
   readonly interruptPending: boolean;
-  /** ST0 values SENSE INTERRUPT STATUS still has to report (reset's four, seek ends). */
+  /** ST0 values SENSE INTERRUPT STATUS still has to report: a reset's four ready changes (until another interrupt supersedes them), seek ends. */
   readonly pendingSense: readonly number[];
   /** SPECIFY's two bytes: SRT|HUT, HLT|ND. */
   readonly specify: readonly number[];
@@ -431,9 +440,26 @@ export class I82077aa implements Device<I82077aaState> {
     }
   }
 
-  /** Leaving reset, the controller polls the four drives and reports a ready change for each: an interrupt and four SENSE INTERRUPT STATUS results. */
+  /**
+   * Leaving reset, the controller polls the four drives and reports a ready change for each: an interrupt and four
+   * SENSE INTERRUPT STATUS results, C0h–C3h ("Drive Polling": each drive is taken as not ready after a reset, and
+   * the interrupt of the first polling loop wants a SENSE INTERRUPT STATUS for each of the four logical drives).
+   */
   private leaveReset(): void {
     this.pendingSense = [0, 1, 2, 3].map((n) => St0.READY_CHANGED | n);
+    this.interruptPending = true;
+  }
+
+  /**
+   * A new interrupt condition: a seek or recalibrate ended, a result phase began, or a non-DMA transfer wants the
+   * host. The ready changes a reset left and no SENSE INTERRUPT STATUS has taken yet are superseded — the next sense
+   * reports the new condition, not a reset the driver did not sense — so they are dropped. The data sheet warns only
+   * that interrupt status information not sensed is lost ("Control Commands"); which of it, QEMU decides: any
+   * interrupt it raises ends its count of reset senses. Commands that raise no interrupt (SPECIFY, CONFIGURE,
+   * VERSION, …) leave them pending.
+   */
+  private raiseInterrupt(): void {
+    if (this.pendingSense.some(isReadyChange)) this.pendingSense = this.pendingSense.filter((st0) => !isReadyChange(st0));
     this.interruptPending = true;
   }
 
@@ -554,6 +580,12 @@ export class I82077aa implements Device<I82077aaState> {
     this.resultIndex = 0;
   }
 
+  /**
+   * SEEK, RELATIVE SEEK and RECALIBRATE end at once with an interrupt whose status SENSE INTERRUPT STATUS reads
+   * next: SE with IC 00 (20h + drive), or SE, EC with IC 01 for a recalibrate that never sees track 0 (Table 5-9).
+   * It supersedes a reset's ready changes not yet sensed — the sense after a recalibrate answers 20h, not C0h — where
+   * QEMU, which keeps the reset's IC bits in its ST0, answers E0h.
+   */
   private seekDrive(select: number, cylinder: number, recalibrate: boolean): void {
     const n = select & 3;
     const drive = this.drive(n);
@@ -569,8 +601,8 @@ export class I82077aa implements Device<I82077aaState> {
         drive.sector = 1;
       }
     }
+    this.raiseInterrupt();
     this.pendingSense = [...this.pendingSense.filter((s) => (s & St0.DRIVE) !== n), st0];
-    this.interruptPending = true;
   }
 
   /** Moves the head; a step pulse with a diskette in clears the disk-change line. */
@@ -692,7 +724,7 @@ export class I82077aa implements Device<I82077aaState> {
     } else if (!this.loadSector(exec)) {
       return;
     }
-    if (!exec.dma && this.movesData(exec)) this.interruptPending = true; // non-DMA: INT asks for each byte
+    if (!exec.dma && this.movesData(exec)) this.raiseInterrupt(); // non-DMA: INT asks for each byte
     this.runWithoutTransfer();
   }
 
@@ -822,7 +854,7 @@ export class I82077aa implements Device<I82077aaState> {
     const st0 = ic | (exec?.impliedSeek === true ? St0.SEEK_END : 0) | ((head & 1) << 2) | drive;
     this.execution = null;
     this.toResult([st0, st1 & 0xff, st2 & 0xff, c & 0xff, h & 0xff, r & 0xff, n & 0xff]);
-    this.interruptPending = true;
+    this.raiseInterrupt();
   }
 
   // --- data movement ------------------------------------------------------------------
@@ -980,7 +1012,10 @@ export class I82077aa implements Device<I82077aaState> {
     const exec = state.execution;
     this.execution = exec === null ? null : { ...exec, buffer: Uint8Array.from({ length: SECTOR_BYTES }, (_, i) => exec.buffer[i] ?? 0) };
     this.interruptPending = state.interruptPending;
-    this.pendingSense = [...state.pendingSense];
+    // A record saved before the reset's ready changes were superseded (0.1.5 and earlier) may hold them behind a later
+    // interrupt's status; they are dropped as that interrupt drops them now, so its status is the next one sensed.
+    const pending = state.pendingSense.map((st0) => st0 & 0xff);
+    this.pendingSense = pending.every(isReadyChange) ? pending : pending.filter((st0) => !isReadyChange(st0));
     this.specify = [state.specify[0] ?? 0, state.specify[1] ?? 0];
     this.configure = state.configure & 0x7f;
     this.precompensationTrack = state.precompensationTrack & 0xff;
@@ -1002,6 +1037,11 @@ export class I82077aa implements Device<I82077aaState> {
   }
 }
 
+
+/** A drive-polling status: IC = 11b, the ready change a reset reports for each drive (Table 5-9, "Polling"). */
+function isReadyChange(st0: number): boolean {
+  return (st0 & St0.READY_CHANGED) === St0.READY_CHANGED;
+}
 
 function hex(byte: number): string {
   return `${byte.toString(16).padStart(2, '0')}h`;

@@ -1,26 +1,27 @@
-// The real-mode interpreter: each instruction group on hand-assembled code, the exits the monitor sees, and the
-// interrupt rules it shares with ScriptedGuest.
+// The x86 CPU in real mode: each instruction group on hand-assembled code, the exits the monitor sees, the
+// interrupt rules it shares with ScriptedGuest, and faults delivered as a CPU delivers them.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Cc, Reg } from '../src/asm.ts';
 import { Asm, CC } from '../src/asm.ts';
-import type { RealModeCpuOptions } from '../src/real-mode-cpu.ts';
-import { RealModeCpu } from '../src/real-mode-cpu.ts';
+import type { X86CpuOptions } from '../src/x86-cpu.ts';
+import { X86Cpu } from '../src/x86-cpu.ts';
+import { UNIT_CPI } from '../src/cpi.ts';
 
 const CODE = 0x1000;
 const MEMORY_SIZE = 0x1_0000;
 
 /** The CPU at 0000:1000 running `build`'s code, its stack at 0000:8000, in 64 KiB of RAM. */
-function boot(build: (a: Asm) => unknown, options: Partial<RealModeCpuOptions> = {}): { cpu: RealModeCpu; memory: Uint8Array; asm: Asm } {
+function boot(build: (a: Asm) => unknown, options: Partial<X86CpuOptions> = {}): { cpu: X86Cpu; memory: Uint8Array; asm: Asm } {
   const asm = new Asm(CODE);
   build(asm);
   const memory = new Uint8Array(MEMORY_SIZE);
   memory.set(asm.bytes(), CODE);
-  return { cpu: new RealModeCpu(memory, { cs: 0, ip: CODE, ss: 0, sp: 0x8000, ...options }), memory, asm };
+  return { cpu: new X86Cpu(memory, { cs: 0, ip: CODE, ss: 0, sp: 0x8000, cpi: UNIT_CPI, a20: false, ...options }), memory, asm };
 }
 
 /** Runs until it halts (or another exit), failing on anything but `hlt`. */
-function runToHlt(cpu: RealModeCpu): number {
+function runToHlt(cpu: X86Cpu): number {
   const run = cpu.run(Number.POSITIVE_INFINITY);
   expect(run.exit, JSON.stringify(cpu.fault)).toEqual({ kind: 'hlt' });
   return run.cycles;
@@ -37,16 +38,16 @@ function named(flags: number): string[] {
   return Object.entries(F).filter(([, bit]) => (flags & bit) !== 0).map(([name]) => name);
 }
 
-describe('real-mode cpu', () => {
+describe('x86 cpu in real mode', () => {
   describe('arithmetic and flags', () => {
-    const al = (cpu: RealModeCpu) => cpu.al;
-    const ax = (cpu: RealModeCpu) => cpu.ax;
-    const bl = (cpu: RealModeCpu) => cpu.ebx & 0xff;
-    const bx = (cpu: RealModeCpu) => cpu.bx;
-    const cx = (cpu: RealModeCpu) => cpu.cx;
-    const dx = (cpu: RealModeCpu) => cpu.dx;
-    const eax = (cpu: RealModeCpu) => cpu.eax;
-    const cases: [string, (a: Asm) => unknown, (cpu: RealModeCpu) => number, number, string[]][] = [
+    const al = (cpu: X86Cpu) => cpu.al;
+    const ax = (cpu: X86Cpu) => cpu.ax;
+    const bl = (cpu: X86Cpu) => cpu.ebx & 0xff;
+    const bx = (cpu: X86Cpu) => cpu.bx;
+    const cx = (cpu: X86Cpu) => cpu.cx;
+    const dx = (cpu: X86Cpu) => cpu.dx;
+    const eax = (cpu: X86Cpu) => cpu.eax;
+    const cases: [string, (a: Asm) => unknown, (cpu: X86Cpu) => number, number, string[]][] = [
       ['add al: FFh + 1 carries out and wraps to zero', (a) => a.mov('al', 0xff).alu('add', 'al', 1), al, 0x00, ['CF', 'PF', 'AF', 'ZF']],
       ['add al: 7Fh + 1 overflows into the sign', (a) => a.mov('al', 0x7f).alu('add', 'al', 1), al, 0x80, ['AF', 'SF', 'OF']],
       ['add ax: FFFFh + 1 carries', (a) => a.mov('ax', 0xffff).alu('add', 'ax', 1), ax, 0x0000, ['CF', 'PF', 'AF', 'ZF']],
@@ -432,7 +433,7 @@ describe('real-mode cpu', () => {
       runToHlt(cpu);
     });
 
-    it('exits for a MOV to or from an MMIO address, the read completed into its register', () => {
+    it('exits for any access to MMIO: a write posted with its instruction, a read replayed into the instruction once completed', () => {
       const mmio = (address: number) => address >= 0xd_0000 && address < 0xe_0000;
       const { cpu } = boot((a) => a
         .mov('ax', 0xd000).mov('ds', 'ax')
@@ -440,47 +441,84 @@ describe('real-mode cpu', () => {
         .db(0x8a, 0x3e, 0x20, 0x00) // mov bh, [20h]
         .db(0x66, 0x8b, 0x0e, 0x30, 0x00) // mov ecx, [30h]
         .db(0xc6, 0x06, 0x40, 0x00, 0x5a) // mov byte [40h], 5Ah
-        .db(0xa1, 0x50, 0x00) // mov ax, [50h]
-        .db(0x03, 0x06, 0x10, 0x00), // add ax, [10h]: not a MOV
+        .db(0x03, 0x06, 0x50, 0x00) // add ax, [50h]
+        .db(0x81, 0x06, 0x60, 0x00, 0x01, 0x00) // add word [60h], 1: a read, then a write
+        .hlt(),
       { mmio });
       expect(cpu.run(Number.POSITIVE_INFINITY)).toEqual({ cycles: 4, exit: { kind: 'mmio', isWrite: true, address: 0xd_0010, length: 2, data: Uint8Array.of(0xef, 0xbe) } });
       expect(cpu.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'mmio', isWrite: false, address: 0xd_0020, length: 1, data: new Uint8Array(0) });
       expect(cpu.interruptible).toBe(false);
       cpu.complete(Uint8Array.of(0x99));
-      expect(cpu.bx).toBe(0x9900);
       expect(cpu.run(Number.POSITIVE_INFINITY).exit).toMatchObject({ kind: 'mmio', isWrite: false, address: 0xd_0030, length: 4 });
+      expect(cpu.bx).toBe(0x9900);
       cpu.complete(Uint8Array.of(1, 2, 3, 4));
-      expect(cpu.ecx).toBe(0x0403_0201);
       expect(cpu.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'mmio', isWrite: true, address: 0xd_0040, length: 1, data: Uint8Array.of(0x5a) });
+      expect(cpu.ecx).toBe(0x0403_0201);
       expect(cpu.run(Number.POSITIVE_INFINITY).exit).toMatchObject({ kind: 'mmio', isWrite: false, address: 0xd_0050, length: 2 });
+      cpu.complete(Uint8Array.of(0x11, 0x01));
+      expect(cpu.run(Number.POSITIVE_INFINITY).exit).toMatchObject({ kind: 'mmio', isWrite: false, address: 0xd_0060, length: 2 });
+      expect(cpu.ax).toBe(0xbeef + 0x0111);
+      cpu.complete(Uint8Array.of(0xff, 0x00));
+      expect(cpu.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'mmio', isWrite: true, address: 0xd_0060, length: 2, data: Uint8Array.of(0x00, 0x01) });
+      runToHlt(cpu);
+      expect(cpu.fault).toBeUndefined();
+    });
+
+    it('runs an instruction stopped on an MMIO read again from its start, so an interrupt cannot come between its read and its completion', () => {
+      const mmio = (address: number) => address >= 0xd_0000 && address < 0xe_0000;
+      const { cpu } = boot((a) => a.sti().nop().mov('ax', 0xd000).mov('ds', 'ax').db(0xff, 0x36, 0x00, 0x00).hlt(), { mmio }); // push word [0]
+      const read = cpu.run(Number.POSITIVE_INFINITY);
+      expect(read.exit).toMatchObject({ kind: 'mmio', isWrite: false, address: 0xd_0000 });
+      expect(cpu.sp).toBe(0x8000); // nothing pushed yet
       cpu.complete(Uint8Array.of(0x34, 0x12));
-      expect(cpu.ax).toBe(0x1234);
-      expect(cpu.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'shutdown' });
-      expect(cpu.fault).toMatchObject({ cs: 0, opcode: 0x03, reason: expect.stringContaining('MMIO') });
+      expect(cpu.interruptible).toBe(false);
+      runToHlt(cpu);
+      expect(cpu.sp).toBe(0x7ffe);
     });
   });
 
   describe('faults', () => {
-    it('shuts down on an opcode it does not implement, recording where and why, and stays down', () => {
-      const { cpu } = boot((a) => a.nop().db(0x0f, 0x0b)); // UD2
-      expect(cpu.run(Number.POSITIVE_INFINITY)).toEqual({ cycles: 2, exit: { kind: 'shutdown' } });
-      expect(cpu.fault).toEqual({ cs: 0, ip: CODE + 1, opcode: 0x0f0b, reason: expect.any(String) });
-      expect(cpu.ip).toBe(CODE + 1);
+    it('delivers #UD through the IVT with the address of the faulting instruction pushed', () => {
+      const { cpu, memory } = boot((a) => a.nop().db(0x0f, 0x0b).hlt()); // UD2
+      memory.set([0x00, 0x20, 0x00, 0x00], 6 * 4); // vector 6 → 0000:2000
+      memory[0x2000] = 0xf4; // hlt
+      runToHlt(cpu);
+      expect(cpu.ip).toBe(0x2001);
+      expect(word(memory, 0x7ffa)).toBe(CODE + 1); // IP of the UD2
+      expect(word(memory, 0x7ffc)).toBe(0); // CS
+    });
+
+    it('delivers #DE for a divide by zero and #GP for a word at offset FFFFh, each restarting nothing it changed', () => {
+      const de = boot((a) => a.mov('ax', 7).mov('bl', 0).db(0xf6, 0xf3).hlt()); // div bl
+      de.memory.set([0x00, 0x20, 0x00, 0x00], 0);
+      de.memory[0x2000] = 0xf4;
+      runToHlt(de.cpu);
+      expect([de.cpu.ip, de.cpu.ax, word(de.memory, 0x7ffa)]).toEqual([0x2001, 7, CODE + 5]);
+      const gp = boot((a) => a.push('ax').db(0x8b, 0x1e, 0xff, 0xff).hlt()); // mov bx, [FFFFh]
+      gp.memory.set([0x00, 0x20, 0x00, 0x00], 13 * 4);
+      gp.memory[0x2000] = 0xf4;
+      runToHlt(gp.cpu);
+      expect([gp.cpu.ip, gp.cpu.sp, word(gp.memory, 0x7ff8)]).toEqual([0x2001, 0x7ff8, CODE + 1]);
+    });
+
+    it('shuts down on a triple fault, reporting the state and the last instructions, and stays down', () => {
+      const { cpu } = boot((a) => a
+        .db(0x0f, 0x01, 0x1e, 0x00, 0x30) // lidt [3000h]: limit 0
+        .nop()
+        .db(0xcc)); // int3: #GP (outside the IVT's limit), #DF, then a triple fault
+      expect(cpu.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'shutdown' });
+      expect(cpu.fault).toMatchObject({ cs: 0, eip: CODE + 6, opcode: 0xcc, reason: expect.stringContaining('triple fault') });
+      expect(cpu.fault?.state).toContain(`eip=0000${(CODE + 6).toString(16)}`);
+      expect(cpu.fault?.lastInstructions.slice(-3)).toEqual([CODE, CODE + 5, CODE + 6]);
       expect(cpu.interruptible).toBe(false);
       expect(cpu.run(Number.POSITIVE_INFINITY)).toEqual({ cycles: 0, exit: { kind: 'shutdown' } });
-      const daa = boot((a) => a.sti().db(0x2e, 0x27)); // cs: daa
-      expect(daa.cpu.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'shutdown' });
-      expect(daa.cpu.fault).toMatchObject({ ip: CODE + 1, opcode: 0x27 });
-      const prefixes = boot((a) => a.db(...new Array<number>(15).fill(0x66), 0x90));
-      expect(prefixes.cpu.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'shutdown' });
-      expect(prefixes.cpu.fault).toMatchObject({ ip: CODE, opcode: 0x66 });
     });
 
     it('never throws on arbitrary code, whatever its exits are answered, and keeps to its budget', () => {
       fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.integer({ min: 0, max: 500 }), (code, budget) => {
         const memory = new Uint8Array(0x2000);
         memory.set(code, 0x100);
-        const cpu = new RealModeCpu(memory, { cs: 0, ip: 0x100, sp: 0x1000, mmio: (address) => address >= 0x1800 });
+        const cpu = new X86Cpu(memory, { cs: 0, ip: 0x100, sp: 0x1000, mmio: (address) => address >= 0x1800 });
         let spent = 0;
         for (let i = 0; i < 50 && spent < budget; i++) {
           const run = cpu.run(budget - spent, i % 2 === 0, i * 1000);
