@@ -13,7 +13,7 @@ const SCOPE = '@splitvisor/';
 /** Chip models. Each may run in the kernel, the monitor or the device host. */
 export const DEVICE_PACKAGES = Object.freeze([
   'irqchip', 'apic-timer', 'pit', 'counters', 'rtc', 'keyboard',
-  'vga', 'floppy', 'disk', 'serial', 'dma',
+  'vga', 'floppy', 'disk', 'serial', 'dma', 'debugcon', 'port92', 'fw-cfg', 'pci',
 ]);
 
 /** The top of the graph: nothing imports an app. */
@@ -42,6 +42,10 @@ export const LAYERS = Object.freeze(Object.fromEntries(Object.entries({
   'disk': ['abi'],
   'serial': ['abi'],
   'dma': ['abi'],
+  'debugcon': ['abi'],
+  'port92': ['abi'],
+  'fw-cfg': ['abi'],
+  'pci': ['abi'],
   // Guest CPUs, behind abi's GuestCpu.
   'cpu-x86': ['abi'],
   'scripted-guest': ['abi'],

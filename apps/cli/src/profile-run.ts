@@ -118,6 +118,8 @@ export interface ProfileRun extends ExitReport {
   readonly unmodelled: readonly string[];
   /** What the guest wrote to COM1 (empty live with COM1 in the device host's worker). */
   readonly console: string;
+  /** What the guest wrote to the ISA debug console at 402h (SeaBIOS's log): its last 64 KiB, from wherever the device runs. */
+  readonly debugConsole: string;
   /** What the guest did in its own terms (ticks, sectors, bytes, iterations). */
   readonly progress: Readonly<Record<string, number>>;
   /** Heavyweight exits each I/O fast path took in the kernel instead (seeds 002, 003): writes queued, reads answered. */
@@ -217,6 +219,7 @@ interface Measured {
   readonly wall: ReadonlyMap<string, Histogram>;
   readonly unmodelled: readonly string[];
   readonly console: string;
+  readonly debugConsole: string;
   readonly progress: Readonly<Record<string, number>>;
   readonly saved: FastPathSavings;
   readonly timeline: RunTimeline | undefined;
@@ -298,7 +301,7 @@ function measuredOf(vm: Vm, workload: Workload, options: WorkloadOptions, summar
     irqchip: vm.irqchip, interrupts: summary.interrupts, irqWindows: summary.windows, guestCycles: vm.clock.tsc() - fromTsc, guestNs: vm.clock.now() - fromNs,
     runWallNs,
     timeline: vm.timeline === undefined || options.timeline === undefined ? undefined : { ...options.timeline, startsIn: vm.timeline.startsIn, ...(vm.timeline.startsHaltedIn === undefined ? {} : { startsHaltedIn: vm.timeline.startsHaltedIn }), events: vm.timeline.events, dropped: vm.timeline.dropped },
-    saved: savingsOf(vm), rows: vm.counts.rows(), latency: vm.interruptLatency, lateness: mergedByDevice(vm.timerLateness), wall: vm.wallTimes, unmodelled: vm.unmodelled, console: vm.console(), progress: workload.progress(),
+    saved: savingsOf(vm), rows: vm.counts.rows(), latency: vm.interruptLatency, lateness: mergedByDevice(vm.timerLateness), wall: vm.wallTimes, unmodelled: vm.unmodelled, console: vm.console(), debugConsole: vm.debugConsole(), progress: workload.progress(),
   };
 }
 
@@ -459,6 +462,7 @@ export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptio
     ...(options.timeCrossings === true ? { runWallNs: sum((m) => m.runWallNs) } : {}),
     unmodelled: [...new Set(measured.flatMap((m) => m.unmodelled))],
     console: measured.map((m) => m.console).join(''),
+    debugConsole: measured.map((m) => m.debugConsole).join(''),
     progress,
     ...(measured[0]?.timeline === undefined ? {} : { timeline: measured[0].timeline }),
     ...(measured[0]?.snapshot === undefined ? {} : { snapshot: measured[0].snapshot }),

@@ -119,6 +119,8 @@ export const CONFIGURATION_DEPENDENT: readonly VolatileRegister[] = [
     why: 'Bochs/SeaBIOS CMOS layout: boot devices, from -boot' },
   { device: 'rtc', register: 'CMOS 5Fh CPU count', matches: cmos(0x5f), bits: 0xff,
     why: 'Bochs/SeaBIOS CMOS layout: CPUs less one, from -smp' },
+  { device: 'debugcon', register: 'debug port 402h read where the trace\'s QEMU had no isa-debugcon (region io)', matches: (c) => pio(0x402)(c) && c.record.mr === 'io', bits: 0xff,
+    why: 'QEMU answers an unassigned port with all ones; the Linux traces\' QEMU put its isa-debugcon at 404h (their phase markers), this board has one at 402h, where SeaBIOS looks for E9h' },
   { device: 'disk', register: 'IDENTIFY DEVICE words 84 and 87 bit 6 (WRITE DMA FUA EXT, WRITE MULTIPLE FUA EXT)', matches: (c) => fuaBitsIn(c) !== 0, bits: 0, bitsIn: fuaBitsIn,
     why: 'ATA/ATAPI-7 IDENTIFY DEVICE: the FUA write commands are optional; this build\'s drive offers them, QEMU\'s IDE disk does not (the disk package can build it without: forceUnitAccess false)' },
 ];

@@ -99,6 +99,11 @@ export function printRun(run: ProfileRun, options: WorkloadOptions): void {
     console.log(`\nGuest console (COM1${lines.length > 40 ? `, last 40 of ${lines.length} lines` : ''}):`);
     console.log(lines.slice(-40).join('\n'));
   }
+  if (run.debugConsole !== '') {
+    const lines = run.debugConsole.split(/\r?\n/);
+    console.log(`\nDebug console (port 402h${lines.length > 40 ? `, last 40 of ${lines.length} lines` : ''}):`);
+    console.log(lines.slice(-40).join('\n'));
+  }
 }
 
 /** `run`'s action, given its placement: the report as tables, or `{ workload, run }` as JSON. */

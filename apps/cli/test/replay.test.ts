@@ -24,7 +24,7 @@ const RECORDS: readonly TraceRecord[] = [
   pio(7500, 'r', 0x3fd, 0x61, 'serial'), // data ready differs: not a time bit → mismatch
   pio(8000, 'w', 0xcf8, 0x8000_0000, 'pci-conf-idx', 4),
   pio(8100, 'r', 0xcfc, 0x1237_8086, 'pci-conf-data', 4),
-  pio(8200, 'w', 0x402, 0x41, 'io'),
+  pio(8200, 'w', 0x403, 0x41, 'io'), // unassigned (402h is the debug console's)
   pio(8300, 'r', 0x177, 0x50, 'ide'), // the secondary channel: not on this board
 ];
 

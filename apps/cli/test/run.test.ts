@@ -59,7 +59,9 @@ describe('splitvisor qtest', () => {
       'outb 0x43 0x34', // counter 0, LSB then MSB, mode 2
       'outb 0x40 0xa9',
       'outb 0x40 0x04', // 04A9h = 1193: 1 kHz
-      'clock_step 1000000',
+      // The count loads on the CLK pulse after its write and OUT rises as the first period ends, 1 + 1193 CLKs on:
+      // 1.000686 ms (8254 datasheet; QEMU, counting from the write itself, raises it at 0.999847 ms).
+      'clock_step 1001000',
       'clock_step',
       'inb 0x61',
       'frobnicate',
@@ -69,7 +71,7 @@ describe('splitvisor qtest', () => {
     expect(run.status, run.stderr).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines.slice(0, 4)).toEqual(['OK', 'OK', 'OK', 'OK']);
-    const step = lines.indexOf('OK 1000000');
+    const step = lines.indexOf('OK 1001000');
     expect(step).toBeGreaterThan(3);
     expect(lines.slice(4, step)).toContain('IRQ raise 0');
     expect(lines.some((l) => l.startsWith('FAIL Unknown command'))).toBe(true);

@@ -18,6 +18,15 @@ export interface DeviceContext {
    * device's own (output 0 is its first pin); the board routes each to a line.
    */
   setIrq(output: number, level: boolean): void;
+  /**
+   * Drives one of the device's named output lines that are not interrupts:
+   * pins the board wires to the CPU or to the machine rather than to the
+   * irqchip — port 92h's `a20` gate, a `reset` request (QEMU's named GPIO
+   * outputs, `qdev_connect_gpio_out_named`). A pulse is `true` then `false`.
+   * Absent where the host wires no such line: the device's state still holds
+   * the level, and its counters the pulses.
+   */
+  readonly setLine?: (line: string, level: boolean) => void;
   /** Guest physical memory, for DMA. */
   readonly memory: GuestMemory;
   readonly log: DeviceLogger;
@@ -29,10 +38,12 @@ export interface DeviceContext {
  * output to another's input without either knowing.
  */
 export function withIrqOutputs(context: DeviceContext, setIrq: (output: number, level: boolean) => void): DeviceContext {
+  const { setLine } = context;
   return {
     now: () => context.now(),
     timer: (callback) => context.timer(callback),
     setIrq,
+    ...(setLine === undefined ? {} : { setLine }),
     memory: context.memory,
     log: context.log,
   };

@@ -107,6 +107,8 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   private readonly raisedBy = new Map<number, { readonly name: string; readonly output: number }>();
   /** An irqchip placed here takes the lines of this domain's devices. */
   private irqSink: ((gsi: number, level: boolean) => void) | undefined;
+  /** Where the board wires this domain's devices' named output lines (`routeLines`). */
+  private lineSink: ((device: string, line: string, level: boolean) => void) | undefined;
   private readonly watchers: (() => void)[] = [];
   /** Told of every device timer that fires here: the device, and how late it ran after its deadline. */
   private timerWatcher: ((device: string, lateNs: Nanoseconds) => void) | undefined;
@@ -200,6 +202,7 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
         if (level && (raiser?.name !== name || raiser.output !== output)) this.raisedBy.set(line, { name, output });
         this.setIrq(line, level);
       },
+      setLine: (line, level) => { this.setLine(name, line, level); },
       memory: this.memory,
       log: { debug: () => undefined, warn: (message) => { this.log.push(`${name}: ${message}`); } },
     };
@@ -304,6 +307,27 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
   setIrq(gsi: number, level: boolean): void {
     if (this.irqSink === undefined) this.unroutedIrq(gsi, level);
     else this.irqSink(gsi, level);
+  }
+
+  /**
+   * Where the named output lines of the devices placed here go (a
+   * `DeviceContext.setLine`: port 92h's `a20`, a `reset` pulse), with the
+   * board's name of the device that drove each: the board wires them to the
+   * CPU or the machine. Unrouted, a place does what `unroutedLine` says.
+   */
+  routeLines(sink: (device: string, line: string, level: boolean) => void): void {
+    this.lineSink = sink;
+  }
+
+  /** Drives `device`'s named output `line`: to the board's sink, or on to wherever this place sends lines it has no sink for. */
+  setLine(device: string, line: string, level: boolean): void {
+    if (this.lineSink === undefined) this.unroutedLine(device, line, level);
+    else this.lineSink(device, line, level);
+  }
+
+  /** A named line with no sink here (nothing is wired to it yet: the device's state holds the level). */
+  protected unroutedLine(_device: string, _line: string, _level: boolean): void {
+    // dropped: nothing listens
   }
 
   /**

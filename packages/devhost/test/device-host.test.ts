@@ -51,7 +51,8 @@ describe('device host', () => {
     const [kernel, devhost] = createDirectChannel({ codec: true });
     pitHost(devhost);
     const seen = drive(kernel);
-    const load = Math.floor((1_000_000 * PIT_HZ) / 1e9);
+    // Written within this CLK; the 8254 loads the count on the next CLK pulse (datasheet: "loaded on the next CLK pulse").
+    const load = Math.floor((1_000_000 * PIT_HZ) / 1e9) + 1;
     const rises = seen.filter((s) => s.endsWith('irq0=1')).map((s) => Number(s.split(' ')[0]));
     // The power-on level (mode 3, OUT high) reaches the kernel with the first exit; then a tick every 1193 clocks.
     expect(rises).toEqual([1_000_000, ...[1, 2, 3, 4, 5].map((k) => tickTime(load + k * 1193, PIT_HZ))]);

@@ -41,15 +41,17 @@ function machine(lostTickPolicy: 'delay' | 'discard') {
 }
 
 describe('PIT tick reinjection through the ack notifier', () => {
+  // The 8254 loads a count on the CLK pulse after its write (datasheet: "loaded on the next CLK pulse"), so the
+  // tenth period ends at CLK 1 + 10 × 1193.
   it('delay: a guest that misses 10 ms of ticks still receives all ten, one per EOI', () => {
     const { context, service } = machine('delay');
-    context.advanceTo(tickTime(10 * 1193, PIT_HZ));
+    context.advanceTo(tickTime(1 + 10 * 1193, PIT_HZ));
     expect(service()).toBe(10);
   });
 
   it('discard: the same guest receives one', () => {
     const { context, service } = machine('discard');
-    context.advanceTo(tickTime(10 * 1193, PIT_HZ));
+    context.advanceTo(tickTime(1 + 10 * 1193, PIT_HZ));
     expect(service()).toBe(1);
   });
 });

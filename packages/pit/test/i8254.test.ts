@@ -41,7 +41,9 @@ describe('Linux i8253 clockevent', () => {
   it('periodic at HZ=1000: mode 2, LATCH 1193, a tick every 1193 clocks', () => {
     const { context, ports } = board();
     context.advanceTo(1_000_000);
-    const load = Math.floor((1_000_000 * PIT_HZ) / 1e9);
+    // Written within CLK edge `written`; the count is loaded on the next CLK pulse (datasheet).
+    const written = Math.floor((1_000_000 * PIT_HZ) / 1e9);
+    const load = written + 1;
     ports.out(3, 0x34); // counter 0, LSB then MSB, mode 2
     ports.out(0, 1193 & 0xff);
     ports.out(0, 1193 >> 8);
@@ -58,12 +60,13 @@ describe('Linux i8253 clockevent', () => {
     expect(context.irqLevel(0)).toBe(false); // mode 0 OUT starts low
     ports.out(0, 100);
     ports.out(0, 0);
-    context.advanceTo(clk(99));
-    expect(context.irqLevel(0)).toBe(false);
+    // Datasheet, mode 0: "OUT does not go high until N + 1 CLK pulses after the initial count is written".
     context.advanceTo(clk(100));
+    expect(context.irqLevel(0)).toBe(false);
+    context.advanceTo(clk(101));
     expect(context.irqLevel(0)).toBe(true);
     context.advanceTo(clk(1_000_000));
-    expect(risingEdges(context).filter((t) => t > 0)).toEqual([clk(100)]);
+    expect(risingEdges(context).filter((t) => t > 0)).toEqual([clk(101)]);
   });
 
   it('shutdown: mode 0 with count 0 holds irq 0 low for 65536 clocks', () => {
@@ -71,24 +74,24 @@ describe('Linux i8253 clockevent', () => {
     ports.out(3, 0x30);
     ports.out(0, 0);
     ports.out(0, 0);
-    context.advanceTo(clk(65_535));
-    expect(context.irqLevel(0)).toBe(false);
     context.advanceTo(clk(65_536));
+    expect(context.irqLevel(0)).toBe(false);
+    context.advanceTo(clk(65_537)); // loaded on the first CLK pulse, then 65536 decrements
     expect(context.irqLevel(0)).toBe(true);
   });
 });
 
 describe('Linux PIT calibration through counter 2 and port 61h', () => {
-  it('pit_calibrate_tsc: OUT2 (port 61h bit 5) rises exactly at terminal count', () => {
+  it('pit_calibrate_tsc: OUT2 (port 61h bit 5) rises exactly at terminal count, N + 1 CLK pulses after the write', () => {
     const { context, ports, port61 } = board();
     const latch = Math.floor(PIT_HZ / (1000 / 50)); // CAL_LATCH for 50 ms
     port61.out((port61.in() & ~0x02) | 0x01); // gate high, speaker off
     ports.out(3, 0xb0); // counter 2, LSB then MSB, mode 0
     ports.out(2, latch & 0xff);
     ports.out(2, latch >> 8);
-    context.advanceTo(clk(latch - 1));
-    expect(port61.in() & 0x20).toBe(0);
     context.advanceTo(clk(latch));
+    expect(port61.in() & 0x20).toBe(0);
+    context.advanceTo(clk(latch + 1));
     expect(port61.in() & 0x20).toBe(0x20);
   });
 
@@ -113,10 +116,10 @@ describe('reading counts', () => {
     const { context, ports } = board();
     ports.out(3, 0x34);
     ports.out(0, 0x00);
-    ports.out(0, 0x10); // 0x1000
-    context.advanceTo(clk(0x10));
+    ports.out(0, 0x10); // 0x1000, loaded at CLK 1
+    context.advanceTo(clk(0x11));
     ports.out(3, 0x00); // latch counter 0
-    context.advanceTo(clk(0x300));
+    context.advanceTo(clk(0x301));
     ports.out(3, 0x00); // ignored: the first latch is unread
     expect([ports.in(0), ports.in(0)]).toEqual([0xf0, 0x0f]);
     expect([ports.in(0), ports.in(0)]).toEqual([0x00, 0x0d]); // live again: 0x1000 - 0x300
@@ -134,6 +137,10 @@ describe('reading counts', () => {
     context.advanceTo(clk(11));
     ports.out(3, 0xc2); // status and count
     expect(ports.in(0)).toBe(0x80 | 0x30 | 0x04);
+    expect([ports.in(0), ports.in(0)]).toEqual([0x34, 0x12]); // loaded by this CLK pulse, not yet decremented
+    context.advanceTo(clk(12));
+    ports.out(3, 0xc2);
+    expect(ports.in(0)).toBe(0x80 | 0x30 | 0x04);
     expect([ports.in(0), ports.in(0)]).toEqual([0x33, 0x12]); // 0x1234 - 1
   });
 
@@ -144,7 +151,7 @@ describe('reading counts', () => {
       ports.out(counter, 0);
       ports.out(counter, 0x20 * (counter + 1));
     }
-    context.advanceTo(clk(0x100));
+    context.advanceTo(clk(0x101)); // 0x100 decrements after the load at CLK 1
     ports.out(3, 0xde); // count only, counters 0, 1, 2
     context.advanceTo(clk(0x900));
     // Counter 2's GATE (port 61h bit 0) is low: mode 0 holds its count.
@@ -155,11 +162,11 @@ describe('reading counts', () => {
     const { context, ports } = board();
     ports.out(3, 0x10); // counter 0, LSB only, mode 0
     ports.out(0, 0x80);
-    context.advanceTo(clk(0x10));
+    context.advanceTo(clk(0x11));
     expect([ports.in(0), ports.in(0)]).toEqual([0x70, 0x70]);
     ports.out(3, 0x20); // MSB only
-    ports.out(0, 0x02); // count 0x0200
-    context.advanceTo(clk(0x10 + 0x101));
+    ports.out(0, 0x02); // count 0x0200, loaded at CLK 0x12
+    context.advanceTo(clk(0x12 + 0x101));
     expect(ports.in(0)).toBe(0x00); // 0x200 - 0x101 = 0x0ff: MSB 0
   });
 
@@ -169,8 +176,10 @@ describe('reading counts', () => {
     ports.out(0, 0x00);
     ports.out(0, 0x10); // 1000 decimal
     context.advanceTo(clk(1));
+    expect([ports.in(0), ports.in(0)]).toEqual([0x00, 0x10]); // loaded: 1000
+    context.advanceTo(clk(2));
     expect([ports.in(0), ports.in(0)]).toEqual([0x99, 0x09]); // 0999
-    context.advanceTo(clk(1001));
+    context.advanceTo(clk(1002));
     expect([ports.in(0), ports.in(0)]).toEqual([0x99, 0x99]); // wrapped to 9999
     ports.out(3, 0x31);
     ports.out(0, 0x0a);
@@ -190,12 +199,17 @@ describe('modes and gates (counter 2, gated from port 61h)', () => {
     context.advanceTo(clk(100));
     expect(out2(port61)).toBe(true); // not triggered
     port61.out(0x01); // rising GATE
-    context.advanceTo(clk(149));
+    expect(out2(port61)).toBe(true); // datasheet: "OUT will go low on the CLK pulse following a trigger"
+    context.advanceTo(clk(101));
     expect(out2(port61)).toBe(false);
     context.advanceTo(clk(150));
+    expect(out2(port61)).toBe(false);
+    context.advanceTo(clk(151));
     expect(out2(port61)).toBe(true);
     port61.out(0x00);
     port61.out(0x01); // retrigger
+    expect(out2(port61)).toBe(true);
+    context.advanceTo(clk(152));
     expect(out2(port61)).toBe(false);
   });
 
@@ -210,7 +224,8 @@ describe('modes and gates (counter 2, gated from port 61h)', () => {
       context.advanceTo(clk(i));
       levels.push(out2(port61));
     }
-    expect(levels).toEqual([...Array<boolean>(5).fill(true), ...Array<boolean>(5).fill(false), ...Array<boolean>(5).fill(true), ...Array<boolean>(5).fill(false)]);
+    // Loaded on CLK 1 (OUT high from the control word until then), then five high, five low.
+    expect(levels).toEqual([...Array<boolean>(6).fill(true), ...Array<boolean>(5).fill(false), ...Array<boolean>(5).fill(true), ...Array<boolean>(4).fill(false)]);
     context.advanceTo(clk(27));
     port61.out(0x00);
     expect(out2(port61)).toBe(true);
@@ -223,12 +238,12 @@ describe('modes and gates (counter 2, gated from port 61h)', () => {
     ports.out(2, 100);
     ports.out(2, 0);
     context.advanceTo(clk(40));
-    port61.out(0x00); // suspend at 60 left
+    port61.out(0x00); // suspend at 61 left (loaded at CLK 1)
     context.advanceTo(clk(500));
     port61.out(0x01);
-    context.advanceTo(clk(559));
-    expect(out2(port61)).toBe(false);
     context.advanceTo(clk(560));
+    expect(out2(port61)).toBe(false);
+    context.advanceTo(clk(561));
     expect(out2(port61)).toBe(true);
     ports.out(2, 5); // first byte of a new count: counting stops, OUT low
     expect(out2(port61)).toBe(false);
@@ -242,8 +257,9 @@ describe('modes and gates (counter 2, gated from port 61h)', () => {
     context.advanceTo(clk(30));
     ports.out(0, 40);
     ports.out(0, 0);
-    context.advanceTo(clk(300));
-    expect(risingEdges(context).filter((t) => t > 0)).toEqual([clk(100), clk(140), clk(180), clk(220), clk(260), clk(300)]);
+    context.advanceTo(clk(301));
+    // The first count loaded at CLK 1, so its period ends at 101.
+    expect(risingEdges(context).filter((t) => t > 0)).toEqual([clk(101), clk(141), clk(181), clk(221), clk(261), clk(301)]);
   });
 
   it('mode 4: a one-clock low strobe at terminal count', () => {
@@ -252,7 +268,8 @@ describe('modes and gates (counter 2, gated from port 61h)', () => {
     ports.out(0, 20);
     ports.out(0, 0);
     context.advanceTo(clk(30));
-    expect(context.irqEdges.filter((e) => e.time > 0).map((e) => [e.time, e.level])).toEqual([[clk(20), false], [clk(21), true]]);
+    // Datasheet, mode 4: OUT goes low for one CLK pulse "N + 1 CLK pulses after the initial count is written".
+    expect(context.irqEdges.filter((e) => e.time > 0).map((e) => [e.time, e.level])).toEqual([[clk(21), false], [clk(22), true]]);
   });
 
   it('mode 5: the strobe comes a count after a GATE trigger', () => {
@@ -266,7 +283,7 @@ describe('modes and gates (counter 2, gated from port 61h)', () => {
       context.advanceTo(clk(i));
       if (!out2(port61)) lows.push(i);
     }
-    expect(lows).toEqual([8]);
+    expect(lows).toEqual([9]); // triggered within CLK 0, loaded on CLK 1, terminal count 8 pulses later
   });
 });
 
@@ -292,13 +309,13 @@ describe('lost-tick policies', () => {
 
   it('discard: the line follows OUT; unserviced ticks are simply lost', () => {
     const { context } = periodic({ lostTickPolicy: 'discard' });
-    context.advanceTo(clk(1000));
+    context.advanceTo(clk(1001)); // periods end at 101, 201, … 1001
     expect(risingEdges(context)).toHaveLength(10);
   });
 
   it('delay: unacknowledged ticks are re-injected one per acknowledgement (EOI-paced)', () => {
     const { context, pit } = periodic({ lostTickPolicy: 'delay' });
-    context.advanceTo(clk(1000)); // ten ticks, none acknowledged
+    context.advanceTo(clk(1001)); // ten ticks, none acknowledged
     expect(risingEdges(context)).toHaveLength(1);
     for (let i = 0; i < 9; i++) pit.irqAcknowledged(0);
     expect(risingEdges(context)).toHaveLength(10);
@@ -330,14 +347,16 @@ describe('review regressions', () => {
   });
 
   it('clears a latched count when the counter is reprogrammed (datasheet: "until read or reprogrammed")', () => {
-    const { ports } = board();
+    const { context, ports } = board();
     ports.out(3, 0x34);
     ports.out(0, 0x00);
     ports.out(0, 0x10);
+    context.advanceTo(clk(1));
     ports.out(3, 0x00); // latch 1000h
     ports.out(3, 0x34);
     ports.out(0, 0x34);
     ports.out(0, 0x12);
+    context.advanceTo(clk(2)); // loaded
     expect([ports.in(0), ports.in(0)]).toEqual([0x34, 0x12]);
   });
 
@@ -346,16 +365,16 @@ describe('review regressions', () => {
     ports.out(3, 0x34);
     ports.out(0, 100);
     ports.out(0, 0);
-    context.advanceTo(clk(1000)); // one tick out, nine owed, none acknowledged
+    context.advanceTo(clk(1001)); // one tick out, nine owed, none acknowledged
     ports.out(3, 0x34);
     ports.out(0, 100);
-    ports.out(0, 0);
+    ports.out(0, 0); // loaded at CLK 1002: periods end at 1102, 1202, …
     context.irqEdges.length = 0;
-    context.advanceTo(clk(1000) + clk(100) + 1);
+    context.advanceTo(clk(1102));
     expect(risingEdges(context)).toHaveLength(1); // re-injection started afresh
-    context.advanceTo(clk(1000) + clk(300) + 1); // two more owed behind the unacknowledged one
+    context.advanceTo(clk(1302)); // two more owed behind the unacknowledged one
     pit.irqUnmasked(0);
-    context.advanceTo(clk(1000) + clk(400) + 1);
+    context.advanceTo(clk(1402));
     expect(risingEdges(context)).toHaveLength(2); // the next period's tick, at once
     pit.irqAcknowledged(0);
     expect(risingEdges(context)).toHaveLength(2); // and nothing owed behind it

@@ -4,6 +4,8 @@
  */
 export const DEVICES = [
   'pic', 'ioapic', 'lapic', 'pit', 'pm-timer', 'hpet', 'rtc', 'keyboard', 'vga', 'floppy', 'dma', 'disk', 'serial',
+  // What firmware on QEMU's pc machine talks to: SeaBIOS's debug log (isa-debugcon), System Control Port A, fw_cfg.
+  'debugcon', 'port92', 'fw-cfg',
 ] as const;
 export type DeviceName = (typeof DEVICES)[number];
 

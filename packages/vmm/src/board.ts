@@ -98,6 +98,22 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
     gsis: [4],
     source: 'IBM PC/AT technical reference: COM1 at 3F8h on irq 4',
   },
+  debugcon: {
+    regions: [{ region: 'port', space: 'port', base: 0x402, length: 1 }],
+    gsis: [],
+    source: "SeaBIOS's debug port (src/hw/serialio.c DebugOutputPort, 402h), where QEMU's pc machine puts an isa-debugcon for it (-device isa-debugcon,iobase=0x402)",
+  },
+  port92: {
+    // Named output lines, not irqs: `a20` and `reset`, wired by the VM to the CPU's side (vm.ts, `outputLines`).
+    regions: [{ region: 'control', space: 'port', base: 0x92, length: 1 }],
+    gsis: [],
+    source: 'IBM PS/2 hardware interface technical reference: System Control Port A at 92h (QEMU\'s pc machine: port92)',
+  },
+  'fw-cfg': {
+    regions: [{ region: 'selector-data', space: 'port', base: 0x510, length: 2 }, { region: 'dma-address', space: 'port', base: 0x514, length: 8 }],
+    gsis: [],
+    source: 'QEMU docs/specs/fw_cfg.rst, x86: selector 510h, data 511h, DMA address 514h (hw/i386/fw_cfg.c FW_CFG_IO_BASE)',
+  },
   hpet: {
     regions: [{ region: 'registers', space: 'mmio', base: 0xfed0_0000, length: 0x400 }],
     // Outputs 0–23 → GSIs; 32, 33 and 34 → the legacy replacement select (timer 0 for irq 0, timer 1 for irq 8, LEG_RT_CNF).

@@ -9,15 +9,19 @@ import type { Device, DeviceContext, StatefulDevice } from '@splitvisor/abi';
 import { AcpiPmTimer, Hpet } from '@splitvisor/counters';
 import type { ImageSize } from '@splitvisor/devhost';
 import { FileBlockBackend } from '@splitvisor/devhost';
+import { IsaDebugcon } from '@splitvisor/debugcon';
 import { AtaChannel, MemoryBlockBackend, SECTOR_SIZE } from '@splitvisor/disk';
 import { I8237Pair } from '@splitvisor/dma';
 import { I82077aa, MEDIA_FORMATS, MemoryFloppyImage, SECTOR_BYTES } from '@splitvisor/floppy';
+import { E820Type, FwCfg, qemuPcItems } from '@splitvisor/fw-cfg';
 import { I8042 } from '@splitvisor/keyboard';
 import { I8254 } from '@splitvisor/pit';
 import type { DeviceName, Placement } from '@splitvisor/placement';
+import { Port92 } from '@splitvisor/port92';
 import { Mc146818 } from '@splitvisor/rtc';
 import { Mcr, Ns16550a } from '@splitvisor/serial';
 import { Vga } from '@splitvisor/vga';
+import { PC_BOARD } from './board.ts';
 import type { BoardOptions, Release, Shared, Sinks } from './devices.ts';
 import { memoryMedia } from './memory-media.ts';
 import { startTyping } from './typist.ts';
@@ -107,6 +111,49 @@ export const diskFactory: DeviceFactory = ({ context, board, releases, register 
   return channel;
 };
 
+/** SeaBIOS's debug log. Its text is the device's state, read by the VM wherever the device runs (`Vm.debugConsole`). */
+export const debugconFactory: DeviceFactory = () => new IsaDebugcon();
+
+/** Its `a20` and `reset` lines go where the domain routes named lines (the VM's record; no CPU acts on them yet). */
+export const port92Factory: DeviceFactory = ({ context }) => new Port92(context);
+
+/**
+ * The lowest MMIO window at or above 1 MiB on the board (the I/O APIC's, FEC00000h): guest RAM is flat from 0, so
+ * what lies at and above it is the devices', not RAM, and the memory map the firmware is given stops there.
+ */
+function mmioFloor(): number {
+  return Math.min(...Object.values(PC_BOARD).flatMap((slot) => slot.regions).filter((r) => r.space === 'mmio' && r.base >= 0x10_0000).map((r) => r.base));
+}
+
+/**
+ * Boot devices as OpenFirmware paths, in QEMU's default order for the pc machine (-boot order=cad: the hard disk,
+ * then the floppy; no CD here), for the media the board has: the paths SeaBIOS searches its `bootorder` for on
+ * QEMU's pc (its "Searching bootorder for:" lines in the shared seabios-post trace; the disk's node is PIIX's IDE
+ * function 1.1, which SeaBIOS matches with a wildcard).
+ */
+function bootOrder(placement: Placement, board: BoardOptions): string[] {
+  const disk = placement.devices.disk !== 'absent' && (board.diskImage !== undefined || board.diskBlankBytes !== undefined);
+  const floppy = placement.devices.floppy !== 'absent' && (board.floppyImage !== undefined || board.floppyBlankBytes !== undefined);
+  return [...(disk ? ['/pci@i0cf8/ide@1,1/drive@0/disk@0'] : []), ...(floppy ? ['/pci@i0cf8/isa@1/fdc@03f0/floppy@0'] : [])];
+}
+
+/**
+ * QEMU's firmware configuration, from what the VM is: its RAM (the guest memory the device's DMA reaches), its
+ * vCPUs, its media as the boot order, no display when the placement has no VGA; ISA irq 0 on GSI 2 (the board's
+ * legacy select), which SeaBIOS's MADT must say.
+ */
+export const fwCfgFactory: DeviceFactory = ({ context, placement, board }) => {
+  const ramBytes = context.memory.size;
+  return new FwCfg(context, qemuPcItems({
+    ramBytes,
+    cpus: board.cpus ?? 1,
+    e820: [{ address: 0, length: Math.min(ramBytes, mmioFloor()), type: E820Type.RAM }],
+    bootOrder: bootOrder(placement, board),
+    noGraphic: placement.devices.vga === 'absent',
+    irq0Override: true,
+  }));
+};
+
 /** Every device of the PC this project models: the registry of a VMM that may place any of them anywhere. */
 export const PC_DEVICES: DeviceRegistry = {
   'pit': pitFactory,
@@ -119,4 +166,7 @@ export const PC_DEVICES: DeviceRegistry = {
   'vga': vgaFactory,
   'floppy': floppyFactory,
   'dma': dmaFactory,
+  'debugcon': debugconFactory,
+  'port92': port92Factory,
+  'fw-cfg': fwCfgFactory,
 };

@@ -28,6 +28,7 @@ import type { AddressSpace, DeviceState, DeviceStates, DomainState, Exit, Nanose
 import { DOMAIN_STATE, layOutPages, pagesProblem, ramMemory, writtenPages } from '@splitvisor/abi';
 import { GuestClock } from '@splitvisor/clock';
 import type { ChannelStats, HaltPollOptions } from '@splitvisor/channel';
+import type { IsaDebugconState } from '@splitvisor/debugcon';
 import type { DeviceHost } from '@splitvisor/devhost';
 import type { LocalApicWindow } from '@splitvisor/irqchip';
 import type { IoapicState, PicPairState } from '@splitvisor/irqchip';
@@ -208,6 +209,12 @@ export class Vm {
   private readonly link: DeviceHostLink;
   /** What the guest wrote to COM1 (modelled mode, or live with the UART outside the device host). */
   private readonly consoleBytes: number[] = [];
+  /**
+   * The named output lines of the devices in this thread's domains (port 92h's `a20` and `reset`), by
+   * `device.line`: the level now and the rising edges so far. What a CPU that masks A20 or takes a reset
+   * would hook; none does yet.
+   */
+  private readonly lines = new Map<string, { level: boolean; rises: number }>();
   /** Guest RAM (shared with the device host's worker in live mode). */
   readonly ram: SharedArrayBuffer;
   /** What this thread's domains opened: flushed and closed by `close()`. */
@@ -323,6 +330,12 @@ export class Vm {
     kernel.watchTimers(late);
     monitor.watchTimers(late);
     this.link.host?.watchTimers(late);
+    // The devices' named lines, where they are in this thread: the kernel's, the monitor's, the in-thread device host's.
+    // (A live device host's do not cross the channel yet: the device's state holds them.)
+    const line = (device: string, name: string, level: boolean) => { this.outputLine(device, name, level); };
+    kernel.routeLines(line);
+    monitor.routeLines(line);
+    this.link.host?.routeLines(line);
     // The board's names for transitions: every device's regions, wherever it was placed.
     const names = boardWindows(placement, this.unmodelled);
     this.windows = names;
@@ -834,6 +847,34 @@ export class Vm {
   /** The guest's console: what it wrote to COM1 so far, as Latin-1 text. */
   console(): string {
     return String.fromCharCode(...this.consoleBytes.slice(-65_536));
+  }
+
+  /**
+   * What the guest wrote to the ISA debug console at 402h (SeaBIOS's log), as Latin-1 text: its last 64 KiB,
+   * which are the device's state, read from whichever domain holds it (live too); '' when the VM has none.
+   */
+  debugConsole(): string {
+    if (this.whereIs('debugcon') === undefined) return '';
+    // Decoded here rather than by the device's package, which stays out of the monitor's process (a built VMM's vmm.js).
+    const { log } = this.deviceState('debugcon') as IsaDebugconState;
+    let text = '';
+    for (let at = 0; at < log.length; at += 8192) text += String.fromCharCode(...log.subarray(at, at + 8192));
+    return text;
+  }
+
+  /**
+   * The named output lines of the board's devices as they reached the board in this thread, by `device.line`
+   * (`port92.a20`, `port92.reset`): each one's level now and its rising edges so far (a reset request is one). A
+   * device in a live device host is not seen here: its state has the level and the count (`deviceState('port92')`).
+   */
+  outputLines(): ReadonlyMap<string, { readonly level: boolean; readonly rises: number }> {
+    return new Map([...this.lines].map(([key, { level, rises }]) => [key, { level, rises }]));
+  }
+
+  private outputLine(device: string, line: string, level: boolean): void {
+    const key = `${device}.${line}`;
+    const was = this.lines.get(key) ?? { level: false, rises: 0 };
+    this.lines.set(key, { level, rises: was.rises + (level && !was.level ? 1 : 0) });
   }
 
   /** Every device's regions at the board's addresses (the devices this placement has, in whichever domain). */

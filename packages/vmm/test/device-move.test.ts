@@ -28,6 +28,9 @@ const DRIVEN: readonly Driven[] = [
   { device: 'serial', workload: 'serial-console' },
   { device: 'keyboard', workload: 'keyboard-typing' },
   { device: 'vga', workload: 'vga-text-console' },
+  { device: 'debugcon', workload: 'firmware-probe' },
+  { device: 'port92', workload: 'firmware-probe' },
+  { device: 'fw-cfg', workload: 'firmware-probe' },
 ];
 
 /** Devices with media, and the 8237 the floppy shares (moving either moves both): the medium in memory goes as state. */
@@ -46,7 +49,7 @@ function run(workload: string, parameters: Record<string, ParameterValue>, where
       vm.move(move.device, move.to);
     }
     vm.run(END_NS);
-    const seen = { progress: made.progress(), console: vm.console(), tsc: vm.clock.tsc() };
+    const seen = { progress: made.progress(), console: vm.console(), debugConsole: vm.debugConsole(), tsc: vm.clock.tsc() };
     const exits = vm.counts.rows().reduce((n, r) => n + r.count, 0);
     return { seen, exits, moves: vm.moves, closed: vm.close() };
   } catch (error) {
@@ -79,8 +82,9 @@ describe.each(['worker', 'process'] as const)('live moves, the device host in a 
     const still = run(workload, parameters, where, [], live);
     const moved = run(workload, parameters, where, [{ atNs: AT_NS, device, to }, { atNs: BACK_NS, device, to: home }], live);
     await Promise.all([still.closed, moved.closed]);
-    // Live, what COM1 sent is this thread's console only while the UART is outside the host: the guest's view is its count and clock.
-    const view = ({ progress, tsc }: typeof still.seen) => ({ progress, tsc });
+    // Live, what COM1 sent is this thread's console only while the UART is outside the host: the guest's view is its count and
+    // clock, and the debug console's log (the device's state, read wherever it is).
+    const view = ({ progress, tsc, debugConsole }: typeof still.seen) => ({ progress, tsc, debugConsole });
     expect(view(moved.seen), `${device} ${home} → ${to} → ${home}`).toEqual(view(still.seen));
     expect(moved.moves.map((m) => [m.from, m.to])).toEqual([[home, to], [to, home]]);
   }, 120_000);

@@ -88,6 +88,9 @@ const VARIANTS: Readonly<Record<string, Variant>> = {
   'devices.dma': { on: base('all-kernel'), workload: 'floppy-read', change: moved({ floppy: 'monitor', dma: 'monitor' }) }, // with the floppy controller
   'devices.disk': toMonitor('disk', 'ata-pio-read'),
   'devices.serial': toMonitor('serial', 'serial-console'),
+  'devices.debugcon': toMonitor('debugcon', 'firmware-probe'),
+  'devices.port92': toMonitor('port92', 'firmware-probe'),
+  'devices.fw-cfg': toMonitor('fw-cfg', 'firmware-probe'),
   'time.kind=guest-cycles': { on: base('kvm-userspace-pit', { kind: 'wall' }), workload: 'linux-idle-pit', change: (p) => ({ ...p, time: { kind: 'guest-cycles' } }) },
   'time.kind=guest-and-exits': { on: base('kvm-userspace-pit'), workload: 'linux-idle-pit', change: (p) => ({ ...p, time: { kind: 'guest-and-exits' } }) },
   'time.kind=wall': { on: base('kvm-userspace-pit', { kind: 'guest-and-exits' }), workload: 'linux-idle-pit', change: (p) => ({ ...p, time: { kind: 'wall' } }) },

@@ -1,5 +1,5 @@
 // A VM snapshot restored into any placement continues as the machine would have: what the guest sees (its own
-// account of what it did, its console, its clock) is the same as an uninterrupted run's.
+// account of what it did, its console and debug console, its clock) is the same as an uninterrupted run's.
 import { PROFILES } from '@splitvisor/placement';
 import type { Placement } from '@splitvisor/placement';
 import { createWorkload } from '@splitvisor/workloads';
@@ -21,7 +21,7 @@ function machine(workload: string, where: Placement) {
 }
 
 function seen(made: ReturnType<typeof createWorkload>, vm: Vm) {
-  return { progress: made.progress(), console: vm.console(), tsc: vm.clock.tsc() };
+  return { progress: made.progress(), console: vm.console(), debugConsole: vm.debugConsole(), tsc: vm.clock.tsc() };
 }
 
 function uninterrupted(workload: string, where: Placement) {
@@ -49,7 +49,7 @@ function resumed(workload: string, snapshot: VmSnapshot, where: Placement) {
   return result;
 }
 
-const WORKLOADS = (process.env.SNAP_WORKLOADS ?? 'pit-tick,rtc-periodic,serial-console,lapic-tick,keyboard-typing,ata-pio-write').split(',');
+const WORKLOADS = (process.env.SNAP_WORKLOADS ?? 'pit-tick,rtc-periodic,serial-console,lapic-tick,keyboard-typing,ata-pio-write,firmware-probe').split(',');
 
 describe.each(WORKLOADS)('%s', (workload) => {
   const expected = () => uninterrupted(workload, placement(WHOLE[0] ?? 'qemu-tcg'));

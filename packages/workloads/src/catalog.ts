@@ -9,6 +9,7 @@ import { ATA_FLUSH } from './ata-flush.ts';
 import { ATA_PIO_READ } from './ata-pio-read.ts';
 import { ATA_PIO_WRITE } from './ata-pio-write.ts';
 import { CLOCKSOURCE_READ } from './clocksource-read.ts';
+import { FIRMWARE_PROBE } from './firmware-probe.ts';
 import { FLOPPY_READ } from './floppy-read.ts';
 import { KEYBOARD_TYPING } from './keyboard-typing.ts';
 import { LAPIC_CALIBRATION } from './lapic-calibration.ts';
@@ -66,6 +67,7 @@ export const WORKLOAD_DEFINITIONS: readonly WorkloadDefinition[] = [
   VGA_MODE13H_FILL,
   KEYBOARD_TYPING,
   SERIAL_CONSOLE,
+  FIRMWARE_PROBE,
   VMEXIT,
 ];
 

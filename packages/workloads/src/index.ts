@@ -49,3 +49,5 @@ export type { PitCalibration, PitCalibrationOptions, PitCalibrationResult } from
 export { PIT_CALIBRATION, pitCalibration } from './pit-calibration.ts';
 export type { TickCount, TickCountOptions, TickTimer } from './tick-count.ts';
 export { TICK_COUNT, TICK_TIMERS, tickCount } from './tick-count.ts';
+export type { FirmwareProbe, FirmwareProbeOptions } from './firmware-probe.ts';
+export { FIRMWARE_PROBE, SEABIOS_VERSION, firmwareProbe } from './firmware-probe.ts';

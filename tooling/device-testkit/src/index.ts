@@ -1,4 +1,4 @@
-export type { IrqEdge, TestContext, TestContextOptions } from './test-context.ts';
+export type { IrqEdge, LineEdge, TestContext, TestContextOptions } from './test-context.ts';
 export { createTestContext, inertContext } from './test-context.ts';
 export type { Op } from './ops.ts';
 export { advance, apply, regionIo, registerOps } from './ops.ts';

@@ -18,6 +18,12 @@ export interface IrqEdge {
   readonly level: boolean;
 }
 
+export interface LineEdge {
+  readonly time: Nanoseconds;
+  readonly line: string;
+  readonly level: boolean;
+}
+
 export interface TestContext extends DeviceContext {
   /** Moves virtual time to `time`, firing every timer due on the way, at its deadline. */
   advanceTo(time: Nanoseconds): void;
@@ -27,6 +33,10 @@ export interface TestContext extends DeviceContext {
   irqLevel(output: number): boolean;
   /** Every change of level on any output, in order (repeated levels are not edges and are not listed). */
   readonly irqEdges: IrqEdge[];
+  /** The level last driven on the named output `line` (`setLine`; false if never driven). */
+  lineLevel(line: string): boolean;
+  /** Every change of level on a named output line, in order (a pulse is two edges). */
+  readonly lineEdges: LineEdge[];
   /** The deadline of the earliest armed timer, or undefined. */
   nextDeadline(): Nanoseconds | undefined;
   readonly warnings: string[];
@@ -38,6 +48,8 @@ class VirtualBoard implements TestContext {
   private readonly timers = new TimerQueue();
   private readonly levels = new Map<number, boolean>();
   readonly irqEdges: IrqEdge[] = [];
+  private readonly lines = new Map<string, boolean>();
+  readonly lineEdges: LineEdge[] = [];
   readonly warnings: string[] = [];
   readonly ram: Uint8Array;
   readonly memory: GuestMemory;
@@ -79,6 +91,17 @@ class VirtualBoard implements TestContext {
 
   irqLevel(output: number): boolean {
     return this.levels.get(output) ?? false;
+  }
+
+  // A property, as DeviceContext declares it: a device may hand it on.
+  readonly setLine = (line: string, level: boolean): void => {
+    if ((this.lines.get(line) ?? false) === level) return;
+    this.lines.set(line, level);
+    this.lineEdges.push({ time: this.time, line, level });
+  };
+
+  lineLevel(line: string): boolean {
+    return this.lines.get(line) ?? false;
   }
 
   nextDeadline(): Nanoseconds | undefined {

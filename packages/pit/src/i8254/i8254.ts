@@ -18,10 +18,10 @@
 import type { AccessSize, Device, DeviceContext, DeviceProgram, IoRegion, Nanoseconds, TickPacing, Timer } from '@splitvisor/abi';
 import { TickPacer, expectState, tickTime, ticksAt } from '@splitvisor/abi';
 import { NMISC_WRITABLE, Nmisc } from '../nmisc.ts';
-import type { I8254CounterState } from './counter.ts';
+import type { I8254CounterState, I8254CounterStateV1 } from './counter.ts';
 import {
-  NO_CLOCK, latchCount, latchStatus, nextTransition, outAt, powerOnCounter, readData, risingEdgesBetween, setGate,
-  writeControl, writeData,
+  NO_CLOCK, latchCount, latchStatus, migrateCounter, nextTransition, outAt, powerOnCounter, readData, risingEdgesBetween,
+  setGate, writeControl, writeData,
 } from './counter.ts';
 import { CONTROL_PORT, ControlWord, PIT_HZ, ReadBack, RwMode } from './registers.ts';
 import { LATCH_PROGRAM, adoptLatchScratch, latchScratch } from './latch-program.ts';
@@ -33,9 +33,14 @@ export interface I8254Config {
   readonly lostTickPolicy?: LostTickPolicy;
 }
 
+/**
+ * Version 2: each counter loads a count on the CLK pulse after its write, holding its value and OUT until then
+ * (`heldValue`, `heldOut`), and knows whether a mode 3 count began with its low half (`lowHalfFirst`,
+ * `pendingLowHalfFirst`). Version 1 records are migrated (`migrateState`).
+ */
 export type I8254State = {
   readonly model: 'i8254';
-  readonly version: 1;
+  readonly version: 2;
   readonly counters: readonly [I8254CounterState, I8254CounterState, I8254CounterState];
   /** Port 61h: the stored bits 0–3. */
   readonly nmisc: number;
@@ -49,6 +54,12 @@ export type I8254State = {
   readonly ticksPending: number;
 };
 
+/** Version 1: the same record, its counters without the fields version 2 added. */
+export type I8254StateV1 = Omit<I8254State, 'version' | 'counters'> & {
+  readonly version: 1;
+  readonly counters: readonly [I8254CounterStateV1, I8254CounterStateV1, I8254CounterStateV1];
+};
+
 type Counters = [I8254CounterState, I8254CounterState, I8254CounterState];
 
 const REGIONS: readonly IoRegion[] = [
@@ -57,7 +68,7 @@ const REGIONS: readonly IoRegion[] = [
 ];
 
 const MODEL = 'i8254' as const;
-const VERSION = 1;
+const VERSION = 2;
 
 export class I8254 implements Device<I8254State> {
   readonly model: 'i8254' = MODEL;
@@ -225,15 +236,17 @@ export class I8254 implements Device<I8254State> {
     };
   }
 
-  setState(state: I8254State): void {
-    expectState(state, MODEL, VERSION);
-    const [c0, c1, c2] = state.counters;
+  /** Takes a version 2 record, or a version 1 record migrated. */
+  setState(state: I8254State | I8254StateV1): void {
+    const current = state.version === 1 ? migrateState(state) : state;
+    expectState(current, MODEL, VERSION);
+    const [c0, c1, c2] = current.counters;
     this.counters = [{ ...c0 }, { ...c1 }, { ...c2 }];
-    this.nmisc = state.nmisc;
-    this.refreshToggle = state.refreshToggle;
-    this.out0 = state.out0;
-    this.out0Clock = state.out0Clock;
-    this.pacer.restore({ inFlight: state.tickInFlight, pending: state.ticksPending });
+    this.nmisc = current.nmisc;
+    this.refreshToggle = current.refreshToggle;
+    this.out0 = current.out0;
+    this.out0Clock = current.out0Clock;
+    this.pacer.restore({ inFlight: current.tickInFlight, pending: current.ticksPending });
     this.driveLine(true);
     this.arm(this.clock());
   }
@@ -241,4 +254,11 @@ export class I8254 implements Device<I8254State> {
   anomalies(): Readonly<Record<string, number>> {
     return { ...this.odd };
   }
+}
+
+/** A version 1 record as version 2: the same device, each counter migrated (`migrateCounter`). */
+export function migrateState(state: I8254StateV1): I8254State {
+  expectState(state, MODEL, 1); // another model's record at version 1 is refused as such, not taken apart
+  const [c0, c1, c2] = state.counters;
+  return { ...state, version: VERSION, counters: [migrateCounter(c0), migrateCounter(c1), migrateCounter(c2)] };
 }

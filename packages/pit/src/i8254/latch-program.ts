@@ -14,7 +14,7 @@
 import type { FastPathProgram } from '@splitvisor/abi';
 import { ProgramBuilder, r0, r1, r2, r4, r5, r6, r7 } from '@splitvisor/abi';
 import type { I8254CounterState } from './counter.ts';
-import { LatchState, NO_CLOCK, modeOf } from './counter.ts';
+import { LatchState, NO_CLOCK, modeOf, periodStartAt } from './counter.ts';
 import { PIT_HZ } from './registers.ts';
 
 /** The scratch: whether the program may run, counter 0's mode and RW mode, its latch, its count, and its period's start (CLK edges mod 2^32). */
@@ -51,10 +51,11 @@ export const LATCH_PROGRAM: FastPathProgram = new ProgramBuilder(Scratch.bytes)
 export function latchScratch(c: I8254CounterState, clock: number): Uint8Array {
   const scratch = new Uint8Array(Scratch.bytes);
   const mode = modeOf(c);
+  // Before the count's load (the CLK pulse after its write) the program finds itself before the period's start, and exits.
   const followable = c.counting && (mode === 2 || mode === 3) && !c.bcd && c.pendingCount < 0 && c.suspendedAtClock === NO_CLOCK
-    && c.rwMode !== 0 && !c.statusLatched && c.loadClock <= clock;
+    && c.rwMode !== 0 && !c.statusLatched;
   if (!followable) return scratch;
-  const periodStart = c.loadClock + Math.floor((clock - c.loadClock) / c.count) * c.count;
+  const periodStart = periodStartAt(c, clock);
   const view = new DataView(scratch.buffer);
   scratch[Scratch.eligible] = 1;
   scratch[Scratch.mode] = mode;
