@@ -66,7 +66,7 @@ export const LAYERS = Object.freeze(Object.fromEntries(Object.entries({
   'workloads': ['abi', 'scripted-guest'],
   // The composition root.
   'vmm': [
-    'monitor', 'kernel', 'devhost', 'channel', 'placement', 'metrics', 'clock', 'abi',
+    'monitor', 'kernel', 'devhost', 'channel', 'placement', 'metrics', 'clock', 'abi', 'cpu-x86',
     ...DEVICE_PACKAGES,
   ],
   // The app.

@@ -17,6 +17,7 @@ import { DeviceHostLost, SnapshotFileError, Vm, VmError, runRecovering, writeSna
 import type { ParameterValue, Workload } from '@splitvisor/workloads';
 import { WorkloadError, createWorkload, workloadMix } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
+import { firmwareStop, firmwareWorkload, isFirmware } from './firmware-workload.ts';
 import type { RunTimeline } from './timeline.ts';
 import type { ChosenPlacement } from './placement-file.ts';
 
@@ -32,6 +33,8 @@ export interface WorkloadOptions {
   readonly disk?: string;
   /** A raw diskette image for floppy drive A. */
   readonly floppy?: string;
+  /** A PC BIOS image the x86 CPU runs from the reset vector, instead of the workload's scripted guest (`--firmware`). */
+  readonly firmware?: string;
   /** Modelled: time the direct transport's round trips and the guest's run on the wall clock too (this machine's figures: `wallNs`, `runWallNs`). */
   readonly timeCrossings?: boolean;
   /** Keep the crossings of this window of guest time (the first part's, for a mix) for a timeline. */
@@ -169,6 +172,7 @@ export function boardOf(options: { readonly disk?: string; readonly floppy?: str
 
 /** The workload the options name, built with their parameters; one line for the user when either is wrong. */
 export function workloadFor(options: WorkloadOptions): Workload {
+  if (options.firmware !== undefined) return firmwareWorkload(options.firmware);
   try {
     return createWorkload(options.workload, options.parameters);
   } catch (error) {
@@ -232,9 +236,11 @@ interface Measured {
 /** A VM of the placement for `workload`, as the options make it; one line for the user when it cannot be. */
 function vmFor(placement: Placement, workload: Workload, options: WorkloadOptions, mode: VmMode, snapshots: boolean, progress: ((nowNs: number) => void) | undefined, faulty: boolean): Vm {
   try {
+    const board = boardOf(options, workload);
     return new Vm(placement, workload.guest, {
       ...(snapshots ? { snapshots: true } : {}),
-      mode, board: boardOf(options, workload),
+      mode, board: isFirmware(workload) ? { ...board, memoryBytes: workload.ram.byteLength } : board,
+      ...(isFirmware(workload) ? { ram: workload.ram } : {}),
       ...(options.costModel === undefined ? {} : { costModel: options.costModel }),
       ...(workload.aps === undefined ? {} : { aps: workload.aps }),
       ...(options.timeline === undefined ? {} : { timeline: options.timeline }),
@@ -275,6 +281,8 @@ async function measure(placement: Placement, workload: Workload, options: Worklo
       }
       return vm.run(durationNs);
     });
+    const stopped = firmwareStop(workload);
+    if (stopped !== undefined) throw stopped;
     return {
       ...(taken === undefined ? {} : { snapshot: taken }),
       ...measuredOf(vm, workload, options, summary, fromTsc, fromNs, (performance.now() - start) * 1e6),
@@ -479,5 +487,6 @@ export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptio
 export function describeWorkload(options: WorkloadOptions): string {
   const given = Object.entries(options.parameters);
   const parameter = given.length === 0 ? '' : ` (${given.map(([name, value]) => `${name} ${value}`).join(', ')})`;
-  return `workload ${options.workload}${parameter}, ${options.durationNs / 1e6} ms of guest time, ${options.mode ?? 'modelled'}`;
+  const guest = options.firmware === undefined ? `workload ${options.workload}${parameter}` : `firmware ${options.firmware}`;
+  return `${guest}, ${options.durationNs / 1e6} ms of guest time, ${options.mode ?? 'modelled'}`;
 }

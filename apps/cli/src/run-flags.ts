@@ -40,6 +40,7 @@ export interface RunFlags {
   costModel?: string;
   disk?: string;
   floppy?: string;
+  firmware?: string;
   json?: boolean;
   snapshotAt?: number;
   snapshotTo?: string;
@@ -69,6 +70,7 @@ export function workloadOptions(flags: RunFlags): WorkloadOptions {
     ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
     ...(flags.disk === undefined ? {} : { disk: flags.disk }),
     ...(flags.floppy === undefined ? {} : { floppy: flags.floppy }),
+    ...(flags.firmware === undefined ? {} : { firmware: flags.firmware }),
     ...snapshotOf(flags),
     ...(flags.move === undefined ? {} : { moves: flags.move }),
     ...(flags.devhost === undefined ? {} : { transport: flags.devhost }),
@@ -119,6 +121,7 @@ export function withRunFlags(command: Command): Command {
     .option('--cost-model <name>', `charge crossings in this model instead of each profile's own: ${COST_MODELS.map((m) => m.name).join(', ')}`)
     .option('--disk <image>', 'a raw disk image (a multiple of 512 bytes) for the ATA primary master; written through, flushed on FLUSH CACHE; IMAGE:ro opens it read-only, the guest\'s writes aborted (none: no drives)')
     .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image in drive A (none: no drives)')
+    .option('--firmware <image>', 'run a PC BIOS image (e.g. Debian\'s /usr/share/seabios/bios-256k.bin) on the x86 CPU from the reset vector, in place of the workload\'s scripted guest')
     .option('--live', 'run the device host in a worker thread and time each heavyweight exit on the wall clock (not byte-reproducible)')
     .addOption(new Option('--devhost <where>', 'live: the device host in a worker thread, or in a child process of its own under Node\'s permission model (only its images readable; DMA through the kernel)').choices(['worker', 'process']))
     .option('--recover', 'live: checkpoint the VM and, if the device host dies or stops answering, go on from the last checkpoint (the guest replays from there)')

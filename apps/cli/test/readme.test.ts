@@ -67,10 +67,10 @@ describe("the README's figures", () => {
     const runs = Object.fromEntries((JSON.parse(result.stdout) as { runs: Run[] }).runs.map((r) => [r.profile, r]));
     const [tcg, kvm, userPit, split, plex86] = ['qemu-tcg', 'kvm-irqchip', 'kvm-userspace-pit', 'kvm-split', 'plex86'].map((name) => runs[name] ?? expect.unreachable(name));
     const readme = read('README.md').replace(/\s+/g, ' ');
-    for (const run of [tcg, kvm, userPit, split, plex86]) {
-      expect(run?.interrupts).toBe(100);
-      expect(readme).toContain(`the same ${spaced(run?.guestCycles ?? 0)} guest cycles`);
-    }
+    for (const run of [tcg, kvm, userPit, split, plex86]) expect(run?.interrupts).toBe(100);
+    for (const run of [tcg, kvm, userPit, plex86]) expect(readme).toContain(`the same ${spaced(run?.guestCycles ?? 0)} guest cycles`);
+    // The split irqchip's run ends a little past the duration (its last exit's); the README gives its own count.
+    expect(readme).toContain(`ends ${((split?.guestCycles ?? 0) - (kvm?.guestCycles ?? 0)) / 2} ns past the 100 ms: ${spaced(split?.guestCycles ?? 0)} guest cycles`);
     expect(readme).toContain(`makes ${kvm?.exits ?? 0} exits`);
     expect(readme).toContain(`${split?.exits ?? 0} under the split irqchip`);
     expect(readme).toContain(`kvm-irqchip costs ${spaced(kvm?.overheadCycles ?? 0)} cycles per 100 ms, as plex86 does`);

@@ -6,6 +6,8 @@ export const DEVICES = [
   'pic', 'ioapic', 'lapic', 'pit', 'pm-timer', 'hpet', 'rtc', 'keyboard', 'vga', 'floppy', 'dma', 'disk', 'serial',
   // What firmware on QEMU's pc machine talks to: SeaBIOS's debug log (isa-debugcon), System Control Port A, fw_cfg.
   'debugcon', 'port92', 'fw-cfg',
+  // The PCI bus as the CPU reaches it (configuration mechanism #1 at CF8h/CFCh): the i440FX, PIIX3 and PIIX4 functions.
+  'pci',
 ] as const;
 export type DeviceName = (typeof DEVICES)[number];
 

@@ -25,6 +25,14 @@ export interface BoardSlot {
   readonly source: string;
 }
 
+/**
+ * Where the ACPI PM timer's block starts at power-on: PMBASE 600h, where SeaBIOS puts the PIIX4's PMBA on QEMU's
+ * pc machine (src/fw/pciinit.c piix4_pm_setup, acpi_pm_base, moved from its own B000h when fw_cfg holds QEMU's ACPI
+ * tables; the seabios-post trace: "Moving pm_base to 0x600", PMBA written 601h). A guest that moves PMBA moves the
+ * timer (`chipset-windows.ts`): SeaBIOS on this board, whose fw_cfg has no ACPI tables, puts it at B000h.
+ */
+export const PM_BASE = 0x600;
+
 export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
   // The interrupt controllers: their inputs are the board's lines (GSIs), wired by the irqchip topology.
   pic: {
@@ -49,7 +57,8 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
     source: 'IBM PC/AT technical reference (8254 at 40h, port 61h); ACPI MADT override: ISA irq 0 → GSI 2',
   },
   'pm-timer': {
-    regions: [{ region: 'pm1-event', space: 'port', base: 0x600, length: 4 }, { region: 'pm-timer', space: 'port', base: 0x608, length: 4 }],
+    // At power-on, where firmware puts it; after, wherever the guest's PMBA and PMREGMISC put the PM space (`chipset-windows.ts`).
+    regions: [{ region: 'pm1-event', space: 'port', base: PM_BASE, length: 4 }, { region: 'pm-timer', space: 'port', base: PM_BASE + 8, length: 4 }],
     gsis: [9], // SCI on irq 9
     source: "QEMU's pc machine: PIIX4 PM at PMBASE 600h (PM1 event block 600h, PM_TMR 608h), SCI on irq 9",
   },
@@ -59,7 +68,8 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
     source: 'IBM PC/AT technical reference: MC146818 at 70h/71h, IRQF on irq 8',
   },
   vga: {
-    // The linear framebuffer sits in a PCI BAR, which this board has not: VBE modes use the banked window.
+    // The linear framebuffer sits in the std-VGA function's BAR0: the PCI host decodes it, but nothing maps video memory
+    // there yet, so VBE modes use the banked window.
     regions: [
       { region: 'ports', space: 'port', base: 0x3b0, length: 48 },
       { region: 'window', space: 'mmio', base: 0xa_0000, length: 0x20000 },
@@ -81,9 +91,9 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
     source: 'IBM PC/AT technical reference: 8237 #1 at 00h–0Fh, #2 at C0h–DFh, page registers 81h–8Fh',
   },
   disk: {
-    // The PIIX's bus-master registers sit where the firmware puts the IDE function's BAR4 over PCI. This board
-    // has no PCI configuration space yet, so they are fixed where SeaBIOS puts them on QEMU's pc machine: its
-    // first I/O BAR goes at C000h, the primary channel's eight registers first (the shared traces show the same).
+    // The PIIX's bus-master registers sit where the firmware puts the IDE function's BAR4 over PCI. The PCI host
+    // decodes BMIBA, but the board does not follow it yet: they are fixed where SeaBIOS puts them on QEMU's pc
+    // machine, its first I/O BAR at C000h, the primary channel's eight registers first (the shared traces show the same).
     regions: [{ region: 'command', space: 'port', base: 0x1f0, length: 8 }, { region: 'control', space: 'port', base: 0x3f6, length: 1 }, { region: 'bus-master', space: 'port', base: 0xc000, length: 8 }],
     gsis: [14],
     source: 'IBM PC/AT technical reference: the primary fixed-disk controller at 1F0h–1F7h and 3F6h, irq 14; PIIX3 datasheet 2.7 (BMIBA, bus master IDE I/O at BAR4) at C000h as SeaBIOS assigns it under QEMU',
@@ -113,6 +123,13 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
     regions: [{ region: 'selector-data', space: 'port', base: 0x510, length: 2 }, { region: 'dma-address', space: 'port', base: 0x514, length: 8 }],
     gsis: [],
     source: 'QEMU docs/specs/fw_cfg.rst, x86: selector 510h, data 511h, DMA address 514h (hw/i386/fw_cfg.c FW_CFG_IO_BASE)',
+  },
+  pci: {
+    // CF9h, inside the first window, is the PIIX3's Reset Control Register: its `reset` is a named output line, not an
+    // irq, routed as port 92h's is (vm.ts, `outputLines`: `pci.reset`).
+    regions: [{ region: 'config-address', space: 'port', base: 0xcf8, length: 4 }, { region: 'config-data', space: 'port', base: 0xcfc, length: 4 }],
+    gsis: [],
+    source: 'PCI Local Bus Specification 3.0 §3.2.2.3.2: configuration mechanism #1, CONFIG_ADDRESS at CF8h, CONFIG_DATA at CFCh; 82371SB (PIIX3) datasheet: the Reset Control Register at CF9h',
   },
   hpet: {
     regions: [{ region: 'registers', space: 'mmio', base: 0xfed0_0000, length: 0x400 }],

@@ -6,6 +6,7 @@ import type { GuestMemory } from '@splitvisor/abi';
 import { ErrorCode, ioctlMemory, ramMemory } from '@splitvisor/abi';
 import { connectParent } from '@splitvisor/channel';
 import type { DeviceName, Placement } from '@splitvisor/placement';
+import { ChipsetWindows } from './chipset-windows.ts';
 import { DEVHOST_BUILD } from './devhost-build.ts';
 import type { BoardOptions, Release } from './devices.ts';
 import { registryOf, releaseDevice } from './devices.ts';
@@ -33,15 +34,17 @@ const end = faults === undefined ? connection.end : failingEnd(connection.end, f
 const memory: GuestMemory = ram !== undefined ? ramMemory(new Uint8Array(ram)) : ioctlMemory((message) => end.call(message), memoryBytes ?? 0);
 const releases: Release[] = [];
 const registry = registryOf(devices, DEVHOST_BUILD.devices);
+// The PCI host's decode changes, followed for this process's devices (the PM timer at PMBA, when both are here).
+const chipsetWindows = new ChipsetWindows(placement);
 // A device moving in (`place-device`): made here as the VM's placement after the move configures it; one moving
 // out (`remove-device`): its medium's file flushed and closed, for its new domain to open.
 const host = DEVHOST_BUILD.create(end, memory, {
-  place: (into, device, moved) => { placeInHost(into, JSON.parse(moved) as Placement, device as DeviceName, registry, board, releases); },
+  place: (into, device, moved) => { placeInHost(into, JSON.parse(moved) as Placement, device as DeviceName, registry, board, releases, { chipsetWindows }); },
   removed: (device) => { releaseDevice(releases, device as DeviceName); },
 });
 
 try {
-  assembleDeviceHost(host, placement, topology, { irqchip: DEVHOST_BUILD.irqchip, devices: registry }, {}, board, releases);
+  assembleDeviceHost(host, placement, topology, { irqchip: DEVHOST_BUILD.irqchip, devices: registry }, { chipsetWindows }, board, releases);
 } catch (error) {
   // What the in-thread host's assembly would throw — an image that is not there or of a size its drive cannot take —
   // is the answer to the kernel's first call, one line for the user as in modelled mode; a host that died of it

@@ -15,6 +15,7 @@ import { I8237Pair } from '@splitvisor/dma';
 import { I82077aa, MEDIA_FORMATS, MemoryFloppyImage, SECTOR_BYTES } from '@splitvisor/floppy';
 import { E820Type, FwCfg, qemuPcItems } from '@splitvisor/fw-cfg';
 import { I8042 } from '@splitvisor/keyboard';
+import { I440fxPciHost } from '@splitvisor/pci';
 import { I8254 } from '@splitvisor/pit';
 import type { DeviceName, Placement } from '@splitvisor/placement';
 import { Port92 } from '@splitvisor/port92';
@@ -23,6 +24,7 @@ import { Mcr, Ns16550a } from '@splitvisor/serial';
 import { Vga } from '@splitvisor/vga';
 import { PC_BOARD } from './board.ts';
 import type { BoardOptions, Release, Shared, Sinks } from './devices.ts';
+import { DEFAULT_MEMORY_BYTES } from './devices.ts';
 import { memoryMedia } from './memory-media.ts';
 import { startTyping } from './typist.ts';
 
@@ -74,7 +76,11 @@ export const pmTimerFactory: DeviceFactory = ({ context }) => new AcpiPmTimer(co
 export const hpetFactory: DeviceFactory = ({ context, placement }) => new Hpet(context, { lostTickPolicy: placement.lostTicks.hpet });
 
 /** A fixed date, never the host's: modelled runs stay byte-identical (the RTC's own default, 2000-01-01 00:00:00 UTC). */
-export const rtcFactory: DeviceFactory = ({ context, placement }) => new Mc146818(context, { lostTickPolicy: placement.lostTicks.rtc });
+/** The CMOS setup bytes from the board, as QEMU's pc_cmos_init writes them: the RAM the guest has (firmware sizes memory by them), the vCPUs. */
+export const rtcFactory: DeviceFactory = ({ context, placement, board }) => new Mc146818(context, {
+  lostTickPolicy: placement.lostTicks.rtc,
+  cmos: { ramBytes: board.memoryBytes ?? DEFAULT_MEMORY_BYTES, cpus: board.cpus ?? 1 },
+});
 
 /** A20 and the 8042's CPU reset have no CPU to act on yet (a scripted guest has no address wrap or reset vector). */
 export const keyboardFactory: DeviceFactory = ({ context, board, register }) => {
@@ -154,6 +160,21 @@ export const fwCfgFactory: DeviceFactory = ({ context, placement, board }) => {
   }));
 };
 
+/**
+ * QEMU's pc machine's PCI bus, its functions as QEMU 7.2 presents them (`-vga std`: the std-VGA's 16 MiB, as
+ * `vgaFactory`'s), the RAM the host bridge reports in DRAMC the VM's. Its `reset` line (CF9h) goes where the domain
+ * routes named lines; the board follows its decode changes where it can (`chipset-windows.ts`, by `createDevices`).
+ *
+ * No SMM: no CPU here enters System Management Mode and nothing answers the APM ports (B2h/B3h), so the PIIX4's
+ * DEVACTB presets APMC_EN, as QEMU's does when its accelerator has no SMM — SeaBIOS's smm_setup then takes SMM as
+ * set up ("SMM already initialised") instead of raising an SMI and waiting for B3h to read 0, forever.
+ */
+export const pciFactory: DeviceFactory = ({ context }) => new I440fxPciHost(context, {
+  ramBytes: context.memory.size,
+  pm: { smm: false },
+  vga: { videoMemoryBytes: 16 * 1024 * 1024 },
+});
+
 /** Every device of the PC this project models: the registry of a VMM that may place any of them anywhere. */
 export const PC_DEVICES: DeviceRegistry = {
   'pit': pitFactory,
@@ -169,4 +190,5 @@ export const PC_DEVICES: DeviceRegistry = {
   'debugcon': debugconFactory,
   'port92': port92Factory,
   'fw-cfg': fwCfgFactory,
+  'pci': pciFactory,
 };

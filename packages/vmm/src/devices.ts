@@ -9,6 +9,7 @@ import type { I8237Pair } from '@splitvisor/dma';
 import type { DeviceName, Placement, Where } from '@splitvisor/placement';
 import type { BoardSlot } from './board.ts';
 import { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
+import type { ChipsetWindows } from './chipset-windows.ts';
 import type { DeviceRegistry } from './device-factories.ts';
 import type { VmBuild } from './domain-build.ts';
 import type { Typing } from './typist.ts';
@@ -59,9 +60,13 @@ export interface Shared {
   dma?: I8237Pair;
 }
 
-/** Where the board's outputs go in this thread: the bytes COM1 transmits (the guest's console). */
+/**
+ * Where the board's outputs go in this thread: the bytes COM1 transmits (the guest's console), and the PCI
+ * host's decode changes — the windows they move (the PM timer at PMBA), for every domain of this process.
+ */
 export interface Sinks {
   readonly console?: (byte: number) => void;
+  readonly chipsetWindows?: ChipsetWindows;
 }
 
 export interface Created {
@@ -96,6 +101,7 @@ export function createDevices(placement: Placement, where: Where, domain: Device
     const device = factory({ context: contextOf(name), placement, board, releases: own, shared, contextOf, sinks, register: (state) => { domain.register(state, name); } });
     for (const release of own) releases.push(Object.assign(() => { release(); }, { device: name }));
     placeOnBoard(domain, name, device);
+    sinks.chipsetWindows?.placed(domain, name, device);
     created.push({ name, device, bases: new Map(slot.regions.map((r) => [r.region, r.base])) });
   }
   return created;

@@ -10,6 +10,7 @@ import type { DeviceHost } from '@splitvisor/devhost';
 import type { DeviceName, Placement } from '@splitvisor/placement';
 import { fastPathFor } from '@splitvisor/placement';
 import type { DeviceRegistry } from './device-factories.ts';
+import type { ChipsetWindows } from './chipset-windows.ts';
 import type { BoardOptions, Created, Release, Sinks } from './devices.ts';
 import { createDevices } from './devices.ts';
 import { moveGroup } from './device-move.ts';
@@ -17,10 +18,12 @@ import type { DevhostBuild } from './domain-build.ts';
 import type { IrqchipTopology, IrqObservers } from './irqchip-topology.ts';
 import { wireHostIrqchip } from './irqchip-topology.ts';
 
-/** In-thread observers of what happens inside the device host (modelled mode only). */
+/** In-thread observers of what happens inside the device host (modelled mode only), and the windows of its process. */
 export interface HostObservers extends IrqObservers {
   /** The guest's console: each byte COM1 transmits. */
   readonly console?: (byte: number) => void;
+  /** The PCI host's decode changes, followed for every domain of the host's process (the VM's, in this thread). */
+  readonly chipsetWindows?: ChipsetWindows;
 }
 
 /** `length` bytes at `offset` of `device`'s `region`, where the board put it; undefined when it is not on the board. */
@@ -60,7 +63,11 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, topol
     ...(board.cpus === undefined ? {} : { cpus: board.cpus }),
     ...(board.tscHz === undefined ? {} : { tscHz: board.tscHz }),
   }, build.irqchip);
-  const created = createDevices(placement, 'user', host, build.devices, board, releases, observers.console === undefined ? {} : { console: observers.console });
+  const sinks: Sinks = {
+    ...(observers.console === undefined ? {} : { console: observers.console }),
+    ...(observers.chipsetWindows === undefined ? {} : { chipsetWindows: observers.chipsetWindows }),
+  };
+  const created = createDevices(placement, 'user', host, build.devices, board, releases, sinks);
   offerFastPaths(host, placement, created);
 }
 

@@ -41,6 +41,7 @@ import type { MonitorDomain } from '@splitvisor/monitor';
 import { RunLoop, Vcpus } from '@splitvisor/monitor';
 import type { DeviceName, Placement, Where } from '@splitvisor/placement';
 import { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
+import { ChipsetWindows } from './chipset-windows.ts';
 import type { BoardOptions, Release, Sinks } from './devices.ts';
 import { DEFAULT_MEMORY_BYTES, createDevices, releaseDevice, unmodelledDevices } from './devices.ts';
 import { DEVHOST_BUILD } from './devhost-build.ts';
@@ -90,6 +91,12 @@ export interface VmOptions {
   readonly mode?: VmMode;
   /** Media for the board's devices (a disk image). */
   readonly board?: BoardOptions;
+  /**
+   * Guest RAM the CPU already holds (an `X86Cpu` runs from the VM's RAM, so
+   * it is made first): this many bytes, `board.memoryBytes` of them. Without
+   * it the VM makes its own.
+   */
+  readonly ram?: SharedArrayBuffer;
   /**
    * The cost model the guest's clock runs on through its exits when the
    * placement's time policy is `guest-and-exits` (default: the placement's):
@@ -215,6 +222,8 @@ export class Vm {
    * would hook; none does yet.
    */
   private readonly lines = new Map<string, { level: boolean; rises: number }>();
+  /** The windows the PCI host's decode changes move (the PM timer at PMBA), for this thread's domains. */
+  private readonly chipsetWindows: ChipsetWindows;
   /** Guest RAM (shared with the device host's worker in live mode). */
   readonly ram: SharedArrayBuffer;
   /** What this thread's domains opened: flushed and closed by `close()`. */
@@ -274,12 +283,15 @@ export class Vm {
     this.costModel = model;
     const memoryBytes = board.memoryBytes ?? DEFAULT_MEMORY_BYTES;
     if (!Number.isInteger(memoryBytes) || memoryBytes < 0 || memoryBytes > 4 * 1024 ** 3) throw new VmError(`guest memory of ${memoryBytes} bytes: expected a whole number up to 4 GiB`);
-    this.ram = new SharedArrayBuffer(memoryBytes);
+    // The caller's RAM when its CPU already runs from it (firmware: `firmwareCpu`), else this VM's own.
+    if (options.ram !== undefined && options.ram.byteLength !== memoryBytes) throw new VmError(`the RAM given has ${options.ram.byteLength} bytes, the board ${memoryBytes}`);
+    this.ram = options.ram ?? new SharedArrayBuffer(memoryBytes);
     const memory = ramMemory(new Uint8Array(this.ram));
     const kernel = build.kernel.create(now, { memory, hostDeadline: () => this.link.deadline, hostPending: () => this.link.postsOut > 0 });
     const monitor = build.monitor.create(now, memory);
     this.kernel = kernel;
     this.monitor = monitor;
+    this.chipsetWindows = new ChipsetWindows(placement);
 
     // The device host: in this thread behind the direct transport, or in its worker. The hosted chips' CPU line
     // times interrupt latency when they are the whole irqchip; under a split one the 8259's INTR only matters once
@@ -290,6 +302,7 @@ export class Vm {
         observers: {
           irq: (gsi, level) => { this.observeIrq(gsi, level); },
           console: (byte) => { this.consoleBytes.push(byte); },
+          chipsetWindows: this.chipsetWindows,
           // Under a split irqchip the host's one CPU line is the 8259's INTR, which reaches the bootstrap processor
           // as ExtINT: timed apart from its local APIC's line.
           ...(mode === 'userspace' ? { cpuLine: (cpu: number, level: boolean, acknowledged: boolean) => { this.cpuLine(cpu, level, acknowledged); } } : {}),
@@ -479,7 +492,7 @@ export class Vm {
 
   /** Where the board's outputs go in this thread: COM1's bytes to the console. */
   private sinks(): Sinks {
-    return { console: (byte: number) => { this.consoleBytes.push(byte); } };
+    return { console: (byte: number) => { this.consoleBytes.push(byte); }, chipsetWindows: this.chipsetWindows };
   }
 
   // --- live moves ----------------------------------------------------------------------

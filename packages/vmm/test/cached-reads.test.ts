@@ -100,5 +100,5 @@ describe.each(['seabios-post', 'linux-boot-serial', 'linux-boot-vga'])('the %s t
     // And with every fast path at once, the programs of the PIT, RTC, i8042 and VGA in the kernel too (QEMU/TCG's placement).
     const none = replayed(trace, 'qemu-tcg', false, NONE);
     expect(replayed(trace, 'qemu-tcg', true, ALL).seen).toEqual(none.seen);
-  });
+  }, 240_000); // four replays of a whole Linux boot: 10 s alone here, past a minute on a loaded CI machine
 });

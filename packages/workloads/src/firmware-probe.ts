@@ -11,6 +11,11 @@
  * 3. `set_a20(1)`: port 92h read, bit 1 ORed in and written back when it
  *    was clear (the seabios-post trace: a read of 00h, a write of 02h; every
  *    later mode switch reads it again).
+ * 3a. `qemu_detect`: the northbridge at 00:00.0 through configuration
+ *    mechanism #1 (src/hw/pci.c pci_config_readw: a dword to CF8h, then a
+ *    word at CFCh + (register & 2)): its vendor ID — 0000h or FFFFh, no PCI
+ *    and nothing of 5a below — its device ID and the subsystem IDs at 2Ch,
+ *    which must be QEMU's 1AF4h:1100h; "Running on QEMU (i440fx)" for 1237h.
  * 4. `qemu_cfg_detect`: key 0 to the selector (510h, a 16-bit write), four
  *    data reads (511h) that must spell "QEMU" — without them, no fw_cfg
  *    and nothing of what follows; "Found QEMU fw_cfg"; key 1, FW_CFG_ID's
@@ -20,13 +25,25 @@
  *    20-byte entries, a "qemu/e820: … [RAM]" line for each RAM range, whose
  *    end sizes RAM ("fw_cfg file etc/e820 not found" without it).
  * 6. `qemu_cfg_init`: the file directory again, every entry.
+ * 6a. With the i440FX found, `pci_setup`'s `piix4_pm_setup` for the PIIX4
+ *    PM function at 00:01.3 (src/fw/pciinit.c, found by its IDs 8086h:7113h):
+ *    interrupt line 9 (the SCI), PMBA = acpi_pm_base | 1, PMREGMISC 01h
+ *    (PMIOSE: the PM space decoded there), SMBBA = (acpi_pm_base + 100h) | 1
+ *    and SMBHSTCFG 09h — each a dword to CF8h, then the register written at
+ *    CFCh + (register & 3) — then `pmtimer_setup`: "Using pmtimer, ioport
+ *    0x608", PM_TMR at acpi_pm_base + 8 its clock from then on (a 32-bit
+ *    `inl`). acpi_pm_base is 600h (`pm-base`), where SeaBIOS moves it on
+ *    QEMU ("Moving pm_base to 0x600" when fw_cfg holds the ACPI tables,
+ *    etc/table-loader; without them, as on this board's fw_cfg, SeaBIOS
+ *    keeps B000h: `pm-base=45056`).
  * 7. `qemu_get_present_cpus_count` and "etc/max-cpus": FW_CFG_NB_CPUS (5)
  *    and FW_CFG_MAX_CPUS (0Fh), two bytes each; "Found n cpu(s) max
  *    supported m cpu(s)".
  * 8. `loadBootOrder`: the `bootorder` file, read whole.
  * 9. `boot_fail` with `-boot reboot-timeout` set ("etc/boot-fail-wait"):
- *    "No bootable device.  Retrying in n seconds.", the wait, and POST again
- *    (the reset itself is left out: no CPU acts on one here).
+ *    "No bootable device.  Retrying in n seconds.", the wait — timed on the
+ *    PM timer when there is one, PM_TMR read before and after — and POST
+ *    again (the reset itself is left out: no CPU acts on one here).
  *
  * Every fw_cfg read goes through the data port — SeaBIOS's path before it
  * has read FW_CFG_ID, and for everything when the ID lacks the DMA bit; with
@@ -37,6 +54,7 @@ import type { GuestProgram } from '@splitvisor/scripted-guest';
 import { ScriptedGuest } from '@splitvisor/scripted-guest';
 import { GUEST_TSC_HZ } from './lapic-tick.ts';
 import type { GuestRoutine } from './linux-8259.ts';
+import { ACPI_PM_MASK, pmTimerDelta } from './pm-timer-read.ts';
 import type { WorkloadDefinition } from './workload.ts';
 import { numberParameter } from './workload.ts';
 
@@ -59,12 +77,39 @@ const CFG_FILE_BYTES = 64;
 const E820_ENTRY_BYTES = 20;
 const E820_RAM = 1;
 
+/** Configuration mechanism #1 (src/hw/pci.h PORT_PCI_CMD, PORT_PCI_DATA) and the registers read and written. */
+const PORT_PCI_CMD = 0xcf8;
+const PORT_PCI_DATA = 0xcfc;
+const PCI_ENABLE = 0x8000_0000;
+const PCI_VENDOR_ID = 0x00;
+const PCI_DEVICE_ID = 0x02;
+const PCI_SUBSYSTEM_VENDOR_ID = 0x2c;
+const PCI_SUBSYSTEM_ID = 0x2e;
+const PCI_INTERRUPT_LINE = 0x3c;
+/** QEMU's northbridge (its subsystem IDs: Red Hat, QEMU virtual machine) and the i440FX's device ID. */
+const QEMU_SUBSYSTEM = [0x1af4, 0x1100] as const;
+const I440FX_DEVICE_ID = 0x1237;
+/** The PIIX4 PM function, 00:01.3 (bdf 0Bh), its IDs and registers (src/hw/pci_regs.h PIIX_PMBASE & co). */
+const PIIX4_PM_BDF = 0x0b;
+const PIIX4_PM_IDS = 0x7113_8086;
+const PIIX_PMBASE = 0x40;
+const PIIX_PMREGMISC = 0x80;
+const PIIX_SMBHSTBASE = 0x90;
+const PIIX_SMBHSTCFG = 0xd2;
+const ACPI_SCI_IRQ = 9;
+/** PM_TMR's offset in the PM space (ACPI PM1 timer block, PMBASE + 8). */
+const PM_TMR_OFFSET = 8;
+/** What a read of nothing answers (an empty bus). */
+const OPEN_BUS = 0xffff_ffff;
+
 /** The version the banner names: the shared seabios-post trace's. */
 export const SEABIOS_VERSION = '1.16.2';
 
 export interface FirmwareProbeOptions {
   /** The reboot timeout SeaBIOS waits before POST again, ms (QEMU's -boot reboot-timeout; default 1). */
   readonly rebootMs?: number;
+  /** acpi_pm_base, PMBA's base for the PM space (default 600h; rounded down to its 64 ports). */
+  readonly pmBase?: number;
 }
 
 export interface FirmwareProbe {
@@ -81,6 +126,10 @@ export interface FirmwareProbe {
   readonly files: () => number;
   /** The boot order fw_cfg gave, one device path an entry. */
   readonly bootOrder: () => readonly string[];
+  /** The northbridge's device ID qemu_detect found at 00:00.0 (1237h: the i440FX); 0 without QEMU's PCI. */
+  readonly hostBridge: () => number;
+  /** PM timer ticks over the last reboot wait, read at PM_TMR where SeaBIOS put it; 0 without one answering there. */
+  readonly pmTimerTicks: () => number;
 }
 
 /** A number as SeaBIOS's %016llx prints it. */
@@ -88,6 +137,7 @@ const hex16 = (value: number): string => value.toString(16).padStart(16, '0');
 
 export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe {
   const rebootCycles = Math.round(((options.rebootMs ?? 1) * GUEST_TSC_HZ) / 1000);
+  const pmBase = (options.pmBase ?? 0x600) & 0xffc0;
   let posts = 0;
   let logBytes = 0;
   let ramBytes = 0;
@@ -95,6 +145,10 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
   let files = 0;
   let bootOrder: string[] = [];
   let debug = false;
+  let hostBridge = 0;
+  /** PM_TMR's port once pmtimer_setup ran (0: the PIT's timer, no PM timer). */
+  let pmTimerPort = 0;
+  let pmTimerTicks = 0;
 
   function* dprintf(text: string): GuestRoutine<void> {
     if (!debug) return;
@@ -112,6 +166,61 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
     const read: number[] = [];
     for (let i = 0; i < count; i++) read.push(yield { op: 'in', port: CFG_DATA });
     return read;
+  }
+
+  /** src/hw/pci.c: CONFIG_ADDRESS for `register` of `bdf` (bus 0), then CONFIG_DATA at CFCh + its low bits. */
+  function* pciSelect(bdf: number, register: number): GuestRoutine<void> {
+    yield { op: 'out', port: PORT_PCI_CMD, value: (PCI_ENABLE | (bdf << 8) | (register & 0xfc)) >>> 0, size: 4 };
+  }
+
+  function* pciReadw(bdf: number, register: number): GuestRoutine<number> {
+    yield* pciSelect(bdf, register);
+    return yield { op: 'in', port: PORT_PCI_DATA + (register & 2), size: 2 };
+  }
+
+  function* pciReadl(bdf: number, register: number): GuestRoutine<number> {
+    yield* pciSelect(bdf, register);
+    return yield { op: 'in', port: PORT_PCI_DATA, size: 4 };
+  }
+
+  function* pciWriteb(bdf: number, register: number, value: number): GuestRoutine<void> {
+    yield* pciSelect(bdf, register);
+    yield { op: 'out', port: PORT_PCI_DATA + (register & 3), value };
+  }
+
+  function* pciWritel(bdf: number, register: number, value: number): GuestRoutine<void> {
+    yield* pciSelect(bdf, register);
+    yield { op: 'out', port: PORT_PCI_DATA, value, size: 4 };
+  }
+
+  /** paravirt.c qemu_detect: QEMU's northbridge at 00:00.0. */
+  function* qemuDetect(): GuestRoutine<void> {
+    const vendor = yield* pciReadw(0, PCI_VENDOR_ID);
+    if (vendor === 0x0000 || vendor === 0xffff) return;
+    const device = yield* pciReadw(0, PCI_DEVICE_ID);
+    const subsystem = [yield* pciReadw(0, PCI_SUBSYSTEM_VENDOR_ID), yield* pciReadw(0, PCI_SUBSYSTEM_ID)];
+    if (subsystem[0] !== QEMU_SUBSYSTEM[0] || subsystem[1] !== QEMU_SUBSYSTEM[1]) return;
+    hostBridge = device;
+    if (device === I440FX_DEVICE_ID) yield* dprintf('Running on QEMU (i440fx)\n');
+  }
+
+  /** pciinit.c piix4_pm_setup (piix4_pm_config_setup, then timer.c pmtimer_setup) on the i440FX's PIIX4 PM function. */
+  function* piix4PmSetup(): GuestRoutine<void> {
+    if (hostBridge !== I440FX_DEVICE_ID || (yield* pciReadl(PIIX4_PM_BDF, PCI_VENDOR_ID)) !== PIIX4_PM_IDS) return;
+    yield* pciWriteb(PIIX4_PM_BDF, PCI_INTERRUPT_LINE, ACPI_SCI_IRQ);
+    yield* pciWritel(PIIX4_PM_BDF, PIIX_PMBASE, pmBase | 1);
+    yield* pciWriteb(PIIX4_PM_BDF, PIIX_PMREGMISC, 0x01);
+    yield* pciWritel(PIIX4_PM_BDF, PIIX_SMBHSTBASE, (pmBase + 0x100) | 1);
+    yield* pciWriteb(PIIX4_PM_BDF, PIIX_SMBHSTCFG, 0x09);
+    pmTimerPort = pmBase + PM_TMR_OFFSET;
+    yield* dprintf(`Using pmtimer, ioport 0x${pmTimerPort.toString(16)}\n`);
+  }
+
+  /** PM_TMR's 24 bits, or undefined when nothing answers there (a read of all ones). */
+  function* pmTimer(): GuestRoutine<number | undefined> {
+    if (pmTimerPort === 0) return undefined;
+    const value = yield { op: 'in', port: pmTimerPort, size: 4 };
+    return value === OPEN_BUS ? undefined : value & ACPI_PM_MASK;
   }
 
   const little = (b: readonly number[]) => b.reduceRight((v, byte) => v * 256 + byte, 0);
@@ -152,6 +261,7 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
     yield* dprintf(`SeaBIOS (version ${SEABIOS_VERSION})\n`);
     const a20 = yield { op: 'in', port: PORT_A20 };
     if ((a20 & A20_ENABLE_BIT) === 0) yield { op: 'out', port: PORT_A20, value: (a20 | A20_ENABLE_BIT) & 0xff };
+    yield* qemuDetect();
     yield* select(CFG_SIGNATURE);
     if (String.fromCharCode(...(yield* bytes(4))) !== 'QEMU') return;
     yield* dprintf('Found QEMU fw_cfg\n');
@@ -162,6 +272,7 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
     files = big(yield* bytes(4));
     const entries: { size: number; key: number; name: string }[] = [];
     for (let i = 0; i < files; i++) entries.push(yield* fileEntry());
+    yield* piix4PmSetup();
     yield* select(CFG_NB_CPUS);
     cpus = little(yield* bytes(2));
     yield* select(CFG_MAX_CPUS);
@@ -180,7 +291,10 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
       yield* post();
       yield* dprintf(`No bootable device.  Retrying in ${Math.floor((options.rebootMs ?? 1) / 1000)} seconds.\n`);
       posts++;
+      const before = yield* pmTimer();
       yield { op: 'compute', cycles: rebootCycles };
+      const after = yield* pmTimer();
+      pmTimerTicks = before === undefined || after === undefined ? 0 : pmTimerDelta(before, after);
     }
   };
 
@@ -192,19 +306,27 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
     cpus: () => cpus,
     files: () => files,
     bootOrder: () => bootOrder,
+    hostBridge: () => hostBridge,
+    pmTimerTicks: () => pmTimerTicks,
   };
 }
 
 export const FIRMWARE_PROBE: WorkloadDefinition = {
   name: 'firmware-probe',
-  description: "SeaBIOS's POST on QEMU's firmware devices: the debug console probe and log, the A20 gate at port 92h, fw_cfg's signature, ID, file directory, etc/e820, CPU counts and boot order through the data port; then a reboot timeout and POST again",
-  follows: 'SeaBIOS 1.16 src/hw/serialio.c qemu_debug_preinit; src/x86.h set_a20; src/fw/paravirt.c qemu_cfg_detect, qemu_early_e820, qemu_cfg_init, qemu_get_present_cpus_count; src/boot.c loadBootOrder, boot_fail',
-  parameters: [{ name: 'reboot-ms', description: 'the reboot timeout between POSTs (-boot reboot-timeout), ms', default: 1, min: 1, max: 60_000 }],
+  description: "SeaBIOS's POST on QEMU's firmware devices: the debug console probe and log, the A20 gate at port 92h, the i440FX through PCI configuration space, fw_cfg's signature, ID, file directory, etc/e820, CPU counts and boot order through the data port, the PIIX4's PM space at PMBA and its timer; then a reboot timeout timed on the PM timer and POST again",
+  follows: 'SeaBIOS 1.16 src/hw/serialio.c qemu_debug_preinit; src/x86.h set_a20; src/fw/paravirt.c qemu_detect, qemu_cfg_detect, qemu_early_e820, qemu_cfg_init, qemu_get_present_cpus_count; src/fw/pciinit.c piix4_pm_setup; src/hw/timer.c pmtimer_setup; src/boot.c loadBootOrder, boot_fail',
+  parameters: [
+    { name: 'reboot-ms', description: 'the reboot timeout between POSTs (-boot reboot-timeout), ms', default: 1, min: 1, max: 60_000 },
+    { name: 'pm-base', description: 'acpi_pm_base, the PM space SeaBIOS puts at PMBA: 1536 (600h, as on QEMU with its ACPI tables) or 45056 (B000h, SeaBIOS\'s own default), rounded down to 64 ports', default: 0x600, min: 0x40, max: 0xffc0 },
+  ],
   create: (p) => {
-    const run = firmwareProbe({ rebootMs: numberParameter(p, 'reboot-ms') });
+    const run = firmwareProbe({ rebootMs: numberParameter(p, 'reboot-ms'), pmBase: numberParameter(p, 'pm-base') });
     return {
       guest: run.guest,
-      progress: () => ({ posts: run.posts(), logBytes: run.logBytes(), ramMiB: Math.floor(run.ramBytes() / 2 ** 20), cpus: run.cpus(), files: run.files() }),
+      progress: () => ({
+        posts: run.posts(), logBytes: run.logBytes(), ramMiB: Math.floor(run.ramBytes() / 2 ** 20), cpus: run.cpus(), files: run.files(),
+        hostBridge: run.hostBridge(), pmTimerTicks: run.pmTimerTicks(),
+      }),
     };
   },
 };

@@ -8,7 +8,7 @@
  * Parameters are checked here, not in each program: a bad value is one
  * `WorkloadError` naming the workload, the parameter and what it takes.
  */
-import type { ScriptedGuest } from '@splitvisor/scripted-guest';
+import type { GuestCpu } from '@splitvisor/abi';
 
 export type ParameterValue = number | string;
 
@@ -41,10 +41,10 @@ export interface WorkloadBoard {
 }
 
 export interface Workload {
-  /** The bootstrap processor's program. */
-  readonly guest: ScriptedGuest;
+  /** The bootstrap processor's program (a scripted guest; real firmware's x86 CPU). */
+  readonly guest: GuestCpu;
   /** Other vCPUs' programs (application processors 1, 2, …), when the workload needs several. */
-  readonly aps?: readonly ScriptedGuest[];
+  readonly aps?: readonly GuestCpu[];
   readonly board?: WorkloadBoard;
   /** What the guest has done so far, in its own terms (ticks, sectors, bytes, iterations). */
   readonly progress: () => Readonly<Record<string, number>>;

@@ -44,7 +44,7 @@ export interface DriveOptions {
   /** Inject the PIT tick at each `hlt` (default true). */
   readonly tickOnHalt?: boolean;
   /** Sees each `out` and MMIO write as it is made (a device fake keeping its index register). */
-  readonly onWrite?: (kind: 'out' | 'write', at: number, value: number) => void;
+  readonly onWrite?: (kind: 'out' | 'write', at: number, value: number, size: number) => void;
 }
 
 export function drive(guest: ScriptedGuest, answer: (kind: 'in' | 'read', at: number, size: number) => number, options: DriveOptions = {}): Driver {
@@ -58,7 +58,7 @@ export function drive(guest: ScriptedGuest, answer: (kind: 'in' | 'read', at: nu
     switch (exit.kind) {
       case 'io': {
         if (exit.direction === 'out') {
-          options.onWrite?.('out', exit.port, valueOf(exit.data));
+          options.onWrite?.('out', exit.port, valueOf(exit.data), exit.size);
           return { kind: 'out', at: exit.port, value: valueOf(exit.data), size: exit.size };
         }
         const value = answer('in', exit.port, exit.size);
@@ -67,7 +67,7 @@ export function drive(guest: ScriptedGuest, answer: (kind: 'in' | 'read', at: nu
       }
       case 'mmio': {
         if (exit.isWrite) {
-          options.onWrite?.('write', exit.address, valueOf(exit.data));
+          options.onWrite?.('write', exit.address, valueOf(exit.data), exit.length);
           return { kind: 'write', at: exit.address, value: valueOf(exit.data), size: exit.length };
         }
         const value = answer('read', exit.address, exit.length);

@@ -1,0 +1,107 @@
+// `splitvisor run --firmware bios-256k.bin --disk boot.img`: Debian's SeaBIOS (the seabios package; .ci/run installs
+// it) run by the x86 CPU from the reset vector, through POST to the boot of a disk whose boot sector — assembled here
+// by nasm — writes a line to COM1 and halts; and the firmware a user gives wrongly: one line, a non-zero exit.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const cwd = fileURLToPath(new URL('..', import.meta.url));
+const splitvisor = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+
+const BIOS = '/usr/share/seabios/bios-256k.bin';
+const LINE = 'splitvisor: booted from disk';
+const dir = mkdtempSync(join(tmpdir(), 'splitvisor-firmware-'));
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+
+/** A 1 MiB disk whose boot sector sets COM1 to 8N1, prints LINE there (waiting for THRE before each byte) and halts. */
+function bootDisk(): string {
+  const source = join(dir, 'boot.asm');
+  writeFileSync(source, `
+bits 16
+org 0x7c00
+  xor ax, ax
+  mov ds, ax
+  mov dx, 0x3fb        ; LCR: 8 data bits, no parity, 1 stop bit (the UART transmits only the word length's bits)
+  mov al, 3
+  out dx, al
+  mov si, msg
+next:
+  lodsb
+  test al, al
+  jz done
+  mov ah, al
+  mov dx, 0x3fd        ; LSR
+poll:
+  in al, dx
+  test al, 0x20        ; THRE
+  jz poll
+  mov dx, 0x3f8
+  mov al, ah
+  out dx, al
+  jmp next
+done:
+  cli
+  hlt
+  jmp done
+msg: db "${LINE}", 13, 10, 0
+times 510 - ($ - $$) db 0
+dw 0xaa55
+`);
+  const sector = join(dir, 'boot.bin');
+  execFileSync('nasm', ['-f', 'bin', '-o', sector, source]);
+  const image = Buffer.alloc(1 << 20);
+  readFileSync(sector).copy(image);
+  const path = join(dir, 'boot.img');
+  writeFileSync(path, image);
+  return path;
+}
+
+interface FirmwareRun {
+  readonly run: { readonly console: string; readonly debugConsole: string; readonly progress: Record<string, number> };
+}
+
+describe('SeaBIOS on splitvisor', () => {
+  it('is installed (Debian package seabios)', () => {
+    expect(existsSync(BIOS), BIOS).toBe(true);
+  });
+
+  it.each(['kvm-irqchip', 'kvm-split', 'kvm-userspace-irqchip', 'qemu-tcg', 'plex86', 'all-kernel', 'all-monitor'])('%s: POST, then the disk\'s boot sector writes its line to COM1 and halts', (profile) => {
+    const disk = bootDisk();
+    const run = splitvisor(['run', '--profile', profile, '--firmware', BIOS, '--disk', `${disk}:ro`, '--duration', '2s', '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as FirmwareRun;
+    expect(result.run.debugConsole).toContain('Booting from Hard Disk...');
+    expect(result.run.console).toContain(LINE);
+    expect(result.run.progress).toMatchObject({ halted: 1 });
+  }, 900_000); // plex86 runs the guest clock on its cycles alone: SeaBIOS's delays are instructions run, minutes of them
+
+  it('stops with one line naming an image that is no BIOS, is missing, or whose CPU triple-faults', () => {
+    const small = join(dir, 'small.bin');
+    writeFileSync(small, Buffer.alloc(1000));
+    const noJump = join(dir, 'zeros.bin');
+    writeFileSync(noJump, Buffer.alloc(64 * 1024));
+    // A ROM whose reset vector jumps to itself after loading an IDT of limit 0 and raising INT3: a triple fault.
+    const triple = Buffer.alloc(64 * 1024);
+    const at = triple.length - 16;
+    triple.set([0x0f, 0x01, 0x1e, 0xf8, 0xff, 0xcc], at - 32); // lidt [FFF8h] (zeros: limit 0); int3
+    triple.set([0xe9, 0xdd, 0xff], at); // jmp near to the code 32 bytes back (FFF0h + 3 − 35)
+    const triplePath = join(dir, 'triple.bin');
+    writeFileSync(triplePath, triple);
+    for (const [file, line] of [
+      [small, /^splitvisor: --firmware .*small\.bin: a BIOS image is whole 64 KiB units up to 16 MiB; this one is 1000 bytes$/],
+      [noJump, /^splitvisor: --firmware .*zeros\.bin: not a PC BIOS image \(no jump at its reset vector/],
+      [join(dir, 'absent.bin'), /^splitvisor: --firmware .*absent\.bin: no such file$/],
+      [triplePath, /^splitvisor: the firmware stopped the CPU at f000:0000ffd5: triple fault: .*; eax=.* eip=.*; last instructions at /],
+    ] as const) {
+      const run = splitvisor(['run', '--profile', 'qemu-tcg', '--duration', '1ms', '--firmware', file]);
+      expect(run.status, run.stderr).not.toBe(0);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(run.stderr.trimEnd()).toMatch(line);
+    }
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * A PC BIOS image as the board maps it, and the CPU that runs it: the whole
+ * image ending at the top of the 4 GiB space (the reset vector, FFFFFFF0h,
+ * 16 bytes below its end), and its last 128 KiB also at E0000h–FFFFFh, the
+ * "isa-bios" alias below 1 MiB through which it runs in real mode (QEMU's
+ * pc_system_firmware_init: the same two mappings, for an image of up to
+ * 16 MiB in whole 64 KiB units).
+ *
+ * The alias is loaded into guest RAM, read and written as RAM from the first
+ * instruction: the i440FX's PAM registers are not followed (QEMU starts the
+ * segments read from the ROM, and SeaBIOS makes them RAM before it writes
+ * there; read-only again after POST, which this board does not enforce).
+ */
+import { X86Cpu } from '@splitvisor/cpu-x86';
+import type { Cpi } from '@splitvisor/cpu-x86';
+import { VmError } from './vm-error.ts';
+
+const KIB = 1024;
+/** The alias below 1 MiB: E0000h–FFFFFh. */
+const ISA_BIOS_BYTES = 128 * KIB;
+const ISA_BIOS_END = 0x10_0000;
+/** The legacy VGA window, a device's (A0000h–BFFFFh). */
+const VGA_WINDOW = [0xa_0000, 0xc_0000] as const;
+
+/** The image, checked: whole 64 KiB units up to 16 MiB, and a jump at its reset vector. One line naming the problem otherwise. */
+export function checkBiosImage(image: Uint8Array, name: string): Uint8Array {
+  if (image.length === 0 || image.length % (64 * KIB) !== 0 || image.length > 16 * KIB * KIB) {
+    throw new VmError(`${name}: a BIOS image is whole 64 KiB units up to 16 MiB; this one is ${image.length} bytes`);
+  }
+  const reset = image[image.length - 16];
+  // A far JMP (EAh), a near one (E9h) or a short one (EBh): what every PC BIOS has at its reset vector.
+  if (reset !== 0xea && reset !== 0xe9 && reset !== 0xeb) {
+    throw new VmError(`${name}: not a PC BIOS image (no jump at its reset vector, 16 bytes before its end: ${(reset ?? 0).toString(16).padStart(2, '0')}h)`);
+  }
+  return image;
+}
+
+/**
+ * The bootstrap processor for `image` over the VM's RAM (`ram`, the same
+ * bytes every domain's DMA reaches), at the reset vector: the image's
+ * isa-bios alias loaded into RAM; every address that is neither RAM nor
+ * the image a device's (MMIO), as are the VGA window's.
+ */
+export function firmwareCpu(image: Uint8Array, ram: SharedArrayBuffer, cpi?: Cpi): X86Cpu {
+  const memory = new Uint8Array(ram);
+  if (memory.length < ISA_BIOS_END) throw new VmError(`guest memory of ${memory.length} bytes: firmware needs at least 1 MiB`);
+  const alias = image.subarray(Math.max(0, image.length - ISA_BIOS_BYTES));
+  memory.set(alias, ISA_BIOS_END - alias.length);
+  const romBase = 0x1_0000_0000 - image.length;
+  const ramTop = memory.length;
+  return new X86Cpu(memory, {
+    rom: image,
+    mmio: (address) => (address >= VGA_WINDOW[0] && address < VGA_WINDOW[1]) || (address >= ramTop && address < romBase),
+    ...(cpi === undefined ? {} : { cpi }),
+  });
+}
