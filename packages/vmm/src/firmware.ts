@@ -13,14 +13,18 @@
  */
 import { X86Cpu } from '@splitvisor/cpu-x86';
 import type { Cpi } from '@splitvisor/cpu-x86';
+import { PC_BOARD } from './board.ts';
 import { VmError } from './vm-error.ts';
 
 const KIB = 1024;
 /** The alias below 1 MiB: E0000h–FFFFFh. */
 const ISA_BIOS_BYTES = 128 * KIB;
 const ISA_BIOS_END = 0x10_0000;
-/** The legacy VGA window, a device's (A0000h–BFFFFh). */
-const VGA_WINDOW = [0xa_0000, 0xc_0000] as const;
+/** The board's MMIO regions (the VGA window below 1 MiB among them), as [start, end) pairs. */
+const BOARD_MMIO: readonly (readonly [number, number])[] = Object.values(PC_BOARD)
+  .flatMap((slot) => slot.regions)
+  .filter((region) => region.space === 'mmio')
+  .map((region) => [region.base, region.base + region.length] as const);
 
 /** The image, checked: whole 64 KiB units up to 16 MiB, and a jump at its reset vector. One line naming the problem otherwise. */
 export function checkBiosImage(image: Uint8Array, name: string): Uint8Array {
@@ -39,7 +43,8 @@ export function checkBiosImage(image: Uint8Array, name: string): Uint8Array {
  * The bootstrap processor for `image` over the VM's RAM (`ram`, the same
  * bytes every domain's DMA reaches), at the reset vector: the image's
  * isa-bios alias loaded into RAM; every address that is neither RAM nor
- * the image a device's (MMIO), as are the VGA window's.
+ * the image a device's (MMIO), as are the board's MMIO regions inside RAM
+ * (the VGA window).
  */
 export function firmwareCpu(image: Uint8Array, ram: SharedArrayBuffer, cpi?: Cpi): X86Cpu {
   const memory = new Uint8Array(ram);
@@ -50,7 +55,7 @@ export function firmwareCpu(image: Uint8Array, ram: SharedArrayBuffer, cpi?: Cpi
   const ramTop = memory.length;
   return new X86Cpu(memory, {
     rom: image,
-    mmio: (address) => (address >= VGA_WINDOW[0] && address < VGA_WINDOW[1]) || (address >= ramTop && address < romBase),
+    mmio: (address) => (address >= ramTop && address < romBase) || BOARD_MMIO.some(([start, end]) => address >= start && address < end),
     ...(cpi === undefined ? {} : { cpi }),
   });
 }
