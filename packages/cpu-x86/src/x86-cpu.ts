@@ -19,7 +19,7 @@
  * 4 KiB page: a device window is page-granular.
  *
  * What exits: IN/OUT and INS/OUTS as 'io' (a REP string I/O as one exit of
- * ECX elements), RDMSR/WRMSR as 'msr', HLT, and any access to MMIO. An MMIO
+ * ECX elements, up to 65,536 an exit), RDMSR/WRMSR as 'msr', HLT, and any access to MMIO. An MMIO
  * read stops the instruction before it changes anything and runs it again
  * once `complete` gives the value (the value is replayed to the access);
  * an MMIO write is posted: the instruction completes and its exit carries
@@ -41,8 +41,11 @@ import { BUDGET, HLT, IRQ_WINDOW, NO_DATA, SHUTDOWN, WriteBuffers, ioExitRecord,
 import {
   AluOut, asciiAdjust, bitScan, daa, das, div, doubleShift, idiv, imul, mul, shiftRotate, signed,
 } from './alu.ts';
+import type { Block, CompiledInstruction } from './block-cache.ts';
+import { BlockCache } from './block-cache.ts';
 import type { Cpi } from './cpi.ts';
 import { DEFAULT_CPI } from './cpi.ts';
+import { DecodedInstruction, Form, decode } from './decode.ts';
 import {
   ATTR_DB, ATTR_P, ATTR_S, REAL_MODE_CODE_ATTRIBUTES, REAL_MODE_DATA_ATTRIBUTES, SYS_INT_GATE16, SYS_INT_GATE32, SYS_TRAP_GATE16, SYS_TRAP_GATE32,
   TYPE_ACCESSED, TYPE_CODE, TYPE_EC, TYPE_RW, attrDpl, descriptorAttributes, descriptorBase, descriptorLimit,
@@ -70,6 +73,12 @@ export interface X86CpuOptions {
   readonly a20?: boolean;
   /** What instructions cost (default `DEFAULT_CPI`). */
   readonly cpi?: Cpi;
+  /**
+   * Whether instructions are decoded once and kept (block-cache.ts; default
+   * true). Off, every instruction is decoded each time it runs: the same
+   * guest, the same results, slower — for comparing the two.
+   */
+  readonly decodeCache?: boolean;
 }
 
 /** Why the CPU stopped with 'shutdown'. */
@@ -160,6 +169,10 @@ const FROM_EXCEPTION = 2;
 
 /** How many instruction addresses a fault report keeps. */
 const HISTORY = 16;
+/** Elements of a REP INS/OUTS in one exit at most. */
+const STRING_IO_ELEMENTS = 0x1_0000;
+/** Instructions in one block at most. */
+const MAX_BLOCK = 32;
 
 /** Thrown inside an instruction to unwind it: a fault to deliver, or an MMIO read to wait for. */
 class Unwind extends Error {}
@@ -276,8 +289,21 @@ export class X86Cpu implements GuestCpu {
    * reports more than its budget and guest time loses nothing.
    */
   private debt = 0;
+  /** Instructions run to their end (a faulting one, or one an MMIO read stopped to run again, not counted). */
+  private retired = 0;
   private readonly history = new Uint32Array(HISTORY);
   private historyAt = 0;
+  /** Decoded instructions kept (undefined when `decodeCache` is off). */
+  private readonly blocks: BlockCache | undefined;
+  private readonly decoded = new DecodedInstruction();
+  /** The physical bytes of the block running (none outside one): a write there stops it, so the next instruction is looked at afresh. */
+  private blockStart = 0;
+  private blockEnd = 0;
+  private blockBreak = false;
+  /** Moves on at each run: a block is compared with RAM once per epoch (and after this CPU writes to its page). */
+  private codeEpoch = 0;
+  /** An exception or external interrupt is being delivered (no instruction to run again for an MMIO read). */
+  private delivering = false;
 
   constructor(memory: Uint8Array, options: X86CpuOptions = {}) {
     this.memory = memory;
@@ -287,6 +313,7 @@ export class X86Cpu implements GuestCpu {
     this.mmio = options.mmio;
     this.cpi = options.cpi ?? DEFAULT_CPI;
     this.a20Mask = options.a20 === false ? 0xffef_ffff : 0xffff_ffff;
+    this.blocks = options.decodeCache === false ? undefined : new BlockCache(memory.length);
     for (let s = 0; s < 6; s++) {
       this.limits[s] = 0xffff;
       this.attributes[s] = REAL_MODE_DATA_ATTRIBUTES;
@@ -379,6 +406,11 @@ export class X86Cpu implements GuestCpu {
     return this.writePosted;
   }
 
+  /** The running block must stop: it posted an MMIO write, or wrote to its own bytes. */
+  private blockBroken(): boolean {
+    return this.blockBreak;
+  }
+
   get fault(): X86Fault | undefined {
     return this.failure;
   }
@@ -392,18 +424,27 @@ export class X86Cpu implements GuestCpu {
     return this.isHalted;
   }
 
+  /** Instructions run so far: an instruction that faulted or waits for an MMIO read none, a REP string instruction one per run it spans. */
+  get instructions(): number {
+    return this.retired;
+  }
+
   inject(vector: number): void {
     if (this.failure !== undefined) return;
     this.isHalted = false;
     this.startEip = this.eip;
     this.startEsp = this.regs[SP] ?? 0;
+    this.delivering = true;
     try {
       this.deliver(vector & 0xff, FROM_EXTERNAL, -1);
     } catch (error) {
       if (error !== FAULT) throw error;
+      this.delivering = false;
       this.eip = this.startEip;
       this.regs[SP] = this.startEsp;
       if (!this.stopped) this.exception(this.faultVector, this.faultCode);
+    } finally {
+      this.delivering = false;
     }
   }
 
@@ -444,6 +485,7 @@ export class X86Cpu implements GuestCpu {
     this.windowOpened = false;
     this.entryTsc = tsc;
     this.budget = budget;
+    this.codeEpoch++;
     const owed = Math.min(this.debt, budget);
     this.debt -= owed;
     this.cycles = owed;
@@ -453,7 +495,10 @@ export class X86Cpu implements GuestCpu {
     const base = this.cpi.base;
     for (;;) {
       if (this.cycles + base > budget) return this.stop(BUDGET);
-      const exit = this.step();
+      // A block runs when there is one and nothing needs the interpreter's care: an MMIO read to replay, or an
+      // interrupt window that opened and must be seen after the very instruction that closes its shadow.
+      const block = this.blocks !== undefined && this.replay.length === 0 && !(exitOnInterruptWindow && this.windowWasOpened()) ? this.blockAt() : undefined;
+      const exit = block === undefined ? this.step() : this.runBlocks(block, budget);
       if (exit !== undefined) return this.stop(exit);
       if (this.cycles >= budget) return this.stop(BUDGET);
       if (exitOnInterruptWindow && this.windowWasOpened() && this.interruptible) return this.stop(IRQ_WINDOW);
@@ -482,25 +527,447 @@ export class X86Cpu implements GuestCpu {
     this.historyAt = (this.historyAt + 1) % HISTORY;
     try {
       const exit = this.execute();
+      this.retired++;
       if (this.replay.length !== 0) this.replay.length = 0;
       this.replayIndex = 0;
       return this.posted() ? this.mmioExit : exit;
     } catch (error) {
-      if (error === STOP) {
-        this.eip = this.startEip;
-        this.regs[SP] = this.startEsp;
-        this.replayIndex = 0;
-        return this.lastExit;
-      }
-      if (error !== FAULT) throw error;
-      this.replay.length = 0;
-      this.replayIndex = 0;
+      return this.unwound(error);
+    }
+  }
+
+  /** An instruction that stopped part way (an MMIO read to wait for, a fault): undone, then the exit or the fault's delivery. */
+  private unwound(error: unknown): GuestExit | undefined {
+    if (error === STOP) {
       this.eip = this.startEip;
       this.regs[SP] = this.startEsp;
-      if (this.failure !== undefined) return SHUTDOWN;
-      this.exception(this.faultVector, this.faultCode);
-      return this.stopped ? SHUTDOWN : undefined;
+      this.replayIndex = 0;
+      return this.lastExit;
     }
+    if (error !== FAULT) throw error;
+    this.replay.length = 0;
+    this.replayIndex = 0;
+    this.eip = this.startEip;
+    this.regs[SP] = this.startEsp;
+    if (this.failure !== undefined) return SHUTDOWN;
+    this.exception(this.faultVector, this.faultCode);
+    return this.stopped ? SHUTDOWN : undefined;
+  }
+
+  // --- The decoded-instruction cache (block-cache.ts) ---
+
+  /** The block at CS:EIP, compiled now if there is none; undefined when the interpreter must run the instruction. */
+  private blockAt(): Block | undefined {
+    const cache = this.blocks;
+    if (cache === undefined) return undefined;
+    const eip = this.eip;
+    const csBase = this.bases[CS] ?? 0;
+    const physical = ((csBase + eip) & this.a20Mask) >>> 0;
+    const block = cache.find(physical, csBase, eip, this.code32, this.memory, this.codeEpoch) ?? this.compileBlock(cache, physical, csBase, eip);
+    if (block.instructions.length === 0 || block.lastEip > (this.limits[CS] ?? 0)) return undefined;
+    return block;
+  }
+
+  /**
+   * Runs blocks one after another, each looked up where the last left EIP,
+   * until one exits, the budget ends, or the next instruction is the
+   * interpreter's (run then by `step`). No block opens an interrupt window:
+   * what the run loop checks between instructions cannot change here.
+   */
+  private runBlocks(first: Block, budget: number): GuestExit | undefined {
+    const base = this.cpi.base;
+    let block = first;
+    for (;;) {
+      const exit = this.runBlock(block, budget);
+      if (exit !== undefined || this.cycles + base > budget) return exit;
+      const next = this.blockAt();
+      if (next === undefined) return this.step();
+      block = next;
+    }
+  }
+
+  /** Runs a block, watching for writes to its own bytes. */
+  private runBlock(block: Block, budget: number): GuestExit | undefined {
+    // No instruction a block holds sets the interrupt shadow or posts more than its exit's write: both are
+    // cleared once, and the first write posted (or the first write to the block's own bytes) ends the block.
+    this.shadow = false;
+    this.writePosted = false;
+    this.blockBreak = false;
+    this.blockStart = block.physical;
+    this.blockEnd = block.physical + block.bytes.length;
+    let exit: GuestExit | undefined;
+    try {
+      exit = this.runInstructions(block, budget);
+    } catch (error) {
+      exit = this.unwound(error);
+    }
+    this.blockEnd = 0;
+    return exit;
+  }
+
+  /**
+   * A block's instructions while the budget lasts, each as `step` runs one:
+   * its start and stack pointer kept to unwind to, its cycles, its place in
+   * the history; a posted MMIO write is its exit, a write to the block's
+   * bytes its end.
+   */
+  private runInstructions(block: Block, budget: number): GuestExit | undefined {
+    const instructions = block.instructions;
+    const eips = block.eips;
+    const base = this.cpi.base;
+    const csBase = block.csBase;
+    const history = this.history;
+    const regs = this.regs;
+    for (let i = 0; i < instructions.length; i++) {
+      if (i > 0 && this.cycles + base > budget) return undefined;
+      const eip = eips[i] ?? 0;
+      const instruction = instructions[i];
+      if (instruction === undefined) return undefined;
+      this.startEip = eip;
+      this.startEsp = regs[SP] ?? 0;
+      this.cycles += base;
+      history[this.historyAt] = (csBase + eip) >>> 0;
+      this.historyAt = (this.historyAt + 1) & (HISTORY - 1);
+      instruction();
+      this.retired++;
+      if (this.blockBroken()) return this.posted() ? this.mmioExit : undefined;
+      if (this.eip !== (eips[i + 1] ?? this.eip)) return undefined; // a Jcc taken: the block's rest is its fall-through
+      if (this.cycles >= budget) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Decodes a block from `physical` (RAM only: ROM and MMIO pages get an empty block, run by the interpreter). */
+  private compileBlock(cache: BlockCache, physical: number, csBase: number, eip: number): Block {
+    const instructions: CompiledInstruction[] = [];
+    const eips: number[] = [];
+    let length = 0;
+    if (this.pageKind(physical >>> 12) === PAGE_RAM) {
+      const memory = this.memory;
+      const pageEnd = ((physical >>> 12) + 1) * 4096;
+      const limit = this.limits[CS] ?? 0;
+      const eipEnd = this.code32 ? 0x1_0000_0000 : 0x1_0000;
+      const d = this.decoded;
+      for (;;) {
+        const start = physical + length;
+        const startEip = eip + length;
+        const at = (offset: number): number => {
+          const a = start + offset;
+          const e = startEip + offset;
+          return a < pageEnd && e <= limit && e < eipEnd ? memory[a] ?? -1 : -1;
+        };
+        if (!decode(at, this.code32, d)) break;
+        length += d.length;
+        eips.push(startEip);
+        instructions.push(this.compile(d, startEip + d.length));
+        if (endsBlock(d.form) || instructions.length >= MAX_BLOCK) break;
+      }
+    }
+    const block: Block = {
+      physical,
+      csBase,
+      eip,
+      code32: this.code32,
+      bytes: this.memory.slice(physical, physical + length),
+      checked: this.codeEpoch,
+      writes: cache.writesTo(physical),
+      instructions,
+      eips,
+      lastEip: eip + length - 1,
+    };
+    cache.insert(block);
+    return block;
+  }
+
+  /**
+   * One decoded instruction as a function that runs it as the interpreter
+   * would from the same bytes (the handlers' own steps, in their order),
+   * with EIP set past it (`next`) first.
+   */
+  private compile(d: DecodedInstruction, nextEip: number): CompiledInstruction {
+    const next = this.code32 ? nextEip >>> 0 : nextEip & 0xffff;
+    const op = d.opcode;
+    const width = d.width;
+    const opSize = d.opSize;
+    const reg = d.reg;
+    const rm = d.rm;
+    const memory = d.mod !== 3;
+    const immediate = d.immediate;
+    const ea = memory ? this.compileAddress(d) : noAddress;
+    switch (d.form) {
+      case Form.Alu: {
+        const kind = op >> 3;
+        const form = op & 7;
+        if (form >= 4) {
+          return () => {
+            this.opcode = op;
+            this.eip = next;
+            const r = this.aluOp(kind, this.getReg(width, AX), immediate >>> 0, width);
+            if (kind !== 7) this.setReg(width, AX, r);
+          };
+        }
+        if (!memory) {
+          const fast = form < 2 ? this.compileRegisterAlu(op, kind, width, rm, reg, next) : this.compileRegisterAlu(op, kind, width, reg, rm, next);
+          if (fast !== undefined) return fast;
+        }
+        if (form < 2) {
+          if (!memory) {
+            return () => {
+              this.opcode = op;
+              this.eip = next;
+              const r = this.aluOp(kind, this.getReg(width, rm), this.getReg(width, reg), width);
+              if (kind !== 7) this.setReg(width, rm, r);
+            };
+          }
+          return () => {
+            this.opcode = op;
+            this.eip = next;
+            ea();
+            this.cycles += this.cpi.memory;
+            const r = this.aluOp(kind, this.readMem(this.eaSeg, this.eaOff, width), this.getReg(width, reg), width);
+            if (kind !== 7) this.writeMem(this.eaSeg, this.eaOff, r, width);
+          };
+        }
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          ea();
+          const r = this.aluOp(kind, this.getReg(width, reg), this.operand(memory, width, rm), width);
+          if (kind !== 7) this.setReg(width, reg, r);
+        };
+      }
+      case Form.IncDec: {
+        const v = width === 4 ? this.regs : this.r16;
+        const r = width === 4 ? op & 7 : (op & 7) << 1;
+        const decrement = op >= 0x48;
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          v[r] = this.incDec(v[r] ?? 0, width, decrement);
+        };
+      }
+      case Form.PushPop: {
+        const r = op & 7;
+        if (op < 0x58) {
+          return () => {
+            this.opcode = op;
+            this.eip = next;
+            this.push(this.getReg(width, r), width);
+          };
+        }
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          const value = this.pop(width);
+          this.setReg(width, r, value);
+        };
+      }
+      case Form.Jcc: {
+        const cc = op & 15;
+        const target = next + immediate;
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          this.opSize = opSize;
+          if (this.condition(cc)) this.jumpNear(target);
+        };
+      }
+      case Form.AluImm: {
+        const b = truncate(immediate, width);
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          ea();
+          const r = this.aluOp(reg, this.operand(memory, width, rm), b, width);
+          if (reg !== 7) this.setOperand(memory, width, rm, r);
+        };
+      }
+      case Form.Test:
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          ea();
+          this.aluOp(4, this.operand(memory, width, rm), this.getReg(width, reg), width);
+        };
+      case Form.Mov:
+        if (op < 0x8a) {
+          return () => {
+            this.opcode = op;
+            this.eip = next;
+            ea();
+            this.setOperand(memory, width, rm, this.getReg(width, reg));
+          };
+        }
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          ea();
+          this.setReg(width, reg, this.operand(memory, width, rm));
+        };
+      case Form.Lea:
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          ea();
+          this.setReg(opSize, reg, truncate(this.eaOff, opSize));
+        };
+      case Form.TestAcc:
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          this.aluOp(4, this.getReg(width, AX), immediate >>> 0, width);
+        };
+      case Form.MovImm: {
+        const r = op & 7;
+        const value = immediate >>> 0;
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          this.setReg(width, r, value);
+        };
+      }
+      case Form.Ret:
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          this.opSize = opSize;
+          const target = this.peek(0, opSize);
+          this.jumpNear(target);
+          this.addStack(opSize);
+        };
+      case Form.MovRmImm: {
+        const value = immediate >>> 0;
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          ea();
+          this.setOperand(memory, width, rm, value);
+        };
+      }
+      case Form.Call: {
+        const target = (next + immediate) >>> 0;
+        const t = opSize === 2 ? target & 0xffff : target;
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          if (t > (this.limits[CS] ?? 0)) this.gp(0);
+          this.push(next, opSize);
+          this.eip = t;
+        };
+      }
+      case Form.Jmp: {
+        const target = next + immediate;
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          this.opSize = opSize;
+          this.jumpNear(target);
+        };
+      }
+      default: { // MovExtend
+        const zero = op < 0x0fb8;
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          ea();
+          const value = this.operand(memory, width, rm);
+          this.setReg(opSize, reg, zero ? value : truncate(signed(value, width), opSize));
+        };
+      }
+    }
+  }
+
+  /**
+   * ADD OR AND SUB XOR CMP of two registers of one width (`dst` op= `src`),
+   * the register file's view of that width read directly: the commonest
+   * instructions, without `aluOp`'s dispatch. ADC and SBB are left to it.
+   */
+  private compileRegisterAlu(op: number, kind: number, width: number, dst: number, src: number, next: number): CompiledInstruction | undefined {
+    const v = width === 4 ? this.regs : width === 2 ? this.r16 : this.r8;
+    const d = width === 4 ? dst : width === 2 ? dst << 1 : byteOffset8(dst);
+    const s = width === 4 ? src : width === 2 ? src << 1 : byteOffset8(src);
+    switch (kind) {
+      case 0: return () => {
+        this.opcode = op;
+        this.eip = next;
+        const a = v[d] ?? 0;
+        const b = v[s] ?? 0;
+        const r = truncate(a + b, width);
+        this.setArith(addFlags(a, b, 0, r, width));
+        v[d] = r;
+      };
+      case 1: return () => {
+        this.opcode = op;
+        this.eip = next;
+        const r = (v[d] ?? 0) | (v[s] ?? 0);
+        this.setArith(logicFlags(truncate(r, width), width));
+        v[d] = r;
+      };
+      case 4: return () => {
+        this.opcode = op;
+        this.eip = next;
+        const r = (v[d] ?? 0) & (v[s] ?? 0);
+        this.setArith(logicFlags(truncate(r, width), width));
+        v[d] = r;
+      };
+      case 5: case 7: {
+        const store = kind === 5;
+        return () => {
+          this.opcode = op;
+          this.eip = next;
+          const a = v[d] ?? 0;
+          const b = v[s] ?? 0;
+          const r = truncate(a - b, width);
+          this.setArith(subFlags(a, b, 0, r, width));
+          if (store) v[d] = r;
+        };
+      }
+      case 6: return () => {
+        this.opcode = op;
+        this.eip = next;
+        const r = (v[d] ?? 0) ^ (v[s] ?? 0);
+        this.setArith(logicFlags(truncate(r, width), width));
+        v[d] = r;
+      };
+      default: return undefined;
+    }
+  }
+
+  /** The r/m operand as `readRm` reads it: a register, or memory at the computed address (costing a memory access). */
+  private operand(memory: boolean, width: number, rm: number): number {
+    if (!memory) return this.getReg(width, rm);
+    this.cycles += this.cpi.memory;
+    return this.readMem(this.eaSeg, this.eaOff, width);
+  }
+
+  /** The r/m operand written as `writeRm` writes it. */
+  private setOperand(memory: boolean, width: number, rm: number, value: number): void {
+    if (memory) this.writeMem(this.eaSeg, this.eaOff, value, width);
+    else this.setReg(width, rm, value);
+  }
+
+  /** The memory operand's address computation (`modrm16`, `modrm32`) from its decoded parts: sets `eaSeg` and `eaOff`. */
+  private compileAddress(d: DecodedInstruction): () => void {
+    const segment = d.segment;
+    const base = d.base;
+    const index = d.index;
+    const scale = d.scale;
+    const displacement = d.displacement;
+    if (d.adSize === 2) {
+      const r = this.r16;
+      const b = base << 1;
+      const x = index << 1;
+      if (base < 0) return () => { this.eaSeg = segment; this.eaOff = displacement & 0xffff; };
+      if (index < 0) return () => { this.eaSeg = segment; this.eaOff = ((r[b] ?? 0) + displacement) & 0xffff; };
+      return () => { this.eaSeg = segment; this.eaOff = ((r[b] ?? 0) + (r[x] ?? 0) + displacement) & 0xffff; };
+    }
+    const regs = this.regs;
+    if (index < 0) {
+      if (base < 0) return () => { this.eaSeg = segment; this.eaOff = displacement >>> 0; };
+      return () => { this.eaSeg = segment; this.eaOff = ((regs[base] ?? 0) + displacement) >>> 0; };
+    }
+    if (base < 0) return () => { this.eaSeg = segment; this.eaOff = (((regs[index] ?? 0) << scale) + displacement) >>> 0; };
+    return () => { this.eaSeg = segment; this.eaOff = ((regs[base] ?? 0) + ((regs[index] ?? 0) << scale) + displacement) >>> 0; };
   }
 
   // --- Faults and shutdown ---
@@ -552,6 +1019,15 @@ export class X86Cpu implements GuestCpu {
 
   /** Delivers a fault the instruction raised; a fault while delivering one is a double fault, and one while delivering that a triple fault. */
   private exception(vector: number, code: number): void {
+    this.delivering = true;
+    try {
+      this.deliverException(vector, code);
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  private deliverException(vector: number, code: number): void {
     try {
       this.deliver(vector, FROM_EXCEPTION, code);
       return;
@@ -609,7 +1085,10 @@ export class X86Cpu implements GuestCpu {
   private writePhysByte(address: number, value: number): void {
     const a = (address & this.a20Mask) >>> 0;
     const kind = this.pageKind(a >>> 12);
-    if (kind === PAGE_RAM) this.memory[a] = value;
+    if (kind === PAGE_RAM) {
+      this.memory[a] = value;
+      if (this.blocks?.holdsCode(a) === true) this.wroteCode(a, 1);
+    }
     else if (kind === PAGE_MMIO) this.mmioWrite(a, value & 0xff, 1);
   }
 
@@ -640,6 +1119,7 @@ export class X86Cpu implements GuestCpu {
     if ((a & 0xfff) <= 4096 - width) {
       if (kind === PAGE_RAM && a + width <= this.memory.length) {
         const m = this.memory;
+        if (this.blocks?.holdsCode(a) === true) this.wroteCode(a, width);
         m[a] = value;
         if (width === 1) return;
         m[a + 1] = value >>> 8;
@@ -656,9 +1136,17 @@ export class X86Cpu implements GuestCpu {
     for (let i = 0; i < width; i++) this.writePhysByte(a + i, value >>> (i << 3));
   }
 
+  /** A write to a page holding code: its blocks are compared again before they run, and the running one stops if it was written. */
+  private wroteCode(address: number, width: number): void {
+    this.blocks?.wrote(address); // `width` bytes within one page: a write across pages comes here byte by byte
+    if (address < this.blockEnd && address + width > this.blockStart) this.blockBreak = true;
+  }
+
   /** An MMIO read: the value `complete` gave on an earlier run of this instruction, or an exit that waits for it. */
   private mmioRead(address: number, width: number): number {
     if (this.replayIndex < this.replay.length) return this.replay[this.replayIndex++] ?? 0;
+    // An exception or an external interrupt is delivered outside any instruction: there is none to run again.
+    if (this.delivering) this.unsupported('an MMIO read while delivering an exception or interrupt (its IVT, IDT, GDT or stack in MMIO)');
     const exit = this.mmioExit;
     exit.isWrite = false;
     exit.address = address;
@@ -681,6 +1169,7 @@ export class X86Cpu implements GuestCpu {
     exit.length = width as GuestAccessSize;
     exit.data = data;
     this.writePosted = true;
+    this.blockBreak = true; // the block, if one is running, ends with this instruction's exit
   }
 
   // --- Segments ---
@@ -1297,14 +1786,19 @@ export class X86Cpu implements GuestCpu {
     else this.regs[r] = value;
   }
 
-  /** INS/OUTS (6C–6F): with REP, one exit of ECX elements. */
+  /** INS/OUTS (6C–6F): with REP, one exit of ECX elements (at most STRING_IO_ELEMENTS: the instruction runs again for the rest). */
   private stringIo(op: number): GuestExit | undefined {
     this.checkIo();
     const width = (op & 1) === 0 ? 1 : this.opSize;
     let count = 1;
+    let left = 0;
     if (this.repeat !== 0) {
       count = this.count;
       if (count === 0) return undefined;
+      // At most STRING_IO_ELEMENTS an exit: the rest when the instruction runs again, as after an interrupt.
+      left = Math.max(0, count - STRING_IO_ELEMENTS);
+      count -= left;
+      if (left > 0) this.eip = this.startEip;
     }
     const step = (this.flagsValue & DF) === 0 ? width : -width;
     const mask = this.adSize === 2 ? 0xffff : 0xffff_ffff;
@@ -1314,7 +1808,13 @@ export class X86Cpu implements GuestCpu {
     exit.count = count;
     if (op < 0x6e) {
       const di = this.indexReg(DI);
-      for (let i = 0; i < count; i++) this.linear(ES, (di + i * step) & mask, width, true);
+      for (let i = 0; i < count; i++) {
+        const linear = this.linear(ES, (di + i * step) & mask, width, true);
+        // The data comes with `complete`, after this exit: a device's memory cannot take it then (two exits in one).
+        if (this.pageKind(((linear & this.a20Mask) >>> 0) >>> 12) === PAGE_MMIO || this.pageKind((((linear + width - 1) & this.a20Mask) >>> 0) >>> 12) === PAGE_MMIO) {
+          this.unsupported('INS into MMIO');
+        }
+      }
       this.awaiting = AWAIT_STRING;
       this.pendingWidth = width;
       this.stringSeg = ES;
@@ -1323,7 +1823,7 @@ export class X86Cpu implements GuestCpu {
       this.stringCount = count;
       this.stringAddressMask = mask;
       this.setIndexReg(DI, di + step * count);
-      if (this.repeat !== 0) this.count = 0;
+      if (this.repeat !== 0) this.count = left;
       exit.direction = 'in';
       exit.data = NO_DATA;
       this.lastExit = exit;
@@ -1338,7 +1838,7 @@ export class X86Cpu implements GuestCpu {
       for (let b = 0; b < width; b++) data[i * width + b] = value >>> (b << 3);
     }
     this.setIndexReg(SI, si + step * count);
-    if (this.repeat !== 0) this.count = 0;
+    if (this.repeat !== 0) this.count = left;
     exit.direction = 'out';
     exit.data = data;
     this.cycles += this.cpi.stringElement * (count - 1);
@@ -2448,3 +2948,13 @@ const LOCKABLE_OPCODES = new Set([
 ]);
 /** Two-byte opcodes a LOCK prefix may precede: BTS BTR BTC, group 8, CMPXCHG, XADD, CMPXCHG8B. */
 const LOCKABLE_0F = new Set([0xab, 0xb3, 0xbb, 0xba, 0xb0, 0xb1, 0xc0, 0xc1, 0xc7]);
+
+/** A memory operand's address that is never used (the register forms). */
+function noAddress(): void {
+  // nothing to compute
+}
+
+/** Whether an instruction of this form ends its block: it always goes elsewhere (a Jcc does not end it: when taken, the block stops there). */
+function endsBlock(form: Form): boolean {
+  return form === Form.Jmp || form === Form.Call || form === Form.Ret;
+}

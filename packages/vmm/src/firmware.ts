@@ -12,7 +12,7 @@
  * there; read-only again after POST, which this board does not enforce).
  */
 import { X86Cpu } from '@splitvisor/cpu-x86';
-import type { Cpi } from '@splitvisor/cpu-x86';
+import type { X86CpuOptions } from '@splitvisor/cpu-x86';
 import { PC_BOARD } from './board.ts';
 import { VmError } from './vm-error.ts';
 
@@ -46,7 +46,7 @@ export function checkBiosImage(image: Uint8Array, name: string): Uint8Array {
  * the image a device's (MMIO), as are the board's MMIO regions inside RAM
  * (the VGA window).
  */
-export function firmwareCpu(image: Uint8Array, ram: SharedArrayBuffer, cpi?: Cpi): X86Cpu {
+export function firmwareCpu(image: Uint8Array, ram: SharedArrayBuffer, options: Pick<X86CpuOptions, 'cpi' | 'decodeCache'> = {}): X86Cpu {
   const memory = new Uint8Array(ram);
   if (memory.length < ISA_BIOS_END) throw new VmError(`guest memory of ${memory.length} bytes: firmware needs at least 1 MiB`);
   const alias = image.subarray(Math.max(0, image.length - ISA_BIOS_BYTES));
@@ -56,6 +56,6 @@ export function firmwareCpu(image: Uint8Array, ram: SharedArrayBuffer, cpi?: Cpi
   return new X86Cpu(memory, {
     rom: image,
     mmio: (address) => (address >= ramTop && address < romBase) || BOARD_MMIO.some(([start, end]) => address >= start && address < end),
-    ...(cpi === undefined ? {} : { cpi }),
+    ...options,
   });
 }
