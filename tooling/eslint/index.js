@@ -13,7 +13,7 @@ const SCOPE = '@splitvisor/';
 /** Chip models. Each may run in the kernel, the monitor or the device host. */
 export const DEVICE_PACKAGES = Object.freeze([
   'irqchip', 'apic-timer', 'pit', 'counters', 'rtc', 'keyboard',
-  'vga', 'floppy', 'disk', 'serial', 'dma', 'debugcon', 'port92', 'fw-cfg', 'pci',
+  'vga', 'floppy', 'disk', 'serial', 'dma', 'debugcon', 'port92', 'fw-cfg', 'pci', 'parallel',
 ]);
 
 /** The top of the graph: nothing imports an app. */
@@ -46,6 +46,7 @@ export const LAYERS = Object.freeze(Object.fromEntries(Object.entries({
   'port92': ['abi'],
   'fw-cfg': ['abi'],
   'pci': ['abi'],
+  'parallel': ['abi'],
   // Guest CPUs, behind abi's GuestCpu.
   'cpu-x86': ['abi'],
   'scripted-guest': ['abi'],

@@ -2,9 +2,16 @@
  * `--firmware FILE`: the guest is real firmware — a PC BIOS image (Debian's
  * SeaBIOS, /usr/share/seabios/bios-256k.bin) run by the x86 CPU from the
  * reset vector over the VM's RAM — in place of a workload's scripted guest.
+ *
+ * The std VGA's option ROM comes with it, as QEMU finds both in its data
+ * folder: `vgabios-stdvga.bin` beside FILE, when it is there (Debian's
+ * seabios package puts SeaVGABIOS there), behind the VGA's PCI expansion ROM
+ * BAR for the firmware to run; `--vga-bios IMAGE` names another, `--vga-bios
+ * none` gives the VGA none (QEMU's `-device VGA,romfile=`).
  */
-import { readFileSync } from 'node:fs';
-import { DEFAULT_MEMORY_BYTES, VmError, checkBiosImage, firmwareCpu } from '@splitvisor/vmm';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DEFAULT_MEMORY_BYTES, VmError, checkBiosImage, checkOptionRom, firmwareCpu } from '@splitvisor/vmm';
 import type { Workload } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
 
@@ -12,27 +19,57 @@ import { CliError } from './cli-error.ts';
 export interface FirmwareWorkload extends Workload {
   readonly cpu: ReturnType<typeof firmwareCpu>;
   readonly ram: SharedArrayBuffer;
+  /** The std VGA's option ROM, for the board (`BoardOptions.vgaBios`); none: the VGA has none. */
+  readonly vgaBios?: Uint8Array;
 }
+
+/** The std VGA's option ROM as QEMU's data folder and Debian's seabios package name it. */
+export const VGA_BIOS_FILE = 'vgabios-stdvga.bin';
+
+/** `--vga-bios none`: the VGA gets no option ROM. */
+export const NO_VGA_BIOS = 'none';
 
 export function isFirmware(workload: Workload): workload is FirmwareWorkload {
   return 'ram' in workload;
 }
 
-/** The image in `file`, checked, and a CPU at its reset vector; one line naming the problem otherwise. */
-export function firmwareWorkload(file: string): FirmwareWorkload {
-  let image: Uint8Array;
+/** The bytes of `file`, named by `flag` when they cannot be read. */
+function imageFile(flag: string, file: string): Uint8Array {
   try {
-    image = new Uint8Array(readFileSync(file));
+    return new Uint8Array(readFileSync(file));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(`--firmware ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not an image' : String(error)}`);
+    throw new CliError(`${flag} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a folder, not an image' : String(error)}`);
   }
+}
+
+/** The VGA's option ROM file for a firmware run: `vgaBios` as given (`none`: no file), else the one beside the firmware if there. */
+export function vgaBiosFile(firmware: string, vgaBios?: string): string | undefined {
+  if (vgaBios !== undefined) return vgaBios === NO_VGA_BIOS ? undefined : vgaBios;
+  const beside = join(dirname(firmware), VGA_BIOS_FILE);
+  return existsSync(beside) ? beside : undefined;
+}
+
+/**
+ * The image in `file`, checked, and a CPU at its reset vector, with the VGA's option ROM (`vgaBios`: a file, `none`,
+ * or by default the one beside `file`), checked; one line naming the problem otherwise.
+ */
+export function firmwareWorkload(file: string, vgaBios?: string): FirmwareWorkload {
+  const ram = new SharedArrayBuffer(DEFAULT_MEMORY_BYTES);
+  const cpu = checked('--firmware', () => firmwareCpu(checkBiosImage(imageFile('--firmware', file), file), ram));
+  const romFile = vgaBiosFile(file, vgaBios);
+  // The default ROM is named as the firmware's, so a user who gave no --vga-bios sees where it came from.
+  const flag = vgaBios === undefined ? '--firmware\'s VGA BIOS' : '--vga-bios';
+  const rom = romFile === undefined ? undefined : checked(flag, () => checkOptionRom(imageFile(flag, romFile), romFile));
+  return { guest: cpu, cpu, ram, progress: () => ({ halted: cpu.halted ? 1 : 0 }), ...(rom === undefined ? {} : { vgaBios: rom }) };
+}
+
+/** What `make` returns; its VmError as the CliError of `flag`. */
+function checked<T>(flag: string, make: () => T): T {
   try {
-    const ram = new SharedArrayBuffer(DEFAULT_MEMORY_BYTES);
-    const cpu = firmwareCpu(checkBiosImage(image, file), ram);
-    return { guest: cpu, cpu, ram, progress: () => ({ halted: cpu.halted ? 1 : 0 }) };
+    return make();
   } catch (error) {
-    if (error instanceof VmError) throw new CliError(`--firmware ${error.message}`);
+    if (error instanceof VmError) throw new CliError(`${flag} ${error.message}`);
     throw error;
   }
 }

@@ -17,7 +17,7 @@ import { DeviceHostLost, SnapshotFileError, Vm, VmError, runRecovering, writeSna
 import type { ParameterValue, Workload } from '@splitvisor/workloads';
 import { WorkloadError, createWorkload, workloadMix } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
-import { firmwareStop, firmwareWorkload, isFirmware } from './firmware-workload.ts';
+import { firmwareStop, firmwareWorkload, isFirmware, vgaBiosFile } from './firmware-workload.ts';
 import type { RunTimeline } from './timeline.ts';
 import type { ChosenPlacement } from './placement-file.ts';
 
@@ -35,6 +35,8 @@ export interface WorkloadOptions {
   readonly floppy?: string;
   /** A PC BIOS image the x86 CPU runs from the reset vector, instead of the workload's scripted guest (`--firmware`). */
   readonly firmware?: string;
+  /** With `firmware`: the std VGA's option ROM, or `none` (`--vga-bios`); by default vgabios-stdvga.bin beside the firmware, when there. */
+  readonly vgaBios?: string;
   /** Modelled: time the direct transport's round trips and the guest's run on the wall clock too (this machine's figures: `wallNs`, `runWallNs`). */
   readonly timeCrossings?: boolean;
   /** Keep the crossings of this window of guest time (the first part's, for a mix) for a timeline. */
@@ -172,7 +174,7 @@ export function boardOf(options: { readonly disk?: string; readonly floppy?: str
 
 /** The workload the options name, built with their parameters; one line for the user when either is wrong. */
 export function workloadFor(options: WorkloadOptions): Workload {
-  if (options.firmware !== undefined) return firmwareWorkload(options.firmware);
+  if (options.firmware !== undefined) return firmwareWorkload(options.firmware, options.vgaBios);
   try {
     return createWorkload(options.workload, options.parameters);
   } catch (error) {
@@ -239,7 +241,7 @@ function vmFor(placement: Placement, workload: Workload, options: WorkloadOption
     const board = boardOf(options, workload);
     return new Vm(placement, workload.guest, {
       ...(snapshots ? { snapshots: true } : {}),
-      mode, board: isFirmware(workload) ? { ...board, memoryBytes: workload.ram.byteLength } : board,
+      mode, board: isFirmware(workload) ? { ...board, memoryBytes: workload.ram.byteLength, ...(workload.vgaBios === undefined ? {} : { vgaBios: workload.vgaBios }) } : board,
       ...(isFirmware(workload) ? { ram: workload.ram } : {}),
       ...(options.costModel === undefined ? {} : { costModel: options.costModel }),
       ...(workload.aps === undefined ? {} : { aps: workload.aps }),
@@ -487,6 +489,7 @@ export async function runProfile(chosen: ChosenPlacement, options: WorkloadOptio
 export function describeWorkload(options: WorkloadOptions): string {
   const given = Object.entries(options.parameters);
   const parameter = given.length === 0 ? '' : ` (${given.map(([name, value]) => `${name} ${value}`).join(', ')})`;
-  const guest = options.firmware === undefined ? `workload ${options.workload}${parameter}` : `firmware ${options.firmware}`;
+  const vgaBios = options.firmware === undefined ? undefined : vgaBiosFile(options.firmware, options.vgaBios);
+  const guest = options.firmware === undefined ? `workload ${options.workload}${parameter}` : `firmware ${options.firmware}${vgaBios === undefined ? '' : ` (VGA BIOS ${vgaBios})`}`;
   return `${guest}, ${options.durationNs / 1e6} ms of guest time, ${options.mode ?? 'modelled'}`;
 }

@@ -11,6 +11,7 @@ import { DEVICES } from '@splitvisor/placement';
 import type { ParameterValue } from '@splitvisor/workloads';
 import { WORKLOAD_DEFINITIONS, WORKLOAD_MIXES } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
+import { NO_VGA_BIOS, VGA_BIOS_FILE } from './firmware-workload.ts';
 import type { LiveTransport } from '@splitvisor/vmm';
 import type { MoveRequest, WorkloadOptions } from './profile-run.ts';
 
@@ -41,6 +42,7 @@ export interface RunFlags {
   disk?: string;
   floppy?: string;
   firmware?: string;
+  vgaBios?: string;
   json?: boolean;
   snapshotAt?: number;
   snapshotTo?: string;
@@ -70,12 +72,21 @@ export function workloadOptions(flags: RunFlags): WorkloadOptions {
     ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
     ...(flags.disk === undefined ? {} : { disk: flags.disk }),
     ...(flags.floppy === undefined ? {} : { floppy: flags.floppy }),
-    ...(flags.firmware === undefined ? {} : { firmware: flags.firmware }),
+    ...firmwareOf(flags),
     ...snapshotOf(flags),
     ...(flags.move === undefined ? {} : { moves: flags.move }),
     ...(flags.devhost === undefined ? {} : { transport: flags.devhost }),
     ...recoveryOf(flags, live),
   };
+}
+
+/** `--firmware IMAGE [--vga-bios IMAGE|none]`: the VGA's option ROM only with firmware to run it. */
+function firmwareOf(flags: RunFlags): Pick<WorkloadOptions, 'firmware' | 'vgaBios'> {
+  if (flags.firmware === undefined) {
+    if (flags.vgaBios !== undefined) throw new CliError('--vga-bios gives the VGA an option ROM for firmware to run: give --firmware too');
+    return {};
+  }
+  return { firmware: flags.firmware, ...(flags.vgaBios === undefined ? {} : { vgaBios: flags.vgaBios }) };
 }
 
 /** The default period of `--recover`'s checkpoints. */
@@ -122,6 +133,7 @@ export function withRunFlags(command: Command): Command {
     .option('--disk <image>', 'a raw disk image (a multiple of 512 bytes) for the ATA primary master; written through, flushed on FLUSH CACHE; IMAGE:ro opens it read-only, the guest\'s writes aborted (none: no drives)')
     .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image in drive A (none: no drives)')
     .option('--firmware <image>', 'run a PC BIOS image (e.g. Debian\'s /usr/share/seabios/bios-256k.bin) on the x86 CPU from the reset vector, in place of the workload\'s scripted guest')
+    .option('--vga-bios <image>', `with --firmware: the std VGA's option ROM, behind its PCI ROM BAR for the firmware to run (default: ${VGA_BIOS_FILE} beside the firmware image, when there, as QEMU finds it; ${NO_VGA_BIOS}: no option ROM)`)
     .option('--live', 'run the device host in a worker thread and time each heavyweight exit on the wall clock (not byte-reproducible)')
     .addOption(new Option('--devhost <where>', 'live: the device host in a worker thread, or in a child process of its own under Node\'s permission model (only its images readable; DMA through the kernel)').choices(['worker', 'process']))
     .option('--recover', 'live: checkpoint the VM and, if the device host dies or stops answering, go on from the last checkpoint (the guest replays from there)')

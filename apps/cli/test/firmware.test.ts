@@ -69,7 +69,7 @@ describe('SeaBIOS on splitvisor', () => {
     expect(existsSync(BIOS), BIOS).toBe(true);
   });
 
-  it.each(['kvm-irqchip', 'kvm-split', 'kvm-userspace-irqchip', 'qemu-tcg', 'plex86', 'all-kernel', 'all-monitor'])('%s: POST, then the disk\'s boot sector writes its line to COM1 and halts', (profile) => {
+  it.each(['kvm-irqchip', 'kvm-split', 'kvm-userspace-irqchip', 'kvm-kernel-counters', 'kvm-userspace-pit', 'qemu-tcg', 'plex86', 'all-kernel', 'all-monitor'])('%s: POST, then the disk\'s boot sector writes its line to COM1 and halts', (profile) => {
     const disk = bootDisk();
     const run = splitvisor(['run', '--profile', profile, '--firmware', BIOS, '--disk', `${disk}:ro`, '--duration', '2s', '--json']);
     expect(run.status, run.stderr).toBe(0);
@@ -104,4 +104,29 @@ describe('SeaBIOS on splitvisor', () => {
       expect(run.stderr.trimEnd()).toMatch(line);
     }
   });
+
+  it("runs the VGA's option ROM from beside the firmware, and stops with one line on a VGA BIOS that is none", () => {
+    const disk = bootDisk();
+    const run = splitvisor(['run', '--profile', 'kvm-irqchip', '--firmware', BIOS, '--disk', `${disk}:ro`, '--duration', '200ms', '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const { debugConsole } = (JSON.parse(run.stdout) as FirmwareRun).run;
+    expect(debugConsole).toContain('Running option rom at c000:0003\nStart SeaVGABIOS');
+    expect(debugConsole).toContain('set VGA mode 3');
+    const none = splitvisor(['run', '--profile', 'kvm-irqchip', '--firmware', BIOS, '--vga-bios', 'none', '--disk', `${disk}:ro`, '--duration', '200ms', '--json']);
+    expect(none.status, none.stderr).toBe(0);
+    expect((JSON.parse(none.stdout) as FirmwareRun).run.debugConsole).not.toContain('SeaVGABIOS');
+    const notRom = join(dir, 'not-rom.bin');
+    writeFileSync(notRom, Buffer.alloc(4096));
+    for (const [args, line] of [
+      [['--firmware', BIOS, '--vga-bios', notRom], /^splitvisor: --vga-bios .*not-rom\.bin: /],
+      [['--firmware', BIOS, '--vga-bios', join(dir, 'absent.bin')], /^splitvisor: --vga-bios .*absent\.bin: no such file$/],
+      [['--vga-bios', notRom], /^splitvisor: --vga-bios gives the VGA an option ROM for firmware to run: give --firmware too$/],
+    ] as const) {
+      const bad = splitvisor(['run', '--profile', 'qemu-tcg', '--duration', '1ms', ...args]);
+      expect(bad.status, bad.stderr).not.toBe(0);
+      expect(bad.stdout).toBe('');
+      expect(bad.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(bad.stderr.trimEnd()).toMatch(line);
+    }
+  }, 120_000);
 });

@@ -64,6 +64,18 @@ export interface GuestCpu {
   /** Takes an external interrupt at an instruction boundary: its handler for `vector` runs next (and `hlt` ends). */
   inject(vector: number): void;
   /**
+   * The board's A20 gate, between runs: `false` forces physical address bit
+   * 20 to 0 (the PC's A20M#). A CPU with no 1 MiB wrap (a scripted guest)
+   * has nothing to do with it.
+   */
+  setA20?(enabled: boolean): void;
+  /**
+   * INIT, between runs: the processor to its reset state, to run from its
+   * reset vector, with memory and devices as they are (the PC's fast reset
+   * through port 92h and the keyboard controller's reset pulse).
+   */
+  init?(): void;
+  /**
    * Keep what a snapshot needs from the first instruction on (a scripted
    * guest's journal of the values it was given); called before the first
    * `run` of a VM that may be snapshotted. A CPU that keeps its whole state

@@ -66,14 +66,18 @@ export class IoBus {
     for (const watcher of this.watchers) watcher();
   }
 
-  /** Takes every region of the device named `name` off this bus (it moves to another domain); returns how many. */
-  unmap(name: string): number {
+  /**
+   * Takes every region of the device named `name` off this bus (it moves to
+   * another domain), or only its region `region` (a window the board moves:
+   * a PCI BAR); returns how many.
+   */
+  unmap(name: string, region?: string): number {
     let removed = 0;
     for (const space of ['port', 'mmio', 'msr'] as const) {
       const list = this.spaces[space];
       for (let i = list.length - 1; i >= 0; i--) {
         const m = list[i];
-        if (m?.name !== name) continue;
+        if (m?.name !== name || (region !== undefined && m.region.name !== region)) continue;
         list.splice(i, 1);
         removed++;
         if (space === 'port' && Number.isInteger(m.base)) this.portSlots.fill(0, Math.max(0, m.base), Math.max(0, Math.min(PORTS, Math.ceil(m.base + m.region.length))));

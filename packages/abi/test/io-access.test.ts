@@ -95,6 +95,20 @@ describe('a domain bus', () => {
     expect(bus.write('mmio', 0xfee0_0000, Uint8Array.of(1))).toBe('unassigned');
     expect(bus.unassigned).toEqual({ reads: 1, writes: 1 });
   });
+
+  it('takes one region of a device off (a window the board moves), or all of them', () => {
+    const { device: vga } = recordingDevice([bytePorts, { name: 'rom', space: 'mmio', length: 0x1_0000, sizes: [1, 2, 4] }]);
+    const bus = new IoBus();
+    bus.map('vga', vga, 'ports', 0x3c0);
+    bus.map('vga', vga, 'rom', 0xfebe_0000);
+    expect(bus.unmap('vga', 'rom')).toBe(1);
+    expect([bus.find('port', 0x3c0)?.name, bus.find('mmio', 0xfebe_0000)]).toEqual(['vga', undefined]);
+    bus.map('vga', vga, 'rom', 0xc_0000); // where it moved
+    expect(bus.find('mmio', 0xc_ffff)?.region.name).toBe('rom');
+    expect(bus.unmap('vga', 'window')).toBe(0);
+    expect(bus.unmap('vga')).toBe(2);
+    expect(bus.empty).toBe(true);
+  });
 });
 
 describe('port lookup', () => {

@@ -129,6 +129,8 @@ const CR0_PE = 0x1;
 const CR0_EM = 0x4;
 const CR0_TS = 0x8;
 const CR0_ET = 0x10;
+const CR0_NW = 0x2000_0000;
+const CR0_CD = 0x4000_0000;
 const CR0_PG = 0x8000_0000;
 
 /** EFLAGS bits beyond FLAGS' status bits. */
@@ -211,7 +213,7 @@ export class X86Cpu implements GuestCpu {
   private gdtBase = 0;
   private gdtLimit = 0xffff;
   private idtBase = 0;
-  private idtLimit = 0x3ff;
+  private idtLimit = 0xffff;
   private ldtSelector = 0;
   private ldtBase = 0;
   private ldtLimit = 0xffff;
@@ -387,6 +389,58 @@ export class X86Cpu implements GuestCpu {
 
   set a20(enabled: boolean) {
     this.a20Mask = enabled ? 0xffff_ffff : 0xffef_ffff;
+  }
+
+  /** The board's A20 gate (GuestCpu): `a20`. */
+  setA20(enabled: boolean): void {
+    this.a20 = enabled;
+  }
+
+  /**
+   * INIT (SDM vol. 3A §9.1.1, Table 9-1, the INIT column): the registers to
+   * their reset values — CS F000h based at FFFF0000h, EIP FFF0h, the other
+   * segments 0 with 64 KiB limits, EFLAGS 2, CR0 ET (CD and NW kept), CR2–4 0,
+   * the GDTR, IDTR, LDTR and TR cleared — and out of a halt or a shutdown;
+   * RAM, the A20 gate and the TSC as they were. What the PC's System Control
+   * Port A (92h bit 0) and the keyboard controller's reset pulse drive.
+   */
+  init(): void {
+    this.regs.fill(0);
+    this.flagsValue = FIXED;
+    for (let s = 0; s < 6; s++) {
+      this.selectors[s] = 0;
+      this.bases[s] = 0;
+      this.limits[s] = 0xffff;
+      this.attributes[s] = REAL_MODE_DATA_ATTRIBUTES;
+    }
+    this.attributes[CS] = REAL_MODE_CODE_ATTRIBUTES;
+    this.selectors[CS] = 0xf000;
+    this.bases[CS] = 0xffff_0000;
+    this.eip = 0xfff0;
+    this.cr0 = (this.cr0 & (CR0_CD | CR0_NW)) | CR0_ET;
+    this.cr2 = 0;
+    this.cr3 = 0;
+    this.cr4 = 0;
+    this.gdtBase = 0;
+    this.gdtLimit = 0xffff;
+    this.idtBase = 0;
+    this.idtLimit = 0xffff;
+    this.ldtSelector = 0;
+    this.ldtBase = 0;
+    this.ldtLimit = 0xffff;
+    this.trSelector = 0;
+    this.trBase = 0;
+    this.trLimit = 0xffff;
+    this.trType = 0xb;
+    this.cpl = 0;
+    this.code32 = false;
+    this.isHalted = false;
+    this.shadow = false;
+    this.failure = undefined;
+    this.awaiting = AWAIT_NONE;
+    this.replay.length = 0;
+    this.replayIndex = 0;
+    this.writePosted = false;
   }
 
   get protectedMode(): boolean {
@@ -1860,7 +1914,9 @@ export class X86Cpu implements GuestCpu {
       if (repeating) {
         if (this.count === 0) return;
         if (!first) {
-          if (this.writePosted || this.cycles + this.cpi.stringElement > this.budget) {
+          // An element that posted an MMIO write, or read MMIO (its value replayed), ends this run of the REP: the
+          // next element's access is an exit of its own, and a replayed value is for the element that waited for it.
+          if (this.writePosted || this.replay.length !== 0 || this.cycles + this.cpi.stringElement > this.budget) {
             this.eip = this.startEip; // resumes on the next run, as an interrupted REP does
             return;
           }

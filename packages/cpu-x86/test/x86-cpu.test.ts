@@ -464,6 +464,28 @@ describe('x86 cpu in real mode', () => {
       expect(cpu.fault).toBeUndefined();
     });
 
+    it('copies MMIO to RAM with REP MOVS one element an exit, each element its own value (as SeaBIOS copies an option ROM)', () => {
+      const mmio = (address: number) => address >= 0xd_0000 && address < 0xe_0000;
+      const { cpu, memory } = boot((a) => a
+        .mov('ax', 0xd000).mov('ds', 'ax').mov('ax', 0).mov('es', 'ax')
+        .mov('si', 0x10).mov('di', 0x6000).mov('cx', 4)
+        .cld().rep().db(0xa5) // rep movsw
+        .hlt(),
+      { mmio });
+      const reads: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const run = cpu.run(Number.POSITIVE_INFINITY);
+        expect(run.exit).toMatchObject({ kind: 'mmio', isWrite: false, length: 2 });
+        const address = (run.exit as { address: number }).address;
+        reads.push(address);
+        cpu.complete(Uint8Array.of(0x10 + i, 0xa0 + i));
+      }
+      runToHlt(cpu);
+      expect(reads).toEqual([0xd_0010, 0xd_0012, 0xd_0014, 0xd_0016]);
+      expect([...memory.subarray(0x6000, 0x6008)]).toEqual([0x10, 0xa0, 0x11, 0xa1, 0x12, 0xa2, 0x13, 0xa3]);
+      expect([cpu.si, cpu.di, cpu.cx]).toEqual([0x18, 0x6008, 0]);
+    });
+
     it('runs an instruction stopped on an MMIO read again from its start, so an interrupt cannot come between its read and its completion', () => {
       const mmio = (address: number) => address >= 0xd_0000 && address < 0xe_0000;
       const { cpu } = boot((a) => a.sti().nop().mov('ax', 0xd000).mov('ds', 'ax').db(0xff, 0x36, 0x00, 0x00).hlt(), { mmio }); // push word [0]

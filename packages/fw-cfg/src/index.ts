@@ -5,3 +5,10 @@ export {
 } from './fw-cfg/keys.ts';
 export type { E820Entry, QemuPcConfig } from './fw-cfg/qemu-pc.ts';
 export { E820Type, E820_ENTRY_BYTES, bootOrderFile, e820File, qemuPcItems } from './fw-cfg/qemu-pc.ts';
+export type { AcpiBoard, AcpiPcConfig, AcpiTables } from './acpi/pc-tables.ts';
+export { AcpiFile, acpiFiles, acpiTables } from './acpi/pc-tables.ts';
+export type { DsdtConfig, IsaDeviceDescription, PciMemoryWindow, PortRange } from './acpi/dsdt.ts';
+export type { AcpiOem } from './acpi/sdt.ts';
+export { SPLITVISOR_OEM } from './acpi/sdt.ts';
+export type { LoaderEntry } from './acpi/table-loader.ts';
+export { LOADER_ENTRY_BYTES, LOADER_FILE_NAME_BYTES, LoaderCommand, LoaderZone, tableLoaderFile } from './acpi/table-loader.ts';

@@ -100,14 +100,16 @@ describe('the traditional interface', () => {
     const { select, bytes } = guest(new FwCfg(context, PC), context);
     select(FwCfgKey.FILE_DIR);
     const count = bytes(4).reduce((v, b) => v * 256 + b, 0);
-    expect(count).toBe(2);
+    expect(count).toBe(3);
     const entries = Array.from({ length: count }, () => {
       const entry = bytes(64);
       return { size: entry.slice(0, 4).reduce((v, b) => v * 256 + b, 0), select: (entry[4] ?? 0) * 256 + (entry[5] ?? 0), name: text(entry.slice(8)).replace(/\0+$/, '') };
     });
     const bootorder = '/pci@i0cf8/ide@1,1/drive@0/disk@0\n/isa/fdc@03f0/floppy@0\0';
-    expect(entries).toEqual([{ size: bootorder.length, select: 0x20, name: 'bootorder' }, { size: 20, select: 0x21, name: 'etc/e820' }]);
+    expect(entries).toEqual([{ size: bootorder.length, select: 0x20, name: 'bootorder' }, { size: 4, select: 0x21, name: 'etc/boot-fail-wait' }, { size: 20, select: 0x22, name: 'etc/e820' }]);
     select(0x21);
+    expect(bytes(4)).toEqual([0xff, 0xff, 0xff, 0xff]); // -1, QEMU's default reboot-timeout: never retry
+    select(0x22);
     const e820 = bytes(20);
     expect([le(e820.slice(0, 8)), le(e820.slice(8, 16)), le(e820.slice(16))]).toEqual([0, 32 << 20, E820Type.RAM]);
     select(0x20);
@@ -136,8 +138,8 @@ describe('the DMA interface', () => {
     const { dma, ram } = guest(device, context);
     context.ram.fill(0xaa, 0x7000, 0x7100);
     expect(dma((FwCfgKey.FILE_DIR << 16) | DmaControl.SELECT | DmaControl.READ, 4, 0x7000)).toBe(0);
-    expect(ram(0x7000, 4)).toEqual([0, 0, 0, 2]); // the count
-    expect(dma(DmaControl.SKIP, 64, 0)).toBe(0); // past `bootorder`'s entry
+    expect(ram(0x7000, 4)).toEqual([0, 0, 0, 3]); // the count
+    expect(dma(DmaControl.SKIP, 128, 0)).toBe(0); // past `bootorder`'s and `etc/boot-fail-wait`'s entries
     expect(dma(DmaControl.READ, 64, 0x7010)).toBe(0);
     expect(text(ram(0x7018, 8))).toBe('etc/e820');
     expect(dma((FwCfgKey.SIGNATURE << 16) | DmaControl.SELECT | DmaControl.READ, 8, 0x7080)).toBe(0);

@@ -6,6 +6,7 @@ export type { ChipsetDecode, DecodeChange, DecodeListener, DecodeWindow } from '
 export { chipsetDecode, decodeChanges, pamReadsRam, pamWritesRam, windowOf } from './pc-pci/decode.ts';
 export type { BarDeclaration, ConfigLayout, DecodedRange, HeaderIdentity, WindowSpace } from './pci/config-space.ts';
 export { ConfigLayoutBuilder, barOffset, decodeBar, rangeDecodes, readConfig, resetConfig, writeConfig } from './pci/config-space.ts';
+export { EXPANSION_ROM_MAX_BYTES, EXPANSION_ROM_MIN_BYTES, expansionRomBytes, expansionRomWindow } from './pci/expansion-rom.ts';
 export type { FunctionWindow, PciFunctionDefinition } from './pci/pci-function.ts';
 export { barWindows, devfn } from './pci/pci-function.ts';
 export {

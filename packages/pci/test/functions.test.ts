@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createTestContext } from '@splitvisor/device-testkit';
 import { describe, expect, it } from 'vitest';
 import type { PciFunctionName } from '../src/index.ts';
-import { I440fxPciHost, PCI_FUNCTION_NAMES, pcPciFunctions } from '../src/index.ts';
+import { I440fxPciHost, PCI_FUNCTION_NAMES, expansionRomBytes, expansionRomWindow, pcPciFunctions } from '../src/index.ts';
 import { TRACE_OPTIONS, hexBytes, pciDriver } from './pci-driver.ts';
 
 interface Measured {
@@ -90,5 +90,16 @@ describe('the functions of the pc machine, as QEMU 7.2 presents them', () => {
     expect([pci.read(2, 0, 0x10, 4), pci.read(2, 0, 0x30, 4)]).toEqual([0xfe00_0008, 0]);
     expect(() => new I440fxPciHost(createTestContext(), { ramBytes: 0, vga: { videoMemoryBytes: 3 * 1024 * 1024 } })).toThrow(RangeError);
     expect(() => new I440fxPciHost(createTestContext(), { ramBytes: 0, vga: { romBytes: 1000 } })).toThrow(RangeError);
+  });
+
+  it('sizes the std-VGA\'s ROM BAR for an option ROM image: the next power of two, at least 2 KiB, zeros after the image', () => {
+    // Debian's vgabios-stdvga.bin is 39936 bytes: QEMU's ROM BAR for it is 64 KiB.
+    expect([1, 0x800, 0x801, 39936, 0x1_0000, 0x1_0001, 16 * 1024 * 1024].map(expansionRomBytes)).toEqual([0x800, 0x800, 0x1000, 0x1_0000, 0x1_0000, 0x2_0000, 16 * 1024 * 1024]);
+    for (const bad of [0, -1, 1.5, 16 * 1024 * 1024 + 1]) expect(() => expansionRomBytes(bad), String(bad)).toThrow(RangeError);
+    const window = expansionRomWindow(Uint8Array.of(0x55, 0xaa, 0x7f));
+    expect([window.length, window[0], window[1], window[2], window.subarray(3).every((b) => b === 0)]).toEqual([0x800, 0x55, 0xaa, 0x7f, true]);
+    const pci = pciDriver(new I440fxPciHost(createTestContext(), { ramBytes: 0, vga: { romBytes: expansionRomBytes(39936) } }));
+    pci.write(2, 0, 0x30, 4, 0xffff_fffe); // SeaBIOS's sizing write (the enable bit clear)
+    expect(pci.read(2, 0, 0x30, 4)).toBe(0xffff_0000);
   });
 });

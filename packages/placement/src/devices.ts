@@ -8,6 +8,8 @@ export const DEVICES = [
   'debugcon', 'port92', 'fw-cfg',
   // The PCI bus as the CPU reaches it (configuration mechanism #1 at CF8h/CFCh): the i440FX, PIIX3 and PIIX4 functions.
   'pci',
+  // LPT1, the parallel printer adapter QEMU's pc machine has by default (378h, irq 7), with no printer attached.
+  'parallel',
 ] as const;
 export type DeviceName = (typeof DEVICES)[number];
 

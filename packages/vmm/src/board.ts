@@ -29,7 +29,7 @@ export interface BoardSlot {
  * Where the ACPI PM timer's block starts at power-on: PMBASE 600h, where SeaBIOS puts the PIIX4's PMBA on QEMU's
  * pc machine (src/fw/pciinit.c piix4_pm_setup, acpi_pm_base, moved from its own B000h when fw_cfg holds QEMU's ACPI
  * tables; the seabios-post trace: "Moving pm_base to 0x600", PMBA written 601h). A guest that moves PMBA moves the
- * timer (`chipset-windows.ts`): SeaBIOS on this board, whose fw_cfg has no ACPI tables, puts it at B000h.
+ * timer (`chipset-windows.ts`); SeaBIOS on this board, whose fw_cfg holds ACPI tables too, leaves it at 600h.
  */
 export const PM_BASE = 0x600;
 
@@ -68,8 +68,8 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
     source: 'IBM PC/AT technical reference: MC146818 at 70h/71h, IRQF on irq 8',
   },
   vga: {
-    // The linear framebuffer sits in the std-VGA function's BAR0: the PCI host decodes it, but nothing maps video memory
-    // there yet, so VBE modes use the banked window.
+    // The linear framebuffer (`lfb`) and the option ROM (`rom`) sit in the std-VGA function's BAR0 and ROM BAR, where
+    // the guest puts them: the board maps them as the PCI host's decode changes say (`chipset-windows.ts`).
     regions: [
       { region: 'ports', space: 'port', base: 0x3b0, length: 48 },
       { region: 'window', space: 'mmio', base: 0xa_0000, length: 0x20000 },
@@ -130,6 +130,12 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
     regions: [{ region: 'config-address', space: 'port', base: 0xcf8, length: 4 }, { region: 'config-data', space: 'port', base: 0xcfc, length: 4 }],
     gsis: [],
     source: 'PCI Local Bus Specification 3.0 §3.2.2.3.2: configuration mechanism #1, CONFIG_ADDRESS at CF8h, CONFIG_DATA at CFCh; 82371SB (PIIX3) datasheet: the Reset Control Register at CF9h',
+  },
+  parallel: {
+    // The SPP's three registers. QEMU's LPT1 decodes 378h–37Fh, but answers past 37Ah as nothing does (FFh): left unclaimed.
+    regions: [{ region: 'registers', space: 'port', base: 0x378, length: 3 }],
+    gsis: [7], // never raised: no printer is attached to acknowledge (see @splitvisor/parallel)
+    source: "IBM PC technical reference, printer adapter: LPT1 data, status and control at 378h–37Ah, its interrupt on irq 7 (QEMU's pc machine: its one isa-parallel, at 378h on irq 7)",
   },
   hpet: {
     regions: [{ region: 'registers', space: 'mmio', base: 0xfed0_0000, length: 0x400 }],

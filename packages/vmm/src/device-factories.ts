@@ -15,13 +15,15 @@ import { I8237Pair } from '@splitvisor/dma';
 import { I82077aa, MEDIA_FORMATS, MemoryFloppyImage, SECTOR_BYTES } from '@splitvisor/floppy';
 import { E820Type, FwCfg, qemuPcItems } from '@splitvisor/fw-cfg';
 import { I8042 } from '@splitvisor/keyboard';
-import { I440fxPciHost } from '@splitvisor/pci';
+import { I440fxPciHost, expansionRomBytes, expansionRomWindow } from '@splitvisor/pci';
+import { ParallelPort } from '@splitvisor/parallel';
 import { I8254 } from '@splitvisor/pit';
 import type { DeviceName, Placement } from '@splitvisor/placement';
 import { Port92 } from '@splitvisor/port92';
 import { Mc146818 } from '@splitvisor/rtc';
 import { Mcr, Ns16550a } from '@splitvisor/serial';
 import { Vga } from '@splitvisor/vga';
+import { acpiBoard } from './acpi-board.ts';
 import { PC_BOARD } from './board.ts';
 import type { BoardOptions, Release, Shared, Sinks } from './devices.ts';
 import { DEFAULT_MEMORY_BYTES } from './devices.ts';
@@ -82,9 +84,18 @@ export const rtcFactory: DeviceFactory = ({ context, placement, board }) => new 
   cmos: { ramBytes: board.memoryBytes ?? DEFAULT_MEMORY_BYTES, cpus: board.cpus ?? 1 },
 });
 
-/** A20 and the 8042's CPU reset have no CPU to act on yet (a scripted guest has no address wrap or reset vector). */
+/**
+ * The 8042's output port drives the board's A20 gate (bit 1) and the CPU's reset (bit 0 pulsed low) as named
+ * lines, `a20` and a `reset` pulse, as port 92h's: the VM sends them to the CPU (vm.ts).
+ */
 export const keyboardFactory: DeviceFactory = ({ context, board, register }) => {
-  const keyboard = new I8042(context);
+  const keyboard = new I8042(context, {
+    onA20: (level) => { context.setLine?.('a20', level); },
+    onReset: () => {
+      context.setLine?.('reset', true);
+      context.setLine?.('reset', false);
+    },
+  });
   if (board.typing !== undefined) register(startTyping(keyboard, context, board.typing));
   return keyboard;
 };
@@ -96,8 +107,15 @@ export const serialFactory: DeviceFactory = ({ context, sinks }) => {
   return uart;
 };
 
-/** QEMU's std VGA has 16 MiB of video memory, which its VBE reports (VBE_DISPI_INDEX_VIDEO_MEMORY_64K = 100h). */
-export const vgaFactory: DeviceFactory = ({ context }) => new Vga(context, { memoryBytes: 16 * 1024 * 1024 });
+/**
+ * QEMU's std VGA has 16 MiB of video memory, which its VBE reports (VBE_DISPI_INDEX_VIDEO_MEMORY_64K = 100h). The
+ * board's option ROM, padded to its ROM BAR's size as `pciFactory` sizes it, is its region `rom`; the board puts it
+ * where the guest enables the BAR (`chipset-windows.ts`).
+ */
+export const vgaFactory: DeviceFactory = ({ context, board }) => new Vga(context, {
+  memoryBytes: 16 * 1024 * 1024,
+  ...(board.vgaBios === undefined ? {} : { optionRom: expansionRomWindow(board.vgaBios) }),
+});
 
 export const diskFactory: DeviceFactory = ({ context, board, releases, register }) => {
   if (board.diskImage === undefined) {
@@ -123,6 +141,9 @@ export const debugconFactory: DeviceFactory = () => new IsaDebugcon();
 /** Its `a20` and `reset` lines go where the domain routes named lines (the VM's record; no CPU acts on them yet). */
 export const port92Factory: DeviceFactory = ({ context }) => new Port92(context);
 
+/** LPT1 with no printer attached: it needs nothing of its context (no printer acknowledges, so its irq 7 is never raised). */
+export const parallelFactory: DeviceFactory = () => new ParallelPort();
+
 /**
  * The lowest MMIO window at or above 1 MiB on the board (the I/O APIC's, FEC00000h): guest RAM is flat from 0, so
  * what lies at and above it is the devices', not RAM, and the memory map the firmware is given stops there.
@@ -132,47 +153,48 @@ function mmioFloor(): number {
 }
 
 /**
- * Boot devices as OpenFirmware paths, in QEMU's default order for the pc machine (-boot order=cad: the hard disk,
- * then the floppy; no CD here), for the media the board has: the paths SeaBIOS searches its `bootorder` for on
- * QEMU's pc (its "Searching bootorder for:" lines in the shared seabios-post trace; the disk's node is PIIX's IDE
- * function 1.1, which SeaBIOS matches with a wildcard).
+ * The HyperTransport range below 1 TiB (FD_0000_0000h–FF_FFFF_FFFFh) that QEMU 7.2's pc reserves in the e820 map
+ * it gives the firmware when its CPU is AMD's, as its default qemu64 is (the seabios-post trace's e820 item 6):
+ * nothing is there on this board either.
  */
-function bootOrder(placement: Placement, board: BoardOptions): string[] {
-  const disk = placement.devices.disk !== 'absent' && (board.diskImage !== undefined || board.diskBlankBytes !== undefined);
-  const floppy = placement.devices.floppy !== 'absent' && (board.floppyImage !== undefined || board.floppyBlankBytes !== undefined);
-  return [...(disk ? ['/pci@i0cf8/ide@1,1/drive@0/disk@0'] : []), ...(floppy ? ['/pci@i0cf8/isa@1/fdc@03f0/floppy@0'] : [])];
-}
+const HT_RESERVED = { address: 0xfd_0000_0000, length: 0x3_0000_0000, type: E820Type.RESERVED } as const;
 
 /**
- * QEMU's firmware configuration, from what the VM is: its RAM (the guest memory the device's DMA reaches), its
- * vCPUs, its media as the boot order, no display when the placement has no VGA; ISA irq 0 on GSI 2 (the board's
- * legacy select), which SeaBIOS's MADT must say.
+ * QEMU's firmware configuration, from what the VM is: its RAM (the guest memory the device's DMA reaches) and the
+ * reserved HyperTransport range, its vCPUs, no display when the placement has no VGA; ISA irq 0 on GSI 2 (the
+ * board's legacy select), which the MADT says; the board's ACPI tables and their loader script (`acpi-board.ts`),
+ * as QEMU's pc gives them — SeaBIOS loads those instead of building its own, and moves the PM base to 600h. The
+ * `bootorder` file is empty, as QEMU's is when no device has a `bootindex`: SeaBIOS then takes the order from CMOS
+ * 3Dh/38h, QEMU's default `-boot cad` there too (the RTC's) — the hard disk, the floppy, a CD.
  */
 export const fwCfgFactory: DeviceFactory = ({ context, placement, board }) => {
   const ramBytes = context.memory.size;
+  const ramTop = Math.min(ramBytes, mmioFloor());
   return new FwCfg(context, qemuPcItems({
     ramBytes,
     cpus: board.cpus ?? 1,
-    e820: [{ address: 0, length: Math.min(ramBytes, mmioFloor()), type: E820Type.RAM }],
-    bootOrder: bootOrder(placement, board),
+    e820: [{ address: 0, length: ramTop, type: E820Type.RAM }, HT_RESERVED],
+    bootOrder: [],
     noGraphic: placement.devices.vga === 'absent',
     irq0Override: true,
+    acpi: acpiBoard(placement, ramTop),
   }));
 };
 
 /**
  * QEMU's pc machine's PCI bus, its functions as QEMU 7.2 presents them (`-vga std`: the std-VGA's 16 MiB, as
- * `vgaFactory`'s), the RAM the host bridge reports in DRAMC the VM's. Its `reset` line (CF9h) goes where the domain
+ * `vgaFactory`'s, its ROM BAR the size of the board's option ROM, or QEMU's 64 KiB without one), the RAM the host
+ * bridge reports in DRAMC the VM's. Its `reset` line (CF9h) goes where the domain
  * routes named lines; the board follows its decode changes where it can (`chipset-windows.ts`, by `createDevices`).
  *
  * No SMM: no CPU here enters System Management Mode and nothing answers the APM ports (B2h/B3h), so the PIIX4's
  * DEVACTB presets APMC_EN, as QEMU's does when its accelerator has no SMM — SeaBIOS's smm_setup then takes SMM as
  * set up ("SMM already initialised") instead of raising an SMI and waiting for B3h to read 0, forever.
  */
-export const pciFactory: DeviceFactory = ({ context }) => new I440fxPciHost(context, {
+export const pciFactory: DeviceFactory = ({ context, board }) => new I440fxPciHost(context, {
   ramBytes: context.memory.size,
   pm: { smm: false },
-  vga: { videoMemoryBytes: 16 * 1024 * 1024 },
+  vga: { videoMemoryBytes: 16 * 1024 * 1024, ...(board.vgaBios === undefined ? {} : { romBytes: expansionRomBytes(board.vgaBios.length) }) },
 });
 
 /** Every device of the PC this project models: the registry of a VMM that may place any of them anywhere. */
@@ -191,4 +213,5 @@ export const PC_DEVICES: DeviceRegistry = {
   'port92': port92Factory,
   'fw-cfg': fwCfgFactory,
   'pci': pciFactory,
+  'parallel': parallelFactory,
 };

@@ -34,6 +34,12 @@ export interface BoardOptions {
   readonly cpus?: number;
   /** Guest RAM in bytes, for the devices' DMA (default 32 MiB). */
   readonly memoryBytes?: number;
+  /**
+   * The std VGA's option ROM (QEMU's vgabios-stdvga.bin, SeaVGABIOS; `checkOptionRom`): behind its PCI expansion ROM
+   * BAR, sized for it, where firmware finds it, copies it to C0000h and runs it. None: the BAR sizes 64 KiB with
+   * nothing behind it.
+   */
+  readonly vgaBios?: Uint8Array;
 }
 
 export const DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;

@@ -13,6 +13,7 @@
  */
 import { X86Cpu } from '@splitvisor/cpu-x86';
 import type { X86CpuOptions } from '@splitvisor/cpu-x86';
+import { EXPANSION_ROM_MAX_BYTES } from '@splitvisor/pci';
 import { PC_BOARD } from './board.ts';
 import { VmError } from './vm-error.ts';
 
@@ -35,6 +36,21 @@ export function checkBiosImage(image: Uint8Array, name: string): Uint8Array {
   // A far JMP (EAh), a near one (E9h) or a short one (EBh): what every PC BIOS has at its reset vector.
   if (reset !== 0xea && reset !== 0xe9 && reset !== 0xeb) {
     throw new VmError(`${name}: not a PC BIOS image (no jump at its reset vector, 16 bytes before its end: ${(reset ?? 0).toString(16).padStart(2, '0')}h)`);
+  }
+  return image;
+}
+
+/**
+ * An option ROM image, checked: the ROM header's 55h AAh at its start (PCI Local Bus Specification 3.0 §6.3.1.1; what
+ * SeaBIOS looks for before it copies one), at most what a ROM BAR decodes. One line naming the problem otherwise.
+ */
+export function checkOptionRom(image: Uint8Array, name: string): Uint8Array {
+  if (image.length === 0 || image.length > EXPANSION_ROM_MAX_BYTES) {
+    throw new VmError(`${name}: an option ROM is 1 byte to 16 MiB; this one is ${image.length} bytes`);
+  }
+  if (image[0] !== 0x55 || image[1] !== 0xaa) {
+    const start = [...image.subarray(0, 2)].map((b) => `${b.toString(16).toUpperCase().padStart(2, '0')}h`).join(' ');
+    throw new VmError(`${name}: not an option ROM (it starts ${start}, not 55h AAh)`);
   }
   return image;
 }

@@ -24,6 +24,8 @@ export interface HostObservers extends IrqObservers {
   readonly console?: (byte: number) => void;
   /** The PCI host's decode changes, followed for every domain of the host's process (the VM's, in this thread). */
   readonly chipsetWindows?: ChipsetWindows;
+  /** The devices' named output lines (port 92h's and the 8042's `a20` and `reset`), when the host is in this thread. */
+  readonly lines?: (device: string, line: string, level: boolean) => void;
 }
 
 /** `length` bytes at `offset` of `device`'s `region`, where the board put it; undefined when it is not on the board. */
@@ -67,6 +69,8 @@ export function assembleDeviceHost(host: DeviceHost, placement: Placement, topol
     ...(observers.console === undefined ? {} : { console: observers.console }),
     ...(observers.chipsetWindows === undefined ? {} : { chipsetWindows: observers.chipsetWindows }),
   };
+  // Routed before the devices are made: a device drives its lines' levels as it is made (the 8042's A20).
+  if (observers.lines !== undefined) host.routeLines(observers.lines);
   const created = createDevices(placement, 'user', host, build.devices, board, releases, sinks);
   offerFastPaths(host, placement, created);
 }

@@ -26,4 +26,4 @@ export type { SnapshotManifest, SnapshotSizes } from './snapshot-file.ts';
 export { SNAPSHOT_FILE_VERSION, SnapshotFileError, readManifest, readSnapshot, writeSnapshot } from './snapshot-file.ts';
 export type { LoneDevice, LoneDeviceCounts, LoneDeviceMaker, LoneDeviceOptions, StateCheck } from './lone-device.ts';
 export { MAX_FIRINGS_AT_ONE_INSTANT, boardDeviceMaker, loneDevice, loneDeviceOf } from './lone-device.ts';
-export { checkBiosImage, firmwareCpu } from './firmware.ts';
+export { checkBiosImage, checkOptionRom, firmwareCpu } from './firmware.ts';

@@ -68,6 +68,9 @@ export { VmError } from './vm-error.ts';
 
 export type VmMode = 'modelled' | 'live';
 
+/** The board's devices whose `a20` and `reset` lines reach the CPUs: System Control Port A and the 8042. */
+const CPU_LINE_DEVICES: ReadonlySet<string> = new Set(['port92', 'keyboard']);
+
 /** A device's region on the board: `length` bytes of `space` from `base`, named as the board names the device. */
 export interface DeviceWindow {
   readonly space: AddressSpace;
@@ -291,6 +294,12 @@ export class Vm {
     const monitor = build.monitor.create(now, memory);
     this.kernel = kernel;
     this.monitor = monitor;
+    // The devices' named lines, where they are in this thread: the kernel's, the monitor's, the in-thread device host's,
+    // routed before any device is made (a device drives its levels as it is made: the 8042's A20). (A live device
+    // host's do not cross the channel yet: the device's state holds them.)
+    const line = (device: string, name: string, level: boolean) => { this.outputLine(device, name, level); };
+    kernel.routeLines(line);
+    monitor.routeLines(line);
     this.chipsetWindows = new ChipsetWindows(placement);
 
     // The device host: in this thread behind the direct transport, or in its worker. The hosted chips' CPU line
@@ -303,6 +312,7 @@ export class Vm {
           irq: (gsi, level) => { this.observeIrq(gsi, level); },
           console: (byte) => { this.consoleBytes.push(byte); },
           chipsetWindows: this.chipsetWindows,
+          lines: line,
           // Under a split irqchip the host's one CPU line is the 8259's INTR, which reaches the bootstrap processor
           // as ExtINT: timed apart from its local APIC's line.
           ...(mode === 'userspace' ? { cpuLine: (cpu: number, level: boolean, acknowledged: boolean) => { this.cpuLine(cpu, level, acknowledged); } } : {}),
@@ -343,12 +353,6 @@ export class Vm {
     kernel.watchTimers(late);
     monitor.watchTimers(late);
     this.link.host?.watchTimers(late);
-    // The devices' named lines, where they are in this thread: the kernel's, the monitor's, the in-thread device host's.
-    // (A live device host's do not cross the channel yet: the device's state holds them.)
-    const line = (device: string, name: string, level: boolean) => { this.outputLine(device, name, level); };
-    kernel.routeLines(line);
-    monitor.routeLines(line);
-    this.link.host?.routeLines(line);
     // The board's names for transitions: every device's regions, wherever it was placed.
     const names = boardWindows(placement, this.unmodelled);
     this.windows = names;
@@ -884,10 +888,24 @@ export class Vm {
     return new Map([...this.lines].map(([key, { level, rises }]) => [key, { level, rises }]));
   }
 
+  /**
+   * A device's named line reaches the board: recorded, and wired to the CPUs as the PC's chipset wires them. The A20
+   * gate is open while either port 92h's or the 8042's `a20` is high (PIIX4 datasheet: A20M# is asserted when both
+   * are low); a rising `reset` of either is INIT to every CPU (port 92h's fast reset and the 8042's reset pulse reach
+   * the processors as INIT#, their RAM and the devices untouched). The PCI host's `reset` (CF9h) is recorded only:
+   * this board has no machine reset.
+   */
   private outputLine(device: string, line: string, level: boolean): void {
     const key = `${device}.${line}`;
     const was = this.lines.get(key) ?? { level: false, rises: 0 };
     this.lines.set(key, { level, rises: was.rises + (level && !was.level ? 1 : 0) });
+    if (!CPU_LINE_DEVICES.has(device)) return;
+    if (line === 'a20') {
+      const open = [...CPU_LINE_DEVICES].some((source) => this.lines.get(`${source}.a20`)?.level === true);
+      for (const cpu of this.cpus) cpu.setA20?.(open);
+    } else if (line === 'reset' && level && !was.level) {
+      for (const cpu of this.cpus) cpu.init?.();
+    }
   }
 
   /** Every device's regions at the board's addresses (the devices this placement has, in whichever domain). */

@@ -32,6 +32,7 @@ const DRIVEN: readonly Driven[] = [
   { device: 'port92', workload: 'firmware-probe' },
   { device: 'fw-cfg', workload: 'firmware-probe' },
   { device: 'pci', workload: 'firmware-probe' },
+  { device: 'parallel', workload: 'firmware-probe' },
 ];
 
 /**

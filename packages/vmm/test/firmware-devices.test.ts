@@ -1,5 +1,5 @@
 // The firmware's devices on the board, in every placement: the ISA debug console at 402h, System Control Port A at
-// 92h, fw_cfg at 510h/514h, the PCI host at CF8h/CFCh. What firmware reads of fw_cfg comes from the VM (its RAM,
+// 92h, fw_cfg at 510h/514h, the PCI host at CF8h/CFCh, LPT1 at 378h. What firmware reads of fw_cfg comes from the VM (its RAM,
 // vCPUs, media, display); its DMA reaches guest RAM from every domain, the jailed device host's through the kernel's
 // memory ioctls; the debug console's log reaches the VM's user wherever the device runs; port 92h's lines and the
 // PIIX3's reset reach the board in this thread; the PM timer follows the PIIX4's PMBA wherever the board can reach
@@ -65,16 +65,17 @@ describe('the firmware devices under every profile', () => {
       const present = where.devices['fw-cfg'] !== 'absent';
       expect(made.progress().posts).toBeGreaterThan(0);
       if (!present) {
-        expect([vm.debugConsole(), made.progress().ramMiB, vm.whereIs('port92'), vm.whereIs('pci')]).toEqual(['', 0, undefined, undefined]);
-        expect(made.progress()).toMatchObject({ hostBridge: 0, pmTimerTicks: 0 }); // no PCI: qemu_detect reads FFFFh, and no PM timer is set up
+        expect([vm.debugConsole(), made.progress().ramMiB, vm.whereIs('port92'), vm.whereIs('pci'), vm.whereIs('parallel')]).toEqual(['', 0, undefined, undefined, undefined]);
+        expect(made.progress()).toMatchObject({ hostBridge: 0, pmTimerTicks: 0, lptPorts: 0 }); // no PCI: qemu_detect reads FFFFh, and no PM timer is set up
         return;
       }
-      expect(vm.debugConsole()).toMatch(/^SeaBIOS \(version 1\.16\.2\)\nRunning on QEMU \(i440fx\)\nFound QEMU fw_cfg\nqemu\/e820: addr 0x0000000000000000 len 0x0000000002000000 \[RAM\]\nUsing pmtimer, ioport 0x608\nFound 1 cpu\(s\) max supported 1 cpu\(s\)\nNo bootable device\./);
+      expect(vm.debugConsole()).toMatch(/^SeaBIOS \(version 1\.16\.2\)\nRunning on QEMU \(i440fx\)\nFound QEMU fw_cfg\nqemu\/e820: addr 0x0000000000000000 len 0x0000000002000000 \[RAM\]\nUsing pmtimer, ioport 0x608\nFound 1 cpu\(s\) max supported 1 cpu\(s\)\nFound 1 lpt ports\nNo bootable device\./);
       // The reboot wait, 1 ms of guest time, on the PM timer at PMBA + 8: 3.579545 MHz.
-      expect(made.progress()).toMatchObject({ ramMiB: 32, cpus: 1, files: 2, hostBridge: 0x1237 });
+      // Six files: bootorder, etc/boot-fail-wait, etc/e820, and the ACPI tables' three (etc/acpi/rsdp, etc/acpi/tables, etc/table-loader).
+      expect(made.progress()).toMatchObject({ ramMiB: 32, cpus: 1, files: 6, hostBridge: 0x1237, lptPorts: 1 });
       expect(Math.abs((made.progress().pmTimerTicks ?? 0) - 3579.5), name).toBeLessThanOrEqual(0.5);
       const exits = vm.counts.exitsByDevice();
-      for (const device of ['debugcon', 'port92', 'fw-cfg', 'pci'] as const) expect(Object.keys(exits.get(device) ?? {}), `${name} ${device}`).toContain(where.devices[device]);
+      for (const device of ['debugcon', 'port92', 'fw-cfg', 'pci', 'parallel'] as const) expect(Object.keys(exits.get(device) ?? {}), `${name} ${device}`).toContain(where.devices[device]);
       // plex86 caches in-port reads (seed 003): port 92h offers its latch, so SeaBIOS's repeated reads of it stop in the kernel.
       if (where.io.cachedReads !== false) expect(exits.get('port92')?.kernel, name).toBeGreaterThan(0);
     } finally {
@@ -83,7 +84,7 @@ describe('the firmware devices under every profile', () => {
   });
 
   it('places them in userspace where QEMU has them, in the kernel or the monitor only in the bounds, and nowhere in firecracker', () => {
-    const places = Object.fromEntries(NAMES.map((name) => [name, [...new Set((['debugcon', 'port92', 'fw-cfg', 'pci'] as const).map((d) => placement(name).devices[d]))]]));
+    const places = Object.fromEntries(NAMES.map((name) => [name, [...new Set((['debugcon', 'port92', 'fw-cfg', 'pci', 'parallel'] as const).map((d) => placement(name).devices[d]))]]));
     expect(places).toEqual({
       'qemu-tcg': ['user'], 'kvm-irqchip': ['user'], 'kvm-kernel-counters': ['user'], 'kvm-userspace-pit': ['user'], 'kvm-split': ['user'],
       'kvm-userspace-irqchip': ['user'], 'plex86': ['user'], 'firecracker': ['absent'], 'all-kernel': ['kernel'], 'all-monitor': ['monitor'],
@@ -92,14 +93,13 @@ describe('the firmware devices under every profile', () => {
 });
 
 describe('fw_cfg holds the VM', () => {
-  it('its RAM, its vCPUs, its media in QEMU\'s default boot order, and a display when it has VGA', async () => {
+  it('its RAM, its vCPUs, an empty boot order, and a display when it has VGA', async () => {
     const vm = new Vm(placement('kvm-irqchip'), new IdleCpu(), { aps: [new IdleCpu()], board: { memoryBytes: 64 << 20, diskBlankBytes: 1 << 20, floppyBlankBytes: 1_474_560 } });
     try {
       expect(little(item(vm, 0x03, 8))).toBe(64 << 20);
       expect([little(item(vm, 0x05, 2)), little(item(vm, 0x0f, 2)), little(item(vm, 0x04, 2))]).toEqual([2, 2, 0]);
-      const bootorder = String.fromCharCode(...item(vm, 0x20, 80)).replace(/\0+$/, '');
-      expect(bootorder).toBe('/pci@i0cf8/ide@1,1/drive@0/disk@0\n/pci@i0cf8/isa@1/fdc@03f0/floppy@0');
-      const e820 = item(vm, 0x21, 20);
+      expect(item(vm, 0x20, 1)).toEqual([0]); // an empty boot order, as QEMU's without a bootindex: CMOS 3Dh/38h say it
+      const e820 = item(vm, 0x24, 20); // after bootorder, etc/acpi/rsdp, etc/acpi/tables and etc/boot-fail-wait, by name
       expect([little(e820.slice(0, 8)), little(e820.slice(8, 16)), little(e820.slice(16))]).toEqual([0, 64 << 20, 1]);
       expect(little(item(vm, 0x8002, 4))).toBe(1); // ISA irq 0 on GSI 2
     } finally {
@@ -130,7 +130,7 @@ describe('fw_cfg DMA into guest RAM', () => {
       expect(dma(vm, 0x6f3c, (0x0001 << 16) | 0x08 | 0x02, 4, 0x7000)).toBe(0);
       expect([...new Uint8Array(vm.ram, 0x7000, 4)]).toEqual([3, 0, 0, 0]);
       expect(dma(vm, 0x6f3c, (0x0019 << 16) | 0x08 | 0x02, 4, 0x7000)).toBe(0); // the file directory's count, big-endian
-      expect([...new Uint8Array(vm.ram, 0x7000, 4)]).toEqual([0, 0, 0, 2]);
+      expect([...new Uint8Array(vm.ram, 0x7000, 4)]).toEqual([0, 0, 0, 5]);
       expect(dma(vm, 0x6f3c, 0x02, 4, vm.ram.byteLength - 2)).toBe(1); // a buffer past the end of RAM: the error bit
     } finally {
       await vm.close();
@@ -160,7 +160,8 @@ describe('the debug console and port 92h through the VM', () => {
       try {
         vm.io('out', 0x92, 1, 0x02);
         vm.io('out', 0x92, 1, 0x03);
-        expect(Object.fromEntries(vm.outputLines()), name).toEqual({ 'port92.a20': { level: true, rises: 1 }, 'port92.reset': { level: false, rises: 1 } });
+        // The 8042's A20 is there too: it drives its power-on level (open) as it is made.
+        expect(Object.fromEntries(vm.outputLines()), name).toEqual({ 'keyboard.a20': { level: true, rises: 1 }, 'port92.a20': { level: true, rises: 1 }, 'port92.reset': { level: false, rises: 1 } });
       } finally {
         await vm.close();
       }
@@ -206,7 +207,7 @@ describe('the PCI host', () => {
         vm.io('out', 0xcf9, 1, 0x02); // SRST: the next reset is hard; no request
         vm.io('out', 0xcf9, 1, 0x06); // and RCPU: a reset now (SeaBIOS's pci_reboot, Linux's reboot=pci)
         expect(vm.io('in', 0xcf9, 1, 0)).toBe(0x02);
-        expect(Object.fromEntries(vm.outputLines()), name).toEqual({ 'pci.reset': { level: false, rises: 1 } });
+        expect(Object.fromEntries(vm.outputLines()), name).toEqual({ 'keyboard.a20': { level: true, rises: 1 }, 'pci.reset': { level: false, rises: 1 } });
         expect(vm.deviceState('pci')).toMatchObject({ resetRequests: 1 });
       } finally {
         await vm.close();

@@ -33,13 +33,19 @@
  *    CFCh + (register & 3) — then `pmtimer_setup`: "Using pmtimer, ioport
  *    0x608", PM_TMR at acpi_pm_base + 8 its clock from then on (a 32-bit
  *    `inl`). acpi_pm_base is 600h (`pm-base`), where SeaBIOS moves it on
- *    QEMU ("Moving pm_base to 0x600" when fw_cfg holds the ACPI tables,
- *    etc/table-loader; without them, as on this board's fw_cfg, SeaBIOS
- *    keeps B000h: `pm-base=45056`).
+ *    QEMU and on this board ("Moving pm_base to 0x600" when fw_cfg holds
+ *    the ACPI tables' etc/table-loader; without them SeaBIOS keeps its own
+ *    B000h: `pm-base=45056`).
  * 7. `qemu_get_present_cpus_count` and "etc/max-cpus": FW_CFG_NB_CPUS (5)
  *    and FW_CFG_MAX_CPUS (0Fh), two bytes each; "Found n cpu(s) max
  *    supported m cpu(s)".
  * 8. `loadBootOrder`: the `bootorder` file, read whole.
+ * 8a. `lpt_setup` (src/hw/serialio.c `detect_parport`) at 378h, then 278h:
+ *    the control port (base + 2) read and written back with its direction
+ *    bit (5) cleared, AAh written to the data port and read back — equal,
+ *    a parallel port is there (the shared traces: 37Ah read CCh, written
+ *    CCh, 378h AAh read back; 27Ah read FFh, written DFh, 278h read FFh);
+ *    "Found n lpt ports".
  * 9. `boot_fail` with `-boot reboot-timeout` set ("etc/boot-fail-wait"):
  *    "No bootable device.  Retrying in n seconds.", the wait — timed on the
  *    PM timer when there is one, PM_TMR read before and after — and POST
@@ -99,6 +105,11 @@ const PIIX_SMBHSTCFG = 0xd2;
 const ACPI_SCI_IRQ = 9;
 /** PM_TMR's offset in the PM space (ACPI PM1 timer block, PMBASE + 8). */
 const PM_TMR_OFFSET = 8;
+/** The parallel ports SeaBIOS looks for, in its order (LPT1, LPT2), the direction bit of their control port, and its probe byte. */
+const LPT_PORTS = [0x378, 0x278] as const;
+const LPT_CONTROL = 2;
+const LPT_DIRECTION = 0x20;
+const LPT_PROBE = 0xaa;
 /** What a read of nothing answers (an empty bus). */
 const OPEN_BUS = 0xffff_ffff;
 
@@ -130,6 +141,8 @@ export interface FirmwareProbe {
   readonly hostBridge: () => number;
   /** PM timer ticks over the last reboot wait, read at PM_TMR where SeaBIOS put it; 0 without one answering there. */
   readonly pmTimerTicks: () => number;
+  /** Parallel ports the last POST found (its "Found n lpt ports"). */
+  readonly lptPorts: () => number;
 }
 
 /** A number as SeaBIOS's %016llx prints it. */
@@ -149,6 +162,7 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
   /** PM_TMR's port once pmtimer_setup ran (0: the PIT's timer, no PM timer). */
   let pmTimerPort = 0;
   let pmTimerTicks = 0;
+  let lptPorts = 0;
 
   function* dprintf(text: string): GuestRoutine<void> {
     if (!debug) return;
@@ -223,6 +237,21 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
     return value === OPEN_BUS ? undefined : value & ACPI_PM_MASK;
   }
 
+  /** serialio.c detect_parport: the data pins made outputs, AAh written and read back. */
+  function* detectParport(base: number): GuestRoutine<boolean> {
+    const control = yield { op: 'in', port: base + LPT_CONTROL };
+    yield { op: 'out', port: base + LPT_CONTROL, value: control & ~LPT_DIRECTION & 0xff };
+    yield { op: 'out', port: base, value: LPT_PROBE };
+    return (yield { op: 'in', port: base }) === LPT_PROBE;
+  }
+
+  function* lptSetup(): GuestRoutine<void> {
+    let found = 0;
+    for (const base of LPT_PORTS) if (yield* detectParport(base)) found++;
+    lptPorts = found;
+    yield* dprintf(`Found ${found} lpt ports\n`);
+  }
+
   const little = (b: readonly number[]) => b.reduceRight((v, byte) => v * 256 + byte, 0);
   const big = (b: readonly number[]) => b.reduce((v, byte) => v * 256 + byte, 0);
   /** A directory entry's name: its bytes from 8 up to the NUL. */
@@ -284,6 +313,7 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
       const text = String.fromCharCode(...(yield* bytes(order.size)));
       bootOrder = (text.split('\0')[0] ?? '').split('\n').filter((path) => path !== '');
     }
+    yield* lptSetup();
   }
 
   const main = function* firmware(): GuestProgram {
@@ -308,13 +338,14 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
     bootOrder: () => bootOrder,
     hostBridge: () => hostBridge,
     pmTimerTicks: () => pmTimerTicks,
+    lptPorts: () => lptPorts,
   };
 }
 
 export const FIRMWARE_PROBE: WorkloadDefinition = {
   name: 'firmware-probe',
-  description: "SeaBIOS's POST on QEMU's firmware devices: the debug console probe and log, the A20 gate at port 92h, the i440FX through PCI configuration space, fw_cfg's signature, ID, file directory, etc/e820, CPU counts and boot order through the data port, the PIIX4's PM space at PMBA and its timer; then a reboot timeout timed on the PM timer and POST again",
-  follows: 'SeaBIOS 1.16 src/hw/serialio.c qemu_debug_preinit; src/x86.h set_a20; src/fw/paravirt.c qemu_detect, qemu_cfg_detect, qemu_early_e820, qemu_cfg_init, qemu_get_present_cpus_count; src/fw/pciinit.c piix4_pm_setup; src/hw/timer.c pmtimer_setup; src/boot.c loadBootOrder, boot_fail',
+  description: "SeaBIOS's POST on QEMU's firmware devices: the debug console probe and log, the A20 gate at port 92h, the i440FX through PCI configuration space, fw_cfg's signature, ID, file directory, etc/e820, CPU counts and boot order through the data port, the PIIX4's PM space at PMBA and its timer, the parallel ports at 378h and 278h; then a reboot timeout timed on the PM timer and POST again",
+  follows: 'SeaBIOS 1.16 src/hw/serialio.c qemu_debug_preinit, lpt_setup; src/x86.h set_a20; src/fw/paravirt.c qemu_detect, qemu_cfg_detect, qemu_early_e820, qemu_cfg_init, qemu_get_present_cpus_count; src/fw/pciinit.c piix4_pm_setup; src/hw/timer.c pmtimer_setup; src/boot.c loadBootOrder, boot_fail',
   parameters: [
     { name: 'reboot-ms', description: 'the reboot timeout between POSTs (-boot reboot-timeout), ms', default: 1, min: 1, max: 60_000 },
     { name: 'pm-base', description: 'acpi_pm_base, the PM space SeaBIOS puts at PMBA: 1536 (600h, as on QEMU with its ACPI tables) or 45056 (B000h, SeaBIOS\'s own default), rounded down to 64 ports', default: 0x600, min: 0x40, max: 0xffc0 },
@@ -325,7 +356,7 @@ export const FIRMWARE_PROBE: WorkloadDefinition = {
       guest: run.guest,
       progress: () => ({
         posts: run.posts(), logBytes: run.logBytes(), ramMiB: Math.floor(run.ramBytes() / 2 ** 20), cpus: run.cpus(), files: run.files(),
-        hostBridge: run.hostBridge(), pmTimerTicks: run.pmTimerTicks(),
+        hostBridge: run.hostBridge(), pmTimerTicks: run.pmTimerTicks(), lptPorts: run.lptPorts(),
       }),
     };
   },

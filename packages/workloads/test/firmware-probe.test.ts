@@ -1,10 +1,11 @@
 // SeaBIOS's POST on the firmware devices, against the device models themselves (an isa-debugcon at 402h, port 92h,
-// fw_cfg at 510h/514h, the i440FX's configuration space at CF8h/CFCh) with a PM timer where the PIIX4's PM space is
-// decoded, and against an empty bus, where it finds none of them.
+// fw_cfg at 510h/514h, the i440FX's configuration space at CF8h/CFCh, LPT1 at 378h) with a PM timer where the PIIX4's
+// PM space is decoded, and against an empty bus, where it finds none of them.
 import type { Device } from '@splitvisor/abi';
 import { IsaDebugcon } from '@splitvisor/debugcon';
 import { createTestContext } from '@splitvisor/device-testkit';
 import { E820Type, FwCfg, qemuPcItems } from '@splitvisor/fw-cfg';
+import { ParallelPort } from '@splitvisor/parallel';
 import { I440fxPciHost, windowOf } from '@splitvisor/pci';
 import { Port92 } from '@splitvisor/port92';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,7 @@ function board() {
     bootOrder: ['/pci@i0cf8/ide@1,1/drive@0/disk@0'], noGraphic: false, irq0Override: true,
   }));
   const pci = new I440fxPciHost(context, { ramBytes: 32 << 20 });
+  const lpt1 = new ParallelPort();
   let clock: Driver | undefined;
   const pmTimer = (port: number): number | undefined => {
     const pm = windowOf(pci.decode(), 'piix4-pm', 'pm');
@@ -39,10 +41,11 @@ function board() {
     if (port === 0x510 || port === 0x511) return [fwCfg, 'selector-data', port - 0x510];
     if (port >= 0xcf8 && port < 0xcfc) return [pci, 'config-address', port - 0xcf8];
     if (port >= 0xcfc && port < 0xd00) return [pci, 'config-data', port - 0xcfc];
+    if (port >= 0x378 && port < 0x37b) return [lpt1, 'registers', port - 0x378];
     return undefined;
   };
   return {
-    debugcon, port92, pci,
+    debugcon, port92, pci, lpt1,
     /** The clock the PM timer counts: the driver's TSC. */
     clockedBy: (driver: Driver) => { clock = driver; },
     answer: (_kind: 'in' | 'read', port: number, size: number) => {
@@ -103,6 +106,7 @@ describe('firmware-probe', () => {
       'qemu/e820: addr 0x0000000000000000 len 0x0000000002000000 [RAM]',
       'Using pmtimer, ioport 0x608',
       'Found 2 cpu(s) max supported 2 cpu(s)',
+      'Found 1 lpt ports',
       'No bootable device.  Retrying in 0 seconds.',
       '',
     ].join('\n'));
@@ -111,6 +115,16 @@ describe('firmware-probe', () => {
     driver.step(100_000, () => workload.posts() === 2);
     expect(driver.log.filter((a) => a.at === 0x92).map(show)).toEqual(['in 92=0', 'out 92=2', 'in 92=2']);
     expect(pc.port92.resets()).toBe(0);
+  });
+
+  it("finds LPT1 at 378h as lpt_setup does, and nothing at 278h: the accesses of the shared traces", () => {
+    const { pc, workload, driver } = boot();
+    driver.step(100_000, () => workload.posts() === 1);
+    expect(driver.log.filter((a) => (a.at >= 0x378 && a.at < 0x37b) || (a.at >= 0x278 && a.at < 0x27b)).map(show)).toEqual([
+      'in 37a=cc', 'out 37a=cc', 'out 378=aa', 'in 378=aa',
+      'in 27a=ff', 'out 27a=df', 'out 278=aa', 'in 278=ff',
+    ]);
+    expect([workload.lptPorts(), pc.lpt1.latch()]).toEqual([1, 0xaa]);
   });
 
   it("puts the PIIX4's PM space at PMBA as piix4_pm_setup does, and times the reboot wait on its PM timer", () => {
@@ -151,7 +165,7 @@ describe('firmware-probe', () => {
     const workload = firmwareProbe();
     const driver = drive(workload.guest, (_kind, _at, size) => 2 ** (8 * size) - 1);
     driver.step(10_000, () => workload.posts() === 3);
-    expect([workload.posts(), workload.logBytes(), workload.ramBytes(), workload.cpus(), workload.files(), workload.hostBridge(), workload.pmTimerTicks()]).toEqual([3, 0, 0, 0, 0, 0, 0]);
+    expect([workload.posts(), workload.logBytes(), workload.ramBytes(), workload.cpus(), workload.files(), workload.hostBridge(), workload.pmTimerTicks(), workload.lptPorts()]).toEqual([3, 0, 0, 0, 0, 0, 0, 0]);
     expect(driver.log.every((a) => a.at !== 0x402 || a.kind === 'in')).toBe(true);
     // qemu_detect reads the vendor ID, all ones, and looks no further: no PCI writes but CONFIG_ADDRESS.
     expect(driver.log.filter((a) => a.at >= 0xcf8 && a.at < 0xd00).slice(0, 2).map(show)).toEqual(['out cf8=80000000/4', 'in cfc=ffff/2']);

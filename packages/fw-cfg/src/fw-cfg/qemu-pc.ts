@@ -16,13 +16,22 @@
  * * qemu_cfg_init: the file directory again; FW_CFG_NOGRAPHIC (with no
  *   display SeaBIOS puts its console on COM1, "etc/sercon-port").
  * * qemu_get_present_cpus_count: FW_CFG_NB_CPUS, against CMOS 5Fh + 1.
+ * * boot.c boot_fail: `etc/boot-fail-wait`, the seconds before a retry when
+ *   nothing boots — QEMU's `-boot reboot-timeout`, -1 (never: "No bootable
+ *   device." and a halt) unless given; without the file SeaBIOS retries
+ *   every 60 s.
  * * boot.c loadBootOrder: the `bootorder` file, one OpenFirmware device path
  *   per line.
+ * * qemu_cfg_init and qemu_platform_setup, given the board (`acpi`): the
+ *   ACPI tables' `etc/table-loader` (whose presence moves SeaBIOS's PM base
+ *   to 600h), `etc/acpi/tables` and `etc/acpi/rsdp` (`../acpi/pc-tables.ts`).
  *
  * FW_CFG_RAM_SIZE is there as QEMU has it (SeaBIOS takes RAM from the e820
  * file). An item QEMU has whose value would be 0 here (NUMA, BOOT_MENU,
  * UUID) is left out: a key without an item reads as zeros, the same bytes.
  */
+import type { AcpiBoard } from '../acpi/pc-tables.ts';
+import { acpiFiles } from '../acpi/pc-tables.ts';
 import type { FwCfgConfig, FwCfgFile, FwCfgItem } from './fw-cfg.ts';
 import { FwCfgKey } from './keys.ts';
 
@@ -45,12 +54,19 @@ export interface QemuPcConfig {
   readonly cpus: number;
   /** The machine's memory map for the firmware (`etc/e820`). */
   readonly e820: readonly E820Entry[];
+  /** Seconds SeaBIOS waits to retry when nothing boots (`etc/boot-fail-wait`); -1, QEMU's default, never retries. */
+  readonly bootFailWaitSeconds?: number;
   /** OpenFirmware device paths to boot from, in order (`bootorder`); empty: the firmware's own order. */
   readonly bootOrder: readonly string[];
   /** No display (FW_CFG_NOGRAPHIC): SeaBIOS puts its console on the serial port. */
   readonly noGraphic: boolean;
   /** ISA irq 0 reaches the I/O APIC on GSI 2 (FW_CFG_IRQ0_OVERRIDE), as the MADT's override says. */
   readonly irq0Override: boolean;
+  /**
+   * The board, for the ACPI tables (`etc/acpi/tables`, `etc/acpi/rsdp`, `etc/table-loader`; the MADT's processors
+   * and irq 0 override from `cpus` and `irq0Override`); absent: no tables, and SeaBIOS builds its own.
+   */
+  readonly acpi?: AcpiBoard;
 }
 
 const little = (bytes: number, value: number | bigint): Uint8Array => {
@@ -100,7 +116,9 @@ export function qemuPcItems(config: QemuPcConfig): FwCfgConfig {
   ];
   const files: FwCfgFile[] = [
     { name: 'bootorder', data: bootOrderFile(config.bootOrder) },
+    { name: 'etc/boot-fail-wait', data: little(4, BigInt.asUintN(32, BigInt(config.bootFailWaitSeconds ?? -1))) },
     { name: 'etc/e820', data: e820File(config.e820) },
+    ...(config.acpi === undefined ? [] : acpiFiles({ ...config.acpi, cpus: config.cpus, irq0Override: config.irq0Override })),
   ];
   return { items, files };
 }

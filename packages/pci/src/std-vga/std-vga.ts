@@ -20,6 +20,7 @@
  */
 import type { ConfigLayout } from '../pci/config-space.ts';
 import { ConfigLayoutBuilder } from '../pci/config-space.ts';
+import { EXPANSION_ROM_MAX_BYTES, EXPANSION_ROM_MIN_BYTES } from '../pci/expansion-rom.ts';
 import type { PciFunctionDefinition } from '../pci/pci-function.ts';
 import { barWindows } from '../pci/pci-function.ts';
 import { QemuSubsystem } from '../pci/registers.ts';
@@ -35,7 +36,10 @@ const MIB = 1024 * 1024;
 export interface StdVgaOptions {
   /** Video memory, the framebuffer BAR's size: a power of two from 1 MiB to 512 MiB (QEMU's vgamem_mb). Default 16 MiB. */
   readonly videoMemoryBytes?: number;
-  /** The expansion ROM's size, a power of two of at least 2 KiB, or 0 for no ROM BAR. Default 64 KiB (QEMU's VGA BIOS). */
+  /**
+   * The expansion ROM's size, a power of two of at least 2 KiB, or 0 for no ROM BAR. Default 64 KiB (QEMU's VGA
+   * BIOS); for an image the board maps there, `expansionRomBytes(image.length)`.
+   */
   readonly romBytes?: number;
 }
 
@@ -50,7 +54,7 @@ export function stdVgaLayout(options: StdVgaOptions = {}): ConfigLayout {
   if (!isPowerOfTwo(videoMemoryBytes) || videoMemoryBytes < MIB || videoMemoryBytes > 512 * MIB) {
     throw new RangeError(`std-VGA video memory of ${videoMemoryBytes} bytes: a power of two from 1 MiB to 512 MiB`);
   }
-  if (romBytes !== 0 && (!isPowerOfTwo(romBytes) || romBytes < 0x800 || romBytes > 16 * MIB)) {
+  if (romBytes !== 0 && (!isPowerOfTwo(romBytes) || romBytes < EXPANSION_ROM_MIN_BYTES || romBytes > EXPANSION_ROM_MAX_BYTES)) {
     throw new RangeError(`std-VGA ROM of ${romBytes} bytes: 0 or a power of two from 2 KiB to 16 MiB`);
   }
   const builder = new ConfigLayoutBuilder({

@@ -10,7 +10,10 @@
  *   the index and then writes the register);
  * - `window`: the legacy memory window A0000h–BFFFFh (128 KiB);
  * - `vbe`: the Bochs DISPI index (1CEh) and data (1CFh, 1D0h) ports;
- * - `lfb`: the whole video memory as a linear framebuffer (QEMU's PCI BAR 0).
+ * - `lfb`: the whole video memory as a linear framebuffer (QEMU's PCI BAR 0);
+ * - `rom`, when the VGA is given one: its option ROM (the VGA BIOS), read-only,
+ *   for the board to put behind the std VGA's PCI expansion ROM BAR (PCI
+ *   Local Bus Specification 3.0 §6.2.5.2), where firmware copies it from.
  * There are no irq outputs (the VGA's vertical retrace interrupt is not
  * wired on the PC boards QEMU models).
  */
@@ -51,6 +54,13 @@ export interface VgaConfig {
    * the text page to white-on-black spaces), for guests that run without one.
    */
   readonly initialMode?: 'reset' | 0x03 | 0x12 | 0x13;
+  /**
+   * The option ROM the region `rom` answers, byte for byte, as long as it is
+   * (the board gives it as its ROM BAR decodes it: QEMU's vgabios-stdvga.bin
+   * padded with zeros to 64 KiB). Host configuration, not state: a VGA made
+   * anew is given the same. None: no `rom` region.
+   */
+  readonly optionRom?: Uint8Array;
 }
 
 export interface Framebuffer {
@@ -65,6 +75,7 @@ const PORTS_REGION = 'ports';
 const WINDOW_REGION = 'window';
 const VBE_REGION = 'vbe';
 const LFB_REGION = 'lfb';
+const ROM_REGION = 'rom';
 /** `vbe`: index at offset 0 (1CEh), data at 1 (1CFh) and 2 (1D0h). */
 const VBE_PORTS = 3;
 
@@ -81,6 +92,7 @@ export class Vga implements Device<VgaState> {
   readonly hints: FastPathHints;
   private readonly context: DeviceContext;
   private readonly memoryBytes: number;
+  private readonly optionRom: Uint8Array | undefined;
   private r: VgaRegisters;
   private readonly odd: Record<Anomaly, number> = {
     openBusReads: 0, ignoredWrites: 0, protectedCrtcWrites: 0, lockedPaletteWrites: 0, unmappedWindowAccesses: 0, vbeAdjustments: 0,
@@ -93,11 +105,14 @@ export class Vga implements Device<VgaState> {
       throw new RangeError(`vga memoryBytes must be a multiple of 64 KiB from 256 KiB to 64 MiB, not ${memoryBytes}`);
     }
     this.memoryBytes = memoryBytes;
+    if (config.optionRom?.length === 0) throw new RangeError('a vga optionRom has at least one byte');
+    this.optionRom = config.optionRom?.slice();
     this.regions = [
       { name: PORTS_REGION, space: 'port', length: PORT_COUNT, sizes: [1, 2] },
       { name: WINDOW_REGION, space: 'mmio', length: WINDOW_BYTES, sizes: [1, 2, 4] },
       { name: VBE_REGION, space: 'port', length: VBE_PORTS, sizes: [1, 2] },
       { name: LFB_REGION, space: 'mmio', length: memoryBytes, sizes: [1, 2, 4] },
+      ...(this.optionRom === undefined ? [] : [{ name: ROM_REGION, space: 'mmio', length: this.optionRom.length, sizes: [1, 2, 4] } as const]),
     ];
     const index = (port: number) => ({ region: PORTS_REGION, offset: port - PORT_BASE, length: 1 });
     this.hints = {
@@ -251,6 +266,11 @@ export class Vga implements Device<VgaState> {
       case LFB_REGION:
         if (offset < this.memoryBytes) return this.r.memory[offset] ?? OPEN_BUS;
         break;
+      case ROM_REGION: {
+        const byte = this.optionRom?.[offset];
+        if (byte !== undefined) return byte;
+        break;
+      }
       default:
         break;
     }
@@ -273,6 +293,12 @@ export class Vga implements Device<VgaState> {
       case LFB_REGION:
         if (offset < this.memoryBytes) {
           this.r.memory[offset] = value;
+          return;
+        }
+        break;
+      case ROM_REGION:
+        if (this.optionRom !== undefined && offset < this.optionRom.length) {
+          this.note('ignoredWrites', () => `write of ${hex(value)} to option ROM offset ${hex(offset)}, which is read-only`);
           return;
         }
         break;

@@ -1,0 +1,2 @@
+import { config } from '@splitvisor/eslint-config';
+export default config(import.meta.dirname);
