@@ -69,7 +69,7 @@ describe('the tables through fw_cfg', () => {
         const view = new DataView(entry.buffer, entry.byteOffset, 64);
         return [String.fromCharCode(...entry.subarray(8)).replace(/\0+$/, ''), { size: view.getUint32(0), key: view.getUint16(4) }];
       }));
-      expect(Object.keys(files)).toEqual(['bootorder', 'etc/acpi/rsdp', 'etc/acpi/tables', 'etc/e820', 'etc/table-loader']);
+      expect(Object.keys(files)).toEqual(['bootorder', 'etc/acpi/rsdp', 'etc/acpi/tables', 'etc/boot-fail-wait', 'etc/e820', 'etc/table-loader']);
       const rsdp = item(vm, files['etc/acpi/rsdp']?.key ?? 0, 20);
       expect(String.fromCharCode(...rsdp.subarray(0, 8))).toBe('RSD PTR ');
       const rsdt = new DataView(rsdp.buffer).getUint32(16, true); // the RSDT's offset in etc/acpi/tables, until the loader adds its address

@@ -130,7 +130,7 @@ describe('fw_cfg DMA into guest RAM', () => {
       expect(dma(vm, 0x6f3c, (0x0001 << 16) | 0x08 | 0x02, 4, 0x7000)).toBe(0);
       expect([...new Uint8Array(vm.ram, 0x7000, 4)]).toEqual([3, 0, 0, 0]);
       expect(dma(vm, 0x6f3c, (0x0019 << 16) | 0x08 | 0x02, 4, 0x7000)).toBe(0); // the file directory's count, big-endian
-      expect([...new Uint8Array(vm.ram, 0x7000, 4)]).toEqual([0, 0, 0, 5]);
+      expect([...new Uint8Array(vm.ram, 0x7000, 4)]).toEqual([0, 0, 0, 6]); // bootorder, etc/boot-fail-wait, etc/e820 and the ACPI tables' three
       expect(dma(vm, 0x6f3c, 0x02, 4, vm.ram.byteLength - 2)).toBe(1); // a buffer past the end of RAM: the error bit
     } finally {
       await vm.close();

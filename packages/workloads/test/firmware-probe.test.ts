@@ -97,7 +97,7 @@ describe('firmware-probe', () => {
   it('sizes RAM from etc/e820, counts CPUs and files, takes the boot order, and logs as SeaBIOS does', () => {
     const { pc, workload, driver } = boot();
     driver.step(100_000, () => workload.posts() === 1);
-    expect([workload.ramBytes(), workload.cpus(), workload.files()]).toEqual([32 << 20, 2, 2]);
+    expect([workload.ramBytes(), workload.cpus(), workload.files()]).toEqual([32 << 20, 2, 3]); // bootorder, etc/boot-fail-wait, etc/e820
     expect(workload.bootOrder()).toEqual(['/pci@i0cf8/ide@1,1/drive@0/disk@0']);
     expect(pc.debugcon.text()).toBe([
       `SeaBIOS (version ${SEABIOS_VERSION})`,
