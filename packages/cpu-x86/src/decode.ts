@@ -9,6 +9,8 @@
  * does. Decoding has no side effects: it reads bytes and fills `out`.
  */
 
+import { signed } from './alu.ts';
+
 /** The segment registers' encoding (SDM vol. 2 Table 3-6 order: ES CS SS DS FS GS). */
 const SS = 2;
 const DS = 3;
@@ -86,12 +88,15 @@ export type ByteAt = (offset: number) => number;
 const BASE16 = [BX, BX, BP, BP, SI, DI, BP, BX];
 const INDEX16 = [SI, DI, SI, DI, -1, -1, -1, -1];
 
-function signed8(v: number): number {
-  return (v << 24) >> 24;
-}
-
-function signed16(v: number): number {
-  return (v << 16) >> 16;
+/** `count` bytes from `n` as a little-endian unsigned value, or -1 when one cannot be read. */
+function readLe(at: ByteAt, n: number, count: number): number {
+  let value = 0;
+  for (let i = count - 1; i >= 0; i--) {
+    const byte = at(n + i);
+    if (byte < 0) return -1;
+    value = value * 256 + byte;
+  }
+  return value;
 }
 
 /**
@@ -204,15 +209,10 @@ export function decode(at: ByteAt, code32: boolean, out: DecodedInstruction): bo
     }
   }
   if (immediate > 0) {
-    let value = 0;
-    for (let i = immediate - 1; i >= 0; i--) {
-      const byte = at(n + i);
-      if (byte < 0) return false;
-      value = value * 256 + byte;
-    }
+    const value = readLe(at, n, immediate);
+    if (value < 0) return false;
     n += immediate;
-    if (signedImmediate) value = immediate === 1 ? signed8(value) : immediate === 2 ? signed16(value) : value | 0;
-    out.immediate = value;
+    out.immediate = signedImmediate ? signed(value, immediate) : value;
   }
   out.length = n;
   return true;
@@ -224,42 +224,14 @@ function modrm16(at: ByteAt, n: number, mod: number, rm: number, out: DecodedIns
   out.index = INDEX16[rm] ?? -1;
   out.base = BASE16[rm] ?? -1;
   out.segment = rm === 2 || rm === 3 ? SS : DS;
-  if (rm === 6) {
-    if (mod === 0) {
-      out.base = -1;
-      const lo = at(n);
-      const hi = at(n + 1);
-      if (lo < 0 || hi < 0) return -1;
-      out.displacement = lo | (hi << 8);
-      return 2;
-    }
-    out.segment = SS;
-  }
-  if (mod === 1) {
-    const d = at(n);
-    if (d < 0) return -1;
-    out.displacement = signed8(d);
-    return 1;
-  }
-  if (mod === 2) {
-    const lo = at(n);
-    const hi = at(n + 1);
-    if (lo < 0 || hi < 0) return -1;
-    out.displacement = lo | (hi << 8);
-    return 2;
-  }
-  out.displacement = 0;
-  return 0;
-}
-
-function read32(at: ByteAt, n: number): number {
-  let value = 0;
-  for (let i = 3; i >= 0; i--) {
-    const byte = at(n + i);
-    if (byte < 0) return -1;
-    value = value * 256 + byte;
-  }
-  return value;
+  // A 16-bit displacement's sign does not matter: the offset wraps at 64 KiB.
+  const bytes = rm === 6 && mod === 0 ? 2 : mod;
+  if (rm === 6 && mod === 0) out.base = -1;
+  else if (rm === 6) out.segment = SS;
+  const d = bytes === 0 ? 0 : readLe(at, n, bytes);
+  if (d < 0) return -1;
+  out.displacement = bytes === 1 ? signed(d, 1) : d;
+  return bytes;
 }
 
 /** Fills the 32-bit memory operand (Tables 2-2 and 2-3) from the bytes after ModRM; the bytes it took, or -1. */
@@ -279,7 +251,7 @@ function modrm32(at: ByteAt, n: number, mod: number, rm: number, out: DecodedIns
     out.scale = sib >> 6;
     if (base === BP && mod === 0) {
       out.base = -1;
-      const d = read32(at, n + taken);
+      const d = readLe(at, n + taken, 4);
       if (d < 0) return -1;
       out.displacement = d | 0;
       taken += 4;
@@ -289,7 +261,7 @@ function modrm32(at: ByteAt, n: number, mod: number, rm: number, out: DecodedIns
     }
   } else if (rm === BP && mod === 0) {
     out.base = -1;
-    const d = read32(at, n);
+    const d = readLe(at, n, 4);
     if (d < 0) return -1;
     out.displacement = d | 0;
     return 4;
@@ -297,16 +269,12 @@ function modrm32(at: ByteAt, n: number, mod: number, rm: number, out: DecodedIns
     out.base = rm;
     if (rm === BP) out.segment = SS;
   }
-  if (mod === 1) {
-    const d = at(n + taken);
+  if (mod !== 0) {
+    const bytes = mod === 1 ? 1 : 4;
+    const d = readLe(at, n + taken, bytes);
     if (d < 0) return -1;
-    out.displacement += signed8(d);
-    taken += 1;
-  } else if (mod === 2) {
-    const d = read32(at, n + taken);
-    if (d < 0) return -1;
-    out.displacement += d | 0;
-    taken += 4;
+    out.displacement += signed(d, bytes);
+    taken += bytes;
   }
   return taken;
 }

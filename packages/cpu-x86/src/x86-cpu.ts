@@ -765,21 +765,12 @@ export class X86Cpu implements GuestCpu {
           if (fast !== undefined) return fast;
         }
         if (form < 2) {
-          if (!memory) {
-            return () => {
-              this.opcode = op;
-              this.eip = next;
-              const r = this.aluOp(kind, this.getReg(width, rm), this.getReg(width, reg), width);
-              if (kind !== 7) this.setReg(width, rm, r);
-            };
-          }
           return () => {
             this.opcode = op;
             this.eip = next;
             ea();
-            this.cycles += this.cpi.memory;
-            const r = this.aluOp(kind, this.readMem(this.eaSeg, this.eaOff, width), this.getReg(width, reg), width);
-            if (kind !== 7) this.writeMem(this.eaSeg, this.eaOff, r, width);
+            const r = this.aluOp(kind, this.operand(memory, width, rm), this.getReg(width, reg), width);
+            if (kind !== 7) this.setOperand(memory, width, rm, r);
           };
         }
         return () => {

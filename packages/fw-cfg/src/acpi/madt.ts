@@ -21,7 +21,7 @@
  *   every processor), MPS INTI flags, the LINT input (0 or 1).
  */
 import type { AcpiOem } from './sdt.ts';
-import { putLe, sdt } from './sdt.ts';
+import { leBytes, sdt } from './sdt.ts';
 
 export const MadtType = { LOCAL_APIC: 0, IO_APIC: 1, INTERRUPT_OVERRIDE: 2, LOCAL_APIC_NMI: 4 } as const;
 
@@ -56,11 +56,7 @@ export interface MadtConfig {
 export function madt(config: MadtConfig, oem: AcpiOem): Uint8Array {
   if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > 0xff) throw new RangeError(`${config.cpus} CPUs: an xAPIC MADT holds 1 to 255`);
   const entries: number[][] = [];
-  const le = (size: number, value: number) => {
-    const bytes = new Uint8Array(size);
-    putLe(bytes, 0, size, value);
-    return [...bytes];
-  };
+  const le = (size: number, value: number) => [...leBytes(size, value)];
   for (let cpu = 0; cpu < config.cpus; cpu++) entries.push([MadtType.LOCAL_APIC, 8, cpu, cpu, ...le(4, 1)]);
   const { ioApic } = config;
   entries.push([MadtType.IO_APIC, 12, ioApic.id, 0, ...le(4, ioApic.address), ...le(4, ioApic.gsiBase)]);

@@ -28,6 +28,7 @@
  *   minimum, maximum, translation offset and length, each 16 or 32 bits.
  */
 import { amlBuffer } from './aml.ts';
+import { leBytes } from './sdt.ts';
 
 export const ResourceTag = {
   IRQ: 0x22,
@@ -47,7 +48,7 @@ const PRODUCER_FIXED = 0x0c;
 /** I/O type flags: the entire range, ISA and non-ISA. */
 const IO_ENTIRE_RANGE = 0x03;
 
-const le = (bytes: number, value: number): number[] => Array.from({ length: bytes }, (_, i) => Math.floor(value / 2 ** (8 * i)) & 0xff);
+const le = (bytes: number, value: number): number[] => [...leBytes(bytes, value)];
 
 function checkRange(what: string, min: number, max: number, limit: number): void {
   if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max > limit || min > max) {

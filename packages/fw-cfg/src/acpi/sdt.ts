@@ -61,6 +61,13 @@ export function putLe(bytes: Uint8Array, at: number, size: number, value: number
   for (let i = 0; i < size; i++) bytes[at + i] = Math.floor(value / 2 ** (8 * i)) & 0xff;
 }
 
+/** The `size`-byte little-endian bytes of `value` (values up to 2⁵³). */
+export function leBytes(size: number, value: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  putLe(bytes, 0, size, value);
+  return bytes;
+}
+
 /** The 8-bit sum of `length` bytes from `start`. */
 export function byteSum(bytes: Uint8Array, start = 0, length: number = bytes.length - start): number {
   let sum = 0;

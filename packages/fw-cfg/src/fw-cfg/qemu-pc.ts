@@ -32,6 +32,7 @@
  */
 import type { AcpiBoard } from '../acpi/pc-tables.ts';
 import { acpiFiles } from '../acpi/pc-tables.ts';
+import { leBytes } from '../acpi/sdt.ts';
 import type { FwCfgConfig, FwCfgFile, FwCfgItem } from './fw-cfg.ts';
 import { FwCfgKey } from './keys.ts';
 
@@ -69,24 +70,15 @@ export interface QemuPcConfig {
   readonly acpi?: AcpiBoard;
 }
 
-const little = (bytes: number, value: number | bigint): Uint8Array => {
-  const data = new Uint8Array(bytes);
-  let v = BigInt(value);
-  for (let i = 0; i < bytes; i++) {
-    data[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return data;
-};
 
 /** The `etc/e820` file: each entry as QEMU writes it. */
 export function e820File(entries: readonly E820Entry[]): Uint8Array {
   const data = new Uint8Array(E820_ENTRY_BYTES * entries.length);
   entries.forEach((entry, i) => {
     const at = E820_ENTRY_BYTES * i;
-    data.set(little(8, entry.address), at);
-    data.set(little(8, entry.length), at + 8);
-    data.set(little(4, entry.type), at + 16);
+    data.set(leBytes(8, entry.address), at);
+    data.set(leBytes(8, entry.length), at + 8);
+    data.set(leBytes(4, entry.type), at + 16);
   });
   return data;
 }
@@ -107,16 +99,16 @@ export function qemuPcItems(config: QemuPcConfig): FwCfgConfig {
   if (!Number.isSafeInteger(config.ramBytes) || config.ramBytes < 0) throw new RangeError(`RAM of ${config.ramBytes} bytes`);
   if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > 0xffff) throw new RangeError(`${config.cpus} CPUs: expected 1 to 65535`);
   const items: FwCfgItem[] = [
-    { key: FwCfgKey.RAM_SIZE, data: little(8, config.ramBytes) },
-    { key: FwCfgKey.NOGRAPHIC, data: little(2, config.noGraphic ? 1 : 0) },
-    { key: FwCfgKey.NB_CPUS, data: little(2, config.cpus) },
-    { key: FwCfgKey.MAX_CPUS, data: little(2, config.cpus) },
+    { key: FwCfgKey.RAM_SIZE, data: leBytes(8, config.ramBytes) },
+    { key: FwCfgKey.NOGRAPHIC, data: leBytes(2, config.noGraphic ? 1 : 0) },
+    { key: FwCfgKey.NB_CPUS, data: leBytes(2, config.cpus) },
+    { key: FwCfgKey.MAX_CPUS, data: leBytes(2, config.cpus) },
     // QEMU adds it as a 32-bit item (fw_cfg_add_i32); SeaBIOS reads its first byte.
-    { key: FwCfgKey.IRQ0_OVERRIDE, data: little(4, config.irq0Override ? 1 : 0) },
+    { key: FwCfgKey.IRQ0_OVERRIDE, data: leBytes(4, config.irq0Override ? 1 : 0) },
   ];
   const files: FwCfgFile[] = [
     { name: 'bootorder', data: bootOrderFile(config.bootOrder) },
-    { name: 'etc/boot-fail-wait', data: little(4, BigInt.asUintN(32, BigInt(config.bootFailWaitSeconds ?? -1))) },
+    { name: 'etc/boot-fail-wait', data: leBytes(4, (config.bootFailWaitSeconds ?? -1) >>> 0) },
     { name: 'etc/e820', data: e820File(config.e820) },
     ...(config.acpi === undefined ? [] : acpiFiles({ ...config.acpi, cpus: config.cpus, irq0Override: config.irq0Override })),
   ];
