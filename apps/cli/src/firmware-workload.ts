@@ -7,11 +7,15 @@
  * folder: `vgabios-stdvga.bin` beside FILE, when it is there (Debian's
  * seabios package puts SeaVGABIOS there), behind the VGA's PCI expansion ROM
  * BAR for the firmware to run; `--vga-bios IMAGE` names another, `--vga-bios
- * none` gives the VGA none (QEMU's `-device VGA,romfile=`).
+ * none` gives the VGA none (QEMU's `-device VGA,romfile=`). `--option-rom
+ * IMAGE` (repeatable) hands the firmware more option ROMs through fw_cfg's
+ * `genroms/` files, as QEMU's `-option-rom` does: SeaBIOS runs each after the
+ * PCI devices' (QEMU's own kvmvapic.bin comes this way).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { DEFAULT_MEMORY_BYTES, VmError, checkBiosImage, checkOptionRom, firmwareCpu } from '@splitvisor/vmm';
+import { basename, dirname, join } from 'node:path';
+import type { OptionRomFile } from '@splitvisor/vmm';
+import { DEFAULT_MEMORY_BYTES, VmError, checkBiosImage, checkOptionRom, firmwareCpu, genromFile } from '@splitvisor/vmm';
 import type { Workload } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
 
@@ -21,6 +25,8 @@ export interface FirmwareWorkload extends Workload {
   readonly ram: SharedArrayBuffer;
   /** The std VGA's option ROM, for the board (`BoardOptions.vgaBios`); none: the VGA has none. */
   readonly vgaBios?: Uint8Array;
+  /** More option ROMs for the firmware (`BoardOptions.optionRoms`), fw_cfg's `genroms/` files. */
+  readonly optionRoms: readonly OptionRomFile[];
 }
 
 /** The std VGA's option ROM as QEMU's data folder and Debian's seabios package name it. */
@@ -50,18 +56,30 @@ export function vgaBiosFile(firmware: string, vgaBios?: string): string | undefi
   return existsSync(beside) ? beside : undefined;
 }
 
+/** `--option-rom`'s files, each checked and named by its base name (QEMU's fw_cfg name for it), which must be unique. */
+function optionRomFiles(files: readonly string[]): OptionRomFile[] {
+  const roms: OptionRomFile[] = [];
+  for (const file of files) {
+    const name = basename(file);
+    if (roms.some((rom) => rom.name === name)) throw new CliError(`--option-rom ${file}: another option ROM is named ${name} too, and fw_cfg holds one genroms/${name}`);
+    roms.push(checked('--option-rom', () => genromFile(name, imageFile('--option-rom', file), file)));
+  }
+  return roms;
+}
+
 /**
  * The image in `file`, checked, and a CPU at its reset vector, with the VGA's option ROM (`vgaBios`: a file, `none`,
- * or by default the one beside `file`), checked; one line naming the problem otherwise.
+ * or by default the one beside `file`) and `optionRoms`' files, checked; one line naming the problem otherwise.
  */
-export function firmwareWorkload(file: string, vgaBios?: string): FirmwareWorkload {
+export function firmwareWorkload(file: string, vgaBios?: string, optionRoms: readonly string[] = []): FirmwareWorkload {
   const ram = new SharedArrayBuffer(DEFAULT_MEMORY_BYTES);
   const cpu = checked('--firmware', () => firmwareCpu(checkBiosImage(imageFile('--firmware', file), file), ram));
   const romFile = vgaBiosFile(file, vgaBios);
   // The default ROM is named as the firmware's, so a user who gave no --vga-bios sees where it came from.
   const flag = vgaBios === undefined ? '--firmware\'s VGA BIOS' : '--vga-bios';
   const rom = romFile === undefined ? undefined : checked(flag, () => checkOptionRom(imageFile(flag, romFile), romFile));
-  return { guest: cpu, cpu, ram, progress: () => ({ halted: cpu.halted ? 1 : 0 }), ...(rom === undefined ? {} : { vgaBios: rom }) };
+  const roms = optionRomFiles(optionRoms);
+  return { guest: cpu, cpu, ram, progress: () => ({ halted: cpu.halted ? 1 : 0 }), optionRoms: roms, ...(rom === undefined ? {} : { vgaBios: rom }) };
 }
 
 /** What `make` returns; its VmError as the CliError of `flag`. */

@@ -17,6 +17,7 @@ import { DeviceHostLost, SnapshotFileError, Vm, VmError, runRecovering, writeSna
 import type { ParameterValue, Workload } from '@splitvisor/workloads';
 import { WorkloadError, createWorkload, workloadMix } from '@splitvisor/workloads';
 import { CliError } from './cli-error.ts';
+import type { FirmwareWorkload } from './firmware-workload.ts';
 import { firmwareStop, firmwareWorkload, isFirmware, vgaBiosFile } from './firmware-workload.ts';
 import type { RunTimeline } from './timeline.ts';
 import type { ChosenPlacement } from './placement-file.ts';
@@ -33,10 +34,14 @@ export interface WorkloadOptions {
   readonly disk?: string;
   /** A raw diskette image for floppy drive A. */
   readonly floppy?: string;
+  /** An ISO 9660 image in the CD-ROM drive (read-only). */
+  readonly cdrom?: string;
   /** A PC BIOS image the x86 CPU runs from the reset vector, instead of the workload's scripted guest (`--firmware`). */
   readonly firmware?: string;
   /** With `firmware`: the std VGA's option ROM, or `none` (`--vga-bios`); by default vgabios-stdvga.bin beside the firmware, when there. */
   readonly vgaBios?: string;
+  /** With `firmware`: more option ROMs for it to run, fw_cfg's genroms/ files (`--option-rom`). */
+  readonly optionRoms?: readonly string[];
   /** Modelled: time the direct transport's round trips and the guest's run on the wall clock too (this machine's figures: `wallNs`, `runWallNs`). */
   readonly timeCrossings?: boolean;
   /** Keep the crossings of this window of guest time (the first part's, for a mix) for a timeline. */
@@ -163,18 +168,19 @@ function diskOf(value: string): BoardOptions {
  * asks for (in memory: nothing written to the host), and the workload's host
  * input. Without either, no drives.
  */
-export function boardOf(options: { readonly disk?: string; readonly floppy?: string }, workload?: Workload): BoardOptions {
+export function boardOf(options: { readonly disk?: string; readonly floppy?: string; readonly cdrom?: string }, workload?: Workload): BoardOptions {
   const needs = workload?.board ?? {};
   return {
     ...(options.disk !== undefined ? diskOf(options.disk) : needs.diskBytes !== undefined ? { diskBlankBytes: needs.diskBytes } : {}),
     ...(options.floppy !== undefined ? { floppyImage: options.floppy } : needs.floppyBytes !== undefined ? { floppyBlankBytes: needs.floppyBytes } : {}),
+    ...(options.cdrom === undefined ? {} : { cdromImage: options.cdrom }),
     ...(needs.typing === undefined ? {} : { typing: needs.typing }),
   };
 }
 
 /** The workload the options name, built with their parameters; one line for the user when either is wrong. */
 export function workloadFor(options: WorkloadOptions): Workload {
-  if (options.firmware !== undefined) return firmwareWorkload(options.firmware, options.vgaBios);
+  if (options.firmware !== undefined) return firmwareWorkload(options.firmware, options.vgaBios, options.optionRoms);
   try {
     return createWorkload(options.workload, options.parameters);
   } catch (error) {
@@ -235,13 +241,22 @@ interface Measured {
   readonly recovery?: ProfileRun['recovery'];
 }
 
+/** The board a firmware run's VM gets: its RAM, and its option ROMs (the VGA's, fw_cfg's genroms/). */
+function firmwareBoard(board: BoardOptions, workload: FirmwareWorkload): BoardOptions {
+  return {
+    ...board, memoryBytes: workload.ram.byteLength,
+    ...(workload.vgaBios === undefined ? {} : { vgaBios: workload.vgaBios }),
+    ...(workload.optionRoms.length === 0 ? {} : { optionRoms: workload.optionRoms }),
+  };
+}
+
 /** A VM of the placement for `workload`, as the options make it; one line for the user when it cannot be. */
 function vmFor(placement: Placement, workload: Workload, options: WorkloadOptions, mode: VmMode, snapshots: boolean, progress: ((nowNs: number) => void) | undefined, faulty: boolean): Vm {
   try {
     const board = boardOf(options, workload);
     return new Vm(placement, workload.guest, {
       ...(snapshots ? { snapshots: true } : {}),
-      mode, board: isFirmware(workload) ? { ...board, memoryBytes: workload.ram.byteLength, ...(workload.vgaBios === undefined ? {} : { vgaBios: workload.vgaBios }) } : board,
+      mode, board: isFirmware(workload) ? firmwareBoard(board, workload) : board,
       ...(isFirmware(workload) ? { ram: workload.ram } : {}),
       ...(options.costModel === undefined ? {} : { costModel: options.costModel }),
       ...(workload.aps === undefined ? {} : { aps: workload.aps }),
@@ -490,6 +505,7 @@ export function describeWorkload(options: WorkloadOptions): string {
   const given = Object.entries(options.parameters);
   const parameter = given.length === 0 ? '' : ` (${given.map(([name, value]) => `${name} ${value}`).join(', ')})`;
   const vgaBios = options.firmware === undefined ? undefined : vgaBiosFile(options.firmware, options.vgaBios);
-  const guest = options.firmware === undefined ? `workload ${options.workload}${parameter}` : `firmware ${options.firmware}${vgaBios === undefined ? '' : ` (VGA BIOS ${vgaBios})`}`;
+  const roms = [...(vgaBios === undefined ? [] : [`VGA BIOS ${vgaBios}`]), ...(options.optionRoms ?? []).map((file) => `option ROM ${file}`)];
+  const guest = options.firmware === undefined ? `workload ${options.workload}${parameter}` : `firmware ${options.firmware}${roms.length === 0 ? '' : ` (${roms.join(', ')})`}`;
   return `${guest}, ${options.durationNs / 1e6} ms of guest time, ${options.mode ?? 'modelled'}`;
 }

@@ -7,10 +7,12 @@
  * A read that differs is explained only by a named register: one whose
  * value depends on when it was read (TIME_DEPENDENT), on how QEMU's machine
  * was configured (CONFIGURATION_DEPENDENT), on guest memory the trace does not
- * hold (MEMORY_DEPENDENT), or on the disk image (IMAGE_DEPENDENT_IDENTIFY_WORDS);
- * or by a register where QEMU departs from the datasheet this build follows
- * (QEMU_DEVIATES), counted apart. Anything else is a mismatch. Accesses
- * to what this board does not model are counted by QEMU's region name.
+ * hold (MEMORY_DEPENDENT), or on the drives' images and product strings
+ * (IMAGE_DEPENDENT); or by a register where QEMU departs from the datasheet
+ * this build follows (QEMU_DEVIATES), counted apart. Anything else is a
+ * mismatch. The IDE channels' registers are explained in the context of the
+ * command the trace runs on each (IdeChannelTrack). Accesses to what this
+ * board does not model are counted by QEMU's region name.
  */
 import { basename } from 'node:path';
 import type { Command } from 'commander';
@@ -31,7 +33,18 @@ import { readAnyTrace } from './qemu-trace-log.ts';
 
 // --- the board, by address ----------------------------------------------------------------
 
-/** Each board region's length, as its model declares it (the board gives only bases). */
+/** An IDE channel's ports: the Command Block (data port first, Status/Command last), the Control Block, the bus master's eight. */
+interface IdePorts {
+  readonly command: number;
+  readonly control: number;
+  readonly busMaster: number;
+}
+
+/** The board's `disk`: the primary channel, a disk as master. */
+const PRIMARY_IDE: IdePorts = { command: 0x1f0, control: 0x3f6, busMaster: 0xc000 };
+/** The board's `cdrom`: the secondary channel, the ATAPI CD-ROM as master and no slave. */
+const SECONDARY_IDE: IdePorts = { command: 0x170, control: 0x376, busMaster: 0xc008 };
+
 // --- why a read may differ ----------------------------------------------------------------
 
 /** What the replay knows when it compares a read: the access and the registers it selects through. */
@@ -39,10 +52,49 @@ export interface ReadContext {
   readonly record: TraceRecord;
   /** The CMOS register last selected at 70h (NMI-disable bit cleared). */
   readonly rtcIndex: number;
-  /** The IDENTIFY DEVICE data word this read starts at, or -1 outside an IDENTIFY data phase on the primary channel. */
+  /**
+   * The data word this data-port read starts at in an IDENTIFY DEVICE (ECh) or IDENTIFY PACKET DEVICE (A1h) reply,
+   * each IDE channel followed apart; -1 outside such a data phase.
+   */
   readonly identifyWord: number;
   /** Per 8259 (master at 20h, slave at A0h): whether OCW3 last selected the ISR (else the IRR) for reads of the command port. */
   readonly picReadsIsr: readonly [boolean, boolean];
+  /** For a read of the packet drive's channel (the secondary: 170h–177h, 376h, C008h–C00Fh): the command it runs. */
+  readonly packetDrive?: PacketDriveContext;
+}
+
+/**
+ * The packet drive's command as the trace drives it (ATA/ATAPI-6, PACKET command feature set: PACKET A0h written to
+ * 177h, then the 12-byte command packet written to the data port) and the data-port reads since.
+ */
+export interface PacketDriveContext {
+  /** Neither SRST nor a command to the drive since power-on. */
+  readonly powerOn: boolean;
+  /** DEV of the Device register (176h): 0 the packet drive, 1 the absent slave. */
+  readonly device: 0 | 1;
+  /** The command the drive runs (last written to 177h with DEV 0), or -1. */
+  readonly command: number;
+  /** A PACKET command's command packet (CDB), once all 12 bytes are written; else empty. */
+  readonly cdb: readonly number[];
+  /** Bytes the data port gave in the command's data phase before this read (where a data-port read starts). */
+  readonly dataBytes: number;
+  /**
+   * Where this drive's power-on UNIT ATTENTION shows in this read, QEMU's drive having none: the Error register of
+   * the command that met it (`error`) or the sense data of the REQUEST SENSE after it (`sense`).
+   */
+  readonly unitAttention?: 'error' | 'sense';
+  /** While the drive answers a VPD page 83h INQUIRY, until it takes another command. */
+  readonly deviceIdentification?: DeviceIdentificationReply;
+}
+
+/** This drive's reply to INQUIRY of the Device Identification page (SPC-3 7.6.3), which QEMU's drive fails. */
+export interface DeviceIdentificationReply {
+  /** Bytes the reply holds: the allocation length (the page is longer). */
+  readonly transfer: number;
+  /** QEMU's Status showed ERR for the command: the trace's own word that QEMU failed it. */
+  readonly qemuFailed: boolean;
+  /** Commands the trace wrote since, which this drive did not take: it still held DRQ for the reply. */
+  readonly commandsNotTaken: number;
 }
 
 export interface VolatileRegister {
@@ -51,15 +103,55 @@ export interface VolatileRegister {
   readonly matches: (c: ReadContext) => boolean;
   /** The bits that depend on when the register was read. */
   readonly bits: number;
-  /** Where the bits sit in this read, when that depends on the read (which IDENTIFY words it holds); default `bits`. */
+  /** Where the bits sit in this read, when that depends on the read (which IDENTIFY words, which bytes of a command's data it holds); default `bits`. */
   readonly bitsIn?: (c: ReadContext) => number;
-  /** Further condition on the two values (default: none). */
-  readonly when?: (ours: number, qemu: number) => boolean;
+  /** Further condition on the two values, in the read's context (default: none). */
+  readonly when?: (ours: number, qemu: number, c: ReadContext) => boolean;
   readonly why: string;
 }
 
 const pio = (port: number) => (c: ReadContext) => c.record.kind === 'pio' && c.record.addr === port;
 const cmos = (...indices: number[]) => (c: ReadContext) => c.record.kind === 'pio' && c.record.addr === 0x71 && indices.includes(c.rtcIndex);
+
+/** ATA/ATAPI-6 command codes the replay follows on the IDE channels. */
+const AtaCommand = { DEVICE_RESET: 0x08, PACKET: 0xa0, IDENTIFY_PACKET_DEVICE: 0xa1, IDENTIFY_DEVICE: 0xec } as const;
+/** Operation codes the replay follows in a command packet: SPC-3 Table 10 (REQUEST SENSE, INQUIRY), MMC-5 Table 8. */
+const OperationCode = { REQUEST_SENSE: 0x03, INQUIRY: 0x12, GET_CONFIGURATION: 0x46, GET_EVENT_STATUS_NOTIFICATION: 0x4a } as const;
+/** INQUIRY's byte 1 bit 0 (SPC-3 6.4.1): EVPD, the page in byte 2 is asked for rather than the standard data. */
+const INQUIRY_EVPD = 0x01;
+/** SPC-3 7.6.3: the Device Identification VPD page. */
+const DEVICE_IDENTIFICATION_PAGE = 0x83;
+
+/** Whether a read is of the packet drive's data port during the data of `opcode`'s command packet. */
+function packetData(c: ReadContext, opcode: number): boolean {
+  const drive = c.packetDrive;
+  return pio(SECONDARY_IDE.command)(c) && drive?.device === 0 && drive.command === AtaCommand.PACKET && drive.cdb[0] === opcode;
+}
+
+/** Whether a read is of IDENTIFY PACKET DEVICE data on the packet drive's data port. */
+const identifyPacketData = (c: ReadContext) => pio(SECONDARY_IDE.command)(c) && c.packetDrive?.command === AtaCommand.IDENTIFY_PACKET_DEVICE && c.identifyWord >= 0;
+
+/** The bits of an IDENTIFY data-port read that `wordBits` names (a 32-bit read holds two words); 0 outside IDENTIFY data. */
+function identifyBitsIn(c: ReadContext, wordBits: (word: number) => number): number {
+  if (c.identifyWord < 0) return 0;
+  let bits = 0;
+  for (let i = 0; i < c.record.size / 2; i++) bits |= (wordBits(c.identifyWord + i) & 0xffff) << (16 * i);
+  return bits;
+}
+
+/** The bits of a packet-drive data-port read that `byteBits` names for each byte of the command's data it holds. */
+function dataBitsIn(c: ReadContext, byteBits: (offset: number) => number): number {
+  const from = c.packetDrive?.dataBytes ?? 0;
+  let bits = 0;
+  for (let i = 0; i < c.record.size; i++) bits |= (byteBits(from + i) & 0xff) << (8 * i);
+  return bits;
+}
+
+/** Byte `offset` of the command's data in `value`, a packet-drive data-port read; undefined when the read does not hold it. */
+function dataByte(c: ReadContext, value: number, offset: number): number | undefined {
+  const i = offset - (c.packetDrive?.dataBytes ?? 0);
+  return i >= 0 && i < c.record.size ? (value >>> (8 * i)) & 0xff : undefined;
+}
 
 /**
  * Registers whose value is a function of the time it is read. The replay
@@ -121,16 +213,23 @@ export const CONFIGURATION_DEPENDENT: readonly VolatileRegister[] = [
     why: 'Bochs/SeaBIOS CMOS layout: CPUs less one, from -smp' },
   { device: 'debugcon', register: 'debug port 402h read where the trace\'s QEMU had no isa-debugcon (region io)', matches: (c) => pio(0x402)(c) && c.record.mr === 'io', bits: 0xff,
     why: 'QEMU answers an unassigned port with all ones; the Linux traces\' QEMU put its isa-debugcon at 404h (their phase markers), this board has one at 402h, where SeaBIOS looks for E9h' },
-  { device: 'disk', register: 'IDENTIFY DEVICE words 84 and 87 bit 6 (WRITE DMA FUA EXT, WRITE MULTIPLE FUA EXT)', matches: (c) => fuaBitsIn(c) !== 0, bits: 0, bitsIn: fuaBitsIn,
+  { device: 'disk', register: 'IDENTIFY DEVICE words 84 and 87 bit 6 (WRITE DMA FUA EXT, WRITE MULTIPLE FUA EXT)', matches: (c) => pio(PRIMARY_IDE.command)(c) && fuaBitsIn(c) !== 0, bits: 0, bitsIn: fuaBitsIn,
     why: 'ATA/ATAPI-7 IDENTIFY DEVICE: the FUA write commands are optional; this build\'s drive offers them, QEMU\'s IDE disk does not (the disk package can build it without: forceUnitAccess false)' },
+  { device: 'cdrom', register: 'IDENTIFY PACKET DEVICE words 82-87 (DEVICE RESET, PACKET and power management feature sets)', matches: (c) => identifyPacketData(c) && packetFeatureBitsIn(c) !== 0, bits: 0, bitsIn: packetFeatureBitsIn,
+    when: (_ours, qemu, c) => (qemu & packetFeatureBitsIn(c)) === 0,
+    why: 'ATA/ATAPI-6 IDENTIFY PACKET DEVICE: words 82-87 name the feature sets a drive implements (PACKET shall be set for a PACKET device) and bit 14 of 83, 84 and 87 marks them valid; this drive claims DEVICE RESET, PACKET and power management (words 82/85 bits 9, 4, 3), QEMU\'s ide-cd leaves all six zero' },
 ];
 
-/** IDENTIFY words 84 and 87 bit 6, where a data-port read holds them (a 32-bit read holds two words). */
+/** IDENTIFY words 84 and 87 bit 6, where a data-port read holds them. */
 function fuaBitsIn(c: ReadContext): number {
-  if (c.identifyWord < 0) return 0;
-  let bits = 0;
-  for (let i = 0; i < c.record.size / 2; i++) if (c.identifyWord + i === 84 || c.identifyWord + i === 87) bits |= 0x0040 << (16 * i);
-  return bits;
+  return identifyBitsIn(c, (word) => (word === 84 || word === 87 ? 0x0040 : 0));
+}
+
+/** IDENTIFY PACKET DEVICE words 82-87 as this drive sets them: supported (82) and enabled (85) DEVICE RESET, PACKET, power management; 83, 84, 87 valid. */
+const PACKET_FEATURE_WORDS: ReadonlyMap<number, number> = new Map([[82, 0x0218], [83, 0x4000], [84, 0x4000], [85, 0x0218], [87, 0x4000]]);
+
+function packetFeatureBitsIn(c: ReadContext): number {
+  return identifyBitsIn(c, (word) => PACKET_FEATURE_WORDS.get(word) ?? 0);
 }
 
 /**
@@ -145,9 +244,32 @@ export const IMAGE_DEPENDENT_IDENTIFY_WORDS: readonly (readonly [number, number,
   [108, 111, 'world wide name'], [255, 255, 'integrity word (checksum over all the others)'],
 ];
 
-function identifyWordIsImageDependent(word: number): boolean {
-  return IMAGE_DEPENDENT_IDENTIFY_WORDS.some(([from, to]) => word >= from && word <= to);
-}
+/** IDENTIFY PACKET DEVICE's product strings (ATA/ATAPI-6): the drive has no image size to report, only its name. */
+export const IMAGE_DEPENDENT_IDENTIFY_PACKET_WORDS: readonly (readonly [number, number, string])[] = [
+  [10, 19, 'serial number'], [23, 26, 'firmware revision'], [27, 46, 'model number'],
+];
+
+const wordRanges = (words: readonly (readonly [number, number, string])[]) => words.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ');
+const inRanges = (words: readonly (readonly [number, number, string])[], word: number) => words.some(([from, to]) => word >= from && word <= to);
+
+/**
+ * Reads that name the drive or describe its image rather than the emulation:
+ * the disk's IDENTIFY DEVICE words above, and the CD-ROM's product strings in
+ * IDENTIFY PACKET DEVICE and INQUIRY, which name this build's drive where
+ * QEMU's name its own (QEMU DVD-ROM, QM00003, 2.5+). Only those words and
+ * bytes may differ.
+ */
+export const IMAGE_DEPENDENT: readonly VolatileRegister[] = [
+  { device: 'disk', register: `IDENTIFY DEVICE words ${wordRanges(IMAGE_DEPENDENT_IDENTIFY_WORDS)}`, matches: (c) => pio(PRIMARY_IDE.command)(c) && c.identifyWord >= 0, bits: 0,
+    bitsIn: (c) => identifyBitsIn(c, (word) => (inRanges(IMAGE_DEPENDENT_IDENTIFY_WORDS, word) ? 0xffff : 0)),
+    why: 'ATA-8 ACS 7.16: product strings and capacity of the drive, not of the emulation' },
+  { device: 'cdrom', register: `IDENTIFY PACKET DEVICE words ${wordRanges(IMAGE_DEPENDENT_IDENTIFY_PACKET_WORDS)} (serial, firmware revision, model)`, matches: identifyPacketData, bits: 0,
+    bitsIn: (c) => identifyBitsIn(c, (word) => (inRanges(IMAGE_DEPENDENT_IDENTIFY_PACKET_WORDS, word) ? 0xffff : 0)),
+    why: 'ATA/ATAPI-6 IDENTIFY PACKET DEVICE: the drive\'s product strings, which name this build\'s drive, as the disk\'s IDENTIFY strings do' },
+  { device: 'cdrom', register: 'INQUIRY standard data bytes 8-35 (vendor, product, revision)', matches: (c) => packetData(c, OperationCode.INQUIRY) && ((c.packetDrive?.cdb[1] ?? 0) & INQUIRY_EVPD) === 0, bits: 0,
+    bitsIn: (c) => dataBitsIn(c, (offset) => (offset >= 8 && offset <= 35 ? 0xff : 0)),
+    why: 'SPC-3 6.4.2: T10 vendor identification, product identification and product revision level are the product\'s, here this build\'s drive' },
+];
 
 /**
  * Registers whose value depends on guest memory an I/O trace does not
@@ -169,34 +291,245 @@ export const QEMU_DEVIATES: readonly VolatileRegister[] = [
   { device: 'lapic', register: 'LVT mask (FEE00320h-FEE00370h bit 16) after a software disable', matches: (c) => c.record.kind === 'mmio' && c.record.addr >= 0xfee0_0320 && c.record.addr <= 0xfee0_0370, bits: 0x1_0000,
     when: (ours) => (ours & 0x1_0000) !== 0,
     why: "Intel SDM 3A 11.4.7.2: while the local APIC is software-disabled every LVT mask bit is set, and they stay set when it is enabled again until written (KVM's in-kernel LAPIC does the same); QEMU's TCG APIC leaves them" },
+  { device: 'cdrom', register: 'Status (177h, 376h) 00h before the first reset', bits: 0xff,
+    matches: (c) => (pio(SECONDARY_IDE.command + 7)(c) || pio(SECONDARY_IDE.control)(c)) && c.packetDrive?.device === 0 && c.packetDrive.powerOn,
+    when: (ours, qemu) => ours === 0x00 && qemu === 0x50,
+    why: 'ATA/ATAPI-6 (PACKET command feature set): a PACKET device leaves DRDY clear after every reset, power-on included, until a command completes; QEMU\'s shows 50h until its first SRST (and 00h after it, as here)' },
+  { device: 'cdrom', register: 'Error (171h) of the command that met the power-on UNIT ATTENTION', bits: 0xf0,
+    matches: (c) => pio(SECONDARY_IDE.command + 1)(c) && c.packetDrive?.device === 0 && c.packetDrive.unitAttention === 'error',
+    when: (ours) => ours === 0x60,
+    why: 'SAM-3 (unit attention condition): a logical unit has UNIT ATTENTION 29h (POWER ON, RESET, OR BUS DEVICE RESET OCCURRED) pending after power-on, and the first command but INQUIRY, REQUEST SENSE (and MMC-5\'s GET CONFIGURATION, GET EVENT STATUS NOTIFICATION) fails with it: sense key 6 in Error bits 7-4 (ATA/ATAPI-6, PACKET); QEMU\'s drive has none, and says what the command meets next (2, NOT READY)' },
+  { device: 'cdrom', register: 'REQUEST SENSE data bytes 2, 12, 13 (sense key, ASC, ASCQ) after the power-on UNIT ATTENTION', bits: 0,
+    matches: (c) => packetData(c, OperationCode.REQUEST_SENSE) && c.packetDrive?.unitAttention === 'sense',
+    bitsIn: (c) => dataBitsIn(c, (offset) => (offset === 2 || offset === 12 || offset === 13 ? 0xff : 0)),
+    when: (ours, _qemu, c) => UNIT_ATTENTION_SENSE.every(([offset, value]) => {
+      const byte = dataByte(c, ours, offset);
+      return byte === undefined || byte === value;
+    }),
+    why: 'SAM-3, SPC-3 fixed-format sense data: the REQUEST SENSE after the command that met the power-on UNIT ATTENTION returns it, sense key 6, ASC 29h, ASCQ 00h; QEMU\'s returns what its drive had instead (2/3Ah/00h, MEDIUM NOT PRESENT)' },
+  { device: 'cdrom', register: 'REQUEST SENSE data byte 0 VALID (bit 7)', bits: 0,
+    matches: (c) => packetData(c, OperationCode.REQUEST_SENSE) && c.packetDrive?.dataBytes === 0,
+    bitsIn: (c) => dataBitsIn(c, (offset) => (offset === 0 ? 0x80 : 0)),
+    when: (ours, qemu) => (ours & 0x80) === 0 && (qemu & 0x80) !== 0,
+    why: 'SPC-3 fixed-format sense data: VALID says the INFORMATION field holds what the command defines (the block a read failed at); no command here defines it, so VALID is clear; QEMU sets it always (F0h) with INFORMATION zero' },
+  { device: 'cdrom', register: 'task file (171h, 172h, 174h, 175h, 177h, 376h) while answering VPD page 83h', bits: 0xff,
+    matches: (c) => c.packetDrive?.deviceIdentification?.qemuFailed === true && deviceIdentificationRegister(c) !== undefined,
+    when: (ours, _qemu, c) => ours === deviceIdentificationRegister(c),
+    why: 'SPC-3 7.6.3: Device Identification is the VPD page a device shall have (page 00h lists it, here and in QEMU); this drive sends the bytes asked for — Status 58h, Interrupt Reason 02h (I/O), Error 00h, the Byte Count; 50h and 03h once they are read — where QEMU fails the request (41h, Error 50h: ILLEGAL REQUEST). Holding DRQ, it does not take the REQUEST SENSE Linux sends next (ATA/ATAPI-6: the Command Block is the device\'s while DRQ is set), so these last until it is read' },
+  { device: 'cdrom', register: 'data (170h) of the VPD page 83h reply', bits: 0xffff_ffff, // any byte: `when` checks each against the page
+    matches: (c) => pio(SECONDARY_IDE.command)(c) && c.packetDrive?.deviceIdentification?.qemuFailed === true,
+    when: (ours, _qemu, c) => deviceIdentificationData(c, ours),
+    why: 'SPC-3 7.6.3: what Linux reads as the sense data of its REQUEST SENSE is, here, the page it asked for — device type 05h, page 83h, the page length, a T10 vendor ID designator (ASCII, the vendor and product) — up to the allocation length, then 00h (no DRQ)' },
+  { device: 'cdrom', register: 'bus master status Interrupt (C00Ah bit 2) after a command this drive did not take', bits: 0x04,
+    matches: (c) => pio(SECONDARY_IDE.busMaster + 2)(c) && c.packetDrive?.deviceIdentification?.qemuFailed === true && c.packetDrive.deviceIdentification.commandsNotTaken > 0,
+    when: (ours, qemu) => (ours & 0x04) === 0 && (qemu & 0x04) !== 0,
+    why: 'PIIX3 datasheet 2.7.2 (BMISX): Interrupt is set by the channel\'s IDE interrupt; QEMU\'s drive raised it for the REQUEST SENSE this drive did not take (still holding the VPD page 83h reply)' },
+];
+
+/** Sense key, ASC and ASCQ of UNIT ATTENTION, POWER ON, RESET, OR BUS DEVICE RESET OCCURRED (SPC-3 Annex D), by their offset in fixed-format sense data. */
+const UNIT_ATTENTION_SENSE: readonly (readonly [number, number])[] = [[2, 0x06], [12, 0x29], [13, 0x00]];
+
+/** What this drive's register shows while it holds (or has sent) the VPD page 83h reply; undefined for other registers. */
+function deviceIdentificationRegister(c: ReadContext): number | undefined {
+  const reply = c.packetDrive?.deviceIdentification;
+  if (reply === undefined || c.record.kind !== 'pio') return undefined;
+  const sending = (c.packetDrive?.dataBytes ?? 0) < reply.transfer;
+  switch (c.record.addr) {
+    case SECONDARY_IDE.command + 1: return 0x00; // Error: GOOD status, no sense key
+    case SECONDARY_IDE.command + 2: return sending ? 0x02 : 0x03; // Interrupt Reason: I/O, data to the host; then C/D + I/O, status
+    case SECONDARY_IDE.command + 4: return reply.transfer & 0xff; // Byte Count: the one DRQ block
+    case SECONDARY_IDE.command + 5: return reply.transfer >> 8;
+    case SECONDARY_IDE.command + 7:
+    case SECONDARY_IDE.control: return sending ? 0x58 : 0x50; // DRDY, DSC, and DRQ while the bytes are there
+    default: return undefined;
+  }
+}
+
+/**
+ * Whether a data-port read holds what this drive's Device Identification page has there (SPC-3 7.6.3 and Table 298):
+ * the page header (device type 05h, page code 83h, the length of what follows: the designator, at least its header,
+ * vendor and product), the designator's header (code set 2: ASCII; association 0, type 1: T10 vendor ID based), its
+ * ASCII; past the reply the data port gives 00h.
+ */
+function deviceIdentificationData(c: ReadContext, value: number): boolean {
+  const reply = c.packetDrive?.deviceIdentification;
+  if (reply === undefined) return false;
+  for (let offset = c.packetDrive?.dataBytes ?? 0, i = 0; i < c.record.size; offset++, i++) {
+    const byte = (value >>> (8 * i)) & 0xff;
+    const fits = offset >= reply.transfer ? byte === 0
+      : offset < DEVICE_IDENTIFICATION_HEAD.length ? DEVICE_IDENTIFICATION_HEAD[offset]?.(byte) === true
+        : byte >= 0x20 && byte <= 0x7e;
+    if (!fits) return false;
+  }
+  return true;
+}
+
+const DEVICE_IDENTIFICATION_HEAD: readonly ((byte: number) => boolean)[] = [
+  (b) => b === 0x05, (b) => b === DEVICE_IDENTIFICATION_PAGE, (b) => b === 0x00, (b) => b >= 4 + 8 + 16,
+  (b) => b === 0x02, (b) => b === 0x01, (b) => b === 0x00, (b) => b >= 8 + 16,
 ];
 
 export type ReadClass = 'identical' | 'time-dependent' | 'configuration-dependent' | 'memory-dependent' | 'image-dependent' | 'qemu-deviates' | 'mismatch';
 
 function explained(table: readonly VolatileRegister[], c: ReadContext, ours: number): VolatileRegister | undefined {
-  return table.find((r) => r.matches(c) && ((ours ^ c.record.value) & ~(r.bitsIn?.(c) ?? r.bits)) === 0 && (r.when?.(ours, c.record.value) ?? true));
+  return table.find((r) => r.matches(c) && ((ours ^ c.record.value) & ~(r.bitsIn?.(c) ?? r.bits)) === 0 && (r.when?.(ours, c.record.value, c) ?? true));
 }
+
+/** The tables in the order a difference is looked up, each with its class. */
+const EXPLANATIONS: readonly (readonly [ReadClass, readonly VolatileRegister[]])[] = [
+  ['time-dependent', TIME_DEPENDENT], ['configuration-dependent', CONFIGURATION_DEPENDENT], ['memory-dependent', MEMORY_DEPENDENT],
+  ['qemu-deviates', QEMU_DEVIATES], ['image-dependent', IMAGE_DEPENDENT],
+];
 
 /** Which class a modelled read falls in, and the register that explains it. */
 export function classifyRead(c: ReadContext, ours: number): { class: ReadClass; register?: VolatileRegister } {
   if (ours === c.record.value) return { class: 'identical' };
-  const time = explained(TIME_DEPENDENT, c, ours);
-  if (time !== undefined) return { class: 'time-dependent', register: time };
-  const configuration = explained(CONFIGURATION_DEPENDENT, c, ours);
-  if (configuration !== undefined) return { class: 'configuration-dependent', register: configuration };
-  const memory = explained(MEMORY_DEPENDENT, c, ours);
-  if (memory !== undefined) return { class: 'memory-dependent', register: memory };
-  const deviation = explained(QEMU_DEVIATES, c, ours);
-  if (deviation !== undefined) return { class: 'qemu-deviates', register: deviation };
-  if (c.identifyWord >= 0) {
-    let onlyImage = true;
-    for (let i = 0; i < c.record.size / 2; i++) {
-      const differs = (((ours ^ c.record.value) >>> (16 * i)) & 0xffff) !== 0;
-      if (differs && !identifyWordIsImageDependent(c.identifyWord + i)) onlyImage = false;
-    }
-    if (onlyImage) return { class: 'image-dependent' };
+  for (const [cls, table] of EXPLANATIONS) {
+    const register = explained(table, c, ours);
+    if (register !== undefined) return { class: cls, register };
   }
   return { class: 'mismatch' };
+}
+
+// --- the IDE channels, as the trace drives them --------------------------------------------
+
+/** Device Control (ATA/ATAPI-6): SRST, bit 2. Status: ERR, bit 0. */
+const DEVICE_CONTROL_SRST = 0x04;
+const STATUS_ERR = 0x01;
+/** Commands that neither report nor clear a pending UNIT ATTENTION: SAM-3's INQUIRY and REQUEST SENSE (which returns it), MMC-5's GET CONFIGURATION and GET EVENT STATUS NOTIFICATION. */
+const UNIT_ATTENTION_EXEMPT: ReadonlySet<number> = new Set([
+  OperationCode.INQUIRY, OperationCode.REQUEST_SENSE, OperationCode.GET_CONFIGURATION, OperationCode.GET_EVENT_STATUS_NOTIFICATION,
+]);
+/**
+ * The longest VPD page 83h request whose reply the replay can tell: the page header and the designator's header,
+ * vendor and product (4 + 4 + 8 + 16 bytes) — what follows, the serial, sets the page's length.
+ */
+const DEVICE_IDENTIFICATION_FIXED_BYTES = 32;
+
+/**
+ * One IDE channel followed from the trace's accesses, so that a read is compared in the context of the command it
+ * belongs to: DEV of the Device register, the command written for device 0, a PACKET command's command packet, the
+ * bytes the data port gave since. On the packet drive's channel also what makes this drive answer otherwise than
+ * QEMU's there (the power-on state and UNIT ATTENTION, the VPD page 83h reply; QEMU_DEVIATES).
+ */
+class IdeChannelTrack {
+  private readonly ports: IdePorts;
+  private readonly hasPacketDrive: boolean;
+  private device: 0 | 1 = 0;
+  private powerOn = true;
+  private command = -1;
+  private cdb: number[] = [];
+  private receivingCdb = false;
+  private dataBytes = 0;
+  /** Byte Count Low/High (174h/175h) as last written: a PACKET command's byte count limit. */
+  private byteCountLimit = 0;
+  /**
+   * The power-on UNIT ATTENTION: pending; reported (by the command that met it); then, if that command's successor is
+   * a PACKET command, `next` until its packet says whether it is the REQUEST SENSE that returns it (`in-sense`); cleared.
+   */
+  private attention: 'pending' | 'reported' | 'next' | 'in-sense' | 'cleared' = 'pending';
+  private reply: { transfer: number; qemuFailed: boolean; commandsNotTaken: number } | undefined;
+
+  constructor(ports: IdePorts, hasPacketDrive: boolean) {
+    this.ports = ports;
+    this.hasPacketDrive = hasPacketDrive;
+  }
+
+  holds(record: TraceRecord): boolean {
+    const { command, control, busMaster } = this.ports;
+    return record.kind === 'pio' && ((record.addr >= command && record.addr < command + 8) || record.addr === control
+      || (record.addr >= busMaster && record.addr < busMaster + 8));
+  }
+
+  write(record: TraceRecord): void {
+    const { addr, size, value } = record;
+    if (addr === this.ports.control) {
+      if ((value & DEVICE_CONTROL_SRST) !== 0) this.reset();
+      return;
+    }
+    const offset = addr - this.ports.command;
+    if (offset < 0 || offset > 7) return;
+    if (this.reply !== undefined && this.dataBytes < this.reply.transfer) {
+      // ATA/ATAPI-6: while DRQ is set the Command Block is the device's; this drive ignores writes to it, but DEVICE RESET.
+      if (offset !== 7 || value !== AtaCommand.DEVICE_RESET) {
+        if (offset === 7) this.reply.commandsNotTaken++;
+        return;
+      }
+    }
+    switch (offset) {
+      case 0:
+        if (!this.receivingCdb) return;
+        for (let i = 0; i < size; i++) this.cdb.push((value >>> (8 * i)) & 0xff);
+        if (this.cdb.length >= 12) this.cdbWritten();
+        return;
+      case 4: this.byteCountLimit = (this.byteCountLimit & 0xff00) | (value & 0xff); return;
+      case 5: this.byteCountLimit = (this.byteCountLimit & 0x00ff) | ((value & 0xff) << 8); return;
+      case 6: this.device = (value & 0x10) === 0 ? 0 : 1; return; // DEV, bit 4
+      case 7: if (this.device === 0) this.commandWritten(value & 0xff); return;
+      default:
+    }
+  }
+
+  /** The read's context; then the data port moves on. QEMU's Status in the read is the trace's word on how its command ended. */
+  read(record: TraceRecord): { identifyWord: number; packetDrive?: PacketDriveContext } {
+    const { command, control } = this.ports;
+    const status = record.addr === command + 7 || record.addr === control;
+    if (this.reply?.commandsNotTaken === 0 && status && (record.value & STATUS_ERR) !== 0) this.reply.qemuFailed = true;
+    const data = record.addr === command && this.device === 0;
+    // ATA-8 ACS 7.16/7.17: IDENTIFY DEVICE (ECh) and IDENTIFY PACKET DEVICE (A1h) answer with 256 data words.
+    const identifying = this.command === AtaCommand.IDENTIFY_DEVICE || this.command === AtaCommand.IDENTIFY_PACKET_DEVICE;
+    const identifyWord = data && identifying && this.dataBytes < 512 ? this.dataBytes >> 1 : -1;
+    const context = this.hasPacketDrive ? { identifyWord, packetDrive: this.packetDriveContext() } : { identifyWord };
+    if (data) this.dataBytes += record.size;
+    return context;
+  }
+
+  private packetDriveContext(): PacketDriveContext {
+    const unitAttention = this.attention === 'reported' ? 'error' : this.attention === 'in-sense' ? 'sense' : undefined;
+    return {
+      powerOn: this.powerOn, device: this.device, command: this.command, cdb: this.receivingCdb ? [] : [...this.cdb], dataBytes: this.dataBytes,
+      ...(unitAttention === undefined ? {} : { unitAttention }),
+      ...(this.reply === undefined ? {} : { deviceIdentification: { ...this.reply } }),
+    };
+  }
+
+  /** SRST: the command is over, device 0 selected; a packet drive's UNIT ATTENTION and sense data stay (only its ATA side resets). */
+  private reset(): void {
+    this.powerOn = false;
+    this.device = 0;
+    this.command = -1;
+    this.cdb = [];
+    this.receivingCdb = false;
+    this.dataBytes = 0;
+    this.reply = undefined;
+  }
+
+  private commandWritten(code: number): void {
+    this.powerOn = false;
+    this.command = code;
+    this.cdb = [];
+    this.receivingCdb = code === AtaCommand.PACKET;
+    this.dataBytes = 0;
+    this.reply = undefined;
+    if (this.attention === 'reported') this.attention = code === AtaCommand.PACKET ? 'next' : 'cleared';
+    else if (this.attention === 'next' || this.attention === 'in-sense') this.attention = 'cleared';
+  }
+
+  private cdbWritten(): void {
+    this.receivingCdb = false;
+    this.cdb.length = 12;
+    const [opcode = -1, flags = 0, page = 0, allocationHigh = 0, allocationLow = 0] = this.cdb;
+    // SAM-3: REQUEST SENSE returns a pending UNIT ATTENTION, or the one the last command reported; any other command but
+    // the exempt ones reports a pending one, and one reported is gone with the next command.
+    if ((this.attention === 'pending' || this.attention === 'next') && opcode === OperationCode.REQUEST_SENSE) this.attention = 'in-sense';
+    else if (this.attention === 'pending' && !UNIT_ATTENTION_EXEMPT.has(opcode)) this.attention = 'reported';
+    else if (this.attention === 'next') this.attention = 'cleared';
+    if (opcode === OperationCode.INQUIRY && (flags & INQUIRY_EVPD) !== 0 && page === DEVICE_IDENTIFICATION_PAGE) {
+      const allocation = (allocationHigh << 8) | allocationLow;
+      // One DRQ block of the bytes asked for, when the replay can tell them; else the reads stay compared as they are.
+      if (allocation <= DEVICE_IDENTIFICATION_FIXED_BYTES && allocation <= this.byteCountLimit) this.reply = { transfer: allocation, qemuFailed: false, commandsNotTaken: 0 };
+    }
+  }
 }
 
 // --- the report ---------------------------------------------------------------------------
@@ -317,10 +650,9 @@ export async function replayRecords(trace: string, records: readonly TraceRecord
   const tallies = new Map<string, Tally>();
   const unmodelled = new Map<string, UnmodelledRegion & { reads: number; writes: number }>();
   const explainedCounts = new Map<VolatileRegister, { class: ReadClass; reads: number }>();
-  let imageReads = 0;
   let rtcIndex = 0;
   const picReadsIsr: [boolean, boolean] = [false, false];
-  let identifyWord = -1;
+  const ideChannels = [new IdeChannelTrack(PRIMARY_IDE, false), new IdeChannelTrack(SECONDARY_IDE, true)];
   let reads = 0;
   try {
     let done = 0;
@@ -348,12 +680,11 @@ export async function replayRecords(trace: string, records: readonly TraceRecord
           else if ((record.value & 0x18) === 0x08 && (record.value & 0x02) !== 0) picReadsIsr[chip] = (record.value & 0x01) !== 0;
         }
         if (record.kind === 'pio' && record.addr === 0x70) rtcIndex = record.value & 0x7f; // bit 7 is the NMI mask, not the index
-        // ATA-8 ACS 7.16/7.17: IDENTIFY DEVICE (ECh) and IDENTIFY PACKET DEVICE (A1h) answer with 256 data words.
-        if (record.kind === 'pio' && record.addr === 0x1f7) identifyWord = record.value === 0xec || record.value === 0xa1 ? 0 : -1;
+        for (const channel of ideChannels) if (channel.holds(record)) channel.write(record);
         continue;
       }
-      const context: ReadContext = { record, rtcIndex, picReadsIsr: [picReadsIsr[0], picReadsIsr[1]], identifyWord: record.kind === 'pio' && record.addr === 0x1f0 ? identifyWord : -1 };
-      if (record.kind === 'pio' && record.addr === 0x1f0 && identifyWord >= 0) identifyWord = identifyWord + record.size / 2 >= 256 ? -1 : identifyWord + record.size / 2;
+      const ide = ideChannels.find((channel) => channel.holds(record))?.read(record) ?? { identifyWord: -1 };
+      const context: ReadContext = { record, rtcIndex, picReadsIsr: [picReadsIsr[0], picReadsIsr[1]], ...ide };
       const key = `${record.mr}\u0000${device}`;
       let tally = tallies.get(key);
       if (tally === undefined) {
@@ -368,7 +699,7 @@ export async function replayRecords(trace: string, records: readonly TraceRecord
         case 'configuration-dependent': tally.configurationDependent++; break;
         case 'memory-dependent': tally.memoryDependent++; break;
         case 'qemu-deviates': tally.qemuDeviates++; break;
-        case 'image-dependent': tally.imageDependent++; imageReads++; break;
+        case 'image-dependent': tally.imageDependent++; break;
         case 'mismatch':
           tally.mismatches++;
           if (tally.firstMismatches.length < 5) tally.firstMismatches.push({ t: record.t, at: hex(record.addr), size: record.size, ours: hex(ours), qemu: hex(record.value) });
@@ -389,7 +720,6 @@ export async function replayRecords(trace: string, records: readonly TraceRecord
       });
     const below = fidelity.filter((f) => f.identicalPercent < FIDELITY_TARGET_PERCENT).map((f) => `${f.device} (${f.mr})`);
     const explainedBy = [...explainedCounts].map(([r, seen]) => ({ class: seen.class, device: r.device, register: r.register, reads: seen.reads, why: r.why }));
-    if (imageReads > 0) explainedBy.push({ class: 'image-dependent', device: 'disk', register: `IDENTIFY DEVICE words ${IMAGE_DEPENDENT_IDENTIFY_WORDS.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')}`, reads: imageReads, why: 'ATA-8 ACS 7.16: product strings and capacity of the drive, not of the emulation' });
     explainedBy.sort((a, b) => a.class.localeCompare(b.class) || a.device.localeCompare(b.device) || a.register.localeCompare(b.register));
     return {
       trace,

@@ -41,8 +41,10 @@ export interface RunFlags {
   costModel?: string;
   disk?: string;
   floppy?: string;
+  cdrom?: string;
   firmware?: string;
   vgaBios?: string;
+  optionRom?: string[];
   json?: boolean;
   snapshotAt?: number;
   snapshotTo?: string;
@@ -72,6 +74,7 @@ export function workloadOptions(flags: RunFlags): WorkloadOptions {
     ...(flags.costModel === undefined ? {} : { costModel: flags.costModel }),
     ...(flags.disk === undefined ? {} : { disk: flags.disk }),
     ...(flags.floppy === undefined ? {} : { floppy: flags.floppy }),
+    ...(flags.cdrom === undefined ? {} : { cdrom: flags.cdrom }),
     ...firmwareOf(flags),
     ...snapshotOf(flags),
     ...(flags.move === undefined ? {} : { moves: flags.move }),
@@ -80,13 +83,14 @@ export function workloadOptions(flags: RunFlags): WorkloadOptions {
   };
 }
 
-/** `--firmware IMAGE [--vga-bios IMAGE|none]`: the VGA's option ROM only with firmware to run it. */
-function firmwareOf(flags: RunFlags): Pick<WorkloadOptions, 'firmware' | 'vgaBios'> {
+/** `--firmware IMAGE [--vga-bios IMAGE|none] [--option-rom IMAGE]…`: option ROMs only with firmware to run them. */
+function firmwareOf(flags: RunFlags): Pick<WorkloadOptions, 'firmware' | 'vgaBios' | 'optionRoms'> {
   if (flags.firmware === undefined) {
     if (flags.vgaBios !== undefined) throw new CliError('--vga-bios gives the VGA an option ROM for firmware to run: give --firmware too');
+    if (flags.optionRom !== undefined) throw new CliError('--option-rom gives firmware an option ROM to run: give --firmware too');
     return {};
   }
-  return { firmware: flags.firmware, ...(flags.vgaBios === undefined ? {} : { vgaBios: flags.vgaBios }) };
+  return { firmware: flags.firmware, ...(flags.vgaBios === undefined ? {} : { vgaBios: flags.vgaBios }), ...(flags.optionRom === undefined ? {} : { optionRoms: flags.optionRom }) };
 }
 
 /** The default period of `--recover`'s checkpoints. */
@@ -132,8 +136,10 @@ export function withRunFlags(command: Command): Command {
     .option('--cost-model <name>', `charge crossings in this model instead of each profile's own: ${COST_MODELS.map((m) => m.name).join(', ')}`)
     .option('--disk <image>', 'a raw disk image (a multiple of 512 bytes) for the ATA primary master; written through, flushed on FLUSH CACHE; IMAGE:ro opens it read-only, the guest\'s writes aborted (none: no drives)')
     .option('--floppy <image>', 'a raw 720 KB / 1.44 MB / 2.88 MB diskette image in drive A (none: no drives)')
+    .option('--cdrom <image>', 'an ISO 9660 image (whole 2048-byte blocks) in the CD-ROM drive on the secondary IDE channel, read-only (none: the drive is empty, as QEMU\'s)')
     .option('--firmware <image>', 'run a PC BIOS image (e.g. Debian\'s /usr/share/seabios/bios-256k.bin) on the x86 CPU from the reset vector, in place of the workload\'s scripted guest')
     .option('--vga-bios <image>', `with --firmware: the std VGA's option ROM, behind its PCI ROM BAR for the firmware to run (default: ${VGA_BIOS_FILE} beside the firmware image, when there, as QEMU finds it; ${NO_VGA_BIOS}: no option ROM)`)
+    .option('--option-rom <image>', "with --firmware: an option ROM for it to run after the PCI devices', given to it as fw_cfg's genroms/NAME, as QEMU's -option-rom does (repeatable; e.g. QEMU's kvmvapic.bin)", (file: string, files: string[] | undefined) => [...(files ?? []), file])
     .option('--live', 'run the device host in a worker thread and time each heavyweight exit on the wall clock (not byte-reproducible)')
     .addOption(new Option('--devhost <where>', 'live: the device host in a worker thread, or in a child process of its own under Node\'s permission model (only its images readable; DMA through the kernel)').choices(['worker', 'process']))
     .option('--recover', 'live: checkpoint the VM and, if the device host dies or stops answering, go on from the last checkpoint (the guest replays from there)')

@@ -100,7 +100,7 @@ describe('a VMM built for one placement', () => {
       expect(bundle.bytes).toBe(bytes.length);
       expect(bundle.sha256).toMatch(/^[0-9a-f]{64}$/);
     }
-    expect(manifest.devices).toEqual({ kernel: ['lapic'], monitor: [], devhost: ['pic', 'ioapic', 'pit', 'pm-timer', 'hpet', 'rtc', 'keyboard', 'vga', 'floppy', 'dma', 'disk', 'serial', 'debugcon', 'port92', 'fw-cfg', 'pci', 'parallel'] });
+    expect(manifest.devices).toEqual({ kernel: ['lapic'], monitor: [], devhost: ['pic', 'ioapic', 'pit', 'pm-timer', 'hpet', 'rtc', 'keyboard', 'vga', 'floppy', 'dma', 'disk', 'serial', 'debugcon', 'port92', 'fw-cfg', 'pci', 'parallel', 'cdrom'] });
     expect(manifest.packages['@splitvisor/irqchip']).toMatch(/^\d+\.\d+\.\d+$/);
     expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))).toEqual(manifest);
   });

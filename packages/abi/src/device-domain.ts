@@ -253,6 +253,11 @@ export class DeviceDomain<P extends Place = Place> implements DeviceStates {
     if (owner !== undefined) this.owned.set(owner, [...this.owned.get(owner) ?? [], device.name]);
   }
 
+  /** Whether a device is placed here as `name` (attached and not detached since): without exporting its state. */
+  holds(name: string): boolean {
+    return this.placed.has(name);
+  }
+
   getDeviceState(name: string): DeviceStateReply | ErrorReply {
     if (name === DOMAIN_STATE) return { kind: 'device-state', device: name, state: this.domainState() };
     const device = this.devices.get(name);

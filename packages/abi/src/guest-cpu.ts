@@ -37,6 +37,12 @@ export interface GuestRun {
  */
 export const OP_CYCLES = 1;
 
+/** What a read-only memory slot holds (`GuestCpu.mapReadOnly`): `bytes` from guest-physical `base`. */
+export interface ReadOnlyRegion {
+  readonly base: number;
+  readonly bytes: Uint8Array;
+}
+
 export interface GuestCpu {
   /**
    * Runs for at most `budget` cycles (Infinity: until it exits). With
@@ -75,6 +81,16 @@ export interface GuestCpu {
    * through port 92h and the keyboard controller's reset pulse).
    */
   init?(): void;
+  /**
+   * A read-only memory slot, between runs (KVM_SET_USER_MEMORY_REGION with
+   * KVM_MEM_READONLY): the guest reads `region.bytes` at `region.base`
+   * without an exit, and its writes there exit as MMIO, as KVM's do. The
+   * board maps a PCI expansion ROM this way where the guest enables its BAR
+   * (QEMU's ROMs are memory, never dispatched to the device). `undefined`
+   * deletes slot `slot`; mapping a slot again moves it. A slot lies outside
+   * RAM. A CPU that reads no memory (a scripted guest) has nothing to do.
+   */
+  mapReadOnly?(slot: number, region: ReadOnlyRegion | undefined): void;
   /**
    * Keep what a snapshot needs from the first instruction on (a scripted
    * guest's journal of the values it was given); called before the first

@@ -30,7 +30,7 @@ export type {
   IoapicEoiExit, IrqWindowOpenExit, MmioExit, MsrExit, ShutdownExit,
 } from './exit.ts';
 export { InternalSuberror } from './exit.ts';
-export type { GuestCpu, GuestExit, GuestRun } from './guest-cpu.ts';
+export type { GuestCpu, GuestExit, GuestRun, ReadOnlyRegion } from './guest-cpu.ts';
 export { OP_CYCLES } from './guest-cpu.ts';
 export { BUDGET, HLT, IRQ_WINDOW, NO_DATA, SHUTDOWN, WriteBuffers, ioExitRecord, mmioExitRecord, msrExitRecord, runRecord } from './guest-exit-records.ts';
 export type {

@@ -13,10 +13,12 @@
  * Addresses: a linear address is the physical address (no paging); with
  * the A20 gate off, bit 20 is forced to 0 as the PC's A20 gate does. The
  * physical space is the RAM given (from 0), the ROM given (mapped at the top
- * of the 4 GiB space, where the CPU's reset vector is), the addresses the
- * board's `mmio` says are a device's (each access an 'mmio' exit), and open
- * bus elsewhere (reads all ones, writes dropped). `mmio` is asked once per
- * 4 KiB page: a device window is page-granular.
+ * of the 4 GiB space, where the CPU's reset vector is), the read-only slots
+ * the board maps (`mapReadOnly`: read as memory, written as MMIO, as KVM's
+ * KVM_MEM_READONLY slots), the addresses the board's `mmio` says are a
+ * device's (each access an 'mmio' exit), and open bus elsewhere (reads all
+ * ones, writes dropped). `mmio` is asked once per 4 KiB page: a device
+ * window is page-granular, and so is a slot.
  *
  * What exits: IN/OUT and INS/OUTS as 'io' (a REP string I/O as one exit of
  * ECX elements, up to 65,536 an exit), RDMSR/WRMSR as 'msr', HLT, and any access to MMIO. An MMIO
@@ -36,7 +38,7 @@
  * As every GuestCpu: a run's result, its exit record and an `out`'s or
  * write's data are this CPU's own, rewritten by its next `run`.
  */
-import type { AccessSize, GuestAccessSize, GuestCpu, GuestExit, GuestRun } from '@splitvisor/abi';
+import type { AccessSize, GuestAccessSize, GuestCpu, GuestExit, GuestRun, ReadOnlyRegion } from '@splitvisor/abi';
 import { BUDGET, HLT, IRQ_WINDOW, NO_DATA, SHUTDOWN, WriteBuffers, ioExitRecord, mmioExitRecord, msrExitRecord, runRecord } from '@splitvisor/abi';
 import {
   AluOut, asciiAdjust, bitScan, daa, das, div, doubleShift, idiv, imul, mul, shiftRotate, signed,
@@ -163,6 +165,8 @@ const PAGE_RAM = 1;
 const PAGE_MMIO = 2;
 const PAGE_ROM = 3;
 const PAGE_NONE = 4;
+/** A read-only slot's page: reads from its bytes, writes exit as MMIO. */
+const PAGE_SLOT = 5;
 
 /** How an interrupt came: its delivery checks and error code differ (SDM vol. 3A §6.12.1.1). */
 const FROM_EXTERNAL = 0;
@@ -233,6 +237,10 @@ export class X86Cpu implements GuestCpu {
   /** The kind of each 4 KiB page below the end of RAM, learnt on first use; the pages above it (ROM, MMIO, nothing) in `highPageKinds`. */
   private readonly pageKinds: Uint8Array;
   private readonly highPageKinds = new Map<number, number>();
+  /** The read-only slots the board mapped (`mapReadOnly`), by slot number. */
+  private readonly slots = new Map<number, ReadOnlyRegion>();
+  /** Each page a slot covers, with its slot. */
+  private readonly slotPages = new Map<number, ReadOnlyRegion>();
   private readonly cpi: Cpi;
 
   // The instruction being decoded.
@@ -394,6 +402,25 @@ export class X86Cpu implements GuestCpu {
   /** The board's A20 gate (GuestCpu): `a20`. */
   setA20(enabled: boolean): void {
     this.a20 = enabled;
+  }
+
+  /**
+   * A read-only memory slot (GuestCpu): its pages read from `region.bytes`
+   * (all ones past their end), written as MMIO exits. Pages are learnt
+   * afresh after a change. A slot over RAM is the board's mistake: refused.
+   */
+  mapReadOnly(slot: number, region: ReadOnlyRegion | undefined): void {
+    if (region !== undefined && (region.base % 4096 !== 0 || region.base < this.memory.length || region.base + region.bytes.length > 0x1_0000_0000)) {
+      throw new RangeError(`a read-only slot of ${region.bytes.length} bytes at ${region.base.toString(16)}h: expected a page-aligned range above RAM, below 4 GiB`);
+    }
+    if (region === undefined) this.slots.delete(slot);
+    else this.slots.set(slot, region);
+    this.slotPages.clear();
+    for (const mapped of this.slots.values()) {
+      for (let page = mapped.base / 4096; page < Math.ceil((mapped.base + mapped.bytes.length) / 4096); page++) this.slotPages.set(page, mapped);
+    }
+    this.pageKinds.fill(PAGE_UNKNOWN);
+    this.highPageKinds.clear();
   }
 
   /**
@@ -630,10 +657,14 @@ export class X86Cpu implements GuestCpu {
    */
   private runBlocks(first: Block, budget: number): GuestExit | undefined {
     const base = this.cpi.base;
+    const cache = this.blocks;
     let block = first;
     for (;;) {
       const exit = this.runBlock(block, budget);
       if (exit !== undefined || this.cycles + base > budget) return exit;
+      // Back to its own start (an inner loop's taken Jcc): the same block, unless this CPU wrote to its page since it
+      // was checked (no compiled instruction changes CS, the mode or the A20 gate).
+      if (this.eip === block.eip && (this.bases[CS] ?? 0) === block.csBase && cache?.writesTo(block.physical) === block.writes) continue;
       const next = this.blockAt();
       if (next === undefined) return this.step();
       block = next;
@@ -1108,7 +1139,8 @@ export class X86Cpu implements GuestCpu {
     if (kind !== PAGE_UNKNOWN) return kind;
     const address = page * 4096;
     let k: number;
-    if (this.mmio?.(address) === true) k = PAGE_MMIO;
+    if (this.slotPages.has(page)) k = PAGE_SLOT;
+    else if (this.mmio?.(address) === true) k = PAGE_MMIO;
     else if (address + 4096 <= this.memory.length) k = PAGE_RAM;
     else if (this.rom !== undefined && address >= this.romBase) k = PAGE_ROM;
     else if (address < this.memory.length) k = PAGE_RAM; // a partial last page: bytes past the end read as open bus
@@ -1124,7 +1156,14 @@ export class X86Cpu implements GuestCpu {
     if (kind === PAGE_RAM) return this.memory[a] ?? 0xff;
     if (kind === PAGE_ROM) return this.rom?.[a - this.romBase] ?? 0xff;
     if (kind === PAGE_MMIO) return this.mmioRead(a, 1);
+    if (kind === PAGE_SLOT) return this.slotByte(a);
     return 0xff;
+  }
+
+  /** The byte of a read-only slot at physical `a` (all ones past its bytes, in its last page). */
+  private slotByte(a: number): number {
+    const slot = this.slotPages.get(a >>> 12);
+    return slot === undefined ? 0xff : slot.bytes[a - slot.base] ?? 0xff;
   }
 
   private writePhysByte(address: number, value: number): void {
@@ -1134,7 +1173,13 @@ export class X86Cpu implements GuestCpu {
       this.memory[a] = value;
       if (this.blocks?.holdsCode(a) === true) this.wroteCode(a, 1);
     }
-    else if (kind === PAGE_MMIO) this.mmioWrite(a, value & 0xff, 1);
+    else if (kind === PAGE_MMIO || kind === PAGE_SLOT) this.mmioWrite(a, value & 0xff, 1);
+  }
+
+  /** Whether a write to the linear address is an MMIO exit (a device's page, or a read-only slot's). */
+  private exitsOnWrite(linear: number): boolean {
+    const kind = this.pageKind(((linear & this.a20Mask) >>> 0) >>> 12);
+    return kind === PAGE_MMIO || kind === PAGE_SLOT;
   }
 
   /** `width` bytes at a linear address; an MMIO page takes the access whole. */
@@ -1151,6 +1196,14 @@ export class X86Cpu implements GuestCpu {
         }
       } else if (kind === PAGE_MMIO) {
         return this.mmioRead(a, width);
+      } else if (kind === PAGE_SLOT) {
+        const slot = this.slotPages.get(a >>> 12);
+        const o = a - (slot?.base ?? 0);
+        const b = slot?.bytes;
+        if (b !== undefined && o + width <= b.length) {
+          if (width === 2) return (b[o] ?? 0) | ((b[o + 1] ?? 0) << 8);
+          return ((b[o] ?? 0) | ((b[o + 1] ?? 0) << 8) | ((b[o + 2] ?? 0) << 16) | ((b[o + 3] ?? 0) << 24)) >>> 0;
+        }
       }
     }
     let value = 0;
@@ -1173,7 +1226,7 @@ export class X86Cpu implements GuestCpu {
         m[a + 3] = value >>> 24;
         return;
       }
-      if (kind === PAGE_MMIO) {
+      if (kind === PAGE_MMIO || kind === PAGE_SLOT) {
         this.mmioWrite(a, value, width);
         return;
       }
@@ -1856,7 +1909,7 @@ export class X86Cpu implements GuestCpu {
       for (let i = 0; i < count; i++) {
         const linear = this.linear(ES, (di + i * step) & mask, width, true);
         // The data comes with `complete`, after this exit: a device's memory cannot take it then (two exits in one).
-        if (this.pageKind(((linear & this.a20Mask) >>> 0) >>> 12) === PAGE_MMIO || this.pageKind((((linear + width - 1) & this.a20Mask) >>> 0) >>> 12) === PAGE_MMIO) {
+        if (this.exitsOnWrite(linear) || this.exitsOnWrite(linear + width - 1)) {
           this.unsupported('INS into MMIO');
         }
       }

@@ -486,6 +486,33 @@ describe('x86 cpu in real mode', () => {
       expect([cpu.si, cpu.di, cpu.cx]).toEqual([0x18, 0x6008, 0]);
     });
 
+    it('reads a read-only slot as memory and exits on its writes, as a KVM_MEM_READONLY slot (an option ROM behind its BAR)', () => {
+      // RAM is 64 KiB: the slot is the first page above it, at 1000:0000.
+      const mmio = (address: number) => address >= MEMORY_SIZE;
+      const { cpu, memory } = boot((a) => a
+        .mov('ax', 0x1000).mov('ds', 'ax').mov('ax', 0).mov('es', 'ax')
+        .mov('si', 0).mov('di', 0x6000).mov('cx', 3)
+        .cld().rep().db(0x66, 0xa5) // rep movsd: three dwords out of the slot, no exit
+        .db(0xa2, 0x20, 0x00) // mov [20h], al: a write into the slot, an MMIO exit
+        .db(0xa0, 0x10, 0x10) // mov al, [1010h]: the next page, not the slot's: MMIO
+        .hlt(),
+      { mmio });
+      const rom = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 0xff);
+      cpu.mapReadOnly(0, { base: MEMORY_SIZE, bytes: rom });
+      expect(cpu.run(Number.POSITIVE_INFINITY).exit).toEqual({ kind: 'mmio', isWrite: true, address: MEMORY_SIZE + 0x20, length: 1, data: Uint8Array.of(0) });
+      expect([...memory.subarray(0x6000, 0x600c)]).toEqual([...rom.subarray(0, 12)]);
+      expect(cpu.run(Number.POSITIVE_INFINITY).exit).toMatchObject({ kind: 'mmio', isWrite: false, address: MEMORY_SIZE + 0x1010, length: 1 });
+      cpu.complete(Uint8Array.of(0x5a));
+      runToHlt(cpu);
+      // Deleted, the page is a device's again: the same copy exits.
+      cpu.mapReadOnly(0, undefined);
+      expect(() => { cpu.mapReadOnly(1, { base: 0x1000, bytes: rom }); }).toThrow(/above RAM/);
+      const again = boot((a) => a.mov('ax', 0x1000).mov('ds', 'ax').db(0xa0, 0x00, 0x00).hlt(), { mmio }).cpu;
+      again.mapReadOnly(0, { base: MEMORY_SIZE, bytes: rom });
+      again.mapReadOnly(0, undefined);
+      expect(again.run(Number.POSITIVE_INFINITY).exit).toMatchObject({ kind: 'mmio', isWrite: false, address: MEMORY_SIZE });
+    });
+
     it('runs an instruction stopped on an MMIO read again from its start, so an interrupt cannot come between its read and its completion', () => {
       const mmio = (address: number) => address >= 0xd_0000 && address < 0xe_0000;
       const { cpu } = boot((a) => a.sti().nop().mov('ax', 0xd000).mov('ds', 'ax').db(0xff, 0x36, 0x00, 0x00).hlt(), { mmio }); // push word [0]

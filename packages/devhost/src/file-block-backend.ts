@@ -42,6 +42,8 @@ export interface FileBlockBackendOptions {
   readonly medium?: string;
   /** The only sizes the image may have (a diskette's formats), each a multiple of 512 bytes. Default: any non-zero multiple of 512 bytes. */
   readonly sizes?: readonly ImageSize[];
+  /** The medium's block, a multiple of 512 bytes, of which the image must be a whole number (a CD's 2048 bytes). Default 512. */
+  readonly blockBytes?: number;
 }
 
 export class FileBlockBackend {
@@ -60,7 +62,7 @@ export class FileBlockBackend {
 
   /**
    * Opens and checks a raw image: a regular file whose size is a non-zero
-   * multiple of 512 bytes, or one of `sizes`. Anything else is one
+   * multiple of 512 bytes (of `blockBytes`), or one of `sizes`. Anything else is one
    * `FileBlockBackendError` naming the medium, the path and the reason.
    * Nothing is written to the file.
    */
@@ -70,6 +72,8 @@ export class FileBlockBackend {
     const sizes = options.sizes;
     const odd = sizes?.find((size) => !Number.isSafeInteger(size.bytes) || size.bytes <= 0 || size.bytes % IMAGE_SECTOR_SIZE !== 0);
     if (odd !== undefined) throw new RangeError(`${medium} size ${odd.name} (${odd.bytes} bytes) is not a whole number of ${IMAGE_SECTOR_SIZE}-byte sectors`);
+    const block = options.blockBytes ?? IMAGE_SECTOR_SIZE;
+    if (!Number.isSafeInteger(block) || block <= 0 || block % IMAGE_SECTOR_SIZE !== 0) throw new RangeError(`${medium} block of ${block} bytes is not a whole number of ${IMAGE_SECTOR_SIZE}-byte sectors`);
     let fd: number;
     try {
       fd = openSync(path, readOnly ? 'r' : 'r+');
@@ -82,8 +86,8 @@ export class FileBlockBackend {
       if (sizes !== undefined && !sizes.some((size) => size.bytes === stat.size)) {
         throw new FileBlockBackendError(`${medium} ${path} is ${stat.size} bytes, not ${listed(sizes)}`);
       }
-      if (stat.size === 0 || stat.size % IMAGE_SECTOR_SIZE !== 0) {
-        throw new FileBlockBackendError(`${medium} ${path} is ${stat.size} bytes, which is not a non-zero multiple of ${IMAGE_SECTOR_SIZE}`);
+      if (stat.size === 0 || stat.size % block !== 0) {
+        throw new FileBlockBackendError(`${medium} ${path} is ${stat.size} bytes, which is not a non-zero multiple of ${block}`);
       }
       return new FileBlockBackend(path, fd, stat.size / IMAGE_SECTOR_SIZE, readOnly);
     } catch (error) {

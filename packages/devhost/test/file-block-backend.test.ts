@@ -130,4 +130,12 @@ describe('FileBlockBackend', () => {
     expect(() => FileBlockBackend.open(image(0))).toThrow(/0 bytes, which is not a non-zero multiple of 512/);
     expect(() => FileBlockBackend.open(image(1000))).toThrow(/1000 bytes, which is not a non-zero multiple of 512/);
   });
+
+  it("takes a medium's larger block: a CD image is whole 2048-byte blocks", () => {
+    const cd = FileBlockBackend.open(image(4096), { readOnly: true, medium: 'CD-ROM image', blockBytes: 2048 });
+    expect(cd.sectors).toBe(8);
+    cd.close();
+    expect(() => FileBlockBackend.open(image(2560), { readOnly: true, medium: 'CD-ROM image', blockBytes: 2048 })).toThrow(/^CD-ROM image .* is 2560 bytes, which is not a non-zero multiple of 2048$/);
+    expect(() => FileBlockBackend.open(image(4096), { blockBytes: 1000 })).toThrow(RangeError);
+  });
 });

@@ -2,7 +2,7 @@
 // 16- and 32-bit string transfers on the data port, the Control Block, the bus master, irq 14.
 import type { TestContext } from '@splitvisor/device-testkit';
 import { createTestContext } from '@splitvisor/device-testkit';
-import type { AtaChannelConfig, BlockBackend } from '../src/index.ts';
+import type { AtaChannelConfig, AtaDriveState, BlockBackend } from '../src/index.ts';
 import { AtaChannel, MemoryBlockBackend, Status } from '../src/index.ts';
 
 export const CMD = { DATA: 0, ERROR: 1, FEATURES: 1, NSECT: 2, LBAL: 3, LBAM: 4, LBAH: 5, DEVICE: 6, STATUS: 7, COMMAND: 7 } as const;
@@ -155,4 +155,11 @@ export function identifyString(block: Uint8Array, first: number, count: number):
   let text = '';
   for (let w = first; w < first + count; w++) text += String.fromCharCode(block[2 * w + 1] ?? 0, block[2 * w] ?? 0);
   return text.trimEnd();
+}
+
+/** Device `unit`'s state, which must be a disk's (or an absent device's). */
+export function diskState(ata: AtaChannel, unit: 0 | 1 = 0): AtaDriveState {
+  const state = ata.getState().drives[unit];
+  if (state.kind !== 'ata') throw new Error(`device ${unit} is a ${state.kind}, not a disk`);
+  return state;
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { AtaError, BusMasterStatus, Command, Status } from '../src/index.ts';
 import type { Board } from './ata-board.ts';
-import { CMD, RecordingBackend, board, word } from './ata-board.ts';
+import { CMD, RecordingBackend, board, diskState, word } from './ata-board.ts';
 
 const LBA = 0x40;
 const CTL = 0x08;
@@ -83,7 +83,7 @@ describe('WRITE DMA FUA EXT', () => {
     expect(stableSectors(backend, 300, 8)).toEqual(payload);
     expect(backend.flushes).toBe(1);
     expect(stableSectors(backend, 5, 1)).toEqual(new Uint8Array(512)); // still only in the cache
-    expect(b.ata.getState().drives[0].cache?.dirty.map((run) => run.lba)).toEqual([5]);
+    expect(diskState(b.ata).cache?.dirty.map((run) => run.lba)).toEqual([5]);
     // The address registers end past the last sector, as after WRITE DMA EXT.
     expect([b.inb(CMD.LBAL), b.inb(CMD.LBAM)]).toEqual([(308 & 0xff), 308 >> 8]);
   });

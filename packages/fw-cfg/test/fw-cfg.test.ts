@@ -3,18 +3,19 @@
 import { createTestContext, loadTrace, replayTrace } from '@splitvisor/device-testkit';
 import type { TestContext } from '@splitvisor/device-testkit';
 import { describe, expect, it } from 'vitest';
-import type { FwCfgConfig, FwCfgState } from '../src/index.ts';
+import type { FwCfgConfig, FwCfgState, QemuPcConfig } from '../src/index.ts';
 import { DmaControl, E820Type, FW_CFG_DMA_SIGNATURE, FwCfg, FwCfgKey, bootOrderFile, e820File, qemuPcItems } from '../src/index.ts';
 
 /** A QEMU pc with 32 MiB and 2 CPUs, a disk then a floppy to boot from. */
-const PC: FwCfgConfig = qemuPcItems({
+const PC_CONFIG: QemuPcConfig = {
   ramBytes: 32 << 20,
   cpus: 2,
   e820: [{ address: 0, length: 32 << 20, type: E820Type.RAM }],
   bootOrder: ['/pci@i0cf8/ide@1,1/drive@0/disk@0', '/isa/fdc@03f0/floppy@0'],
   noGraphic: false,
   irq0Override: true,
-});
+};
+const PC: FwCfgConfig = qemuPcItems(PC_CONFIG);
 
 /** The guest's side: outw to the selector, inb from the data port, outl of a DMA descriptor's address. */
 function guest(device: FwCfg, context: TestContext) {
@@ -114,6 +115,20 @@ describe('the traditional interface', () => {
     expect([le(e820.slice(0, 8)), le(e820.slice(8, 16)), le(e820.slice(16))]).toEqual([0, 32 << 20, E820Type.RAM]);
     select(0x20);
     expect(text(bytes(bootorder.length))).toBe(bootorder);
+  });
+});
+
+describe('option ROMs', () => {
+  it("serves each as genroms/NAME, where SeaBIOS's run_file_roms looks, after the machine's files", () => {
+    const rom = Uint8Array.from([0x55, 0xaa, 1, 0xcb]);
+    const context = createTestContext();
+    const { select, bytes } = guest(new FwCfg(context, qemuPcItems({ ...PC_CONFIG, optionRoms: [{ name: 'kvmvapic.bin', data: rom }] })), context);
+    select(FwCfgKey.FILE_DIR);
+    const count = bytes(4).reduce((v, b) => v * 256 + b, 0);
+    const names = Array.from({ length: count }, () => text(bytes(64).slice(8)).replace(/\0+$/, ''));
+    expect(names).toEqual(['bootorder', 'etc/boot-fail-wait', 'etc/e820', 'genroms/kvmvapic.bin']);
+    select(FwCfgKey.FILE_FIRST + 3);
+    expect(bytes(4)).toEqual([...rom]);
   });
 });
 

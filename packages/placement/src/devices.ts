@@ -10,6 +10,8 @@ export const DEVICES = [
   'pci',
   // LPT1, the parallel printer adapter QEMU's pc machine has by default (378h, irq 7), with no printer attached.
   'parallel',
+  // The PIIX's secondary IDE channel (170h, irq 15) with the empty ATAPI CD-ROM QEMU's pc machine has there by default.
+  'cdrom',
 ] as const;
 export type DeviceName = (typeof DEVICES)[number];
 

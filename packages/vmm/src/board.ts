@@ -98,6 +98,12 @@ export const PC_BOARD: Partial<Record<DeviceName, BoardSlot>> = {
     gsis: [14],
     source: 'IBM PC/AT technical reference: the primary fixed-disk controller at 1F0h–1F7h and 3F6h, irq 14; PIIX3 datasheet 2.7 (BMIBA, bus master IDE I/O at BAR4) at C000h as SeaBIOS assigns it under QEMU',
   },
+  cdrom: {
+    // The secondary channel's bus-master registers are the second eight of the IDE function's BAR4, beside the primary's.
+    regions: [{ region: 'command', space: 'port', base: 0x170, length: 8 }, { region: 'control', space: 'port', base: 0x376, length: 1 }, { region: 'bus-master', space: 'port', base: 0xc008, length: 8 }],
+    gsis: [15],
+    source: "IBM PC/AT technical reference and PIIX3 datasheet 2.7: the secondary IDE channel at 170h–177h and 376h, irq 15, its bus master at BMIBA + 8h (C008h as SeaBIOS assigns BAR4 under QEMU); QEMU's pc machine puts its default CD-ROM there, ide1-cd0",
+  },
   keyboard: {
     regions: [{ region: 'data', space: 'port', base: 0x60, length: 1 }, { region: 'command', space: 'port', base: 0x64, length: 1 }],
     gsis: [1, 12], // the keyboard on irq 1, the PS/2 mouse on irq 12

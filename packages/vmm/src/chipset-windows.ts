@@ -26,6 +26,14 @@
  * - `vgaFramebuffer`: the std VGA's BAR0, and behind it video memory as a
  *   linear framebuffer (region `lfb`), while memory space is enabled.
  *
+ * The VGA's option ROM is memory as well as a region: in the process that
+ * holds the PCI host, the board maps it as a read-only slot of the CPU's
+ * (`vgaRomSlot`, `GuestCpu.mapReadOnly`) wherever the guest enables the ROM
+ * BAR and the device's regions could go — so the firmware's copy of it reads
+ * memory, not a device, as on QEMU and KVM, whose ROMs are memory regions
+ * the guest reads without an exit; its writes still reach the device's
+ * `rom` region (ignored and counted there).
+ *
  * The board acts on the changes the PCI host reports (a BAR or PMBA rewrite
  * while its window is off is none: it takes effect when the window is next
  * turned on). A PCI host made anew reports its state as changes from
@@ -87,6 +95,17 @@ type Counts = Record<Exclude<keyof ChipsetWindowsState, 'model' | 'version'>, nu
 type Place = number | null;
 
 type WindowChange = Extract<DecodeChange, { kind: 'window' }>;
+
+/** The VGA's option ROM as memory: the ROM BAR's window bytes (the image, then zeros), and where to map them or take them off (null). */
+export interface RomSlot {
+  readonly bytes: Uint8Array;
+  readonly map: (base: Place) => void;
+}
+
+export interface ChipsetWindowsOptions {
+  /** Given in the VM's own process, where its CPUs are: the VGA's ROM mapped as memory where its BAR is enabled. */
+  readonly vgaRomSlot?: RomSlot;
+}
 
 /** A device's regions that sit where one window of the PCI configuration is decoded. */
 interface Follower {
@@ -156,9 +175,12 @@ export class ChipsetWindows {
     vgaFramebufferFollowed: 0, vgaFramebufferOverlapping: 0, vgaFramebufferUnfollowed: 0,
   };
 
+  private readonly vgaRomSlot: RomSlot | undefined;
+
   /** `placement`: the VM's, as it was made (which devices it has, and its I/O fast paths). */
-  constructor(placement: Placement) {
+  constructor(placement: Placement, options: ChipsetWindowsOptions = {}) {
     this.placement = placement;
+    this.vgaRomSlot = placement.devices.vga === 'absent' ? undefined : options.vgaRomSlot;
     const followed = (name: DeviceName, region: string) => FOLLOWERS.some((f) => f.device === name && f.regions.some((r) => r.region === region));
     const regions = DEVICES.filter((name) => placement.devices[name] !== 'absent')
       .flatMap((name) => (PC_BOARD[name]?.regions ?? []).filter((r) => !followed(name, r.region)));
@@ -192,6 +214,11 @@ export class ChipsetWindows {
     if (place === this.places.get(follower.key)) return;
     this.places.set(follower.key, place);
     this.follow(follower);
+    if (follower.key === 'vgaRom' && this.vgaRomSlot !== undefined) {
+      const { bytes, map } = this.vgaRomSlot;
+      // Not over another device's MMIO, where its regions would be refused too.
+      map(place !== null && !this.taken.mmio.some((t) => place < t.base + t.length && t.base < place + bytes.length) ? place : null);
+    }
   }
 
   /** Puts `follower`'s regions where the configuration has them, if the board can. */
@@ -231,7 +258,7 @@ export class ChipsetWindows {
   /** `name` if it is still in the domain it was placed in here (a move takes it out; one made here again is placed anew). */
   private local(name: DeviceName): Held | undefined {
     const held = this.held.get(name);
-    if (held !== undefined && held.domain.getDeviceState(name).kind !== 'device-state') this.held.delete(name);
+    if (held !== undefined && !held.domain.holds(name)) this.held.delete(name);
     return this.held.get(name);
   }
 

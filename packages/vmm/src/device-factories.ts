@@ -10,7 +10,7 @@ import { AcpiPmTimer, Hpet } from '@splitvisor/counters';
 import type { ImageSize } from '@splitvisor/devhost';
 import { FileBlockBackend } from '@splitvisor/devhost';
 import { IsaDebugcon } from '@splitvisor/debugcon';
-import { AtaChannel, MemoryBlockBackend, SECTOR_SIZE } from '@splitvisor/disk';
+import { AtaChannel, LOGICAL_BLOCK_BYTES as CD_BLOCK_BYTES, MemoryBlockBackend, SECTOR_SIZE } from '@splitvisor/disk';
 import { I8237Pair } from '@splitvisor/dma';
 import { I82077aa, MEDIA_FORMATS, MemoryFloppyImage, SECTOR_BYTES } from '@splitvisor/floppy';
 import { E820Type, FwCfg, qemuPcItems } from '@splitvisor/fw-cfg';
@@ -135,6 +135,17 @@ export const diskFactory: DeviceFactory = ({ context, board, releases, register 
   return channel;
 };
 
+/**
+ * The secondary IDE channel with an ATAPI CD-ROM as its master, as QEMU's pc machine has by default: empty (SeaBIOS
+ * finds it and reports MEDIUM NOT PRESENT), or with the board's disc in it (QEMU's `-cdrom`), read-only.
+ */
+export const cdromFactory: DeviceFactory = ({ context, board, releases }) => {
+  if (board.cdromImage === undefined) return new AtaChannel(context, { master: { kind: 'cdrom' } });
+  const medium = FileBlockBackend.open(board.cdromImage, { readOnly: true, medium: 'CD-ROM image', blockBytes: CD_BLOCK_BYTES });
+  releases.push(() => { medium.close(); });
+  return new AtaChannel(context, { master: { kind: 'cdrom', medium } });
+};
+
 /** SeaBIOS's debug log. Its text is the device's state, read by the VM wherever the device runs (`Vm.debugConsole`). */
 export const debugconFactory: DeviceFactory = () => new IsaDebugcon();
 
@@ -165,7 +176,8 @@ const HT_RESERVED = { address: 0xfd_0000_0000, length: 0x3_0000_0000, type: E820
  * board's legacy select), which the MADT says; the board's ACPI tables and their loader script (`acpi-board.ts`),
  * as QEMU's pc gives them — SeaBIOS loads those instead of building its own, and moves the PM base to 600h. The
  * `bootorder` file is empty, as QEMU's is when no device has a `bootindex`: SeaBIOS then takes the order from CMOS
- * 3Dh/38h, QEMU's default `-boot cad` there too (the RTC's) — the hard disk, the floppy, a CD.
+ * 3Dh/38h, QEMU's default `-boot cad` there too (the RTC's) — the hard disk, the floppy, a CD. The board's option
+ * ROMs are its `genroms/` files.
  */
 export const fwCfgFactory: DeviceFactory = ({ context, placement, board }) => {
   const ramBytes = context.memory.size;
@@ -178,6 +190,7 @@ export const fwCfgFactory: DeviceFactory = ({ context, placement, board }) => {
     noGraphic: placement.devices.vga === 'absent',
     irq0Override: true,
     acpi: acpiBoard(placement, ramTop),
+    ...(board.optionRoms === undefined ? {} : { optionRoms: board.optionRoms }),
   }));
 };
 
@@ -214,4 +227,5 @@ export const PC_DEVICES: DeviceRegistry = {
   'fw-cfg': fwCfgFactory,
   'pci': pciFactory,
   'parallel': parallelFactory,
+  'cdrom': cdromFactory,
 };

@@ -115,8 +115,8 @@ export class DeviceHostLink implements UserDomain, DeviceStates {
       const data = { placement, topology, board, devices: Object.keys(build.devices), ...(options.faults === undefined ? {} : { faults: options.faults }) };
       if (options.transport === 'process') {
         // Its own process: no shared RAM (DMA goes through the kernel's memory ioctls), and only its images to open.
-        const images = [board.diskImage, board.floppyImage].filter((image): image is string => image !== undefined);
-        const readOnly = board.diskReadOnly === true ? [board.diskImage] : [];
+        const images = [board.diskImage, board.floppyImage, board.cdromImage].filter((image): image is string => image !== undefined);
+        const readOnly = [...(board.diskReadOnly === true ? [board.diskImage] : []), board.cdromImage];
         const child = spawnProcessChannel(WORKER_ENTRY, {
           ...common, data: { ...data, memoryBytes: options.memory.size },
           allowRead: images.filter((image) => readOnly.includes(image)), allowWrite: images.filter((image) => !readOnly.includes(image)),

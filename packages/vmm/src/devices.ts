@@ -6,6 +6,7 @@
  */
 import type { Device, DeviceContext, DeviceDomain } from '@splitvisor/abi';
 import type { I8237Pair } from '@splitvisor/dma';
+import type { OptionRomFile } from '@splitvisor/fw-cfg';
 import type { DeviceName, Placement, Where } from '@splitvisor/placement';
 import type { BoardSlot } from './board.ts';
 import { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
@@ -22,6 +23,8 @@ export interface BoardOptions {
   readonly diskReadOnly?: boolean;
   /** A raw diskette image (720 KB, 1.44 MB or 2.88 MB) in floppy drive A; none: the controller has no drives. */
   readonly floppyImage?: string;
+  /** An ISO 9660 image (whole 2048-byte blocks) in the CD-ROM drive, opened read-only; none: the drive is empty. */
+  readonly cdromImage?: string;
   /** Without `diskImage`: a blank (zeroed) disk of this many bytes in memory on the primary master, nothing written to the host. */
   readonly diskBlankBytes?: number;
   /** Without `floppyImage`: a blank diskette of this many bytes (737280, 1474560 or 2949120) in memory in drive A. */
@@ -40,6 +43,11 @@ export interface BoardOptions {
    * nothing behind it.
    */
   readonly vgaBios?: Uint8Array;
+  /**
+   * Option ROMs for the firmware to run after the PCI devices' (each `checkOptionRom`ed): fw_cfg's `genroms/NAME`
+   * files, as QEMU's `-option-rom FILE` gives them.
+   */
+  readonly optionRoms?: readonly OptionRomFile[];
 }
 
 export const DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024;

@@ -1,3 +1,4 @@
+export type { OptionRomFile } from '@splitvisor/fw-cfg';
 export type { BoardRegion, BoardSlot } from './board.ts';
 export { IRQCHIP_PARTS, PC_BOARD } from './board.ts';
 export type { IrqchipTopology } from './irqchip-topology.ts';
@@ -27,3 +28,4 @@ export { SNAPSHOT_FILE_VERSION, SnapshotFileError, readManifest, readSnapshot, w
 export type { LoneDevice, LoneDeviceCounts, LoneDeviceMaker, LoneDeviceOptions, StateCheck } from './lone-device.ts';
 export { MAX_FIRINGS_AT_ONE_INSTANT, boardDeviceMaker, loneDevice, loneDeviceOf } from './lone-device.ts';
 export { checkBiosImage, checkOptionRom, firmwareCpu } from './firmware.ts';
+export { genromFile } from './option-rom-file.ts';

@@ -68,6 +68,17 @@ export { VmError } from './vm-error.ts';
 
 export type VmMode = 'modelled' | 'live';
 
+/** The CPUs' read-only memory slot the VGA's option ROM is mapped in (`GuestCpu.mapReadOnly`), and a slot's granule. */
+const VGA_ROM_SLOT = 0;
+const PAGE_BYTES = 4096;
+
+/** `bytes`, then zeros to the end of their last page. */
+function pagePadded(bytes: Uint8Array): Uint8Array {
+  const padded = new Uint8Array(Math.ceil(bytes.length / PAGE_BYTES) * PAGE_BYTES);
+  padded.set(bytes);
+  return padded;
+}
+
 /** The board's devices whose `a20` and `reset` lines reach the CPUs: System Control Port A and the 8042. */
 const CPU_LINE_DEVICES: ReadonlySet<string> = new Set(['port92', 'keyboard']);
 
@@ -300,7 +311,9 @@ export class Vm {
     const line = (device: string, name: string, level: boolean) => { this.outputLine(device, name, level); };
     kernel.routeLines(line);
     monitor.routeLines(line);
-    this.chipsetWindows = new ChipsetWindows(placement);
+    // The ROM in whole pages (a slot's granule), zeros after it as in its BAR's window; the rest of the window is the device's.
+    const vgaRom = board.vgaBios === undefined ? undefined : pagePadded(board.vgaBios);
+    this.chipsetWindows = new ChipsetWindows(placement, vgaRom === undefined ? {} : { vgaRomSlot: { bytes: vgaRom, map: (base) => { this.mapVgaRom(base, vgaRom); } } });
 
     // The device host: in this thread behind the direct transport, or in its worker. The hosted chips' CPU line
     // times interrupt latency when they are the whole irqchip; under a split one the 8259's INTR only matters once
@@ -906,6 +919,15 @@ export class Vm {
     } else if (line === 'reset' && level && !was.level) {
       for (const cpu of this.cpus) cpu.init?.();
     }
+  }
+
+  /**
+   * The VGA's option ROM as a read-only slot of every CPU's at `base` (none: off), as KVM maps QEMU's ROMs: only a
+   * page-aligned place above RAM can be one — elsewhere the guest reads it through the device's region, as MMIO.
+   */
+  private mapVgaRom(base: number | null, bytes: Uint8Array): void {
+    const region = base !== null && base % PAGE_BYTES === 0 && base >= this.ram.byteLength && base + bytes.length <= 2 ** 32 ? { base, bytes } : undefined;
+    for (const cpu of this.cpus) cpu.mapReadOnly?.(VGA_ROM_SLOT, region);
   }
 
   /** Every device's regions at the board's addresses (the devices this placement has, in whichever domain). */

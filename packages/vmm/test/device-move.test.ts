@@ -33,6 +33,7 @@ const DRIVEN: readonly Driven[] = [
   { device: 'fw-cfg', workload: 'firmware-probe' },
   { device: 'pci', workload: 'firmware-probe' },
   { device: 'parallel', workload: 'firmware-probe' },
+  { device: 'cdrom', workload: 'firmware-probe' },
 ];
 
 /**

@@ -65,17 +65,17 @@ describe('the firmware devices under every profile', () => {
       const present = where.devices['fw-cfg'] !== 'absent';
       expect(made.progress().posts).toBeGreaterThan(0);
       if (!present) {
-        expect([vm.debugConsole(), made.progress().ramMiB, vm.whereIs('port92'), vm.whereIs('pci'), vm.whereIs('parallel')]).toEqual(['', 0, undefined, undefined, undefined]);
-        expect(made.progress()).toMatchObject({ hostBridge: 0, pmTimerTicks: 0, lptPorts: 0 }); // no PCI: qemu_detect reads FFFFh, and no PM timer is set up
+        expect([vm.debugConsole(), made.progress().ramMiB, vm.whereIs('port92'), vm.whereIs('pci'), vm.whereIs('parallel'), vm.whereIs('cdrom')]).toEqual(['', 0, undefined, undefined, undefined, undefined]);
+        expect(made.progress()).toMatchObject({ hostBridge: 0, pmTimerTicks: 0, lptPorts: 0, cdroms: 0 }); // no PCI: qemu_detect reads FFFFh, and no PM timer is set up
         return;
       }
-      expect(vm.debugConsole()).toMatch(/^SeaBIOS \(version 1\.16\.2\)\nRunning on QEMU \(i440fx\)\nFound QEMU fw_cfg\nqemu\/e820: addr 0x0000000000000000 len 0x0000000002000000 \[RAM\]\nUsing pmtimer, ioport 0x608\nFound 1 cpu\(s\) max supported 1 cpu\(s\)\nFound 1 lpt ports\nNo bootable device\./);
+      expect(vm.debugConsole()).toMatch(/^SeaBIOS \(version 1\.16\.2\)\nRunning on QEMU \(i440fx\)\nFound QEMU fw_cfg\nqemu\/e820: addr 0x0000000000000000 len 0x0000000002000000 \[RAM\]\nUsing pmtimer, ioport 0x608\nFound 1 cpu\(s\) max supported 1 cpu\(s\)\nFound 1 lpt ports\nDVD\/CD \[ata1-0: SPLITVISOR DVD-ROM ATAPI-4 DVD\/CD\]\n(Device reports MEDIUM NOT PRESENT - [210] tries left\n){3}No bootable device\./);
       // The reboot wait, 1 ms of guest time, on the PM timer at PMBA + 8: 3.579545 MHz.
       // Six files: bootorder, etc/boot-fail-wait, etc/e820, and the ACPI tables' three (etc/acpi/rsdp, etc/acpi/tables, etc/table-loader).
-      expect(made.progress()).toMatchObject({ ramMiB: 32, cpus: 1, files: 6, hostBridge: 0x1237, lptPorts: 1 });
+      expect(made.progress()).toMatchObject({ ramMiB: 32, cpus: 1, files: 6, hostBridge: 0x1237, lptPorts: 1, cdroms: 1 });
       expect(Math.abs((made.progress().pmTimerTicks ?? 0) - 3579.5), name).toBeLessThanOrEqual(0.5);
       const exits = vm.counts.exitsByDevice();
-      for (const device of ['debugcon', 'port92', 'fw-cfg', 'pci', 'parallel'] as const) expect(Object.keys(exits.get(device) ?? {}), `${name} ${device}`).toContain(where.devices[device]);
+      for (const device of ['debugcon', 'port92', 'fw-cfg', 'pci', 'parallel', 'cdrom'] as const) expect(Object.keys(exits.get(device) ?? {}), `${name} ${device}`).toContain(where.devices[device]);
       // plex86 caches in-port reads (seed 003): port 92h offers its latch, so SeaBIOS's repeated reads of it stop in the kernel.
       if (where.io.cachedReads !== false) expect(exits.get('port92')?.kernel, name).toBeGreaterThan(0);
     } finally {
@@ -84,7 +84,7 @@ describe('the firmware devices under every profile', () => {
   });
 
   it('places them in userspace where QEMU has them, in the kernel or the monitor only in the bounds, and nowhere in firecracker', () => {
-    const places = Object.fromEntries(NAMES.map((name) => [name, [...new Set((['debugcon', 'port92', 'fw-cfg', 'pci', 'parallel'] as const).map((d) => placement(name).devices[d]))]]));
+    const places = Object.fromEntries(NAMES.map((name) => [name, [...new Set((['debugcon', 'port92', 'fw-cfg', 'pci', 'parallel', 'cdrom'] as const).map((d) => placement(name).devices[d]))]]));
     expect(places).toEqual({
       'qemu-tcg': ['user'], 'kvm-irqchip': ['user'], 'kvm-kernel-counters': ['user'], 'kvm-userspace-pit': ['user'], 'kvm-split': ['user'],
       'kvm-userspace-irqchip': ['user'], 'plex86': ['user'], 'firecracker': ['absent'], 'all-kernel': ['kernel'], 'all-monitor': ['monitor'],

@@ -93,6 +93,7 @@ const VARIANTS: Readonly<Record<string, Variant>> = {
   'devices.fw-cfg': toMonitor('fw-cfg', 'firmware-probe'),
   'devices.pci': toMonitor('pci', 'firmware-probe'),
   'devices.parallel': toMonitor('parallel', 'firmware-probe'),
+  'devices.cdrom': toMonitor('cdrom', 'firmware-probe'),
   'time.kind=guest-cycles': { on: base('kvm-userspace-pit', { kind: 'wall' }), workload: 'linux-idle-pit', change: (p) => ({ ...p, time: { kind: 'guest-cycles' } }) },
   'time.kind=guest-and-exits': { on: base('kvm-userspace-pit'), workload: 'linux-idle-pit', change: (p) => ({ ...p, time: { kind: 'guest-and-exits' } }) },
   'time.kind=wall': { on: base('kvm-userspace-pit', { kind: 'guest-and-exits' }), workload: 'linux-idle-pit', change: (p) => ({ ...p, time: { kind: 'wall' } }) },

@@ -46,6 +46,18 @@
  *    a parallel port is there (the shared traces: 37Ah read CCh, written
  *    CCh, 378h AAh read back; 27Ah read FFh, written DFh, 278h read FFh);
  *    "Found n lpt ports".
+ * 8b. `ata_detect` on the secondary IDE channel's master (src/hw/ata.c; the
+ *    traces: QEMU's empty CD-ROM at ata1-0): the device selected, 55h and
+ *    AAh written to the sector count and LBA low registers and read back
+ *    (equal: a device may be there), the channel reset (SRST with nIEN,
+ *    then nIEN alone), IDENTIFY PACKET DEVICE (A1h) and its 256 words —
+ *    "DVD/CD [ata1-0: MODEL ATAPI-n DVD/CD]" for a CD-ROM (word 0's device
+ *    type 5), its model from words 27–46, n the highest ATA/ATAPI version of
+ *    word 80 — then blockcmd.c `scsi_is_ready`: TEST UNIT READY by PACKET
+ *    (A0h, the 12-byte command through the data port); on CHECK CONDITION
+ *    (ERR), REQUEST SENSE (18 bytes) and, for ASC 3Ah, "Device reports
+ *    MEDIUM NOT PRESENT - n tries left", until the third; another sense (the
+ *    unit attention of a drive just powered on) is asked again.
  * 9. `boot_fail` with `-boot reboot-timeout` set ("etc/boot-fail-wait"):
  *    "No bootable device.  Retrying in n seconds.", the wait — timed on the
  *    PM timer when there is one, PM_TMR read before and after — and POST
@@ -110,6 +122,39 @@ const LPT_PORTS = [0x378, 0x278] as const;
 const LPT_CONTROL = 2;
 const LPT_DIRECTION = 0x20;
 const LPT_PROBE = 0xaa;
+/** The secondary IDE channel's Command Block and Device Control (src/hw/ata.h ATA_CB_*), and what SeaBIOS sends it. */
+const ATA1 = 0x170;
+const ATA1_CONTROL = 0x376;
+const ATA_DATA = 0;
+const ATA_ERROR = 1;
+const ATA_SECTOR_COUNT = 2;
+const ATA_LBA_LOW = 3;
+const ATA_BYTE_COUNT_LOW = 4;
+const ATA_BYTE_COUNT_HIGH = 5;
+const ATA_DEVICE = 6;
+const ATA_STATUS = 7;
+const ATA_DEVICE_0 = 0xa0;
+const ATA_BSY = 0x80;
+const ATA_DRQ = 0x08;
+const ATA_ERR = 0x01;
+const DC_HD15 = 0x08;
+const DC_NIEN = 0x02;
+const DC_SRST = 0x04;
+const ATA_IDENTIFY_PACKET_DEVICE = 0xa1;
+const ATA_PACKET = 0xa0;
+/** SCSI operation codes (SPC-3) and what REQUEST SENSE is asked for; ASC 3Ah: MEDIUM NOT PRESENT. */
+const TEST_UNIT_READY = 0x00;
+const REQUEST_SENSE = 0x03;
+const SENSE_BYTES = 18;
+const MEDIUM_NOT_PRESENT = 0x3a;
+/** IDENTIFY PACKET DEVICE word 0's device type for a CD-ROM (ATA/ATAPI-6 8.16.1). */
+const CDROM_DEVICE_TYPE = 5;
+/** scsi_is_ready's tries (MEDIUM NOT PRESENT answers), and the TEST UNIT READYs a scripted guest sends at most in place of its 5 s. */
+const READY_TRIES = 3;
+const READY_COMMANDS = 16;
+/** Status reads before a device that stays busy is taken as absent (SeaBIOS waits by time; a model answers at once). */
+const BUSY_POLLS = 1000;
+
 /** What a read of nothing answers (an empty bus). */
 const OPEN_BUS = 0xffff_ffff;
 
@@ -143,6 +188,10 @@ export interface FirmwareProbe {
   readonly pmTimerTicks: () => number;
   /** Parallel ports the last POST found (its "Found n lpt ports"). */
   readonly lptPorts: () => number;
+  /** CD-ROM drives the last POST found at ata1-0 (0 or 1). */
+  readonly cdroms: () => number;
+  /** TEST UNIT READYs the CD-ROM answered MEDIUM NOT PRESENT, over every POST. */
+  readonly mediumNotPresent: () => number;
 }
 
 /** A number as SeaBIOS's %016llx prints it. */
@@ -163,6 +212,8 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
   let pmTimerPort = 0;
   let pmTimerTicks = 0;
   let lptPorts = 0;
+  let cdroms = 0;
+  let mediumNotPresent = 0;
 
   function* dprintf(text: string): GuestRoutine<void> {
     if (!debug) return;
@@ -252,6 +303,77 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
     yield* dprintf(`Found ${found} lpt ports\n`);
   }
 
+  /** ata.c await_ide (not BSY): the status, or undefined when the device stays busy. */
+  function* ataNotBusy(): GuestRoutine<number | undefined> {
+    for (let i = 0; i < BUSY_POLLS; i++) {
+      const status = yield { op: 'in', port: ATA1 + ATA_STATUS };
+      if ((status & ATA_BSY) === 0) return status;
+    }
+    return undefined;
+  }
+
+  /** ata.c send_cmd: the device and task file, the command, then not BSY; the status, or undefined. */
+  function* ataCommand(command: number, byteCount: number): GuestRoutine<number | undefined> {
+    yield { op: 'out', port: ATA1 + ATA_DEVICE, value: ATA_DEVICE_0 };
+    for (const [register, value] of [[ATA_ERROR, 0], [ATA_SECTOR_COUNT, 0], [ATA_LBA_LOW, 0], [ATA_BYTE_COUNT_LOW, byteCount & 0xff], [ATA_BYTE_COUNT_HIGH, byteCount >> 8]] as const) {
+      yield { op: 'out', port: ATA1 + register, value };
+    }
+    yield { op: 'out', port: ATA1 + ATA_STATUS, value: command };
+    return yield* ataNotBusy();
+  }
+
+  /** `count` words from the data port. */
+  function* ataWords(count: number): GuestRoutine<number[]> {
+    const words: number[] = [];
+    for (let i = 0; i < count; i++) words.push(yield { op: 'in', port: ATA1 + ATA_DATA, size: 2 });
+    return words;
+  }
+
+  /** ata.c atapi_cmd_data: PACKET, the 12-byte command once DRQ asks for it, then `bytes` of data in; undefined on ERR. */
+  function* atapiCommand(cdb: readonly number[], bytes: number): GuestRoutine<number[] | undefined> {
+    const status = yield* ataCommand(ATA_PACKET, bytes);
+    if (status === undefined || (status & ATA_DRQ) === 0) return undefined;
+    for (let i = 0; i < 12; i += 2) yield { op: 'out', port: ATA1 + ATA_DATA, value: (cdb[i] ?? 0) | ((cdb[i + 1] ?? 0) << 8), size: 2 };
+    const after = yield* ataNotBusy();
+    if (after === undefined || (after & ATA_ERR) !== 0) return undefined;
+    return bytes === 0 ? [] : (yield* ataWords(bytes >> 1)).flatMap((word) => [word & 0xff, word >> 8]);
+  }
+
+  /** ata.c ata_detect for ata1-0, then blockcmd.c scsi_is_ready: a CD-ROM found and asked whether it holds a disc. */
+  function* cdromDetect(): GuestRoutine<void> {
+    cdroms = 0;
+    yield { op: 'out', port: ATA1 + ATA_DEVICE, value: ATA_DEVICE_0 };
+    yield { op: 'out', port: ATA1 + ATA_SECTOR_COUNT, value: 0x55 };
+    yield { op: 'out', port: ATA1 + ATA_LBA_LOW, value: 0xaa };
+    const [count, low] = [yield { op: 'in', port: ATA1 + ATA_SECTOR_COUNT }, yield { op: 'in', port: ATA1 + ATA_LBA_LOW }];
+    if (count !== 0x55 || low !== 0xaa) return;
+    yield { op: 'out', port: ATA1_CONTROL, value: DC_HD15 | DC_NIEN | DC_SRST };
+    yield { op: 'out', port: ATA1_CONTROL, value: DC_HD15 | DC_NIEN };
+    if ((yield* ataNotBusy()) === undefined) return;
+    const status = yield* ataCommand(ATA_IDENTIFY_PACKET_DEVICE, 0);
+    if (status === undefined || (status & ATA_DRQ) === 0) return;
+    const identify = yield* ataWords(256);
+    if ((((identify[0] ?? 0) >> 8) & 0x1f) !== CDROM_DEVICE_TYPE) return;
+    const model = identify.slice(27, 47).map((word) => String.fromCharCode(word >> 8, word & 0xff)).join('').trimEnd();
+    const versions = identify[80] ?? 0;
+    let version = 14;
+    while (version > 0 && (versions & (1 << version)) === 0) version--;
+    cdroms = 1;
+    yield* dprintf(`DVD/CD [ata1-0: ${model} ATAPI-${version} DVD/CD]\n`);
+    // Until it is ready or has said MEDIUM NOT PRESENT three times; any other sense (a unit attention) is retried.
+    // SeaBIOS bounds the loop by 5 s of its timer; a scripted guest by commands.
+    let tries = READY_TRIES;
+    for (let command = 0; command < READY_COMMANDS; command++) {
+      if ((yield* atapiCommand([TEST_UNIT_READY], 0)) !== undefined) return;
+      const sense = yield* atapiCommand([REQUEST_SENSE, 0, 0, 0, SENSE_BYTES], SENSE_BYTES);
+      if (sense?.[12] !== MEDIUM_NOT_PRESENT) continue;
+      tries--;
+      mediumNotPresent++;
+      yield* dprintf(`Device reports MEDIUM NOT PRESENT - ${tries} tries left\n`);
+      if (tries === 0) return;
+    }
+  }
+
   const little = (b: readonly number[]) => b.reduceRight((v, byte) => v * 256 + byte, 0);
   const big = (b: readonly number[]) => b.reduce((v, byte) => v * 256 + byte, 0);
   /** A directory entry's name: its bytes from 8 up to the NUL. */
@@ -314,6 +436,7 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
       bootOrder = (text.split('\0')[0] ?? '').split('\n').filter((path) => path !== '');
     }
     yield* lptSetup();
+    yield* cdromDetect();
   }
 
   const main = function* firmware(): GuestProgram {
@@ -339,13 +462,15 @@ export function firmwareProbe(options: FirmwareProbeOptions = {}): FirmwareProbe
     hostBridge: () => hostBridge,
     pmTimerTicks: () => pmTimerTicks,
     lptPorts: () => lptPorts,
+    cdroms: () => cdroms,
+    mediumNotPresent: () => mediumNotPresent,
   };
 }
 
 export const FIRMWARE_PROBE: WorkloadDefinition = {
   name: 'firmware-probe',
-  description: "SeaBIOS's POST on QEMU's firmware devices: the debug console probe and log, the A20 gate at port 92h, the i440FX through PCI configuration space, fw_cfg's signature, ID, file directory, etc/e820, CPU counts and boot order through the data port, the PIIX4's PM space at PMBA and its timer, the parallel ports at 378h and 278h; then a reboot timeout timed on the PM timer and POST again",
-  follows: 'SeaBIOS 1.16 src/hw/serialio.c qemu_debug_preinit, lpt_setup; src/x86.h set_a20; src/fw/paravirt.c qemu_detect, qemu_cfg_detect, qemu_early_e820, qemu_cfg_init, qemu_get_present_cpus_count; src/fw/pciinit.c piix4_pm_setup; src/hw/timer.c pmtimer_setup; src/boot.c loadBootOrder, boot_fail',
+  description: "SeaBIOS's POST on QEMU's firmware devices: the debug console probe and log, the A20 gate at port 92h, the i440FX through PCI configuration space, fw_cfg's signature, ID, file directory, etc/e820, CPU counts and boot order through the data port, the PIIX4's PM space at PMBA and its timer, the parallel ports at 378h and 278h, the CD-ROM at ata1-0 (IDENTIFY PACKET DEVICE, then TEST UNIT READY and REQUEST SENSE by PACKET); then a reboot timeout timed on the PM timer and POST again",
+  follows: 'SeaBIOS 1.16 src/hw/serialio.c qemu_debug_preinit, lpt_setup; src/hw/ata.c ata_detect, atapi_cmd_data; src/hw/blockcmd.c scsi_is_ready; src/x86.h set_a20; src/fw/paravirt.c qemu_detect, qemu_cfg_detect, qemu_early_e820, qemu_cfg_init, qemu_get_present_cpus_count; src/fw/pciinit.c piix4_pm_setup; src/hw/timer.c pmtimer_setup; src/boot.c loadBootOrder, boot_fail',
   parameters: [
     { name: 'reboot-ms', description: 'the reboot timeout between POSTs (-boot reboot-timeout), ms', default: 1, min: 1, max: 60_000 },
     { name: 'pm-base', description: 'acpi_pm_base, the PM space SeaBIOS puts at PMBA: 1536 (600h, as on QEMU with its ACPI tables) or 45056 (B000h, SeaBIOS\'s own default), rounded down to 64 ports', default: 0x600, min: 0x40, max: 0xffc0 },
@@ -356,7 +481,7 @@ export const FIRMWARE_PROBE: WorkloadDefinition = {
       guest: run.guest,
       progress: () => ({
         posts: run.posts(), logBytes: run.logBytes(), ramMiB: Math.floor(run.ramBytes() / 2 ** 20), cpus: run.cpus(), files: run.files(),
-        hostBridge: run.hostBridge(), pmTimerTicks: run.pmTimerTicks(), lptPorts: run.lptPorts(),
+        hostBridge: run.hostBridge(), pmTimerTicks: run.pmTimerTicks(), lptPorts: run.lptPorts(), cdroms: run.cdroms(), mediumNotPresent: run.mediumNotPresent(),
       }),
     };
   },

@@ -1,9 +1,11 @@
 // SeaBIOS's POST on the firmware devices, against the device models themselves (an isa-debugcon at 402h, port 92h,
-// fw_cfg at 510h/514h, the i440FX's configuration space at CF8h/CFCh, LPT1 at 378h) with a PM timer where the PIIX4's
+// fw_cfg at 510h/514h, the i440FX's configuration space at CF8h/CFCh, LPT1 at 378h, the secondary IDE channel at
+// 170h/376h with an empty CD-ROM) with a PM timer where the PIIX4's
 // PM space is decoded, and against an empty bus, where it finds none of them.
 import type { Device } from '@splitvisor/abi';
 import { IsaDebugcon } from '@splitvisor/debugcon';
 import { createTestContext } from '@splitvisor/device-testkit';
+import { AtaChannel } from '@splitvisor/disk';
 import { E820Type, FwCfg, qemuPcItems } from '@splitvisor/fw-cfg';
 import { ParallelPort } from '@splitvisor/parallel';
 import { I440fxPciHost, windowOf } from '@splitvisor/pci';
@@ -29,6 +31,7 @@ function board() {
   }));
   const pci = new I440fxPciHost(context, { ramBytes: 32 << 20 });
   const lpt1 = new ParallelPort();
+  const ata1 = new AtaChannel(context, { master: { kind: 'cdrom' } });
   let clock: Driver | undefined;
   const pmTimer = (port: number): number | undefined => {
     const pm = windowOf(pci.decode(), 'piix4-pm', 'pm');
@@ -42,10 +45,12 @@ function board() {
     if (port >= 0xcf8 && port < 0xcfc) return [pci, 'config-address', port - 0xcf8];
     if (port >= 0xcfc && port < 0xd00) return [pci, 'config-data', port - 0xcfc];
     if (port >= 0x378 && port < 0x37b) return [lpt1, 'registers', port - 0x378];
+    if (port >= 0x170 && port < 0x178) return [ata1, 'command', port - 0x170];
+    if (port === 0x376) return [ata1, 'control', 0];
     return undefined;
   };
   return {
-    debugcon, port92, pci, lpt1,
+    debugcon, port92, pci, lpt1, ata1,
     /** The clock the PM timer counts: the driver's TSC. */
     clockedBy: (driver: Driver) => { clock = driver; },
     answer: (_kind: 'in' | 'read', port: number, size: number) => {
@@ -107,6 +112,10 @@ describe('firmware-probe', () => {
       'Using pmtimer, ioport 0x608',
       'Found 2 cpu(s) max supported 2 cpu(s)',
       'Found 1 lpt ports',
+      'DVD/CD [ata1-0: SPLITVISOR DVD-ROM ATAPI-4 DVD/CD]',
+      'Device reports MEDIUM NOT PRESENT - 2 tries left',
+      'Device reports MEDIUM NOT PRESENT - 1 tries left',
+      'Device reports MEDIUM NOT PRESENT - 0 tries left',
       'No bootable device.  Retrying in 0 seconds.',
       '',
     ].join('\n'));
@@ -125,6 +134,22 @@ describe('firmware-probe', () => {
       'in 27a=ff', 'out 27a=df', 'out 278=aa', 'in 278=ff',
     ]);
     expect([workload.lptPorts(), pc.lpt1.latch()]).toEqual([1, 0xaa]);
+  });
+
+  it("finds the empty CD-ROM at ata1-0 as ata_detect does, and asks it for a disc as scsi_is_ready does", () => {
+    const { workload, driver } = boot();
+    driver.step(100_000, () => workload.posts() === 1);
+    const secondary = driver.log.filter((a) => (a.at >= 0x170 && a.at < 0x178) || a.at === 0x376);
+    // The device selected, the 55h/AAh echo, the reset: the trace's first accesses (less its status polls).
+    expect(secondary.slice(0, 7).map(show)).toEqual(['out 176=a0', 'out 172=55', 'out 173=aa', 'in 172=55', 'in 173=aa', 'out 376=e', 'out 376=a']);
+    // IDENTIFY PACKET DEVICE: DRQ, then 256 words, word 0 a removable CD-ROM with 12-byte packets (QEMU's 85C0h).
+    const identify = secondary.findIndex((a) => a.kind === 'out' && a.at === 0x177 && a.value === 0xa1);
+    expect(secondary.slice(identify + 1, identify + 3).map(show)).toEqual(['in 177=58', 'in 170=85c0/2']);
+    // Each TEST UNIT READY a PACKET with a byte count of 0; a unit attention first (the drive was just powered on), then
+    // three MEDIUM NOT PRESENT, each found by a REQUEST SENSE of 18 bytes.
+    const packets = secondary.filter((a) => a.kind === 'out' && a.at === 0x177 && a.value === 0xa0);
+    expect(packets).toHaveLength(8);
+    expect([workload.cdroms(), workload.mediumNotPresent()]).toEqual([1, 3]);
   });
 
   it("puts the PIIX4's PM space at PMBA as piix4_pm_setup does, and times the reboot wait on its PM timer", () => {

@@ -1,8 +1,10 @@
 /**
  * An ATA (IDE) channel: the cable's Command Block (1F0h–1F7h on the PC's
  * primary channel, 170h–177h on the secondary), its Control Block register
- * (3F6h / 376h: Alternate Status, Device Control), up to two drives, and the
- * channel's bus-master IDE registers. ATA/ATAPI-6 (T13 1410D): registers, commands, protocols;
+ * (3F6h / 376h: Alternate Status, Device Control), up to two devices — disks
+ * (`drive.ts`) or ATAPI CD/DVD-ROM drives (`../atapi/atapi-drive.ts`), both
+ * behind `channel-device.ts` — and the channel's bus-master IDE registers.
+ * ATA/ATAPI-6 (T13 1410D): registers, commands, protocols;
  * SFF-8038i for the bus master; Intel PIIX3/PIIX4 IDE for how the PC wires it.
  *
  * Regions: `command` (8 ports: data, error/features, sector count, LBA
@@ -23,34 +25,43 @@
  */
 import type { AccessSize, Device, DeviceContext, FastPathHints, IoRegion } from '@splitvisor/abi';
 import { DeviceStateError, expectState } from '@splitvisor/abi';
+import type { AtapiAnomalies, AtapiDriveConfig } from '../atapi/atapi-drive.ts';
+import { AtapiDrive } from '../atapi/atapi-drive.ts';
+import type { BlockBackend } from '../block/block-backend.ts';
 import type { BusMasterState } from './bus-master.ts';
 import { BusMaster } from './bus-master.ts';
-import type { AtaDriveConfig, AtaDriveState, DriveAnomalies } from './drive.ts';
-import { AtaDrive } from './drive.ts';
+import type { ChannelDevice, ChannelDeviceState } from './channel-device.ts';
+import type { AtaDriveConfig, DriveAnomalies } from './drive.ts';
+import { AtaConfigError, AtaDrive } from './drive.ts';
 import { BusMasterStatus, Command, DeviceControl, DeviceHead, TaskFileOffset } from './registers.ts';
 import { latchRegister, readRegister } from './task-file.ts';
 
 export interface AtaChannelConfig {
-  /** Device 0. Absent when not given. */
-  readonly master?: AtaDriveConfig;
+  /** Device 0: a disk, or (`kind: 'cdrom'`) an ATAPI CD/DVD-ROM drive. Absent when not given. */
+  readonly master?: AtaDriveConfig | AtapiDriveConfig;
   /** Device 1. Absent when not given: reads of its Status and Error answer 0 and commands to it are ignored (as QEMU). */
-  readonly slave?: AtaDriveConfig;
+  readonly slave?: AtaDriveConfig | AtapiDriveConfig;
 }
 
-/** Version 2: each drive's transfer says whether it is a FUA write (`fua`). */
+/**
+ * Version 3: each device's state says what it is (`kind`: `ata` for a disk
+ * or an absent device, `cdrom` for an ATAPI drive, whose state has its own
+ * shape). Version 2 added the FUA flag of a disk's transfer; versions 1 and
+ * 2 are refused.
+ */
 export type AtaChannelState = {
   readonly model: 'ata-channel';
-  readonly version: 2;
+  readonly version: 3;
   /** The Device Control register as last written (HOB, SRST, nIEN). */
   readonly deviceControl: number;
   /** The drive the DEV bit last selected. */
   readonly selected: 0 | 1;
   readonly busMaster: BusMasterState;
-  readonly drives: readonly [AtaDriveState, AtaDriveState];
+  readonly drives: readonly [ChannelDeviceState, ChannelDeviceState];
 };
 
 const MODEL = 'ata-channel' as const;
-const VERSION = 2;
+const VERSION = 3;
 
 const REGIONS: readonly IoRegion[] = [
   { name: 'command', space: 'port', length: 8, sizes: [1, 2, 4] },
@@ -61,7 +72,7 @@ const REGIONS: readonly IoRegion[] = [
 /** The most bytes moved between memory and the drive in one step: a PRD region's largest. */
 const DMA_CHUNK = 0x1_0000;
 
-type ChannelAnomalies = DriveAnomalies & {
+type ChannelAnomalies = DriveAnomalies & AtapiAnomalies & {
   byteDataPortAccesses: number;
   wideRegisterAccesses: number;
   registerWritesWhileBusy: number;
@@ -86,7 +97,7 @@ export class AtaChannel implements Device<AtaChannelState> {
     cachedReads: [{ region: 'control', offset: 0, length: 1, invalidatedBy: [{ region: 'command', offset: 0, length: 8 }, { region: 'control', offset: 0, length: 1 }] }],
   };
   private readonly context: DeviceContext;
-  private readonly drives: readonly [AtaDrive, AtaDrive];
+  private readonly drives: readonly [ChannelDevice, ChannelDevice];
   private readonly busMaster = new BusMaster();
   private deviceControl = 0;
   private selected: 0 | 1 = 0;
@@ -98,17 +109,23 @@ export class AtaChannel implements Device<AtaChannelState> {
     commandsToAbsentDevice: 0, commandsWhileAsleep: 0, dataReadsWithoutDrq: 0, dataWritesWithoutDrq: 0,
     straddlingDataAccesses: 0, unsupportedCommands: 0, addressesNotFound: 0, backendReadErrors: 0,
     backendWriteErrors: 0, backendFlushErrors: 0, writesWhileWriteProtected: 0, dmaDirectionMismatches: 0, dmaMemoryErrors: 0,
-    dmaTablesExhausted: 0, unknownRegionAccesses: 0,
+    dmaTablesExhausted: 0, unknownRegionAccesses: 0, invalidOperationCodes: 0, invalidCdbFields: 0, blocksOutOfRange: 0,
+    zeroByteCountLimits: 0,
   };
 
   /** Throws `AtaConfigError` for a drive configuration that cannot be (a host error). */
   constructor(context: DeviceContext, config: AtaChannelConfig = {}) {
     this.context = context;
-    this.drives = [new AtaDrive(0, config.master, this.odd, context.log), new AtaDrive(1, config.slave, this.odd, context.log)];
+    this.drives = [this.device(0, config.master), this.device(1, config.slave)];
     this.driveIrq(true);
   }
 
-  private get drive(): AtaDrive {
+  private device(unit: 0 | 1, config: AtaDriveConfig | AtapiDriveConfig | undefined): ChannelDevice {
+    if (config !== undefined && 'kind' in config) return new AtapiDrive(unit, config, this.odd, this.context.log);
+    return new AtaDrive(unit, config, this.odd, this.context.log);
+  }
+
+  private get drive(): ChannelDevice {
     return this.drives[this.selected];
   }
 
@@ -197,8 +214,13 @@ export class AtaChannel implements Device<AtaChannelState> {
         this.odd.byteDataPortAccesses++;
         return;
       }
-      if (this.drive.present) this.drive.writeData(size, value);
-      else this.odd.dataWritesWithoutDrq++;
+      if (!this.drive.present) {
+        this.odd.dataWritesWithoutDrq++;
+        return;
+      }
+      this.drive.writeData(size, value);
+      // The last byte of a command packet may start a PACKET command's DMA.
+      if (this.drive.dmaDirection() !== undefined) this.runDma();
       return;
     }
     if (size === 4) {
@@ -211,7 +233,9 @@ export class AtaChannel implements Device<AtaChannelState> {
 
   private writeRegisterByte(offset: number, byte: number): void {
     const drive = this.drive;
-    if (drive.busy) {
+    const overriding = offset === TaskFileOffset.STATUS_COMMAND && drive.present && drive.takesWhileBusy(byte)
+      && (this.deviceControl & DeviceControl.SRST) === 0;
+    if (drive.busy && !overriding) {
       // The Command Block belongs to the device while BSY or DRQ (ATA/ATAPI-6): writes are ignored, as QEMU.
       if (offset === TaskFileOffset.STATUS_COMMAND) this.odd.commandsWhileBusy++;
       else this.odd.registerWritesWhileBusy++;
@@ -240,8 +264,8 @@ export class AtaChannel implements Device<AtaChannelState> {
       this.odd.commandsToAbsentDevice++;
       return;
     }
-    if (drive.power === 'sleep') {
-      // SLEEP: a sleeping device answers only a reset.
+    if (drive.asleep && !drive.takesWhileBusy(code)) {
+      // SLEEP: a sleeping device answers only a reset (and a PACKET device DEVICE RESET).
       this.odd.commandsWhileAsleep++;
       return;
     }
@@ -330,7 +354,7 @@ export class AtaChannel implements Device<AtaChannelState> {
     if (bm.exhausted) bm.status &= ~BusMasterStatus.ACTIVE;
   }
 
-  private dmaMemoryError(drive: AtaDrive): void {
+  private dmaMemoryError(drive: ChannelDevice): void {
     this.odd.dmaMemoryErrors++;
     this.context.log.warn('ATA bus master: a PRD entry or region lies outside guest memory');
     this.busMaster.status = (this.busMaster.status | BusMasterStatus.ERROR) & ~BusMasterStatus.ACTIVE;
@@ -360,6 +384,20 @@ export class AtaChannel implements Device<AtaChannelState> {
 
   // --- host side ----------------------------------------------------------------------
 
+  /**
+   * The host changes the disc in ATAPI drive `unit`: `medium` is put in and
+   * the tray closed on it (the drive then reports UNIT ATTENTION and a NEW
+   * MEDIA event), or undefined takes the disc out (the tray opens; a MEDIA
+   * REMOVAL event). Forced: a guest's lock does not stop the host. Throws
+   * `AtaConfigError` when `unit` is no ATAPI drive or `medium` is not whole
+   * 2048-byte blocks.
+   */
+  changeMedium(unit: 0 | 1, medium: BlockBackend | undefined): void {
+    const drive = this.drives[unit];
+    if (!(drive instanceof AtapiDrive)) throw new AtaConfigError(`device ${unit} of this channel is no ATAPI drive: it has no disc to change`);
+    drive.changeMedium(medium);
+  }
+
   /** Writes every drive's cached data to stable storage (the host calls this at VM shutdown). False if a backend failed. */
   flushWriteCaches(): boolean {
     let ok = true;
@@ -381,9 +419,11 @@ export class AtaChannel implements Device<AtaChannelState> {
   setState(state: AtaChannelState): void {
     expectState(state, MODEL, VERSION);
     state.drives.forEach((drive, unit) => {
-      if (drive.present !== (this.drives[unit]?.present ?? false)) {
+      const ours = this.drives[unit];
+      if (drive.present !== (ours?.present ?? false)) {
         throw new DeviceStateError(`ata-channel state has device ${unit} ${drive.present ? 'present' : 'absent'}, this channel has it ${drive.present ? 'absent' : 'present'}`);
       }
+      if (drive.kind !== ours?.kind) throw new DeviceStateError(`ata-channel state has device ${unit} of kind ${drive.kind}, this channel one of kind ${ours?.kind ?? 'none'}`);
     });
     this.deviceControl = state.deviceControl;
     this.selected = state.selected;

@@ -12,10 +12,12 @@
  * bus-master DMA against `dmaIn` / `dmaOut`.
  */
 import type { DeviceLogger } from '@splitvisor/abi';
+import { DeviceStateError } from '@splitvisor/abi';
 import type { BlockBackend } from '../block/block-backend.ts';
 import { SECTOR_SIZE } from '../block/block-backend.ts';
 import type { WriteBackResult, WriteCacheState } from '../block/write-back-cache.ts';
 import { WriteBackCache } from '../block/write-back-cache.ts';
+import type { ChannelDevice, ChannelDeviceState } from './channel-device.ts';
 import type { Geometry } from './identify.ts';
 import { POWER_ON_TRANSFER_MODE, cylindersFor, defaultGeometry, identifyDevice, isIdentifyString, isSupportedTransferMode } from './identify.ts';
 import {
@@ -83,6 +85,8 @@ export type AtaTransferState = {
 };
 
 export type AtaDriveState = {
+  /** A disk, or the empty place of a device. */
+  readonly kind: 'ata';
   readonly present: boolean;
   readonly taskFile: Readonly<TaskFile>;
   readonly status: number;
@@ -169,7 +173,8 @@ function isValidMultiple(count: number): boolean {
   return Number.isInteger(count) && count >= 0 && count <= MAX_MULTIPLE_SECTORS && (count & (count - 1)) === 0;
 }
 
-export class AtaDrive {
+export class AtaDrive implements ChannelDevice {
+  readonly kind = 'ata' as const;
   readonly unit: 0 | 1;
   readonly present: boolean;
   taskFile: TaskFile;
@@ -212,7 +217,7 @@ export class AtaDrive {
       this.multipleCount = identity.multipleAtPowerOn;
       this.chs = this.defaultChs();
     }
-    this.taskFile = signatureTaskFile(this.present);
+    this.taskFile = signatureTaskFile(this.present ? 'ata' : 'absent');
     // Power-on: ready, with the diagnostic code in Error.
     this.status = this.present ? Status.DRDY | Status.DSC : 0;
     this.error = this.present ? DIAGNOSTIC_PASSED : 0;
@@ -224,6 +229,15 @@ export class AtaDrive {
 
   get busy(): boolean {
     return (this.status & (Status.BSY | Status.DRQ)) !== 0;
+  }
+
+  get asleep(): boolean {
+    return this.power === 'sleep';
+  }
+
+  /** A disk takes no command while BSY, DRQ or asleep (ATA/ATAPI-6: only a reset reaches it then). */
+  takesWhileBusy(): boolean {
+    return false;
   }
 
   // --- commands ---------------------------------------------------------------
@@ -869,7 +883,7 @@ export class AtaDrive {
   completeReset(kind: 'reset' | 'diagnostic'): void {
     this.transfer = { ...IDLE_TRANSFER };
     this.interruptPending = false;
-    this.taskFile = signatureTaskFile(this.present);
+    this.taskFile = signatureTaskFile(this.present ? 'ata' : 'absent');
     this.status = this.present ? Status.DRDY | Status.DSC : 0;
     this.error = this.present ? DIAGNOSTIC_PASSED : 0;
     if (this.power === 'sleep') this.power = 'standby';
@@ -896,6 +910,7 @@ export class AtaDrive {
     const t = this.transfer;
     const buffered = t.phase === 'pio-in' || t.phase === 'pio-out' ? t.length : t.phase === 'dma-out' ? SECTOR_SIZE : 0;
     return {
+      kind: this.kind,
       present: this.present,
       taskFile: { ...this.taskFile },
       status: this.status,
@@ -913,7 +928,8 @@ export class AtaDrive {
     };
   }
 
-  setState(state: AtaDriveState): void {
+  setState(state: ChannelDeviceState): void {
+    if (state.kind !== this.kind) throw new DeviceStateError(`a ${state.kind} state given to ATA device ${this.unit}`);
     this.taskFile = { ...state.taskFile };
     this.status = state.status;
     this.error = state.error;

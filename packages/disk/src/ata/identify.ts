@@ -64,6 +64,21 @@ export type IdentifyInput = {
 /** Transfer mode value classes (SET FEATURES 03h, Sector Count bits 7:3). */
 const TransferModeClass = { PIO_DEFAULT: 0x00, PIO_FLOW_CONTROL: 0x08, SINGLE_WORD_DMA: 0x10, MULTIWORD_DMA: 0x20, ULTRA_DMA: 0x40 } as const;
 
+/**
+ * IDENTIFY words 62, 63 and 88 (of IDENTIFY DEVICE and IDENTIFY PACKET
+ * DEVICE alike): single-word DMA 0–2, multiword DMA 0–2 and Ultra DMA 0–5
+ * supported in the low byte, the mode the last SET FEATURES 03h selected
+ * (`transferMode`) in the high byte of its class's word.
+ */
+export function dmaModeWords(transferMode: number): { readonly word62: number; readonly word63: number; readonly word88: number } {
+  const selectedIf = (modeClass: number) => ((transferMode & 0xf8) === modeClass ? 1 << (8 + (transferMode & 0x07)) : 0);
+  return {
+    word62: 0x0007 | selectedIf(TransferModeClass.SINGLE_WORD_DMA),
+    word63: 0x0007 | selectedIf(TransferModeClass.MULTIWORD_DMA),
+    word88: 0x003f | selectedIf(TransferModeClass.ULTRA_DMA),
+  };
+}
+
 /** Whether a SET FEATURES 03h value names a mode this drive supports (words 62–64, 88: PIO 0–4, SW/MW DMA 0–2, UDMA 0–5). */
 export function isSupportedTransferMode(value: number): boolean {
   const mode = value & 0x07;
@@ -81,7 +96,7 @@ export function isSupportedTransferMode(value: number): boolean {
 export const POWER_ON_TRANSFER_MODE = 0x45;
 
 /** Puts `text` into `words` words from `word`, two characters a word, the first in the high byte, space-padded (ATA string convention). */
-function putString(block: DataView, word: number, words: number, text: string): void {
+export function putIdentifyString(block: DataView, word: number, words: number, text: string): void {
   for (let i = 0; i < words * 2; i++) {
     const code = i < text.length ? text.charCodeAt(i) : 0x20;
     block.setUint8(word * 2 + (i ^ 1), code);
@@ -96,7 +111,7 @@ export function identifyDevice(input: IdentifyInput): Uint8Array {
   const put32 = (word: number, value: number) => { put(word, value % 0x1_0000); put(word + 1, Math.floor(value / 0x1_0000)); };
   const geometry = input.defaultGeometry;
   const current = input.currentGeometry;
-  const selectedIf = (modeClass: number) => ((input.transferMode & 0xf8) === modeClass ? 1 << (8 + (input.transferMode & 0x07)) : 0);
+  const modes = dmaModeWords(input.transferMode);
 
   put(0, 0x0040); // general configuration: fixed device, ATA
   put(1, geometry.cylinders);
@@ -104,12 +119,12 @@ export function identifyDevice(input: IdentifyInput): Uint8Array {
   put(4, 512 * geometry.sectorsPerTrack); // retired: unformatted bytes per track
   put(5, 512); // retired: unformatted bytes per sector
   put(6, geometry.sectorsPerTrack);
-  putString(block, 10, 10, input.serial);
+  putIdentifyString(block, 10, 10, input.serial);
   put(20, 3); // retired: buffer type (dual-ported, look-ahead)
   put(21, input.writeCacheSectors); // retired: buffer size in sectors
   put(22, 4); // obsolete: ECC bytes of READ/WRITE LONG
-  putString(block, 23, 4, input.firmware);
-  putString(block, 27, 20, input.model);
+  putIdentifyString(block, 23, 4, input.firmware);
+  putIdentifyString(block, 27, 20, input.model);
   put(47, 0x8000 | MAX_MULTIPLE_SECTORS);
   put(48, 0x0001); // doubleword (32-bit) PIO data transfers
   put(49, 0x0b00); // IORDY supported (11), LBA supported (9), DMA supported (8)
@@ -124,8 +139,8 @@ export function identifyDevice(input: IdentifyInput): Uint8Array {
   }
   put(59, 0x0100 | input.multipleCount); // bit 8: the multiple setting below is valid (0 = disabled)
   put32(60, Math.min(input.sectors, LBA28_LIMIT));
-  put(62, 0x0007 | selectedIf(TransferModeClass.SINGLE_WORD_DMA));
-  put(63, 0x0007 | selectedIf(TransferModeClass.MULTIWORD_DMA));
+  put(62, modes.word62);
+  put(63, modes.word63);
   put(64, 0x0003); // PIO modes 3 and 4
   put(65, 120); // minimum multiword DMA cycle, ns
   put(66, 120); // recommended multiword DMA cycle
@@ -141,7 +156,7 @@ export function identifyDevice(input: IdentifyInput): Uint8Array {
   put(85, 0x4000 | (input.writeCacheEnabled ? 0x0020 : 0) | (input.smartEnabled ? 0x0001 : 0)); // enabled: NOP, write cache, SMART
   put(86, 0x2000 | 0x1000 | 0x0400); // enabled: FLUSH CACHE EXT, FLUSH CACHE, 48-bit address
   put(87, 0x4000 | fua); // one (14), the FUA commands (6): a copy of word 84's, as nothing enables them
-  put(88, 0x003f | selectedIf(TransferModeClass.ULTRA_DMA)); // UDMA 0–5 supported, the selected one in bits 13:8
+  put(88, modes.word88); // UDMA 0–5 supported, the selected one in bits 13:8
   // Hardware reset result: one (14), 80-conductor cable detected (13), and this device's field (bit 0 device 0, bit 8 device 1).
   put(93, 0x4000 | 0x2000 | (input.unit === 0 ? 0x0001 : 0x0100));
   put32(100, input.sectors % 0x1_0000_0000);

@@ -26,14 +26,23 @@ export type TaskFile = {
 /** How a command names its sectors: 28-bit LBA, 48-bit LBA, or cylinder/head/sector. */
 export type Addressing = 'lba28' | 'lba48' | 'chs';
 
-/** After power-on or a reset: the signature of a non-PACKET device in a drive that is present, FFh cylinders in one that is not (as QEMU). */
-export function signatureTaskFile(present: boolean): TaskFile {
+/** What answers at a DEV value, as the signature tells it: a device without the PACKET feature set, one with it, or nothing. */
+export type SignatureKind = 'ata' | 'packet' | 'absent';
+
+/**
+ * The signature after power-on or a reset (ATA/ATAPI-6, signature and
+ * persistence): 01h/01h in Sector Count and LBA Low, then 00h/00h in LBA
+ * Mid/High for a device without the PACKET command feature set, 14h/EBh for
+ * one with it; FFh/FFh in the copy of an absent device (as QEMU).
+ */
+export function signatureTaskFile(kind: SignatureKind): TaskFile {
+  const [lbaMid, lbaHigh] = kind === 'ata' ? [0x00, 0x00] : kind === 'packet' ? [0x14, 0xeb] : [0xff, 0xff];
   return {
     features: 0, previousFeatures: 0,
     sectorCount: 0x01, previousSectorCount: 0,
     lbaLow: 0x01, previousLbaLow: 0,
-    lbaMid: present ? 0x00 : 0xff, previousLbaMid: 0,
-    lbaHigh: present ? 0x00 : 0xff, previousLbaHigh: 0,
+    lbaMid, previousLbaMid: 0,
+    lbaHigh, previousLbaHigh: 0,
     // DEV = 0 (device 0 selected after a reset); the obsolete bits read as one.
     device: DeviceHead.OBSOLETE,
   };

@@ -22,6 +22,10 @@
  *   every 60 s.
  * * boot.c loadBootOrder: the `bootorder` file, one OpenFirmware device path
  *   per line.
+ * * optionroms.c run_file_roms: each `genroms/NAME` file, an option ROM
+ *   SeaBIOS copies below 1 MiB and runs after the PCI devices' (QEMU's
+ *   `-option-rom FILE` and the ROMs it adds itself, such as kvmvapic.bin,
+ *   named by their file's base name).
  * * qemu_cfg_init and qemu_platform_setup, given the board (`acpi`): the
  *   ACPI tables' `etc/table-loader` (whose presence moves SeaBIOS's PM base
  *   to 600h), `etc/acpi/tables` and `etc/acpi/rsdp` (`../acpi/pc-tables.ts`).
@@ -68,6 +72,14 @@ export interface QemuPcConfig {
    * and irq 0 override from `cpus` and `irq0Override`); absent: no tables, and SeaBIOS builds its own.
    */
   readonly acpi?: AcpiBoard;
+  /** Option ROMs for the firmware to run (`genroms/NAME`), in order; each image as given (its 55h AAh checked by the caller). */
+  readonly optionRoms?: readonly OptionRomFile[];
+}
+
+/** An option ROM handed to the firmware through fw_cfg: its file's base name and its bytes. */
+export interface OptionRomFile {
+  readonly name: string;
+  readonly data: Uint8Array;
 }
 
 
@@ -111,6 +123,7 @@ export function qemuPcItems(config: QemuPcConfig): FwCfgConfig {
     { name: 'etc/boot-fail-wait', data: leBytes(4, (config.bootFailWaitSeconds ?? -1) >>> 0) },
     { name: 'etc/e820', data: e820File(config.e820) },
     ...(config.acpi === undefined ? [] : acpiFiles({ ...config.acpi, cpus: config.cpus, irq0Override: config.irq0Override })),
+    ...(config.optionRoms ?? []).map((rom) => ({ name: `genroms/${rom.name}`, data: rom.data })),
   ];
   return { items, files };
 }

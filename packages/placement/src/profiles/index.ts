@@ -30,7 +30,7 @@ export const PROFILES: readonly PlacementFile[] = [
   {
     name: 'kvm-irqchip',
     description: 'PIC, I/O APIC, LAPIC and PIT in the kernel; the rest in userspace',
-    models: "KVM with QEMU's default kernel-irqchip=on: KVM_CREATE_IRQCHIP (8259 pair, I/O APIC, local APICs) and KVM_CREATE_PIT2 in the kernel; RTC, ACPI PM timer, HPET, keyboard, VGA, floppy, IDE, serial, the parallel port, port 92h, fw_cfg, the debug console and the PCI host (i440FX/PIIX configuration space) in QEMU (linux/arch/x86/kvm/{i8259,ioapic,lapic,i8254}.c; QEMU hw/i386/kvm/). QEMU registers coalesced PIO for the RTC index port and coalesced MMIO for VGA.",
+    models: "KVM with QEMU's default kernel-irqchip=on: KVM_CREATE_IRQCHIP (8259 pair, I/O APIC, local APICs) and KVM_CREATE_PIT2 in the kernel; RTC, ACPI PM timer, HPET, keyboard, VGA, floppy, IDE (its disk and its CD-ROM), serial, the parallel port, port 92h, fw_cfg, the debug console and the PCI host (i440FX/PIIX configuration space) in QEMU (linux/arch/x86/kvm/{i8259,ioapic,lapic,i8254}.c; QEMU hw/i386/kvm/). QEMU registers coalesced PIO for the RTC index port and coalesced MMIO for VGA.",
     time: EXITS_TAKE_TIME,
     devices: { ...everywhere('user'), pic: 'kernel', ioapic: 'kernel', lapic: 'kernel', pit: 'kernel' },
     lostTicks: KVM_PIT_REINJECTS,
@@ -72,13 +72,13 @@ export const PROFILES: readonly PlacementFile[] = [
   {
     name: 'plex86',
     description: 'timers and interrupt controllers in the monitor; the rest in userspace',
-    models: 'plex86 as Kevin Lawton proposed it (seed 000): "parts of all of some particular devices such as the timer and interrupt controller chips can likely be moved into the monitor domain"; the RTC, keyboard, video, floppy and disk stay in the user program. Writes are cached in the monitor (seed 003).',
+    models: 'plex86 as Kevin Lawton proposed it (seed 000): "parts of all of some particular devices such as the timer and interrupt controller chips can likely be moved into the monitor domain"; the RTC, keyboard, video, floppy and disk (the CD-ROM with it) stay in the user program. Writes are cached in the monitor (seed 003).',
     devices: { ...everywhere('user'), pic: 'monitor', ioapic: 'monitor', lapic: 'monitor', pit: 'monitor' },
     io: { coalescedWrites: true, cachedReads: true, kernelCounters: false, programs: false },
   },
   {
     name: 'firecracker',
-    description: 'KVM irqchip and PIT; serial and i8042 in userspace; no legacy VGA, floppy, IDE, parallel port, RTC, HPET, PM timer, PCI or firmware devices',
+    description: 'KVM irqchip and PIT; serial and i8042 in userspace; no legacy VGA, floppy, IDE (disk or CD-ROM), parallel port, RTC, HPET, PM timer, PCI or firmware devices',
     models: 'Firecracker on x86-64: KVM_CREATE_IRQCHIP and KVM_CREATE_PIT2, a 16550 serial port and an i8042 (for reset) in the VMM process, virtio for block and network instead of legacy devices (firecracker src/vmm/src/device_manager/legacy.rs: no parallel port either); no firmware runs (it loads the kernel itself), so no fw_cfg, port 92h or debug console; no PCI configuration space at CF8h either (its virtio devices are virtio-mmio, named on the kernel command line, whose default says pci=off: src/vmm/src/vmm_config/boot_source.rs DEFAULT_KERNEL_CMDLINE).',
     time: EXITS_TAKE_TIME,
     devices: {
