@@ -4,9 +4,11 @@ export type { WriteBackResult, WriteCacheState } from './block/write-back-cache.
 export { WriteBackCache } from './block/write-back-cache.ts';
 export type { AtaChannelConfig, AtaChannelState } from './ata/ata-channel.ts';
 export { AtaChannel } from './ata/ata-channel.ts';
+export type { AtaDeviceState } from './ata/ata-device.ts';
 export type { ChannelDeviceState } from './ata/channel-device.ts';
 export type { BusMasterState } from './ata/bus-master.ts';
-export type { AtaDriveConfig, AtaDriveState, AtaTransferState, PowerMode } from './ata/drive.ts';
+export type { AtaDriveConfig, AtaDriveState, AtaTransferState } from './ata/drive.ts';
+export type { PowerMode } from './ata/power-management.ts';
 export { AtaConfigError } from './ata/drive.ts';
 export type { Geometry } from './ata/identify.ts';
 export { defaultGeometry, identifyDevice } from './ata/identify.ts';

@@ -2,10 +2,11 @@
  * What an ATA channel asks of the device behind each value of DEV
  * (ATA/ATAPI-6: the Command Block registers, the protocols, the resets): an
  * ATA disk (`drive.ts`), a PACKET device such as a CD-ROM drive
- * (`../atapi/atapi-drive.ts`), or the empty place of one. The channel decides
- * which device a register access reaches, latches register writes into both
- * task files, drives INTRQ from `interruptPending`, holds both devices in
- * SRST, and moves DMA data between guest memory and the device.
+ * (`../atapi/atapi-drive.ts`), or the empty place of one; what they do alike
+ * is `ata-device.ts`. The channel decides which device a register access
+ * reaches, latches register writes into both task files, drives INTRQ from
+ * `interruptPending`, holds both devices in SRST, and moves DMA data between
+ * guest memory and the device.
  */
 import type { AtapiDriveState } from '../atapi/atapi-drive.ts';
 import type { AtaDriveState } from './drive.ts';

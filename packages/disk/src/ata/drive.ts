@@ -17,14 +17,15 @@ import type { BlockBackend } from '../block/block-backend.ts';
 import { SECTOR_SIZE } from '../block/block-backend.ts';
 import type { WriteBackResult, WriteCacheState } from '../block/write-back-cache.ts';
 import { WriteBackCache } from '../block/write-back-cache.ts';
+import type { AtaDeviceState } from './ata-device.ts';
+import { AtaDevice } from './ata-device.ts';
 import type { ChannelDevice, ChannelDeviceState } from './channel-device.ts';
+import { readDataWord, writeDataWord } from './data-port.ts';
 import type { Geometry } from './identify.ts';
-import { POWER_ON_TRANSFER_MODE, cylindersFor, defaultGeometry, identifyDevice, isIdentifyString, isSupportedTransferMode } from './identify.ts';
-import {
-  AtaError, Command, DIAGNOSTIC_PASSED, DSM_TRIM, Feature, LBA28_LIMIT, MAX_MULTIPLE_SECTORS, PowerModeCode, Smart, Status,
-} from './registers.ts';
-import type { Addressing, TaskFile } from './task-file.ts';
-import { addressableSectors, addressingOf, commandAddress, commandSectorCount, signatureTaskFile, storeAddress } from './task-file.ts';
+import { POWER_ON_TRANSFER_MODE, cylindersFor, defaultGeometry, identifyDevice, isIdentifyString } from './identify.ts';
+import { AtaError, Command, DSM_TRIM, Feature, LBA28_LIMIT, MAX_MULTIPLE_SECTORS, Smart, Status } from './registers.ts';
+import type { Addressing } from './task-file.ts';
+import { addressableSectors, addressingOf, commandAddress, commandSectorCount, storeAddress } from './task-file.ts';
 
 export interface AtaDriveConfig {
   readonly backend: BlockBackend;
@@ -55,8 +56,6 @@ export class AtaConfigError extends Error {
   override readonly name = 'AtaConfigError';
 }
 
-export type PowerMode = 'active' | 'idle' | 'standby' | 'sleep';
-
 /**
  * The data phase of the command in progress:
  * - `pio-in` / `pio-out`: `data` holds the current DRQ block of `length`
@@ -84,20 +83,13 @@ export type AtaTransferState = {
   readonly fua: boolean;
 };
 
-export type AtaDriveState = {
+export type AtaDriveState = AtaDeviceState & {
   /** A disk, or the empty place of a device. */
   readonly kind: 'ata';
-  readonly present: boolean;
-  readonly taskFile: Readonly<TaskFile>;
-  readonly status: number;
-  readonly error: number;
-  readonly interruptPending: boolean;
   readonly multipleCount: number;
-  readonly transferMode: number;
   readonly revertToDefaultsOnReset: boolean;
   readonly smartEnabled: boolean;
   readonly smartAutosave: boolean;
-  readonly power: PowerMode;
   /** The current CHS translation; null after an INITIALIZE DEVICE PARAMETERS the drive could not adopt. */
   readonly chs: Geometry | null;
   readonly transfer: AtaTransferState;
@@ -173,16 +165,8 @@ function isValidMultiple(count: number): boolean {
   return Number.isInteger(count) && count >= 0 && count <= MAX_MULTIPLE_SECTORS && (count & (count - 1)) === 0;
 }
 
-export class AtaDrive implements ChannelDevice {
+export class AtaDrive extends AtaDevice<Transfer> implements ChannelDevice {
   readonly kind = 'ata' as const;
-  readonly unit: 0 | 1;
-  readonly present: boolean;
-  taskFile: TaskFile;
-  status: number;
-  error: number;
-  /** INTRQ pending (ATA/ATAPI-6, INTRQ): set when a command or data block wants the host, cleared by reading Status, a new command, or a reset. */
-  interruptPending = false;
-  power: PowerMode = 'active';
   private readonly identity: Identity | undefined;
   private readonly cache: WriteBackCache | undefined;
   private readonly sectors: number;
@@ -191,18 +175,16 @@ export class AtaDrive implements ChannelDevice {
   private readonly odd: DriveAnomalies;
   private readonly log: DeviceLogger;
   private multipleCount: number;
-  private transferMode = POWER_ON_TRANSFER_MODE;
   private revertToDefaultsOnReset = false;
   private smartEnabled = true;
   private smartAutosave = true;
   private chs: Geometry | undefined;
-  private transfer: Transfer = { ...IDLE_TRANSFER };
   /** The DRQ block of a PIO command (up to a READ/WRITE MULTIPLE block), or a DMA write's partial sector. */
   private readonly block = new Uint8Array(MAX_MULTIPLE_SECTORS * SECTOR_SIZE);
 
+  /** Power-on: ready, with the diagnostic code in Error (the empty place of a device: all zeros). */
   constructor(unit: 0 | 1, config: AtaDriveConfig | undefined, odd: DriveAnomalies, log: DeviceLogger) {
-    this.unit = unit;
-    this.present = config !== undefined;
+    super(unit, config === undefined ? 'absent' : 'ata', IDLE_TRANSFER, odd);
     this.odd = odd;
     this.log = log;
     this.writeProtected = config?.backend.readOnly === true;
@@ -217,22 +199,10 @@ export class AtaDrive implements ChannelDevice {
       this.multipleCount = identity.multipleAtPowerOn;
       this.chs = this.defaultChs();
     }
-    this.taskFile = signatureTaskFile(this.present ? 'ata' : 'absent');
-    // Power-on: ready, with the diagnostic code in Error.
-    this.status = this.present ? Status.DRDY | Status.DSC : 0;
-    this.error = this.present ? DIAGNOSTIC_PASSED : 0;
   }
 
   private defaultChs(): Geometry | undefined {
     return this.identity?.geometry;
-  }
-
-  get busy(): boolean {
-    return (this.status & (Status.BSY | Status.DRQ)) !== 0;
-  }
-
-  get asleep(): boolean {
-    return this.power === 'sleep';
   }
 
   /** A disk takes no command while BSY, DRQ or asleep (ATA/ATAPI-6: only a reset reaches it then). */
@@ -247,6 +217,7 @@ export class AtaDrive implements ChannelDevice {
     this.interruptPending = false;
     this.error = 0;
     this.status = Status.DRDY | Status.DSC;
+    if (this.executePowerManagement(command)) return;
     switch (command) {
       case Command.IDENTIFY_DEVICE: this.sendBlock(this.identifyBlock()); return;
       case Command.READ_SECTORS:
@@ -277,18 +248,6 @@ export class AtaDrive implements ChannelDevice {
       case Command.INITIALIZE_DEVICE_PARAMETERS: this.initializeDeviceParameters(); return;
       case Command.READ_NATIVE_MAX_ADDRESS: this.readNativeMaxAddress('lba28'); return;
       case Command.READ_NATIVE_MAX_ADDRESS_EXT: this.readNativeMaxAddress('lba48'); return;
-      case Command.CHECK_POWER_MODE:
-      case Command.CHECK_POWER_MODE_OLD: this.checkPowerMode(); return;
-      case Command.STANDBY_IMMEDIATE:
-      case Command.STANDBY_IMMEDIATE_OLD:
-      case Command.STANDBY:
-      case Command.STANDBY_OLD: this.enterPowerMode('standby'); return;
-      case Command.IDLE_IMMEDIATE:
-      case Command.IDLE_IMMEDIATE_OLD:
-      case Command.IDLE:
-      case Command.IDLE_OLD: this.enterPowerMode('idle'); return;
-      case Command.SLEEP:
-      case Command.SLEEP_OLD: this.enterPowerMode('sleep'); return;
       case Command.SMART: this.smart(); return;
       case Command.DATA_SET_MANAGEMENT: this.dataSetManagement(); return;
       default:
@@ -298,8 +257,7 @@ export class AtaDrive implements ChannelDevice {
           this.seek();
         } else {
           // NOP, DEVICE RESET, PACKET, IDENTIFY PACKET DEVICE (a PACKET device's) and any code not implemented.
-          this.odd.unsupportedCommands++;
-          this.abort();
+          this.abortUnsupported();
         }
     }
   }
@@ -307,8 +265,7 @@ export class AtaDrive implements ChannelDevice {
   /** Whether the FUA commands are offered; the command is aborted as unsupported when they are not. */
   private offersFua(): boolean {
     if (this.identity?.forceUnitAccess === true) return true;
-    this.odd.unsupportedCommands++;
-    this.abort();
+    this.abortUnsupported();
     return false;
   }
 
@@ -323,20 +280,6 @@ export class AtaDrive implements ChannelDevice {
     this.odd.writesWhileWriteProtected++;
     this.abort();
     return true;
-  }
-
-  /** Ends a command well: ready, and an interrupt for the host. */
-  private complete(): void {
-    this.status = Status.DRDY | Status.DSC;
-    this.interruptPending = true;
-  }
-
-  /** Ends a command in error (ABRT unless said otherwise). DSC is clear, as on QEMU's aborts. */
-  private abort(error: number = AtaError.ABRT, deviceFault = false): void {
-    this.transfer = { ...IDLE_TRANSFER };
-    this.error = error;
-    this.status = Status.DRDY | Status.ERR | (deviceFault ? Status.DF : 0);
-    this.interruptPending = true;
   }
 
   /** An error at sector `lba`, which the address registers then name. */
@@ -474,7 +417,7 @@ export class AtaDrive implements ChannelDevice {
     if (t.remaining > 0) {
       this.nextWriteBlock(true);
     } else {
-      this.transfer = { ...IDLE_TRANSFER };
+      this.endTransfer();
       this.complete();
     }
   }
@@ -553,14 +496,6 @@ export class AtaDrive implements ChannelDevice {
     this.transfer = { ...IDLE_TRANSFER, phase, target, addressing, lba, remaining: count, position: 0, length: count * SECTOR_SIZE, fua };
     // Waiting for the bus master: DRQ without BSY, no interrupt until the transfer ends (QEMU: 58h).
     this.status = Status.DRDY | Status.DSC | Status.DRQ;
-  }
-
-  /** The direction of a DMA transfer waiting for (or under) the bus master, if any. */
-  dmaDirection(): 'in' | 'out' | undefined {
-    if ((this.status & Status.DRQ) === 0) return undefined;
-    if (this.transfer.phase === 'dma-in') return 'in';
-    if (this.transfer.phase === 'dma-out') return 'out';
-    return undefined;
   }
 
   dmaRemaining(): number {
@@ -650,7 +585,7 @@ export class AtaDrive implements ChannelDevice {
       if (!this.madeDurable(t.lba)) return;
       storeAddress(this.taskFile, t.addressing, t.lba + t.remaining, this.chs, 0);
     }
-    this.transfer = { ...IDLE_TRANSFER };
+    this.endTransfer();
     this.complete();
   }
 
@@ -682,8 +617,7 @@ export class AtaDrive implements ChannelDevice {
       this.odd.dataReadsWithoutDrq++;
       return 0;
     }
-    let value = 0;
-    for (let i = size - 1; i >= 0; i--) value = value * 256 + (t.position + i < t.length ? (this.block[t.position + i] ?? 0) : 0);
+    const value = readDataWord(this.block, t.length, t.position, size);
     t.position += size;
     if (t.position >= t.length) {
       if (t.position > t.length) this.odd.straddlingDataAccesses++;
@@ -699,7 +633,7 @@ export class AtaDrive implements ChannelDevice {
       return;
     }
     // The last block read: the command is over; its interrupt came with the block's DRQ (PIO data-in protocol).
-    this.transfer = { ...IDLE_TRANSFER };
+    this.endTransfer();
     this.status = Status.DRDY | Status.DSC;
   }
 
@@ -710,9 +644,7 @@ export class AtaDrive implements ChannelDevice {
       this.odd.dataWritesWithoutDrq++;
       return;
     }
-    for (let i = 0; i < size; i++) {
-      if (t.position + i < t.length) this.block[t.position + i] = Math.floor(value / 256 ** i) & 0xff;
-    }
+    writeDataWord(this.block, t.length, t.position, size, value);
     t.position += size;
     if (t.position >= t.length) {
       if (t.position > t.length) this.odd.straddlingDataAccesses++;
@@ -742,12 +674,7 @@ export class AtaDrive implements ChannelDevice {
         return;
       }
       case Feature.SET_TRANSFER_MODE:
-        if (!isSupportedTransferMode(tf.sectorCount)) {
-          this.abort();
-          return;
-        }
-        this.transferMode = tf.sectorCount;
-        this.complete();
+        this.setTransferMode();
         return;
       case Feature.ENABLE_READ_LOOK_AHEAD:
       case Feature.DISABLE_READ_LOOK_AHEAD:
@@ -763,8 +690,7 @@ export class AtaDrive implements ChannelDevice {
         this.complete();
         return;
       default:
-        this.odd.unsupportedCommands++;
-        this.abort();
+        this.abortUnsupported();
     }
   }
 
@@ -797,21 +723,6 @@ export class AtaDrive implements ChannelDevice {
   private readNativeMaxAddress(addressing: 'lba28' | 'lba48'): void {
     const max = addressing === 'lba48' ? this.sectors - 1 : Math.min(this.sectors, LBA28_LIMIT) - 1;
     storeAddress(this.taskFile, addressing, max, this.chs);
-    this.complete();
-  }
-
-  private checkPowerMode(): void {
-    this.taskFile.sectorCount = this.power === 'standby' ? PowerModeCode.STANDBY : this.power === 'idle' ? PowerModeCode.IDLE : PowerModeCode.ACTIVE_OR_IDLE;
-    this.complete();
-  }
-
-  /**
-   * STANDBY/IDLE (IMMEDIATE) and SLEEP. Completion leaves DSC set, as real
-   * drives do; QEMU clears it here (status 40h), which hangs guests that
-   * wait for DSC (the classic Mac OS ATA driver).
-   */
-  private enterPowerMode(mode: PowerMode): void {
-    this.power = mode;
     this.complete();
   }
 
@@ -848,8 +759,7 @@ export class AtaDrive implements ChannelDevice {
         this.sendBlock(this.smartData());
         return;
       default:
-        this.odd.unsupportedCommands++;
-        this.abort();
+        this.abortUnsupported();
     }
   }
 
@@ -867,26 +777,14 @@ export class AtaDrive implements ChannelDevice {
 
   // --- resets -------------------------------------------------------------------------------
 
-  /** SRST asserted: BSY, the command in progress abandoned, INTRQ released (software reset protocol). */
-  holdInReset(): void {
-    this.transfer = { ...IDLE_TRANSFER };
-    this.interruptPending = false;
-    this.status = Status.BSY;
-  }
-
   /**
-   * The end of a software reset or an EXECUTE DEVICE DIAGNOSTIC: the
-   * signature in the task file, the diagnostic code in Error, ready. A
-   * sleeping drive wakes to standby. With reverting enabled (SET FEATURES
-   * CCh) the settings return to their power-on values.
+   * The end of a software reset or an EXECUTE DEVICE DIAGNOSTIC, as every
+   * device's (`ata-device.ts`: the signature, the diagnostic code, ready).
+   * After a software reset with reverting enabled (SET FEATURES CCh) the
+   * settings return to their power-on values.
    */
-  completeReset(kind: 'reset' | 'diagnostic'): void {
-    this.transfer = { ...IDLE_TRANSFER };
-    this.interruptPending = false;
-    this.taskFile = signatureTaskFile(this.present ? 'ata' : 'absent');
-    this.status = this.present ? Status.DRDY | Status.DSC : 0;
-    this.error = this.present ? DIAGNOSTIC_PASSED : 0;
-    if (this.power === 'sleep') this.power = 'standby';
+  override completeReset(kind: 'reset' | 'diagnostic'): void {
+    super.completeReset(kind);
     if (kind === 'reset' && this.revertToDefaultsOnReset && this.identity !== undefined) {
       this.multipleCount = this.identity.multipleAtPowerOn;
       this.transferMode = POWER_ON_TRANSFER_MODE;
@@ -912,10 +810,7 @@ export class AtaDrive implements ChannelDevice {
     return {
       kind: this.kind,
       present: this.present,
-      taskFile: { ...this.taskFile },
-      status: this.status,
-      error: this.error,
-      interruptPending: this.interruptPending,
+      ...this.registerState(),
       multipleCount: this.multipleCount,
       transferMode: this.transferMode,
       revertToDefaultsOnReset: this.revertToDefaultsOnReset,
@@ -930,16 +825,11 @@ export class AtaDrive implements ChannelDevice {
 
   setState(state: ChannelDeviceState): void {
     if (state.kind !== this.kind) throw new DeviceStateError(`a ${state.kind} state given to ATA device ${this.unit}`);
-    this.taskFile = { ...state.taskFile };
-    this.status = state.status;
-    this.error = state.error;
-    this.interruptPending = state.interruptPending;
+    this.adoptCommonState(state);
     this.multipleCount = state.multipleCount;
-    this.transferMode = state.transferMode;
     this.revertToDefaultsOnReset = state.revertToDefaultsOnReset;
     this.smartEnabled = state.smartEnabled;
     this.smartAutosave = state.smartAutosave;
-    this.power = state.power;
     this.chs = state.chs === null ? undefined : { ...state.chs };
     this.block.fill(0);
     this.block.set(state.transfer.data.subarray(0, this.block.length));

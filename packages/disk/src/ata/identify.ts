@@ -64,19 +64,36 @@ export type IdentifyInput = {
 /** Transfer mode value classes (SET FEATURES 03h, Sector Count bits 7:3). */
 const TransferModeClass = { PIO_DEFAULT: 0x00, PIO_FLOW_CONTROL: 0x08, SINGLE_WORD_DMA: 0x10, MULTIWORD_DMA: 0x20, ULTRA_DMA: 0x40 } as const;
 
+/** The cycle times a device reports, in ns (IDENTIFY words 65–68). */
+export type CycleTimes = {
+  /** Word 65: the minimum multiword DMA transfer cycle time per word. */
+  readonly multiwordDmaMinimum: number;
+  /** Word 66: the manufacturer's recommended multiword DMA transfer cycle time. */
+  readonly multiwordDmaRecommended: number;
+  /** Word 67: the minimum PIO transfer cycle time without flow control. */
+  readonly pioMinimum: number;
+  /** Word 68: the minimum PIO transfer cycle time with IORDY flow control. */
+  readonly pioMinimumWithIordy: number;
+};
+
 /**
- * IDENTIFY words 62, 63 and 88 (of IDENTIFY DEVICE and IDENTIFY PACKET
- * DEVICE alike): single-word DMA 0–2, multiword DMA 0–2 and Ultra DMA 0–5
- * supported in the low byte, the mode the last SET FEATURES 03h selected
- * (`transferMode`) in the high byte of its class's word.
+ * The transfer mode words of IDENTIFY DEVICE and IDENTIFY PACKET DEVICE
+ * alike: single-word DMA 0–2 (62), multiword DMA 0–2 (63) and Ultra DMA 0–5
+ * (88) supported in the low byte, the mode the last SET FEATURES 03h selected
+ * (`transferMode`) in the high byte of its class's word; PIO modes 3 and 4
+ * (64); the cycle times (65–68).
  */
-export function dmaModeWords(transferMode: number): { readonly word62: number; readonly word63: number; readonly word88: number } {
+export function putTransferModeWords(block: DataView, transferMode: number, cycles: CycleTimes): void {
+  const put = (word: number, value: number) => { block.setUint16(word * 2, value & 0xffff, true); };
   const selectedIf = (modeClass: number) => ((transferMode & 0xf8) === modeClass ? 1 << (8 + (transferMode & 0x07)) : 0);
-  return {
-    word62: 0x0007 | selectedIf(TransferModeClass.SINGLE_WORD_DMA),
-    word63: 0x0007 | selectedIf(TransferModeClass.MULTIWORD_DMA),
-    word88: 0x003f | selectedIf(TransferModeClass.ULTRA_DMA),
-  };
+  put(62, 0x0007 | selectedIf(TransferModeClass.SINGLE_WORD_DMA));
+  put(63, 0x0007 | selectedIf(TransferModeClass.MULTIWORD_DMA));
+  put(64, 0x0003);
+  put(65, cycles.multiwordDmaMinimum);
+  put(66, cycles.multiwordDmaRecommended);
+  put(67, cycles.pioMinimum);
+  put(68, cycles.pioMinimumWithIordy);
+  put(88, 0x003f | selectedIf(TransferModeClass.ULTRA_DMA));
 }
 
 /** Whether a SET FEATURES 03h value names a mode this drive supports (words 62–64, 88: PIO 0–4, SW/MW DMA 0–2, UDMA 0–5). */
@@ -103,6 +120,9 @@ export function putIdentifyString(block: DataView, word: number, words: number, 
   }
 }
 
+/** A disk's cycle times (words 65–68), as QEMU's IDE disk reports them. */
+const DISK_CYCLE_TIMES: CycleTimes = { multiwordDmaMinimum: 120, multiwordDmaRecommended: 120, pioMinimum: 120, pioMinimumWithIordy: 120 };
+
 /** The 512-byte IDENTIFY DEVICE block. */
 export function identifyDevice(input: IdentifyInput): Uint8Array {
   const bytes = new Uint8Array(512);
@@ -111,7 +131,6 @@ export function identifyDevice(input: IdentifyInput): Uint8Array {
   const put32 = (word: number, value: number) => { put(word, value % 0x1_0000); put(word + 1, Math.floor(value / 0x1_0000)); };
   const geometry = input.defaultGeometry;
   const current = input.currentGeometry;
-  const modes = dmaModeWords(input.transferMode);
 
   put(0, 0x0040); // general configuration: fixed device, ATA
   put(1, geometry.cylinders);
@@ -139,13 +158,7 @@ export function identifyDevice(input: IdentifyInput): Uint8Array {
   }
   put(59, 0x0100 | input.multipleCount); // bit 8: the multiple setting below is valid (0 = disabled)
   put32(60, Math.min(input.sectors, LBA28_LIMIT));
-  put(62, modes.word62);
-  put(63, modes.word63);
-  put(64, 0x0003); // PIO modes 3 and 4
-  put(65, 120); // minimum multiword DMA cycle, ns
-  put(66, 120); // recommended multiword DMA cycle
-  put(67, 120); // minimum PIO cycle without flow control
-  put(68, 120); // minimum PIO cycle with IORDY
+  putTransferModeWords(block, input.transferMode, DISK_CYCLE_TIMES); // words 62–68 and 88
   put(69, 0x4000); // deterministic data after TRIM (a trimmed sector reads as before)
   put(80, 0x00f0); // major version: ATA/ATAPI-4 to -7
   put(81, 0x0016); // minor version
@@ -156,7 +169,6 @@ export function identifyDevice(input: IdentifyInput): Uint8Array {
   put(85, 0x4000 | (input.writeCacheEnabled ? 0x0020 : 0) | (input.smartEnabled ? 0x0001 : 0)); // enabled: NOP, write cache, SMART
   put(86, 0x2000 | 0x1000 | 0x0400); // enabled: FLUSH CACHE EXT, FLUSH CACHE, 48-bit address
   put(87, 0x4000 | fua); // one (14), the FUA commands (6): a copy of word 84's, as nothing enables them
-  put(88, modes.word88); // UDMA 0–5 supported, the selected one in bits 13:8
   // Hardware reset result: one (14), 80-conductor cable detected (13), and this device's field (bit 0 device 0, bit 8 device 1).
   put(93, 0x4000 | 0x2000 | (input.unit === 0 ? 0x0001 : 0x0100));
   put32(100, input.sectors % 0x1_0000_0000);

@@ -22,12 +22,14 @@
  */
 import type { DeviceLogger } from '@splitvisor/abi';
 import { DeviceStateError } from '@splitvisor/abi';
+import type { AtaDeviceState } from '../ata/ata-device.ts';
+import { AtaDevice } from '../ata/ata-device.ts';
 import type { ChannelDevice, ChannelDeviceState } from '../ata/channel-device.ts';
-import type { PowerMode } from '../ata/drive.ts';
+import { readDataWord, writeDataWord } from '../ata/data-port.ts';
 import { AtaConfigError } from '../ata/drive.ts';
-import { POWER_ON_TRANSFER_MODE, isIdentifyString, isSupportedTransferMode } from '../ata/identify.ts';
-import { AtaError, Command, DIAGNOSTIC_PASSED, DeviceHead, Feature, PowerModeCode, Status } from '../ata/registers.ts';
-import type { TaskFile } from '../ata/task-file.ts';
+import { isIdentifyString } from '../ata/identify.ts';
+import { powerModeAfterReset } from '../ata/power-management.ts';
+import { Command, DIAGNOSTIC_PASSED, DeviceHead, Feature, Status } from '../ata/registers.ts';
 import { signatureTaskFile } from '../ata/task-file.ts';
 import type { BlockBackend } from '../block/block-backend.ts';
 import { LOGICAL_BLOCK_BYTES, discImageProblem } from './disc.ts';
@@ -84,15 +86,8 @@ export type AtapiTransferState = {
   readonly blockData: Uint8Array;
 };
 
-export type AtapiDriveState = {
+export type AtapiDriveState = AtaDeviceState & {
   readonly kind: 'cdrom';
-  readonly present: boolean;
-  readonly taskFile: Readonly<TaskFile>;
-  readonly status: number;
-  readonly error: number;
-  readonly interruptPending: boolean;
-  readonly transferMode: number;
-  readonly power: PowerMode;
   readonly transfer: AtapiTransferState;
   readonly logicalUnit: MmcLogicalUnitState;
 };
@@ -141,38 +136,20 @@ function checkedIdentity(unit: 0 | 1, config: AtapiDriveConfig): Identity {
   return identity;
 }
 
-export class AtapiDrive implements ChannelDevice {
+export class AtapiDrive extends AtaDevice<Transfer> implements ChannelDevice {
   readonly kind = 'cdrom' as const;
-  readonly unit: 0 | 1;
-  readonly present = true;
-  taskFile: TaskFile = signatureTaskFile('packet');
-  /** Power-on: the signature, DRDY clear, the diagnostic code in Error. */
-  status = 0;
-  error: number = DIAGNOSTIC_PASSED;
-  interruptPending = false;
-  power: PowerMode = 'active';
-  private transferMode = POWER_ON_TRANSFER_MODE;
-  private transfer: Transfer = { ...IDLE_TRANSFER };
   private readonly identity: Identity;
   private readonly logicalUnit: MmcLogicalUnit;
   private readonly odd: AtapiAnomalies;
   private readonly blockBuffer = new Uint8Array(MAX_BLOCK_BYTES);
 
-  /** Throws `AtaConfigError` for a configuration that cannot be (a host error). */
+  /** Power-on: the signature, DRDY clear, the diagnostic code in Error. Throws `AtaConfigError` for a configuration that cannot be (a host error). */
   constructor(unit: 0 | 1, config: AtapiDriveConfig, odd: AtapiAnomalies, log: DeviceLogger) {
-    this.unit = unit;
+    super(unit, 'packet', IDLE_TRANSFER, odd);
     this.identity = checkedIdentity(unit, config);
     this.odd = odd;
     const { vendor, model, firmware, serial } = this.identity;
     this.logicalUnit = new MmcLogicalUnit({ vendor, product: model.slice(0, 16), revision: firmware.slice(0, 4), serial }, config.medium, odd, log);
-  }
-
-  get busy(): boolean {
-    return (this.status & (Status.BSY | Status.DRQ)) !== 0;
-  }
-
-  get asleep(): boolean {
-    return this.power === 'sleep';
   }
 
   /** DEVICE RESET reaches a PACKET device whatever it is doing, asleep included (ATA/ATAPI-6, DEVICE RESET). */
@@ -184,8 +161,9 @@ export class AtapiDrive implements ChannelDevice {
 
   execute(command: number): void {
     this.interruptPending = false;
-    this.transfer = { ...IDLE_TRANSFER };
+    this.endTransfer();
     this.error = 0;
+    if (this.executePowerManagement(command)) return;
     switch (command) {
       case Command.PACKET: this.receivePacket(); return;
       case Command.IDENTIFY_PACKET_DEVICE: this.sendIdentify(); return;
@@ -198,36 +176,10 @@ export class AtapiDrive implements ChannelDevice {
         this.abort();
         return;
       case Command.SET_FEATURES: this.setFeatures(); return;
-      case Command.CHECK_POWER_MODE:
-      case Command.CHECK_POWER_MODE_OLD: this.checkPowerMode(); return;
-      case Command.STANDBY_IMMEDIATE:
-      case Command.STANDBY_IMMEDIATE_OLD:
-      case Command.STANDBY:
-      case Command.STANDBY_OLD: this.enterPowerMode('standby'); return;
-      case Command.IDLE_IMMEDIATE:
-      case Command.IDLE_IMMEDIATE_OLD:
-      case Command.IDLE:
-      case Command.IDLE_OLD: this.enterPowerMode('idle'); return;
-      case Command.SLEEP:
-      case Command.SLEEP_OLD: this.enterPowerMode('sleep'); return;
       default:
         // NOP, the media commands of a disk, and any code a PACKET device does not implement.
-        this.odd.unsupportedCommands++;
-        this.abort();
+        this.abortUnsupported();
     }
-  }
-
-  private complete(): void {
-    this.status = Status.DRDY | Status.DSC;
-    this.interruptPending = true;
-  }
-
-  /** ABRT, as the ATA commands end in error (DSC clear, as QEMU's). */
-  private abort(): void {
-    this.transfer = { ...IDLE_TRANSFER };
-    this.error = AtaError.ABRT;
-    this.status = Status.DRDY | Status.ERR;
-    this.interruptPending = true;
   }
 
   /** The PACKET signature in the registers, DEV as it is. */
@@ -256,33 +208,13 @@ export class AtapiDrive implements ChannelDevice {
     this.loadSignature();
     this.status = 0;
     this.error = DIAGNOSTIC_PASSED;
-    if (this.power === 'sleep') this.power = 'standby';
+    this.power = powerModeAfterReset(this.power);
   }
 
   /** SET FEATURES: only the transfer mode (03h) means anything to this drive. */
   private setFeatures(): void {
-    const tf = this.taskFile;
-    if (tf.features !== Feature.SET_TRANSFER_MODE) {
-      this.odd.unsupportedCommands++;
-      this.abort();
-      return;
-    }
-    if (!isSupportedTransferMode(tf.sectorCount)) {
-      this.abort();
-      return;
-    }
-    this.transferMode = tf.sectorCount;
-    this.complete();
-  }
-
-  private checkPowerMode(): void {
-    this.taskFile.sectorCount = this.power === 'standby' ? PowerModeCode.STANDBY : this.power === 'idle' ? PowerModeCode.IDLE : PowerModeCode.ACTIVE_OR_IDLE;
-    this.complete();
-  }
-
-  private enterPowerMode(mode: PowerMode): void {
-    this.power = mode;
-    this.complete();
+    if (this.taskFile.features === Feature.SET_TRANSFER_MODE) this.setTransferMode();
+    else this.abortUnsupported();
   }
 
   // --- PACKET -----------------------------------------------------------------------------------
@@ -317,19 +249,16 @@ export class AtapiDrive implements ChannelDevice {
 
   /** The status phase of a good command: Interrupt Reason C/D + I/O, Status 50h, an interrupt. */
   private completePacket(): void {
-    this.transfer = { ...IDLE_TRANSFER };
+    this.endTransfer();
     this.error = 0;
     this.taskFile.sectorCount = REASON_STATUS;
     this.complete();
   }
 
-  /** CHECK CONDITION: ERR, the sense key in Error bits 7:4, the status phase, an interrupt. */
+  /** CHECK CONDITION: the command ends in error with the sense key in Error bits 7:4 (no ABRT), in the status phase, with an interrupt. */
   private checkCondition(data: SenseData): void {
-    this.transfer = { ...IDLE_TRANSFER };
-    this.error = (data.key & 0x0f) << 4;
+    this.abort((data.key & 0x0f) << 4);
     this.taskFile.sectorCount = REASON_STATUS;
-    this.status = Status.DRDY | Status.ERR;
-    this.interruptPending = true;
   }
 
   private startDataIn(source: 'buffer' | 'medium', data: Uint8Array, mediumOffset: number, length: number): void {
@@ -415,8 +344,7 @@ export class AtapiDrive implements ChannelDevice {
       this.odd.dataReadsWithoutDrq++;
       return 0;
     }
-    let value = 0;
-    for (let i = size - 1; i >= 0; i--) value = value * 256 + (t.position + i < t.block ? (this.blockBuffer[t.position + i] ?? 0) : 0);
+    const value = readDataWord(this.blockBuffer, t.block, t.position, size);
     t.position += size;
     if (t.position >= t.block) {
       if (t.position > t.block && t.done + t.block < t.length) this.odd.straddlingDataAccesses++;
@@ -428,7 +356,7 @@ export class AtapiDrive implements ChannelDevice {
   private endDataInBlock(): void {
     const t = this.transfer;
     if (t.phase === 'identify') {
-      this.transfer = { ...IDLE_TRANSFER };
+      this.endTransfer();
       this.status = Status.DRDY | Status.DSC;
       return;
     }
@@ -444,10 +372,7 @@ export class AtapiDrive implements ChannelDevice {
       this.odd.dataWritesWithoutDrq++;
       return;
     }
-    const into = t.phase === 'packet' ? t.packet : t.data.subarray(t.done);
-    for (let i = 0; i < size; i++) {
-      if (t.position + i < t.block) into[t.position + i] = Math.floor(value / 256 ** i) & 0xff;
-    }
+    writeDataWord(t.phase === 'packet' ? t.packet : t.data.subarray(t.done), t.block, t.position, size, value);
     t.position += size;
     if (t.position < t.block) return;
     if (t.position > t.block && t.phase === 'pio-out' && t.done + t.block < t.length) this.odd.straddlingDataAccesses++;
@@ -461,13 +386,6 @@ export class AtapiDrive implements ChannelDevice {
   }
 
   // --- DMA (the bus master moves the bytes) ----------------------------------------------------------
-
-  dmaDirection(): 'in' | 'out' | undefined {
-    if ((this.status & Status.DRQ) === 0) return undefined;
-    if (this.transfer.phase === 'dma-in') return 'in';
-    if (this.transfer.phase === 'dma-out') return 'out';
-    return undefined;
-  }
 
   dmaRemaining(): number {
     return this.transfer.length - this.transfer.done;
@@ -507,23 +425,6 @@ export class AtapiDrive implements ChannelDevice {
 
   // --- resets and the host --------------------------------------------------------------------------
 
-  /** SRST asserted: BSY, the command in progress abandoned, INTRQ released. */
-  holdInReset(): void {
-    this.transfer = { ...IDLE_TRANSFER };
-    this.interruptPending = false;
-    this.status = Status.BSY;
-  }
-
-  /** The end of SRST or EXECUTE DEVICE DIAGNOSTIC: the signature, the diagnostic code, Status 00h. */
-  completeReset(): void {
-    this.transfer = { ...IDLE_TRANSFER };
-    this.interruptPending = false;
-    this.taskFile = signatureTaskFile('packet');
-    this.status = 0;
-    this.error = DIAGNOSTIC_PASSED;
-    if (this.power === 'sleep') this.power = 'standby';
-  }
-
   /** Nothing is ever written to a disc. */
   flushWriteCache(): boolean {
     return true;
@@ -543,10 +444,7 @@ export class AtapiDrive implements ChannelDevice {
     return {
       kind: this.kind,
       present: this.present,
-      taskFile: { ...this.taskFile },
-      status: this.status,
-      error: this.error,
-      interruptPending: this.interruptPending,
+      ...this.registerState(),
       transferMode: this.transferMode,
       power: this.power,
       transfer: {
@@ -562,12 +460,7 @@ export class AtapiDrive implements ChannelDevice {
   setState(state: ChannelDeviceState): void {
     if (state.kind !== this.kind) throw new DeviceStateError(`a ${state.kind} state given to ATAPI device ${this.unit}`);
     this.logicalUnit.setState(state.logicalUnit);
-    this.taskFile = { ...state.taskFile };
-    this.status = state.status;
-    this.error = state.error;
-    this.interruptPending = state.interruptPending;
-    this.transferMode = state.transferMode;
-    this.power = state.power;
+    this.adoptCommonState(state);
     const t = state.transfer;
     this.blockBuffer.fill(0);
     this.blockBuffer.set(t.blockData.subarray(0, MAX_BLOCK_BYTES));

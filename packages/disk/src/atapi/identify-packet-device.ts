@@ -7,7 +7,8 @@
  * leaves zero, name the feature sets the drive implements, as ATA/ATAPI-6
  * asks of a PACKET device.
  */
-import { dmaModeWords, putIdentifyString } from '../ata/identify.ts';
+import type { CycleTimes } from '../ata/identify.ts';
+import { putIdentifyString, putTransferModeWords } from '../ata/identify.ts';
 
 export type IdentifyPacketInput = {
   readonly serial: string;
@@ -30,12 +31,13 @@ export const GENERAL_CONFIGURATION_CDROM = 0x85c0;
 const FEATURE_SETS = 0x0200 | 0x0010 | 0x0008;
 /** Words 83, 84, 87: bit 14 one, bit 15 zero — the words are valid. */
 const WORDS_VALID = 0x4000;
+/** Cycle times (words 65–68), QEMU's drive's. */
+const CYCLE_TIMES: CycleTimes = { multiwordDmaMinimum: 180, multiwordDmaRecommended: 180, pioMinimum: 300, pioMinimumWithIordy: 180 };
 
 export function identifyPacketDevice(input: IdentifyPacketInput): Uint8Array {
   const bytes = new Uint8Array(512);
   const block = new DataView(bytes.buffer);
   const put = (word: number, value: number) => { block.setUint16(word * 2, value & 0xffff, true); };
-  const modes = dmaModeWords(input.transferMode);
 
   put(0, GENERAL_CONFIGURATION_CDROM);
   putIdentifyString(block, 10, 10, input.serial);
@@ -47,13 +49,7 @@ export function identifyPacketDevice(input: IdentifyPacketInput): Uint8Array {
   put(48, 0x0001); // doubleword (32-bit) PIO data transfers
   put(49, 0x0300); // LBA (9, shall be one), DMA (8) supported; no overlap, no queuing, no interleaved DMA
   put(53, 0x0007); // words 54–58, 64–70 and 88 are valid
-  put(62, modes.word62);
-  put(63, modes.word63);
-  put(64, 0x0003); // PIO modes 3 and 4
-  put(65, 180); // minimum multiword DMA cycle, ns
-  put(66, 180); // recommended multiword DMA cycle
-  put(67, 300); // minimum PIO cycle without flow control
-  put(68, 180); // minimum PIO cycle with IORDY
+  putTransferModeWords(block, input.transferMode, CYCLE_TIMES); // words 62–68 and 88
   put(71, 30); // typical time from PACKET to bus release (overlap; unused)
   put(72, 30); // typical time from SERVICE to BSY clear (overlap; unused)
   put(80, 0x001e); // major version: ATA/ATAPI-1 to -4
@@ -62,6 +58,5 @@ export function identifyPacketDevice(input: IdentifyPacketInput): Uint8Array {
   put(84, WORDS_VALID);
   put(85, FEATURE_SETS); // enabled: all of them, always
   put(87, WORDS_VALID);
-  put(88, modes.word88); // UDMA 0–5 supported, the selected one in bits 13:8
   return bytes;
 }
