@@ -42,6 +42,14 @@ function runsTable(runs: readonly ResultRun[]): string {
   })));
 }
 
+/** A workload as a heading names it: with the parameters and guest time it was given, when the result records them (a sweep's comparisons differ in nothing else). */
+function workloadLabel(workload: { readonly workload: string; readonly parameters?: unknown; readonly durationNs?: unknown; readonly costModel?: unknown }): string {
+  const given = typeof workload.parameters === 'object' && workload.parameters !== null ? Object.entries(workload.parameters).map(([name, value]) => ` ${name}=${String(value)}`).join('') : '';
+  const time = typeof workload.durationNs === 'number' ? `, ${workload.durationNs / 1e6} ms` : '';
+  const model = typeof workload.costModel === 'string' ? `, cost model ${workload.costModel}` : '';
+  return `${workload.workload}${given}${time}${model}`;
+}
+
 /** The report's sections for `results`, in the order given; every chart's id is unique in the page. */
 async function sections(results: readonly { readonly file: string; readonly result: ResultFile }[]): Promise<string[]> {
   const out: string[] = [];
@@ -65,7 +73,7 @@ async function sections(results: readonly { readonly file: string; readonly resu
     }
     const runs = result.kind === 'run' ? [result.run] : result.runs;
     const title = result.kind === 'run' ? `run — ${result.run.profile}` : `compare — ${runs.map((r) => r.profile).join(', ')}`;
-    out.push(`<h2>${escape(title)}, workload ${escape(result.workload.workload)}</h2><p class="note">${escape(file)}</p>`, runsTable(runs));
+    out.push(`<h2>${escape(title)}, workload ${escape(workloadLabel(result.workload))}</h2><p class="note">${escape(file)}</p>`, runsTable(runs));
     out.push(figure(await exitsChart(runs, id('exits'))), figure(await overheadChart(runs, id('overhead'))));
     const lateness = await latenessChart(runs, id('lateness'));
     if (lateness !== undefined) out.push(figure(lateness));

@@ -31,6 +31,9 @@ import { boardOf, modelOf, runProfile } from './profile-run.ts';
 import { serveQtest } from './qtest.ts';
 import { addReplayCommand } from './replay.ts';
 import { addResumeCommand } from './resume.ts';
+import { addWorkerCommand } from './sweep/queue-worker.ts';
+import { addSweepCommand } from './sweep/sweep-command.ts';
+import { isSweepFolder, sweepResults } from './sweep/sweep-report.ts';
 import { runCommand } from './run.ts';
 import type { RunFlags } from './run-flags.ts';
 import { duration, moveRequest, positiveInteger, withRunFlags, workloadOptions } from './run-flags.ts';
@@ -238,8 +241,8 @@ program
 
 program
   .command('report')
-  .description('draw results (what run, compare and experiment print with --json) as one self-contained HTML page')
-  .argument('[results...]', 'result files (JSON)')
+  .description('draw results (what run, compare and experiment print with --json, or a sweep\'s folder) as one self-contained HTML page')
+  .argument('[results...]', 'result files (JSON), or sweep folders (splitvisor sweep --out DIR)')
   .option('-o, --output <file>', 'the page to write', join('reports', 'report.html'))
   .option('--schema', 'print the JSON Schema of the result format instead')
   .action(async (files: string[], flags: { output: string; schema?: boolean }) => {
@@ -247,8 +250,9 @@ program
       console.log(JSON.stringify(resultSchema(), null, 2));
       return;
     }
-    if (files.length === 0) throw new CliError('give the result files to draw (splitvisor run … --json > result.json)');
-    const results = files.map((file) => ({ file, result: readResult(file) })); // every one read and checked before anything is written
+    if (files.length === 0) throw new CliError('give the result files to draw (splitvisor run … --json > result.json), or a sweep\'s folder');
+    // Every one read and checked before anything is written; a sweep's folder gives a comparison per workload.
+    const results = files.flatMap((file) => (isSweepFolder(file) ? sweepResults(file) : [{ file, result: readResult(file) }]));
     console.log(`HTML report: ${await writeReport(results, flags.output)}`);
   });
 
@@ -293,6 +297,8 @@ program
   .action((flags: FuzzFlags) => { fuzzCommand(flags); });
 
 addReplayCommand(program);
+addSweepCommand(program);
+addWorkerCommand(program);
 
 /** `--costs FILE`, in place of `--cost-model`: a model of the user's own for the run's crossings. */
 function costsOf(flags: { readonly costs?: string; readonly costModel?: string }): { readonly costModel?: CostModel } {
