@@ -109,6 +109,21 @@ describe('message codec', () => {
     expect(roundTrip(run)).toEqual(run);
   });
 
+  it('writes a name as its UTF-8 after a u32 length, whether short ASCII (written by hand) or not', () => {
+    const utf8 = new TextEncoder();
+    const texts = ['', 'pit', 'x'.repeat(32), 'x'.repeat(33), 'piç', 'é'.repeat(20), `${'a'.repeat(31)}é`, 'ab\u{1F600}'];
+    for (const device of texts) {
+      const bytes = encodeMessage({ kind: 'get-device-state', device });
+      const text = utf8.encode(device);
+      const length = new Uint8Array(4);
+      new DataView(length.buffer).setUint32(0, text.length, true);
+      expect(bytes.subarray(bytes.length - text.length - 4)).toEqual(new Uint8Array([...length, ...text]));
+      expect(roundTrip({ kind: 'get-device-state', device })).toEqual({ kind: 'get-device-state', device });
+    }
+    // A lone surrogate after an ASCII start is refused, as one anywhere else is.
+    expect(() => encodeMessage({ kind: 'get-device-state', device: 'pic\uDC00' })).toThrow(/Unicode/);
+  });
+
   it('refuses to encode what no peer could decode', () => {
     const exit = { vcpu: 0, time: 0, ifFlag: false, readyForInterruptInjection: false };
     expect(() => encodeMessage({ ...exit, kind: 'io', direction: 'out', port: 0x10000, size: 1, count: 1, data: new Uint8Array(1) }))
@@ -117,6 +132,7 @@ describe('message codec', () => {
       .toThrow(/io data length/);
     expect(() => encodeMessage({ ...exit, kind: 'hlt', time: 1.5 })).toThrow(/time/);
     expect(() => encodeMessage({ kind: 'get-device-state', device: '\uD800' })).toThrow(/Unicode/);
+    expect(() => encodeMessage({ kind: 'get-device-state', device: undefined as unknown as string })).toThrow(/device is not a string/);
     // NEVER is a deadline, not a time, an address or a length.
     expect(() => encodeMessage({ ...exit, kind: 'hlt', time: NEVER })).toThrow(/time/);
     expect(() => encodeMessage({ ...exit, kind: 'mmio', address: NEVER, length: 4, isWrite: false, data: new Uint8Array(0) }))

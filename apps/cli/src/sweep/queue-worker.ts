@@ -1,6 +1,6 @@
 /**
  * `splitvisor worker --queue redis://…`: takes a sweep's runs from the BullMQ
- * queue, as many at once as `--jobs`, each on a thread of the same pool a
+ * queue, as many at once as `--jobs`, each in a process of the same pool a
  * local sweep uses (so this process's event loop stays free to renew its
  * runs' locks), and gives each result back to Redis. Runs until stopped:
  * SIGINT or SIGTERM lets the runs in hand finish first. If the process dies
@@ -37,9 +37,10 @@ async function serve(flags: WorkerFlags): Promise<void> {
     const outcome = await pool.run(spec);
     if ('error' in outcome) throw new Error(outcome.error);
     return outcome.result;
-  // One job more than threads: the next run waits in the pool as one finishes, instead of its thread waiting for
-  // Redis to hand it over (at most one run held back from other workers at a sweep's end).
-  }, { connection: connectionOf(flags.queue), concurrency: flags.jobs + 1, lockDuration: lockMs, stalledInterval: Math.max(1, Math.round(lockMs / 2)), maxStalledCount: MAX_STALLS });
+  // As many jobs as processes: a run is taken from the queue when a process is free for it, so the sweep's order
+  // (the longest expected first) holds, and a run's time on the queue is its own. BullMQ hands the next job over
+  // in the same round trip that completes the last.
+  }, { connection: connectionOf(flags.queue), concurrency: flags.jobs, lockDuration: lockMs, stalledInterval: Math.max(1, Math.round(lockMs / 2)), maxStalledCount: MAX_STALLS });
   worker.on('completed', (job) => { console.log(`run ${job.id ?? '?'} done`); });
   worker.on('failed', (job, error) => { console.log(`run ${job?.id ?? '?'} failed: ${error.message}`); });
   let last = '';
@@ -48,7 +49,7 @@ async function serve(flags: WorkerFlags): Promise<void> {
     last = error.message;
   });
   await worker.waitUntilReady();
-  console.log(`splitvisor worker: taking runs from ${shownUrl(flags.queue)} on ${flags.jobs} thread${flags.jobs === 1 ? '' : 's'} (Ctrl-C stops it once the runs in hand are done)`);
+  console.log(`splitvisor worker: taking runs from ${shownUrl(flags.queue)} on ${flags.jobs} process${flags.jobs === 1 ? '' : 'es'} (Ctrl-C stops it once the runs in hand are done)`);
   await new Promise<void>((resolve) => {
     const stop = () => { resolve(); };
     process.once('SIGINT', stop);
@@ -68,7 +69,7 @@ export function addWorkerCommand(program: Command): void {
     .command('worker')
     .description('run sweeps\' runs from a BullMQ queue in Redis (splitvisor sweep --queue), on any number of machines, until stopped')
     .requiredOption('--queue <url>', 'the Redis database of the queue, redis://HOST:PORT/DB', redisUrl)
-    .addOption(new Option('--jobs <n>', 'runs at once, one thread each').argParser(positiveInteger).default(availableParallelism(), 'the number of cores'))
+    .addOption(new Option('--jobs <n>', 'runs at once, one process each').argParser(positiveInteger).default(availableParallelism(), 'the number of cores'))
     .addOption(new Option('--stalled-after <time>', 'a run whose worker stops answering for this long goes back on the queue for another (BullMQ\'s lock duration)').argParser(duration).default(30e9, '30s'))
     .action(serve);
 }

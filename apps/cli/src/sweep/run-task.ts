@@ -1,7 +1,7 @@
 /**
- * What a pool thread runs for one run of a sweep: the run, as `splitvisor run
+ * What a pool process runs for one run of a sweep: the run, as `splitvisor run
  * --json` makes it, returned as the exact text that command prints — so the
- * file a sweep writes is the same bytes, whichever thread, process or machine
+ * file a sweep writes is the same bytes, whichever process or machine
  * ran it. A run that fails (a placement whose irqchip cannot be built, …)
  * comes back as its one line, for the sweep to report.
  */

@@ -1,6 +1,6 @@
 /**
  * `splitvisor sweep`: the cross product of placements, workloads and
- * parameters, run on this machine's cores (a worker-thread pool), one result
+ * parameters, run on this machine's cores (a pool of processes), one result
  * file per run in `--out`, resumable, and a summary at the end.
  */
 import { availableParallelism } from 'node:os';
@@ -54,10 +54,10 @@ function finish(flags: SweepFlags, plan: SweepPlan, finished: ReadonlySet<string
   if (summary.failed > 0) process.exitCode = 1;
 }
 
-/** `pending` on a pool of `threads` threads made for them (none when there is nothing to run). */
-async function onPool(dir: string, pending: readonly PlannedRun[], threads: number, finished: () => void): Promise<Map<string, string>> {
+/** `pending` on a pool of `processes` processes made for them (none when there is nothing to run). */
+async function onPool(dir: string, pending: readonly PlannedRun[], processes: number, finished: () => void): Promise<Map<string, string>> {
   if (pending.length === 0) return new Map();
-  const pool = runPool(threads);
+  const pool = runPool(processes);
   try {
     return await runLocally(dir, pending, pool, finished);
   } finally {
@@ -75,7 +75,7 @@ export function addSweepCommand(program: Command): void {
     .option('--param <key=v1,v2,…>', `values to sweep (repeatable): a workload's parameter (see splitvisor workloads; it varies the workloads that take it), or ${Object.entries(RUN_KEYS).map(([key, { what }]) => `${key} (${what})`).join(', ')}`, parameterAxis, [])
     .addOption(new Option('--duration <time>', 'guest time of each run, unless --param duration=… sweeps it').argParser(duration).default(100e6, '100ms'))
     .requiredOption('--out <dir>', 'the folder of the results: new or empty, or this sweep\'s own to resume it')
-    .addOption(new Option('--jobs <n>', 'runs at once, one thread each').argParser(positiveInteger).default(availableParallelism(), 'the number of cores'))
+    .addOption(new Option('--jobs <n>', 'runs at once, one process each').argParser(positiveInteger).default(availableParallelism(), 'the number of cores'))
     .option('--queue <url>', 'put the runs on a BullMQ queue in this Redis database, redis://HOST:PORT/DB, for splitvisor worker to run (on any number of machines), instead of this machine\'s pool', redisUrl)
     .addOption(new Option('--attempts <n>', 'with --queue: how many times a run is tried before it is reported failed').argParser(positiveInteger).default(3))
     .option('--json', 'print the summary as JSON')
@@ -86,19 +86,19 @@ export function addSweepCommand(program: Command): void {
         workloads: list(flags.workloads), axes: flags.param, durationNs: flags.duration,
       });
       if (flags.queue !== undefined) {
-        if (command.getOptionValueSource('jobs') !== 'default') throw new CliError('--jobs sets this machine\'s threads; with --queue, each worker\'s own --jobs does (splitvisor worker --jobs N)');
+        if (command.getOptionValueSource('jobs') !== 'default') throw new CliError('--jobs sets this machine\'s processes; with --queue, each worker\'s own --jobs does (splitvisor worker --jobs N)');
         await reachRedis(flags.queue); // before the folder is touched
       } else if (command.getOptionValueSource('attempts') !== 'default') throw new CliError('--attempts is for runs on a queue: give --queue too');
       const finished = openSweepFolder(flags.out, plan);
       const pending = plan.runs.filter((run) => !finished.has(run.key));
-      const threads = Math.min(flags.jobs, pending.length);
-      const where = flags.queue === undefined ? `on ${threads} thread${threads === 1 ? '' : 's'}` : `on the queue at ${shownUrl(flags.queue)}`;
+      const processes = Math.min(flags.jobs, pending.length);
+      const where = flags.queue === undefined ? `on ${processes} process${processes === 1 ? '' : 'es'}` : `on the queue at ${shownUrl(flags.queue)}`;
       const say = flags.json === true ? console.error : console.log;
       say(`splitvisor sweep ${plan.id}: ${plan.runs.length} runs${finished.size === 0 ? '' : ` (${finished.size} finished before)`}, ${pending.length} to run ${where}, into ${flags.out}`);
       const progress = sweepProgress(plan.runs.length, finished.size, flags.json === true);
       let failures: Map<string, string>;
       try {
-        failures = flags.queue === undefined ? await onPool(flags.out, pending, threads, progress.tick) : await runOnQueue(flags.queue, flags.out, pending, flags.attempts, progress.tick);
+        failures = flags.queue === undefined ? await onPool(flags.out, pending, processes, progress.tick) : await runOnQueue(flags.queue, flags.out, pending, flags.attempts, progress.tick);
       } finally {
         progress.stop();
       }

@@ -41,6 +41,24 @@ export class EncodeError extends Error {
   override readonly name = 'EncodeError';
 }
 
+/**
+ * Strings up to this long (device names, placements, most details) are
+ * tried as ASCII by hand, both ways: TextEncoder's new array and
+ * TextDecoder's call cost more than the string, once per exit.
+ */
+const SHORT_TEXT = 32;
+
+/** `bytes[at, at + n)` as a string if every byte is ASCII (its UTF-8 is itself), else undefined. */
+function asciiAt(bytes: Uint8Array, at: number, n: number): string | undefined {
+  let text = '';
+  for (let i = at; i < at + n; i++) {
+    const c = bytes[i] ?? 0;
+    if (c >= 0x80) return undefined;
+    text += String.fromCharCode(c);
+  }
+  return text;
+}
+
 /** Copies up to this long go byte by byte: `set` (and the view it may need) costs more than the loop. */
 const SHORT_COPY = 32;
 
@@ -145,8 +163,28 @@ export class ByteWriter {
   }
 
   string(value: string, field: string): void {
+    if (typeof value !== 'string') throw new EncodeError(`${field} is not a string`);
+    if (value.length <= SHORT_TEXT && this.ascii(value)) return;
     if (!isWellFormedText(value)) throw new EncodeError(`${field} is not well-formed Unicode`);
     this.blob(utf8Encoder.encode(value));
+  }
+
+  /** A short ASCII string written byte by byte (its UTF-8 is its char codes); false, nothing written, if it is not ASCII. */
+  private ascii(value: string): boolean {
+    const n = value.length;
+    const start = this.length;
+    this.u32(n);
+    const at = this.reserve(n);
+    const b = this.bytes;
+    for (let i = 0; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0x80) {
+        this.length = start;
+        return false;
+      }
+      b[at + i] = c;
+    }
+    return true;
   }
 }
 
@@ -276,6 +314,10 @@ export class ByteReader {
     const start = this.offset;
     const length = this.u32(field);
     const at = this.take(length, field);
+    if (length <= SHORT_TEXT) {
+      const ascii = asciiAt(this.bytes, at, length);
+      if (ascii !== undefined) return ascii;
+    }
     try {
       return utf8Decoder.decode(this.bytes.subarray(at, at + length));
     } catch {
