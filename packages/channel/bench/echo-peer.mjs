@@ -6,7 +6,7 @@ const { end } = connectParent();
 const completion = Uint8Array.of(0xff);
 end.setHandler({
   onCall: (message) => (message.kind === 'io'
-    ? { kind: 'run', vcpu: 0, completion, requestInterruptWindow: false, immediateExit: false, deadline: Number.POSITIVE_INFINITY }
+    ? { kind: 'run', vcpu: 0, completion, requestInterruptWindow: false, immediateExit: false, deadline: Number.POSITIVE_INFINITY, deadlineOwner: '' }
     : { kind: 'ok' }),
   onPost: () => undefined,
 });
