@@ -14,6 +14,7 @@ export interface Row {
   readonly note?: string;
 }
 export declare function machine(): string;
+export declare function median(values: readonly number[]): number;
 export declare function measureSync(op: () => unknown, options?: MeasureOptions): Measurement;
 export declare function measureAsync(op: () => Promise<unknown>, options?: MeasureOptions): Promise<Measurement>;
 export declare function report(title: string, rows: readonly Row[], baseline: string): Record<string, number>;

@@ -12,7 +12,8 @@ export function machine() {
   return `${model}, ${cores.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${process.platform}/${process.arch}`;
 }
 
-function median(values) {
+/** The middle of `values` (the mean of the two middles of an even count). */
+export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;

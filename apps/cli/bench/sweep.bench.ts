@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { report } from '@splitvisor/bench';
+import { median, report } from '@splitvisor/bench';
 import { runLocally } from '../src/sweep/local-sweep.ts';
 import { runOnQueue } from '../src/sweep/queue-sweep.ts';
 import { runPool } from '../src/sweep/run-pool.ts';
@@ -36,11 +36,6 @@ const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'splitvisor-sweep-bench-'));
 const started: ChildProcess[] = [];
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1] ?? Number.NaN;
-}
-
 /** A process of ours, resolved once a line of its stdout matches `ready`. */
 async function startUntil(command: string, args: readonly string[], ready: RegExp): Promise<ChildProcess> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -52,6 +47,9 @@ async function startUntil(command: string, args: readonly string[], ready: RegEx
   });
   return child;
 }
+
+/** The clock ticks /proc counts CPU time in, a second. */
+const USER_HZ = 100;
 
 /** `pid` and every process it started, and theirs (the pool's processes, the worker's). */
 function withDescendants(pid: number): number[] {
@@ -66,18 +64,16 @@ function cpuSeconds(pid: number, waited: boolean): number {
   if (!existsSync(`/proc/${pid}/stat`)) return 0; // ended meanwhile: its time is its parent's now
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-  const tick = 100; // USER_HZ
-  return ((fields[11] ?? 0) + (fields[12] ?? 0) + (waited ? (fields[13] ?? 0) + (fields[14] ?? 0) : 0)) / tick;
+  return ((fields[11] ?? 0) + (fields[12] ?? 0) + (waited ? (fields[13] ?? 0) + (fields[14] ?? 0) : 0)) / USER_HZ;
 }
 
 /** CPU seconds the whole machine has been busy (Linux's /proc/stat), those of `pids` and their descendants, and those of `pids` alone (the sweep's, Redis's and the worker's own work, not the runs'). */
 function busySeconds(pids: readonly number[]): { readonly machine: number; readonly ours: number; readonly machinery: number } | undefined {
   if (!existsSync('/proc/stat')) return undefined;
-  const tick = 100; // USER_HZ
   const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).map(Number);
   const ours = pids.flatMap(withDescendants).reduce((total, pid) => total + cpuSeconds(pid, true), 0);
   const machinery = pids.reduce((total, pid) => total + cpuSeconds(pid, false), 0);
-  return { machine: (user + nice + system + irq + softirq + steal) / tick, ours, machinery };
+  return { machine: (user + nice + system + irq + softirq + steal) / USER_HZ, ours, machinery };
 }
 
 interface Sample {

@@ -10,7 +10,7 @@ import { withIrqOutputs } from '@splitvisor/abi';
 import type { TransitionRecorder } from '@splitvisor/abi';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { measureSync, report } from '@splitvisor/bench';
+import { measureSync, median, report } from '@splitvisor/bench';
 import { GuestClock } from '@splitvisor/clock';
 import { UNIT_CPI, X86Cpu } from '@splitvisor/cpu-x86';
 import { PcInterrupts } from '@splitvisor/irqchip';
@@ -84,12 +84,6 @@ function bareDispatch(): number {
     kernel.bus.read('port', 0x21, into);
   }
   return EXITS;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 /** The configurations, each a run of about EXITS exits, measured per exit against the bare loop. */

@@ -70,24 +70,31 @@ export class RunOrder {
 
   /** The run to start next, or undefined when every run has been handed out. */
   next(): PlannedRun | undefined {
-    const exploring = this.pending.some((p) => this.untried(p) > 0);
-    if (!exploring) this.fit();
-    let best = -1;
-    let bestScore = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < this.pending.length; i++) {
-      const planned = this.pending[i];
-      if (planned === undefined) continue;
-      const score = exploring ? this.untried(planned) : this.expectedLog(planned.features);
-      if (score > bestScore) {
-        best = i;
-        bestScore = score;
-      }
+    // Any features untried: the run with the most. Once none are, they never are again: the longest expected.
+    let best = this.best((planned) => this.untried(planned));
+    if (best.score <= 0) {
+      this.fit();
+      best = this.best((planned) => this.expectedLog(planned.features));
     }
-    const [taken] = best < 0 ? [] : this.pending.splice(best, 1);
+    const [taken] = best.index < 0 ? [] : this.pending.splice(best.index, 1);
     if (taken === undefined) return undefined;
     for (const feature of taken.features) this.tried.add(feature);
     this.running.set(taken.run, { planned: taken });
     return taken.run;
+  }
+
+  /** The first pending run with the highest score. */
+  private best(score: (planned: Planned) => number): { readonly index: number; readonly score: number } {
+    let index = -1;
+    let highest = Number.NEGATIVE_INFINITY;
+    this.pending.forEach((planned, i) => {
+      const value = score(planned);
+      if (value > highest) {
+        index = i;
+        highest = value;
+      }
+    });
+    return { index, score: highest };
   }
 
   /** `run` (handed out) started now: at once on a local pool, when a worker takes it from a queue. */
